@@ -1,0 +1,19 @@
+/* One function per verb, each in cli/cmd_<verb>.c. Each returns the process exit status:
+ * 0 success, 1 runtime failure, 2 bad usage or bad input. */
+#ifndef CNV_CLI_COMMANDS_H
+#define CNV_CLI_COMMANDS_H
+
+typedef int (*cnv_cmd_fn)(int argc, char **argv);
+
+typedef struct cnv_command {
+    const char *name;
+    cnv_cmd_fn run;
+    const char *summary;
+} cnv_command;
+
+int cmd_info(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
+int cmd_grad(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+
+#endif

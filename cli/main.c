@@ -1,0 +1,38 @@
+/* cnnvis <verb> [options]: dispatches to cli/cmd_<verb>.c. */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const cnv_command commands[] = {
+    {"info", cmd_info, "list every layer: index, name, op, shape, parameters, receptive field"},
+    {"forward", cmd_forward, "run a model to a layer; save the tensor, print top classes"},
+    {"grad", cmd_grad, "gradient of an objective (logit or channel mean) w.r.t. the input"},
+    {"classify", cmd_classify, "top-k predictions with labels"},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *f) {
+    fprintf(f, "cnnvis %s — see what a convolutional network has learned\n\n", CNNVIS_VERSION);
+    fprintf(f, "usage: cnnvis <verb> [options]   (cnnvis <verb> --help for each verb's options)\n\nverbs:\n");
+    for (int i = 0; i < n_commands; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("cnnvis %s\n", CNNVIS_VERSION);
+        return 0;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "cnnvis: unknown verb '%s' (cnnvis --help lists them)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,47 @@
+/* The interface every backend implements: a table of function pointers over opaque buffers.
+ * Ops are issued in order; a backend may record them and run them at sync (Vulkan) or run
+ * them at once (CPU). Gradients are accumulated (+=) into grad_in buffers, so fan-out in the
+ * graph needs no special case; callers zero them first. */
+#ifndef CNV_CORE_BACKEND_H
+#define CNV_CORE_BACKEND_H
+
+#include "graph.h"
+
+typedef struct cnv_buf cnv_buf; /* defined by each backend */
+
+/* Everything one op invocation touches. Unused slots are NULL. */
+typedef struct cnv_op_io {
+    const cnv_node *node;
+    int n_in;
+    cnv_buf *in[CNV_MAX_INPUTS];
+    cnv_shape in_shape[CNV_MAX_INPUTS];
+    cnv_buf *out;
+    cnv_shape out_shape;
+    cnv_buf *aux;                     /* state kept from forward to backward (MaxPool switches) */
+    cnv_buf *grad_out;                /* backward: gradient of the objective w.r.t. out */
+    cnv_buf *grad_in[CNV_MAX_INPUTS]; /* backward: accumulate into these; NULL = not wanted */
+} cnv_op_io;
+
+typedef struct cnv_backend_vtable {
+    const char *name;
+    cnv_status (*buf_alloc)(cnv_backend *be, size_t n_floats, cnv_buf **out);
+    void (*buf_free)(cnv_backend *be, cnv_buf *b);
+    cnv_status (*buf_write)(cnv_backend *be, cnv_buf *b, size_t offset, const float *src, size_t n);
+    cnv_status (*buf_read)(cnv_backend *be, cnv_buf *b, size_t offset, float *dst, size_t n);
+    cnv_status (*buf_fill)(cnv_backend *be, cnv_buf *b, float value, size_t n);
+    cnv_status (*forward)(cnv_backend *be, const cnv_op_io *io);
+    /* Computes the gradient for every input whose grad_in slot is set: the data inputs
+     * (backward to the input) and/or the weights (backward to the weights). */
+    cnv_status (*backward)(cnv_backend *be, const cnv_op_io *io);
+    cnv_status (*sync)(cnv_backend *be);
+    void (*destroy)(cnv_backend *be);
+} cnv_backend_vtable;
+
+struct cnv_backend {
+    const cnv_backend_vtable *vt;
+};
+
+/* Number of floats of per-node state the op keeps between forward and backward (0 if none). */
+size_t cnv_op_aux_numel(const cnv_node *node, const cnv_shape *out_shape);
+
+#endif

@@ -1,0 +1,64 @@
+/* The graph: values (tensors) and a topologically sorted list of nodes. Every node has one
+ * output value. Weights are values with initializer data owned by the graph. */
+#ifndef CNV_CORE_GRAPH_H
+#define CNV_CORE_GRAPH_H
+
+#include "op.h"
+
+typedef struct cnv_value {
+    char *name;
+    cnv_shape shape; /* inferred with batch 1 at load */
+    float *init;     /* initializer data (weights), NULL for activations */
+    int producer;    /* node index, or -1 for the graph input and initializers */
+} cnv_value;
+
+typedef struct cnv_node {
+    char *name;
+    cnv_op_type op;
+    cnv_attrs attrs;
+    int n_in;
+    int in[CNV_MAX_INPUTS]; /* value indices: data inputs first, then weights */
+    int out;                /* value index */
+} cnv_node;
+
+struct cnv_graph {
+    char *source;   /* file it came from, for messages */
+    int opset;
+    cnv_value *values;
+    int n_values, cap_values;
+    cnv_node *nodes;
+    int n_nodes, cap_nodes;
+    int input;  /* the value fed by the user (one image input) */
+    int output; /* the graph's final output value */
+};
+
+cnv_graph *cnv_graph_new(const char *source);
+void cnv_graph_free(cnv_graph *g);
+
+/* Adds a value; takes a copy of name; init (may be NULL) is copied too. Returns index or -1. */
+int cnv_graph_add_value(cnv_graph *g, const char *name, const cnv_shape *shape, const float *init);
+/* Appends a node (nodes must be added in topological order). Returns index or -1. */
+int cnv_graph_add_node(cnv_graph *g, const char *name, cnv_op_type op, const cnv_attrs *attrs,
+                       int n_in, const int *in, int out);
+int cnv_graph_find_value(const cnv_graph *g, const char *name);
+
+/* Infers every value's shape for the given input shape into `shapes` (n_values entries);
+ * resolves auto_pad. Also used with other batch sizes by executors. */
+cnv_status cnv_graph_infer_shapes(cnv_graph *g, const cnv_shape *input_shape, cnv_shape *shapes);
+
+/* Folds every BatchNormalization that directly follows a Conv (whose output has no other use)
+ * into that conv's weights and bias; called by importers. BN given as scale/shift per channel. */
+cnv_status cnv_graph_fold_batchnorm(cnv_graph *g);
+
+/* Number of parameters (initializer elements) of a node. */
+size_t cnv_node_param_count(const cnv_graph *g, int node);
+
+/* Receptive field of each node's output on the input: size and stride (jump) in pixels, per
+ * axis (H, W). Nodes past a Flatten/Gemm cover the whole input (size = input size). */
+typedef struct cnv_receptive_field {
+    int size[2];
+    int stride[2];
+} cnv_receptive_field;
+void cnv_graph_receptive_fields(const cnv_graph *g, cnv_receptive_field *rf /* n_nodes */);
+
+#endif

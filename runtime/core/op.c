@@ -1,0 +1,56 @@
+#include "op.h"
+
+#include <string.h>
+
+static const char *const op_names[CNV_OP_COUNT] = {
+    [CNV_OP_CONV] = "Conv",
+    [CNV_OP_MAXPOOL] = "MaxPool",
+    [CNV_OP_AVGPOOL] = "AveragePool",
+    [CNV_OP_GLOBALAVGPOOL] = "GlobalAveragePool",
+    [CNV_OP_RELU] = "Relu",
+    [CNV_OP_LEAKYRELU] = "LeakyRelu",
+    [CNV_OP_CLIP] = "Clip",
+    [CNV_OP_SIGMOID] = "Sigmoid",
+    [CNV_OP_TANH] = "Tanh",
+    [CNV_OP_ELU] = "Elu",
+    [CNV_OP_GEMM] = "Gemm",
+    [CNV_OP_MATMUL] = "MatMul",
+    [CNV_OP_ADD] = "Add",
+    [CNV_OP_CONCAT] = "Concat",
+    [CNV_OP_FLATTEN] = "Flatten",
+    [CNV_OP_RESHAPE] = "Reshape",
+    [CNV_OP_PAD] = "Pad",
+    [CNV_OP_LRN] = "LRN",
+    [CNV_OP_SOFTMAX] = "Softmax",
+    [CNV_OP_DROPOUT] = "Dropout",
+    [CNV_OP_BATCHNORM] = "BatchNormalization",
+};
+
+const char *cnv_op_name(cnv_op_type op) {
+    if ((int)op < 0 || op >= CNV_OP_COUNT) return "?";
+    return op_names[op];
+}
+
+cnv_op_type cnv_op_from_name(const char *name) {
+    for (int i = 0; i < CNV_OP_COUNT; i++)
+        if (strcmp(op_names[i], name) == 0) return (cnv_op_type)i;
+    return CNV_OP_COUNT;
+}
+
+void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
+    memset(a, 0, sizeof *a);
+    a->stride[0] = a->stride[1] = 1;
+    a->dilation[0] = a->dilation[1] = 1;
+    a->group = 1;
+    a->axis = 1;
+    a->min = -3.4028234663852886e38f;
+    a->max = 3.4028234663852886e38f;
+    switch (op) {
+    case CNV_OP_LEAKYRELU: a->alpha = 0.01f; break;
+    case CNV_OP_ELU: a->alpha = 1.0f; break;
+    case CNV_OP_GEMM: a->alpha = 1.0f; a->beta = 1.0f; break;
+    case CNV_OP_LRN: a->alpha = 1e-4f; a->beta = 0.75f; a->bias = 1.0f; break;
+    case CNV_OP_SOFTMAX: a->axis = -1; break;
+    default: break;
+    }
+}

@@ -1,0 +1,5 @@
+/* TEMPORARY STUB: replaced by the real kernel in this session. */
+#include "cpu_ops.h"
+#include "core/status.h"
+cnv_status cnv_cpu_copy_forward(const cnv_cpu_args *a) { return cnv_fail(CNV_ERR_UNSUPPORTED, "copy: not yet"); }
+cnv_status cnv_cpu_copy_backward(const cnv_cpu_args *a) { return cnv_fail(CNV_ERR_UNSUPPORTED, "copy: not yet"); }

@@ -1,0 +1,51 @@
+/* CPU backend: one file per op (conv.c, maxpool.c, ...), each exporting a forward and a
+ * backward over plain float arrays. backward accumulates (+=) into every non-NULL grad_in. */
+#ifndef CNV_CPU_OPS_H
+#define CNV_CPU_OPS_H
+
+#include "core/graph.h"
+
+#include <stdint.h>
+
+typedef struct cnv_cpu_args {
+    const cnv_node *node;
+    const cnv_attrs *a;
+    int n_in;
+    const float *in[CNV_MAX_INPUTS];
+    cnv_shape in_shape[CNV_MAX_INPUTS];
+    float *out;
+    cnv_shape out_shape;
+    int32_t *aux;          /* MaxPool: flat index into the input plane of each output's argmax */
+    const float *grad_out; /* backward only */
+    float *grad_in[CNV_MAX_INPUTS];
+} cnv_cpu_args;
+
+typedef cnv_status (*cnv_cpu_fn)(const cnv_cpu_args *a);
+
+typedef struct cnv_cpu_op {
+    cnv_cpu_fn forward;
+    cnv_cpu_fn backward;
+} cnv_cpu_op;
+
+/* The op table, indexed by cnv_op_type. */
+const cnv_cpu_op *cnv_cpu_op_get(cnv_op_type op);
+
+#define CNV_CPU_DECLARE(name)                                                                   \
+    cnv_status cnv_cpu_##name##_forward(const cnv_cpu_args *a);                                 \
+    cnv_status cnv_cpu_##name##_backward(const cnv_cpu_args *a)
+
+CNV_CPU_DECLARE(conv);
+CNV_CPU_DECLARE(maxpool);
+CNV_CPU_DECLARE(avgpool);
+CNV_CPU_DECLARE(globalavgpool);
+CNV_CPU_DECLARE(activation); /* Relu, LeakyRelu, Clip, Sigmoid, Tanh, Elu: one elementwise file */
+CNV_CPU_DECLARE(gemm);       /* Gemm and MatMul */
+CNV_CPU_DECLARE(add);
+CNV_CPU_DECLARE(concat);
+CNV_CPU_DECLARE(copy);       /* Flatten, Reshape, Dropout: same data, new shape */
+CNV_CPU_DECLARE(pad);
+CNV_CPU_DECLARE(lrn);
+CNV_CPU_DECLARE(softmax);
+CNV_CPU_DECLARE(batchnorm);
+
+#endif

@@ -1,0 +1,17 @@
+/* ONNX import (protobuf-c bindings generated at build time from the system's onnx.proto). */
+#ifndef CNV_MODELS_ONNX_H
+#define CNV_MODELS_ONNX_H
+
+#include "core/graph.h"
+
+/* Loads an ONNX model: initializers become weights, Constant nodes and constant int inputs
+ * (Reshape shape, Pad pads, Clip min/max) are resolved into attributes, BatchNormalization is
+ * folded into the preceding Conv, shapes are inferred with batch 1. Opsets 7..17.
+ * Errors name the file and, for an unsupported op or attribute, the node. */
+cnv_status cnv_onnx_load(const char *path, cnv_graph **out);
+
+/* Reads a serialized TensorProto (.pb, as in ONNX test_data_set_N) holding float32 data
+ * (raw_data or float_data) of up to 4 dims. *data is malloc'ed. */
+cnv_status cnv_onnx_read_tensor(const char *path, float **data, cnv_shape *shape);
+
+#endif

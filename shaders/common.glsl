@@ -1,0 +1,4 @@
+// Shared by every kernel: the workgroup size comes from specialization constants 0..2 so the
+// host can fit it to the device's limits, and element counts arrive as push constants.
+#extension GL_EXT_control_flow_attributes : enable
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;

@@ -1,0 +1,28 @@
+/* The op check of every backend (the ggml test-backend-ops model): random inputs, forward
+ * against the float64 oracle, backward to the data inputs and backward to the weights against
+ * central finite differences of the oracle in float64. */
+#ifndef CNV_TEST_OPCHECK_H
+#define CNV_TEST_OPCHECK_H
+
+#include "core/backend.h"
+
+typedef struct tu_opcase {
+    const char *label;
+    cnv_op_type op;
+    cnv_attrs attrs;
+    int n_in;
+    cnv_shape in_shape[CNV_MAX_INPUTS];
+    int n_weights; /* the last n_weights inputs are weights */
+    float lo, hi;  /* range of random inputs (default [-1, 1) when both 0) */
+} tu_opcase;
+
+typedef struct tu_opcheck_result {
+    double fwd_err;     /* ‖backend − oracle‖ / ‖oracle‖ */
+    double bwd_data_err;    /* backward to the data inputs vs finite differences */
+    double bwd_weights_err; /* backward to the weights vs finite differences (0 without weights) */
+} tu_opcheck_result;
+
+/* Runs the case on `be` and fills res; asserts (cmocka) each error is below tol. */
+void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, tu_opcheck_result *res);
+
+#endif

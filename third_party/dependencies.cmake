@@ -1,0 +1,23 @@
+# Finds every system dependency of libcnnvis. Nothing is downloaded; no source is vendored.
+find_package(PkgConfig REQUIRED)
+
+pkg_check_modules(PROTOBUF_C REQUIRED IMPORTED_TARGET libprotobuf-c)
+find_program(PROTOC_C NAMES protoc-c protoc-gen-c REQUIRED)
+find_path(ONNX_PROTO_DIR onnx.proto PATH_SUFFIXES onnx REQUIRED
+  HINTS /usr/include/onnx /usr/local/include/onnx /opt/homebrew/include/onnx)
+
+pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+find_package(Threads REQUIRED)
+
+# Vulkan headers only: the loader is opened at run time through volk, so the binary starts
+# on machines without Vulkan.
+find_path(VULKAN_INCLUDE_DIR vulkan/vulkan.h REQUIRED)
+find_path(VOLK_DIR volk.c PATHS /usr/include /usr/local/include /opt/homebrew/include REQUIRED)
+find_program(GLSLANG_VALIDATOR glslangValidator REQUIRED)
+
+set(CNNVIS_DEP_LIBS
+  PkgConfig::PROTOBUF_C PkgConfig::STB PkgConfig::OPENBLAS PkgConfig::ZLIB Threads::Threads
+  ${CMAKE_DL_LIBS})
+set(CNNVIS_DEP_INCLUDES ${VULKAN_INCLUDE_DIR} ${VOLK_DIR})
