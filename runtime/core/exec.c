@@ -1,2 +1,179 @@
-/* TEMPORARY STUB */
+/* The executor: one buffer per graph value on a backend, forward over the nodes a target
+ * depends on, and reverse-mode backward from a seeded gradient. */
 #include "exec.h"
+
+#include "status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static cnv_status alloc_value(cnv_exec *ex, int v, cnv_buf **slot) {
+    return ex->be->vt->buf_alloc(ex->be, cnv_shape_numel(&ex->shapes[v]), slot);
+}
+
+cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **out) {
+    if (batch < 1) return cnv_fail(CNV_ERR_ARG, "%s: batch size must be at least 1", g->source);
+    if (g->input < 0 || g->output < 0) return cnv_fail(CNV_ERR_INTERNAL, "%s: graph has no input or output", g->source);
+    cnv_exec *ex = calloc(1, sizeof *ex);
+    if (!ex) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    ex->g = g;
+    ex->be = be;
+    ex->batch = batch;
+    ex->shapes = calloc((size_t)g->n_values, sizeof *ex->shapes);
+    ex->vals = calloc((size_t)g->n_values, sizeof *ex->vals);
+    ex->grads = calloc((size_t)g->n_values, sizeof *ex->grads);
+    ex->aux = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->aux);
+    if (!ex->shapes || !ex->vals || !ex->grads || !ex->aux) {
+        cnv_exec_free(ex);
+        return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    }
+    cnv_shape in = g->values[g->input].shape;
+    in.d[0] = batch;
+    cnv_status s = cnv_graph_infer_shapes(g, &in, ex->shapes);
+    for (int v = 0; s == CNV_OK && v < g->n_values; v++) {
+        s = alloc_value(ex, v, &ex->vals[v]);
+        if (s == CNV_OK && g->values[v].init)
+            s = be->vt->buf_write(be, ex->vals[v], 0, g->values[v].init, cnv_shape_numel(&ex->shapes[v]));
+    }
+    for (int n = 0; s == CNV_OK && n < g->n_nodes; n++) {
+        size_t na = cnv_op_aux_numel(&g->nodes[n], &ex->shapes[g->nodes[n].out]);
+        if (na) s = be->vt->buf_alloc(be, na, &ex->aux[n]);
+    }
+    if (s != CNV_OK) {
+        cnv_exec_free(ex);
+        return s;
+    }
+    *out = ex;
+    return CNV_OK;
+}
+
+void cnv_exec_free(cnv_exec *ex) {
+    if (!ex) return;
+    for (int v = 0; v < ex->g->n_values; v++) {
+        if (ex->vals) ex->be->vt->buf_free(ex->be, ex->vals[v]);
+        if (ex->grads) ex->be->vt->buf_free(ex->be, ex->grads[v]);
+    }
+    for (int n = 0; ex->aux && n < ex->g->n_nodes; n++) ex->be->vt->buf_free(ex->be, ex->aux[n]);
+    free(ex->shapes);
+    free(ex->vals);
+    free(ex->grads);
+    free(ex->aux);
+    free(ex);
+}
+
+cnv_status cnv_exec_set_input(cnv_exec *ex, const float *data) {
+    int v = ex->g->input;
+    return ex->be->vt->buf_write(ex->be, ex->vals[v], 0, data, cnv_shape_numel(&ex->shapes[v]));
+}
+
+static cnv_status check_value(const cnv_exec *ex, int value) {
+    if (value < 0 || value >= ex->g->n_values)
+        return cnv_fail(CNV_ERR_ARG, "%s: no tensor with index %d", ex->g->source, value);
+    return CNV_OK;
+}
+
+/* Marks `node` and every node it depends on. */
+static void mark_ancestors(const cnv_graph *g, int node, unsigned char *needed) {
+    memset(needed, 0, (size_t)g->n_nodes);
+    needed[node] = 1;
+    for (int n = node; n >= 0; n--) {
+        if (!needed[n]) continue;
+        for (int i = 0; i < g->nodes[n].n_in; i++) {
+            int p = g->values[g->nodes[n].in[i]].producer;
+            if (p >= 0) needed[p] = 1;
+        }
+    }
+}
+
+static void fill_io(const cnv_exec *ex, int n, cnv_op_io *io) {
+    const cnv_node *node = &ex->g->nodes[n];
+    memset(io, 0, sizeof *io);
+    io->node = node;
+    io->n_in = node->n_in;
+    for (int i = 0; i < node->n_in; i++) {
+        io->in[i] = ex->vals[node->in[i]];
+        io->in_shape[i] = ex->shapes[node->in[i]];
+    }
+    io->out = ex->vals[node->out];
+    io->out_shape = ex->shapes[node->out];
+    io->aux = ex->aux[n];
+}
+
+cnv_status cnv_exec_forward(cnv_exec *ex, int node) {
+    const cnv_graph *g = ex->g;
+    if (node < 0 || node >= g->n_nodes)
+        return cnv_fail(CNV_ERR_ARG, "%s: no layer with index %d", g->source, node);
+    unsigned char *needed = malloc((size_t)g->n_nodes);
+    if (!needed) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    mark_ancestors(g, node, needed);
+    cnv_status s = CNV_OK;
+    for (int n = 0; s == CNV_OK && n <= node; n++) {
+        if (!needed[n]) continue;
+        cnv_op_io io;
+        fill_io(ex, n, &io);
+        s = ex->be->vt->forward(ex->be, &io);
+        if (s != CNV_OK) cnv_error_prefix(g->nodes[n].name);
+    }
+    free(needed);
+    if (s == CNV_OK) s = ex->be->vt->sync(ex->be);
+    return s;
+}
+
+cnv_status cnv_exec_read(cnv_exec *ex, int value, float *dst) {
+    CNV_TRY(check_value(ex, value));
+    CNV_TRY(ex->be->vt->sync(ex->be));
+    return ex->be->vt->buf_read(ex->be, ex->vals[value], 0, dst, cnv_shape_numel(&ex->shapes[value]));
+}
+
+/* Gradient buffers exist for values that receive gradients: activations always, weights
+ * only when asked for. Each is zeroed before a backward pass. */
+static cnv_status prepare_grad(cnv_exec *ex, int v) {
+    if (!ex->grads[v]) CNV_TRY(alloc_value(ex, v, &ex->grads[v]));
+    return ex->be->vt->buf_fill(ex->be, ex->grads[v], 0.0f, cnv_shape_numel(&ex->shapes[v]));
+}
+
+cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int want_weights) {
+    CNV_TRY(check_value(ex, value));
+    const cnv_graph *g = ex->g;
+    int last = g->values[value].producer;
+    if (last < 0) return cnv_fail(CNV_ERR_ARG, "%s: tensor '%s' is not computed by a layer", g->source, g->values[value].name);
+    unsigned char *needed = malloc((size_t)g->n_nodes);
+    if (!needed) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    mark_ancestors(g, last, needed);
+
+    cnv_status s = CNV_OK;
+    for (int n = 0; s == CNV_OK && n <= last; n++) {
+        if (!needed[n]) continue;
+        const cnv_node *node = &g->nodes[n];
+        s = prepare_grad(ex, node->out);
+        for (int i = 0; s == CNV_OK && i < node->n_in; i++) {
+            int v = node->in[i];
+            if (!g->values[v].init || want_weights) s = prepare_grad(ex, v);
+        }
+    }
+    if (s == CNV_OK) s = ex->be->vt->buf_write(ex->be, ex->grads[value], 0, seed, cnv_shape_numel(&ex->shapes[value]));
+    for (int n = last; s == CNV_OK && n >= 0; n--) {
+        if (!needed[n]) continue;
+        const cnv_node *node = &g->nodes[n];
+        cnv_op_io io;
+        fill_io(ex, n, &io);
+        io.grad_out = ex->grads[node->out];
+        for (int i = 0; i < node->n_in; i++) {
+            int v = node->in[i];
+            if (!g->values[v].init || want_weights) io.grad_in[i] = ex->grads[v];
+        }
+        s = ex->be->vt->backward(ex->be, &io);
+        if (s != CNV_OK) cnv_error_prefix(node->name);
+    }
+    free(needed);
+    if (s == CNV_OK) s = ex->be->vt->sync(ex->be);
+    return s;
+}
+
+cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst) {
+    CNV_TRY(check_value(ex, value));
+    if (!ex->grads[value])
+        return cnv_fail(CNV_ERR_ARG, "%s: no gradient computed for tensor '%s'", ex->g->source, ex->g->values[value].name);
+    CNV_TRY(ex->be->vt->sync(ex->be));
+    return ex->be->vt->buf_read(ex->be, ex->grads[value], 0, dst, cnv_shape_numel(&ex->shapes[value]));
+}
