@@ -1,5 +1,98 @@
-/* TEMPORARY STUB: replaced by the real kernel in this session. */
+/* Gemm (ONNX): Y = alpha · op(A) · op(B) + beta · C, with op() an optional transpose and C
+ * unidirectionally broadcast to [M, N] (scalar, [N], [1, N], [M, 1] or [M, N]).
+ * MatMul (2-D) is the same product with alpha = 1 and no C.
+ * Backward, for the stored (possibly transposed) layouts:
+ *   dA  = alpha · dY · op(B)ᵀ   (stored transposed when trans_a: alpha · op(B) · dYᵀ)
+ *   dB  = alpha · op(A)ᵀ · dY   (stored transposed when trans_b: alpha · dYᵀ · op(A))
+ *   dC  = beta · dY summed over the broadcast axes */
 #include "cpu_ops.h"
+
 #include "core/status.h"
-cnv_status cnv_cpu_gemm_forward(const cnv_cpu_args *a) { return cnv_fail(CNV_ERR_UNSUPPORTED, "gemm: not yet"); }
-cnv_status cnv_cpu_gemm_backward(const cnv_cpu_args *a) { return cnv_fail(CNV_ERR_UNSUPPORTED, "gemm: not yet"); }
+
+#include <cblas.h>
+
+typedef struct gemm_geom {
+    int m, n, k;
+    int trans_a, trans_b;
+    int lda, ldb;  /* row strides of A and B as stored */
+    float alpha, beta;
+    const float *c;  /* NULL without C */
+    int c_rows, c_cols; /* C's extent before broadcasting: 1 or M, 1 or N */
+} gemm_geom;
+
+static int last_dim(const cnv_shape *s, int from_end) {
+    return s->ndim > from_end ? s->d[s->ndim - 1 - from_end] : 1;
+}
+
+static cnv_status geom_init(const cnv_cpu_args *a, gemm_geom *g) {
+    const cnv_shape *sa = &a->in_shape[0], *sb = &a->in_shape[1];
+    const int is_gemm = a->node->op == CNV_OP_GEMM;
+    if (a->n_in < 2 || sa->ndim != 2 || sb->ndim != 2 || a->out_shape.ndim != 2)
+        return cnv_fail(CNV_ERR_SHAPE, "gemm '%s': A and B must be 2-D", a->node->name);
+    g->trans_a = is_gemm && a->a->trans_a;
+    g->trans_b = is_gemm && a->a->trans_b;
+    g->alpha = is_gemm ? a->a->alpha : 1.0f;
+    g->beta = is_gemm ? a->a->beta : 0.0f;
+    g->m = g->trans_a ? sa->d[1] : sa->d[0];
+    g->k = g->trans_a ? sa->d[0] : sa->d[1];
+    g->n = g->trans_b ? sb->d[0] : sb->d[1];
+    g->lda = sa->d[1];
+    g->ldb = sb->d[1];
+    if ((g->trans_b ? sb->d[1] : sb->d[0]) != g->k || a->out_shape.d[0] != g->m || a->out_shape.d[1] != g->n)
+        return cnv_fail(CNV_ERR_SHAPE, "gemm '%s': inner or output dimensions do not match", a->node->name);
+    g->c = is_gemm && a->n_in > 2 ? a->in[2] : NULL;
+    g->c_rows = g->c_cols = 1;
+    if (g->c) {
+        const cnv_shape *sc = &a->in_shape[2];
+        g->c_rows = last_dim(sc, 1);
+        g->c_cols = last_dim(sc, 0);
+        if (sc->ndim > 2 || (g->c_rows != 1 && g->c_rows != g->m) || (g->c_cols != 1 && g->c_cols != g->n))
+            return cnv_fail(CNV_ERR_SHAPE, "gemm '%s': C does not broadcast to [M, N]", a->node->name);
+    }
+    return CNV_OK;
+}
+
+/* Index into C of output element (i, j) under broadcasting. */
+static size_t c_index(const gemm_geom *g, int i, int j) {
+    return (size_t)(g->c_rows == 1 ? 0 : i) * g->c_cols + (g->c_cols == 1 ? 0 : j);
+}
+
+static CBLAS_TRANSPOSE trans(int t) { return t ? CblasTrans : CblasNoTrans; }
+
+cnv_status cnv_cpu_gemm_forward(const cnv_cpu_args *a) {
+    gemm_geom g;
+    CNV_TRY(geom_init(a, &g));
+    float *y = a->out;
+    if (g.c)
+        for (int i = 0; i < g.m; i++)
+            for (int j = 0; j < g.n; j++) y[(size_t)i * g.n + j] = g.beta * g.c[c_index(&g, i, j)];
+    cblas_sgemm(CblasRowMajor, trans(g.trans_a), trans(g.trans_b), g.m, g.n, g.k, g.alpha, a->in[0], g.lda,
+                a->in[1], g.ldb, g.c ? 1.0f : 0.0f, y, g.n);
+    return CNV_OK;
+}
+
+cnv_status cnv_cpu_gemm_backward(const cnv_cpu_args *a) {
+    gemm_geom g;
+    CNV_TRY(geom_init(a, &g));
+    const float *dy = a->grad_out, *A = a->in[0], *B = a->in[1];
+    if (a->grad_in[0]) {
+        if (!g.trans_a) /* dA [M,K] += alpha · dY [M,N] · op(B)ᵀ [N,K] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, trans(!g.trans_b), g.m, g.k, g.n, g.alpha, dy, g.n, B, g.ldb,
+                        1.0f, a->grad_in[0], g.k);
+        else /* dA [K,M] += alpha · op(B) [K,N] · dYᵀ [N,M] */
+            cblas_sgemm(CblasRowMajor, trans(g.trans_b), CblasTrans, g.k, g.m, g.n, g.alpha, B, g.ldb, dy, g.n,
+                        1.0f, a->grad_in[0], g.m);
+    }
+    if (a->grad_in[1]) {
+        if (!g.trans_b) /* dB [K,N] += alpha · op(A)ᵀ [K,M] · dY [M,N] */
+            cblas_sgemm(CblasRowMajor, trans(!g.trans_a), CblasNoTrans, g.k, g.n, g.m, g.alpha, A, g.lda, dy, g.n,
+                        1.0f, a->grad_in[1], g.n);
+        else /* dB [N,K] += alpha · dYᵀ [N,M] · op(A) [M,K] */
+            cblas_sgemm(CblasRowMajor, CblasTrans, trans(g.trans_a), g.n, g.k, g.m, g.alpha, dy, g.n, A, g.lda,
+                        1.0f, a->grad_in[1], g.k);
+    }
+    if (g.c && a->grad_in[2])
+        for (int i = 0; i < g.m; i++)
+            for (int j = 0; j < g.n; j++) a->grad_in[2][c_index(&g, i, j)] += g.beta * dy[(size_t)i * g.n + j];
+    return CNV_OK;
+}

@@ -1,5 +1,64 @@
-/* TEMPORARY STUB: replaced by the real kernel in this session. */
+/* MaxPool (ONNX): kernel, strides, pads, dilations, ceil_mode over NCHW planes.
+ * Padded cells never win: they are skipped, not read as -inf or 0. The forward records each
+ * output's switch (the flat index iy * W + ix of its argmax inside the input plane) in aux; the
+ * backward routes the gradient through those switches, and the deconvnet unpools with them.
+ * Ties go to the first maximum in row-major window order. A window with no cell inside the
+ * input (possible only with pads as large as the kernel) yields 0 and switch -1. */
 #include "cpu_ops.h"
+
 #include "core/status.h"
-cnv_status cnv_cpu_maxpool_forward(const cnv_cpu_args *a) { return cnv_fail(CNV_ERR_UNSUPPORTED, "maxpool: not yet"); }
-cnv_status cnv_cpu_maxpool_backward(const cnv_cpu_args *a) { return cnv_fail(CNV_ERR_UNSUPPORTED, "maxpool: not yet"); }
+
+static cnv_status check_shapes(const cnv_cpu_args *a) {
+    const cnv_shape *x = &a->in_shape[0], *y = &a->out_shape;
+    if (x->ndim != 4 || y->ndim != 4 || x->d[0] != y->d[0] || x->d[1] != y->d[1] || !a->aux)
+        return cnv_fail(CNV_ERR_SHAPE, "maxpool '%s': input and output must be NCHW with the same N, C",
+                        a->node->name);
+    return CNV_OK;
+}
+
+cnv_status cnv_cpu_maxpool_forward(const cnv_cpu_args *a) {
+    CNV_TRY(check_shapes(a));
+    const cnv_attrs *at = a->a;
+    const int h = a->in_shape[0].d[2], w = a->in_shape[0].d[3];
+    const int oh = a->out_shape.d[2], ow = a->out_shape.d[3];
+    const size_t planes = (size_t)a->in_shape[0].d[0] * a->in_shape[0].d[1];
+    for (size_t p = 0; p < planes; p++) {
+        const float *x = a->in[0] + p * h * w;
+        float *y = a->out + p * oh * ow;
+        int32_t *sw = a->aux + p * oh * ow;
+        for (int oy = 0; oy < oh; oy++) {
+            for (int ox = 0; ox < ow; ox++) {
+                int best = -1;
+                for (int i = 0; i < at->kernel[0]; i++) {
+                    int iy = oy * at->stride[0] - at->pads[0] + i * at->dilation[0];
+                    if (iy < 0 || iy >= h) continue;
+                    for (int j = 0; j < at->kernel[1]; j++) {
+                        int ix = ox * at->stride[1] - at->pads[1] + j * at->dilation[1];
+                        if (ix < 0 || ix >= w) continue;
+                        int idx = iy * w + ix;
+                        if (best < 0 || x[idx] > x[best]) best = idx;
+                    }
+                }
+                y[oy * ow + ox] = best < 0 ? 0.0f : x[best];
+                sw[oy * ow + ox] = best;
+            }
+        }
+    }
+    return CNV_OK;
+}
+
+cnv_status cnv_cpu_maxpool_backward(const cnv_cpu_args *a) {
+    CNV_TRY(check_shapes(a));
+    if (!a->grad_in[0]) return CNV_OK;
+    const size_t plane_in = (size_t)a->in_shape[0].d[2] * a->in_shape[0].d[3];
+    const size_t plane_out = (size_t)a->out_shape.d[2] * a->out_shape.d[3];
+    const size_t planes = (size_t)a->in_shape[0].d[0] * a->in_shape[0].d[1];
+    for (size_t p = 0; p < planes; p++) {
+        float *dx = a->grad_in[0] + p * plane_in;
+        const float *dy = a->grad_out + p * plane_out;
+        const int32_t *sw = a->aux + p * plane_out;
+        for (size_t o = 0; o < plane_out; o++)
+            if (sw[o] >= 0) dx[sw[o]] += dy[o];
+    }
+    return CNV_OK;
+}
