@@ -1,0 +1,142 @@
+/* Float64 oracles for the elementwise and data-movement ops, straight from the ONNX operator
+ * definitions: every output element is computed on its own from its multi-index. */
+#include "oracle.h"
+
+#include <math.h>
+
+/* Multi-index of flat index i in shape s (row-major). */
+static void unflatten(size_t i, const cnv_shape *s, int idx[CNV_MAX_DIMS]) {
+    for (int k = s->ndim - 1; k >= 0; k--) {
+        idx[k] = (int)(i % (size_t)s->d[k]);
+        i /= (size_t)s->d[k];
+    }
+}
+
+static size_t flatten(const int idx[CNV_MAX_DIMS], const cnv_shape *s) {
+    size_t i = 0;
+    for (int k = 0; k < s->ndim; k++) i = i * (size_t)s->d[k] + (size_t)idx[k];
+    return i;
+}
+
+TU_ORACLE_DECLARE(activation) {
+    const size_t n = cnv_shape_numel(out_shape);
+    for (size_t i = 0; i < n; i++) {
+        const double x = in[0][i];
+        double y;
+        switch (op) {
+        case CNV_OP_RELU: y = x > 0 ? x : 0; break;
+        case CNV_OP_LEAKYRELU: y = x >= 0 ? x : a->alpha * x; break;
+        case CNV_OP_CLIP: y = fmin(fmax(x, a->min), a->max); break;
+        case CNV_OP_SIGMOID: y = 1.0 / (1.0 + exp(-x)); break;
+        case CNV_OP_TANH: y = tanh(x); break;
+        default: y = x >= 0 ? x : a->alpha * (exp(x) - 1.0); break; /* Elu */
+        }
+        out[i] = y;
+    }
+}
+
+/* numpy broadcasting: shapes aligned on the right, size-1 dims repeat. */
+TU_ORACLE_DECLARE(add) {
+    const size_t n = cnv_shape_numel(out_shape);
+    for (size_t i = 0; i < n; i++) {
+        int oi[CNV_MAX_DIMS];
+        unflatten(i, out_shape, oi);
+        double sum = 0;
+        for (int t = 0; t < 2; t++) {
+            const cnv_shape *s = &in_shape[t];
+            int ii[CNV_MAX_DIMS];
+            for (int k = 0; k < s->ndim; k++) {
+                const int ok = k + out_shape->ndim - s->ndim;
+                ii[k] = s->d[k] == 1 ? 0 : oi[ok];
+            }
+            sum += in[t][flatten(ii, s)];
+        }
+        out[i] = sum;
+    }
+}
+
+TU_ORACLE_DECLARE(concat) {
+    const size_t n = cnv_shape_numel(out_shape);
+    for (size_t i = 0; i < n; i++) {
+        int idx[CNV_MAX_DIMS];
+        unflatten(i, out_shape, idx);
+        int t = 0;
+        while (idx[a->axis] >= in_shape[t].d[a->axis]) idx[a->axis] -= in_shape[t++].d[a->axis];
+        out[i] = in[t][flatten(idx, &in_shape[t])];
+    }
+}
+
+TU_ORACLE_DECLARE(copy) {
+    const size_t n = cnv_shape_numel(out_shape);
+    for (size_t i = 0; i < n; i++) out[i] = in[0][i];
+}
+
+/* Pads smaller than the dim (one reflection at most), as ONNX's reference does. */
+TU_ORACLE_DECLARE(pad) {
+    const size_t n = cnv_shape_numel(out_shape);
+    for (size_t i = 0; i < n; i++) {
+        int idx[CNV_MAX_DIMS];
+        int inside = 1;
+        unflatten(i, out_shape, idx);
+        for (int k = 0; k < out_shape->ndim; k++) {
+            const int d = in_shape[0].d[k];
+            int s = idx[k] - a->pad_full[k];
+            if (s < 0 || s >= d) {
+                if (a->pad_mode == CNV_PAD_CONSTANT) inside = 0;
+                else if (a->pad_mode == CNV_PAD_EDGE) s = s < 0 ? 0 : d - 1;
+                else s = s < 0 ? -s : 2 * (d - 1) - s;
+            }
+            idx[k] = s;
+        }
+        out[i] = inside ? in[0][flatten(idx, &in_shape[0])] : a->pad_value;
+    }
+}
+
+TU_ORACLE_DECLARE(lrn) {
+    const size_t n = cnv_shape_numel(out_shape);
+    const int channels = in_shape[0].d[1];
+    for (size_t i = 0; i < n; i++) {
+        int idx[CNV_MAX_DIMS];
+        unflatten(i, out_shape, idx);
+        const int c = idx[1];
+        double square_sum = 0;
+        for (int j = c - (a->size - 1) / 2; j <= c + a->size / 2; j++) { /* ceil((size-1)/2) = floor(size/2) */
+            if (j < 0 || j >= channels) continue;
+            idx[1] = j;
+            const double v = in[0][flatten(idx, &in_shape[0])];
+            square_sum += v * v;
+        }
+        out[i] = in[0][i] / pow(a->bias + a->alpha / a->size * square_sum, a->beta);
+    }
+}
+
+/* Opset 13: along the axis. Legacy: the input coerced to 2-D [d0*..*d(axis-1), rest], by rows. */
+TU_ORACLE_DECLARE(softmax) {
+    const size_t n = cnv_shape_numel(out_shape);
+    size_t row = 1, stride = 1, len;
+    for (int k = a->axis; k < in_shape[0].ndim; k++) row *= (size_t)in_shape[0].d[k];
+    if (a->softmax_legacy) {
+        len = row;
+    } else {
+        len = (size_t)in_shape[0].d[a->axis];
+        stride = row / len;
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* the first element of i's softmax group, then its members at stride */
+        const size_t pos = (i % row) / stride;
+        const size_t first = i - pos * stride;
+        double mx = -INFINITY, sum = 0;
+        for (size_t j = 0; j < len; j++) mx = fmax(mx, in[0][first + j * stride]);
+        for (size_t j = 0; j < len; j++) sum += exp(in[0][first + j * stride] - mx);
+        out[i] = exp(in[0][i] - mx) / sum;
+    }
+}
+
+TU_ORACLE_DECLARE(batchnorm) {
+    const size_t n = cnv_shape_numel(out_shape);
+    for (size_t i = 0; i < n; i++) {
+        int idx[CNV_MAX_DIMS];
+        unflatten(i, out_shape, idx);
+        out[i] = in[0][i] * in[1][idx[1]] + in[2][idx[1]];
+    }
+}
