@@ -1,0 +1,373 @@
+/* The CPU kernels of the activations, Add, Concat, Flatten/Reshape/Dropout, Pad, LRN, Softmax
+ * and BatchNormalization against the float64 oracles (forward) and central finite differences
+ * (backward to the data and to the weights), on random shapes with odd sizes. Inputs of ops
+ * with kinks are drawn away from the kinks so that the finite differences are exact; the kink
+ * conventions themselves (shared with shaders/activation.glsl) are checked directly. */
+#include "test_util.h"
+
+#include "cpu/cpu_ops.h"
+#include "opcheck.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TOL 1e-5
+
+#define S1(a) ((cnv_shape){1, {a}})
+#define S2(a, b) ((cnv_shape){2, {a, b}})
+#define S3(a, b, c) ((cnv_shape){3, {a, b, c}})
+#define S4(a, b, c, d) ((cnv_shape){4, {a, b, c, d}})
+
+/* A case with default attributes for op, inputs in [lo, hi) ([-1, 1) when both are 0). */
+static tu_opcase make_case(const char *label, cnv_op_type op, float lo, float hi, int n_in, const cnv_shape *shapes) {
+    tu_opcase c;
+    memset(&c, 0, sizeof c);
+    c.label = label;
+    c.op = op;
+    cnv_attrs_default(op, &c.attrs);
+    c.n_in = n_in;
+    for (int i = 0; i < n_in; i++) c.in_shape[i] = shapes[i];
+    c.lo = lo;
+    c.hi = hi;
+    return c;
+}
+#define CASE(label, op, lo, hi, ...)                                                            \
+    make_case(label, op, lo, hi, (int)(sizeof((cnv_shape[]){__VA_ARGS__}) / sizeof(cnv_shape)), \
+              (cnv_shape[]){__VA_ARGS__})
+
+/* Runs every case on the CPU backend and prints one table row per case. */
+static void run_cases(const char *title, const tu_opcase *cases, int n) {
+    cnv_backend *be = NULL;
+    assert_int_equal(cnv_backend_cpu_create(&be), CNV_OK);
+    printf("\n%-44s %11s %11s %11s\n", title, "forward", "bwd data", "bwd weights");
+    for (int i = 0; i < n; i++) {
+        tu_opcheck_result r;
+        tu_opcheck(&cases[i], be, 0x5eed0000u + (uint64_t)i, TOL, &r);
+        printf("  %-42s %11.2e %11.2e %11.2e\n", cases[i].label, r.fwd_err, r.bwd_data_err, r.bwd_weights_err);
+    }
+    fflush(stdout);
+    cnv_backend_free(be);
+}
+#define RUN(title, cases) run_cases(title, cases, (int)(sizeof(cases) / sizeof(cases[0])))
+
+static tu_opcase with_alpha(tu_opcase c, float alpha) {
+    c.attrs.alpha = alpha;
+    return c;
+}
+
+static tu_opcase with_clip(tu_opcase c, float min, float max) {
+    c.attrs.min = min;
+    c.attrs.max = max;
+    return c;
+}
+
+/* Kinked ops run once on each side of the kink (and, for Clip, strictly inside). */
+static void test_activations(void **state) {
+    const tu_opcase cases[] = {
+        CASE("Relu 1x3x7x5 x>0", CNV_OP_RELU, 0.05f, 1.0f, S4(1, 3, 7, 5)),
+        CASE("Relu 3x7 x<0", CNV_OP_RELU, -1.0f, -0.05f, S2(3, 7)),
+        with_alpha(CASE("LeakyRelu(0.1) 2x5x3x3 x<0", CNV_OP_LEAKYRELU, -1.0f, -0.05f, S4(2, 5, 3, 3)), 0.1f),
+        with_alpha(CASE("LeakyRelu(0.1) 3x7 x>0", CNV_OP_LEAKYRELU, 0.05f, 1.0f, S2(3, 7)), 0.1f),
+        CASE("LeakyRelu(default) 1x3x7x5 x<0", CNV_OP_LEAKYRELU, -2.0f, -0.05f, S4(1, 3, 7, 5)),
+        with_clip(CASE("Clip(-0.4,0.6) 1x3x7x5 inside", CNV_OP_CLIP, -0.35f, 0.55f, S4(1, 3, 7, 5)), -0.4f, 0.6f),
+        with_clip(CASE("Clip(-0.4,0.6) 2x5x3x3 below", CNV_OP_CLIP, -1.0f, -0.45f, S4(2, 5, 3, 3)), -0.4f, 0.6f),
+        with_clip(CASE("Clip(-0.4,0.6) 3x7 above", CNV_OP_CLIP, 0.65f, 1.5f, S2(3, 7)), -0.4f, 0.6f),
+        with_clip(CASE("Clip(0,6) (ReLU6) 2x5x3x3 inside", CNV_OP_CLIP, 0.05f, 5.95f, S4(2, 5, 3, 3)), 0.0f, 6.0f),
+        CASE("Sigmoid 1x3x7x5", CNV_OP_SIGMOID, -4.0f, 4.0f, S4(1, 3, 7, 5)),
+        CASE("Sigmoid 3x7", CNV_OP_SIGMOID, -2.0f, 2.0f, S2(3, 7)),
+        CASE("Tanh 2x5x3x3", CNV_OP_TANH, -2.0f, 2.0f, S4(2, 5, 3, 3)),
+        CASE("Tanh 3x7", CNV_OP_TANH, -1.0f, 1.0f, S2(3, 7)),
+        with_alpha(CASE("Elu(0.7) 1x3x7x5 x<0", CNV_OP_ELU, -2.0f, -0.05f, S4(1, 3, 7, 5)), 0.7f),
+        with_alpha(CASE("Elu(0.7) 3x7 x>0", CNV_OP_ELU, 0.05f, 1.0f, S2(3, 7)), 0.7f),
+        CASE("Elu(1) 2x5x3x3 mixed", CNV_OP_ELU, -1.0f, 1.0f, S4(2, 5, 3, 3)),
+    };
+    RUN("activations", cases);
+}
+
+/* Calls the CPU backward of op on one element x with grad_out 1; returns f'(x). */
+static float derivative_at(cnv_op_type op, float p0, float p1, float x) {
+    cnv_node node;
+    memset(&node, 0, sizeof node);
+    node.name = "kink";
+    node.op = op;
+    cnv_attrs_default(op, &node.attrs);
+    node.attrs.alpha = p0;
+    if (op == CNV_OP_CLIP) {
+        node.attrs.min = p0;
+        node.attrs.max = p1;
+    }
+    float y = 0.0f, g = 1.0f, dx = 0.0f;
+    cnv_cpu_args a;
+    memset(&a, 0, sizeof a);
+    a.node = &node;
+    a.a = &node.attrs;
+    a.n_in = 1;
+    a.in[0] = &x;
+    a.in_shape[0] = S1(1);
+    a.out = &y;
+    a.out_shape = S1(1);
+    a.grad_out = &g;
+    a.grad_in[0] = &dx;
+    assert_int_equal(cnv_cpu_activation_forward(&a), CNV_OK);
+    assert_int_equal(cnv_cpu_activation_backward(&a), CNV_OK);
+    return dx;
+}
+
+/* The subgradients chosen at the kinks, as in shaders/activation.glsl. */
+static void test_activation_kinks(void **state) {
+    assert_true(derivative_at(CNV_OP_RELU, 0, 0, 0.0f) == 0.0f);
+    assert_true(derivative_at(CNV_OP_RELU, 0, 0, 1e-30f) == 1.0f);
+    assert_true(derivative_at(CNV_OP_LEAKYRELU, 0.2f, 0, 0.0f) == 1.0f);
+    assert_true(derivative_at(CNV_OP_LEAKYRELU, 0.2f, 0, -1e-30f) == 0.2f);
+    assert_true(derivative_at(CNV_OP_CLIP, -1.0f, 2.0f, -1.0f) == 0.0f);
+    assert_true(derivative_at(CNV_OP_CLIP, -1.0f, 2.0f, 2.0f) == 0.0f);
+    assert_true(derivative_at(CNV_OP_CLIP, -1.0f, 2.0f, 1.999f) == 1.0f);
+    assert_true(derivative_at(CNV_OP_ELU, 0.5f, 0, 0.0f) == 1.0f);
+    assert_float_equal(derivative_at(CNV_OP_ELU, 0.5f, 0, -1.0f), 0.5f * 0.36787944f, 1e-7);
+}
+
+static void test_add(void **state) {
+    const tu_opcase cases[] = {
+        CASE("2x3x4x5 + 2x3x4x5", CNV_OP_ADD, 0, 0, S4(2, 3, 4, 5), S4(2, 3, 4, 5)),
+        CASE("2x3x4x5 + 3x1x1", CNV_OP_ADD, 0, 0, S4(2, 3, 4, 5), S3(3, 1, 1)),
+        CASE("1x3x7x5 + 1x3x1x1", CNV_OP_ADD, 0, 0, S4(1, 3, 7, 5), S4(1, 3, 1, 1)),
+        CASE("2x5x3x3 + 3 (last dim)", CNV_OP_ADD, 0, 0, S4(2, 5, 3, 3), S1(3)),
+        CASE("2x5x3x3 + 1 (scalar-like)", CNV_OP_ADD, 0, 0, S4(2, 5, 3, 3), S1(1)),
+        CASE("1 + 1x3x7x5 (left side broadcast)", CNV_OP_ADD, 0, 0, S1(1), S4(1, 3, 7, 5)),
+        CASE("2x1x4x1 + 1x3x1x5 (both broadcast)", CNV_OP_ADD, 0, 0, S4(2, 1, 4, 1), S4(1, 3, 1, 5)),
+        CASE("3x7 + 3x7", CNV_OP_ADD, 0, 0, S2(3, 7), S2(3, 7)),
+        CASE("3x7 + 7", CNV_OP_ADD, 0, 0, S2(3, 7), S1(7)),
+        CASE("3x1 + 1x7", CNV_OP_ADD, 0, 0, S2(3, 1), S2(1, 7)),
+    };
+    RUN("Add", cases);
+}
+
+static tu_opcase with_axis(tu_opcase c, int axis) {
+    c.attrs.axis = axis;
+    return c;
+}
+
+static void test_concat(void **state) {
+    const tu_opcase cases[] = {
+        with_axis(CASE("axis 1: 1x3x4x5 | 1x2x4x5", CNV_OP_CONCAT, 0, 0, S4(1, 3, 4, 5), S4(1, 2, 4, 5)), 1),
+        with_axis(CASE("axis 1: 2x1x3x3 | 2x4x3x3 | 2x2x3x3", CNV_OP_CONCAT, 0, 0, S4(2, 1, 3, 3), S4(2, 4, 3, 3),
+                       S4(2, 2, 3, 3)),
+                  1),
+        with_axis(CASE("axis 1: four 1xCx7x5", CNV_OP_CONCAT, 0, 0, S4(1, 3, 7, 5), S4(1, 1, 7, 5), S4(1, 2, 7, 5),
+                       S4(1, 3, 7, 5)),
+                  1),
+        with_axis(CASE("axis 0: 1x3x4x5 | 2x3x4x5", CNV_OP_CONCAT, 0, 0, S4(1, 3, 4, 5), S4(2, 3, 4, 5)), 0),
+        with_axis(CASE("axis 2: 2x3x1x5 | 2x3x4x5 | 2x3x2x5", CNV_OP_CONCAT, 0, 0, S4(2, 3, 1, 5), S4(2, 3, 4, 5),
+                       S4(2, 3, 2, 5)),
+                  2),
+        with_axis(CASE("axis 3: 2x3x3x2 | 2x3x3x5", CNV_OP_CONCAT, 0, 0, S4(2, 3, 3, 2), S4(2, 3, 3, 5)), 3),
+        with_axis(CASE("axis 1: 3x2 | 3x5 | 3x1 | 3x3", CNV_OP_CONCAT, 0, 0, S2(3, 2), S2(3, 5), S2(3, 1), S2(3, 3)),
+                  1),
+        with_axis(CASE("axis 0: 2x7 | 3x7", CNV_OP_CONCAT, 0, 0, S2(2, 7), S2(3, 7)), 0),
+        with_axis(CASE("one input 2x3x3", CNV_OP_CONCAT, 0, 0, S3(2, 3, 3)), 1),
+    };
+    RUN("Concat", cases);
+}
+
+static tu_opcase with_shape(tu_opcase c, int n, int d0, int d1, int d2) {
+    c.attrs.shape_n = n;
+    c.attrs.shape[0] = d0;
+    c.attrs.shape[1] = d1;
+    c.attrs.shape[2] = d2;
+    return c;
+}
+
+static void test_copy_ops(void **state) {
+    const tu_opcase cases[] = {
+        with_axis(CASE("Flatten axis 1 2x3x4x5", CNV_OP_FLATTEN, 0, 0, S4(2, 3, 4, 5)), 1),
+        with_axis(CASE("Flatten axis 2 1x3x7x5", CNV_OP_FLATTEN, 0, 0, S4(1, 3, 7, 5)), 2),
+        with_shape(CASE("Reshape 2x3x4x5 -> (0,-1)", CNV_OP_RESHAPE, 0, 0, S4(2, 3, 4, 5)), 2, 0, -1, 0),
+        with_shape(CASE("Reshape 2x5x3x3 -> (5,-1,6)", CNV_OP_RESHAPE, 0, 0, S4(2, 5, 3, 3)), 3, 5, -1, 6),
+        CASE("Dropout 1x3x7x5", CNV_OP_DROPOUT, 0, 0, S4(1, 3, 7, 5)),
+        CASE("Dropout 3x7", CNV_OP_DROPOUT, 0, 0, S2(3, 7)),
+    };
+    RUN("Flatten / Reshape / Dropout", cases);
+}
+
+/* pads: begins of dims 0..3, then ends of dims 0..3 (unused dims stay 0). */
+static tu_opcase with_pads(tu_opcase c, cnv_pad_mode mode, float value, const int pads[8]) {
+    c.attrs.pad_mode = mode;
+    c.attrs.pad_value = value;
+    memcpy(c.attrs.pad_full, pads, sizeof c.attrs.pad_full);
+    return c;
+}
+#define PADS(...) ((const int[8]){__VA_ARGS__})
+
+static void test_pad(void **state) {
+    const tu_opcase cases[] = {
+        with_pads(CASE("constant 1x3x7x5 HW asym", CNV_OP_PAD, 0, 0, S4(1, 3, 7, 5)), CNV_PAD_CONSTANT, 0.0f,
+                  PADS(0, 0, 2, 1, 0, 0, 1, 3)),
+        with_pads(CASE("constant 0.25 2x5x3x3 all dims", CNV_OP_PAD, 0, 0, S4(2, 5, 3, 3)), CNV_PAD_CONSTANT, 0.25f,
+                  PADS(1, 0, 2, 1, 0, 2, 0, 3)),
+        with_pads(CASE("constant crop 2x3x6x7 (negative pads)", CNV_OP_PAD, 0, 0, S4(2, 3, 6, 7)), CNV_PAD_CONSTANT,
+                  0.5f, PADS(0, -1, -2, 2, 0, 1, 1, -3)),
+        with_pads(CASE("reflect 2x3x5x6 HW asym", CNV_OP_PAD, 0, 0, S4(2, 3, 5, 6)), CNV_PAD_REFLECT, 0.0f,
+                  PADS(0, 0, 2, 1, 0, 0, 4, 5)),
+        with_pads(CASE("reflect 1x4x3x7 C and W", CNV_OP_PAD, 0, 0, S4(1, 4, 3, 7)), CNV_PAD_REFLECT, 0.0f,
+                  PADS(0, 3, 0, 1, 0, 1, 0, 6)),
+        with_pads(CASE("edge 1x2x4x5 all dims", CNV_OP_PAD, 0, 0, S4(1, 2, 4, 5)), CNV_PAD_EDGE, 0.0f,
+                  PADS(0, 1, 3, 0, 1, 0, 1, 4)),
+        with_pads(CASE("edge 2x3x1x3 (unit H)", CNV_OP_PAD, 0, 0, S4(2, 3, 1, 3)), CNV_PAD_EDGE, 0.0f,
+                  PADS(0, 0, 2, 3, 0, 0, 1, 1)),
+        with_pads(CASE("reflect 3x7 (2-D)", CNV_OP_PAD, 0, 0, S2(3, 7)), CNV_PAD_REFLECT, 0.0f,
+                  PADS(1, 2, 0, 0, 2, 0, 0, 0)),
+        with_pads(CASE("edge crop 3x7 (2-D)", CNV_OP_PAD, 0, 0, S2(3, 7)), CNV_PAD_EDGE, 0.0f,
+                  PADS(-1, 2, 0, 0, 2, -3, 0, 0)),
+    };
+    RUN("Pad", cases);
+}
+
+static tu_opcase with_lrn(tu_opcase c, int size, float alpha, float beta, float bias) {
+    c.attrs.size = size;
+    c.attrs.alpha = alpha;
+    c.attrs.beta = beta;
+    c.attrs.bias = bias;
+    return c;
+}
+
+/* Large alpha so that the normalization term matters at these input magnitudes. */
+static void test_lrn(void **state) {
+    const tu_opcase cases[] = {
+        with_lrn(CASE("size 3 1x5x4x3", CNV_OP_LRN, -2.0f, 2.0f, S4(1, 5, 4, 3)), 3, 0.5f, 0.75f, 1.0f),
+        with_lrn(CASE("size 5 2x7x3x3", CNV_OP_LRN, -2.0f, 2.0f, S4(2, 7, 3, 3)), 5, 1.0f, 0.75f, 2.0f),
+        with_lrn(CASE("size 2 1x3x7x5", CNV_OP_LRN, -2.0f, 2.0f, S4(1, 3, 7, 5)), 2, 0.8f, 0.5f, 1.0f),
+        with_lrn(CASE("size 4 2x6x2x3", CNV_OP_LRN, -2.0f, 2.0f, S4(2, 6, 2, 3)), 4, 0.9f, 1.2f, 1.5f),
+        with_lrn(CASE("size 5 > C 1x3x3x2", CNV_OP_LRN, -2.0f, 2.0f, S4(1, 3, 3, 2)), 5, 1.0f, 0.75f, 1.0f),
+        with_lrn(CASE("size 5 AlexNet attrs 1x8x3x3", CNV_OP_LRN, -20.0f, 20.0f, S4(1, 8, 3, 3)), 5, 1e-4f, 0.75f,
+                 1.0f),
+    };
+    RUN("LRN", cases);
+}
+
+static tu_opcase with_softmax(tu_opcase c, int axis, int legacy) {
+    c.attrs.axis = axis;
+    c.attrs.softmax_legacy = legacy;
+    return c;
+}
+
+static void test_softmax(void **state) {
+    const tu_opcase cases[] = {
+        with_softmax(CASE("opset13 axis 1 3x7", CNV_OP_SOFTMAX, -3.0f, 3.0f, S2(3, 7)), 1, 0),
+        with_softmax(CASE("opset13 axis 0 3x7", CNV_OP_SOFTMAX, -3.0f, 3.0f, S2(3, 7)), 0, 0),
+        with_softmax(CASE("opset13 axis 1 2x5x3x3", CNV_OP_SOFTMAX, -3.0f, 3.0f, S4(2, 5, 3, 3)), 1, 0),
+        with_softmax(CASE("opset13 axis 2 1x3x7x5", CNV_OP_SOFTMAX, -3.0f, 3.0f, S4(1, 3, 7, 5)), 2, 0),
+        with_softmax(CASE("opset13 axis 3 1x3x7x5", CNV_OP_SOFTMAX, -3.0f, 3.0f, S4(1, 3, 7, 5)), 3, 0),
+        with_softmax(CASE("legacy axis 1 3x7", CNV_OP_SOFTMAX, -3.0f, 3.0f, S2(3, 7)), 1, 1),
+        with_softmax(CASE("legacy axis 1 2x5x3x3", CNV_OP_SOFTMAX, -3.0f, 3.0f, S4(2, 5, 3, 3)), 1, 1),
+        with_softmax(CASE("legacy axis 2 1x3x7x5", CNV_OP_SOFTMAX, -3.0f, 3.0f, S4(1, 3, 7, 5)), 2, 1),
+        with_softmax(CASE("legacy axis 0 2x3x4", CNV_OP_SOFTMAX, -3.0f, 3.0f, S3(2, 3, 4)), 0, 1),
+    };
+    RUN("Softmax", cases);
+}
+
+/* Runs the CPU softmax forward on a 1x2x3 tensor at axis 1 (legacy: over all 6 values; opset
+ * 13: over pairs) and, when grad_out is set, its backward into grad. */
+static void softmax_1x2x3(int legacy, const float *x, float *y, const float *grad_out, float *grad) {
+    cnv_node node;
+    memset(&node, 0, sizeof node);
+    node.name = "softmax";
+    node.op = CNV_OP_SOFTMAX;
+    cnv_attrs_default(CNV_OP_SOFTMAX, &node.attrs);
+    node.attrs.axis = 1;
+    node.attrs.softmax_legacy = legacy;
+    cnv_cpu_args a;
+    memset(&a, 0, sizeof a);
+    a.node = &node;
+    a.a = &node.attrs;
+    a.n_in = 1;
+    a.in_shape[0] = a.out_shape = S3(1, 2, 3);
+    a.in[0] = x;
+    a.out = y;
+    a.grad_out = grad_out;
+    a.grad_in[0] = grad;
+    assert_int_equal(cnv_cpu_softmax_forward(&a), CNV_OK);
+    if (grad_out) assert_int_equal(cnv_cpu_softmax_backward(&a), CNV_OK);
+}
+
+/* Softmax is shift invariant; logits of +-1000 overflow (or underflow) exp even in double
+ * unless the maximum is subtracted first. Both modes must give what the unshifted logits give. */
+static void test_softmax_large_logits(void **state) {
+    const float logits[6] = {0.5f, -1.0f, 2.0f, 0.0f, 1.5f, -2.5f}, g[6] = {1, -2, 0.5f, 3, -1, 0.25f};
+    for (int legacy = 0; legacy < 2; legacy++)
+        for (int sign = -1; sign <= 1; sign += 2) {
+            float big[6], y_ref[6], y[6], dx_ref[6] = {0}, dx[6] = {0};
+            for (int i = 0; i < 6; i++) big[i] = logits[i] + (float)sign * 1000.0f;
+            softmax_1x2x3(legacy, logits, y_ref, g, dx_ref);
+            softmax_1x2x3(legacy, big, y, g, dx);
+            for (int i = 0; i < 6; i++) {
+                assert_true(isfinite(y[i]) && isfinite(dx[i]));
+                /* 1000 + x rounds x to float spacing 6e-5 near 1000: compare loosely */
+                assert_float_equal(y[i], y_ref[i], 1e-3);
+                assert_float_equal(dx[i], dx_ref[i], 1e-3);
+            }
+        }
+}
+
+static tu_opcase as_weights(tu_opcase c, int n_weights) {
+    c.n_weights = n_weights;
+    return c;
+}
+
+static void test_batchnorm(void **state) {
+    const tu_opcase cases[] = {
+        as_weights(CASE("1x3x7x5", CNV_OP_BATCHNORM, 0, 0, S4(1, 3, 7, 5), S1(3), S1(3)), 2),
+        as_weights(CASE("2x5x3x3", CNV_OP_BATCHNORM, 0, 0, S4(2, 5, 3, 3), S1(5), S1(5)), 2),
+        as_weights(CASE("3x7 ([N, C])", CNV_OP_BATCHNORM, 0, 0, S2(3, 7), S1(7), S1(7)), 2),
+    };
+    RUN("BatchNormalization", cases);
+}
+
+/* Malformed shapes reach the kernels only through a bug, but must fail cleanly. */
+static void test_bad_shapes_fail(void **state) {
+    cnv_node node;
+    memset(&node, 0, sizeof node);
+    node.name = "bad";
+    float buf[64] = {0};
+    cnv_cpu_args a;
+    memset(&a, 0, sizeof a);
+    a.node = &node;
+    a.a = &node.attrs;
+    a.n_in = 2;
+    a.in[0] = a.in[1] = buf;
+    a.out = buf;
+
+    node.op = CNV_OP_ADD;
+    a.in_shape[0] = S2(3, 4);
+    a.in_shape[1] = S2(2, 4);
+    a.out_shape = S2(3, 4);
+    assert_int_equal(cnv_cpu_add_forward(&a), CNV_ERR_SHAPE);
+
+    node.op = CNV_OP_CONCAT;
+    node.attrs.axis = 1;
+    a.in_shape[1] = S2(2, 5);
+    a.out_shape = S2(3, 9);
+    assert_int_equal(cnv_cpu_concat_forward(&a), CNV_ERR_SHAPE);
+
+    node.op = CNV_OP_PAD;
+    node.attrs.pad_full[3] = 1; /* W grows by 1, the output claims 2 */
+    a.n_in = 1;
+    a.in_shape[0] = S4(1, 1, 2, 3);
+    a.out_shape = S4(1, 1, 2, 5);
+    assert_int_equal(cnv_cpu_pad_forward(&a), CNV_ERR_SHAPE);
+
+    node.op = CNV_OP_SOFTMAX;
+    node.attrs.axis = 4;
+    a.out_shape = a.in_shape[0];
+    assert_int_equal(cnv_cpu_softmax_forward(&a), CNV_ERR_SHAPE);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_activations), cmocka_unit_test(test_activation_kinks), cmocka_unit_test(test_add),
+        cmocka_unit_test(test_concat),      cmocka_unit_test(test_copy_ops),         cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_lrn),         cmocka_unit_test(test_softmax), cmocka_unit_test(test_softmax_large_logits),          cmocka_unit_test(test_batchnorm),
+        cmocka_unit_test(test_bad_shapes_fail),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
