@@ -55,7 +55,7 @@ static void walk(const pad_plan *p, float value, const float *x, float *y, const
             for (int i2 = 0; i2 < p->out4[2]; i2++) {
                 const int s2 = source_index(i2, p->begin4[2], p->in4[2], p->mode);
                 const int row_ok = s0 >= 0 && s1 >= 0 && s2 >= 0;
-                const size_t row = (((size_t)s0 * p->in4[1] + s1) * p->in4[2] + s2) * p->in4[3];
+                const size_t row = row_ok ? (((size_t)s0 * p->in4[1] + s1) * p->in4[2] + s2) * p->in4[3] : 0;
                 for (int i3 = 0; i3 < p->out4[3]; i3++, o++) {
                     const int s3 = source_index(i3, p->begin4[3], p->in4[3], p->mode);
                     const int ok = row_ok && s3 >= 0;
