@@ -364,9 +364,16 @@ static void test_bad_shapes_fail(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_activations), cmocka_unit_test(test_activation_kinks), cmocka_unit_test(test_add),
-        cmocka_unit_test(test_concat),      cmocka_unit_test(test_copy_ops),         cmocka_unit_test(test_pad),
-        cmocka_unit_test(test_lrn),         cmocka_unit_test(test_softmax), cmocka_unit_test(test_softmax_large_logits),          cmocka_unit_test(test_batchnorm),
+        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_activation_kinks),
+        cmocka_unit_test(test_add),
+        cmocka_unit_test(test_concat),
+        cmocka_unit_test(test_copy_ops),
+        cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_lrn),
+        cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_softmax_large_logits),
+        cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_bad_shapes_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
