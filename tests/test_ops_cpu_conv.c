@@ -1,0 +1,244 @@
+/* CPU backend: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm and MatMul against the float64
+ * oracle (forward) and central finite differences (backward to the data, backward to the
+ * weights), on small random shapes chosen to reach every branch: odd sizes, strides 1-3,
+ * dilation 2, asymmetric pads, groups and depthwise, 1x1 kernels (the no-im2col path), batch 2,
+ * ceil_mode windows that overhang, count_include_pad, each Gemm transpose and C broadcast. */
+#include "opcheck.h"
+#include "test_util.h"
+
+#include <stdio.h>
+
+#define TOL 1e-5
+
+typedef struct conv_spec {
+    const char *label;
+    int n, c, h, w, m, kh, kw;
+    int stride[2], dilation[2], pads[4];
+    int group, bias;
+} conv_spec;
+
+static const conv_spec conv_specs[] = {
+    {"conv 3x3 7x5 c3", 1, 3, 7, 5, 4, 3, 3, .bias = 1},
+    {"conv 3x3 s2 p1 batch 2", 2, 3, 7, 5, 4, 3, 3, .stride = {2, 2}, .pads = {1, 1, 1, 1}, .bias = 1},
+    {"conv 3x2 s3x2 asym pads", 1, 3, 8, 7, 2, 3, 2, .stride = {3, 2}, .pads = {0, 1, 2, 0}, .bias = 1},
+    {"conv 3x3 dilation 2 p2", 1, 2, 9, 7, 3, 3, 3, .dilation = {2, 2}, .pads = {2, 2, 2, 2}, .bias = 1},
+    {"conv 3x3 dil 2x1 s2 no bias", 1, 3, 9, 8, 2, 3, 3, {2, 2}, {2, 1}, {1, 0, 0, 1}},
+    {"conv group 2 p1", 2, 4, 6, 5, 6, 3, 3, .pads = {1, 1, 1, 1}, .group = 2, .bias = 1},
+    {"conv depthwise s2 p1", 1, 3, 7, 6, 3, 3, 3, .stride = {2, 2}, .pads = {1, 1, 1, 1}, .group = 3, .bias = 1},
+    {"conv depthwise x2 mult", 1, 3, 5, 5, 6, 3, 3, .pads = {1, 1, 1, 1}, .group = 3},
+    {"conv 1x1 batch 2", 2, 5, 4, 3, 3, 1, 1, .bias = 1},
+    {"conv 1x1 s2", 1, 4, 5, 7, 3, 1, 1, .stride = {2, 2}, .bias = 1},
+    {"conv 1x1 asym pad", 1, 3, 4, 5, 2, 1, 1, .pads = {1, 0, 0, 1}},
+    {"conv 5x5 p2 s3", 1, 2, 9, 8, 3, 5, 5, .stride = {3, 3}, .pads = {2, 2, 2, 2}, .bias = 1},
+    {"conv group 2 dil 2 s2", 1, 4, 9, 9, 4, 3, 3, .stride = {2, 2}, .dilation = {2, 2}, .pads = {2, 1, 1, 2},
+     .group = 2, .bias = 1},
+    {"conv 2x3 stride 3x1", 2, 3, 7, 5, 2, 2, 3, .stride = {3, 1}, .pads = {0, 1, 0, 1}, .bias = 1},
+};
+
+typedef struct pool_spec {
+    const char *label;
+    cnv_op_type op;
+    int n, c, h, w;
+    int kernel[2], stride[2], dilation[2], pads[4];
+    int ceil_mode, count_include_pad;
+} pool_spec;
+
+static const pool_spec pool_specs[] = {
+    {"maxpool 2x2 s2 7x5", CNV_OP_MAXPOOL, 1, 3, 7, 5, .kernel = {2, 2}, .stride = {2, 2}},
+    {"maxpool 3x3 s2 ceil", CNV_OP_MAXPOOL, 2, 2, 7, 5, .kernel = {3, 3}, .stride = {2, 2}, .ceil_mode = 1},
+    {"maxpool 3x3 s1 p1", CNV_OP_MAXPOOL, 1, 3, 6, 5, .kernel = {3, 3}, .stride = {1, 1}, .pads = {1, 1, 1, 1}},
+    {"maxpool 3x3 s2 ceil asym pads", CNV_OP_MAXPOOL, 1, 2, 8, 7, .kernel = {3, 3}, .stride = {2, 2}, .pads = {1, 0, 0, 1},
+     .ceil_mode = 1},
+    {"maxpool 2x2 dilation 2", CNV_OP_MAXPOOL, 1, 2, 7, 6, .kernel = {2, 2}, .stride = {1, 1},
+     .dilation = {2, 2}},
+    {"maxpool 3x2 s3 ceil", CNV_OP_MAXPOOL, 2, 3, 8, 7, .kernel = {3, 2}, .stride = {3, 3}, .ceil_mode = 1},
+    {"avgpool 3x3 s2", CNV_OP_AVGPOOL, 1, 3, 7, 5, .kernel = {3, 3}, .stride = {2, 2}},
+    {"avgpool 3x3 p1 exclude pad", CNV_OP_AVGPOOL, 2, 2, 6, 5, .kernel = {3, 3}, .stride = {1, 1},
+     .pads = {1, 1, 1, 1}},
+    {"avgpool 3x3 p1 include pad", CNV_OP_AVGPOOL, 2, 2, 6, 5, .kernel = {3, 3}, .stride = {1, 1},
+     .pads = {1, 1, 1, 1}, .count_include_pad = 1},
+    {"avgpool 3x3 s2 ceil", CNV_OP_AVGPOOL, 1, 3, 7, 6, .kernel = {3, 3}, .stride = {2, 2}, .ceil_mode = 1},
+    {"avgpool 3x3 s2 ceil p1 incl", CNV_OP_AVGPOOL, 1, 2, 8, 7, .kernel = {3, 3}, .stride = {2, 2},
+     .pads = {1, 1, 1, 1}, .ceil_mode = 1, .count_include_pad = 1},
+    {"avgpool 2x2 s2 asym ceil incl", CNV_OP_AVGPOOL, 1, 2, 7, 6, .kernel = {2, 2}, .stride = {2, 2},
+     .pads = {0, 1, 1, 0}, .ceil_mode = 1, .count_include_pad = 1},
+    {"avgpool 2x2 dilation 2", CNV_OP_AVGPOOL, 1, 2, 7, 6, .kernel = {2, 2}, .stride = {1, 2},
+     .dilation = {2, 2}, .pads = {1, 0, 1, 1}},
+    {"globalavgpool 7x5", CNV_OP_GLOBALAVGPOOL, 2, 3, 7, 5},
+    {"globalavgpool 1x1", CNV_OP_GLOBALAVGPOOL, 1, 4, 1, 1},
+};
+
+typedef struct gemm_spec {
+    const char *label;
+    cnv_op_type op;
+    int m, n, k, trans_a, trans_b;
+    int has_c;
+    cnv_shape c_shape;
+    float alpha, beta;
+} gemm_spec;
+
+#define SHAPE1(a) ((cnv_shape){1, {a}})
+#define SHAPE2(a, b) ((cnv_shape){2, {a, b}})
+
+static const gemm_spec gemm_specs[] = {
+    {"gemm C [M,N]", CNV_OP_GEMM, 5, 7, 9, 0, 0, 1, SHAPE2(5, 7), 1.0f, 1.0f},
+    {"gemm transA", CNV_OP_GEMM, 5, 7, 9, 1, 0, 1, SHAPE2(5, 7), 0.5f, 2.0f},
+    {"gemm transB", CNV_OP_GEMM, 6, 4, 11, 0, 1, 1, SHAPE1(4), 1.5f, 1.0f},
+    {"gemm transA transB", CNV_OP_GEMM, 3, 8, 5, 1, 1, 1, SHAPE2(3, 8), -0.7f, 0.3f},
+    {"gemm C scalar", CNV_OP_GEMM, 4, 6, 7, 0, 1, 1, {0, {0}}, 1.0f, 0.5f},
+    {"gemm C [N]", CNV_OP_GEMM, 4, 6, 7, 0, 0, 1, SHAPE1(6), 1.0f, 1.0f},
+    {"gemm C [1,N]", CNV_OP_GEMM, 4, 6, 7, 1, 0, 1, SHAPE2(1, 6), 2.0f, -1.0f},
+    {"gemm C [M,1]", CNV_OP_GEMM, 4, 6, 7, 0, 1, 1, SHAPE2(4, 1), 1.0f, 1.5f},
+    {"gemm C [1]", CNV_OP_GEMM, 4, 6, 7, 1, 1, 1, SHAPE1(1), 0.25f, 1.0f},
+    {"gemm no C", CNV_OP_GEMM, 2, 10, 16, 0, 1, 0, {0}, 1.0f, 1.0f},
+    {"matmul 5x9 9x7", CNV_OP_MATMUL, .m = 5, .n = 7, .k = 9},
+    {"matmul 1x16 16x10", CNV_OP_MATMUL, .m = 1, .n = 10, .k = 16},
+};
+
+static void print_row(const char *label, const tu_opcheck_result *r) {
+    printf("| %-32s | %9.2e | %9.2e | %9.2e |\n", label, r->fwd_err, r->bwd_data_err, r->bwd_weights_err);
+    fflush(stdout);
+}
+
+static int setup_backend(void **state) {
+    cnv_backend *be = NULL;
+    if (cnv_backend_cpu_create(&be) != CNV_OK) return -1;
+    *state = be;
+    printf("| %-32s | %9s | %9s | %9s |\n", "case (tol 1e-5)", "forward", "bwd data", "bwd wts");
+    return 0;
+}
+
+static int teardown_backend(void **state) {
+    cnv_backend_free(*state);
+    return 0;
+}
+
+static void run_case(void **state, const tu_opcase *c, uint64_t seed) {
+    tu_opcheck_result r;
+    tu_opcheck(c, *state, seed, TOL, &r);
+    print_row(c->label, &r);
+}
+
+static void test_conv(void **state) {
+    for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++) {
+        const conv_spec *s = &conv_specs[i];
+        int group = s->group ? s->group : 1;
+        tu_opcase c = {.label = s->label, .op = CNV_OP_CONV, .n_in = s->bias ? 3 : 2, .n_weights = s->bias ? 2 : 1};
+        cnv_attrs_default(CNV_OP_CONV, &c.attrs);
+        for (int a = 0; a < 2; a++) {
+            if (s->stride[a]) c.attrs.stride[a] = s->stride[a];
+            if (s->dilation[a]) c.attrs.dilation[a] = s->dilation[a];
+        }
+        for (int p = 0; p < 4; p++) c.attrs.pads[p] = s->pads[p];
+        c.attrs.group = group;
+        c.in_shape[0] = cnv_shape4(s->n, s->c, s->h, s->w);
+        c.in_shape[1] = cnv_shape4(s->m, s->c / group, s->kh, s->kw);
+        c.in_shape[2] = SHAPE1(s->m);
+        run_case(state, &c, 100 + i);
+    }
+}
+
+static void test_pools(void **state) {
+    for (size_t i = 0; i < sizeof pool_specs / sizeof pool_specs[0]; i++) {
+        const pool_spec *s = &pool_specs[i];
+        tu_opcase c = {.label = s->label, .op = s->op, .n_in = 1};
+        cnv_attrs_default(s->op, &c.attrs);
+        for (int a = 0; a < 2; a++) {
+            c.attrs.kernel[a] = s->kernel[a];
+            if (s->stride[a]) c.attrs.stride[a] = s->stride[a];
+            if (s->dilation[a]) c.attrs.dilation[a] = s->dilation[a];
+        }
+        for (int p = 0; p < 4; p++) c.attrs.pads[p] = s->pads[p];
+        c.attrs.ceil_mode = s->ceil_mode;
+        c.attrs.count_include_pad = s->count_include_pad;
+        c.in_shape[0] = cnv_shape4(s->n, s->c, s->h, s->w);
+        run_case(state, &c, 200 + i);
+    }
+}
+
+static void test_gemm(void **state) {
+    for (size_t i = 0; i < sizeof gemm_specs / sizeof gemm_specs[0]; i++) {
+        const gemm_spec *s = &gemm_specs[i];
+        tu_opcase c = {.label = s->label, .op = s->op, .n_in = s->has_c ? 3 : 2, .n_weights = s->has_c ? 2 : 1};
+        cnv_attrs_default(s->op, &c.attrs);
+        if (s->op == CNV_OP_GEMM) {
+            c.attrs.alpha = s->alpha;
+            c.attrs.beta = s->beta;
+            c.attrs.trans_a = s->trans_a;
+            c.attrs.trans_b = s->trans_b;
+        }
+        c.in_shape[0] = s->trans_a ? SHAPE2(s->k, s->m) : SHAPE2(s->m, s->k);
+        c.in_shape[1] = s->trans_b ? SHAPE2(s->n, s->k) : SHAPE2(s->k, s->n);
+        c.in_shape[2] = s->c_shape;
+        run_case(state, &c, 300 + i);
+    }
+}
+
+/* The switches are what the backward and deconvnet unpooling route through: check them, and
+ * the routing, on inputs whose answers are known. 5x4 plane, 3x3 windows, stride 2, pads 1:
+ * window rows [-1,1], [1,3], [3,5] and columns [-1,1], [1,3], clipped to the plane. */
+static void check_switches(cnv_backend *be, const float x[20], const int32_t want[6]) {
+    cnv_node node = {.name = "switches", .op = CNV_OP_MAXPOOL, .n_in = 1};
+    cnv_attrs_default(CNV_OP_MAXPOOL, &node.attrs);
+    node.attrs.kernel[0] = node.attrs.kernel[1] = 3;
+    node.attrs.stride[0] = node.attrs.stride[1] = 2;
+    for (int i = 0; i < 4; i++) node.attrs.pads[i] = 1;
+    cnv_shape in = cnv_shape4(1, 1, 5, 4), out;
+    assert_int_equal(cnv_op_infer_shape(CNV_OP_MAXPOOL, &node.attrs, 1, &in, &out, "switches"), CNV_OK);
+    assert_int_equal(cnv_shape_numel(&out), 6);
+    assert_int_equal(cnv_op_aux_numel(&node, &out), 6);
+    cnv_buf *bx, *by, *baux, *bdy, *bdx;
+    assert_int_equal(be->vt->buf_alloc(be, 20, &bx), CNV_OK);
+    assert_int_equal(be->vt->buf_alloc(be, 6, &by), CNV_OK);
+    assert_int_equal(be->vt->buf_alloc(be, 6, &baux), CNV_OK);
+    assert_int_equal(be->vt->buf_alloc(be, 6, &bdy), CNV_OK);
+    assert_int_equal(be->vt->buf_alloc(be, 20, &bdx), CNV_OK);
+    const float dy[6] = {1, 2, 3, 4, 5, 6};
+    assert_int_equal(be->vt->buf_write(be, bx, 0, x, 20), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, bdy, 0, dy, 6), CNV_OK);
+    assert_int_equal(be->vt->buf_fill(be, bdx, 0.0f, 20), CNV_OK);
+    cnv_op_io io = {.node = &node, .n_in = 1, .in = {bx}, .in_shape = {in}, .out = by, .out_shape = out,
+                    .aux = baux, .grad_out = bdy, .grad_in = {bdx}};
+    assert_int_equal(be->vt->forward(be, &io), CNV_OK);
+    assert_int_equal(be->vt->backward(be, &io), CNV_OK);
+    assert_int_equal(be->vt->sync(be), CNV_OK);
+    int32_t sw[6];
+    float dx[20], want_dx[20] = {0};
+    assert_int_equal(be->vt->buf_read(be, baux, 0, (float *)sw, 6), CNV_OK);
+    assert_int_equal(be->vt->buf_read(be, bdx, 0, dx, 20), CNV_OK);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(sw[i], want[i]);
+        want_dx[want[i]] += dy[i];
+    }
+    for (int i = 0; i < 20; i++) assert_float_equal(dx[i], want_dx[i], 0.0f);
+    be->vt->buf_free(be, bx);
+    be->vt->buf_free(be, by);
+    be->vt->buf_free(be, baux);
+    be->vt->buf_free(be, bdy);
+    be->vt->buf_free(be, bdx);
+}
+
+static void test_maxpool_switches(void **state) {
+    /* Values rising along rows and columns: each max is the window's last tap inside the plane
+     * (rows 1, 3, 4; columns 1, 3), never a padded cell although every real value is negative. */
+    float ramp[20];
+    for (int i = 0; i < 20; i++) ramp[i] = (float)i - 100.0f;
+    const int32_t last[6] = {1 * 4 + 1, 1 * 4 + 3, 3 * 4 + 1, 3 * 4 + 3, 4 * 4 + 1, 4 * 4 + 3};
+    check_switches(*state, ramp, last);
+    /* A constant plane: all ties, so each switch is the window's first tap inside the plane
+     * (rows 0, 1, 3; columns 0, 1), and overlapping windows share cells in the backward. */
+    float flat[20];
+    for (int i = 0; i < 20; i++) flat[i] = -2.0f;
+    const int32_t first[6] = {0 * 4 + 0, 0 * 4 + 1, 1 * 4 + 0, 1 * 4 + 1, 3 * 4 + 0, 3 * 4 + 1};
+    check_switches(*state, flat, first);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_pools),
+        cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_maxpool_switches),
+    };
+    return cmocka_run_group_tests_name("ops_cpu_conv", tests, setup_backend, teardown_backend);
+}

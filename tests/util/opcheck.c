@@ -1,0 +1,208 @@
+/* The op check, generic over backends (it only uses the vtable).
+ *
+ * Gradients are compared with central finite differences of L(x) = Σ g · oracle(x) computed in
+ * float64, at the very float32 inputs the backend saw. Every op checked here is linear or
+ * piecewise linear in each input between kinks, so in float64 the differences are exact up to
+ * rounding, as long as no step crosses a kink: for MaxPool the data input is filled with
+ * distinct values on a grid much coarser than the step (no ties, no argmax change).
+ *
+ * The gradient buffers are filled with random values before the backward, not zeroed, and the
+ * prefill is subtracted afterwards: that also proves the backward accumulates (+=), which the
+ * executor relies on for fan-out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "opcheck.h"
+#include "oracle.h"
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Everything one case holds on the host. */
+typedef struct opcheck_ctx {
+    const tu_opcase *c;
+    cnv_node node;
+    cnv_shape out_shape;
+    size_t in_n[CNV_MAX_INPUTS], out_n;
+    float *x[CNV_MAX_INPUTS]; /* the inputs the backend sees */
+    double *xd[CNV_MAX_INPUTS]; /* the same values in float64, perturbed by the finite differences */
+    double *g;                /* the random output gradient */
+    double *y;                /* oracle output scratch */
+    double step[CNV_MAX_INPUTS]; /* finite difference step per input */
+} opcheck_ctx;
+
+static void *xalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size);
+    assert_non_null(p);
+    return p;
+}
+
+static void expect_ok(cnv_status s, const char *what, const char *label) {
+    if (s != CNV_OK) fail_msg("%s: %s failed: %s (%s)", label, what, cnv_status_str(s), cnv_last_error());
+}
+
+/* Distinct values on a grid in [lo, hi), randomly permuted: ties (and kinks of max) stay at
+ * least (hi - lo) / n apart. */
+static void fill_distinct(cnv_rng *r, float *x, size_t n, float lo, float hi) {
+    for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * ((float)i + 0.5f) / (float)n;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = cnv_rng_below(r, (uint32_t)i);
+        float t = x[i - 1];
+        x[i - 1] = x[j];
+        x[j] = t;
+    }
+}
+
+static void setup_inputs(opcheck_ctx *k, uint64_t seed) {
+    const tu_opcase *c = k->c;
+    float lo = c->lo, hi = c->hi;
+    if (lo == 0.0f && hi == 0.0f) lo = -1.0f, hi = 1.0f;
+    double scale = fmax(fabs(lo), fabs(hi));
+    cnv_rng r;
+    cnv_rng_seed(&r, seed);
+    for (int i = 0; i < c->n_in; i++) {
+        k->in_n[i] = cnv_shape_numel(&c->in_shape[i]);
+        k->x[i] = xalloc(k->in_n[i], sizeof(float));
+        k->xd[i] = xalloc(k->in_n[i], sizeof(double));
+        k->step[i] = 1e-4 * scale;
+        if (c->op == CNV_OP_MAXPOOL && i == 0) {
+            fill_distinct(&r, k->x[i], k->in_n[i], lo, hi);
+            k->step[i] = fmin(k->step[i], 0.25 * (hi - lo) / (double)k->in_n[i]);
+        } else {
+            tu_fill_uniform(&r, k->x[i], k->in_n[i], lo, hi);
+        }
+        for (size_t j = 0; j < k->in_n[i]; j++) k->xd[i][j] = k->x[i][j];
+    }
+    k->g = xalloc(k->out_n, sizeof(double));
+    k->y = xalloc(k->out_n, sizeof(double));
+    for (size_t j = 0; j < k->out_n; j++) k->g[j] = 2.0 * cnv_rng_uniform(&r) - 1.0;
+}
+
+static void oracle(opcheck_ctx *k) {
+    tu_oracle_forward(k->c->op, &k->node.attrs, k->c->n_in, (const double *const *)k->xd, k->c->in_shape, k->y,
+                      &k->out_shape);
+}
+
+static double loss(opcheck_ctx *k) {
+    oracle(k);
+    double s = 0.0;
+    for (size_t j = 0; j < k->out_n; j++) s += k->g[j] * k->y[j];
+    return s;
+}
+
+/* Backend buffers of one case: inputs, output, switches, output gradient. */
+typedef struct opcheck_bufs {
+    cnv_op_io io;
+    cnv_buf *bufs[2 * CNV_MAX_INPUTS + 3];
+    int n_bufs;
+} opcheck_bufs;
+
+static cnv_buf *buf_new(cnv_backend *be, opcheck_bufs *b, size_t n, const char *label) {
+    cnv_buf *buf = NULL;
+    expect_ok(be->vt->buf_alloc(be, n, &buf), "buf_alloc", label);
+    b->bufs[b->n_bufs++] = buf;
+    return buf;
+}
+
+static void write_floats(cnv_backend *be, cnv_buf *buf, const float *src, size_t n, const char *label) {
+    expect_ok(be->vt->buf_write(be, buf, 0, src, n), "buf_write", label);
+}
+
+static void read_floats(cnv_backend *be, cnv_buf *buf, float *dst, size_t n, const char *label) {
+    expect_ok(be->vt->sync(be), "sync", label);
+    expect_ok(be->vt->buf_read(be, buf, 0, dst, n), "buf_read", label);
+}
+
+/* Runs the backward with grad slots set for inputs [first, last) only and returns
+ * ‖backend − finite differences‖ / ‖finite differences‖ over all of them. */
+static double check_backward(opcheck_ctx *k, cnv_backend *be, opcheck_bufs *b, int first, int last, cnv_rng *r) {
+    const char *label = k->c->label;
+    size_t total = 0;
+    for (int i = first; i < last; i++) total += k->in_n[i];
+    if (total == 0) return 0.0;
+    double *analytic = xalloc(total, sizeof(double)), *numeric = xalloc(total, sizeof(double));
+    float *prefill[CNV_MAX_INPUTS] = {0};
+    for (int i = 0; i < k->c->n_in; i++) b->io.grad_in[i] = NULL;
+    for (int i = first; i < last; i++) {
+        prefill[i] = xalloc(k->in_n[i], sizeof(float));
+        tu_fill_uniform(r, prefill[i], k->in_n[i], -1.0f, 1.0f);
+        b->io.grad_in[i] = buf_new(be, b, k->in_n[i], label);
+        write_floats(be, b->io.grad_in[i], prefill[i], k->in_n[i], label);
+    }
+    expect_ok(be->vt->backward(be, &b->io), "backward", label);
+
+    size_t at = 0;
+    for (int i = first; i < last; i++) {
+        float *got = xalloc(k->in_n[i], sizeof(float));
+        read_floats(be, b->io.grad_in[i], got, k->in_n[i], label);
+        for (size_t j = 0; j < k->in_n[i]; j++, at++) {
+            analytic[at] = (double)got[j] - (double)prefill[i][j];
+            double x0 = k->xd[i][j], h = k->step[i];
+            k->xd[i][j] = x0 + h;
+            double up = loss(k);
+            k->xd[i][j] = x0 - h;
+            double down = loss(k);
+            k->xd[i][j] = x0;
+            numeric[at] = (up - down) / (2.0 * h);
+        }
+        free(got);
+        free(prefill[i]);
+        b->io.grad_in[i] = NULL;
+    }
+    double err = tu_rel_error_d(analytic, numeric, total);
+    free(analytic);
+    free(numeric);
+    return err;
+}
+
+void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, tu_opcheck_result *res) {
+    opcheck_ctx k = {.c = c};
+    k.node = (cnv_node){.name = (char *)c->label, .op = c->op, .attrs = c->attrs, .n_in = c->n_in};
+    expect_ok(cnv_op_infer_shape(c->op, &k.node.attrs, c->n_in, c->in_shape, &k.out_shape, c->label),
+              "shape inference", c->label);
+    k.out_n = cnv_shape_numel(&k.out_shape);
+    setup_inputs(&k, seed);
+
+    opcheck_bufs b = {.io = {.node = &k.node, .n_in = c->n_in, .out_shape = k.out_shape}};
+    for (int i = 0; i < c->n_in; i++) {
+        b.io.in[i] = buf_new(be, &b, k.in_n[i], c->label);
+        b.io.in_shape[i] = c->in_shape[i];
+        write_floats(be, b.io.in[i], k.x[i], k.in_n[i], c->label);
+    }
+    b.io.out = buf_new(be, &b, k.out_n, c->label);
+    size_t aux_n = cnv_op_aux_numel(&k.node, &k.out_shape);
+    if (aux_n) b.io.aux = buf_new(be, &b, aux_n, c->label);
+
+    /* Forward against the oracle. */
+    expect_ok(be->vt->forward(be, &b.io), "forward", c->label);
+    float *yf = xalloc(k.out_n, sizeof(float));
+    double *yb = xalloc(k.out_n, sizeof(double));
+    read_floats(be, b.io.out, yf, k.out_n, c->label);
+    for (size_t j = 0; j < k.out_n; j++) yb[j] = yf[j];
+    oracle(&k);
+    res->fwd_err = tu_rel_error_d(yb, k.y, k.out_n);
+
+    /* Backward to the data inputs, then to the weights, each on its own. */
+    float *gf = xalloc(k.out_n, sizeof(float));
+    for (size_t j = 0; j < k.out_n; j++) gf[j] = (float)k.g[j];
+    b.io.grad_out = buf_new(be, &b, k.out_n, c->label);
+    write_floats(be, b.io.grad_out, gf, k.out_n, c->label);
+    cnv_rng r;
+    cnv_rng_seed(&r, seed ^ 0x5eedULL);
+    const int n_data = c->n_in - c->n_weights;
+    res->bwd_data_err = check_backward(&k, be, &b, 0, n_data, &r);
+    res->bwd_weights_err = check_backward(&k, be, &b, n_data, c->n_in, &r);
+
+    for (int i = 0; i < b.n_bufs; i++) be->vt->buf_free(be, b.bufs[i]);
+    for (int i = 0; i < c->n_in; i++) free(k.x[i]), free(k.xd[i]);
+    free(k.g), free(k.y), free(yf), free(yb), free(gf);
+
+    if (!(res->fwd_err < tol)) fail_msg("%s: forward error %.3g >= %.3g", c->label, res->fwd_err, tol);
+    if (!(res->bwd_data_err < tol)) fail_msg("%s: backward-to-data error %.3g >= %.3g", c->label, res->bwd_data_err, tol);
+    if (!(res->bwd_weights_err < tol))
+        fail_msg("%s: backward-to-weights error %.3g >= %.3g", c->label, res->bwd_weights_err, tol);
+}
