@@ -47,7 +47,7 @@ static cnv_status geom_init(const cnv_cpu_args *a, pool_geom *g) {
     return CNV_OK;
 }
 
-/* Visits the in-input taps of output (oy, ox): FORWARD sums x over them into *acc; BACKWARD adds
+/* Visits the in-input taps of output (oy, ox): GATHER sums x over them into *acc; SCATTER adds
  * *acc to dx at each of them. One walk for both keeps the two directions exact adjoints. */
 typedef enum { GATHER, SCATTER } walk_dir;
 
@@ -78,6 +78,7 @@ cnv_status cnv_cpu_avgpool_forward(const cnv_cpu_args *a) {
             for (int ox = 0; ox < g.ow; ox++) {
                 float sum = 0.0f;
                 int d = divisor(&g, oy, ox);
+                /* GATHER only reads the plane. */
                 window_walk(&g, oy, ox, GATHER, (float *)a->in[0] + p * plane_in, &sum);
                 a->out[p * plane_out + (size_t)oy * g.ow + ox] = d ? sum / (float)d : 0.0f;
             }
