@@ -7,7 +7,10 @@
 
 #include "graph.h"
 
-typedef struct cnv_buf cnv_buf; /* defined by each backend */
+#include <stdint.h>
+
+typedef struct cnv_buf cnv_buf;         /* defined by each backend */
+typedef struct cnv_program cnv_program; /* defined by each backend */
 
 /* Everything one op invocation touches. Unused slots are NULL. */
 typedef struct cnv_op_io {
@@ -34,6 +37,17 @@ typedef struct cnv_backend_vtable {
      * (backward to the input) and/or the weights (backward to the weights). */
     cnv_status (*backward)(cnv_backend *be, const cnv_op_io *io);
     cnv_status (*sync)(cnv_backend *be);
+    /* Recorded programs: between program_begin and program_end every buf_fill, buf_write,
+     * forward and backward is recorded rather than run (buf_read is not allowed);
+     * program_run replays the whole sequence (on a GPU: one queue submit). Writes replay the
+     * data given at record time; per-run parameters live in buffers the caller updates
+     * between runs. */
+    cnv_status (*program_begin)(cnv_backend *be);
+    cnv_status (*program_end)(cnv_backend *be, cnv_program **out);
+    cnv_status (*program_run)(cnv_backend *be, cnv_program *prog);
+    void (*program_free)(cnv_backend *be, cnv_program *prog);
+    /* Queue submissions and validation messages so far; NULL where meaningless (CPU). */
+    void (*stats)(const cnv_backend *be, uint64_t *submits, unsigned *validation_messages);
     void (*destroy)(cnv_backend *be);
 } cnv_backend_vtable;
 

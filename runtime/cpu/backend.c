@@ -12,6 +12,44 @@ struct cnv_buf {
     size_t n;
 };
 
+/* A recorded program: the calls made between program_begin and program_end, replayed in
+ * order. Writes keep a copy of their data. */
+typedef enum { REC_FILL, REC_WRITE, REC_FORWARD, REC_BACKWARD } rec_kind;
+
+typedef struct rec_entry {
+    rec_kind kind;
+    cnv_buf *buf;
+    size_t offset, n;
+    float value;
+    float *data;
+    cnv_op_io io;
+} rec_entry;
+
+struct cnv_program {
+    rec_entry *entries;
+    size_t n, cap;
+};
+
+typedef struct cpu_backend {
+    cnv_backend base;
+    cnv_program *recording; /* non-NULL between program_begin and program_end */
+} cpu_backend;
+
+static cnv_program *recording(cnv_backend *be) { return ((cpu_backend *)be)->recording; }
+
+static cnv_status record(cnv_backend *be, const rec_entry *e) {
+    cnv_program *p = recording(be);
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        rec_entry *grown = realloc(p->entries, cap * sizeof *grown);
+        if (!grown) return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory recording a program");
+        p->entries = grown;
+        p->cap = cap;
+    }
+    p->entries[p->n++] = *e;
+    return CNV_OK;
+}
+
 static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward},
     [CNV_OP_MAXPOOL] = {cnv_cpu_maxpool_forward, cnv_cpu_maxpool_backward},
@@ -70,18 +108,28 @@ static cnv_status check_range(const cnv_buf *b, size_t offset, size_t n) {
 
 static cnv_status cpu_buf_write(cnv_backend *be, cnv_buf *b, size_t offset, const float *src, size_t n) {
     CNV_TRY(check_range(b, offset, n));
+    if (recording(be)) {
+        rec_entry e = {.kind = REC_WRITE, .buf = b, .offset = offset, .n = n, .data = malloc((n ? n : 1) * sizeof(float))};
+        if (!e.data) return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory recording a program");
+        memcpy(e.data, src, n * sizeof(float));
+        cnv_status s = record(be, &e);
+        if (s != CNV_OK) free(e.data);
+        return s;
+    }
     memcpy(b->data + offset, src, n * sizeof(float));
     return CNV_OK;
 }
 
 static cnv_status cpu_buf_read(cnv_backend *be, cnv_buf *b, size_t offset, float *dst, size_t n) {
     CNV_TRY(check_range(b, offset, n));
+    if (recording(be)) return cnv_fail(CNV_ERR_INTERNAL, "cpu: buffer read while recording a program");
     memcpy(dst, b->data + offset, n * sizeof(float));
     return CNV_OK;
 }
 
 static cnv_status cpu_buf_fill(cnv_backend *be, cnv_buf *b, float value, size_t n) {
     CNV_TRY(check_range(b, 0, n));
+    if (recording(be)) return record(be, &(rec_entry){.kind = REC_FILL, .buf = b, .n = n, .value = value});
     for (size_t i = 0; i < n; i++) b->data[i] = value;
     return CNV_OK;
 }
@@ -102,21 +150,27 @@ static void unpack(const cnv_op_io *io, cnv_cpu_args *a) {
     a->grad_out = io->grad_out ? io->grad_out->data : NULL;
 }
 
-static cnv_status cpu_forward(cnv_backend *be, const cnv_op_io *io) {
-    const cnv_cpu_op *op = cnv_cpu_op_get(io->node->op);
-    if (!op)
+static cnv_status kernel_for(const cnv_op_io *io, const cnv_cpu_op **op) {
+    *op = cnv_cpu_op_get(io->node->op);
+    if (!*op)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "cpu: node '%s': op %s has no CPU kernel", io->node->name,
                         cnv_op_name(io->node->op));
+    return CNV_OK;
+}
+
+static cnv_status cpu_forward(cnv_backend *be, const cnv_op_io *io) {
+    const cnv_cpu_op *op;
+    CNV_TRY(kernel_for(io, &op));
+    if (recording(be)) return record(be, &(rec_entry){.kind = REC_FORWARD, .io = *io});
     cnv_cpu_args a;
     unpack(io, &a);
     return op->forward(&a);
 }
 
 static cnv_status cpu_backward(cnv_backend *be, const cnv_op_io *io) {
-    const cnv_cpu_op *op = cnv_cpu_op_get(io->node->op);
-    if (!op)
-        return cnv_fail(CNV_ERR_UNSUPPORTED, "cpu: node '%s': op %s has no CPU kernel", io->node->name,
-                        cnv_op_name(io->node->op));
+    const cnv_cpu_op *op;
+    CNV_TRY(kernel_for(io, &op));
+    if (recording(be)) return record(be, &(rec_entry){.kind = REC_BACKWARD, .io = *io});
     cnv_cpu_args a;
     unpack(io, &a);
     return op->backward(&a);
@@ -124,7 +178,45 @@ static cnv_status cpu_backward(cnv_backend *be, const cnv_op_io *io) {
 
 static cnv_status cpu_sync(cnv_backend *be) { return CNV_OK; }
 
-static void cpu_destroy(cnv_backend *be) { free(be); }
+static void cpu_program_free(cnv_backend *be, cnv_program *p) {
+    if (!p) return;
+    for (size_t i = 0; i < p->n; i++) free(p->entries[i].data);
+    free(p->entries);
+    free(p);
+}
+
+static cnv_status cpu_program_begin(cnv_backend *be) {
+    cpu_backend *cb = (cpu_backend *)be;
+    if (cb->recording) return cnv_fail(CNV_ERR_INTERNAL, "cpu: a program is already being recorded");
+    cb->recording = calloc(1, sizeof *cb->recording);
+    return cb->recording ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory");
+}
+
+static cnv_status cpu_program_end(cnv_backend *be, cnv_program **out) {
+    cpu_backend *cb = (cpu_backend *)be;
+    if (!cb->recording) return cnv_fail(CNV_ERR_INTERNAL, "cpu: no program is being recorded");
+    *out = cb->recording;
+    cb->recording = NULL;
+    return CNV_OK;
+}
+
+static cnv_status cpu_program_run(cnv_backend *be, cnv_program *p) {
+    for (size_t i = 0; i < p->n; i++) {
+        const rec_entry *e = &p->entries[i];
+        switch (e->kind) {
+        case REC_FILL: CNV_TRY(cpu_buf_fill(be, e->buf, e->value, e->n)); break;
+        case REC_WRITE: CNV_TRY(cpu_buf_write(be, e->buf, e->offset, e->data, e->n)); break;
+        case REC_FORWARD: CNV_TRY(cpu_forward(be, &e->io)); break;
+        case REC_BACKWARD: CNV_TRY(cpu_backward(be, &e->io)); break;
+        }
+    }
+    return CNV_OK;
+}
+
+static void cpu_destroy(cnv_backend *be) {
+    cpu_program_free(be, ((cpu_backend *)be)->recording);
+    free(be);
+}
 
 static const cnv_backend_vtable cpu_vtable = {
     .name = "cpu",
@@ -136,17 +228,17 @@ static const cnv_backend_vtable cpu_vtable = {
     .forward = cpu_forward,
     .backward = cpu_backward,
     .sync = cpu_sync,
+    .program_begin = cpu_program_begin,
+    .program_end = cpu_program_end,
+    .program_run = cpu_program_run,
+    .program_free = cpu_program_free,
     .destroy = cpu_destroy,
 };
 
 cnv_status cnv_backend_cpu_create(cnv_backend **out) {
-    cnv_backend *be = malloc(sizeof *be);
-    if (!be) return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory");
-    be->vt = &cpu_vtable;
-    *out = be;
+    cpu_backend *cb = calloc(1, sizeof *cb);
+    if (!cb) return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory");
+    cb->base.vt = &cpu_vtable;
+    *out = &cb->base;
     return CNV_OK;
-}
-
-void cnv_backend_free(cnv_backend *be) {
-    if (be) be->vt->destroy(be);
 }

@@ -49,6 +49,21 @@ cnv_status cnv_model_find_layer(const cnv_graph *g, const char *spec, int *node_
 typedef struct cnv_backend cnv_backend;
 cnv_status cnv_backend_cpu_create(cnv_backend **out);
 void cnv_backend_free(cnv_backend *be);
+/* "cpu" or "vulkan". */
+const char *cnv_backend_name(const cnv_backend *be);
+
+typedef struct cnv_vulkan_options {
+    const char *device; /* NULL/"": the best GPU; else an index or a name substring ("llvmpipe") */
+    int validation;     /* enable VK_LAYER_KHRONOS_validation (also CNNVIS_VALIDATION=1) */
+    int profiling;      /* time every kernel (see cnv_backend_vulkan_profile) */
+    int forced_limits;  /* behave like a small device: 128 invocations, 16 KiB shared, 64 MiB range */
+} cnv_vulkan_options;
+/* CNV_ERR_DEVICE when no Vulkan loader or device is usable (callers fall back to the CPU). */
+cnv_status cnv_backend_vulkan_create(const cnv_vulkan_options *opt, cnv_backend **out);
+/* Queue submissions made by a Vulkan backend so far (0 for other backends). */
+uint64_t cnv_backend_submit_count(const cnv_backend *be);
+/* Validation messages seen by a Vulkan backend so far (0 for other backends). */
+unsigned cnv_backend_validation_messages(const cnv_backend *be);
 
 typedef struct cnv_exec cnv_exec;
 /* An executor holds every tensor of the graph for one batch size on one backend. The graph
