@@ -1,0 +1,358 @@
+#include "common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "io/npy.h"
+#include "io/preprocess.h"
+
+/* How far up from the model's folder a preset's labels file is looked for. */
+#define LABELS_MAX_UP 3
+#define MAX_OPTIONS 40
+
+enum { OPT_MODEL = 1, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_JSON, OPT_HELP };
+
+static const cli_option common_options[] = {
+    {"model", "FILE", "the model (.onnx); or give it as the first argument", NULL, OPT_MODEL},
+    {"preset", "NAME", "input size, channel order, value range, mean/std, logits, labels", "detected from the model",
+     OPT_PRESET},
+    {"labels", "FILE", "class names, one per line (\"n01440764 tench, ...\" shows as \"tench\")",
+     "the preset's, else class numbers", OPT_LABELS},
+    {"input", "FILE", "an image (PNG, JPEG, BMP) or an NCHW float32 .npy; or give it as an argument", NULL,
+     OPT_INPUT},
+    {"device", "NAME", "compute device (only cpu for now)", "cpu", OPT_DEVICE},
+    {"json", NULL, "machine-readable results on stdout", "off", OPT_JSON},
+    {"help", NULL, "show this help", NULL, OPT_HELP},
+};
+static const int n_common = (int)(sizeof common_options / sizeof common_options[0]);
+
+int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...) {
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    for (char *p = msg; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    fprintf(stderr, "cnnvis %s: %s\n", ctx->verb->name, msg);
+    return code;
+}
+
+int cli_status_error(const cli_ctx *ctx, cnv_status s) {
+    const char *msg = cnv_last_error();
+    return cli_error(ctx, cnv_status_is_input_error(s) ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME, "%s",
+                     *msg ? msg : cnv_status_str(s));
+}
+
+static int takes_inputs(const cli_verb *v) { return v->max_inputs != 0; }
+
+static void print_option(const cli_option *o) {
+    char left[64];
+    snprintf(left, sizeof left, "%s--%s%s%s", o->id == OPT_HELP ? "-h, " : "", o->name, o->arg ? " " : "",
+             o->arg ? o->arg : "");
+    printf("  %-22s %s", left, o->help);
+    if (o->def) printf(" (default: %s)", o->def);
+    putchar('\n');
+}
+
+static void print_help(const cli_verb *v) {
+    char presets[256];
+    cnv_preset_list(presets, sizeof presets);
+    printf("usage: cnnvis %s %s\n%s\n\noptions:\n", v->name, v->synopsis, v->summary);
+    for (int i = 0; i < v->n_options; i++) print_option(&v->options[i]);
+    for (int i = 0; i < n_common; i++)
+        if (common_options[i].id != OPT_INPUT || takes_inputs(v)) print_option(&common_options[i]);
+    printf("\npresets: %s\n", presets);
+}
+
+static int handle_common(cli_ctx *ctx, int id, const char *arg) {
+    switch (id) {
+    case OPT_MODEL: ctx->model_path = arg; break;
+    case OPT_PRESET: ctx->preset_name = arg; break;
+    case OPT_LABELS: ctx->labels_path = arg; break;
+    case OPT_INPUT: ctx->inputs[ctx->n_inputs++] = arg; break;
+    case OPT_DEVICE:
+        if (strcmp(arg, "cpu") != 0)
+            return cli_error(ctx, CLI_EXIT_USAGE, "device '%s' is not available: only 'cpu' for now", arg);
+        ctx->device = arg;
+        break;
+    case OPT_JSON: ctx->json = 1; break;
+    }
+    return 0;
+}
+
+static void add_long_option(struct option *table, int *n, const cli_option *o) {
+    table[*n].name = o->name;
+    table[*n].has_arg = o->arg ? required_argument : no_argument;
+    table[*n].flag = NULL;
+    table[*n].val = o->id;
+    (*n)++;
+}
+
+/* Positional arguments: the model first (unless --model was given), then the inputs. */
+static int take_positionals(cli_ctx *ctx, int argc, char **argv) {
+    const cli_verb *v = ctx->verb;
+    for (int i = optind; i < argc; i++) {
+        if (!ctx->model_path) {
+            ctx->model_path = argv[i];
+            continue;
+        }
+        if (v->max_inputs >= 0 && ctx->n_inputs >= v->max_inputs)
+            return cli_error(ctx, CLI_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[i]);
+        ctx->inputs[ctx->n_inputs++] = argv[i];
+    }
+    if (!ctx->model_path) return cli_error(ctx, CLI_EXIT_USAGE, "no MODEL given (usage: cnnvis %s %s)", v->name, v->synopsis);
+    if (ctx->n_inputs < v->min_inputs)
+        return cli_error(ctx, CLI_EXIT_USAGE, "no IMAGE|NPY given (usage: cnnvis %s %s)", v->name, v->synopsis);
+    if (v->max_inputs >= 0 && ctx->n_inputs > v->max_inputs)
+        return cli_error(ctx, CLI_EXIT_USAGE, "takes at most %d input%s", v->max_inputs, v->max_inputs == 1 ? "" : "s");
+    return 0;
+}
+
+int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *state) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->verb = verb;
+    ctx->device = "cpu";
+    ctx->inputs = calloc((size_t)argc + 1, sizeof *ctx->inputs);
+    if (!ctx->inputs) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+
+    struct option table[MAX_OPTIONS + 1];
+    int n = 0;
+    for (int i = 0; i < verb->n_options && n < MAX_OPTIONS; i++) add_long_option(table, &n, &verb->options[i]);
+    for (int i = 0; i < n_common && n < MAX_OPTIONS; i++)
+        if (common_options[i].id != OPT_INPUT || takes_inputs(verb)) add_long_option(table, &n, &common_options[i]);
+    memset(&table[n], 0, sizeof table[n]);
+
+    opterr = 0; /* errors are reported here, as one line */
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":h", table, NULL);
+        if (c == -1) break;
+        int code = 0;
+        if (c == 'h' || c == OPT_HELP) {
+            print_help(verb);
+            return CLI_EXIT_OK;
+        } else if (c == '?') {
+            code = cli_error(ctx, CLI_EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        } else if (c == ':') {
+            code = cli_error(ctx, CLI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
+        } else if (c >= CLI_VERB_ID) {
+            code = verb->on_option(state, c, optarg);
+        } else {
+            code = handle_common(ctx, c, optarg);
+        }
+        if (code) return code;
+    }
+    int code = take_positionals(ctx, argc, argv);
+    return code ? code : -1;
+}
+
+static int choose_preset(cli_ctx *ctx) {
+    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+    if (ctx->preset_name) {
+        ctx->preset = cnv_preset_find(ctx->preset_name);
+        if (!ctx->preset) {
+            char names[256];
+            cnv_preset_list(names, sizeof names);
+            return cli_error(ctx, CLI_EXIT_USAGE, "unknown preset '%s' (known: %s)", ctx->preset_name, names);
+        }
+        ctx->preset_origin = "--preset";
+        const cnv_preset *p = ctx->preset;
+        cnv_shape want = cnv_shape4(1, p->channels, p->height, p->width);
+        if (p->channels && !cnv_shape_equal(in, &want)) {
+            char a[64], b[64];
+            return cli_error(ctx, CLI_EXIT_USAGE, "preset %s wants input %s but %s takes %s", p->name,
+                             cnv_shape_str(&want, a, sizeof a), ctx->model_path, cnv_shape_str(in, b, sizeof b));
+        }
+        return 0;
+    }
+    ctx->preset = cnv_preset_detect(ctx->g);
+    ctx->preset_origin = "detected";
+    if (!ctx->preset) {
+        ctx->preset = cnv_preset_find("generic");
+        ctx->preset_origin = "no preset matched";
+    }
+    return 0;
+}
+
+static int load_labels(cli_ctx *ctx) {
+    const cnv_preset *p = ctx->preset;
+    cnv_status s;
+    if (ctx->labels_path) {
+        s = cnv_labels_load(ctx->labels_path, &ctx->labels);
+        if (s != CNV_OK) return cli_status_error(ctx, s);
+        snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "%s", ctx->labels_path);
+    } else if (p->labels_file) {
+        char path[4096];
+        s = cnv_labels_locate(ctx->model_path, p->labels_file, LABELS_MAX_UP, path, sizeof path);
+        if (s == CNV_OK) s = cnv_labels_load(path, &ctx->labels);
+        if (s != CNV_OK) {
+            /* Names are a convenience: say why they are missing and go on with numbers. */
+            fprintf(stderr, "cnnvis %s: warning: %s; classes are shown as numbers\n", ctx->verb->name,
+                    cnv_last_error());
+            return 0;
+        }
+        snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "%s", path);
+    } else if (p->builtin_labels) {
+        s = cnv_labels_from_list(p->builtin_labels, p->n_builtin_labels, &ctx->labels);
+        if (s != CNV_OK) return cli_status_error(ctx, s);
+        snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "built into preset %s", p->name);
+    }
+    return 0;
+}
+
+int cli_load(cli_ctx *ctx, int want_backend) {
+    cnv_status s = cnv_model_load(ctx->model_path, &ctx->g);
+    if (s != CNV_OK) return cli_status_error(ctx, s);
+    int code = choose_preset(ctx);
+    if (!code) code = load_labels(ctx);
+    if (code) return code;
+    if (want_backend) {
+        s = cnv_backend_cpu_create(&ctx->be);
+        if (s != CNV_OK) return cli_status_error(ctx, s);
+    }
+    return 0;
+}
+
+void cli_free(cli_ctx *ctx) {
+    if (ctx->be) cnv_backend_free(ctx->be);
+    if (ctx->g) cnv_model_free(ctx->g);
+    cnv_labels_free(&ctx->labels);
+    free(ctx->inputs);
+    ctx->be = NULL;
+    ctx->g = NULL;
+    ctx->inputs = NULL;
+}
+
+int cli_parse_int(const cli_ctx *ctx, const char *name, const char *arg, int min, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end == arg || *end || errno || v < min || v > INT_MAX)
+        return cli_error(ctx, CLI_EXIT_USAGE, "--%s: '%s' is not a whole number >= %d", name, arg, min);
+    *out = (int)v;
+    return 0;
+}
+
+int cli_find_layer(const cli_ctx *ctx, const char *spec, int *node) {
+    cnv_status s = cnv_model_find_layer(ctx->g, spec, node);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+int cli_logits_layer(const cli_ctx *ctx, int *node) {
+    const cnv_graph *g = ctx->g;
+    if (ctx->preset->logits_layer) {
+        if (cnv_model_find_layer(g, ctx->preset->logits_layer, node) == CNV_OK) return 0;
+        return cli_error(ctx, CLI_EXIT_USAGE, "%s: no layer '%s', the logits of preset %s (try another --preset)",
+                         ctx->model_path, ctx->preset->logits_layer, ctx->preset->name);
+    }
+    int out = g->values[g->output].producer;
+    if (out < 0) return cli_error(ctx, CLI_EXIT_USAGE, "%s: the graph output is not computed by a layer", ctx->model_path);
+    if (g->nodes[out].op == CNV_OP_SOFTMAX) {
+        int before = g->values[g->nodes[out].in[0]].producer;
+        if (before >= 0) out = before;
+    }
+    *node = out;
+    return 0;
+}
+
+int cli_find_class(const cli_ctx *ctx, const char *spec, int n_classes, int *cls) {
+    char *end;
+    errno = 0;
+    long v = strtol(spec, &end, 10);
+    if (end != spec && *end == '\0' && !errno) {
+        if (v < 0 || v >= n_classes)
+            return cli_error(ctx, CLI_EXIT_USAGE, "class %s out of range: %s has %d classes (0..%d)", spec,
+                             ctx->model_path, n_classes, n_classes - 1);
+        *cls = (int)v;
+        return 0;
+    }
+    int found = cnv_labels_find(&ctx->labels, spec);
+    if (found < 0)
+        return cli_error(ctx, CLI_EXIT_USAGE, "no class named '%s' in the labels%s%s", spec,
+                         ctx->labels_origin[0] ? " of " : "", ctx->labels_origin);
+    if (found >= n_classes)
+        return cli_error(ctx, CLI_EXIT_USAGE, "class '%s' is number %d, but %s has %d classes", spec, found,
+                         ctx->model_path, n_classes);
+    *cls = found;
+    return 0;
+}
+
+int cli_exec_create(const cli_ctx *ctx, cnv_exec **ex) {
+    cnv_status s = cnv_exec_create(ctx->g, ctx->be, 1, ex);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+int cli_set_input(const cli_ctx *ctx, cnv_exec *ex, const char *path) {
+    float *data;
+    cnv_status s = cnv_preprocess_file(path, ctx->preset, &ctx->g->values[ctx->g->input].shape, &data);
+    if (s != CNV_OK) return cli_status_error(ctx, s);
+    s = cnv_exec_set_input(ex, data);
+    free(data);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cnv_shape *shape) {
+    int value = ctx->g->nodes[node].out;
+    *shape = ex->shapes[value];
+    *data = malloc(cnv_shape_numel(shape) * sizeof **data);
+    if (!*data) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    cnv_status s = cnv_exec_read(ex, value, *data);
+    if (s != CNV_OK) {
+        free(*data);
+        *data = NULL;
+        return cli_status_error(ctx, s);
+    }
+    return 0;
+}
+
+int cli_save_tensor(const cli_ctx *ctx, const char *path, const float *data, const cnv_shape *shape) {
+    cnv_status s = cnv_npy_write(path, data, shape);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+void cli_top_k(const float *v, int n, int k, int *idx) {
+    /* Selection by insertion into a sorted prefix: k is small (a handful of classes). */
+    int filled = 0;
+    for (int i = 0; i < n; i++) {
+        int pos = filled < k ? filled : k;
+        while (pos > 0 && v[i] > v[idx[pos - 1]]) pos--;
+        if (pos >= k) continue;
+        int last = filled < k ? filled : k - 1;
+        for (int j = last; j > pos; j--) idx[j] = idx[j - 1];
+        idx[pos] = i;
+        if (filled < k) filled++;
+    }
+}
+
+int cli_class_count(const cnv_shape *s) {
+    if (s->ndim < 1) return 0;
+    int first = s->ndim == 1 ? 0 : 1;
+    if (first == 1 && s->d[0] != 1) return 0;
+    for (int i = first + 1; i < s->ndim; i++)
+        if (s->d[i] != 1) return 0;
+    return s->d[first];
+}
+
+json_t *cli_json_shape(const cnv_shape *s) {
+    json_t *a = json_array();
+    for (int i = 0; a && i < s->ndim; i++) json_array_append_new(a, json_integer(s->d[i]));
+    return a;
+}
+
+json_t *cli_json_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+int cli_print_json(const cli_ctx *ctx, json_t *root) {
+    if (!root) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory building the JSON result");
+    int r = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+    json_decref(root);
+    putchar('\n');
+    return r == 0 ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "cannot write the JSON result");
+}

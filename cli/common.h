@@ -1,0 +1,106 @@
+/* What every verb shares: options (parsed from one table that also prints --help), loading
+ * the model with its preset, labels and backend, running an input, and reporting errors as
+ * one line "cnnvis <verb>: <message>" with the exit status of the CLI contract. */
+#ifndef CNV_CLI_COMMON_H
+#define CNV_CLI_COMMON_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "cnnvis/cnnvis.h"
+#include "core/exec.h"
+#include "models/labels.h"
+#include "models/preset.h"
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
+
+/* A verb's own option. `id` is passed back to the verb's handler; use values >= CLI_VERB_ID. */
+typedef struct cli_option {
+    const char *name;    /* long name, without "--" */
+    const char *arg;     /* argument name for --help, or NULL for a flag */
+    const char *help;
+    const char *def;     /* default shown in --help, or NULL */
+    int id;
+} cli_option;
+enum { CLI_VERB_ID = 1000 };
+
+/* How a verb is called: its own options, and how many IMAGE|NPY inputs it takes. */
+typedef struct cli_verb {
+    const char *name;
+    const char *synopsis; /* after "cnnvis <verb> " */
+    const char *summary;
+    const cli_option *options;
+    int n_options;
+    int min_inputs, max_inputs; /* max_inputs -1: any number */
+    /* Called for each of the verb's options; returns 0 or an exit status (after an error). */
+    int (*on_option)(void *state, int id, const char *arg);
+} cli_verb;
+
+typedef struct cli_ctx {
+    const cli_verb *verb;
+    /* common options */
+    const char *model_path;
+    const char *preset_name;
+    const char *labels_path;
+    const char *device;
+    int json;
+    const char **inputs;
+    int n_inputs;
+    /* loaded by cli_load */
+    cnv_graph *g;
+    const cnv_preset *preset;
+    const char *preset_origin; /* "detected", "--preset", "no preset matched" */
+    cnv_labels labels;
+    char labels_origin[4096];
+    cnv_backend *be;
+} cli_ctx;
+
+/* Parses argv (argv[0] is the verb). Returns -1 to go on, or the exit status to return now
+ * (0 after --help, 2 after a usage error, already reported). */
+int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *state);
+/* Loads the model, preset, labels and (when want_backend) the backend. 0 or an exit status. */
+int cli_load(cli_ctx *ctx, int want_backend);
+void cli_free(cli_ctx *ctx);
+
+/* Prints "cnnvis <verb>: <message>" on stderr; returns `code`. */
+int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Reports cnv_last_error(); returns 2 for input errors, 1 for runtime failures. */
+int cli_status_error(const cli_ctx *ctx, cnv_status s);
+
+/* Parses a whole number >= min for option `name`. 0 or an exit status. */
+int cli_parse_int(const cli_ctx *ctx, const char *name, const char *arg, int min, int *out);
+
+/* A layer by node name, output-tensor name or index. 0 or an exit status. */
+int cli_find_layer(const cli_ctx *ctx, const char *spec, int *node);
+/* The node whose output holds the logits: the preset's logits layer, else the graph output,
+ * or the input of the graph's final Softmax. */
+int cli_logits_layer(const cli_ctx *ctx, int *node);
+/* A class by index or label name, checked against n_classes. 0 or an exit status. */
+int cli_find_class(const cli_ctx *ctx, const char *spec, int n_classes, int *cls);
+
+/* Creates the executor (batch 1). 0 or an exit status. */
+int cli_exec_create(const cli_ctx *ctx, cnv_exec **ex);
+/* Preprocesses `path` and sets it as the executor's input. 0 or an exit status. */
+int cli_set_input(const cli_ctx *ctx, cnv_exec *ex, const char *path);
+/* Reads a node's output into a malloc'ed buffer (*shape gets its shape). 0 or an exit status. */
+int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cnv_shape *shape);
+/* Writes a tensor as .npy (atomically). 0 or an exit status. */
+int cli_save_tensor(const cli_ctx *ctx, const char *path, const float *data, const cnv_shape *shape);
+
+/* Indices of the k largest values, largest first (k <= n). */
+void cli_top_k(const float *v, int n, int k, int *idx);
+/* Number of classes if the shape is a class vector (one axis > 1 after the batch), else 0. */
+int cli_class_count(const cnv_shape *s);
+
+/* JSON helpers (jansson): a shape as an array; a number (null when not finite, which JSON
+ * cannot hold); printing a value to stdout (takes the reference). */
+json_t *cli_json_shape(const cnv_shape *s);
+json_t *cli_json_number(double v);
+int cli_print_json(const cli_ctx *ctx, json_t *root);
+
+#endif
