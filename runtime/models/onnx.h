@@ -10,6 +10,11 @@
  * Errors name the file and, for an unsupported op or attribute, the node. */
 cnv_status cnv_onnx_load(const char *path, cnv_graph **out);
 
+/* Like cnv_onnx_load, for models that take weights or shapes as graph inputs (ONNX's operator
+ * tests do): the graph inputs after the first non-initializer one are bound, in order, to the
+ * float32 or int64 tensors in the given TensorProto (.pb) files, as constants. */
+cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const *bound_pb, cnv_graph **out);
+
 /* Reads a serialized TensorProto (.pb, as in ONNX test_data_set_N) holding float32 data
  * (raw_data or float_data) of up to 4 dims. *data is malloc'ed. */
 cnv_status cnv_onnx_read_tensor(const char *path, float **data, cnv_shape *shape);

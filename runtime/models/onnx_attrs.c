@@ -1,0 +1,275 @@
+/* ONNX attributes (and the constant inputs that newer opsets use in their place) into
+ * cnv_attrs. Every attribute a supported op may carry is either implemented or rejected by
+ * name, so a model never runs with a silently ignored setting. */
+#include "onnx_internal.h"
+#include "core/status.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Attributes each op accepts, space separated (opsets 7..17). */
+static const char *const accepted[CNV_OP_COUNT] = {
+    [CNV_OP_CONV] = "kernel_shape strides dilations pads auto_pad group",
+    /* storage_order only changes the Indices output, which cnnvis never exposes. */
+    [CNV_OP_MAXPOOL] = "kernel_shape strides dilations pads auto_pad ceil_mode storage_order",
+    [CNV_OP_AVGPOOL] = "kernel_shape strides pads auto_pad ceil_mode count_include_pad",
+    [CNV_OP_LEAKYRELU] = "alpha",
+    [CNV_OP_ELU] = "alpha",
+    [CNV_OP_CLIP] = "min max",
+    [CNV_OP_GEMM] = "alpha beta transA transB",
+    [CNV_OP_CONCAT] = "axis",
+    [CNV_OP_FLATTEN] = "axis",
+    [CNV_OP_RESHAPE] = "allowzero",
+    [CNV_OP_PAD] = "mode pads value",
+    [CNV_OP_LRN] = "alpha beta bias size",
+    [CNV_OP_SOFTMAX] = "axis",
+    /* ratio/seed only matter in training; is_test is the opset < 7 spelling of inference. */
+    [CNV_OP_DROPOUT] = "ratio seed is_test",
+    /* epsilon is read by the importer, which reduces BN to a per-channel scale and shift. */
+    [CNV_OP_BATCHNORM] = "epsilon momentum spatial training_mode",
+};
+
+static int is_accepted(cnv_op_type op, const char *name) {
+    const char *list = accepted[op];
+    size_t len = strlen(name);
+    while (list && *list) {
+        const char *end = strchr(list, ' ');
+        size_t n = end ? (size_t)(end - list) : strlen(list);
+        if (n == len && strncmp(list, name, n) == 0) return 1;
+        list = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+typedef struct attr_ctx {
+    onnx_import *im;
+    const Onnx__NodeProto *n;
+    cnv_op_type op;
+} attr_ctx;
+
+static cnv_status node_fail(const attr_ctx *c, cnv_status s, const char *problem, const char *detail) {
+    return cnv_fail(s, "%s: node '%s' (%s): %s%s", c->im->path, onnx_node_name(c->n), c->n->op_type, problem,
+                    detail);
+}
+
+static cnv_status want_type(const attr_ctx *c, const Onnx__AttributeProto *a, Onnx__AttributeProto__AttributeType t) {
+    if (a->type == t) return CNV_OK;
+    char msg[160];
+    snprintf(msg, sizeof msg, "attribute '%s' has the wrong type (%d, expected %d)", a->name, (int)a->type, (int)t);
+    return node_fail(c, CNV_ERR_FORMAT, msg, "");
+}
+
+/* A 2-D spatial list (kernel_shape, strides, dilations: 2 values; pads: 4). */
+static cnv_status get_ints(const attr_ctx *c, const Onnx__AttributeProto *a, size_t count, int *dst) {
+    CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+    if (a->n_ints != count) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "attribute '%s' has %zu values; only 2-D (NCHW) is supported", a->name, a->n_ints);
+        return node_fail(c, CNV_ERR_UNSUPPORTED, msg, "");
+    }
+    for (size_t k = 0; k < count; k++) {
+        if (a->ints[k] < -(1 << 24) || a->ints[k] > (1 << 24))
+            return node_fail(c, CNV_ERR_FORMAT, "attribute out of range: ", a->name);
+        dst[k] = (int)a->ints[k];
+    }
+    return CNV_OK;
+}
+
+static cnv_status get_int(const attr_ctx *c, const Onnx__AttributeProto *a, int *dst) {
+    CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT));
+    if (a->i < -(1 << 24) || a->i > (1 << 24)) return node_fail(c, CNV_ERR_FORMAT, "attribute out of range: ", a->name);
+    *dst = (int)a->i;
+    return CNV_OK;
+}
+
+static cnv_status get_float(const attr_ctx *c, const Onnx__AttributeProto *a, float *dst) {
+    CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT));
+    *dst = a->f;
+    return CNV_OK;
+}
+
+/* A string attribute compared against a list of choices; *index = position in `choices`. */
+static cnv_status get_choice(const attr_ctx *c, const Onnx__AttributeProto *a, const char *const *choices, int n,
+                             int *index) {
+    CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING));
+    for (int k = 0; k < n; k++)
+        if (a->s.len == strlen(choices[k]) && memcmp(a->s.data, choices[k], a->s.len) == 0) {
+            *index = k;
+            return CNV_OK;
+        }
+    char msg[200];
+    snprintf(msg, sizeof msg, "unsupported value '%.*s' of attribute '%s'", (int)(a->s.len < 64 ? a->s.len : 64),
+             (const char *)a->s.data, a->name);
+    return node_fail(c, CNV_ERR_UNSUPPORTED, msg, "");
+}
+
+/* An attribute that must keep a given integer value (others change results cnnvis cannot). */
+static cnv_status require_int(const attr_ctx *c, const Onnx__AttributeProto *a, int wanted) {
+    int v = wanted;
+    CNV_TRY(get_int(c, a, &v));
+    if (v == wanted) return CNV_OK;
+    char msg[160];
+    snprintf(msg, sizeof msg, "unsupported value %d of attribute '%s'", v, a->name);
+    return node_fail(c, CNV_ERR_UNSUPPORTED, msg, "");
+}
+
+/* Pads as ONNX lists them (begins of every dim, then ends) into pad_full. */
+static cnv_status set_pad_full(const attr_ctx *c, const int64_t *pads, size_t n, const cnv_shape *in,
+                               cnv_attrs *attrs) {
+    if (n != 2 * (size_t)in->ndim) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%zu pads for a %d-D input", n, in->ndim);
+        return node_fail(c, CNV_ERR_FORMAT, msg, "");
+    }
+    for (int d = 0; d < in->ndim; d++) {
+        if (llabs(pads[d]) > (1 << 24) || llabs(pads[in->ndim + d]) > (1 << 24))
+            return node_fail(c, CNV_ERR_FORMAT, "pads out of range", "");
+        attrs->pad_full[d] = (int)pads[d];
+        attrs->pad_full[CNV_MAX_DIMS + d] = (int)pads[in->ndim + d];
+    }
+    return CNV_OK;
+}
+
+static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, const cnv_shape *in,
+                             cnv_attrs *attrs) {
+    const char *name = a->name;
+    if (!strcmp(name, "kernel_shape")) return get_ints(c, a, 2, attrs->kernel);
+    if (!strcmp(name, "strides")) return get_ints(c, a, 2, attrs->stride);
+    if (!strcmp(name, "dilations")) return get_ints(c, a, 2, attrs->dilation);
+    if (!strcmp(name, "pads") && c->op != CNV_OP_PAD) return get_ints(c, a, 4, attrs->pads);
+    if (!strcmp(name, "pads")) {
+        CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+        return set_pad_full(c, a->ints, a->n_ints, in, attrs);
+    }
+    if (!strcmp(name, "auto_pad")) {
+        static const char *const modes[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+        int k;
+        CNV_TRY(get_choice(c, a, modes, 4, &k));
+        attrs->auto_pad = (cnv_auto_pad)k;
+        return CNV_OK;
+    }
+    if (!strcmp(name, "mode")) {
+        static const char *const modes[] = {"constant", "reflect", "edge"};
+        int k;
+        CNV_TRY(get_choice(c, a, modes, 3, &k));
+        attrs->pad_mode = (cnv_pad_mode)k;
+        return CNV_OK;
+    }
+    if (!strcmp(name, "group")) return get_int(c, a, &attrs->group);
+    if (!strcmp(name, "ceil_mode")) return get_int(c, a, &attrs->ceil_mode);
+    if (!strcmp(name, "count_include_pad")) return get_int(c, a, &attrs->count_include_pad);
+    if (!strcmp(name, "size")) return get_int(c, a, &attrs->size);
+    if (!strcmp(name, "axis")) return get_int(c, a, &attrs->axis);
+    if (!strcmp(name, "transA")) return get_int(c, a, &attrs->trans_a);
+    if (!strcmp(name, "transB")) return get_int(c, a, &attrs->trans_b);
+    if (!strcmp(name, "alpha")) return get_float(c, a, &attrs->alpha);
+    if (!strcmp(name, "beta")) return get_float(c, a, &attrs->beta);
+    if (!strcmp(name, "bias")) return get_float(c, a, &attrs->bias);
+    if (!strcmp(name, "min")) return get_float(c, a, &attrs->min);
+    if (!strcmp(name, "max")) return get_float(c, a, &attrs->max);
+    if (!strcmp(name, "value")) return get_float(c, a, &attrs->pad_value);
+    if (!strcmp(name, "allowzero") || !strcmp(name, "training_mode")) return require_int(c, a, 0);
+    if (!strcmp(name, "spatial")) return require_int(c, a, 1);
+    /* Accepted and without effect at inference (see the table above). */
+    return CNV_OK;
+}
+
+/* A constant input (index k) of the node, NULL when absent (missing or empty name). */
+static cnv_status const_input(const attr_ctx *c, size_t k, const char *role, const onnx_const **out) {
+    *out = NULL;
+    if (k >= c->n->n_input || !c->n->input[k][0]) return CNV_OK;
+    *out = onnx_find_const(c->im, c->n->input[k]);
+    if (!*out) return node_fail(c, CNV_ERR_UNSUPPORTED, "input must be a constant: ", role);
+    return CNV_OK;
+}
+
+static cnv_status const_scalar(const attr_ctx *c, size_t k, const char *role, float *dst) {
+    const onnx_const *v;
+    CNV_TRY(const_input(c, k, role, &v));
+    if (!v) return CNV_OK;
+    if (v->count != 1) return node_fail(c, CNV_ERR_FORMAT, "input must be a scalar: ", role);
+    *dst = (float)onnx_const_get(v, 0);
+    return CNV_OK;
+}
+
+/* Opset >= 11 Clip (min, max) and Pad (pads, constant_value), and Reshape's shape. */
+static cnv_status apply_const_inputs(const attr_ctx *c, const cnv_shape *in, cnv_attrs *attrs) {
+    const onnx_const *v;
+    switch (c->op) {
+    case CNV_OP_CLIP:
+        if (c->im->opset < 11) return CNV_OK;
+        CNV_TRY(const_scalar(c, 1, "min", &attrs->min));
+        return const_scalar(c, 2, "max", &attrs->max);
+    case CNV_OP_PAD:
+        if (c->im->opset < 11) return CNV_OK;
+        if (c->n->n_input > 3 && c->n->input[3][0]) return node_fail(c, CNV_ERR_UNSUPPORTED, "input 'axes'", "");
+        CNV_TRY(const_input(c, 1, "pads", &v));
+        if (!v) return node_fail(c, CNV_ERR_FORMAT, "missing input 'pads'", "");
+        if (!v->i) return node_fail(c, CNV_ERR_FORMAT, "'pads' must be int64", "");
+        CNV_TRY(set_pad_full(c, v->i, v->count, in, attrs));
+        return const_scalar(c, 2, "constant_value", &attrs->pad_value);
+    case CNV_OP_RESHAPE:
+        CNV_TRY(const_input(c, 1, "shape", &v));
+        if (!v || !v->i || v->ndim != 1) return node_fail(c, CNV_ERR_FORMAT, "'shape' must be a 1-D int64 input", "");
+        if (v->count < 1 || v->count > CNV_MAX_DIMS) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "target shape has %zu dims (1..%d supported)", v->count, CNV_MAX_DIMS);
+            return node_fail(c, CNV_ERR_UNSUPPORTED, msg, "");
+        }
+        attrs->shape_n = (int)v->count;
+        for (size_t k = 0; k < v->count; k++) {
+            if (v->i[k] < -1 || v->i[k] > INT32_MAX) return node_fail(c, CNV_ERR_FORMAT, "invalid target shape", "");
+            attrs->shape[k] = (int)v->i[k];
+        }
+        /* Exporters write the batch as a literal 1 ([1, -1] for x.view(1, -1), or the folded
+         * Shape of a batch-1 input). Copying dim 0 instead is the same at batch 1 and keeps
+         * the graph usable with larger batches. */
+        if (attrs->shape[0] == 1 && in->ndim >= 1 && in->d[0] == 1) attrs->shape[0] = 0;
+        return CNV_OK;
+    default: return CNV_OK;
+    }
+}
+
+/* Normalizes an axis attribute (negative counts from the end) against the data input. */
+static cnv_status normalize_axis(const attr_ctx *c, int *axis, int ndim, int limit) {
+    if (*axis < 0) *axis += ndim;
+    if (*axis >= 0 && *axis < limit) return CNV_OK;
+    char msg[96];
+    snprintf(msg, sizeof msg, "axis %d out of range for a %d-D input", *axis, ndim);
+    return node_fail(c, CNV_ERR_FORMAT, msg, "");
+}
+
+cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_shape *in_shape,
+                            cnv_attrs *attrs) {
+    attr_ctx c = {im, n, op};
+    cnv_attrs_default(op, attrs);
+    if (op == CNV_OP_SOFTMAX) {
+        attrs->softmax_legacy = im->opset < 13;
+        attrs->axis = attrs->softmax_legacy ? 1 : -1;
+    }
+    for (size_t k = 0; k < n->n_attribute; k++) {
+        const Onnx__AttributeProto *a = n->attribute[k];
+        if (!a->name) return node_fail(&c, CNV_ERR_FORMAT, "attribute without a name", "");
+        /* Opset >= 11 Clip takes min/max as inputs; the attributes belong to older opsets. */
+        int accepted_here = is_accepted(op, a->name) &&
+                            !(op == CNV_OP_CLIP && im->opset >= 11) &&
+                            !(op == CNV_OP_PAD && im->opset >= 11 && strcmp(a->name, "mode") != 0);
+        if (!accepted_here) {
+            char quoted[160];
+            snprintf(quoted, sizeof quoted, "'%s'", a->name);
+            return node_fail(&c, CNV_ERR_UNSUPPORTED, "unsupported attribute ", quoted);
+        }
+        CNV_TRY(apply_attr(&c, a, in_shape, attrs));
+    }
+    CNV_TRY(apply_const_inputs(&c, in_shape, attrs));
+    if (op == CNV_OP_CONCAT || op == CNV_OP_SOFTMAX) CNV_TRY(normalize_axis(&c, &attrs->axis, in_shape->ndim, in_shape->ndim));
+    if (op == CNV_OP_FLATTEN) CNV_TRY(normalize_axis(&c, &attrs->axis, in_shape->ndim, in_shape->ndim + 1));
+    if (op == CNV_OP_MAXPOOL || op == CNV_OP_AVGPOOL)
+        if (attrs->kernel[0] <= 0 || attrs->kernel[1] <= 0)
+            return node_fail(&c, CNV_ERR_FORMAT, "missing attribute 'kernel_shape'", "");
+    if (op == CNV_OP_LRN && (attrs->size <= 0)) return node_fail(&c, CNV_ERR_FORMAT, "missing attribute 'size'", "");
+    if (!isfinite(attrs->alpha) || !isfinite(attrs->beta)) return node_fail(&c, CNV_ERR_FORMAT, "non-finite alpha/beta", "");
+    return CNV_OK;
+}

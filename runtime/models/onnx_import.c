@@ -1,0 +1,404 @@
+/* ONNX model import: protobuf (protobuf-c bindings generated from the system's onnx.proto)
+ * into a cnv_graph whose nodes hold only float inputs. Integer and constant inputs become
+ * attributes, shape arithmetic is evaluated here, BatchNormalization is folded, and shapes are
+ * inferred with batch 1. */
+#include "onnx_internal.h"
+#include "models/onnx.h"
+#include "core/status.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ONNX_MIN_OPSET 7
+#define ONNX_MAX_OPSET 17
+
+static int grow(void **items, int *cap, int need, size_t item_size) {
+    if (need <= *cap) return 1;
+    int cap2 = *cap ? *cap * 2 : 16;
+    while (cap2 < need) cap2 *= 2;
+    void *p = realloc(*items, (size_t)cap2 * item_size);
+    if (!p) return 0;
+    *items = p;
+    *cap = cap2;
+    return 1;
+}
+
+const char *onnx_node_name(const Onnx__NodeProto *n) {
+    if (n->name && n->name[0]) return n->name;
+    return n->n_output && n->output[0] ? n->output[0] : "?";
+}
+
+const onnx_const *onnx_find_const(const onnx_import *im, const char *name) {
+    for (int k = im->n_consts - 1; k >= 0; k--)
+        if (!strcmp(im->consts[k].name, name)) return &im->consts[k];
+    return NULL;
+}
+
+cnv_status onnx_add_const(onnx_import *im, onnx_const *c) {
+    if (!grow((void **)&im->consts, &im->cap_consts, im->n_consts + 1, sizeof *im->consts))
+        return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    im->consts[im->n_consts++] = *c;
+    memset(c, 0, sizeof *c);
+    return CNV_OK;
+}
+
+static const onnx_name *find_name(const onnx_import *im, const char *name) {
+    for (int k = 0; k < im->n_names; k++)
+        if (!strcmp(im->names[k].name, name)) return &im->names[k];
+    return NULL;
+}
+
+static cnv_status add_name(onnx_import *im, const char *name, int value, const char *why) {
+    if (!grow((void **)&im->names, &im->cap_names, im->n_names + 1, sizeof *im->names))
+        return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    onnx_name *e = &im->names[im->n_names];
+    e->name = malloc(strlen(name) + 1);
+    if (!e->name) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    strcpy(e->name, name);
+    e->value = value;
+    e->why = why;
+    im->n_names++;
+    return CNV_OK;
+}
+
+static cnv_status node_fail(const onnx_import *im, const Onnx__NodeProto *n, cnv_status s, const char *problem,
+                            const char *name) {
+    return cnv_fail(s, "%s: node '%s' (%s): %s'%s'", im->path, onnx_node_name(n), n->op_type, problem, name);
+}
+
+/* A float graph value for an input name: an activation, an alias, or a float constant that
+ * becomes a weight (initializer) on first use. */
+static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const char *name, int *value) {
+    cnv_graph *g = im->g;
+    *value = cnv_graph_find_value(g, name);
+    if (*value >= 0) return CNV_OK;
+    const onnx_name *alias = find_name(im, name);
+    if (alias && alias->why) return node_fail(im, n, CNV_ERR_UNSUPPORTED, alias->why, name);
+    if (alias) {
+        *value = alias->value;
+        return CNV_OK;
+    }
+    const onnx_const *c = onnx_find_const(im, name);
+    if (!c) return node_fail(im, n, CNV_ERR_FORMAT, "input is not defined before the node: ", name);
+    if (!c->f) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "int64 tensor used as float data: ", name);
+    if (c->ndim > CNV_MAX_DIMS) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "weight with more than 4 dims: ", name);
+    cnv_shape s = {c->ndim, {0}};
+    for (int k = 0; k < c->ndim; k++) {
+        if (c->dims[k] < 1 || c->dims[k] > INT32_MAX)
+            return node_fail(im, n, CNV_ERR_UNSUPPORTED, "empty or huge weight: ", name);
+        s.d[k] = (int)c->dims[k];
+    }
+    *value = cnv_graph_add_value(g, name, &s, c->f);
+    if (*value < 0) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    return CNV_OK;
+}
+
+static int is_given(const Onnx__NodeProto *n, size_t k) { return k < n->n_input && n->input[k][0]; }
+
+/* Which ONNX inputs are float tensors of the op (the rest become attributes or are ignored). */
+static void float_input_range(cnv_op_type op, const Onnx__NodeProto *n, size_t *lo, size_t *hi) {
+    *lo = *hi = 1;
+    switch (op) {
+    case CNV_OP_CONV:
+    case CNV_OP_GEMM: *lo = 2; *hi = 3; break;
+    case CNV_OP_MATMUL:
+    case CNV_OP_ADD: *lo = *hi = 2; break;
+    case CNV_OP_CONCAT: *hi = n->n_input > CNV_MAX_INPUTS ? CNV_MAX_INPUTS + 1 : n->n_input; break;
+    default: break;
+    }
+}
+
+/* Inputs whose count is fixed by the op; more in the file is malformed. */
+static size_t max_onnx_inputs(cnv_op_type op) {
+    switch (op) {
+    case CNV_OP_CLIP:
+    case CNV_OP_DROPOUT: return 3;
+    case CNV_OP_PAD: return 4;
+    case CNV_OP_RESHAPE: return 2;
+    case CNV_OP_BATCHNORM: return 5;
+    case CNV_OP_CONCAT: return CNV_MAX_INPUTS;
+    case CNV_OP_CONV:
+    case CNV_OP_GEMM: return 3;
+    case CNV_OP_MATMUL:
+    case CNV_OP_ADD: return 2;
+    default: return 1;
+    }
+}
+
+/* BatchNormalization (inference) as y = x*scale' + shift' per channel, scale' and shift' new
+ * weights computed in double from gamma, beta, mean, var and epsilon. */
+static cnv_status add_batchnorm_weights(onnx_import *im, const Onnx__NodeProto *n, int *in) {
+    static const char *const roles[4] = {"scale", "B", "mean", "var"};
+    const onnx_const *p[4];
+    for (int k = 0; k < 4; k++) {
+        p[k] = is_given(n, (size_t)k + 1) ? onnx_find_const(im, n->input[k + 1]) : NULL;
+        if (!p[k] || !p[k]->f)
+            return node_fail(im, n, CNV_ERR_UNSUPPORTED, "needs a constant float input ", roles[k]);
+        if (p[k]->count != p[0]->count) return node_fail(im, n, CNV_ERR_FORMAT, "per-channel inputs differ in size: ", roles[k]);
+    }
+    float eps = 1e-5f;
+    for (size_t k = 0; k < n->n_attribute; k++)
+        if (n->attribute[k]->name && !strcmp(n->attribute[k]->name, "epsilon")) eps = n->attribute[k]->f;
+    int channels = (int)p[0]->count;
+    float *scale = malloc((size_t)channels * 2 * sizeof *scale);
+    if (!scale) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    float *shift = scale + channels;
+    for (int ch = 0; ch < channels; ch++) {
+        double s = p[0]->f[ch] / sqrt((double)p[3]->f[ch] + eps);
+        scale[ch] = (float)s;
+        shift[ch] = (float)(p[1]->f[ch] - p[2]->f[ch] * s);
+    }
+    cnv_shape cs = {1, {channels}};
+    char name[512];
+    snprintf(name, sizeof name, "%s.bn_scale", onnx_node_name(n));
+    in[1] = cnv_graph_add_value(im->g, name, &cs, scale);
+    snprintf(name, sizeof name, "%s.bn_shift", onnx_node_name(n));
+    in[2] = cnv_graph_add_value(im->g, name, &cs, shift);
+    free(scale);
+    if (in[1] < 0 || in[2] < 0) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    return CNV_OK;
+}
+
+/* Extra outputs cnnvis does not compute; using one later is an unsupported-feature error. */
+static cnv_status mark_extra_outputs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op) {
+    const char *why = op == CNV_OP_MAXPOOL    ? "uses MaxPool's Indices output (unsupported): "
+                      : op == CNV_OP_DROPOUT  ? "uses Dropout's mask output (unsupported): "
+                      : op == CNV_OP_BATCHNORM ? "uses a training output of BatchNormalization (unsupported): "
+                                              : NULL;
+    for (size_t k = 1; k < n->n_output; k++) {
+        if (!n->output[k][0]) continue;
+        if (!why) return node_fail(im, n, CNV_ERR_FORMAT, "unexpected extra output ", n->output[k]);
+        CNV_TRY(add_name(im, n->output[k], -1, why));
+    }
+    return CNV_OK;
+}
+
+static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op) {
+    cnv_graph *g = im->g;
+    if (n->n_input > max_onnx_inputs(op)) return node_fail(im, n, CNV_ERR_FORMAT, "too many inputs for ", n->op_type);
+    size_t lo, hi;
+    float_input_range(op, n, &lo, &hi);
+    if (hi > CNV_MAX_INPUTS) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "too many inputs for ", n->op_type);
+    int in[CNV_MAX_INPUTS], n_in = 0;
+    for (size_t k = 0; k < hi && k < n->n_input; k++) {
+        if (!n->input[k][0]) continue; /* an omitted optional input */
+        CNV_TRY(resolve_value(im, n, n->input[k], &in[n_in]));
+        n_in++;
+    }
+    if ((size_t)n_in < lo || !is_given(n, 0)) return node_fail(im, n, CNV_ERR_FORMAT, "missing inputs of ", n->op_type);
+    /* Data first: Add is commutative, so a weight-first Add is turned around. */
+    if (op == CNV_OP_ADD && g->values[in[0]].init && !g->values[in[1]].init) {
+        int t = in[0];
+        in[0] = in[1];
+        in[1] = t;
+    }
+    if (g->values[in[0]].init) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "constant data input ", n->input[0]);
+    if (op == CNV_OP_BATCHNORM) {
+        CNV_TRY(add_batchnorm_weights(im, n, in));
+        n_in = 3;
+    }
+
+    cnv_attrs attrs;
+    CNV_TRY(onnx_parse_attrs(im, n, op, &g->values[in[0]].shape, &attrs));
+    cnv_shape shapes[CNV_MAX_INPUTS], out_shape;
+    for (int k = 0; k < n_in; k++) shapes[k] = g->values[in[k]].shape;
+    const char *name = onnx_node_name(n);
+    cnv_status st = cnv_op_infer_shape(op, &attrs, n_in, shapes, &out_shape, name);
+    if (st != CNV_OK) {
+        cnv_error_prefix(im->path);
+        return st;
+    }
+    if (cnv_graph_find_value(g, n->output[0]) >= 0 || onnx_find_const(im, n->output[0]) || find_name(im, n->output[0]))
+        return node_fail(im, n, CNV_ERR_FORMAT, "output defined twice: ", n->output[0]);
+    int out = cnv_graph_add_value(g, n->output[0], &out_shape, NULL);
+    if (out < 0 || cnv_graph_add_node(g, name, op, &attrs, n_in, in, out) < 0)
+        return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    return mark_extra_outputs(im, n, op);
+}
+
+static int all_inputs_constant(const onnx_import *im, const Onnx__NodeProto *n) {
+    if (n->n_input == 0) return 0;
+    for (size_t k = 0; k < n->n_input; k++)
+        if (n->input[k][0] && !onnx_find_const(im, n->input[k])) return 0;
+    return 1;
+}
+
+static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
+    if (!n->op_type || n->n_output < 1 || !n->output[0][0])
+        return cnv_fail(CNV_ERR_FORMAT, "%s: node '%s' has no op type or no output", im->path, onnx_node_name(n));
+    if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s' (domain '%s')", im->path,
+                        onnx_node_name(n), n->op_type, n->domain);
+    cnv_op_type op = cnv_op_from_name(n->op_type);
+    int single_input = n->n_input == 1 && n->input[0][0];
+    /* Identity (and a one-input Sum) of a computed tensor: another name for the same value. */
+    if ((!strcmp(n->op_type, "Identity") || !strcmp(n->op_type, "Sum")) && single_input &&
+        !onnx_find_const(im, n->input[0])) {
+        int v;
+        CNV_TRY(resolve_value(im, n, n->input[0], &v));
+        return add_name(im, n->output[0], v, NULL);
+    }
+    if (!strcmp(n->op_type, "Sum") && n->n_input == 2) op = CNV_OP_ADD;
+    if (op == CNV_OP_COUNT || all_inputs_constant(im, n)) {
+        int handled;
+        CNV_TRY(onnx_fold_constant_node(im, n, &handled));
+        if (handled) return CNV_OK;
+        if (op == CNV_OP_COUNT)
+            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s'", im->path, onnx_node_name(n),
+                            n->op_type);
+        return node_fail(im, n, CNV_ERR_UNSUPPORTED, "every input is a constant; cannot evaluate ", n->op_type);
+    }
+    return import_op(im, n, op);
+}
+
+static cnv_status read_opset(onnx_import *im, const Onnx__ModelProto *m) {
+    im->opset = -1;
+    for (size_t k = 0; k < m->n_opset_import; k++) {
+        const char *d = m->opset_import[k]->domain;
+        if (!d || !d[0] || !strcmp(d, "ai.onnx")) im->opset = (int)m->opset_import[k]->version;
+    }
+    if (im->opset < 0) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (no default-domain opset)", im->path);
+    if (im->opset < ONNX_MIN_OPSET || im->opset > ONNX_MAX_OPSET)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: opset %d is not supported (%d..%d are)", im->path, im->opset,
+                        ONNX_MIN_OPSET, ONNX_MAX_OPSET);
+    return CNV_OK;
+}
+
+static cnv_status read_initializers(onnx_import *im, const Onnx__GraphProto *gp) {
+    if (gp->n_sparse_initializer)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: sparse initializers are not supported", im->path);
+    for (size_t k = 0; k < gp->n_initializer; k++) {
+        const Onnx__TensorProto *t = gp->initializer[k];
+        if (!t->name || !t->name[0]) return cnv_fail(CNV_ERR_FORMAT, "%s: initializer %zu has no name", im->path, k);
+        onnx_const c;
+        CNV_TRY(onnx_const_from_tensor(t, t->name, im->path, "initializer", &c));
+        cnv_status st = onnx_add_const(im, &c);
+        onnx_const_free(&c);
+        CNV_TRY(st);
+    }
+    return CNV_OK;
+}
+
+/* The image (or vector) input: float32, 4-D NCHW or 2-D; an unknown batch dim becomes 1. */
+static cnv_status add_data_input(onnx_import *im, const Onnx__ValueInfoProto *vi) {
+    const Onnx__TypeProto *tp = vi->type;
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' is not a tensor", im->path, vi->name);
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    if (tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has element type %d, not float32", im->path, vi->name,
+                        (int)tt->elem_type);
+    if (!tt->shape) return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has no shape", im->path, vi->name);
+    cnv_shape s = {(int)tt->shape->n_dim, {0}};
+    if (s.ndim != 4 && s.ndim != 2)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' is %d-D; cnnvis takes a 4-D NCHW image or a 2-D input",
+                        im->path, vi->name, s.ndim);
+    for (int k = 0; k < s.ndim; k++) {
+        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
+        int known = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;
+        if (known && d->dim_value > INT32_MAX)
+            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' dim %d is too large", im->path, vi->name, k);
+        if (!known && k > 0)
+            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has an unknown dim %d (only the batch may be symbolic)",
+                            im->path, vi->name, k);
+        s.d[k] = known ? (int)d->dim_value : 1;
+    }
+    im->g->input = cnv_graph_add_value(im->g, vi->name, &s, NULL);
+    if (im->g->input < 0) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    return CNV_OK;
+}
+
+/* The one graph input that is not an initializer; the ones after it are bound to the tensors
+ * in bound_pb (constants), or it is an error to have them. */
+static cnv_status read_inputs(onnx_import *im, const Onnx__GraphProto *gp, int n_bound, const char *const *bound_pb) {
+    int seen = 0;
+    for (size_t k = 0; k < gp->n_input; k++) {
+        const Onnx__ValueInfoProto *vi = gp->input[k];
+        if (!vi->name || onnx_find_const(im, vi->name)) continue;
+        if (seen == 0) {
+            CNV_TRY(add_data_input(im, vi));
+        } else if (seen <= n_bound) {
+            onnx_const c;
+            CNV_TRY(onnx_read_const_file(bound_pb[seen - 1], vi->name, &c));
+            cnv_status st = onnx_add_const(im, &c);
+            onnx_const_free(&c);
+            CNV_TRY(st);
+        } else {
+            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: the graph has several inputs ('%s', '%s', ...); cnnvis feeds one",
+                            im->path, im->g->values[im->g->input].name, vi->name);
+        }
+        seen++;
+    }
+    if (!seen) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (no graph input)", im->path);
+    return CNV_OK;
+}
+
+static cnv_status set_output(onnx_import *im, const Onnx__GraphProto *gp) {
+    if (gp->n_output < 1 || !gp->output[0]->name)
+        return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (no graph output)", im->path);
+    const char *name = gp->output[0]->name;
+    int v = cnv_graph_find_value(im->g, name);
+    const onnx_name *alias = find_name(im, name);
+    if (v < 0 && alias && !alias->why) v = alias->value;
+    if (v < 0 || im->g->values[v].init)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: graph output '%s' is not computed from the input", im->path, name);
+    im->g->output = v;
+    return CNV_OK;
+}
+
+/* After folding: every value's shape for batch 1 (the graph input's own batch when fixed). */
+static cnv_status finish_graph(onnx_import *im) {
+    cnv_graph *g = im->g;
+    CNV_TRY(cnv_graph_fold_batchnorm(g));
+    cnv_shape *shapes = malloc((size_t)g->n_values * sizeof *shapes);
+    if (!shapes) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    cnv_status st = cnv_graph_infer_shapes(g, &g->values[g->input].shape, shapes);
+    for (int v = 0; st == CNV_OK && v < g->n_values; v++) g->values[v].shape = shapes[v];
+    free(shapes);
+    g->opset = im->opset;
+    return st;
+}
+
+static cnv_status import_model(onnx_import *im, const Onnx__ModelProto *m, int n_bound, const char *const *bound_pb) {
+    if (!m->has_ir_version || !m->graph)
+        return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (%s)", im->path,
+                        !m->has_ir_version ? "no ir_version" : "no graph");
+    CNV_TRY(read_opset(im, m));
+    const Onnx__GraphProto *gp = m->graph;
+    CNV_TRY(read_initializers(im, gp));
+    CNV_TRY(read_inputs(im, gp, n_bound, bound_pb));
+    for (size_t k = 0; k < gp->n_node; k++) CNV_TRY(import_node(im, gp->node[k]));
+    CNV_TRY(set_output(im, gp));
+    return finish_graph(im);
+}
+
+static void import_free(onnx_import *im) {
+    for (int k = 0; k < im->n_consts; k++) onnx_const_free(&im->consts[k]);
+    for (int k = 0; k < im->n_names; k++) free(im->names[k].name);
+    free(im->consts);
+    free(im->names);
+}
+
+cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const *bound_pb, cnv_graph **out) {
+    *out = NULL;
+    uint8_t *bytes;
+    size_t size;
+    CNV_TRY(onnx_read_file(path, &bytes, &size));
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, bytes);
+    free(bytes);
+    if (!m) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (protobuf decoding failed)", path);
+    onnx_import im = {.path = path, .g = cnv_graph_new(path)};
+    cnv_status st = im.g ? import_model(&im, m, n_bound, bound_pb) : cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
+    onnx__model_proto__free_unpacked(m, NULL);
+    import_free(&im);
+    if (st != CNV_OK) {
+        cnv_graph_free(im.g);
+        return st;
+    }
+    *out = im.g;
+    return CNV_OK;
+}
+
+cnv_status cnv_onnx_load(const char *path, cnv_graph **out) { return cnv_onnx_load_bound(path, 0, NULL, out); }

@@ -1,0 +1,78 @@
+/* Shared by the ONNX importer's files: decoded constant tensors, the import context, and the
+ * per-op attribute and constant-folding steps. Not part of the public API. */
+#ifndef CNV_MODELS_ONNX_INTERNAL_H
+#define CNV_MODELS_ONNX_INTERNAL_H
+
+#include "core/graph.h"
+#include "onnx.pb-c.h"
+
+#include <stdint.h>
+
+#define ONNX_MAX_CONST_DIMS 8
+
+/* A tensor known at import time (initializer, Constant output, folded shape arithmetic).
+ * Exactly one of f (float32) and i (int64) is set. */
+typedef struct onnx_const {
+    char *name;
+    int ndim;
+    int64_t dims[ONNX_MAX_CONST_DIMS];
+    size_t count;
+    float *f;
+    int64_t *i;
+} onnx_const;
+
+/* Reads a whole file into a malloc'ed buffer (CNV_ERR_IO naming the file on failure). */
+cnv_status onnx_read_file(const char *path, uint8_t **data, size_t *size);
+
+/* Decodes a float32 or int64 TensorProto (raw_data little endian, or the typed fields) into c
+ * (c->name is a copy of `name`). `where` names the file for messages, `what` the tensor's role. */
+cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, const char *where,
+                                  const char *what, onnx_const *c);
+/* Reads a serialized TensorProto file into c, named `name` (or the tensor's own name when NULL). */
+cnv_status onnx_read_const_file(const char *path, const char *name, onnx_const *c);
+void onnx_const_free(onnx_const *c);
+/* Element k as a double / an int64, whatever the stored type. */
+double onnx_const_get(const onnx_const *c, size_t k);
+int64_t onnx_const_get_int(const onnx_const *c, size_t k);
+
+/* A name that is not a graph value of its own: an alias of one (Identity) or an output cnnvis
+ * does not compute (MaxPool's Indices), with the reason. */
+typedef struct onnx_name {
+    char *name;
+    int value;       /* aliased value, or -1 */
+    const char *why; /* why it cannot be used, or NULL */
+} onnx_name;
+
+/* The state of one import. Names resolve to graph values (activations, and float weights made
+ * from constants on first use), to constants, or to entries of `names`. */
+typedef struct onnx_import {
+    const char *path;
+    int opset;
+    cnv_graph *g;
+    onnx_const *consts;
+    int n_consts, cap_consts;
+    onnx_name *names;
+    int n_names, cap_names;
+} onnx_import;
+
+/* The constant named `name`, or NULL. */
+const onnx_const *onnx_find_const(const onnx_import *im, const char *name);
+/* Takes ownership of c's buffers and name (c is cleared on success). */
+cnv_status onnx_add_const(onnx_import *im, onnx_const *c);
+
+/* The node's display name: its ONNX name, or its first output's name when that is empty. */
+const char *onnx_node_name(const Onnx__NodeProto *n);
+
+/* Fills attrs for a supported op from the node's attributes (and from the constant inputs the
+ * op takes as attributes: Reshape shape, Pad pads/value, Clip min/max). Rejects, by name, any
+ * attribute or attribute value cnnvis does not implement. in_shape: the data input's shape. */
+cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_shape *in_shape,
+                            cnv_attrs *attrs);
+
+/* Evaluates a node whose inputs are all known at import time (shape arithmetic exported by
+ * PyTorch: Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Add/Sub/Mul/Div, Slice, Constant,
+ * Identity, and Reshape of a constant)
+ * into constants. *handled = 0 when the op is not one of these (nothing is reported then). */
+cnv_status onnx_fold_constant_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
+
+#endif
