@@ -23,7 +23,7 @@ cnv_status cnv_image_load(const char *path, int channels, cnv_image *out) {
     int w, h, file_channels;
     unsigned char *px = stbi_load_from_file(f, &w, &h, &file_channels, channels);
     fclose(f);
-    if (!px) return cnv_fail(CNV_ERR_FORMAT, "%s: not a readable image (%s)", path, stbi_failure_reason());
+    if (!px) return cnv_fail(CNV_ERR_FORMAT, "%s: cannot decode as an image: truncated, corrupt or not an image (stb_image: %s)", path, stbi_failure_reason());
     out->w = w;
     out->h = h;
     out->c = channels;

@@ -155,7 +155,13 @@ cnv_status cnv_labels_locate(const char *near_path, const char *file_name, int m
                   : snprintf(dir, sizeof dir, ".");
     if (slash == near_path) n = snprintf(dir, sizeof dir, "/");
     for (int up = 0; up <= max_up && n > 0 && (size_t)n < sizeof dir; up++) {
-        if ((size_t)snprintf(out, size, "%s/%s", dir, file_name) < size && is_regular_file(out)) return CNV_OK;
+        if ((size_t)snprintf(out, size, "%s/%s", dir, file_name) < size && is_regular_file(out)) {
+            /* Show "/a/models/x.txt" rather than "/a/models/net/derived/../../x.txt". */
+            char *clean = realpath(out, NULL);
+            if (clean && strlen(clean) < size) strcpy(out, clean);
+            free(clean);
+            return CNV_OK;
+        }
         n += snprintf(dir + n, sizeof dir - (size_t)n, "/..");
     }
     return cnv_fail(CNV_ERR_NOT_FOUND, "%s: no %s beside it or in its %d parent folders", near_path, file_name,
