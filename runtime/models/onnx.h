@@ -15,6 +15,10 @@ cnv_status cnv_onnx_load(const char *path, cnv_graph **out);
  * float32 or int64 tensors in the given TensorProto (.pb) files, as constants. */
 cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const *bound_pb, cnv_graph **out);
 
+/* The distinct op_type names of the model's nodes, space separated, in a malloc'ed string
+ * (tools and tests use it to pick models by op without importing them). */
+cnv_status cnv_onnx_list_ops(const char *path, char **ops);
+
 /* Reads a serialized TensorProto (.pb, as in ONNX test_data_set_N) holding float32 data
  * (raw_data or float_data) of up to 4 dims. *data is malloc'ed. */
 cnv_status cnv_onnx_read_tensor(const char *path, float **data, cnv_shape *shape);

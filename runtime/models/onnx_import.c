@@ -195,6 +195,8 @@ static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         in[1] = t;
     }
     if (g->values[in[0]].init) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "constant data input ", n->input[0]);
+    if (op == CNV_OP_MATMUL && (g->values[in[0]].shape.ndim != 2 || g->values[in[1]].shape.ndim != 2))
+        return node_fail(im, n, CNV_ERR_UNSUPPORTED, "only 2-D inputs are supported by ", n->op_type);
     if (op == CNV_OP_BATCHNORM) {
         CNV_TRY(add_batchnorm_weights(im, n, in));
         n_in = 3;
@@ -402,3 +404,41 @@ cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const 
 }
 
 cnv_status cnv_onnx_load(const char *path, cnv_graph **out) { return cnv_onnx_load_bound(path, 0, NULL, out); }
+
+/* Appends op to the space-separated list unless it is there already. */
+static int add_op_name(char **list, size_t *len, const char *op) {
+    size_t n = strlen(op);
+    for (const char *p = *list; p && (p = strstr(p, op)) != NULL; p += n)
+        if ((p == *list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+    char *grown = realloc(*list, *len + n + 2);
+    if (!grown) return 0;
+    if (*len) grown[(*len)++] = ' ';
+    memcpy(grown + *len, op, n + 1);
+    *len += n;
+    *list = grown;
+    return 1;
+}
+
+cnv_status cnv_onnx_list_ops(const char *path, char **ops) {
+    *ops = NULL;
+    uint8_t *bytes;
+    size_t size, len = 0;
+    CNV_TRY(onnx_read_file(path, &bytes, &size));
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, bytes);
+    free(bytes);
+    if (!m || !m->graph) {
+        if (m) onnx__model_proto__free_unpacked(m, NULL);
+        return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (protobuf decoding failed)", path);
+    }
+    char *list = calloc(1, 1);
+    int ok = list != NULL;
+    for (size_t k = 0; ok && k < m->graph->n_node; k++)
+        if (m->graph->node[k]->op_type) ok = add_op_name(&list, &len, m->graph->node[k]->op_type);
+    onnx__model_proto__free_unpacked(m, NULL);
+    if (!ok) {
+        free(list);
+        return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
+    }
+    *ops = list;
+    return CNV_OK;
+}

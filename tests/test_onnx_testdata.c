@@ -1,0 +1,164 @@
+/* ONNX's own operator test suite (Debian libonnx-testdata): every case whose model uses an op
+ * cnnvis supports is imported and run forward on the CPU backend, and output_0 is compared with
+ * the recorded one. Graph inputs after the first (weights, shapes, and the second operand of
+ * binary ops) are bound as constants from their input_k.pb. A case the importer rejects as
+ * CNV_ERR_UNSUPPORTED (a feature cnnvis does not claim, such as a 3-D input) is a SKIP with
+ * the reason; any other failure of a case is a FAIL, and one FAIL fails the suite. */
+#include "test_util.h"
+#include "model_run.h"
+
+#include "models/onnx.h"
+#include "core/status.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define TESTDATA_ROOT "/usr/share/libonnx-testdata/data"
+#define MAX_INPUTS 8
+#define TOLERANCE 1e-4
+
+typedef struct tally {
+    int pass, fail, skip, tight; /* tight: passes with rel err < 1e-5 */
+} tally;
+
+static int is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* 1 when some node of the model is an op cnnvis implements (the case is then ours to run). */
+static int uses_supported_op(const char *model, char *ops_out, size_t cap) {
+    char *ops = NULL;
+    if (cnv_onnx_list_ops(model, &ops) != CNV_OK) return 0;
+    int found = 0;
+    snprintf(ops_out, cap, "%s", ops);
+    for (char *tok = strtok(ops, " "); tok; tok = strtok(NULL, " "))
+        found |= cnv_op_from_name(tok) != CNV_OP_COUNT;
+    free(ops);
+    return found;
+}
+
+/* Outcome of one test_data_set: 'P', 'F' or 'S', with the reason or error in `why`. */
+static char run_data_set(const char *model, const char *set_dir, char *why, size_t cap, double *err_out) {
+    char inputs[MAX_INPUTS][1200];
+    const char *bound[MAX_INPUTS];
+    int n_inputs = 0;
+    while (n_inputs < MAX_INPUTS) {
+        snprintf(inputs[n_inputs], sizeof inputs[0], "%s/input_%d.pb", set_dir, n_inputs);
+        if (!is_file(inputs[n_inputs])) break;
+        if (n_inputs > 0) bound[n_inputs - 1] = inputs[n_inputs];
+        n_inputs++;
+    }
+    if (n_inputs == 0) return snprintf(why, cap, "no input_0.pb"), 'S';
+
+    cnv_graph *g = NULL;
+    cnv_status st = cnv_onnx_load_bound(model, n_inputs - 1, bound, &g);
+    if (st != CNV_OK) {
+        snprintf(why, cap, "%s", cnv_last_error());
+        return st == CNV_ERR_UNSUPPORTED ? 'S' : 'F';
+    }
+    char expected_path[1200];
+    snprintf(expected_path, sizeof expected_path, "%s/output_0.pb", set_dir);
+    float *input = NULL, *expected = NULL, *out = NULL;
+    cnv_shape in_shape, exp_shape, out_shape;
+    char result = 'F';
+    if ((st = cnv_onnx_read_tensor(inputs[0], &input, &in_shape)) != CNV_OK ||
+        (st = cnv_onnx_read_tensor(expected_path, &expected, &exp_shape)) != CNV_OK) {
+        snprintf(why, cap, "%s", cnv_last_error());
+        result = st == CNV_ERR_UNSUPPORTED ? 'S' : 'F';
+        goto done;
+    }
+    cnv_shape want = g->values[g->input].shape;
+    want.d[0] = in_shape.d[0];
+    if (!cnv_shape_equal(&want, &in_shape)) {
+        snprintf(why, cap, "input_0 does not have the model's input shape");
+        goto done;
+    }
+    st = tu_model_forward(g, input, in_shape.d[0], g->output, &out, &out_shape);
+    if (st != CNV_OK) {
+        snprintf(why, cap, "forward: %s", cnv_last_error());
+        result = st == CNV_ERR_UNSUPPORTED ? 'S' : 'F';
+        goto done;
+    }
+    if (cnv_shape_numel(&out_shape) != cnv_shape_numel(&exp_shape)) {
+        char a[64], b[64];
+        snprintf(why, cap, "output %s, expected %s", cnv_shape_str(&out_shape, a, sizeof a),
+                 cnv_shape_str(&exp_shape, b, sizeof b));
+        goto done;
+    }
+    *err_out = tu_rel_error(out, expected, cnv_shape_numel(&exp_shape));
+    snprintf(why, cap, "rel err %.2g", *err_out);
+    result = *err_out < TOLERANCE ? 'P' : 'F';
+done:
+    free(input);
+    free(expected);
+    free(out);
+    cnv_graph_free(g);
+    return result;
+}
+
+static int compare_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Runs every case under root/<suite>; prints one line per case. */
+static void run_suite(const char *suite, tally *t) {
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", TESTDATA_ROOT, suite);
+    DIR *d = opendir(dir);
+    if (!d) fail_msg("%s: cannot open (is libonnx-testdata installed?)", dir);
+    char **names = NULL;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char **grown = realloc(names, (n + 1) * sizeof *names);
+        assert_non_null(grown);
+        names = grown;
+        names[n] = malloc(strlen(e->d_name) + 1);
+        assert_non_null(names[n]);
+        strcpy(names[n++], e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, compare_names);
+
+    for (size_t k = 0; k < n; k++) {
+        char model[1024], ops[512];
+        snprintf(model, sizeof model, "%s/%s/model.onnx", dir, names[k]);
+        if (!is_file(model) || !uses_supported_op(model, ops, sizeof ops)) continue;
+        for (int set = 0;; set++) {
+            char set_dir[1100], why[600];
+            snprintf(set_dir, sizeof set_dir, "%s/%s/test_data_set_%d", dir, names[k], set);
+            struct stat st;
+            if (stat(set_dir, &st) != 0) break;
+            double err = 1.0;
+            char r = run_data_set(model, set_dir, why, sizeof why, &err);
+            const char *label = r == 'P' ? "PASS" : r == 'F' ? "FAIL" : "SKIP";
+            printf("%s %s/%s[%d] (%s): %s\n", label, suite, names[k], set, ops, why);
+            if (r == 'P') t->pass++, t->tight += err < 1e-5;
+            if (r == 'F') t->fail++;
+            if (r == 'S') t->skip++;
+        }
+    }
+    for (size_t k = 0; k < n; k++) free(names[k]);
+    free(names);
+}
+
+static void test_onnx_operator_suites(void **state) {
+    (void)state;
+    tally t = {0};
+    run_suite("node", &t);
+    run_suite("pytorch-operator", &t);
+    run_suite("pytorch-converted", &t);
+    printf("ONNX test data: %d PASS (%d with rel err < 1e-5), %d FAIL, %d SKIP\n", t.pass, t.tight, t.fail, t.skip);
+    fflush(stdout);
+    assert_true(t.pass > 0);
+    assert_int_equal(t.fail, 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_onnx_operator_suites),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
