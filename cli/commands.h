@@ -15,5 +15,6 @@ int cmd_info(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 #endif

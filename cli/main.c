@@ -9,6 +9,7 @@ static const cnv_command commands[] = {
     {"forward", cmd_forward, "run a model to a layer; save the tensor, print top classes"},
     {"grad", cmd_grad, "gradient of an objective (logit or channel mean) w.r.t. the input"},
     {"classify", cmd_classify, "top-k predictions with labels"},
+    {"convert", cmd_convert, "write ONNX: from any model cnnvis reads, or a named architecture"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
