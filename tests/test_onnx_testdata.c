@@ -156,8 +156,22 @@ static void test_onnx_operator_suites(void **state) {
     assert_int_equal(t.fail, 0);
 }
 
+/* An op cnnvis lacks is refused by name, naming the file and the node. */
+static void test_unsupported_op_is_named(void **state) {
+    (void)state;
+    const char *model = TESTDATA_ROOT "/node/test_depthtospace_example/model.onnx";
+    cnv_graph *g = NULL;
+    assert_int_equal(cnv_onnx_load(model, &g), CNV_ERR_UNSUPPORTED);
+    assert_null(g);
+    const char *msg = cnv_last_error();
+    assert_non_null(strstr(msg, model));
+    assert_non_null(strstr(msg, "node '"));
+    assert_non_null(strstr(msg, "unsupported op 'DepthToSpace'"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unsupported_op_is_named),
         cmocka_unit_test(test_onnx_operator_suites),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
