@@ -70,7 +70,9 @@ static int has_extension(const VkExtensionProperties *exts, uint32_t n, const ch
 /* A compute queue family, preferring one that can write timestamps. */
 static void choose_queue_family(VkPhysicalDevice pd, cnv_vk_caps *caps) {
     VkQueueFamilyProperties fam[32];
-    uint32_t n = 32;
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
+    if (n > 32) n = 32; /* no device has nearly as many; the first 32 are enough to choose */
     vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, fam);
     caps->compute_queue_family = UINT32_MAX;
     for (uint32_t i = 0; i < n; i++) {

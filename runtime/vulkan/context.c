@@ -45,12 +45,19 @@ cnv_status cnv_vk_loader_init(void) {
 
 /* ---- instance ---- */
 
+/* Every instance's messages, including those reported while a context is being destroyed
+ * (leaked objects), which no longer have an instance to be counted on. */
+static atomic_uint process_messages;
+
+unsigned cnv_vk_validation_messages_total(void) { return atomic_load(&process_messages); }
+
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                        VkDebugUtilsMessageTypeFlagsEXT types,
                                                        const VkDebugUtilsMessengerCallbackDataEXT *data,
                                                        void *user) {
     cnv_vk_instance *inst = user;
     atomic_fetch_add(&inst->messages, 1u);
+    atomic_fetch_add(&process_messages, 1u);
     int error = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0;
     cnv_log(error ? CNV_LOG_ERROR : CNV_LOG_WARN, "vulkan validation: %s",
             data && data->pMessage ? data->pMessage : "(no message)");

@@ -79,6 +79,8 @@ void cnv_vk_context_free(cnv_vk_context *ctx);
 
 /* Validation messages seen by the context's instance so far. */
 unsigned cnv_vk_validation_messages(const cnv_vk_context *ctx);
+/* Validation messages seen by every instance of the process, destroyed ones included. */
+unsigned cnv_vk_validation_messages_total(void);
 
 /* Maps a failed VkResult to a cnv_status with the message "<what>: <VkResult name>". */
 cnv_status cnv_vk_fail(VkResult r, const char *what);
