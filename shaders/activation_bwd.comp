@@ -11,7 +11,7 @@ layout(std430, binding = 3) buffer DX { float dx[]; };
 layout(push_constant) uniform P { uint n; float p0; float p1; } pc;
 
 void main() {
-    uint i = gl_GlobalInvocationID.x;
+    uint i = cnv_global_index();
     if (i >= pc.n) return;
     dx[i] += dy[i] * act_derivative(x[i], y[i], pc.p0, pc.p1);
 }

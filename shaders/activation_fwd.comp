@@ -10,7 +10,7 @@ layout(std430, binding = 1) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform P { uint n; float p0; float p1; } pc;
 
 void main() {
-    uint i = gl_GlobalInvocationID.x;
+    uint i = cnv_global_index();
     if (i >= pc.n) return;
     y[i] = act_forward(x[i], pc.p0, pc.p1);
 }

@@ -2,3 +2,9 @@
 // host can fit it to the device's limits, and element counts arrive as push constants.
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z_id = 2) in;
+
+// Flat index of a 1-D dispatch whose grid may be folded into y (cnv_vkb_dispatch_1d) when it
+// needs more workgroups than maxComputeWorkGroupCount[0].
+uint cnv_global_index() {
+    return gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+}

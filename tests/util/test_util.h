@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/rng.h"
+#include "cnnvis/cnnvis.h"
 
 /* ‖a−b‖/‖b‖ in double; 0 when both are zero. */
 double tu_rel_error(const float *a, const float *b, size_t n);
@@ -26,5 +27,16 @@ void tu_fill_uniform(cnv_rng *r, float *x, size_t n, float lo, float hi);
 /* Runs the cnnvis CLI with the given argument string (shell-quoted by the caller); captures
  * stdout and stderr (each truncated to cap bytes, NUL-terminated) and returns the exit status. */
 int tu_run_cli(const char *args, char *out, size_t out_cap, char *err, size_t err_cap);
+
+/* Backend-parametric suites: ctest runs each tests/test_ops_*.c once per backend, passing its
+ * name as the first argument: "cpu" (default), "vulkan" (the device CNNVIS_TEST_DEVICE names,
+ * llvmpipe when unset, with validation on) or "vulkan-forced" (the same with a small device's
+ * limits). */
+#define TU_SKIP_EXIT 77 /* exit status ctest reads as "skipped" (no Vulkan device) */
+const char *tu_backend_arg(int argc, char **argv);
+/* Creates the named backend; on a machine without Vulkan prints why and exits TU_SKIP_EXIT. */
+cnv_backend *tu_backend_create(const char *which);
+/* Asserts no validation message was printed over the backend's life, then frees it. */
+void tu_backend_free(cnv_backend *be);
 
 #endif

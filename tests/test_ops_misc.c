@@ -20,6 +20,9 @@
 #define S4(a, b, c, d) ((cnv_shape){4, {a, b, c, d}})
 
 /* A case with default attributes for op, inputs in [lo, hi) ([-1, 1) when both are 0). */
+static const char *backend_name = "cpu";
+static cnv_backend *be;
+
 static tu_opcase make_case(const char *label, cnv_op_type op, float lo, float hi, int n_in, const cnv_shape *shapes) {
     tu_opcase c;
     memset(&c, 0, sizeof c);
@@ -36,10 +39,9 @@ static tu_opcase make_case(const char *label, cnv_op_type op, float lo, float hi
     make_case(label, op, lo, hi, (int)(sizeof((cnv_shape[]){__VA_ARGS__}) / sizeof(cnv_shape)), \
               (cnv_shape[]){__VA_ARGS__})
 
-/* Runs every case on the CPU backend and prints one table row per case. */
+
+/* Runs every case on the backend under test and prints one table row per case. */
 static void run_cases(const char *title, const tu_opcase *cases, int n) {
-    cnv_backend *be = NULL;
-    assert_int_equal(cnv_backend_cpu_create(&be), CNV_OK);
     printf("\n%-44s %11s %11s %11s\n", title, "forward", "bwd data", "bwd weights");
     for (int i = 0; i < n; i++) {
         tu_opcheck_result r;
@@ -47,7 +49,6 @@ static void run_cases(const char *title, const tu_opcase *cases, int n) {
         printf("  %-42s %11.2e %11.2e %11.2e\n", cases[i].label, r.fwd_err, r.bwd_data_err, r.bwd_weights_err);
     }
     fflush(stdout);
-    cnv_backend_free(be);
 }
 #define RUN(title, cases) run_cases(title, cases, (int)(sizeof(cases) / sizeof(cases[0])))
 
@@ -116,6 +117,7 @@ static float derivative_at(cnv_op_type op, float p0, float p1, float x) {
 
 /* The subgradients chosen at the kinks, as in shaders/activation.glsl. */
 static void test_activation_kinks(void **state) {
+    if (strcmp(backend_name, "cpu") != 0) skip(); /* calls the CPU kernels directly */
     assert_true(derivative_at(CNV_OP_RELU, 0, 0, 0.0f) == 0.0f);
     assert_true(derivative_at(CNV_OP_RELU, 0, 0, 1e-30f) == 1.0f);
     assert_true(derivative_at(CNV_OP_LEAKYRELU, 0.2f, 0, 0.0f) == 1.0f);
@@ -293,6 +295,7 @@ static void softmax_1x2x3(int legacy, const float *x, float *y, const float *gra
 /* Softmax is shift invariant; logits of +-1000 overflow (or underflow) exp even in double
  * unless the maximum is subtracted first. Both modes must give what the unshifted logits give. */
 static void test_softmax_large_logits(void **state) {
+    if (strcmp(backend_name, "cpu") != 0) skip(); /* calls the CPU kernels directly */
     const float logits[6] = {0.5f, -1.0f, 2.0f, 0.0f, 1.5f, -2.5f}, g[6] = {1, -2, 0.5f, 3, -1, 0.25f};
     for (int legacy = 0; legacy < 2; legacy++)
         for (int sign = -1; sign <= 1; sign += 2) {
@@ -325,6 +328,7 @@ static void test_batchnorm(void **state) {
 
 /* Malformed shapes reach the kernels only through a bug, but must fail cleanly. */
 static void test_bad_shapes_fail(void **state) {
+    if (strcmp(backend_name, "cpu") != 0) skip(); /* calls the CPU kernels directly */
     cnv_node node;
     memset(&node, 0, sizeof node);
     node.name = "bad";
@@ -362,7 +366,18 @@ static void test_bad_shapes_fail(void **state) {
     assert_int_equal(cnv_cpu_softmax_forward(&a), CNV_ERR_SHAPE);
 }
 
-int main(void) {
+static int setup_backend(void **state) {
+    be = tu_backend_create(backend_name);
+    return 0;
+}
+
+static int teardown_backend(void **state) {
+    tu_backend_free(be);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_activation_kinks),
@@ -376,5 +391,5 @@ int main(void) {
         cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_bad_shapes_fail),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
 }

@@ -1,4 +1,4 @@
-/* CPU backend: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm and MatMul against the float64
+/* Every backend (argument: cpu, vulkan, vulkan-forced): Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm and MatMul against the float64
  * oracle (forward) and central finite differences (backward to the data, backward to the
  * weights), on small random shapes chosen to reach every branch: odd sizes, strides 1-3,
  * dilation 2, asymmetric pads, groups and depthwise, 1x1 kernels (the no-im2col path), batch 2,
@@ -100,16 +100,17 @@ static void print_row(const char *label, const tu_opcheck_result *r) {
     fflush(stdout);
 }
 
+static const char *backend_name = "cpu";
+
 static int setup_backend(void **state) {
-    cnv_backend *be = NULL;
-    if (cnv_backend_cpu_create(&be) != CNV_OK) return -1;
+    cnv_backend *be = tu_backend_create(backend_name);
     *state = be;
     printf("| %-32s | %9s | %9s | %9s |\n", "case (tol 1e-5)", "forward", "bwd data", "bwd wts");
     return 0;
 }
 
 static int teardown_backend(void **state) {
-    cnv_backend_free(*state);
+    tu_backend_free(*state);
     return 0;
 }
 
@@ -233,12 +234,13 @@ static void test_maxpool_switches(void **state) {
     check_switches(*state, flat, first);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv),
         cmocka_unit_test(test_pools),
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_maxpool_switches),
     };
-    return cmocka_run_group_tests_name("ops_cpu_conv", tests, setup_backend, teardown_backend);
+    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
 }

@@ -1,0 +1,67 @@
+/* The Vulkan backend: graph ops recorded as compute dispatches. In immediate use, dispatches
+ * collect in one command buffer until sync (or a host read/write) submits them; inside a
+ * program they are recorded once and replayed with one submit per run.
+ * Op families live in one file each (runtime/vulkan/<op>.c) with one shader per kernel
+ * (shaders/<op>_<fwd|bwd_data|bwd_weights>.comp). */
+#ifndef CNV_VULKAN_VK_BACKEND_H
+#define CNV_VULKAN_VK_BACKEND_H
+
+#include "command.h"
+#include "core/backend.h"
+
+struct cnv_buf {
+    cnv_vk_buffer *vb;
+    size_t n; /* floats */
+};
+
+typedef struct cnv_vk_backend cnv_vk_backend;
+
+const cnv_vk_caps *cnv_vkb_caps(const cnv_vk_backend *vb);
+
+/* Workgroup size for 1-D kernels on this device (fits its limits and driver preferences). */
+uint32_t cnv_vkb_local_1d(const cnv_vk_backend *vb);
+
+/* The pipeline for a kernel with the given workgroup size and specialization constants
+ * (ids 3, 4, ...), created on first use and kept for the backend's life. */
+cnv_status cnv_vkb_kernel(cnv_vk_backend *vb, const cnv_vk_kernel_desc *desc, const cnv_vk_pipeline **out);
+
+/* Records a dispatch of `groups` workgroups. bufs holds one buffer per binding; a NULL entry
+ * binds a small placeholder (an absent optional input, e.g. a conv without bias). */
+cnv_status cnv_vkb_dispatch(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv_buf *const *bufs, const void *push,
+                            const uint32_t groups[3]);
+
+/* Records a 1-D dispatch covering n invocations of a pipeline whose workgroup is
+ * cnv_vkb_local_1d wide: the grid folds into y when n needs more groups than the device
+ * allows in x; shaders index with cnv_global_index() (shaders/common.glsl). */
+cnv_status cnv_vkb_dispatch_1d(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv_buf *const *bufs,
+                               const void *push, size_t n);
+
+/* Every op's forward and backward (same contract as core/backend.h), one file per family. */
+typedef cnv_status (*cnv_vk_op_fn)(cnv_vk_backend *vb, const cnv_op_io *io);
+typedef struct cnv_vk_op {
+    cnv_vk_op_fn forward, backward;
+} cnv_vk_op;
+/* NULL when the op has no Vulkan kernels. */
+const cnv_vk_op *cnv_vk_op_get(cnv_op_type op);
+
+#define CNV_VK_DECLARE(name)                                                                    \
+    cnv_status cnv_vk_##name##_forward(cnv_vk_backend *vb, const cnv_op_io *io);                \
+    cnv_status cnv_vk_##name##_backward(cnv_vk_backend *vb, const cnv_op_io *io)
+
+CNV_VK_DECLARE(conv);
+CNV_VK_DECLARE(maxpool);
+CNV_VK_DECLARE(avgpool); /* AveragePool and GlobalAveragePool */
+CNV_VK_DECLARE(activation);
+CNV_VK_DECLARE(gemm); /* Gemm and MatMul */
+CNV_VK_DECLARE(add);
+CNV_VK_DECLARE(concat);
+CNV_VK_DECLARE(copy); /* Flatten, Reshape, Dropout */
+CNV_VK_DECLARE(pad);
+CNV_VK_DECLARE(lrn);
+CNV_VK_DECLARE(softmax);
+CNV_VK_DECLARE(batchnorm);
+
+/* Fill and copy kernels of the backend itself (buf_fill, and writes inside programs). */
+cnv_status cnv_vkb_fill(cnv_vk_backend *vb, cnv_buf *b, float value, size_t n);
+
+#endif
