@@ -11,6 +11,7 @@ typedef struct cnv_command {
     const char *summary;
 } cnv_command;
 
+int cmd_devices(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_grad(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 static const cnv_command commands[] = {
+    {"devices", cmd_devices, "list Vulkan devices with their capabilities, and the CPU backend"},
     {"info", cmd_info, "list every layer: index, name, op, shape, parameters, receptive field"},
     {"forward", cmd_forward, "run a model to a layer; save the tensor, print top classes"},
     {"grad", cmd_grad, "gradient of an objective (logit or channel mean) w.r.t. the input"},
