@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "test_util.h"
 #include "vulkan/command.h"
 #include "vulkan/context.h"
@@ -455,6 +457,45 @@ static void test_pipeline_cache(void **state) {
     unsetenv("XDG_CACHE_HOME");
 }
 
+/* `cnnvis devices --json` lists what the runtime sees; without any device it still exits 0
+ * and offers the CPU backend. */
+static void test_devices_verb(void **state) {
+    unsigned before = cnv_vk_validation_messages_total();
+    cnv_vk_context *ctx = open_context((cnv_vk_options){0});
+    uint32_t count = ctx->inst->device_count, index = 0;
+    int default_is_cpu = cnv_vk_choose_device(ctx->inst, NULL, &index) != CNV_OK;
+    char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+    snprintf(name, sizeof name, "%s", ctx->caps.device_name);
+    uint32_t invocations = ctx->caps.max_workgroup_invocations, ctx_index = ctx->device_index;
+    close_context(ctx, before);
+
+    static char out[1 << 16], err[1 << 14];
+    setenv("CNNVIS_VALIDATION", "1", 1);
+    int code = tu_run_cli("devices --json", out, sizeof out, err, sizeof err);
+    unsetenv("CNNVIS_VALIDATION");
+    assert_int_equal(code, 0);
+    assert_null(strstr(err, "vulkan validation"));
+    json_error_t jerr;
+    json_t *report = json_loads(out, 0, &jerr);
+    if (!report) fail_msg("devices --json: %s in %s", jerr.text, out);
+    json_t *devices = json_object_get(report, "devices");
+    assert_int_equal(json_array_size(devices), count);
+    json_t *mine = json_array_get(devices, ctx_index);
+    assert_string_equal(json_string_value(json_object_get(mine, "name")), name);
+    assert_int_equal(json_integer_value(json_object_get(mine, "max_workgroup_invocations")), invocations);
+    assert_string_equal(json_string_value(json_object_get(report, "default")), default_is_cpu ? "cpu" : "0");
+    json_decref(report);
+
+    /* No driver at all: said plainly, exit 0, the CPU backend listed. */
+    setenv("VK_ICD_FILENAMES", "/nonexistent/cnnvis-no-driver.json", 1);
+    code = tu_run_cli("devices", out, sizeof out, err, sizeof err);
+    unsetenv("VK_ICD_FILENAMES");
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(out, "no Vulkan device found"));
+    assert_non_null(strstr(out, "[cpu] CPU backend"));
+    assert_non_null(strstr(out, "default device: cpu"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validation_messages_are_counted),
@@ -465,6 +506,7 @@ int main(void) {
         cmocka_unit_test(test_activation_kernels),
         cmocka_unit_test(test_replay_100),
         cmocka_unit_test(test_pipeline_cache),
+        cmocka_unit_test(test_devices_verb),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
