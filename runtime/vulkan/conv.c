@@ -1,5 +1,90 @@
-/* TEMPORARY STUB: replaced by the real kernels in this session. */
+/* Conv (ONNX, 2-D, groups, strides, dilations, asymmetric pads) on the GPU as implicit matrix
+ * products per group (shaders/conv2d.glsl), all three through the tiled product of
+ * shaders/gemm_tile.glsl with tile sizes from tiles.c:
+ *   forward:           Y_g  = W_g · im2col(X)_g (+ B)            [Mg x N*OH*OW, reduce Cg*kH*kW]
+ *   backward to data:  dX_g += gather of W_gᵀ · dY_g             [Cg x N*H*W,   reduce Mg*kH*kW]
+ *   backward to W, B:  [dW_g | dB_g] += dY_g · [im2col(X)_g | 1]ᵀ [Mg x Cg*kH*kW+1, reduce N*OH*OW]
+ * The im2col matrix is never stored: the kernels read it from X on the fly. */
+#include "tiles.h"
 #include "vk_backend.h"
+
 #include "core/status.h"
-cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) { return cnv_fail(CNV_ERR_UNSUPPORTED, "vulkan conv: not yet"); }
-cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) { return cnv_fail(CNV_ERR_UNSUPPORTED, "vulkan conv: not yet"); }
+
+/* Push constants of the three conv kernels (shaders/conv2d.glsl: ConvParams). */
+typedef struct conv_push {
+    uint32_t n, c, h, w;
+    uint32_t m, oh, ow;
+    uint32_t kh, kw;
+    uint32_t sh, sw, dh, dw;
+    int32_t pt, pl;
+    uint32_t cg, mg;
+    uint32_t flags;
+} conv_push;
+
+#define CONV_BIAS 1u    /* forward: B is bound; backward to the weights: dB is wanted */
+#define CONV_WANT_DW 2u /* backward to the weights: dW is wanted */
+
+static cnv_status conv_params(const cnv_op_io *io, conv_push *p) {
+    const cnv_shape *x = &io->in_shape[0], *wt = &io->in_shape[1], *y = &io->out_shape;
+    const cnv_attrs *a = &io->node->attrs;
+    if (io->n_in < 2 || x->ndim != 4 || wt->ndim != 4 || y->ndim != 4 || a->group < 1 || x->d[1] % a->group ||
+        y->d[1] % a->group || wt->d[0] != y->d[1] || wt->d[1] != x->d[1] / a->group || y->d[0] != x->d[0])
+        return cnv_fail(CNV_ERR_SHAPE, "vulkan conv '%s': inputs do not fit a 2-D convolution", io->node->name);
+    *p = (conv_push){
+        .n = (uint32_t)x->d[0], .c = (uint32_t)x->d[1], .h = (uint32_t)x->d[2], .w = (uint32_t)x->d[3],
+        .m = (uint32_t)y->d[1], .oh = (uint32_t)y->d[2], .ow = (uint32_t)y->d[3],
+        .kh = (uint32_t)wt->d[2], .kw = (uint32_t)wt->d[3],
+        .sh = (uint32_t)a->stride[0], .sw = (uint32_t)a->stride[1],
+        .dh = (uint32_t)a->dilation[0], .dw = (uint32_t)a->dilation[1],
+        .pt = a->pads[0], .pl = a->pads[1],
+        .cg = (uint32_t)(x->d[1] / a->group), .mg = (uint32_t)(y->d[1] / a->group),
+    };
+    return CNV_OK;
+}
+
+static uint32_t groups_of(const conv_push *p) { return p->c / p->cg; }
+static uint32_t taps_of(const conv_push *p) { return p->kh * p->kw; }
+
+/* One tiled product of `rows` x `cols` per group. The kernel's B operand is read down its
+ * columns (b_column_major) only in the backward to the weights, where the reduction runs
+ * along the pixels. */
+static cnv_status conv_product(cnv_vk_backend *vb, const char *shader, uint32_t bindings, uint32_t written,
+                               int b_column_major, const conv_push *push, uint64_t rows, uint64_t cols,
+                               cnv_buf *const *bufs) {
+    const cnv_vk_caps *caps = cnv_vkb_caps(vb);
+    cnv_vk_tiles t;
+    CNV_TRY(cnv_vk_tiles_choose(caps, rows, cols, &t));
+    uint32_t spec[CNV_VK_TILE_SPECS];
+    cnv_vk_kernel_desc d = {.shader = shader, .bindings = bindings, .written = written, .push_size = sizeof *push,
+                            .spec = spec, .spec_count = CNV_VK_TILE_SPECS};
+    cnv_vk_tiles_kernel(&t, 0, b_column_major, spec, &d);
+    const cnv_vk_pipeline *pipe;
+    CNV_TRY(cnv_vkb_kernel(vb, &d, &pipe));
+    uint32_t grid[3];
+    CNV_TRY(cnv_vk_tiles_grid(caps, &t, rows, cols, groups_of(push), grid));
+    return cnv_vkb_dispatch(vb, pipe, bufs, push, grid);
+}
+
+cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
+    conv_push p;
+    CNV_TRY(conv_params(io, &p));
+    cnv_buf *bias = io->n_in > 2 ? io->in[2] : NULL;
+    if (bias) p.flags |= CONV_BIAS;
+    cnv_buf *bufs[4] = {io->in[0], io->in[1], bias, io->out};
+    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow, bufs);
+}
+
+cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
+    conv_push p;
+    CNV_TRY(conv_params(io, &p));
+    if (io->grad_in[0]) {
+        cnv_buf *bufs[3] = {io->in[1], io->grad_out, io->grad_in[0]};
+        CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, 0, &p, p.cg, (uint64_t)p.n * p.h * p.w, bufs));
+    }
+    cnv_buf *dw = io->grad_in[1], *db = io->n_in > 2 ? io->grad_in[2] : NULL;
+    if (!dw && !db) return CNV_OK;
+    p.flags = (dw ? CONV_WANT_DW : 0u) | (db ? CONV_BIAS : 0u);
+    const uint64_t cols = (dw ? (uint64_t)p.cg * taps_of(&p) : 0) + (db ? 1 : 0);
+    cnv_buf *bufs[4] = {io->in[0], io->grad_out, dw, db};
+    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 1, &p, p.mg, cols, bufs);
+}

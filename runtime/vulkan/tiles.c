@@ -1,0 +1,83 @@
+/* Tile sizes for the tiled matrix products, from the capability table.
+ *
+ * The candidates run from large to small. A big tile reuses each loaded element more (a
+ * 128 x 128 tile with 8 x 8 register blocks does 64 multiply-adds per shared-memory read pair)
+ * but needs more invocations, shared memory and registers, and wastes work when the product is
+ * smaller than the tile. The first candidate that
+ *   - fits maxComputeWorkGroupInvocations, maxComputeWorkGroupSize and
+ *     maxComputeSharedMemorySize (so the forced small-device table gets smaller tiles),
+ *   - has no more invocations than the driver's preferred workgroup size (caps workarounds:
+ *     256 by default, 64 on llvmpipe where big workgroups and barriers are slow),
+ *   - and whose half tile does not already cover the product in either dimension
+ * wins; the smallest fitting candidate is taken when every larger one is too big for the
+ * product. Every candidate divides nothing in particular: the kernel pads with zeros. */
+#include "tiles.h"
+
+#include "core/status.h"
+
+static const cnv_vk_tiles candidates[] = {
+    {128, 128, 16, 8, 8}, /* 256 invocations, 16.1 KiB shared */
+    {64, 64, 16, 4, 4},   /* 256 invocations, 8.1 KiB */
+    {64, 32, 16, 4, 4},   /* 128 invocations, 6.1 KiB */
+    {32, 32, 16, 4, 4},   /* 64 invocations, 4.1 KiB */
+    {16, 16, 16, 2, 2},   /* 64 invocations, 2.1 KiB */
+    {8, 8, 8, 1, 1},      /* 64 invocations, 0.6 KiB */
+};
+
+uint32_t cnv_vk_tiles_shared_bytes(const cnv_vk_tiles *t) {
+    /* One padding word per slab row (gemm_tile.glsl: SA, SN). */
+    return t->tk * ((t->tm + 1) + (t->tn + 1)) * (uint32_t)sizeof(float);
+}
+
+static int fits_device(const cnv_vk_caps *caps, const cnv_vk_tiles *t) {
+    const uint32_t wx = t->tn / t->rn, wy = t->tm / t->rm;
+    uint32_t max_inv = caps->max_workgroup_invocations;
+    const uint32_t preferred = caps->workarounds.preferred_workgroup_size;
+    if (preferred && preferred < max_inv) max_inv = preferred;
+    return wx * wy <= max_inv && wx <= caps->max_workgroup_size[0] && wy <= caps->max_workgroup_size[1] &&
+           cnv_vk_tiles_shared_bytes(t) <= caps->max_shared_memory;
+}
+
+static int too_big_for(const cnv_vk_tiles *t, uint64_t m, uint64_t n) {
+    return t->tm / 2 >= m || t->tn / 2 >= n;
+}
+
+cnv_status cnv_vk_tiles_choose(const cnv_vk_caps *caps, uint64_t m, uint64_t n, cnv_vk_tiles *out) {
+    const size_t count = sizeof candidates / sizeof candidates[0];
+    const cnv_vk_tiles *chosen = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (!fits_device(caps, &candidates[i])) continue;
+        chosen = &candidates[i];
+        if (!too_big_for(chosen, m, n)) break;
+    }
+    if (!chosen)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "vulkan: %s: workgroup limits below Vulkan's minimum for tiled kernels",
+                        caps->device_name);
+    *out = *chosen;
+    return CNV_OK;
+}
+
+void cnv_vk_tiles_kernel(const cnv_vk_tiles *t, int a_column_major, int b_column_major, uint32_t *spec,
+                         cnv_vk_kernel_desc *desc) {
+    spec[0] = t->rm;
+    spec[1] = t->rn;
+    spec[2] = t->tk;
+    spec[3] = a_column_major ? 1u : 0u; /* bool constants are VkBool32: 0 or 1 */
+    spec[4] = b_column_major ? 1u : 0u;
+    desc->local_size[0] = t->tn / t->rn;
+    desc->local_size[1] = t->tm / t->rm;
+    desc->local_size[2] = 1;
+}
+
+static uint32_t clamp_count(uint64_t want, uint32_t limit) { return (uint32_t)(want < limit ? want : limit); }
+
+cnv_status cnv_vk_tiles_grid(const cnv_vk_caps *caps, const cnv_vk_tiles *t, uint64_t m, uint64_t n,
+                             uint64_t batch, uint32_t groups[3]) {
+    if (batch > caps->max_workgroup_count[2])
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "vulkan: %llu independent products exceed the device's %u workgroups in z",
+                        (unsigned long long)batch, caps->max_workgroup_count[2]);
+    groups[0] = clamp_count((n + t->tn - 1) / t->tn, caps->max_workgroup_count[0]);
+    groups[1] = clamp_count((m + t->tm - 1) / t->tm, caps->max_workgroup_count[1]);
+    groups[2] = (uint32_t)batch;
+    return CNV_OK;
+}

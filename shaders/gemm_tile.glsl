@@ -1,0 +1,98 @@
+// The tiled matrix product behind every GEMM-shaped kernel (Gemm and MatMul forward and
+// backward, Conv forward, backward to the data and backward to the weights):
+//
+//   for each z:  C(row, col) = sum over k < K of A(row, k) * B(k, col),  row < M, col < N
+//
+// The including kernel says where A and B come from and what happens to C by defining
+// gemm_load_a, gemm_load_b and gemm_store (declared below); they are called only with
+// in-range indices, so an implicit matrix (the im2col view of a conv input) costs no memory.
+//
+// A workgroup of WX x WY invocations owns a TM x TN tile of C (TM = WY*RM, TN = WX*RN). It walks
+// K in steps of TK: all invocations copy a TM x TK slab of A and a TK x TN slab of B into shared
+// memory (zeros outside the matrices, so shapes need not divide the tile), then each invocation
+// multiplies its RM x RN register block out of shared memory. Invocation (tx, ty) owns rows
+// ty + i*WY and columns tx + j*WX: neighbouring invocations read neighbouring shared words
+// (no bank conflicts) and store neighbouring columns (coalesced). The tile shape is chosen on
+// the host from the device's limits (runtime/vulkan/tiles.c) and arrives as specialization
+// constants: the workgroup size (0, 1) and the ids below.
+//
+// Every loop bound is uniform across the workgroup, so the barriers are in uniform control
+// flow; a grid smaller than the tile count (device limit on workgroup counts) strides over
+// the remaining tiles.
+
+layout(constant_id = 3) const uint RM = 4;  // rows of one invocation's register block
+layout(constant_id = 4) const uint RN = 4;  // columns of it
+layout(constant_id = 5) const uint TK = 16; // depth of one shared-memory step
+// Memory order of the sources, for coalesced tile loads: A_COLUMN_MAJOR means A(row, k) and
+// A(row + 1, k) are neighbours in memory (else A(row, k + 1) is); B_COLUMN_MAJOR means B(k, col)
+// and B(k + 1, col) are (else B(k, col + 1) is).
+layout(constant_id = 6) const bool A_COLUMN_MAJOR = false;
+layout(constant_id = 7) const bool B_COLUMN_MAJOR = false;
+
+const uint WX = gl_WorkGroupSize.x;
+const uint WY = gl_WorkGroupSize.y;
+const uint TM = WY * RM;
+const uint TN = WX * RN;
+const uint THREADS = WX * WY;
+// Shared rows are padded by one word so that loads walking down a column of the slab hit
+// distinct banks (tiles.c counts the same bytes).
+const uint SA = TM + 1;
+const uint SN = TN + 1;
+
+shared float tile_a[TK * SA]; // [k][row]
+shared float tile_b[TK * SN]; // [k][col]
+
+float gemm_load_a(uint z, uint row, uint k);
+float gemm_load_b(uint z, uint k, uint col);
+void gemm_store(uint z, uint row, uint col, float value);
+
+void gemm_load_tiles(uint z, uint row0, uint col0, uint k0, uint M, uint N, uint K) {
+    for (uint e = gl_LocalInvocationIndex; e < TM * TK; e += THREADS) {
+        uint r = A_COLUMN_MAJOR ? e % TM : e / TK;
+        uint k = A_COLUMN_MAJOR ? e / TM : e % TK;
+        float v = 0.0;
+        if (row0 + r < M && k0 + k < K) v = gemm_load_a(z, row0 + r, k0 + k);
+        tile_a[k * SA + r] = v;
+    }
+    for (uint e = gl_LocalInvocationIndex; e < TK * TN; e += THREADS) {
+        uint c = B_COLUMN_MAJOR ? e / TK : e % TN;
+        uint k = B_COLUMN_MAJOR ? e % TK : e / TN;
+        float v = 0.0;
+        if (k0 + k < K && col0 + c < N) v = gemm_load_b(z, k0 + k, col0 + c);
+        tile_b[k * SN + c] = v;
+    }
+}
+
+void gemm_tile_run(uint z, uint M, uint N, uint K) {
+    const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
+    const uint tiles_m = (M + TM - 1) / TM, tiles_n = (N + TN - 1) / TN;
+    for (uint bm = gl_WorkGroupID.y; bm < tiles_m; bm += gl_NumWorkGroups.y) {
+        for (uint bn = gl_WorkGroupID.x; bn < tiles_n; bn += gl_NumWorkGroups.x) {
+            const uint row0 = bm * TM, col0 = bn * TN;
+            float acc[RM][RN];
+            [[unroll]] for (uint i = 0; i < RM; i++)
+                [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] = 0.0;
+
+            for (uint k0 = 0; k0 < K; k0 += TK) {
+                gemm_load_tiles(z, row0, col0, k0, M, N, K);
+                barrier();
+                for (uint k = 0; k < TK; k++) {
+                    float a[RM], b[RN];
+                    [[unroll]] for (uint i = 0; i < RM; i++) a[i] = tile_a[k * SA + ty + i * WY];
+                    [[unroll]] for (uint j = 0; j < RN; j++) b[j] = tile_b[k * SN + tx + j * WX];
+                    [[unroll]] for (uint i = 0; i < RM; i++)
+                        [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] += a[i] * b[j];
+                }
+                barrier(); // the slab is overwritten by the next step
+            }
+
+            [[unroll]] for (uint i = 0; i < RM; i++) {
+                const uint row = row0 + ty + i * WY;
+                [[unroll]] for (uint j = 0; j < RN; j++) {
+                    const uint col = col0 + tx + j * WX;
+                    if (row < M && col < N) gemm_store(z, row, col, acc[i][j]);
+                }
+            }
+        }
+    }
+}
