@@ -2,11 +2,16 @@
  * oracle (forward) and central finite differences (backward to the data, backward to the
  * weights), on small random shapes chosen to reach every branch: odd sizes, strides 1-3,
  * dilation 2, asymmetric pads, groups and depthwise, 1x1 kernels (the no-im2col path), batch 2,
- * ceil_mode windows that overhang, count_include_pad, each Gemm transpose and C broadcast. */
+ * ceil_mode windows that overhang, count_include_pad, each Gemm transpose and C broadcast.
+ * Larger cases span several tiles of the Vulkan tiled products without dividing them, and on
+ * the Vulkan backends every tile shape (CNNVIS_VK_TILES, runtime/vulkan/tiles.c) runs a conv
+ * and a Gemm whatever the device would pick by itself. */
 #include "opcheck.h"
 #include "test_util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define TOL 1e-5
 
@@ -33,6 +38,13 @@ static const conv_spec conv_specs[] = {
     {"conv group 2 dil 2 s2", 1, 4, 9, 9, 4, 3, 3, .stride = {2, 2}, .dilation = {2, 2}, .pads = {2, 1, 1, 2},
      .group = 2, .bias = 1},
     {"conv 2x3 stride 3x1", 2, 3, 7, 5, 2, 2, 3, .stride = {3, 1}, .pads = {0, 1, 0, 1}, .bias = 1},
+    /* Several tiles, none dividing: 37 output channels over 143 pixels, reductions of 45 and 333. */
+    {"conv 37ch 13x11 p1", 1, 5, 13, 11, 37, 3, 3, .pads = {1, 1, 1, 1}, .bias = 1},
+    {"conv 20ch c12 s2 dil 2 batch 2", 2, 12, 11, 9, 20, 3, 3, .stride = {2, 2}, .dilation = {2, 2},
+     .pads = {2, 1, 1, 2}, .bias = 1},
+    {"conv depthwise 16ch 9x10 batch 2", 2, 16, 9, 10, 16, 3, 3, .pads = {1, 1, 1, 1}, .group = 16, .bias = 1},
+    {"conv group 4 24->36 s2x1 asym", 1, 24, 8, 7, 36, 3, 2, .stride = {2, 1}, .pads = {0, 1, 2, 0}, .group = 4,
+     .bias = 1},
 };
 
 typedef struct pool_spec {
@@ -93,6 +105,10 @@ static const gemm_spec gemm_specs[] = {
     {"gemm no C", CNV_OP_GEMM, 2, 10, 16, 0, 1, 0, {0}, 1.0f, 1.0f},
     {"matmul 5x9 9x7", CNV_OP_MATMUL, .m = 5, .n = 7, .k = 9},
     {"matmul 1x16 16x10", CNV_OP_MATMUL, .m = 1, .n = 10, .k = 16},
+    /* Several tiles, none dividing. */
+    {"gemm 70x45x33 C [M,N]", CNV_OP_GEMM, 70, 45, 33, 0, 0, 1, SHAPE2(70, 45), 1.0f, 0.5f},
+    {"gemm 70x45x33 transA transB C [N]", CNV_OP_GEMM, 70, 45, 33, 1, 1, 1, SHAPE1(45), -0.5f, 2.0f},
+    {"matmul 40x70x37", CNV_OP_MATMUL, .m = 40, .n = 70, .k = 37},
 };
 
 static void print_row(const char *label, const tu_opcheck_result *r) {
@@ -120,23 +136,24 @@ static void run_case(void **state, const tu_opcase *c, uint64_t seed) {
     print_row(c->label, &r);
 }
 
-static void test_conv(void **state) {
-    for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++) {
-        const conv_spec *s = &conv_specs[i];
-        int group = s->group ? s->group : 1;
-        tu_opcase c = {.label = s->label, .op = CNV_OP_CONV, .n_in = s->bias ? 3 : 2, .n_weights = s->bias ? 2 : 1};
-        cnv_attrs_default(CNV_OP_CONV, &c.attrs);
-        for (int a = 0; a < 2; a++) {
-            if (s->stride[a]) c.attrs.stride[a] = s->stride[a];
-            if (s->dilation[a]) c.attrs.dilation[a] = s->dilation[a];
-        }
-        for (int p = 0; p < 4; p++) c.attrs.pads[p] = s->pads[p];
-        c.attrs.group = group;
-        c.in_shape[0] = cnv_shape4(s->n, s->c, s->h, s->w);
-        c.in_shape[1] = cnv_shape4(s->m, s->c / group, s->kh, s->kw);
-        c.in_shape[2] = SHAPE1(s->m);
-        run_case(state, &c, 100 + i);
+static void run_conv(void **state, const conv_spec *s, uint64_t seed) {
+    int group = s->group ? s->group : 1;
+    tu_opcase c = {.label = s->label, .op = CNV_OP_CONV, .n_in = s->bias ? 3 : 2, .n_weights = s->bias ? 2 : 1};
+    cnv_attrs_default(CNV_OP_CONV, &c.attrs);
+    for (int a = 0; a < 2; a++) {
+        if (s->stride[a]) c.attrs.stride[a] = s->stride[a];
+        if (s->dilation[a]) c.attrs.dilation[a] = s->dilation[a];
     }
+    for (int p = 0; p < 4; p++) c.attrs.pads[p] = s->pads[p];
+    c.attrs.group = group;
+    c.in_shape[0] = cnv_shape4(s->n, s->c, s->h, s->w);
+    c.in_shape[1] = cnv_shape4(s->m, s->c / group, s->kh, s->kw);
+    c.in_shape[2] = SHAPE1(s->m);
+    run_case(state, &c, seed);
+}
+
+static void test_conv(void **state) {
+    for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++) run_conv(state, &conv_specs[i], 100 + i);
 }
 
 static void test_pools(void **state) {
@@ -157,22 +174,76 @@ static void test_pools(void **state) {
     }
 }
 
-static void test_gemm(void **state) {
-    for (size_t i = 0; i < sizeof gemm_specs / sizeof gemm_specs[0]; i++) {
-        const gemm_spec *s = &gemm_specs[i];
-        tu_opcase c = {.label = s->label, .op = s->op, .n_in = s->has_c ? 3 : 2, .n_weights = s->has_c ? 2 : 1};
-        cnv_attrs_default(s->op, &c.attrs);
-        if (s->op == CNV_OP_GEMM) {
-            c.attrs.alpha = s->alpha;
-            c.attrs.beta = s->beta;
-            c.attrs.trans_a = s->trans_a;
-            c.attrs.trans_b = s->trans_b;
-        }
-        c.in_shape[0] = s->trans_a ? SHAPE2(s->k, s->m) : SHAPE2(s->m, s->k);
-        c.in_shape[1] = s->trans_b ? SHAPE2(s->n, s->k) : SHAPE2(s->k, s->n);
-        c.in_shape[2] = s->c_shape;
-        run_case(state, &c, 300 + i);
+static void run_gemm(void **state, const gemm_spec *s, uint64_t seed) {
+    tu_opcase c = {.label = s->label, .op = s->op, .n_in = s->has_c ? 3 : 2, .n_weights = s->has_c ? 2 : 1};
+    cnv_attrs_default(s->op, &c.attrs);
+    if (s->op == CNV_OP_GEMM) {
+        c.attrs.alpha = s->alpha;
+        c.attrs.beta = s->beta;
+        c.attrs.trans_a = s->trans_a;
+        c.attrs.trans_b = s->trans_b;
     }
+    c.in_shape[0] = s->trans_a ? SHAPE2(s->k, s->m) : SHAPE2(s->m, s->k);
+    c.in_shape[1] = s->trans_b ? SHAPE2(s->n, s->k) : SHAPE2(s->k, s->n);
+    c.in_shape[2] = s->c_shape;
+    run_case(state, &c, seed);
+}
+
+static void test_gemm(void **state) {
+    for (size_t i = 0; i < sizeof gemm_specs / sizeof gemm_specs[0]; i++) run_gemm(state, &gemm_specs[i], 300 + i);
+}
+
+/* Tile shapes TMxTNxTK/RMxRN: the ladder of tiles.c, plus shapes it never picks (non-square
+ * workgroups, RM != RN, tiles that are no power of two) to catch indexing that mixes the axes. */
+static const struct {
+    const char *tiles;
+    unsigned invocations;
+} tile_shapes[] = {
+    {"128x128x16/8x8", 256}, {"64x64x16/4x4", 256}, {"64x32x16/4x4", 128}, {"32x32x16/4x4", 64},
+    {"16x16x16/2x2", 64},    {"8x8x8/1x1", 64},     {"32x16x8/2x4", 64},   {"24x40x4/3x5", 64},
+};
+
+/* Spans two 128-column tiles in the backward to the data (144 input pixels per channel), with
+ * groups, unequal strides and dilations and asymmetric pads; the Gemm spans two as well. */
+static const conv_spec tile_conv = {"conv g2 s2x1 dil 1x2 batch 2", 2, 6, 9, 8, 10, 3, 3, {2, 1}, {1, 2}, {1, 2, 0, 1},
+                                    2, 1};
+static const gemm_spec tile_gemm = {"gemm 20x150x20 tA tB C [M,1]", CNV_OP_GEMM, 20, 150, 20, 1, 1, 1, SHAPE2(20, 1),
+                                    0.5f, -1.5f};
+
+/* The override is really read: a malformed one makes a MatMul fail instead of running with the
+ * device's own choice (which would leave the tile shapes above untested). */
+static void expect_bad_tiles_refused(cnv_backend *be) {
+    cnv_node node = {.name = "bad tiles", .op = CNV_OP_MATMUL, .n_in = 2};
+    cnv_attrs_default(CNV_OP_MATMUL, &node.attrs);
+    cnv_buf *a, *b, *y;
+    assert_int_equal(be->vt->buf_alloc(be, 6, &a), CNV_OK);
+    assert_int_equal(be->vt->buf_alloc(be, 6, &b), CNV_OK);
+    assert_int_equal(be->vt->buf_alloc(be, 4, &y), CNV_OK);
+    cnv_op_io io = {.node = &node, .n_in = 2, .in = {a, b}, .in_shape = {SHAPE2(2, 3), SHAPE2(3, 2)}, .out = y,
+                    .out_shape = SHAPE2(2, 2)};
+    setenv("CNNVIS_VK_TILES", "7x8x8/2x2", 1); /* RM does not divide TM */
+    assert_int_equal(be->vt->forward(be, &io), CNV_ERR_ARG);
+    unsetenv("CNNVIS_VK_TILES");
+    assert_int_equal(be->vt->forward(be, &io), CNV_OK);
+    assert_int_equal(be->vt->sync(be), CNV_OK);
+    be->vt->buf_free(be, a);
+    be->vt->buf_free(be, b);
+    be->vt->buf_free(be, y);
+}
+
+static void test_tile_shapes(void **state) {
+    if (strncmp(backend_name, "vulkan", 6) != 0) skip();
+    expect_bad_tiles_refused(*state);
+    /* The forced table allows 128 invocations (its 16 KiB of shared memory fits every shape here). */
+    const unsigned max_invocations = strcmp(backend_name, "vulkan-forced") == 0 ? 128 : 1024;
+    for (size_t i = 0; i < sizeof tile_shapes / sizeof tile_shapes[0]; i++) {
+        if (tile_shapes[i].invocations > max_invocations) continue;
+        printf("| tiles %-26s |\n", tile_shapes[i].tiles);
+        setenv("CNNVIS_VK_TILES", tile_shapes[i].tiles, 1);
+        run_conv(state, &tile_conv, 400 + i);
+        run_gemm(state, &tile_gemm, 500 + i);
+    }
+    unsetenv("CNNVIS_VK_TILES");
 }
 
 /* The switches are what the backward and deconvnet unpooling route through: check them, and
@@ -241,6 +312,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_pools),
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_maxpool_switches),
+        cmocka_unit_test(test_tile_shapes),
     };
     return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
 }

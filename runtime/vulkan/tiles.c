@@ -10,10 +10,17 @@
  *     256 by default, 64 on llvmpipe where big workgroups and barriers are slow),
  *   - and whose half tile does not already cover the product in either dimension
  * wins; the smallest fitting candidate is taken when every larger one is too big for the
- * product. Every candidate divides nothing in particular: the kernel pads with zeros. */
+ * product. Shapes need not divide the tile: the kernel pads with zeros.
+ *
+ * CNNVIS_VK_TILES=TMxTNxTK/RMxRN (e.g. 64x32x16/4x4) overrides the choice, for tuning on a real
+ * GPU and for tests that run every tile shape on one device; it must fit the device's hard
+ * limits (the driver's preference is not one). */
 #include "tiles.h"
 
 #include "core/status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 static const cnv_vk_tiles candidates[] = {
     {128, 128, 16, 8, 8}, /* 256 invocations, 16.1 KiB shared */
@@ -29,11 +36,11 @@ uint32_t cnv_vk_tiles_shared_bytes(const cnv_vk_tiles *t) {
     return t->tk * ((t->tm + 1) + (t->tn + 1)) * (uint32_t)sizeof(float);
 }
 
-static int fits_device(const cnv_vk_caps *caps, const cnv_vk_tiles *t) {
+static int fits_device(const cnv_vk_caps *caps, const cnv_vk_tiles *t, int honour_preference) {
     const uint32_t wx = t->tn / t->rn, wy = t->tm / t->rm;
     uint32_t max_inv = caps->max_workgroup_invocations;
     const uint32_t preferred = caps->workarounds.preferred_workgroup_size;
-    if (preferred && preferred < max_inv) max_inv = preferred;
+    if (honour_preference && preferred && preferred < max_inv) max_inv = preferred;
     return wx * wy <= max_inv && wx <= caps->max_workgroup_size[0] && wy <= caps->max_workgroup_size[1] &&
            cnv_vk_tiles_shared_bytes(t) <= caps->max_shared_memory;
 }
@@ -42,11 +49,24 @@ static int too_big_for(const cnv_vk_tiles *t, uint64_t m, uint64_t n) {
     return t->tm / 2 >= m || t->tn / 2 >= n;
 }
 
+static cnv_status tiles_from_env(const cnv_vk_caps *caps, const char *v, cnv_vk_tiles *t) {
+    char extra;
+    if (sscanf(v, "%ux%ux%u/%ux%u%c", &t->tm, &t->tn, &t->tk, &t->rm, &t->rn, &extra) != 5 || !t->tm || !t->tn ||
+        !t->tk || !t->rm || !t->rn || t->tm % t->rm || t->tn % t->rn)
+        return cnv_fail(CNV_ERR_ARG, "CNNVIS_VK_TILES=%s: want TMxTNxTK/RMxRN with RM dividing TM and RN dividing TN", v);
+    if (!fits_device(caps, t, 0))
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "CNNVIS_VK_TILES=%s: exceeds the workgroup or shared-memory limits of %s", v,
+                        caps->device_name);
+    return CNV_OK;
+}
+
 cnv_status cnv_vk_tiles_choose(const cnv_vk_caps *caps, uint64_t m, uint64_t n, cnv_vk_tiles *out) {
+    const char *forced = getenv("CNNVIS_VK_TILES");
+    if (forced && *forced) return tiles_from_env(caps, forced, out);
     const size_t count = sizeof candidates / sizeof candidates[0];
     const cnv_vk_tiles *chosen = NULL;
     for (size_t i = 0; i < count; i++) {
-        if (!fits_device(caps, &candidates[i])) continue;
+        if (!fits_device(caps, &candidates[i], 1)) continue;
         chosen = &candidates[i];
         if (!too_big_for(chosen, m, n)) break;
     }
