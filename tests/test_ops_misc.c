@@ -380,6 +380,52 @@ static void test_batchnorm(void **state) {
     RUN("BatchNormalization", cases);
 }
 
+/* The executor may want only one of scale and shift, the other slot NULL (on Vulkan a separate
+ * kernel variant, since the absent one binds a 16-byte placeholder). Each gradient alone is
+ * checked against its sum over batch and positions, computed here in double. */
+static void test_batchnorm_one_weight(void **state) {
+    enum { N = 2, C = 7, INNER = 5, NX = N * C * INNER };
+    cnv_node node;
+    memset(&node, 0, sizeof node);
+    node.name = "bn";
+    node.op = CNV_OP_BATCHNORM;
+    cnv_attrs_default(CNV_OP_BATCHNORM, &node.attrs);
+    float x[NX], g[NX], w[C];
+    cnv_rng r;
+    cnv_rng_seed(&r, 0xb7);
+    tu_fill_uniform(&r, x, NX, -1.0f, 1.0f);
+    tu_fill_uniform(&r, g, NX, -1.0f, 1.0f);
+    tu_fill_uniform(&r, w, C, -1.0f, 1.0f);
+    cnv_op_io io;
+    memset(&io, 0, sizeof io);
+    io.node = &node;
+    io.n_in = 3;
+    io.in_shape[0] = io.out_shape = S3(N, C, INNER);
+    io.in_shape[1] = io.in_shape[2] = S1(C);
+    cnv_buf *dw = NULL;
+    cnv_buf **bufs[] = {&io.in[0], &io.in[1], &io.in[2], &io.out, &io.grad_out, &dw};
+    const size_t sizes[] = {NX, C, C, NX, NX, C};
+    for (int i = 0; i < 6; i++) assert_int_equal(be->vt->buf_alloc(be, sizes[i], bufs[i]), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, io.in[0], 0, x, NX), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, io.in[1], 0, w, C), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, io.in[2], 0, w, C), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, io.grad_out, 0, g, NX), CNV_OK);
+    assert_int_equal(be->vt->forward(be, &io), CNV_OK);
+    for (int slot = 1; slot <= 2; slot++) { /* scale, then shift */
+        io.grad_in[1] = io.grad_in[2] = NULL;
+        io.grad_in[slot] = dw;
+        assert_int_equal(be->vt->buf_fill(be, dw, 0.0f, C), CNV_OK);
+        assert_int_equal(be->vt->backward(be, &io), CNV_OK);
+        assert_int_equal(be->vt->sync(be), CNV_OK);
+        float got[C];
+        assert_int_equal(be->vt->buf_read(be, dw, 0, got, C), CNV_OK);
+        double want[C] = {0};
+        for (int i = 0; i < NX; i++) want[(i / INNER) % C] += (double)g[i] * (slot == 1 ? x[i] : 1.0f);
+        for (int c = 0; c < C; c++) assert_float_equal(got[c], want[c], 1e-5 * (1.0 + fabs(want[c])));
+    }
+    for (int i = 0; i < 6; i++) be->vt->buf_free(be, *bufs[i]);
+}
+
 /* Malformed shapes reach the kernels only through a bug, but must fail cleanly. */
 static void test_bad_shapes_fail(void **state) {
     if (strcmp(backend_name, "cpu") != 0) skip(); /* calls the CPU kernels directly */
@@ -444,6 +490,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_softmax_large_logits),
         cmocka_unit_test(test_batchnorm),
+        cmocka_unit_test(test_batchnorm_one_weight),
         cmocka_unit_test(test_bad_shapes_fail),
     };
     return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
