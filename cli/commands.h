@@ -17,5 +17,6 @@ int cmd_forward(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

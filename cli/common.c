@@ -17,7 +17,7 @@
 #define LABELS_MAX_UP 3
 #define MAX_OPTIONS 40
 
-enum { OPT_MODEL = 1, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_JSON, OPT_HELP };
+enum { OPT_MODEL = 1, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_PROFILE, OPT_JSON, OPT_HELP };
 
 static const cli_option common_options[] = {
     {"model", "FILE", "the model (.onnx); or give it as the first argument", NULL, OPT_MODEL},
@@ -27,7 +27,9 @@ static const cli_option common_options[] = {
      "the preset's, else class numbers", OPT_LABELS},
     {"input", "FILE", "an image (PNG, JPEG, BMP) or an NCHW float32 .npy; or give it as an argument", NULL,
      OPT_INPUT},
-    {"device", "NAME", "compute device (only cpu for now)", "cpu", OPT_DEVICE},
+    {"device", "NAME", "cpu, or a Vulkan device by index or name (cnnvis devices)",
+     "auto: the best GPU, else cpu", OPT_DEVICE},
+    {"profile", NULL, "print the time spent in each kernel on stderr", "off", OPT_PROFILE},
     {"json", NULL, "machine-readable results on stdout", "off", OPT_JSON},
     {"help", NULL, "show this help", NULL, OPT_HELP},
 };
@@ -78,11 +80,8 @@ static int handle_common(cli_ctx *ctx, int id, const char *arg) {
     case OPT_PRESET: ctx->preset_name = arg; break;
     case OPT_LABELS: ctx->labels_path = arg; break;
     case OPT_INPUT: ctx->inputs[ctx->n_inputs++] = arg; break;
-    case OPT_DEVICE:
-        if (strcmp(arg, "cpu") != 0)
-            return cli_error(ctx, CLI_EXIT_USAGE, "device '%s' is not available: only 'cpu' for now", arg);
-        ctx->device = arg;
-        break;
+    case OPT_DEVICE: ctx->device = arg; break;
+    case OPT_PROFILE: ctx->profile = 1; break;
     case OPT_JSON: ctx->json = 1; break;
     }
     return 0;
@@ -119,7 +118,7 @@ static int take_positionals(cli_ctx *ctx, int argc, char **argv) {
 int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *state) {
     memset(ctx, 0, sizeof *ctx);
     ctx->verb = verb;
-    ctx->device = "cpu";
+    ctx->device = "auto";
     ctx->inputs = calloc((size_t)argc + 1, sizeof *ctx->inputs);
     if (!ctx->inputs) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
 
@@ -215,13 +214,15 @@ int cli_load(cli_ctx *ctx, int want_backend) {
     if (!code) code = load_labels(ctx);
     if (code) return code;
     if (want_backend) {
-        s = cnv_backend_cpu_create(&ctx->be);
+        cnv_vulkan_options opt = {.profiling = ctx->profile};
+        s = cnv_backend_open(ctx->device, &opt, &ctx->be);
         if (s != CNV_OK) return cli_status_error(ctx, s);
     }
     return 0;
 }
 
 void cli_free(cli_ctx *ctx) {
+    if (ctx->be && ctx->profile) cnv_backend_profile_report(ctx->be, stderr);
     if (ctx->be) cnv_backend_free(ctx->be);
     if (ctx->g) cnv_model_free(ctx->g);
     cnv_labels_free(&ctx->labels);

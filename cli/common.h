@@ -44,6 +44,7 @@ typedef struct cli_ctx {
     const char *preset_name;
     const char *labels_path;
     const char *device;
+    int profile;
     int json;
     const char **inputs;
     int n_inputs;

@@ -11,6 +11,7 @@ static const cnv_command commands[] = {
     {"grad", cmd_grad, "gradient of an objective (logit or channel mean) w.r.t. the input"},
     {"classify", cmd_classify, "top-k predictions with labels"},
     {"convert", cmd_convert, "write ONNX: from any model cnnvis reads, or a named architecture"},
+    {"check", cmd_check, "check a GPU against the CPU backend on a model, forward and backward"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -6,10 +6,11 @@
 #define CNV_CORE_BACKEND_H
 
 #include "graph.h"
+#include "optim.h"
+#include "profile.h"
 
 #include <stdint.h>
 
-typedef struct cnv_buf cnv_buf;         /* defined by each backend */
 typedef struct cnv_program cnv_program; /* defined by each backend */
 
 /* Everything one op invocation touches. Unused slots are NULL. */
@@ -36,6 +37,8 @@ typedef struct cnv_backend_vtable {
     /* Computes the gradient for every input whose grad_in slot is set: the data inputs
      * (backward to the input) and/or the weights (backward to the weights). */
     cnv_status (*backward)(cnv_backend *be, const cnv_op_io *io);
+    /* One optimizer step (core/optim.h). */
+    cnv_status (*optim_step)(cnv_backend *be, const cnv_optim_io *io);
     cnv_status (*sync)(cnv_backend *be);
     /* Recorded programs: between program_begin and program_end every buf_fill, buf_write,
      * forward and backward is recorded rather than run (buf_read is not allowed);
@@ -48,6 +51,10 @@ typedef struct cnv_backend_vtable {
     void (*program_free)(cnv_backend *be, cnv_program *prog);
     /* Queue submissions and validation messages so far; NULL where meaningless (CPU). */
     void (*stats)(const cnv_backend *be, uint64_t *submits, unsigned *validation_messages);
+    /* The device in words ("llvmpipe (LLVM 15.0.6, 256 bits), driver llvmpipe Mesa 22.3.6"). */
+    const char *(*device_name)(const cnv_backend *be);
+    /* Time per kernel so far (CPU: always; Vulkan: with profiling on); NULL when none. */
+    const cnv_profile *(*profile)(const cnv_backend *be);
     void (*destroy)(cnv_backend *be);
 } cnv_backend_vtable;
 

@@ -4,6 +4,7 @@
 #include "core/backend.h"
 #include "core/status.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@ struct cnv_buf {
 
 /* A recorded program: the calls made between program_begin and program_end, replayed in
  * order. Writes keep a copy of their data. */
-typedef enum { REC_FILL, REC_WRITE, REC_FORWARD, REC_BACKWARD } rec_kind;
+typedef enum { REC_FILL, REC_WRITE, REC_FORWARD, REC_BACKWARD, REC_OPTIM } rec_kind;
 
 typedef struct rec_entry {
     rec_kind kind;
@@ -23,6 +24,7 @@ typedef struct rec_entry {
     float value;
     float *data;
     cnv_op_io io;
+    cnv_optim_io optim;
 } rec_entry;
 
 struct cnv_program {
@@ -33,7 +35,18 @@ struct cnv_program {
 typedef struct cpu_backend {
     cnv_backend base;
     cnv_program *recording; /* non-NULL between program_begin and program_end */
+    cnv_profile profile;
 } cpu_backend;
+
+/* Runs one kernel and books its time under "<Op> <direction>". */
+static cnv_status timed(cnv_backend *be, cnv_cpu_fn fn, const cnv_cpu_args *a, const char *direction) {
+    double t0 = cnv_now_ms();
+    cnv_status s = fn(a);
+    char name[64];
+    snprintf(name, sizeof name, "%s %s", cnv_op_name(a->node->op), direction);
+    cnv_profile_add(&((cpu_backend *)be)->profile, name, cnv_now_ms() - t0);
+    return s;
+}
 
 static cnv_program *recording(cnv_backend *be) { return ((cpu_backend *)be)->recording; }
 
@@ -164,7 +177,7 @@ static cnv_status cpu_forward(cnv_backend *be, const cnv_op_io *io) {
     if (recording(be)) return record(be, &(rec_entry){.kind = REC_FORWARD, .io = *io});
     cnv_cpu_args a;
     unpack(io, &a);
-    return op->forward(&a);
+    return timed(be, op->forward, &a, "forward");
 }
 
 static cnv_status cpu_backward(cnv_backend *be, const cnv_op_io *io) {
@@ -173,7 +186,16 @@ static cnv_status cpu_backward(cnv_backend *be, const cnv_op_io *io) {
     if (recording(be)) return record(be, &(rec_entry){.kind = REC_BACKWARD, .io = *io});
     cnv_cpu_args a;
     unpack(io, &a);
-    return op->backward(&a);
+    return timed(be, op->backward, &a, "backward");
+}
+
+static cnv_status cpu_optim_step(cnv_backend *be, const cnv_optim_io *io) {
+    if (!io->x || !io->g || !io->m || !io->hyper || (io->kind == CNV_OPTIM_ADAM && !io->v))
+        return cnv_fail(CNV_ERR_INTERNAL, "cpu: optimizer step without its buffers");
+    if (recording(be)) return record(be, &(rec_entry){.kind = REC_OPTIM, .optim = *io});
+    cnv_cpu_optim_step(io->kind, io->x->data, io->g->data, io->m->data, io->v ? io->v->data : NULL, io->hyper->data,
+                       io->n);
+    return CNV_OK;
 }
 
 static cnv_status cpu_sync(cnv_backend *be) { return CNV_OK; }
@@ -208,13 +230,17 @@ static cnv_status cpu_program_run(cnv_backend *be, cnv_program *p) {
         case REC_WRITE: CNV_TRY(cpu_buf_write(be, e->buf, e->offset, e->data, e->n)); break;
         case REC_FORWARD: CNV_TRY(cpu_forward(be, &e->io)); break;
         case REC_BACKWARD: CNV_TRY(cpu_backward(be, &e->io)); break;
+        case REC_OPTIM: CNV_TRY(cpu_optim_step(be, &e->optim)); break;
         }
     }
     return CNV_OK;
 }
 
+static const cnv_profile *cpu_profile(const cnv_backend *be) { return &((const cpu_backend *)be)->profile; }
+
 static void cpu_destroy(cnv_backend *be) {
     cpu_program_free(be, ((cpu_backend *)be)->recording);
+    cnv_profile_free(&((cpu_backend *)be)->profile);
     free(be);
 }
 
@@ -227,11 +253,13 @@ static const cnv_backend_vtable cpu_vtable = {
     .buf_fill = cpu_buf_fill,
     .forward = cpu_forward,
     .backward = cpu_backward,
+    .optim_step = cpu_optim_step,
     .sync = cpu_sync,
     .program_begin = cpu_program_begin,
     .program_end = cpu_program_end,
     .program_run = cpu_program_run,
     .program_free = cpu_program_free,
+    .profile = cpu_profile,
     .destroy = cpu_destroy,
 };
 

@@ -4,6 +4,7 @@
 #define CNV_CPU_OPS_H
 
 #include "core/graph.h"
+#include "core/optim.h"
 
 #include <stdint.h>
 
@@ -47,5 +48,9 @@ CNV_CPU_DECLARE(pad);
 CNV_CPU_DECLARE(lrn);
 CNV_CPU_DECLARE(softmax);
 CNV_CPU_DECLARE(batchnorm);
+
+/* One optimizer step over n floats (runtime/cpu/optimizer.c). */
+void cnv_cpu_optim_step(cnv_optim_kind kind, float *x, const float *g, float *m, float *v, const float *hyper,
+                        size_t n);
 
 #endif

@@ -1,6 +1,7 @@
 /* The Vulkan backend: cnv_backend_vtable over the runtime in context/memory/pipeline/command. */
 #include "vk_backend.h"
 
+#include "core/log.h"
 #include "core/status.h"
 
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #define IMMEDIATE_CAPACITY 1024
 /* Dispatches a recorded program may hold (a SqueezeNet forward + backward needs about 300). */
 #define PROGRAM_CAPACITY 8192
+/* Buffers of at most this many floats live in host-visible memory (see vk_buf_alloc). */
+#define SMALL_BUFFER_FLOATS 64
 
 typedef struct kernel_entry {
     char key[256];
@@ -18,8 +21,15 @@ typedef struct kernel_entry {
     struct kernel_entry *next;
 } kernel_entry;
 
+/* The pipeline of every dispatch of a recording, in order, to book GPU timestamps to kernels. */
+typedef struct dispatch_log {
+    const cnv_vk_pipeline **pipes;
+    size_t n, cap;
+} dispatch_log;
+
 struct cnv_program {
     cnv_vk_recorder *rec;
+    dispatch_log log;
     cnv_buf **snapshots; /* data of writes recorded into the program */
     size_t n_snapshots, cap_snapshots;
 };
@@ -32,7 +42,31 @@ struct cnv_vk_backend {
     cnv_program *recording; /* non-NULL between program_begin and program_end */
     kernel_entry *kernels;
     cnv_vk_buffer *placeholder;
+    dispatch_log immediate_log; /* with profiling on */
+    char device_name[1024];
+    cnv_profile profile;
 };
+
+static void log_dispatch(dispatch_log *log, const cnv_vk_pipeline *pipe) {
+    if (log->n == log->cap) {
+        size_t cap = log->cap ? 2 * log->cap : 256;
+        const cnv_vk_pipeline **grown = realloc(log->pipes, cap * sizeof *grown);
+        if (!grown) return; /* profiling never fails a run: later timings are just not booked */
+        log->pipes = grown;
+        log->cap = cap;
+    }
+    log->pipes[log->n++] = pipe;
+}
+
+/* After a submit of rec: adds each dispatch's GPU time to its kernel. */
+static void book_timings(cnv_vk_backend *vb, cnv_vk_recorder *rec, const dispatch_log *log) {
+    if (!vb->ctx->profiling || log->n == 0) return;
+    double *ms = malloc(log->n * sizeof *ms);
+    uint32_t got = 0;
+    if (ms && cnv_vk_recorder_timings(rec, ms, (uint32_t)log->n, &got) == CNV_OK)
+        for (uint32_t i = 0; i < got; i++) cnv_profile_add(&vb->profile, log->pipes[i]->name, ms[i]);
+    free(ms);
+}
 
 const cnv_vk_caps *cnv_vkb_caps(const cnv_vk_backend *vb) { return &vb->ctx->caps; }
 
@@ -76,7 +110,10 @@ static cnv_status flush_immediate(cnv_vk_backend *vb) {
     if (!vb->immediate_open) return CNV_OK;
     vb->immediate_open = 0;
     CNV_TRY(cnv_vk_recorder_end(vb->immediate));
-    return cnv_vk_recorder_submit(vb->immediate);
+    CNV_TRY(cnv_vk_recorder_submit(vb->immediate));
+    book_timings(vb, vb->immediate, &vb->immediate_log);
+    vb->immediate_log.n = 0;
+    return CNV_OK;
 }
 
 static cnv_vk_recorder *active_recorder(cnv_vk_backend *vb) {
@@ -109,7 +146,9 @@ cnv_status cnv_vkb_dispatch(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv
             vb->immediate_open = 1;
         }
     }
-    return cnv_vk_recorder_dispatch(active_recorder(vb), pipe, bind, push, groups);
+    CNV_TRY(cnv_vk_recorder_dispatch(active_recorder(vb), pipe, bind, push, groups));
+    if (vb->ctx->profiling) log_dispatch(vb->recording ? &vb->recording->log : &vb->immediate_log, pipe);
+    return CNV_OK;
 }
 
 cnv_status cnv_vkb_dispatch_1d(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv_buf *const *bufs,
@@ -146,7 +185,10 @@ static cnv_vk_backend *as_vk(cnv_backend *be) { return (cnv_vk_backend *)be; }
 static cnv_status vk_buf_alloc(cnv_backend *be, size_t n, cnv_buf **out) {
     cnv_buf *b = calloc(1, sizeof *b);
     if (!b) return cnv_fail(CNV_ERR_NOMEM, "vulkan: out of memory");
-    cnv_status s = cnv_vk_buffer_create(as_vk(be)->ctx, (VkDeviceSize)(n ? n : 1) * sizeof(float), CNV_VK_MEM_DEVICE, &b->vb);
+    /* Small buffers hold per-step parameters the host rewrites between runs of a program: in
+     * host-visible memory that costs no copy and no submit on any device. */
+    cnv_vk_mem_kind kind = n <= SMALL_BUFFER_FLOATS ? CNV_VK_MEM_HOST : CNV_VK_MEM_DEVICE;
+    cnv_status s = cnv_vk_buffer_create(as_vk(be)->ctx, (VkDeviceSize)(n ? n : 1) * sizeof(float), kind, &b->vb);
     if (s != CNV_OK) {
         free(b);
         return s;
@@ -233,6 +275,8 @@ static cnv_status vk_backward(cnv_backend *be, const cnv_op_io *io) {
     return op->backward(as_vk(be), io);
 }
 
+static cnv_status vk_optim_step(cnv_backend *be, const cnv_optim_io *io) { return cnv_vk_optim_step(as_vk(be), io); }
+
 static cnv_status vk_sync(cnv_backend *be) {
     cnv_vk_backend *vb = as_vk(be);
     return vb->recording ? CNV_OK : flush_immediate(vb);
@@ -242,6 +286,7 @@ static void vk_program_free(cnv_backend *be, cnv_program *p) {
     if (!p) return;
     for (size_t i = 0; i < p->n_snapshots; i++) vk_buf_free(be, p->snapshots[i]);
     free(p->snapshots);
+    free(p->log.pipes);
     cnv_vk_recorder_free(p->rec);
     free(p);
 }
@@ -278,7 +323,9 @@ static cnv_status vk_program_end(cnv_backend *be, cnv_program **out) {
 
 static cnv_status vk_program_run(cnv_backend *be, cnv_program *p) {
     CNV_TRY(flush_immediate(as_vk(be)));
-    return cnv_vk_recorder_submit(p->rec);
+    CNV_TRY(cnv_vk_recorder_submit(p->rec));
+    book_timings(as_vk(be), p->rec, &p->log);
+    return CNV_OK;
 }
 
 static void vk_stats(const cnv_backend *be, uint64_t *submits, unsigned *messages) {
@@ -287,9 +334,18 @@ static void vk_stats(const cnv_backend *be, uint64_t *submits, unsigned *message
     *messages = cnv_vk_validation_messages(vb->ctx);
 }
 
+static const char *vk_device_name(const cnv_backend *be) { return ((const cnv_vk_backend *)be)->device_name; }
+
+static const cnv_profile *vk_profile(const cnv_backend *be) {
+    const cnv_vk_backend *vb = (const cnv_vk_backend *)be;
+    return vb->ctx->profiling ? &vb->profile : NULL;
+}
+
 static void vk_destroy(cnv_backend *be) {
     cnv_vk_backend *vb = as_vk(be);
     if (vb->ctx) flush_immediate(vb);
+    free(vb->immediate_log.pipes);
+    cnv_profile_free(&vb->profile);
     vk_program_free(be, vb->recording);
     for (kernel_entry *e = vb->kernels, *next; e; e = next) {
         next = e->next;
@@ -311,12 +367,15 @@ static const cnv_backend_vtable vk_vtable = {
     .buf_fill = vk_buf_fill,
     .forward = vk_forward,
     .backward = vk_backward,
+    .optim_step = vk_optim_step,
     .sync = vk_sync,
     .program_begin = vk_program_begin,
     .program_end = vk_program_end,
     .program_run = vk_program_run,
     .program_free = vk_program_free,
     .stats = vk_stats,
+    .device_name = vk_device_name,
+    .profile = vk_profile,
     .destroy = vk_destroy,
 };
 
@@ -335,10 +394,27 @@ cnv_status cnv_backend_vulkan_create(const cnv_vulkan_options *opt, cnv_backend 
     cnv_status s = cnv_vk_context_create(&vo, &vb->ctx);
     if (s == CNV_OK) s = cnv_vk_recorder_create(vb->ctx, IMMEDIATE_CAPACITY, &vb->immediate);
     if (s == CNV_OK) s = cnv_vk_buffer_create(vb->ctx, 16, CNV_VK_MEM_DEVICE, &vb->placeholder);
+    if (s == CNV_OK) {
+        const cnv_vk_caps *c = &vb->ctx->caps;
+        snprintf(vb->device_name, sizeof vb->device_name, "%s, driver %s %s", c->device_name,
+                 c->driver_name[0] ? c->driver_name : "unknown", c->driver_info);
+    }
     if (s != CNV_OK) {
         vk_destroy(&vb->base);
         return s;
     }
     *out = &vb->base;
     return CNV_OK;
+}
+
+cnv_status cnv_backend_open(const char *device, const cnv_vulkan_options *opt, cnv_backend **out) {
+    if (cnv_vk_spec_is_cpu(device)) return cnv_backend_cpu_create(out);
+    int automatic = !device || !*device || strcmp(device, "auto") == 0;
+    cnv_vulkan_options vo = opt ? *opt : (cnv_vulkan_options){0};
+    vo.device = automatic ? NULL : device;
+    cnv_status s = cnv_backend_vulkan_create(&vo, out);
+    if (s == CNV_OK || !automatic) return s;
+    if (s == CNV_ERR_DEVICE) cnv_warn("Vulkan is not available (%s); using the CPU backend", cnv_last_error());
+    else if (s != CNV_ERR_NOT_FOUND) return s;
+    return cnv_backend_cpu_create(out);
 }

@@ -61,6 +61,9 @@ CNV_VK_DECLARE(lrn);
 CNV_VK_DECLARE(softmax);
 CNV_VK_DECLARE(batchnorm);
 
+/* Optimizer step (runtime/vulkan/optimizer.c). */
+cnv_status cnv_vk_optim_step(cnv_vk_backend *vb, const cnv_optim_io *io);
+
 /* Fill and copy kernels of the backend itself (buf_fill, and writes inside programs). */
 cnv_status cnv_vkb_fill(cnv_vk_backend *vb, cnv_buf *b, float value, size_t n);
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +52,8 @@ cnv_status cnv_backend_cpu_create(cnv_backend **out);
 void cnv_backend_free(cnv_backend *be);
 /* "cpu" or "vulkan". */
 const char *cnv_backend_name(const cnv_backend *be);
+/* The device in words: the GPU's name and driver, or "CPU (host)". */
+const char *cnv_backend_device(const cnv_backend *be);
 
 typedef struct cnv_vulkan_options {
     const char *device; /* NULL/"": the best GPU; else an index or a name substring ("llvmpipe") */
@@ -60,10 +63,20 @@ typedef struct cnv_vulkan_options {
 } cnv_vulkan_options;
 /* CNV_ERR_DEVICE when no Vulkan loader or device is usable (callers fall back to the CPU). */
 cnv_status cnv_backend_vulkan_create(const cnv_vulkan_options *opt, cnv_backend **out);
+/* The backend a --device value names: "cpu" is the CPU backend; NULL, "" or "auto" the best GPU,
+ * falling back to the CPU backend when there is none (a CPU-type Vulkan device such as
+ * llvmpipe is slower than the CPU backend, so it is used only when named); anything else an
+ * index or a name substring of a Vulkan device (`cnnvis devices`). opt may be NULL; its
+ * device field is ignored. Says on stderr when no Vulkan loader exists at all. */
+cnv_status cnv_backend_open(const char *device, const cnv_vulkan_options *opt, cnv_backend **out);
+
 /* Queue submissions made by a Vulkan backend so far (0 for other backends). */
 uint64_t cnv_backend_submit_count(const cnv_backend *be);
 /* Validation messages seen by a Vulkan backend so far (0 for other backends). */
 unsigned cnv_backend_validation_messages(const cnv_backend *be);
+/* Prints the time spent per kernel (op and direction on the CPU; GPU timestamps per shader on
+ * Vulkan, collected when created with profiling). */
+void cnv_backend_profile_report(cnv_backend *be, FILE *f);
 
 typedef struct cnv_exec cnv_exec;
 /* An executor holds every tensor of the graph for one batch size on one backend. The graph
