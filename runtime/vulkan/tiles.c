@@ -1,7 +1,7 @@
 /* Tile sizes for the tiled matrix products, from the capability table.
  *
  * The candidates run from large to small. A big tile reuses each loaded element more (a
- * 128 x 128 tile with 8 x 8 register blocks does 64 multiply-adds per shared-memory read pair)
+ * 128 x 128 tile with 8 x 8 register blocks does 64 multiply-adds per 16 shared-memory reads)
  * but needs more invocations, shared memory and registers, and wastes work when the product is
  * smaller than the tile. The first candidate that
  *   - fits maxComputeWorkGroupInvocations, maxComputeWorkGroupSize and
