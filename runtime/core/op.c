@@ -24,6 +24,11 @@ static const char *const op_names[CNV_OP_COUNT] = {
     [CNV_OP_SOFTMAX] = "Softmax",
     [CNV_OP_DROPOUT] = "Dropout",
     [CNV_OP_BATCHNORM] = "BatchNormalization",
+    [CNV_OP_FOURIER] = "cnnvis.Fourier",
+    [CNV_OP_RESAMPLE] = "cnnvis.Resample",
+    [CNV_OP_REGULARIZE] = "cnnvis.Regularize",
+    [CNV_OP_GRADNORM] = "cnnvis.GradNorm",
+    [CNV_OP_BLUR] = "cnnvis.Blur",
 };
 
 const char *cnv_op_name(cnv_op_type op) {
@@ -32,7 +37,8 @@ const char *cnv_op_name(cnv_op_type op) {
 }
 
 cnv_op_type cnv_op_from_name(const char *name) {
-    for (int i = 0; i < CNV_OP_COUNT; i++)
+    /* Only ONNX ops: the image-space ops are not part of model files. */
+    for (int i = 0; i < CNV_OP_FOURIER; i++)
         if (strcmp(op_names[i], name) == 0) return (cnv_op_type)i;
     return CNV_OP_COUNT;
 }
@@ -51,6 +57,10 @@ void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
     case CNV_OP_GEMM: a->alpha = 1.0f; a->beta = 1.0f; break;
     case CNV_OP_LRN: a->alpha = 1e-4f; a->beta = 0.75f; a->bias = 1.0f; break;
     case CNV_OP_SOFTMAX: a->axis = -1; break;
+    case CNV_OP_FOURIER: a->decay = 1.0f; break;
+    case CNV_OP_REGULARIZE: a->tv_beta = 2.0f; break;
+    case CNV_OP_GRADNORM: a->eps = 1e-8f; break;
+    case CNV_OP_BLUR: a->sigma = 1.0f; break;
     default: break;
     }
 }

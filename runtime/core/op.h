@@ -30,6 +30,12 @@ typedef enum cnv_op_type {
     CNV_OP_SOFTMAX,     /* axis; legacy (opset < 13) coerces to 2-D at axis */
     CNV_OP_DROPOUT,     /* identity at inference */
     CNV_OP_BATCHNORM,   /* unfolded BatchNormalization: in: X, scale [C], shift [C] (y = x*scale+shift) */
+    /* Image-space ops of feature visualization (never in model files; names "cnnvis.*"). */
+    CNV_OP_FOURIER,     /* spectral parameterization: in [N, 2C, H, W/2+1] (re, im per channel) -> [N, C, H, W] */
+    CNV_OP_RESAMPLE,    /* affine bilinear resampling: in X [N,C,Hi,Wi], T [N,6] (constant) -> [N,C,Ho,Wo] */
+    CNV_OP_REGULARIZE,  /* identity forward; backward adds -(tv, l1, l2 penalty gradients) of its input */
+    CNV_OP_GRADNORM,    /* identity forward; backward normalizes (per item) or clips the gradient */
+    CNV_OP_BLUR,        /* separable Gaussian blur, sigma; edges clamped */
     CNV_OP_COUNT
 } cnv_op_type;
 
@@ -55,6 +61,15 @@ typedef struct cnv_attrs {
     int pad_full[8];       /* Pad: begins of dims 0..3 then ends of dims 0..3 */
     int shape_n;           /* Reshape target as given (0 = copy dim, -1 = infer) */
     int shape[CNV_MAX_DIMS];
+    /* Image-space ops. */
+    int out_hw[2];         /* Fourier: image H, W; Resample: output H, W */
+    float decay;           /* Fourier: frequency amplitudes scaled by 1 / max(f, 1/max(H,W))^decay */
+    float tv, tv_beta;     /* Regularize: weight of sum((dx^2 + dy^2)^(beta/2)) over neighbours */
+    float l1, l2;          /* Regularize: weights of sum|x| and sum x^2 / 2 */
+    float l_center;        /* Regularize: the value the L1/L2 penalties pull towards */
+    int gradnorm_clip;     /* GradNorm: 0 = divide by mean|g| of each item (+eps); 1 = clip to [-clip, clip] */
+    float clip, eps;
+    float sigma;           /* Blur */
 } cnv_attrs;
 
 /* Default attributes (ONNX defaults: stride 1, dilation 1, group 1, alpha per op, ...). */

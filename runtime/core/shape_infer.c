@@ -234,6 +234,7 @@ static void input_count_range(cnv_op_type op, int *lo, int *hi) {
     case CNV_OP_ADD: *lo = *hi = 2; break;
     case CNV_OP_CONCAT: *lo = 1; *hi = CNV_MAX_INPUTS; break;
     case CNV_OP_BATCHNORM: *lo = *hi = 3; break;
+    case CNV_OP_RESAMPLE: *lo = *hi = 2; break;
     default: break;
     }
 }
@@ -241,7 +242,8 @@ static void input_count_range(cnv_op_type op, int *lo, int *hi) {
 /* Ops that need 4-D NCHW data. */
 static int needs_nchw(cnv_op_type op) {
     return op == CNV_OP_CONV || op == CNV_OP_MAXPOOL || op == CNV_OP_AVGPOOL || op == CNV_OP_GLOBALAVGPOOL ||
-           op == CNV_OP_LRN;
+           op == CNV_OP_LRN || op == CNV_OP_FOURIER || op == CNV_OP_RESAMPLE || op == CNV_OP_REGULARIZE ||
+           op == CNV_OP_BLUR;
 }
 
 cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const cnv_shape *in, cnv_shape *out,
@@ -293,6 +295,24 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
     case CNV_OP_FLATTEN: return infer_flatten(attrs, &in[0], out, node_name);
     case CNV_OP_RESHAPE: return infer_reshape(attrs, &in[0], out, node_name);
     case CNV_OP_PAD: return infer_pad(attrs, &in[0], out, node_name);
+    case CNV_OP_FOURIER: {
+        int h = attrs->out_hw[0], w = attrs->out_hw[1];
+        if (h < 1 || w < 1 || in[0].d[1] % 2 || in[0].d[2] != h || in[0].d[3] != w / 2 + 1)
+            return shape_fail(op, node_name, "coefficients %s do not fit an image of %dx%d (need [N, 2C, %d, %d])",
+                              SHAPE_STR(&in[0]), h, w, h, w / 2 + 1);
+        *out = cnv_shape4(in[0].d[0], in[0].d[1] / 2, h, w);
+        return CNV_OK;
+    }
+    case CNV_OP_RESAMPLE:
+        if (attrs->out_hw[0] < 1 || attrs->out_hw[1] < 1)
+            return shape_fail(op, node_name, "output size %dx%d", attrs->out_hw[0], attrs->out_hw[1]);
+        if (in[1].ndim != 2 || in[1].d[0] != in[0].d[0] || in[1].d[1] != 6)
+            return shape_fail(op, node_name, "transforms %s must be [%d, 6]", SHAPE_STR(&in[1]), in[0].d[0]);
+        *out = cnv_shape4(in[0].d[0], in[0].d[1], attrs->out_hw[0], attrs->out_hw[1]);
+        return CNV_OK;
+    case CNV_OP_REGULARIZE:
+    case CNV_OP_GRADNORM:
+    case CNV_OP_BLUR: *out = in[0]; return CNV_OK;
     case CNV_OP_COUNT: break;
     }
     return cnv_fail(CNV_ERR_INTERNAL, "node '%s': no shape rule for op %d", node_name ? node_name : "?", (int)op);
