@@ -32,5 +32,8 @@ TU_ORACLE_DECLARE(pad);
 TU_ORACLE_DECLARE(lrn);
 TU_ORACLE_DECLARE(softmax);
 TU_ORACLE_DECLARE(batchnorm);
+/* tests/util/oracle_vis.c: image-space ops of feature visualization */
+TU_ORACLE_DECLARE(fourier);
+TU_ORACLE_DECLARE(blur);
 
 #endif
