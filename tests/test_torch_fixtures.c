@@ -1,7 +1,11 @@
-/* The CPU backend against PyTorch on the small networks of tests/fixtures/torch (made by
- * tests/fixtures/make_torch_fixtures.py): the output of every layer, and the input gradients of
- * a few objectives. What to compare and how closely comes from torch/manifest.json, so this file
- * holds no expected numbers. Every comparison is printed; a test fails after printing them all. */
+/* The CPU and Vulkan backends against PyTorch on the small networks of tests/fixtures/torch
+ * (make_torch_fixtures.py: VGG-like, branches) and tests/fixtures/torch_arch
+ * (make_torch_arch_fixtures.py: ResNet, MobileNet and Inception blocks): the output of every
+ * layer, and the input gradients of a few objectives. What to compare and how closely comes from
+ * each folder's manifest.json, so this file holds no expected numbers. Every comparison is
+ * printed; a test fails after printing them all. The CPU runs first; the Vulkan backend
+ * (llvmpipe unless CNNVIS_TEST_DEVICE says otherwise, validation on) runs the same tests, and
+ * is skipped with exit 77 only when there is no Vulkan device. */
 #include "test_util.h"
 
 #include <jansson.h>
@@ -13,21 +17,33 @@
 #include "core/graph.h"
 #include "io/npy.h"
 
-static json_t *manifest;
+/* The fixture folders under tests/fixtures, each with a manifest.json. */
+static const char *const manifest_dirs[] = {"torch", "torch_arch"};
+#define N_MANIFESTS (sizeof manifest_dirs / sizeof manifest_dirs[0])
 
-/* One model of the manifest, loaded, with an executor whose input is set. */
-typedef struct fixture {
+/* The backend the running group uses: "cpu" or "vulkan", created by the group setup. */
+static const char *backend_name;
+static cnv_backend *backend;
+
+/* One model of a manifest: its entry and the folder its files are relative to. */
+typedef struct model_ref {
     const json_t *entry; /* borrowed from the manifest */
+    const char *dir;
+} model_ref;
+
+/* One model, loaded, with an executor whose input is set. */
+typedef struct fixture {
+    const json_t *entry;
+    const char *dir;
     const char *name;
     cnv_graph *g;
-    cnv_backend *be;
     cnv_exec *ex;
 } fixture;
 
-/* Path of a file named in the manifest (relative to the manifest's folder). */
-static const char *fixture_file(const char *relative) {
+/* Path of a file named in a manifest (relative to the manifest's folder). */
+static const char *fixture_file(const char *dir, const char *relative) {
     static char path[4096];
-    snprintf(path, sizeof path, "torch/%s", relative);
+    snprintf(path, sizeof path, "%s/%s", dir, relative);
     return tu_fixture_path(path);
 }
 
@@ -61,11 +77,11 @@ static void check_ok(cnv_status s, const char *what) {
 
 /* Reads a reference .npy named by `key` of `obj`; checks it holds `expect` floats when expect
  * is non-NULL. Returns malloc'ed data. */
-static float *read_reference(const json_t *obj, const char *key, const cnv_shape *expect) {
+static float *read_reference(const fixture *f, const json_t *obj, const char *key, const cnv_shape *expect) {
     const char *file = manifest_string(obj, key);
     float *data = NULL;
     cnv_shape shape;
-    check_ok(cnv_npy_read(fixture_file(file), &data, &shape), file);
+    check_ok(cnv_npy_read(fixture_file(f->dir, file), &data, &shape), file);
     if (expect && !cnv_shape_equal(&shape, expect)) {
         char a[64], b[64];
         free(data);
@@ -89,21 +105,22 @@ static int compare(const fixture *f, const char *label, const json_t *ref_entry,
     double noise = manifest_number(ref_entry, "fp32_noise");
     double err = tu_rel_error(got, ref, n);
     int pass = err < tol;
-    printf("  %-12s %-32s rel err %.2e  tol %.0e  (torch fp32 vs fp64 %.1e)  %s\n", f->name, label,
+    printf("  %-6s %-15s %-32s rel err %.2e  tol %.0e  (torch fp32 vs fp64 %.1e)  %s\n", backend_name, f->name, label,
            err, tol, noise, pass ? "ok" : "FAIL");
     return pass;
 }
 
 static int setup_fixture(void **state) {
+    const model_ref *ref = *state;
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->entry = *state;
+    f->entry = ref->entry;
+    f->dir = ref->dir;
     f->name = manifest_string(f->entry, "name");
     *state = f;
-    check_ok(cnv_model_load(fixture_file(manifest_string(f->entry, "model")), &f->g), f->name);
-    check_ok(cnv_backend_cpu_create(&f->be), "cpu backend");
-    check_ok(cnv_exec_create(f->g, f->be, 1, &f->ex), f->name);
-    float *input = read_reference(f->entry, "input", &f->g->values[f->g->input].shape);
+    check_ok(cnv_model_load(fixture_file(f->dir, manifest_string(f->entry, "model")), &f->g), f->name);
+    check_ok(cnv_exec_create(f->g, backend, 1, &f->ex), f->name);
+    float *input = read_reference(f, f->entry, "input", &f->g->values[f->g->input].shape);
     cnv_status s = cnv_exec_set_input(f->ex, input);
     free(input);
     check_ok(s, f->name);
@@ -114,11 +131,22 @@ static int teardown_fixture(void **state) {
     fixture *f = *state;
     if (f) {
         if (f->ex) cnv_exec_free(f->ex);
-        if (f->be) cnv_backend_free(f->be);
         if (f->g) cnv_model_free(f->g);
         free(f);
     }
     return 0;
+}
+
+/* A conv output the manifest marks "folded_into": a BatchNormalization that reads only it.
+ * cnnvis folds that BN into the conv at load, so the conv itself must now compute the BN's
+ * output (whose values the BN's own manifest entry checks). Returns 1 when it does. */
+static int check_folded(const fixture *f, const char *tensor, const char *bn_tensor) {
+    int v = find_tensor(f, bn_tensor);
+    cnv_op_type op = f->g->nodes[f->g->values[v].producer].op;
+    int pass = op == CNV_OP_CONV && cnv_graph_find_value(f->g, tensor) < 0;
+    printf("  %-6s %-15s %-32s BatchNormalization folded into it: %s\n", backend_name, f->name, tensor,
+           pass ? "ok" : "FAIL");
+    return pass;
 }
 
 /* Every recorded layer output, each after a forward run to its own node. */
@@ -129,10 +157,14 @@ static void test_activations(void **state) {
     const json_t *a;
     json_array_foreach(acts, i, a) {
         const char *tensor = manifest_string(a, "tensor");
+        if (json_object_get(a, "folded_into")) {
+            failures += !check_folded(f, tensor, manifest_string(a, "folded_into"));
+            continue;
+        }
         int v = find_tensor(f, tensor);
         const cnv_shape *shape = &f->g->values[v].shape;
         size_t n = cnv_shape_numel(shape);
-        float *ref = read_reference(a, "file", shape);
+        float *ref = read_reference(f, a, "file", shape);
         float *got = malloc(n * sizeof *got);
         assert_non_null(got);
         check_ok(cnv_exec_forward(f->ex, f->g->values[v].producer), tensor);
@@ -180,7 +212,7 @@ static void test_input_gradients(void **state) {
         const char *tensor = manifest_string(obj, "tensor");
         int v = find_tensor(f, tensor);
         float *seed = objective_seed(f, obj, &f->g->values[v].shape);
-        float *ref = read_reference(obj, "file", in_shape);
+        float *ref = read_reference(f, obj, "file", in_shape);
         float *got = malloc(n * sizeof *got);
         assert_non_null(got);
         check_ok(cnv_exec_forward(f->ex, f->g->values[v].producer), tensor);
@@ -199,38 +231,84 @@ static void test_input_gradients(void **state) {
     assert_int_equal(failures, 0);
 }
 
-int main(void) {
-    json_error_t jerr;
-    const char *path = tu_fixture_path("torch/manifest.json");
-    manifest = json_load_file(path, 0, &jerr);
-    if (!manifest) {
-        fprintf(stderr, "%s:%d: %s (regenerate with tests/fixtures/make_torch_fixtures.py)\n", path,
-                jerr.line, jerr.text);
+static int setup_backend(void **state) {
+    (void)state;
+    backend = tu_backend_create(backend_name);
+    return 0;
+}
+
+static int teardown_backend(void **state) {
+    (void)state;
+    tu_backend_free(backend);
+    backend = NULL;
+    return 0;
+}
+
+/* Reads every manifest; fills *models (borrowing the entries) and returns how many, or -1. */
+static int load_manifests(json_t **manifests, model_ref **models) {
+    size_t total = 0;
+    for (size_t m = 0; m < N_MANIFESTS; m++) {
+        char file[256];
+        json_error_t jerr;
+        snprintf(file, sizeof file, "%s/manifest.json", manifest_dirs[m]);
+        const char *path = tu_fixture_path(file);
+        manifests[m] = json_load_file(path, 0, &jerr);
+        size_t n = json_array_size(json_object_get(manifests[m], "models"));
+        if (!manifests[m] || n == 0) {
+            fprintf(stderr, "%s:%d: %s (regenerate with tests/fixtures/make_%s_fixtures.py)\n", path, jerr.line,
+                    manifests[m] ? "no models" : jerr.text, manifest_dirs[m]);
+            return -1;
+        }
+        total += n;
+    }
+    *models = calloc(total, sizeof **models);
+    if (!*models) return -1;
+    size_t k = 0;
+    for (size_t m = 0; m < N_MANIFESTS; m++) {
+        const json_t *list = json_object_get(manifests[m], "models");
+        for (size_t i = 0; i < json_array_size(list); i++)
+            (*models)[k++] = (model_ref){json_array_get(list, i), manifest_dirs[m]};
+    }
+    return (int)total;
+}
+
+/* Two tests per model, named after the backend and the model; the list comes from the
+ * manifests. Returns the number of failed tests. */
+static int run_on_backend(const char *which, const model_ref *models, int n_models) {
+    backend_name = which;
+    struct CMUnitTest *tests = calloc(2 * (size_t)n_models, sizeof *tests);
+    char (*names)[160] = calloc(2 * (size_t)n_models, sizeof *names);
+    if (!tests || !names) {
+        free(tests);
+        free(names);
         return 1;
     }
-    const json_t *models = json_object_get(manifest, "models");
-    size_t n_models = json_array_size(models);
-    if (n_models == 0) {
-        fprintf(stderr, "%s: no models\n", path);
-        return 1;
+    for (int i = 0; i < n_models; i++) {
+        const char *name = json_string_value(json_object_get(models[i].entry, "name"));
+        snprintf(names[2 * i], sizeof names[0], "%s: %s: activations", which, name ? name : "?");
+        snprintf(names[2 * i + 1], sizeof names[0], "%s: %s: input gradients", which, name ? name : "?");
+        /* cmocka hands initial_state to the setup as *state; it is never written through. */
+        void *ref = (void *)&models[i];
+        tests[2 * i] = (struct CMUnitTest){names[2 * i], test_activations, setup_fixture, teardown_fixture, ref};
+        tests[2 * i + 1] =
+            (struct CMUnitTest){names[2 * i + 1], test_input_gradients, setup_fixture, teardown_fixture, ref};
     }
-    /* Two tests per model, named after it; the list comes from the manifest. */
-    struct CMUnitTest *tests = calloc(2 * n_models, sizeof *tests);
-    char (*names)[128] = calloc(2 * n_models, sizeof *names);
-    if (!tests || !names) return 1;
-    for (size_t i = 0; i < n_models; i++) {
-        json_t *entry = json_array_get(models, i);
-        const char *name = json_string_value(json_object_get(entry, "name"));
-        snprintf(names[2 * i], sizeof names[0], "%s: activations", name ? name : "?");
-        snprintf(names[2 * i + 1], sizeof names[0], "%s: input gradients", name ? name : "?");
-        tests[2 * i] = (struct CMUnitTest){names[2 * i], test_activations, setup_fixture,
-                                           teardown_fixture, entry};
-        tests[2 * i + 1] = (struct CMUnitTest){names[2 * i + 1], test_input_gradients,
-                                               setup_fixture, teardown_fixture, entry};
-    }
-    int failed = _cmocka_run_group_tests("torch_fixtures", tests, 2 * n_models, NULL, NULL);
+    char group[64];
+    snprintf(group, sizeof group, "torch_fixtures_%s", which);
+    int failed = _cmocka_run_group_tests(group, tests, 2 * (size_t)n_models, setup_backend, teardown_backend);
     free(names);
     free(tests);
-    json_decref(manifest);
+    return failed;
+}
+
+int main(void) {
+    json_t *manifests[N_MANIFESTS] = {NULL};
+    model_ref *models = NULL;
+    int n_models = load_manifests(manifests, &models);
+    /* The CPU is the reference: when it fails, the Vulkan run would only repeat the story. */
+    int failed = n_models < 0 ? 1 : run_on_backend("cpu", models, n_models);
+    if (!failed) failed = run_on_backend("vulkan", models, n_models);
+    free(models);
+    for (size_t m = 0; m < N_MANIFESTS; m++) json_decref(manifests[m]);
     return failed;
 }

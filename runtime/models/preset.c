@@ -5,11 +5,28 @@
  *   the logits are pool10's 1000 values.
  * - mnist-zoo: the ONNX model zoo MNIST CNN: a white digit on black, raw 0..255, no mean; its
  *   graph output Plus214_Output_0 is already the logits.
+ * - vgg16-keras, vgg19-keras: keras.applications VGG16/VGG19, whose preprocess_input is the
+ *   "caffe" mode: RGB -> BGR, 0..255, minus the ImageNet mean B=103.939 G=116.779 R=123.68, no
+ *   scaling. The Keras importer keeps layer names as node names; the last Dense, "predictions",
+ *   carries activation='softmax', which the importer writes as a separate node after it, so
+ *   the node "predictions" holds the pre-softmax logits. Class order is the sorted-WordNet-id
+ *   order of Caffe's synset_words.txt.
+ * - vgg16-torchvision: torchvision.models.vgg16: RGB, 0..1, ImageNet mean/std. Node names are
+ *   those torch.onnx.export (torch 1.13) writes: "/<module path>/<OpType>", so features[28]
+ *   (block 5's last conv) is "/features/features.28/Conv"; checked against a real export in
+ *   tests/fixtures/torch_arch/vgg16_tv_names.onnx. The default layers are each block's last
+ *   conv, as for Keras (block1_conv2 = features.2, ..., block5_conv3 = features.28).
  * - generic: never detected; used when nothing matches, taking the model's own input size. */
 #include "models/preset.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* ImageNet mean and std of torchvision's models, for 0..1 RGB. */
+#define TORCHVISION_MEAN {0.485f, 0.456f, 0.406f}
+#define TORCHVISION_STD {0.229f, 0.224f, 0.225f}
+/* The ImageNet mean of keras.applications' "caffe" preprocessing, in BGR order. */
+#define CAFFE_BGR_MEAN {103.939f, 116.779f, 123.68f}
 
 static const char *const digit_labels[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
@@ -41,6 +58,43 @@ static const cnv_preset presets[] = {
         .default_layers = "ReLU32,ReLU114",
     },
     {
+        .name = "vgg16-keras",
+        .description = "Keras VGG16 ImageNet: 3x224x224 BGR 0..255 minus mean (103.939,116.779,123.68)",
+        .channels = 3, .height = 224, .width = 224,
+        .order = CNV_ORDER_BGR,
+        .scale = 1.0f,
+        .mean = CAFFE_BGR_MEAN,
+        .std = {1.0f, 1.0f, 1.0f},
+        .logits_layer = "predictions",
+        .labels_file = "synset_words.txt",
+        .default_layers = "block1_conv2,block2_conv2,block3_conv3,block4_conv3,block5_conv3",
+    },
+    {
+        .name = "vgg19-keras",
+        .description = "Keras VGG19 ImageNet: 3x224x224 BGR 0..255 minus mean (103.939,116.779,123.68)",
+        .channels = 3, .height = 224, .width = 224,
+        .order = CNV_ORDER_BGR,
+        .scale = 1.0f,
+        .mean = CAFFE_BGR_MEAN,
+        .std = {1.0f, 1.0f, 1.0f},
+        .logits_layer = "predictions",
+        .labels_file = "synset_words.txt",
+        .default_layers = "block1_conv2,block2_conv2,block3_conv4,block4_conv4,block5_conv4",
+    },
+    {
+        .name = "vgg16-torchvision",
+        .description = "torchvision VGG16 ImageNet (ONNX from torch 1.13): 3x224x224 RGB 0..1, ImageNet mean/std",
+        .channels = 3, .height = 224, .width = 224,
+        .order = CNV_ORDER_RGB,
+        .scale = 1.0f / 255.0f,
+        .mean = TORCHVISION_MEAN,
+        .std = TORCHVISION_STD,
+        .logits_layer = "/classifier/classifier.6/Gemm",
+        .labels_file = "synset_words.txt",
+        .default_layers = "/features/features.2/Conv,/features/features.7/Conv,/features/features.14/Conv,"
+                          "/features/features.21/Conv,/features/features.28/Conv",
+    },
+    {
         /* channels/height/width 0: whatever the model's input is. */
         .name = "generic",
         .description = "any model: its own input size, RGB (gray for 1 channel), 0..1, no mean",
@@ -63,10 +117,30 @@ static int input_is(const cnv_graph *g, int c, int h, int w) {
     return cnv_shape_equal(&g->values[g->input].shape, &want);
 }
 
+static int has_node(const cnv_graph *g, const char *name) {
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i].name, name) == 0) return 1;
+    return 0;
+}
+
+/* An ImageNet VGG by its layer names: Keras names its convs block<b>_conv<k> and its first
+ * dense fc1 (VGG19 has a fourth conv in block 5); torchvision's VGG16 ends its features with
+ * the conv features.28 and the pool features.30 (VGG19 has convs up to features.34, and the
+ * BatchNorm variants other indices). */
+static const cnv_preset *detect_imagenet_vgg(const cnv_graph *g) {
+    if (has_node(g, "fc1") && has_node(g, "block5_conv4")) return cnv_preset_find("vgg19-keras");
+    if (has_node(g, "fc1") && has_node(g, "block5_conv3")) return cnv_preset_find("vgg16-keras");
+    if (has_node(g, "/features/features.28/Conv") && has_node(g, "/features/features.30/MaxPool") &&
+        has_node(g, "/classifier/classifier.6/Gemm"))
+        return cnv_preset_find("vgg16-torchvision");
+    return NULL;
+}
+
 const cnv_preset *cnv_preset_detect(const cnv_graph *g) {
     if (g->input < 0 || g->output < 0) return NULL;
-    if (input_is(g, 3, 227, 227) && cnv_shape_numel(&g->values[g->output].shape) == 1000)
-        return cnv_preset_find("squeezenet");
+    size_t outputs = cnv_shape_numel(&g->values[g->output].shape);
+    if (input_is(g, 3, 227, 227) && outputs == 1000) return cnv_preset_find("squeezenet");
+    if (input_is(g, 3, 224, 224) && outputs == 1000) return detect_imagenet_vgg(g);
     if (input_is(g, 1, 28, 28) && strcmp(g->values[g->input].name, "Input3") == 0)
         return cnv_preset_find("mnist-zoo");
     return NULL;
