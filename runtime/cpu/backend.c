@@ -85,6 +85,9 @@ static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_LRN] = {cnv_cpu_lrn_forward, cnv_cpu_lrn_backward},
     [CNV_OP_SOFTMAX] = {cnv_cpu_softmax_forward, cnv_cpu_softmax_backward},
     [CNV_OP_BATCHNORM] = {cnv_cpu_batchnorm_forward, cnv_cpu_batchnorm_backward},
+    [CNV_OP_RESAMPLE] = {cnv_cpu_resample_forward, cnv_cpu_resample_backward},
+    [CNV_OP_REGULARIZE] = {cnv_cpu_regularize_forward, cnv_cpu_regularize_backward},
+    [CNV_OP_GRADNORM] = {cnv_cpu_gradnorm_forward, cnv_cpu_gradnorm_backward},
 };
 
 const cnv_cpu_op *cnv_cpu_op_get(cnv_op_type op) {

@@ -48,6 +48,14 @@ CNV_CPU_DECLARE(pad);
 CNV_CPU_DECLARE(lrn);
 CNV_CPU_DECLARE(softmax);
 CNV_CPU_DECLARE(batchnorm);
+CNV_CPU_DECLARE(resample);
+CNV_CPU_DECLARE(regularize); /* Regularize and GradNorm: runtime/cpu/regularize.c */
+CNV_CPU_DECLARE(gradnorm);
+
+/* Regularize: the constant inside the TV power, (dv^2 + dh^2 + CNV_TV_EPS)^(beta/2), so that
+ * beta < 2 stays differentiable where the image is flat. The Vulkan kernel receives this very
+ * value, and the test oracle uses it. */
+#define CNV_TV_EPS 1e-8f
 
 /* One optimizer step over n floats (runtime/cpu/optimizer.c). */
 void cnv_cpu_optim_step(cnv_optim_kind kind, float *x, const float *g, float *m, float *v, const float *hyper,

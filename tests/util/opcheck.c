@@ -5,6 +5,10 @@
  * piecewise linear in each input between kinks, so in float64 the differences are exact up to
  * rounding, as long as no step crosses a kink: for MaxPool the data input is filled with
  * distinct values on a grid much coarser than the step (no ties, no argmax change).
+ * Regularize differentiates L(x) = Σ g · x - penalty(x) (tu_oracle_loss_term): its L1 kink at
+ * l_center is kept clear of the inputs, and its smooth TV power (sharply curved where
+ * neighbours nearly agree when tv_beta < 2) gets a smaller step, which float64 affords.
+ * Constant inputs (the last n_const) take the case's values and are never differentiated.
  *
  * The gradient buffers are filled with random values before the backward, not zeroed, and the
  * prefill is subtracted afterwards: that also proves the backward accumulates (+=), which the
@@ -21,6 +25,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Everything one case holds on the host. */
 typedef struct opcheck_ctx {
@@ -57,6 +62,13 @@ static void fill_distinct(cnv_rng *r, float *x, size_t n, float lo, float hi) {
     }
 }
 
+/* Moves values within `margin` of `center` to center ± margin: no finite difference step
+ * crosses the kink of |x - center|. */
+static void keep_off_center(float *x, size_t n, float center, float margin) {
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(x[i] - center) < margin) x[i] = x[i] < center ? center - margin : center + margin;
+}
+
 static void setup_inputs(opcheck_ctx *k, uint64_t seed) {
     const tu_opcase *c = k->c;
     float lo = c->lo, hi = c->hi;
@@ -69,11 +81,18 @@ static void setup_inputs(opcheck_ctx *k, uint64_t seed) {
         k->x[i] = xalloc(k->in_n[i], sizeof(float));
         k->xd[i] = xalloc(k->in_n[i], sizeof(double));
         k->step[i] = 1e-4 * scale;
-        if (c->op == CNV_OP_MAXPOOL && i == 0) {
+        if (i >= c->n_in - c->n_const) {
+            if (!c->const_data[i]) fail_msg("%s: constant input %d has no values", c->label, i);
+            memcpy(k->x[i], c->const_data[i], k->in_n[i] * sizeof(float));
+        } else if (c->op == CNV_OP_MAXPOOL && i == 0) {
             fill_distinct(&r, k->x[i], k->in_n[i], lo, hi);
             k->step[i] = fmin(k->step[i], 0.25 * (hi - lo) / (double)k->in_n[i]);
         } else {
             tu_fill_uniform(&r, k->x[i], k->in_n[i], lo, hi);
+        }
+        if (c->op == CNV_OP_REGULARIZE && i == 0) {
+            keep_off_center(k->x[i], k->in_n[i], c->attrs.l_center, (float)(100.0 * k->step[i]));
+            k->step[i] *= 1e-2;
         }
         for (size_t j = 0; j < k->in_n[i]; j++) k->xd[i][j] = k->x[i][j];
     }
@@ -89,7 +108,8 @@ static void oracle(opcheck_ctx *k) {
 
 static double loss(opcheck_ctx *k) {
     oracle(k);
-    double s = 0.0;
+    double s = tu_oracle_loss_term(k->c->op, &k->node.attrs, k->c->n_in, (const double *const *)k->xd,
+                                   k->c->in_shape);
     for (size_t j = 0; j < k->out_n; j++) s += k->g[j] * k->y[j];
     return s;
 }
@@ -193,9 +213,9 @@ void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, 
     write_floats(be, b.io.grad_out, gf, k.out_n, c->label);
     cnv_rng r;
     cnv_rng_seed(&r, seed ^ 0x5eedULL);
-    const int n_data = c->n_in - c->n_weights;
+    const int n_data = c->n_in - c->n_weights - c->n_const;
     res->bwd_data_err = check_backward(&k, be, &b, 0, n_data, &r);
-    res->bwd_weights_err = check_backward(&k, be, &b, n_data, c->n_in, &r);
+    res->bwd_weights_err = check_backward(&k, be, &b, n_data, c->n_in - c->n_const, &r);
 
     for (int i = 0; i < b.n_bufs; i++) be->vt->buf_free(be, b.bufs[i]);
     for (int i = 0; i < c->n_in; i++) free(k.x[i]), free(k.xd[i]);

@@ -1,6 +1,7 @@
 /* The op check of every backend (the ggml test-backend-ops model): random inputs, forward
  * against the float64 oracle, backward to the data inputs and backward to the weights against
- * central finite differences of the oracle in float64. */
+ * central finite differences of the oracle in float64 (of sum(g * oracle(x)) plus the op's
+ * scalar term, tu_oracle_loss_term: Regularize's -penalty). */
 #ifndef CNV_TEST_OPCHECK_H
 #define CNV_TEST_OPCHECK_H
 
@@ -12,7 +13,10 @@ typedef struct tu_opcase {
     cnv_attrs attrs;
     int n_in;
     cnv_shape in_shape[CNV_MAX_INPUTS];
-    int n_weights; /* the last n_weights inputs are weights */
+    /* Inputs come in this order: data, then n_weights weights, then n_const constants. */
+    int n_weights; /* weights: their gradient is checked on its own */
+    int n_const;   /* constants (Resample's T): never differentiated, their grad slot stays NULL */
+    const float *const_data[CNV_MAX_INPUTS]; /* values of constant input i (required for each) */
     float lo, hi;  /* range of random inputs (default [-1, 1) when both 0) */
 } tu_opcase;
 
