@@ -57,7 +57,8 @@ static int takes_inputs(const cli_verb *v) { return v->max_inputs != 0; }
 
 static void print_option(const cli_option *o) {
     char left[64];
-    snprintf(left, sizeof left, "%s--%s%s%s", o->id == OPT_HELP ? "-h, " : "", o->name, o->arg ? " " : "",
+    const char *short_name = o->id == OPT_HELP ? "-h, " : strcmp(o->name, "output") == 0 ? "-o, " : "";
+    snprintf(left, sizeof left, "%s--%s%s%s", short_name, o->name, o->arg ? " " : "",
              o->arg ? o->arg : "");
     printf("  %-22s %s", left, o->help);
     if (o->def) printf(" (default: %s)", o->def);
@@ -85,6 +86,13 @@ static int handle_common(cli_ctx *ctx, int id, const char *arg) {
     case OPT_JSON: ctx->json = 1; break;
     }
     return 0;
+}
+
+/* The id of the verb's own option `name`, or -1 (a verb with an "output" option also takes -o). */
+static int verb_option_id(const cli_verb *v, const char *name) {
+    for (int i = 0; i < v->n_options; i++)
+        if (strcmp(v->options[i].name, name) == 0) return v->options[i].id;
+    return -1;
 }
 
 static void add_long_option(struct option *table, int *n, const cli_option *o) {
@@ -129,10 +137,11 @@ int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *s
         if (common_options[i].id != OPT_INPUT || takes_inputs(verb)) add_long_option(table, &n, &common_options[i]);
     memset(&table[n], 0, sizeof table[n]);
 
+    int output_id = verb_option_id(verb, "output");
     opterr = 0; /* errors are reported here, as one line */
     optind = 1;
     for (;;) {
-        int c = getopt_long(argc, argv, ":h", table, NULL);
+        int c = getopt_long(argc, argv, output_id >= 0 ? ":ho:" : ":h", table, NULL);
         if (c == -1) break;
         int code = 0;
         if (c == 'h' || c == OPT_HELP) {
@@ -144,6 +153,8 @@ int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *s
             code = cli_error(ctx, CLI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
         } else if (c >= CLI_VERB_ID) {
             code = verb->on_option(state, c, optarg);
+        } else if (c == 'o') {
+            code = verb->on_option(state, output_id, optarg);
         } else {
             code = handle_common(ctx, c, optarg);
         }
