@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "io/preprocess.h"
 
 cnv_status cnv_norm_parse(const char *name, cnv_norm_mode *out) {
     if (name && strcmp(name, "channel") == 0) {
@@ -74,4 +75,19 @@ cnv_status cnv_image_from_input(const float *data, const cnv_shape *shape, const
         }
     }
     return CNV_OK;
+}
+
+cnv_status cnv_input_picture(const char *path, const cnv_preset *p, const cnv_shape *input_shape, cnv_image *out) {
+    memset(out, 0, sizeof *out);
+    if (input_shape->ndim != 4 || (input_shape->d[1] != 1 && input_shape->d[1] != 3)) {
+        char buf[64];
+        return cnv_fail(CNV_ERR_SHAPE, "%s: the model input %s is not an image", path,
+                        cnv_shape_str(input_shape, buf, sizeof buf));
+    }
+    if (!cnv_is_npy_path(path)) return cnv_image_load(path, input_shape->d[1], out);
+    float *data;
+    CNV_TRY(cnv_preprocess_file(path, p, input_shape, &data));
+    cnv_status s = cnv_image_from_input(data, input_shape, p, out);
+    free(data);
+    return s;
 }

@@ -28,4 +28,9 @@ void cnv_maps_to_u8(const float *chw, int c, int h, int w, cnv_norm_mode mode, u
  * makes them for preset p): normalization undone, channel order back to RGB, clamped. */
 cnv_status cnv_image_from_input(const float *data, const cnv_shape *shape, const cnv_preset *p, cnv_image *out);
 
+/* The picture of an input file as a person should see it: an image file as loaded (at its own
+ * size, with the model's channel count: input_shape is 1xCxHxW), or a .npy tensor preprocessed
+ * back by cnv_image_from_input. */
+cnv_status cnv_input_picture(const char *path, const cnv_preset *p, const cnv_shape *input_shape, cnv_image *out);
+
 #endif
