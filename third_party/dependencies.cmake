@@ -10,6 +10,7 @@ pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5) # Keras .h5 models
 find_package(Threads REQUIRED)
 
 # Vulkan headers only: the loader is opened at run time through volk, so the binary starts
@@ -19,6 +20,6 @@ find_path(VOLK_DIR volk.c PATHS /usr/include /usr/local/include /opt/homebrew/in
 find_program(GLSLANG_VALIDATOR glslangValidator REQUIRED)
 
 set(CNNVIS_DEP_LIBS
-  PkgConfig::PROTOBUF_C PkgConfig::STB PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::JANSSON Threads::Threads
+  PkgConfig::PROTOBUF_C PkgConfig::STB PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::JANSSON PkgConfig::HDF5 Threads::Threads
   ${CMAKE_DL_LIBS})
 set(CNNVIS_DEP_INCLUDES ${VULKAN_INCLUDE_DIR} ${VOLK_DIR})

@@ -38,8 +38,13 @@ const char *cnv_last_error(void);
 /* ---- models ---- */
 typedef struct cnv_graph cnv_graph;
 
-/* Loads an ONNX (.onnx) model; shapes are inferred at load with batch 1. */
+/* Loads an ONNX (.onnx) or Keras full-model (.h5, `model.save`) file; shapes are inferred at
+ * load with batch 1. */
 cnv_status cnv_model_load(const char *path, cnv_graph **out);
+/* Loads a Keras weights-only .h5 (`model.save_weights`) into a named architecture: "vgg16" or
+ * "vgg19" (keras.applications layer names; with or without the top, 224x224 input). A NULL or
+ * empty arch is cnv_model_load. */
+cnv_status cnv_model_load_arch(const char *path, const char *arch, cnv_graph **out);
 void cnv_model_free(cnv_graph *g);
 
 /* A layer is a node of the graph. `spec` is a node name, an output-tensor name, or a decimal

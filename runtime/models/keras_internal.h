@@ -1,0 +1,87 @@
+/* Shared by the Keras importer's files: HDF5 reading (keras_h5.c), the layer list that both the
+ * model_config parser (keras_config.c) and the VGG builder (keras_vgg.c) produce, and the graph
+ * builder that turns that list plus the weights into a cnnvis graph (keras_build.c). */
+#ifndef CNV_MODELS_KERAS_INTERNAL_H
+#define CNV_MODELS_KERAS_INTERNAL_H
+
+#include <hdf5.h>
+
+#include "core/graph.h"
+
+/* ---- HDF5 ---- */
+
+/* Opens a file read-only with HDF5's own error printing silenced; CNV_ERR_IO when it cannot be
+ * read, CNV_ERR_FORMAT when it is not HDF5. */
+cnv_status keras_h5_open(const char *path, hid_t *file);
+int keras_h5_has_attr(hid_t obj, const char *name);
+/* A scalar string attribute (variable or fixed length) into a malloc'ed string. */
+cnv_status keras_h5_string_attr(const char *path, hid_t obj, const char *name, char **out);
+/* A 1-D string-array attribute; Keras splits big ones into name0, name1, ... which are joined.
+ * An empty array (Keras writes those as float64) gives *n = 0. *out holds *n malloc'ed strings. */
+cnv_status keras_h5_string_list(const char *path, hid_t obj, const char *name, char ***out, int *n);
+void keras_h5_free_list(char **list, int n);
+/* The dims of a dataset (up to 4) without reading it. */
+cnv_status keras_h5_dataset_dims(const char *path, hid_t loc, const char *name, int *rank, int dims[4]);
+/* A whole dataset converted to float32 (HDF5 converts float16/float64); *data malloc'ed. */
+cnv_status keras_h5_read_floats(const char *path, hid_t loc, const char *name, float **data, int *rank, int dims[4]);
+
+/* ---- the layer list ---- */
+
+typedef enum keras_kind {
+    KL_INPUT, KL_CONV, KL_DENSE, KL_MAXPOOL, KL_AVGPOOL, KL_GLOBALAVGPOOL, KL_FLATTEN, KL_DROPOUT,
+    KL_BATCHNORM, KL_ACTIVATION, KL_ZEROPAD, KL_CONCAT, KL_ADD
+} keras_kind;
+
+/* An activation as a node: CNV_OP_DROPOUT stands for "linear" (no node). */
+typedef struct keras_activation {
+    cnv_op_type op; /* RELU, LEAKYRELU, CLIP, ELU, SIGMOID, TANH, SOFTMAX, or DROPOUT for linear */
+    float alpha;    /* LeakyRelu slope, Elu alpha */
+    float max;      /* Clip upper bound (lower is 0) */
+} keras_activation;
+
+#define KERAS_MAX_INPUTS 8
+
+typedef struct keras_layer {
+    char *name;
+    char *class_name;
+    keras_kind kind;
+    int n_in;
+    char *inputs[KERAS_MAX_INPUTS]; /* names of the layers feeding this one */
+    /* KL_INPUT: the shape without the batch, Keras order (H, W, C) or (features). */
+    int rank, shape[3];
+    /* Conv, pools. */
+    int units;                /* conv filters, dense units */
+    int kernel[2], strides[2], dilation[2], groups;
+    int same;                 /* padding "same" (TF style: the extra pixel goes at the end) */
+    int use_bias;
+    int pads[4];              /* ZeroPadding2D: top, bottom, left, right */
+    int axis;                 /* Concatenate: Keras axis (negative from the end) */
+    int keepdims;             /* GlobalAveragePooling2D keeps the 1x1 spatial dims */
+    keras_activation act;     /* Conv/Dense activation field, Activation/ReLU/ELU/LeakyReLU layers */
+    float epsilon;            /* BatchNormalization */
+    int center, scale;
+} keras_layer;
+
+typedef struct keras_model {
+    keras_layer *layers;
+    int n, cap;
+    char *output; /* name of the output layer (NULL: the last layer) */
+} keras_model;
+
+/* Appends a zeroed layer with the given name and class; NULL when out of memory. */
+keras_layer *keras_model_add(keras_model *m, const char *name, const char *class_name, keras_kind kind);
+void keras_model_free(keras_model *m);
+/* Sets l->act from a Keras activation name; CNV_ERR_UNSUPPORTED (naming file and layer) if unknown. */
+cnv_status keras_activation_parse(const char *path, const keras_layer *l, const char *name, keras_activation *act);
+
+/* Parses a model_config JSON text into layers. */
+cnv_status keras_config_parse(const char *path, const char *json_text, keras_model *m);
+
+/* Lays out VGG16/19 (depth 16 or 19) for the weights-only file whose weights group is `weights`. */
+cnv_status keras_vgg_layers(const char *path, hid_t weights, int depth, int side, keras_model *m);
+
+/* Builds the graph: layers in the list's order (each after its inputs), weights read from
+ * `weights`/<layer> in the legacy order (Conv/Dense: kernel, bias; BN: gamma, beta, mean, var). */
+cnv_status keras_build_graph(const char *path, const keras_model *m, hid_t weights, cnv_graph **out);
+
+#endif

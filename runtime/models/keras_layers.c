@@ -1,0 +1,71 @@
+/* The Keras layer list: growing it, freeing it, and Keras activation names. */
+#include "models/keras_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+static char *dup_str(const char *s) {
+    char *d = malloc(strlen(s) + 1);
+    return d ? strcpy(d, s) : NULL;
+}
+
+keras_layer *keras_model_add(keras_model *m, const char *name, const char *class_name, keras_kind kind) {
+    if (m->n == m->cap) {
+        int cap = m->cap ? 2 * m->cap : 32;
+        keras_layer *grown = realloc(m->layers, (size_t)cap * sizeof *grown);
+        if (!grown) return NULL;
+        m->layers = grown;
+        m->cap = cap;
+    }
+    keras_layer *l = &m->layers[m->n];
+    memset(l, 0, sizeof *l);
+    l->name = dup_str(name);
+    l->class_name = dup_str(class_name);
+    if (!l->name || !l->class_name) {
+        free(l->name);
+        free(l->class_name);
+        return NULL;
+    }
+    l->kind = kind;
+    l->kernel[0] = l->kernel[1] = l->strides[0] = l->strides[1] = 1;
+    l->dilation[0] = l->dilation[1] = l->groups = 1;
+    l->use_bias = l->center = l->scale = 1;
+    l->epsilon = 1e-3f;
+    l->axis = -1;
+    l->act.op = CNV_OP_DROPOUT;
+    m->n++;
+    return l;
+}
+
+void keras_model_free(keras_model *m) {
+    for (int i = 0; i < m->n; i++) {
+        free(m->layers[i].name);
+        free(m->layers[i].class_name);
+        for (int k = 0; k < m->layers[i].n_in; k++) free(m->layers[i].inputs[k]);
+    }
+    free(m->layers);
+    free(m->output);
+    memset(m, 0, sizeof *m);
+}
+
+cnv_status keras_activation_parse(const char *path, const keras_layer *l, const char *name, keras_activation *act) {
+    static const struct {
+        const char *name;
+        cnv_op_type op;
+    } known[] = {
+        {"linear", CNV_OP_DROPOUT}, {"relu", CNV_OP_RELU},       {"elu", CNV_OP_ELU},
+        {"softmax", CNV_OP_SOFTMAX}, {"sigmoid", CNV_OP_SIGMOID}, {"tanh", CNV_OP_TANH},
+        {"relu6", CNV_OP_CLIP},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(name, known[i].name) != 0) continue;
+        act->op = known[i].op;
+        act->alpha = 1.0f; /* Keras' elu activation has alpha 1 */
+        act->max = 6.0f;   /* used by relu6 only */
+        return CNV_OK;
+    }
+    return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: layer '%s' (%s): activation '%s' is not supported", path, l->name,
+                    l->class_name, name);
+}

@@ -1,0 +1,351 @@
+/* Keras .h5 import: the real Keras models of ../shared/models (SOURCES.md sections B-F) reproduce
+ * their recorded outputs (independent numpy forward passes) on the CPU and Vulkan backends;
+ * weights-only VGG16/VGG19 files written by tests/fixtures/make_keras_vgg16.py match that
+ * script's own numpy outputs; broken and unsupported files fail with one-line messages. */
+#include "test_util.h"
+#include "model_run.h"
+
+#include "core/exec.h"
+#include "core/status.h"
+#include "io/npy.h"
+#include "models/keras.h"
+#include "models/onnx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TOL 1e-4
+#define FIXTURES CNNVIS_BINARY_DIR "/keras_fixtures/"
+
+typedef struct real_model {
+    const char *dir, *file;
+    int kept_bn; /* BatchNormalizations left as nodes (the others fold into their convs) */
+} real_model;
+
+static const real_model real_models[] = {
+    {"cifar10_keras_seq_tf215_anshaj", "cifar10_model.h5", 0},
+    {"cifar10_keras_seq_tf213_aaron", "keras_cifar10_trained_model.h5", 0},
+    {"cifar10_keras_bn_elu_drramji", "cifar10_trained_model.h5", 6},
+    {"cifar10_keras224_sagecodes", "keras_cifar10_trained_model.h5", 0},
+    {"cifar10_resnet8_mlperf_tiny", "pretrainedResnet.h5", 0},
+};
+enum { N_REAL = sizeof real_models / sizeof real_models[0], BATCH = 10 };
+
+static char *model_path(const real_model *m, const char *file) {
+    char rel[256];
+    snprintf(rel, sizeof rel, "models/%s/%s", m->dir, file);
+    const char *p = tu_shared_path(rel);
+    char *d = malloc(strlen(p) + 1);
+    assert_non_null(d);
+    return strcpy(d, p);
+}
+
+static cnv_graph *load_ok(const char *path) {
+    cnv_graph *g = NULL;
+    cnv_status st = cnv_model_load(path, &g);
+    if (st != CNV_OK) fail_msg("loading %s: %s: %s", path, cnv_status_str(st), cnv_last_error());
+    return g;
+}
+
+static float *read_pb(const real_model *m, const char *name, cnv_shape *shape) {
+    char *path = model_path(m, name);
+    float *data = NULL;
+    cnv_status st = cnv_onnx_read_tensor(path, &data, shape);
+    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
+    free(path);
+    return data;
+}
+
+/* [N, H, W, C] into a new [N, C, H, W] buffer. */
+static float *nhwc_to_nchw(const float *x, const cnv_shape *s) {
+    int n = s->d[0], h = s->d[1], w = s->d[2], c = s->d[3];
+    float *y = malloc(cnv_shape_numel(s) * sizeof *y);
+    assert_non_null(y);
+    for (int b = 0; b < n; b++)
+        for (int i = 0; i < h * w; i++)
+            for (int k = 0; k < c; k++) y[((size_t)b * c + k) * h * w + i] = x[((size_t)b * h * w + i) * c + k];
+    return y;
+}
+
+static int count_ops(const cnv_graph *g, cnv_op_type op) {
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) n += g->nodes[i].op == op;
+    return n;
+}
+
+/* Runs the batch through `be` up to the graph output; the result is malloc'ed. */
+static float *run_on(cnv_graph *g, cnv_backend *be, const float *input, int batch, size_t *n) {
+    cnv_exec *ex = NULL;
+    cnv_status st = cnv_exec_create(g, be, batch, &ex);
+    if (st == CNV_OK) st = cnv_exec_set_input(ex, input);
+    if (st == CNV_OK) st = cnv_exec_forward(ex, g->values[g->output].producer);
+    *n = st == CNV_OK ? cnv_shape_numel(&ex->shapes[g->output]) : 0;
+    float *out = malloc((*n ? *n : 1) * sizeof *out);
+    assert_non_null(out);
+    if (st == CNV_OK) st = cnv_exec_read(ex, g->output, out);
+    if (st != CNV_OK) fail_msg("%s: %s: %s", g->source, cnv_status_str(st), cnv_last_error());
+    cnv_exec_free(ex);
+    return out;
+}
+
+/* One real model on one backend against output_0.pb; returns the relative error. */
+static double check_real(const real_model *m, cnv_backend *be) {
+    char *path = model_path(m, m->file);
+    cnv_graph *g = load_ok(path);
+    cnv_shape in_shape, out_shape;
+    float *nhwc = read_pb(m, "test_data_cifar10_10img/input_0.pb", &in_shape);
+    float *expected = read_pb(m, "test_data_cifar10_10img/output_0.pb", &out_shape);
+    assert_int_equal(in_shape.ndim, 4);
+    assert_int_equal(in_shape.d[0], BATCH);
+    cnv_shape want = cnv_shape4(1, in_shape.d[3], in_shape.d[1], in_shape.d[2]);
+    assert_true(cnv_shape_equal(&g->values[g->input].shape, &want));
+    float *input = nhwc_to_nchw(nhwc, &in_shape);
+    size_t n;
+    float *out = run_on(g, be, input, BATCH, &n);
+    assert_int_equal(n, cnv_shape_numel(&out_shape));
+    double err = tu_rel_error(out, expected, n);
+    char argmax[64] = "";
+    for (int b = 0; b < BATCH; b++) {
+        size_t len = strlen(argmax);
+        snprintf(argmax + len, sizeof argmax - len, "%d", tu_argmax(out + b * 10, 10));
+        assert_int_equal(tu_argmax(out + b * 10, 10), tu_argmax(expected + b * 10, 10));
+    }
+    print_message("  %s on %s: %d nodes, rel err %.3g, argmax %s\n", m->dir, cnv_backend_name(be), g->n_nodes, err, argmax);
+    assert_true(err < TOL);
+    /* BN right after a conv disappears into it; BN after an activation stays a node. */
+    assert_int_equal(count_ops(g, CNV_OP_BATCHNORM), m->kept_bn);
+    cnv_graph_free(g);
+    free(path);
+    free(nhwc);
+    free(input);
+    free(expected);
+    free(out);
+    return err;
+}
+
+static void test_real_models_cpu(void **state) {
+    (void)state;
+    cnv_backend *be = tu_backend_create("cpu");
+    for (int i = 0; i < N_REAL; i++) check_real(&real_models[i], be);
+    tu_backend_free(be);
+}
+
+/* ResNet-8 has 7 BatchNormalizations, all right after convs: none may survive the import, and
+ * the stride-2 "same" convs must pad at the end only (TF), which the outputs above confirm. */
+static void test_resnet8_structure(void **state) {
+    (void)state;
+    char *path = model_path(&real_models[4], real_models[4].file);
+    cnv_graph *g = load_ok(path);
+    assert_int_equal(count_ops(g, CNV_OP_BATCHNORM), 0);
+    assert_int_equal(count_ops(g, CNV_OP_ADD), 3);
+    int node;
+    assert_int_equal(cnv_model_find_layer(g, "conv2d_3", &node), CNV_OK);
+    const cnv_attrs *a = &g->nodes[node].attrs;
+    assert_int_equal(a->stride[0], 2);
+    print_message("  conv2d_3 pads t%d l%d b%d r%d\n", a->pads[0], a->pads[1], a->pads[2], a->pads[3]);
+    assert_true(a->pads[0] == 0 && a->pads[1] == 0 && a->pads[2] == 1 && a->pads[3] == 1);
+    /* The Keras layer name is the layer's final output: the softmax; the logits are the Gemm. */
+    assert_int_equal(cnv_model_find_layer(g, "dense", &node), CNV_OK);
+    assert_int_equal(g->nodes[node].op, CNV_OP_SOFTMAX);
+    assert_int_equal(cnv_model_find_layer(g, "dense/dense", &node), CNV_OK);
+    assert_int_equal(g->nodes[node].op, CNV_OP_GEMM);
+    cnv_graph_free(g);
+    free(path);
+}
+
+static void test_real_models_vulkan(void **state) {
+    (void)state;
+    cnv_backend *be = tu_backend_create("vulkan");
+    check_real(&real_models[0], be); /* Sequential, Flatten -> Dense */
+    check_real(&real_models[4], be); /* functional ResNet-8 */
+    tu_backend_free(be);
+}
+
+/* The tf2onnx export of the tf215 model (NHWC input through a Transpose) gives the same. */
+static void test_onnx_twin(void **state) {
+    (void)state;
+    const real_model *m = &real_models[0];
+    char *path = model_path(m, "cifar10_model.onnx");
+    cnv_graph *g = NULL;
+    cnv_status st = cnv_model_load(path, &g);
+    print_message("  %s: %s %s\n", path, cnv_status_str(st), st == CNV_OK ? "" : cnv_last_error());
+    if (st != CNV_OK) {
+        /* The importer has no Transpose: the model must be refused as unsupported, cleanly. */
+        assert_int_equal(st, CNV_ERR_UNSUPPORTED);
+        assert_non_null(strstr(cnv_last_error(), "Transpose"));
+        free(path);
+        skip();
+    }
+    cnv_shape in_shape, out_shape;
+    float *input = read_pb(m, "test_data_cifar10_10img/input_0.pb", &in_shape);
+    float *expected = read_pb(m, "test_data_cifar10_10img/output_0.pb", &out_shape);
+    float *out;
+    assert_int_equal(tu_model_forward(g, input, BATCH, g->output, &out, &out_shape), CNV_OK);
+    double err = tu_rel_error(out, expected, cnv_shape_numel(&out_shape));
+    print_message("  onnx twin rel err %.3g\n", err);
+    assert_true(err < TOL);
+    cnv_graph_free(g);
+    free(path);
+    free(input);
+    free(expected);
+    free(out);
+}
+
+/* ---- weights-only VGG ---- */
+
+/* Runs the fixture script once per test run. */
+static int setup_fixtures(void **state) {
+    (void)state;
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", tu_fixture_path("make_keras_vgg16.py"), FIXTURES,
+             CNNVIS_SHARED_DIR);
+    int rc = system(cmd);
+    if (rc != 0) {
+        fprintf(stderr, "test_keras: `%s` failed (%d): it needs /usr/bin/python3 with numpy and h5py "
+                        "(Debian python3-h5py)\n", cmd, rc);
+        return -1;
+    }
+    return 0;
+}
+
+static float *npy_ok(const char *name, cnv_shape *shape) {
+    float *data = NULL;
+    cnv_status st = cnv_npy_read(name, &data, shape);
+    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
+    return data;
+}
+
+/* Runs a VGG fixture and compares a value (by name) with the script's NHWC reference. */
+static void check_vgg(cnv_graph *g, const char *tag, const char *value, const char *ref_suffix) {
+    char path[512];
+    cnv_shape in_shape, ref_shape, out_shape;
+    snprintf(path, sizeof path, FIXTURES "%s_in.npy", tag);
+    float *nhwc = npy_ok(path, &in_shape);
+    snprintf(path, sizeof path, FIXTURES "%s_%s.npy", tag, ref_suffix);
+    float *ref = npy_ok(path, &ref_shape);
+    float *input = nhwc_to_nchw(nhwc, &in_shape);
+    float *expected = ref_shape.ndim == 4 ? nhwc_to_nchw(ref, &ref_shape) : ref;
+    int v = cnv_graph_find_value(g, value);
+    assert_true(v >= 0);
+    float *out;
+    cnv_status st = tu_model_forward(g, input, in_shape.d[0], v, &out, &out_shape);
+    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
+    assert_int_equal(cnv_shape_numel(&out_shape), cnv_shape_numel(&ref_shape));
+    double err = tu_rel_error(out, expected, cnv_shape_numel(&ref_shape));
+    print_message("  %s %s vs %s_%s.npy: rel err %.3g\n", tag, value, tag, ref_suffix, err);
+    assert_true(err < TOL);
+    if (expected != ref) free(expected);
+    free(ref);
+    free(nhwc);
+    free(input);
+    free(out);
+}
+
+static void test_vgg16_notop(void **state) {
+    (void)state;
+    cnv_graph *g = NULL;
+    cnv_status st = cnv_keras_load_arch(FIXTURES "vgg16_notop.h5", "vgg16", 64, &g);
+    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
+    assert_int_equal(count_ops(g, CNV_OP_CONV), 13);
+    assert_int_equal(count_ops(g, CNV_OP_MAXPOOL), 5);
+    assert_int_equal(count_ops(g, CNV_OP_GEMM), 0);
+    cnv_shape out = cnv_shape4(1, 512, 2, 2);
+    assert_true(cnv_shape_equal(&g->values[g->output].shape, &out));
+    check_vgg(g, "vgg16_notop", "block5_pool", "out");
+    cnv_graph_free(g);
+    /* Without the top the public loader takes the keras.applications default, 224x224. */
+    assert_int_equal(cnv_model_load_arch(FIXTURES "vgg16_notop.h5", "vgg16", &g), CNV_OK);
+    assert_int_equal(g->values[g->input].shape.d[2], 224);
+    cnv_graph_free(g);
+}
+
+static void test_vgg19_top(void **state) {
+    (void)state;
+    cnv_graph *g = NULL;
+    /* The input size follows from fc1's 2048 rows (a 2x2x512 map): 64x64. */
+    cnv_status st = cnv_model_load_arch(FIXTURES "vgg19_top.h5", "vgg19", &g);
+    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
+    assert_int_equal(count_ops(g, CNV_OP_CONV), 16);
+    assert_int_equal(g->values[g->input].shape.d[2], 64);
+    check_vgg(g, "vgg19_top", "predictions/dense", "logits");
+    check_vgg(g, "vgg19_top", "predictions", "out");
+    cnv_graph_free(g);
+}
+
+/* ---- failures ---- */
+
+static void expect_failure(const char *path, const char *arch, cnv_status expected, const char *must_say) {
+    cnv_graph *g = (cnv_graph *)&g; /* must be reset to NULL */
+    cnv_status st = arch ? cnv_model_load_arch(path, arch, &g) : cnv_model_load(path, &g);
+    print_message("  %s -> %s: %s\n", path, cnv_status_str(st), cnv_last_error());
+    assert_int_equal(st, expected);
+    assert_null(g);
+    assert_non_null(strstr(cnv_last_error(), path));
+    assert_null(strchr(cnv_last_error(), '\n'));
+    if (must_say && !strstr(cnv_last_error(), must_say)) fail_msg("message lacks \"%s\"", must_say);
+}
+
+static void write_file(const char *path, const void *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+}
+
+static void test_corrupted_files(void **state) {
+    (void)state;
+    char *real = model_path(&real_models[4], real_models[4].file);
+    FILE *f = fopen(real, "rb");
+    assert_non_null(f);
+    size_t cap = 2 << 20;
+    unsigned char *bytes = malloc(cap);
+    assert_non_null(bytes);
+    size_t n = fread(bytes, 1, cap, f);
+    fclose(f);
+    assert_true(n > 1000000 && n < cap);
+
+    const char *cut = FIXTURES "truncated.h5";
+    size_t cuts[] = {n / 2, n - 1, 4096, 8};
+    for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
+        write_file(cut, bytes, cuts[k]);
+        expect_failure(cut, NULL, CNV_ERR_FORMAT, "not a valid HDF5 file");
+    }
+    cnv_rng rng;
+    cnv_rng_seed(&rng, 11);
+    for (size_t i = 0; i < 65536; i++) bytes[i] = (unsigned char)(cnv_rng_next(&rng) >> 24);
+    write_file(FIXTURES "random.h5", bytes, 65536);
+    expect_failure(FIXTURES "random.h5", NULL, CNV_ERR_FORMAT, "not a valid HDF5 file");
+    expect_failure(FIXTURES "random.h5", "vgg16", CNV_ERR_FORMAT, "not a valid HDF5 file");
+    expect_failure("/nonexistent/dir/model.h5", NULL, CNV_ERR_IO, NULL);
+    free(bytes);
+    free(real);
+}
+
+static void test_unsupported_and_mismatched(void **state) {
+    (void)state;
+    expect_failure(FIXTURES "keras_unsupported.h5", NULL, CNV_ERR_UNSUPPORTED, "'max_pooling2d' (UpSampling2D)");
+    expect_failure(FIXTURES "keras_channels_first.h5", NULL, CNV_ERR_UNSUPPORTED, "channels_first");
+    expect_failure(FIXTURES "vgg16_badshape.h5", "vgg16", CNV_ERR_SHAPE, "'block3_conv2' (Conv2D): kernel has shape "
+                                                                       "3x3x256x128 in the file, expected 3x3x256x256");
+    /* VGG16 weights are not VGG19's: block3_conv4 is missing. */
+    expect_failure(FIXTURES "vgg16_notop.h5", "vgg19", CNV_ERR_FORMAT, "block3_conv4");
+    expect_failure(FIXTURES "vgg16_notop.h5", NULL, CNV_ERR_ARG, "--arch");
+    expect_failure(FIXTURES "vgg16_notop.h5", "resnet50", CNV_ERR_ARG, "vgg16, vgg19");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_models_cpu),
+        cmocka_unit_test(test_resnet8_structure),
+        cmocka_unit_test(test_onnx_twin),
+        cmocka_unit_test(test_vgg16_notop),
+        cmocka_unit_test(test_vgg19_top),
+        cmocka_unit_test(test_corrupted_files),
+        cmocka_unit_test(test_unsupported_and_mismatched),
+        cmocka_unit_test(test_real_models_vulkan),
+    };
+    return cmocka_run_group_tests(tests, setup_fixtures, NULL);
+}
