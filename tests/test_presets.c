@@ -57,7 +57,7 @@ static void imagenet_vgg_preprocessing(void **state) {
         assert_float_equal(p->mean[1], 116.779f, 1e-4f);
         assert_float_equal(p->mean[2], 123.68f, 1e-4f);
         assert_int_equal(p->height, 224);
-        assert_string_equal(p->logits_layer, "predictions");
+        assert_string_equal(p->logits_layer, "predictions/dense");
         assert_string_equal(p->labels_file, "synset_words.txt");
     }
     const cnv_preset *tv = cnv_preset_find("vgg16-torchvision");
@@ -70,36 +70,62 @@ static void imagenet_vgg_preprocessing(void **state) {
     assert_string_equal(tv->labels_file, "synset_words.txt");
 }
 
-/* A graph with keras.applications VGG's layer names in order (shapes do not matter for
- * detection, only the input and output): convs per block 2,2,3,3,3 (VGG16) or 2,2,4,4,4. */
+typedef struct named_node {
+    char name[32];
+    cnv_op_type op;
+} named_node;
+
+/* Appends a Keras layer as the Keras importer writes it: a Conv2D or Dense layer becomes its
+ * product "<layer>/conv" or "<layer>/dense" then its activation, named after the layer. */
+static void keras_layer(named_node *nodes, int *n, const char *name, cnv_op_type op, cnv_op_type activation) {
+    if (op == CNV_OP_CONV || op == CNV_OP_GEMM) {
+        snprintf(nodes[*n].name, sizeof nodes[0].name, "%s/%s", name, op == CNV_OP_CONV ? "conv" : "dense");
+        nodes[(*n)++].op = op;
+        op = activation;
+    }
+    snprintf(nodes[*n].name, sizeof nodes[0].name, "%s", name);
+    nodes[(*n)++].op = op;
+}
+
+/* A graph with keras.applications VGG's layers in order, as the Keras importer names them
+ * (shapes do not matter for detection, only the input and output): convs per block 2,2,3,3,3
+ * (VGG16) or 2,2,4,4,4 (VGG19). */
 static cnv_graph *keras_vgg_names(const int convs[5], int with_top, int classes) {
+    named_node nodes[64];
+    int n = 0;
+    char name[32];
+    for (int b = 1; b <= 5; b++) {
+        for (int k = 1; k <= convs[b - 1]; k++) {
+            snprintf(name, sizeof name, "block%d_conv%d", b, k);
+            keras_layer(nodes, &n, name, CNV_OP_CONV, CNV_OP_RELU);
+        }
+        snprintf(name, sizeof name, "block%d_pool", b);
+        keras_layer(nodes, &n, name, CNV_OP_MAXPOOL, CNV_OP_MAXPOOL);
+    }
+    if (with_top) {
+        keras_layer(nodes, &n, "flatten", CNV_OP_FLATTEN, CNV_OP_FLATTEN);
+        keras_layer(nodes, &n, "fc1", CNV_OP_GEMM, CNV_OP_RELU);
+        keras_layer(nodes, &n, "fc2", CNV_OP_GEMM, CNV_OP_RELU);
+        keras_layer(nodes, &n, "predictions", CNV_OP_GEMM, CNV_OP_SOFTMAX);
+    }
     cnv_graph *g = cnv_graph_new("keras-vgg.h5");
     assert_non_null(g);
     cnv_shape in = cnv_shape4(1, 3, 224, 224), out = {2, {1, classes}};
     int x = g->input = cnv_graph_add_value(g, "input_1", &in, NULL);
-    char names[32][32];
-    int n = 0;
-    for (int b = 1; b <= 5; b++) {
-        for (int k = 1; k <= convs[b - 1]; k++) snprintf(names[n++], sizeof names[0], "block%d_conv%d", b, k);
-        snprintf(names[n++], sizeof names[0], "block%d_pool", b);
-    }
-    if (with_top) {
-        static const char *const top[] = {"flatten", "fc1", "fc2", "predictions", "predictions_softmax"};
-        for (int i = 0; i < 5; i++) snprintf(names[n++], sizeof names[0], "%s", top[i]);
-    }
-    cnv_attrs a;
-    cnv_attrs_default(CNV_OP_RELU, &a);
     for (int i = 0; i < n; i++) {
-        int y = cnv_graph_add_value(g, names[i], i == n - 1 ? &out : &in, NULL);
+        cnv_attrs a;
+        cnv_attrs_default(nodes[i].op, &a);
+        int y = cnv_graph_add_value(g, nodes[i].name, i == n - 1 ? &out : &in, NULL);
         assert_true(y >= 0);
-        assert_true(cnv_graph_add_node(g, names[i], CNV_OP_RELU, &a, 1, &x, y) >= 0);
+        assert_true(cnv_graph_add_node(g, nodes[i].name, nodes[i].op, &a, 1, &x, y) >= 0);
         x = y;
     }
     g->output = x;
     return g;
 }
 
-/* Every default layer and the logits layer of p are layers of g. */
+/* Every default layer and the logits layer of p are layers of g; the logits are a dense layer's
+ * product, the graph output or the input of a final softmax. */
 static void assert_layers_exist(const cnv_preset *p, const cnv_graph *g) {
     char layers[1024], *save = NULL;
     snprintf(layers, sizeof layers, "%s", p->default_layers);
@@ -108,6 +134,10 @@ static void assert_layers_exist(const cnv_preset *p, const cnv_graph *g) {
         if (cnv_model_find_layer(g, l, &node) != CNV_OK) fail_msg("%s: %s", p->name, cnv_last_error());
     assert_int_equal(n, 5);
     if (cnv_model_find_layer(g, p->logits_layer, &node) != CNV_OK) fail_msg("%s: %s", p->name, cnv_last_error());
+    assert_int_equal(g->nodes[node].op, CNV_OP_GEMM);
+    int last = g->values[g->output].producer;
+    if (g->nodes[last].op == CNV_OP_SOFTMAX) last = g->values[g->nodes[last].in[0]].producer;
+    assert_int_equal(node, last);
 }
 
 static void detects_keras_vgg(void **state) {
@@ -142,11 +172,7 @@ static void detects_torchvision_vgg16_export(void **state) {
     assert_layers_exist(p, g);
     cnv_shape want = cnv_shape4(1, p->channels, p->height, p->width);
     assert_true(cnv_shape_equal(&g->values[g->input].shape, &want));
-    /* The logits layer is the last Gemm and computes the graph output; default layers are convs. */
     int node;
-    assert_int_equal(cnv_model_find_layer(g, p->logits_layer, &node), CNV_OK);
-    assert_int_equal(g->nodes[node].op, CNV_OP_GEMM);
-    assert_int_equal(g->nodes[node].out, g->output);
     assert_int_equal(cnv_model_find_layer(g, "/features/features.28/Conv", &node), CNV_OK);
     assert_int_equal(g->nodes[node].op, CNV_OP_CONV);
     cnv_model_free(g);

@@ -7,15 +7,18 @@
  *   graph output Plus214_Output_0 is already the logits.
  * - vgg16-keras, vgg19-keras: keras.applications VGG16/VGG19, whose preprocess_input is the
  *   "caffe" mode: RGB -> BGR, 0..255, minus the ImageNet mean B=103.939 G=116.779 R=123.68, no
- *   scaling. The Keras importer keeps layer names as node names; the last Dense, "predictions",
- *   carries activation='softmax', which the importer writes as a separate node after it, so
- *   the node "predictions" holds the pre-softmax logits. Class order is the sorted-WordNet-id
- *   order of Caffe's synset_words.txt.
+ *   scaling. The Keras importer (keras_build.c) names a Conv2D/Dense layer's activation node
+ *   after the layer and the conv or matrix product before it "<layer>/conv" or "<layer>/dense":
+ *   block5_conv3 is the ReLU output, as in Keras, and the last Dense, "predictions", whose
+ *   activation is softmax, has its pre-softmax logits in "predictions/dense". Class order is
+ *   the sorted-WordNet-id order of Caffe's synset_words.txt.
  * - vgg16-torchvision: torchvision.models.vgg16: RGB, 0..1, ImageNet mean/std. Node names are
  *   those torch.onnx.export (torch 1.13) writes: "/<module path>/<OpType>", so features[28]
  *   (block 5's last conv) is "/features/features.28/Conv"; checked against a real export in
  *   tests/fixtures/torch_arch/vgg16_tv_names.onnx. The default layers are each block's last
  *   conv, as for Keras (block1_conv2 = features.2, ..., block5_conv3 = features.28).
+ * - fashion-mnist: models/fashion_mnist.onnx, trained by `cnnvis train` on pixels / 255 (gray,
+ *   0..1, no mean); detected by the input name the training command gives it.
  * - generic: never detected; used when nothing matches, taking the model's own input size. */
 #include "models/preset.h"
 
@@ -29,6 +32,9 @@
 #define CAFFE_BGR_MEAN {103.939f, 116.779f, 123.68f}
 
 static const char *const digit_labels[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+
+static const char *const fashion_labels[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 static const cnv_preset presets[] = {
     {
@@ -65,7 +71,7 @@ static const cnv_preset presets[] = {
         .scale = 1.0f,
         .mean = CAFFE_BGR_MEAN,
         .std = {1.0f, 1.0f, 1.0f},
-        .logits_layer = "predictions",
+        .logits_layer = "predictions/dense",
         .labels_file = "synset_words.txt",
         .default_layers = "block1_conv2,block2_conv2,block3_conv3,block4_conv3,block5_conv3",
     },
@@ -77,7 +83,7 @@ static const cnv_preset presets[] = {
         .scale = 1.0f,
         .mean = CAFFE_BGR_MEAN,
         .std = {1.0f, 1.0f, 1.0f},
-        .logits_layer = "predictions",
+        .logits_layer = "predictions/dense",
         .labels_file = "synset_words.txt",
         .default_layers = "block1_conv2,block2_conv2,block3_conv4,block4_conv4,block5_conv4",
     },
@@ -93,6 +99,19 @@ static const cnv_preset presets[] = {
         .labels_file = "synset_words.txt",
         .default_layers = "/features/features.2/Conv,/features/features.7/Conv,/features/features.14/Conv,"
                           "/features/features.21/Conv,/features/features.28/Conv",
+    },
+    {
+        .name = "fashion-mnist",
+        .description = "Fashion-MNIST classifier (models/fashion_mnist.onnx): 1x28x28 gray, 0..1",
+        .channels = 1, .height = 28, .width = 28,
+        .order = CNV_ORDER_GRAY,
+        .scale = 1.0f / 255.0f,
+        .mean = {0.0f, 0.0f, 0.0f},
+        .std = {1.0f, 1.0f, 1.0f},
+        .logits_layer = NULL,
+        .builtin_labels = fashion_labels,
+        .n_builtin_labels = 10,
+        .default_layers = "conv1,conv2",
     },
     {
         /* channels/height/width 0: whatever the model's input is. */
@@ -143,6 +162,8 @@ const cnv_preset *cnv_preset_detect(const cnv_graph *g) {
     if (input_is(g, 3, 224, 224) && outputs == 1000) return detect_imagenet_vgg(g);
     if (input_is(g, 1, 28, 28) && strcmp(g->values[g->input].name, "Input3") == 0)
         return cnv_preset_find("mnist-zoo");
+    if (input_is(g, 1, 28, 28) && strcmp(g->values[g->input].name, "fashion_mnist_input") == 0)
+        return cnv_preset_find("fashion-mnist");
     return NULL;
 }
 
