@@ -373,9 +373,9 @@ static cnv_graph *every_op_graph(void) {
 static void test_every_op_round_trip(void **state) {
     (void)state;
     cnv_graph *g = every_op_graph();
-    int seen[CNV_OP_COUNT] = {0};
+    int seen[CNV_OP_ONNX_COUNT] = {0};
     for (int i = 0; i < g->n_nodes; i++) seen[g->nodes[i].op] = 1;
-    for (int op = 0; op < CNV_OP_COUNT; op++)
+    for (int op = 0; op < CNV_OP_ONNX_COUNT; op++)
         if (!seen[op]) fail_msg("the every-op graph lacks %s", cnv_op_name((cnv_op_type)op));
     cnv_model_free(round_trip(g, "every-op.onnx", "N", 5));
     cnv_model_free(g);

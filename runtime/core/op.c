@@ -38,7 +38,7 @@ const char *cnv_op_name(cnv_op_type op) {
 
 cnv_op_type cnv_op_from_name(const char *name) {
     /* Only ONNX ops: the image-space ops are not part of model files. */
-    for (int i = 0; i < CNV_OP_FOURIER; i++)
+    for (int i = 0; i < CNV_OP_ONNX_COUNT; i++)
         if (strcmp(op_names[i], name) == 0) return (cnv_op_type)i;
     return CNV_OP_COUNT;
 }

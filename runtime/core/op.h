@@ -30,8 +30,9 @@ typedef enum cnv_op_type {
     CNV_OP_SOFTMAX,     /* axis; legacy (opset < 13) coerces to 2-D at axis */
     CNV_OP_DROPOUT,     /* identity at inference */
     CNV_OP_BATCHNORM,   /* unfolded BatchNormalization: in: X, scale [C], shift [C] (y = x*scale+shift) */
+    CNV_OP_ONNX_COUNT, /* the ops above are ONNX's; those below are cnnvis's own */
     /* Image-space ops of feature visualization (never in model files; names "cnnvis.*"). */
-    CNV_OP_FOURIER,     /* spectral parameterization: in [N, 2C, H, W/2+1] (re, im per channel) -> [N, C, H, W] */
+    CNV_OP_FOURIER = CNV_OP_ONNX_COUNT,     /* spectral parameterization: in [N, 2C, H, W/2+1] (re, im per channel) -> [N, C, H, W] */
     CNV_OP_RESAMPLE,    /* affine bilinear resampling: in X [N,C,Hi,Wi], T [N,6] (constant) -> [N,C,Ho,Wo] */
     CNV_OP_REGULARIZE,  /* identity forward; backward adds -(tv, l1, l2 penalty gradients) of its input */
     CNV_OP_GRADNORM,    /* identity forward; backward normalizes (per item) or clips the gradient */
