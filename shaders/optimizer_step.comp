@@ -17,14 +17,15 @@ layout(push_constant) uniform P { uint n; } pc;
 void main() {
     uint i = cnv_global_index();
     if (i >= pc.n) return;
-    float lr = hyper[0], b1 = hyper[1];
+    float lr = hyper[0], b1 = hyper[1], wd = hyper[6];
+    float gi = g[i] + wd * x[i]; // weight decay (core/optim.h CNV_HYPER_WD)
     if (KIND == 0) {
-        m[i] = b1 * m[i] + g[i];
+        m[i] = b1 * m[i] + gi;
         x[i] += lr * m[i];
         return;
     }
     float b2 = hyper[2], eps = hyper[3], c1 = hyper[4], c2 = hyper[5];
-    m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-    v[i] = b2 * v[i] + (1.0 - b2) * (g[i] * g[i]);
+    m[i] = b1 * m[i] + (1.0 - b1) * gi;
+    v[i] = b2 * v[i] + (1.0 - b2) * (gi * gi);
     x[i] += lr * (m[i] * c1) / (sqrt(v[i] * c2) + eps);
 }

@@ -1,5 +1,6 @@
 /* The optimizer steps (SGD with momentum, Adam) of the backend under test against a float64
- * reference over several steps, with hyper-parameters rewritten between steps as programs do. */
+ * reference over several steps, with hyper-parameters rewritten between steps as programs do;
+ * without and with weight decay. */
 #include "test_util.h"
 
 #include "core/backend.h"
@@ -16,18 +17,20 @@ static const char *backend_name = "cpu";
 
 static void reference_step(cnv_optim_kind kind, double *x, const float *g, double *m, double *v, const float *h) {
     for (int i = 0; i < N; i++) {
+        double ge = g[i] + (double)h[CNV_HYPER_WD] * x[i];
         if (kind == CNV_OPTIM_SGD) {
-            m[i] = h[CNV_HYPER_BETA1] * m[i] + g[i];
+            m[i] = h[CNV_HYPER_BETA1] * m[i] + ge;
             x[i] += h[CNV_HYPER_LR] * m[i];
             continue;
         }
-        m[i] = h[CNV_HYPER_BETA1] * m[i] + (1.0 - h[CNV_HYPER_BETA1]) * g[i];
-        v[i] = h[CNV_HYPER_BETA2] * v[i] + (1.0 - h[CNV_HYPER_BETA2]) * (double)g[i] * g[i];
+        m[i] = h[CNV_HYPER_BETA1] * m[i] + (1.0 - h[CNV_HYPER_BETA1]) * ge;
+        v[i] = h[CNV_HYPER_BETA2] * v[i] + (1.0 - h[CNV_HYPER_BETA2]) * ge * ge;
         x[i] += h[CNV_HYPER_LR] * (m[i] * h[CNV_HYPER_C1]) / (sqrt(v[i] * h[CNV_HYPER_C2]) + h[CNV_HYPER_EPS]);
     }
 }
 
-static void check_kind(cnv_optim_kind kind) {
+/* wd: the weight decay of every step (0: none). */
+static void check_kind(cnv_optim_kind kind, float wd) {
     cnv_backend *be = tu_backend_create(backend_name);
     const cnv_backend_vtable *vt = be->vt;
     cnv_rng r;
@@ -49,6 +52,8 @@ static void check_kind(cnv_optim_kind kind) {
     for (int t = 1; t <= STEPS; t++) {
         float h[CNV_HYPER_COUNT];
         cnv_optim_hyper(0.05f * t, 0.9f, 0.999f, 1e-8f, t, h);
+        assert_true(h[CNV_HYPER_WD] == 0.0f); /* no decay unless asked for */
+        h[CNV_HYPER_WD] = wd;
         tu_fill_uniform(&r, g, N, -2, 2);
         assert_int_equal(vt->buf_write(be, bg, 0, g, N), CNV_OK);
         assert_int_equal(vt->buf_write(be, bh, 0, h, CNV_HYPER_COUNT), CNV_OK);
@@ -62,7 +67,8 @@ static void check_kind(cnv_optim_kind kind) {
             den += x[i] * x[i];
         }
         err = sqrt(num / den);
-        printf("%s %s step %d: rel error %.2e\n", backend_name, kind == CNV_OPTIM_ADAM ? "adam" : "sgd", t, err);
+        printf("%s %s wd %g step %d: rel error %.2e\n", backend_name, kind == CNV_OPTIM_ADAM ? "adam" : "sgd", wd, t,
+               err);
         assert_true(err < 1e-5);
         /* x really moved (the reference did): guards against comparing two unchanged copies. */
         assert_true(fabs(got[0] - x0[0]) > 1e-3);
@@ -75,11 +81,15 @@ static void check_kind(cnv_optim_kind kind) {
     tu_backend_free(be);
 }
 
-static void test_sgd(void **state) { check_kind(CNV_OPTIM_SGD); }
-static void test_adam(void **state) { check_kind(CNV_OPTIM_ADAM); }
+static void test_sgd(void **state) { check_kind(CNV_OPTIM_SGD, 0.0f); }
+static void test_adam(void **state) { check_kind(CNV_OPTIM_ADAM, 0.0f); }
+/* Decay large enough that ignoring it would miss the reference by far more than the tolerance. */
+static void test_sgd_weight_decay(void **state) { check_kind(CNV_OPTIM_SGD, 0.5f); }
+static void test_adam_weight_decay(void **state) { check_kind(CNV_OPTIM_ADAM, 0.5f); }
 
 int main(int argc, char **argv) {
     backend_name = tu_backend_arg(argc, argv);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_sgd), cmocka_unit_test(test_adam)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_sgd), cmocka_unit_test(test_adam),
+                                       cmocka_unit_test(test_sgd_weight_decay), cmocka_unit_test(test_adam_weight_decay)};
     return cmocka_run_group_tests_name(backend_name, tests, NULL, NULL);
 }

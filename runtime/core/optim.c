@@ -10,4 +10,5 @@ void cnv_optim_hyper(float lr, float beta1, float beta2, float eps, int t, float
     /* Computed in double on the host so every backend applies the same corrections. */
     hyper[CNV_HYPER_C1] = (float)(1.0 / (1.0 - pow(beta1, t)));
     hyper[CNV_HYPER_C2] = (float)(1.0 / (1.0 - pow(beta2, t)));
+    hyper[CNV_HYPER_WD] = 0.0f;
 }

@@ -17,6 +17,9 @@ enum {
     CNV_HYPER_EPS,   /* Adam: denominator epsilon */
     CNV_HYPER_C1,    /* Adam: 1 / (1 - beta1^t), bias correction of step t */
     CNV_HYPER_C2,    /* Adam: 1 / (1 - beta2^t) */
+    CNV_HYPER_WD,    /* L2 weight decay: the step follows g + WD * x, the gradient of the objective plus
+                      * WD/2 |x|^2 (as PyTorch's weight_decay); with a descending (negative) lr it pulls
+                      * x toward zero. cnv_optim_hyper sets it to 0. */
     CNV_HYPER_COUNT
 };
 

@@ -48,6 +48,16 @@ static const layer vgg_small_layers[] = {
     {L_DENSE, "logits", 10, 0, 0},
 };
 
+/* For Fashion-MNIST on a CPU: 3x3 convs keep an epoch a few times cheaper than smallnet's 5x5,
+ * and the hidden dense layer lifts test accuracy above 91% within a few epochs. */
+static const layer fashion_cnn_layers[] = {
+    {L_CONV, "conv1", 32, 3, 1}, {L_RELU, "relu1", 0, 0, 0}, {L_MAXPOOL, "pool1", 0, 2, 0},
+    {L_CONV, "conv2", 64, 3, 1}, {L_RELU, "relu2", 0, 0, 0}, {L_MAXPOOL, "pool2", 0, 2, 0},
+    {L_FLATTEN, "flatten", 0, 0, 0},
+    {L_DENSE, "fc", 128, 0, 0}, {L_RELU, "fc_relu", 0, 0, 0},
+    {L_DENSE, "logits", 10, 0, 0},
+};
+
 #define ARCH(name, desc, c, h, w, layers) {name, desc, c, h, w, layers, (int)(sizeof layers / sizeof layers[0])}
 static const arch archs[] = {
     ARCH("smallnet", "1x28x28 gray: 2 x (conv5x5 + relu + maxpool2) with 32/64 channels, dense 10", 1, 28, 28,
@@ -55,6 +65,8 @@ static const arch archs[] = {
     ARCH("vgg-small", "1x28x28 gray: 2 VGG blocks (2 x conv3x3 + relu, maxpool2) with 32/64 channels, dense 128, "
                       "dropout, dense 10",
          1, 28, 28, vgg_small_layers),
+    ARCH("fashion-cnn", "1x28x28 gray: 2 x (conv3x3 + relu + maxpool2) with 32/64 channels, dense 128 + relu, dense 10",
+         1, 28, 28, fashion_cnn_layers),
 };
 static const int n_archs = (int)(sizeof archs / sizeof archs[0]);
 

@@ -7,7 +7,7 @@
 
 #include "core/graph.h"
 
-/* Builds architecture `name` ("smallnet", "vgg-small") with weights drawn from `seed`: the same
+/* Builds architecture `name` ("smallnet", "vgg-small", "fashion-cnn") with weights drawn from `seed`: the same
  * seed gives the same weights bit for bit on every machine. CNV_ERR_NOT_FOUND for an unknown
  * name (the message lists the known ones). */
 cnv_status cnv_arch_build(const char *name, uint64_t seed, cnv_graph **out);
