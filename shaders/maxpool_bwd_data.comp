@@ -10,6 +10,9 @@ layout(std430, binding = 0) readonly buffer S { int switches[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
 layout(std430, binding = 2) buffer DX { float dx[]; };
 
+// 1: fill unpooling (deconvnet): every window covering the element adds its dy, switch or not.
+layout(constant_id = 3) const int FILL = 0;
+
 void main() {
     uint i = cnv_global_index();
     if (i >= pc.n) return;
@@ -25,7 +28,7 @@ void main() {
             int ox = pool_out_of_tap(ix, kj, pc.sw, pc.pw, pc.dw, pc.ow);
             if (ox < 0) continue;
             uint o = base + uint(oy * pc.ow + ox);
-            if (switches[o] == idx) acc += dy[o];
+            if (FILL != 0 || switches[o] == idx) acc += dy[o];
         }
     }
     dx[i] = acc;

@@ -13,6 +13,16 @@
 
 typedef struct cnv_program cnv_program; /* defined by each backend */
 
+/* How backward treats Relu (and, with unpool_fill, MaxPool): the true gradient, or one of the
+ * modified rules of the visualization papers. Other ops always use their gradient.
+ * DECONVNET (Zeiler & Fergus): Relu passes relu(dy), ignoring the forward input.
+ * GUIDED (Springenberg et al.): Relu passes dy only where both x > 0 and dy > 0. */
+typedef enum cnv_backward_rule {
+    CNV_RULE_GRADIENT = 0,
+    CNV_RULE_DECONVNET,
+    CNV_RULE_GUIDED
+} cnv_backward_rule;
+
 /* Everything one op invocation touches. Unused slots are NULL. */
 typedef struct cnv_op_io {
     const cnv_node *node;
@@ -24,6 +34,8 @@ typedef struct cnv_op_io {
     cnv_buf *aux;                     /* state kept from forward to backward (MaxPool switches) */
     cnv_buf *grad_out;                /* backward: gradient of the objective w.r.t. out */
     cnv_buf *grad_in[CNV_MAX_INPUTS]; /* backward: accumulate into these; NULL = not wanted */
+    cnv_backward_rule rule;           /* backward: Relu's rule (zero: the gradient) */
+    int unpool_fill;                  /* backward: MaxPool copies dy to its whole window, not the switch */
 } cnv_op_io;
 
 typedef struct cnv_backend_vtable {

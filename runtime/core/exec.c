@@ -97,6 +97,8 @@ static void fill_io(const cnv_exec *ex, int n, cnv_op_io *io) {
     io->out = ex->vals[node->out];
     io->out_shape = ex->shapes[node->out];
     io->aux = ex->aux[n];
+    io->rule = ex->rule;
+    io->unpool_fill = ex->unpool_fill;
 }
 
 cnv_status cnv_exec_forward(cnv_exec *ex, int node) {
@@ -117,6 +119,14 @@ cnv_status cnv_exec_forward(cnv_exec *ex, int node) {
     free(needed);
     if (s == CNV_OK) s = ex->be->vt->sync(ex->be);
     return s;
+}
+
+cnv_status cnv_exec_set_backward_rules(cnv_exec *ex, cnv_backward_rule rule, int unpool_fill) {
+    if (rule != CNV_RULE_GRADIENT && rule != CNV_RULE_DECONVNET && rule != CNV_RULE_GUIDED)
+        return cnv_fail(CNV_ERR_ARG, "%s: unknown backward rule %d", ex->g->source, (int)rule);
+    ex->rule = rule;
+    ex->unpool_fill = unpool_fill != 0;
+    return CNV_OK;
 }
 
 cnv_status cnv_exec_read(cnv_exec *ex, int value, float *dst) {

@@ -12,6 +12,12 @@ struct cnv_exec {
     cnv_buf **vals;    /* per value */
     cnv_buf **grads;   /* per value, allocated on first backward */
     cnv_buf **aux;     /* per node */
+    cnv_backward_rule rule; /* backward rules for every node (core/backend.h) */
+    int unpool_fill;
 };
+
+/* Makes later backward passes use `rule` for Relu and, with unpool_fill, fill unpooling for
+ * MaxPool (deconvnet, guided backprop). CNV_RULE_GRADIENT with 0 restores true gradients. */
+cnv_status cnv_exec_set_backward_rules(cnv_exec *ex, cnv_backward_rule rule, int unpool_fill);
 
 #endif

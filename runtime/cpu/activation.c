@@ -2,7 +2,8 @@
  * derivative mirror shaders/activation.glsl exactly, kinks included (Relu'(0) = 0,
  * LeakyRelu'(0) = 1, Clip' = 1 only strictly inside (min, max), Elu'(x >= 0) = 1), so the
  * CPU and Vulkan backends agree bit-for-bit in the choice of branch. The backward recomputes
- * y from x, so it needs only the input and grad_out. */
+ * y from x, so it needs only the input and grad_out. Relu's backward also follows the
+ * deconvnet and guided-backprop rules (core/backend.h); the other activations ignore them. */
 #include "cpu_ops.h"
 
 #include "core/status.h"
@@ -60,9 +61,15 @@ cnv_status cnv_cpu_activation_backward(const cnv_cpu_args *a) {
     if (!dx) return CNV_OK;
     const cnv_op_type op = a->node->op;
     const size_t n = cnv_shape_numel(&a->out_shape);
+    const cnv_backward_rule rule = op == CNV_OP_RELU ? a->rule : CNV_RULE_GRADIENT;
     for (size_t i = 0; i < n; i++) {
-        const float x = a->in[0][i];
-        dx[i] += a->grad_out[i] * act_derivative(op, a->a, x, act_value(op, a->a, x));
+        const float x = a->in[0][i], dy = a->grad_out[i];
+        if (rule == CNV_RULE_DECONVNET)
+            dx[i] += dy > 0.0f ? dy : 0.0f;
+        else if (rule == CNV_RULE_GUIDED)
+            dx[i] += (x > 0.0f && dy > 0.0f) ? dy : 0.0f;
+        else
+            dx[i] += dy * act_derivative(op, a->a, x, act_value(op, a->a, x));
     }
     return CNV_OK;
 }

@@ -85,6 +85,8 @@ static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_LRN] = {cnv_cpu_lrn_forward, cnv_cpu_lrn_backward},
     [CNV_OP_SOFTMAX] = {cnv_cpu_softmax_forward, cnv_cpu_softmax_backward},
     [CNV_OP_BATCHNORM] = {cnv_cpu_batchnorm_forward, cnv_cpu_batchnorm_backward},
+    [CNV_OP_FOURIER] = {cnv_cpu_fourier_forward, cnv_cpu_fourier_backward},
+    [CNV_OP_BLUR] = {cnv_cpu_blur_forward, cnv_cpu_blur_backward},
     [CNV_OP_RESAMPLE] = {cnv_cpu_resample_forward, cnv_cpu_resample_backward},
     [CNV_OP_REGULARIZE] = {cnv_cpu_regularize_forward, cnv_cpu_regularize_backward},
     [CNV_OP_GRADNORM] = {cnv_cpu_gradnorm_forward, cnv_cpu_gradnorm_backward},
@@ -164,6 +166,8 @@ static void unpack(const cnv_op_io *io, cnv_cpu_args *a) {
     a->out_shape = io->out_shape;
     a->aux = io->aux ? (int32_t *)io->aux->data : NULL;
     a->grad_out = io->grad_out ? io->grad_out->data : NULL;
+    a->rule = io->rule;
+    a->unpool_fill = io->unpool_fill;
 }
 
 static cnv_status kernel_for(const cnv_op_io *io, const cnv_cpu_op **op) {

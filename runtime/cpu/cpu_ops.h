@@ -3,6 +3,7 @@
 #ifndef CNV_CPU_OPS_H
 #define CNV_CPU_OPS_H
 
+#include "core/backend.h"
 #include "core/graph.h"
 #include "core/optim.h"
 
@@ -19,6 +20,8 @@ typedef struct cnv_cpu_args {
     int32_t *aux;          /* MaxPool: flat index into the input plane of each output's argmax */
     const float *grad_out; /* backward only */
     float *grad_in[CNV_MAX_INPUTS];
+    cnv_backward_rule rule; /* backward only: see core/backend.h */
+    int unpool_fill;        /* backward only: MaxPool fill unpooling */
 } cnv_cpu_args;
 
 typedef cnv_status (*cnv_cpu_fn)(const cnv_cpu_args *a);
@@ -48,6 +51,8 @@ CNV_CPU_DECLARE(pad);
 CNV_CPU_DECLARE(lrn);
 CNV_CPU_DECLARE(softmax);
 CNV_CPU_DECLARE(batchnorm);
+CNV_CPU_DECLARE(fourier); /* spectral image parameterization */
+CNV_CPU_DECLARE(blur);
 CNV_CPU_DECLARE(resample);
 CNV_CPU_DECLARE(regularize); /* Regularize and GradNorm: runtime/cpu/regularize.c */
 CNV_CPU_DECLARE(gradnorm);

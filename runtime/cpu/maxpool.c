@@ -1,7 +1,8 @@
 /* MaxPool (ONNX): kernel, strides, pads, dilations, ceil_mode over NCHW planes.
  * Padded cells never win: they are skipped, not read as -inf or 0. The forward records each
  * output's switch (the flat index iy * W + ix of its argmax inside the input plane) in aux; the
- * backward routes the gradient through those switches, and the deconvnet unpools with them.
+ * backward routes the gradient through those switches, and the deconvnet unpools with them
+ * (or, with unpool_fill, spreads it over the whole window).
  * Ties go to the first maximum in row-major window order. A window with no cell inside the
  * input (possible only with pads as large as the kernel) yields 0 and switch -1. */
 #include "cpu_ops.h"
@@ -47,9 +48,36 @@ cnv_status cnv_cpu_maxpool_forward(const cnv_cpu_args *a) {
     return CNV_OK;
 }
 
+/* Fill unpooling: every output's gradient goes to each cell of its window inside the input;
+ * overlapping windows add. */
+static void unpool_fill(const cnv_cpu_args *a) {
+    const cnv_attrs *at = a->a;
+    const int h = a->in_shape[0].d[2], w = a->in_shape[0].d[3];
+    const int oh = a->out_shape.d[2], ow = a->out_shape.d[3];
+    const size_t planes = (size_t)a->in_shape[0].d[0] * a->in_shape[0].d[1];
+    for (size_t p = 0; p < planes; p++) {
+        float *dx = a->grad_in[0] + p * h * w;
+        const float *dy = a->grad_out + p * oh * ow;
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+                for (int i = 0; i < at->kernel[0]; i++) {
+                    int iy = oy * at->stride[0] - at->pads[0] + i * at->dilation[0];
+                    if (iy < 0 || iy >= h) continue;
+                    for (int j = 0; j < at->kernel[1]; j++) {
+                        int ix = ox * at->stride[1] - at->pads[1] + j * at->dilation[1];
+                        if (ix >= 0 && ix < w) dx[iy * w + ix] += dy[oy * ow + ox];
+                    }
+                }
+    }
+}
+
 cnv_status cnv_cpu_maxpool_backward(const cnv_cpu_args *a) {
     CNV_TRY(check_shapes(a));
     if (!a->grad_in[0]) return CNV_OK;
+    if (a->unpool_fill) {
+        unpool_fill(a);
+        return CNV_OK;
+    }
     const size_t plane_in = (size_t)a->in_shape[0].d[2] * a->in_shape[0].d[3];
     const size_t plane_out = (size_t)a->out_shape.d[2] * a->out_shape.d[3];
     const size_t planes = (size_t)a->in_shape[0].d[0] * a->in_shape[0].d[1];

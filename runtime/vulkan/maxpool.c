@@ -1,14 +1,17 @@
 /* MaxPool: shaders/maxpool_fwd.comp writes the output and the switches (io->aux, int32 flat
  * index in the input plane, the CPU backend's layout); shaders/maxpool_bwd_data.comp routes dy
- * back through them as a gather, one invocation per input element. */
+ * back through them as a gather, one invocation per input element (or, with fill unpooling,
+ * through every window covering the element). */
 #include "pool.h"
 
 #include "core/status.h"
 
+/* spec (may be NULL): the backward's fill-unpooling flag (constant 3). */
 static cnv_status maxpool_kernel(cnv_vk_backend *vb, const char *shader, uint32_t bindings, uint32_t written,
-                                 const cnv_vk_pipeline **pipe) {
+                                 const uint32_t *spec, const cnv_vk_pipeline **pipe) {
     cnv_vk_kernel_desc d = {.shader = shader, .bindings = bindings, .written = written,
-                            .push_size = sizeof(cnv_vk_pool_push), .local_size = {cnv_vkb_local_1d(vb), 1, 1}};
+                            .push_size = sizeof(cnv_vk_pool_push), .local_size = {cnv_vkb_local_1d(vb), 1, 1},
+                            .spec = spec, .spec_count = spec ? 1 : 0};
     return cnv_vkb_kernel(vb, &d, pipe);
 }
 
@@ -23,7 +26,7 @@ cnv_status cnv_vk_maxpool_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     CNV_TRY(maxpool_geometry(io, &push));
     push.n = (uint32_t)cnv_shape_numel(&io->out_shape);
     const cnv_vk_pipeline *pipe;
-    CNV_TRY(maxpool_kernel(vb, "maxpool_fwd", 3, 0x6, &pipe));
+    CNV_TRY(maxpool_kernel(vb, "maxpool_fwd", 3, 0x6, NULL, &pipe));
     cnv_buf *bufs[3] = {io->in[0], io->out, io->aux};
     return cnv_vkb_dispatch_1d(vb, pipe, bufs, &push, push.n);
 }
@@ -34,7 +37,8 @@ cnv_status cnv_vk_maxpool_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     CNV_TRY(maxpool_geometry(io, &push));
     push.n = (uint32_t)cnv_shape_numel(&io->in_shape[0]);
     const cnv_vk_pipeline *pipe;
-    CNV_TRY(maxpool_kernel(vb, "maxpool_bwd_data", 3, 0x4, &pipe));
+    const uint32_t fill = io->unpool_fill ? 1u : 0u;
+    CNV_TRY(maxpool_kernel(vb, "maxpool_bwd_data", 3, 0x4, &fill, &pipe));
     cnv_buf *bufs[3] = {io->aux, io->grad_out, io->grad_in[0]};
     return cnv_vkb_dispatch_1d(vb, pipe, bufs, &push, push.n);
 }
