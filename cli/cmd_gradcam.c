@@ -1,0 +1,231 @@
+/* cnnvis gradcam MODEL IMAGE|NPY -o OUT.png: where in the image the evidence for a class lies.
+ * Grad-CAM (any layer with a spatial output; by default the last one before the logits) or CAM
+ * (models ending in GlobalAveragePool [+ one linear layer]); the map is resized to the picture,
+ * coloured and blended over it, next to the picture itself. Prints the top predictions. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "common.h"
+#include "io/colormap.h"
+#include "io/grid.h"
+#include "io/normalize.h"
+#include "io/overlay.h"
+#include "vis/gradcam.h"
+
+enum { OPT_CLASS = CLI_VERB_ID, OPT_LAYER, OPT_METHOD, OPT_TOP, OPT_ALPHA, OPT_CMAP, OPT_OUTPUT, OPT_SAVE };
+
+static const cli_option gradcam_options[] = {
+    {"class", "K", "class to explain (index or label name)", "the top-1 prediction", OPT_CLASS},
+    {"layer", "L", "Grad-CAM layer (name or index); must have an NxCxHxW output", "the last such layer before the logits",
+     OPT_LAYER},
+    {"method", "M", "gradcam (Selvaraju et al.) or cam (Zhou et al.; GlobalAveragePool [+ linear] heads only)", "gradcam",
+     OPT_METHOD},
+    {"top", "K", "how many predictions to list", "5", OPT_TOP},
+    {"alpha", "A", "heatmap opacity over the image, 0..1", "0.5", OPT_ALPHA},
+    {"cmap", "NAME", "heatmap colormap: magma, viridis, gray", "magma", OPT_CMAP},
+    {"output", "FILE", "the picture (PNG): the input beside the heatmap over it", NULL, OPT_OUTPUT},
+    {"save-tensor", "FILE", "write the map (1x1xHxW float32 .npy, the layer's resolution)", "none", OPT_SAVE},
+};
+
+typedef struct gradcam_args {
+    const cli_ctx *ctx;
+    const char *class_spec, *layer, *output, *save;
+    int use_cam, top;
+    float alpha;
+    cnv_colormap cmap;
+} gradcam_args;
+
+static int on_option(void *state, int id, const char *arg) {
+    gradcam_args *a = state;
+    char *end;
+    switch (id) {
+    case OPT_CLASS: a->class_spec = arg; break;
+    case OPT_LAYER: a->layer = arg; break;
+    case OPT_METHOD:
+        if (strcmp(arg, "gradcam") && strcmp(arg, "cam"))
+            return cli_error(a->ctx, CLI_EXIT_USAGE, "--method: '%s' is not gradcam or cam", arg);
+        a->use_cam = strcmp(arg, "cam") == 0;
+        break;
+    case OPT_TOP: return cli_parse_int(a->ctx, "top", arg, 1, &a->top);
+    case OPT_ALPHA:
+        a->alpha = strtof(arg, &end);
+        if (end == arg || *end || !(a->alpha >= 0 && a->alpha <= 1))
+            return cli_error(a->ctx, CLI_EXIT_USAGE, "--alpha: '%s' is not a number in [0, 1]", arg);
+        break;
+    case OPT_CMAP:
+        if (cnv_colormap_parse(arg, &a->cmap) != CNV_OK) return cli_status_error(a->ctx, CNV_ERR_ARG);
+        break;
+    case OPT_OUTPUT: a->output = arg; break;
+    case OPT_SAVE: a->save = arg; break;
+    }
+    return 0;
+}
+
+static const cli_verb gradcam_verb = {
+    .name = "gradcam",
+    .synopsis = "MODEL IMAGE|NPY -o OUT.png [options]",
+    .summary = "Grad-CAM / CAM heatmap of a class over the image, with the top predictions.",
+    .options = gradcam_options,
+    .n_options = sizeof gradcam_options / sizeof gradcam_options[0],
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .on_option = on_option,
+};
+
+/* Forward result: class probabilities (softmax of the logits unless they already are) and ranks. */
+typedef struct predictions {
+    int n_classes, k;
+    float *prob;
+    int *top;
+} predictions;
+
+static int predict(const cli_ctx *ctx, cnv_exec *ex, int logits_node, int k, predictions *p) {
+    cnv_shape shape;
+    cnv_status s = cnv_exec_forward(ex, logits_node);
+    if (s != CNV_OK) return cli_status_error(ctx, s);
+    int code = cli_read_output(ctx, ex, logits_node, &p->prob, &shape);
+    if (code) return code;
+    p->n_classes = cli_class_count(&shape);
+    if (!p->n_classes) {
+        char buf[64];
+        return cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s, not a class vector",
+                         ctx->g->nodes[logits_node].name, cnv_shape_str(&shape, buf, sizeof buf));
+    }
+    if (ctx->g->nodes[logits_node].op != CNV_OP_SOFTMAX) {
+        double m = p->prob[0], sum = 0;
+        for (int i = 1; i < p->n_classes; i++) m = fmax(m, p->prob[i]);
+        for (int i = 0; i < p->n_classes; i++) sum += exp(p->prob[i] - m);
+        for (int i = 0; i < p->n_classes; i++) p->prob[i] = (float)(exp(p->prob[i] - m) / sum);
+    }
+    p->k = k < p->n_classes ? k : p->n_classes;
+    p->top = malloc(sizeof *p->top * (size_t)p->k);
+    if (!p->top) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    cli_top_k(p->prob, p->n_classes, p->k, p->top);
+    return 0;
+}
+
+/* The map: computes it into a malloc'ed buffer of the layer's H x W; *layer gets the node. */
+static int compute_map(const cli_ctx *ctx, const gradcam_args *a, cnv_exec *ex, int logits_node, int cls,
+                       int *layer, float **map, int *h, int *w) {
+    cnv_cam_head head;
+    cnv_status s;
+    if (a->use_cam) {
+        if (a->layer) return cli_error(ctx, CLI_EXIT_USAGE, "--layer is for --method gradcam; CAM uses the pooled map");
+        s = cnv_cam_head_find(ctx->g, logits_node, &head);
+        if (s != CNV_OK) return cli_status_error(ctx, s);
+        *layer = head.layer;
+    } else if (a->layer) {
+        int code = cli_find_layer(ctx, a->layer, layer);
+        if (code) return code;
+    } else if ((*layer = cnv_gradcam_default_layer(ctx->g, logits_node)) < 0) {
+        return cli_error(ctx, CLI_EXIT_USAGE, "%s: no layer with a spatial output before the logits", ctx->model_path);
+    }
+    const cnv_shape *as = &ctx->g->values[ctx->g->nodes[*layer].out].shape;
+    if (as->ndim != 4) {
+        char buf[64];
+        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: Grad-CAM needs an NxCxHxW output",
+                         ctx->g->nodes[*layer].name, cnv_shape_str(as, buf, sizeof buf));
+    }
+    *h = as->d[2];
+    *w = as->d[3];
+    *map = malloc(sizeof **map * (size_t)(*h) * (*w));
+    if (!*map) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    s = a->use_cam ? cnv_cam(ex, &head, cls, *map) : cnv_gradcam(ex, *layer, logits_node, cls, *map);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+/* [picture | heatmap over it], captioned "input" and with the class name. */
+static int write_picture(const cli_ctx *ctx, const gradcam_args *a, const float *map, int h, int w, const char *label) {
+    cnv_image pic, tiles[2] = {{0}}, grid = {0};
+    cnv_status s = cnv_input_picture(ctx->inputs[0], ctx->preset, &ctx->g->values[ctx->g->input].shape, &pic);
+    if (s != CNV_OK) return cli_status_error(ctx, s);
+    s = cnv_overlay_map(&pic, map, w, h, a->cmap, a->alpha, &tiles[1]);
+    if (s == CNV_OK) {
+        tiles[0] = pic;
+        cnv_grid_layout l;
+        cnv_grid_layout_default(&l);
+        l.tile_w = pic.w;
+        l.tile_h = pic.h;
+        l.cols = 2;
+        l.font_scale = pic.w >= 200 ? 2 : 1;
+        const char *captions[2] = {"input", label};
+        s = cnv_grid_compose(tiles, captions, 2, &l, &grid);
+    }
+    if (s == CNV_OK) s = cnv_image_save_png(a->output, &grid);
+    cnv_image_free(&pic);
+    cnv_image_free(&tiles[1]);
+    cnv_image_free(&grid);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+static int report(const cli_ctx *ctx, const gradcam_args *a, const predictions *p, int cls, int layer, int h, int w) {
+    char buf[64];
+    const char *method = a->use_cam ? "cam" : "gradcam";
+    if (ctx->json) {
+        json_t *top = json_array();
+        for (int j = 0; top && j < p->k; j++)
+            json_array_append_new(top, json_pack("{s:i, s:s, s:o}", "class", p->top[j], "label",
+                                                 cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
+                                                 "probability", cli_json_number(p->prob[p->top[j]])));
+        json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:[i,i], s:s, s:o}", "input", ctx->inputs[0], "preset",
+                                 ctx->preset->name, "method", method, "layer", ctx->g->nodes[layer].name, "class",
+                                 cls, "label", cnv_labels_name(&ctx->labels, cls, buf, sizeof buf), "map_hw", h, w,
+                                 "output", a->output, "top", top);
+        if (root && a->save) json_object_set_new(root, "saved", json_string(a->save));
+        return cli_print_json(ctx, root);
+    }
+    printf("input:   %s (preset %s)\n", ctx->inputs[0], ctx->preset->name);
+    for (int j = 0; j < p->k; j++)
+        printf("  %d. %4d  %-30s %.4f\n", j + 1, p->top[j], cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
+               p->prob[p->top[j]]);
+    printf("%s:  class %d (%s) at %s, %dx%d map\n", method, cls, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf),
+           ctx->g->nodes[layer].name, h, w);
+    printf("wrote:   %s\n", a->output);
+    if (a->save) printf("saved:   %s\n", a->save);
+    return 0;
+}
+
+static int run_gradcam(const cli_ctx *ctx, const gradcam_args *a) {
+    if (!a->output) return cli_error(ctx, CLI_EXIT_USAGE, "needs -o OUT.png");
+    predictions p = {0};
+    cnv_exec *ex = NULL;
+    float *map = NULL;
+    int logits_node, cls = 0, layer = -1, h = 0, w = 0;
+    char label[64];
+    int code = cli_logits_layer(ctx, &logits_node);
+    if (!code) code = cli_exec_create(ctx, &ex);
+    if (!code) code = cli_set_input(ctx, ex, ctx->inputs[0]);
+    if (!code) code = predict(ctx, ex, logits_node, a->top, &p);
+    if (!code) {
+        if (a->class_spec)
+            code = cli_find_class(ctx, a->class_spec, p.n_classes, &cls);
+        else
+            cls = p.top[0];
+    }
+    if (!code) code = compute_map(ctx, a, ex, logits_node, cls, &layer, &map, &h, &w);
+    if (!code && a->save) {
+        cnv_shape s = cnv_shape4(1, 1, h, w);
+        code = cli_save_tensor(ctx, a->save, map, &s);
+    }
+    if (!code) code = write_picture(ctx, a, map, h, w, cnv_labels_name(&ctx->labels, cls, label, sizeof label));
+    if (!code) code = report(ctx, a, &p, cls, layer, h, w);
+    free(map);
+    free(p.prob);
+    free(p.top);
+    cnv_exec_free(ex);
+    return code;
+}
+
+int cmd_gradcam(int argc, char **argv) {
+    cli_ctx ctx;
+    gradcam_args a = {.ctx = &ctx, .top = 5, .alpha = 0.5f, .cmap = CNV_CMAP_MAGMA};
+    int code = cli_parse(&ctx, &gradcam_verb, argc, argv, &a);
+    if (code < 0) {
+        code = cli_load(&ctx, 1);
+        if (!code) code = run_gradcam(&ctx, &a);
+    }
+    cli_free(&ctx);
+    return code;
+}

@@ -1,0 +1,216 @@
+/* cnnvis maps MODEL IMAGE|NPY --layer L -o OUT.png: every channel's activation map of one input as
+ * a grid, the input (as the model saw it) first, the channel index under each map. With
+ * --layers all, one grid per layer with a spatial output, named OUT_<index>_<layer>.png. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel_range.h"
+#include "commands.h"
+#include "common.h"
+#include "io/colormap.h"
+#include "io/grid.h"
+#include "io/normalize.h"
+
+/* Maps are scaled by a whole factor to at least this many pixels a side (crisp blocks). */
+#define MIN_TILE 64
+
+enum { OPT_LAYER = CLI_VERB_ID, OPT_LAYERS, OPT_CHANNELS, OPT_NORM, OPT_CMAP, OPT_OUTPUT, OPT_SAVE };
+
+static const cli_option maps_options[] = {
+    {"layer", "L", "layer by node name, output-tensor name or index", NULL, OPT_LAYER},
+    {"layers", "all", "every layer with a spatial output: -o OUT.png writes OUT_<index>_<layer>.png each "
+                      "(and --save-tensor X.npy writes X_<index>_<layer>.npy)", NULL, OPT_LAYERS},
+    {"channels", "a-b|all", "which channels to show", "all", OPT_CHANNELS},
+    {"norm", "MODE", "min-max scaling: channel (each map its own range) or layer (one range)", "channel", OPT_NORM},
+    {"cmap", "NAME", "colormap: magma, viridis, gray", "magma", OPT_CMAP},
+    {"output", "FILE", "the grid (PNG)", NULL, OPT_OUTPUT},
+    {"save-tensor", "FILE", "write the layer's whole output (NCHW float32 .npy)", "none", OPT_SAVE},
+};
+
+typedef struct maps_args {
+    const cli_ctx *ctx;
+    const char *layer, *output, *save;
+    int all_layers;
+    cli_channel_range channels;
+    cnv_norm_mode norm;
+    cnv_colormap cmap;
+} maps_args;
+
+static int on_option(void *state, int id, const char *arg) {
+    maps_args *a = state;
+    switch (id) {
+    case OPT_LAYER: a->layer = arg; break;
+    case OPT_LAYERS:
+        if (strcmp(arg, "all")) return cli_error(a->ctx, CLI_EXIT_USAGE, "--layers: only 'all' is known, not '%s'", arg);
+        a->all_layers = 1;
+        break;
+    case OPT_CHANNELS: a->channels.spec = arg; break;
+    case OPT_NORM:
+        if (cnv_norm_parse(arg, &a->norm) != CNV_OK) return cli_status_error(a->ctx, CNV_ERR_ARG);
+        break;
+    case OPT_CMAP:
+        if (cnv_colormap_parse(arg, &a->cmap) != CNV_OK) return cli_status_error(a->ctx, CNV_ERR_ARG);
+        break;
+    case OPT_OUTPUT: a->output = arg; break;
+    case OPT_SAVE: a->save = arg; break;
+    }
+    return 0;
+}
+
+static const cli_verb maps_verb = {
+    .name = "maps",
+    .synopsis = "MODEL IMAGE|NPY (--layer L | --layers all) -o OUT.png [options]",
+    .summary = "Activation maps of one input: a grid of every channel of a layer, the input first.",
+    .options = maps_options,
+    .n_options = sizeof maps_options / sizeof maps_options[0],
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .on_option = on_option,
+};
+
+static int is_spatial(const cnv_shape *s) { return s->ndim == 4 && s->d[2] * s->d[3] > 1; }
+
+/* "out.png" + (7, "fire2/concat") -> "out_7_fire2_concat.png": the extension stays last. */
+static void per_layer_path(const char *path, int index, const char *layer, char *buf, size_t size) {
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash)) dot = path + strlen(path);
+    char name[128];
+    snprintf(name, sizeof name, "%s", layer);
+    for (char *c = name; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '-') *c = '_';
+    snprintf(buf, size, "%.*s_%d_%s%s", (int)(dot - path), path, index, name, dot);
+}
+
+/* The grid of one layer: the input picture, then channels first..last. */
+static int write_grid(const cli_ctx *ctx, const maps_args *a, const cnv_image *input, const float *y,
+                      const cnv_shape *s, const char *path, cnv_grid_layout *l, int *n_tiles) {
+    enum { LABEL = 16 };
+    int c = s->d[1], h = s->d[2], w = s->d[3], first = a->channels.first, n = a->channels.last - first + 1;
+    size_t plane = (size_t)h * w;
+    unsigned char *bytes = malloc(plane * c);
+    cnv_image *tiles = calloc((size_t)n + 1, sizeof *tiles);
+    char *labels = calloc((size_t)n + 1, LABEL);
+    const char **captions = calloc((size_t)n + 1, sizeof *captions);
+    cnv_image grid = {0};
+    cnv_status st = CNV_OK;
+    int code = bytes && tiles && labels && captions ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code) {
+        cnv_maps_to_u8(y, c, h, w, a->norm, bytes);
+        tiles[0] = *input;
+        captions[0] = "input";
+        for (int i = 0; st == CNV_OK && i < n; i++) {
+            st = cnv_colormap_apply(a->cmap, bytes + (size_t)(first + i) * plane, w, h, &tiles[i + 1]);
+            snprintf(labels + LABEL * (i + 1), LABEL, "%d", first + i);
+            captions[i + 1] = labels + LABEL * (i + 1);
+        }
+        /* Each map pixel becomes a k x k block: crisp, and every tile the same size. */
+        int side = h > w ? h : w, k = (MIN_TILE + side - 1) / side;
+        cnv_grid_layout_default(l);
+        l->tile_w = w * k;
+        l->tile_h = h * k;
+        if (st == CNV_OK) st = cnv_grid_compose(tiles, captions, n + 1, l, &grid);
+        if (st == CNV_OK) st = cnv_image_save_png(path, &grid);
+        if (st != CNV_OK) code = cli_status_error(ctx, st);
+        *n_tiles = n + 1;
+    }
+    for (int i = 1; tiles && i <= n; i++) cnv_image_free(&tiles[i]);
+    cnv_image_free(&grid);
+    free(bytes);
+    free(tiles);
+    free(labels);
+    free(captions);
+    return code;
+}
+
+/* One layer: forward, optional tensor, grid; adds its record to `records` (JSON) or prints it. */
+static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_image *input, int node,
+                     json_t *records) {
+    const cnv_node *nd = &ctx->g->nodes[node];
+    char path[4096], tensor_path[4096], buf[64];
+    float *y = NULL;
+    cnv_shape s;
+    cnv_status st = cnv_exec_forward(ex, node);
+    if (st != CNV_OK) return cli_status_error(ctx, st);
+    int code = cli_read_output(ctx, ex, node, &y, &s);
+    if (!code && !is_spatial(&s))
+        code = cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: maps need an NxCxHxW output with H*W > 1", nd->name,
+                         cnv_shape_str(&s, buf, sizeof buf));
+    if (!code) code = cli_channel_range_resolve(ctx, &a->channels, s.d[1], nd->name);
+    if (!code) {
+        if (a->all_layers) {
+            per_layer_path(a->output, node, nd->name, path, sizeof path);
+            if (a->save) per_layer_path(a->save, node, nd->name, tensor_path, sizeof tensor_path);
+        } else {
+            snprintf(path, sizeof path, "%s", a->output);
+            if (a->save) snprintf(tensor_path, sizeof tensor_path, "%s", a->save);
+        }
+        if (a->save) code = cli_save_tensor(ctx, tensor_path, y, &s);
+    }
+    cnv_grid_layout l;
+    int n_tiles = 0;
+    if (!code) code = write_grid(ctx, a, input, y, &s, path, &l, &n_tiles);
+    free(y);
+    if (code) return code;
+    int cols, rows, w, h;
+    cnv_grid_size(&l, n_tiles, &cols, &rows, &w, &h);
+    if (records) {
+        json_t *r = json_pack("{s:i, s:s, s:o, s:[i,i], s:[i,i], s:i, s:i, s:[i,i], s:s}", "index", node, "layer",
+                              nd->name, "shape", cli_json_shape(&s), "channels", a->channels.first,
+                              a->channels.last, "tile", l.tile_w, l.tile_h, "cols", cols, "rows", rows, "size", w, h,
+                              "output", path);
+        if (r && a->save) json_object_set_new(r, "saved", json_string(tensor_path));
+        return json_array_append_new(records, r) == 0 ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    }
+    printf("%-4d %-24s %-16s channels %d-%d, %dx%d tiles, %dx%d grid -> %s\n", node, nd->name,
+           cnv_shape_str(&s, buf, sizeof buf), a->channels.first, a->channels.last, l.tile_w, l.tile_h, w, h, path);
+    if (a->save) printf("     saved %s\n", tensor_path);
+    return 0;
+}
+
+static int run_maps(const cli_ctx *ctx, maps_args *a) {
+    if (!a->output) return cli_error(ctx, CLI_EXIT_USAGE, "needs -o OUT.png");
+    if (!a->layer == !a->all_layers) return cli_error(ctx, CLI_EXIT_USAGE, "give one of --layer L or --layers all");
+    const cnv_shape *in_shape = &ctx->g->values[ctx->g->input].shape;
+    cnv_exec *ex = NULL;
+    cnv_image pic = {0}, seen = {0};
+    json_t *records = ctx->json ? json_array() : NULL;
+    int node = -1;
+    int code = a->layer ? cli_find_layer(ctx, a->layer, &node) : 0;
+    if (!code && ctx->json && !records) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code) code = cli_exec_create(ctx, &ex);
+    if (!code) code = cli_set_input(ctx, ex, ctx->inputs[0]);
+    if (!code) {
+        /* The first tile is the input as the model saw it: at the model's input size. */
+        cnv_status st = cnv_input_picture(ctx->inputs[0], ctx->preset, in_shape, &pic);
+        if (st == CNV_OK) st = cnv_image_resize(&pic, in_shape->d[3], in_shape->d[2], &seen);
+        if (st != CNV_OK) code = cli_status_error(ctx, st);
+    }
+    if (!code && a->layer) code = one_layer(ctx, a, ex, &seen, node, records);
+    for (int n = 0; !code && a->all_layers && n < ctx->g->n_nodes; n++)
+        if (is_spatial(&ctx->g->values[ctx->g->nodes[n].out].shape)) code = one_layer(ctx, a, ex, &seen, n, records);
+    if (!code && records) {
+        json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:O}", "input", ctx->inputs[0], "preset", ctx->preset->name,
+                                 "norm", a->norm == CNV_NORM_LAYER ? "layer" : "channel", "cmap",
+                                 cnv_colormap_name(a->cmap), "layers", records);
+        code = cli_print_json(ctx, root);
+    }
+    json_decref(records);
+    cnv_image_free(&pic);
+    cnv_image_free(&seen);
+    cnv_exec_free(ex);
+    return code;
+}
+
+int cmd_maps(int argc, char **argv) {
+    cli_ctx ctx;
+    maps_args a = {.ctx = &ctx, .norm = CNV_NORM_CHANNEL, .cmap = CNV_CMAP_MAGMA};
+    int code = cli_parse(&ctx, &maps_verb, argc, argv, &a);
+    if (code < 0) {
+        code = cli_load(&ctx, 1);
+        if (!code) code = run_maps(&ctx, &a);
+    }
+    cli_free(&ctx);
+    return code;
+}
