@@ -385,6 +385,15 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
     case CNV_OP_DROPOUT:
         new_node(w, op, n->name, n->n_in, in, out);
         break;
+    case CNV_OP_FOURIER:
+    case CNV_OP_RESAMPLE:
+    case CNV_OP_REGULARIZE:
+    case CNV_OP_GRADNORM:
+    case CNV_OP_BLUR:
+        /* Feature-visualization ops live only in cnnvis's own graphs; ONNX has no such op. */
+        return cnv_fail(CNV_ERR_UNSUPPORTED,
+                        "%s: node '%s': %s is an image-space op of cnnvis and cannot be written to ONNX", w->path,
+                        n->name, op);
     default:
         return cnv_fail(CNV_ERR_INTERNAL, "%s: node '%s': op %d has no ONNX mapping", w->path, n->name, (int)n->op);
     }

@@ -23,6 +23,8 @@ static const cnv_vk_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_LRN] = {cnv_vk_lrn_forward, cnv_vk_lrn_backward},
     [CNV_OP_SOFTMAX] = {cnv_vk_softmax_forward, cnv_vk_softmax_backward},
     [CNV_OP_BATCHNORM] = {cnv_vk_batchnorm_forward, cnv_vk_batchnorm_backward},
+    [CNV_OP_FOURIER] = {cnv_vk_fourier_forward, cnv_vk_fourier_backward},
+    [CNV_OP_BLUR] = {cnv_vk_blur_forward, cnv_vk_blur_backward},
 };
 
 const cnv_vk_op *cnv_vk_op_get(cnv_op_type op) {

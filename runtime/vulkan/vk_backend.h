@@ -60,6 +60,8 @@ CNV_VK_DECLARE(pad);
 CNV_VK_DECLARE(lrn);
 CNV_VK_DECLARE(softmax);
 CNV_VK_DECLARE(batchnorm);
+CNV_VK_DECLARE(fourier); /* spectral image parameterization */
+CNV_VK_DECLARE(blur);
 
 /* Optimizer step (runtime/vulkan/optimizer.c). */
 cnv_status cnv_vk_optim_step(cnv_vk_backend *vb, const cnv_optim_io *io);
