@@ -18,6 +18,7 @@ int cmd_grad(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_topk(int argc, char **argv);
 int cmd_gradcam(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -12,6 +12,7 @@ static const cnv_command commands[] = {
     {"classify", cmd_classify, "top-k predictions with labels"},
     {"convert", cmd_convert, "write ONNX: from any model cnnvis reads, or a named architecture"},
     {"check", cmd_check, "check a GPU against the CPU backend on a model, forward and backward"},
+    {"topk", cmd_topk, "the images of a folder that most activate each channel, as receptive-field patches"},
     {"maps", cmd_maps, "activation maps of an image: every channel of a layer as a grid"},
     {"gradcam", cmd_gradcam, "Grad-CAM / CAM heatmap of a class over the image, with the top predictions"},
     {"train", cmd_train, "train a classifier on IDX files or image folders; save ONNX and a JSON log"},

@@ -1,0 +1,34 @@
+/* Top-k inputs per channel: over a stream of inputs, keep for each channel the k inputs whose
+ * activation (the maximum of the channel over its positions) is largest, with where the
+ * maximum was; and the box of input pixels that position sees (its receptive field). */
+#ifndef CNV_VIS_TOPK_H
+#define CNV_VIS_TOPK_H
+
+#include "core/graph.h"
+
+typedef struct cnv_topk_entry {
+    float score; /* max over positions */
+    int item;    /* the caller's index of the input */
+    int y, x;    /* the (first) position of the max */
+} cnv_topk_entry;
+
+typedef struct cnv_topk {
+    int n_channels, k;
+    int *count;           /* per channel: entries kept so far (<= k) */
+    cnv_topk_entry *best; /* per channel k entries, best first; ties keep the earlier item first */
+} cnv_topk;
+
+cnv_status cnv_topk_init(cnv_topk *t, int n_channels, int k);
+void cnv_topk_free(cnv_topk *t);
+/* One input's maps of the tracked channels: n_channels planes of h x w floats. Non-finite
+ * values never win. */
+void cnv_topk_add(cnv_topk *t, const float *maps, int h, int w, int item);
+
+/* The input pixels output position (y, x) of `node` sees: rows [y0, y1), columns [x0, x1),
+ * before clamping to the image (they may reach past its borders). */
+typedef struct cnv_box {
+    int y0, x0, y1, x1;
+} cnv_box;
+cnv_status cnv_receptive_box(const cnv_graph *g, int node, int y, int x, cnv_box *box);
+
+#endif
