@@ -17,10 +17,12 @@
 #define LABELS_MAX_UP 3
 #define MAX_OPTIONS 40
 
-enum { OPT_MODEL = 1, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_PROFILE, OPT_JSON, OPT_HELP };
+enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_PROFILE, OPT_JSON, OPT_HELP };
 
 static const cli_option common_options[] = {
-    {"model", "FILE", "the model (.onnx); or give it as the first argument", NULL, OPT_MODEL},
+    {"model", "FILE", "the model (.onnx, Keras .h5); or give it as the first argument", NULL, OPT_MODEL},
+    {"arch", "NAME", "the architecture of a Keras weights-only .h5 (save_weights): vgg16 or vgg19",
+     "none: the file holds the whole model", OPT_ARCH},
     {"preset", "NAME", "input size, channel order, value range, mean/std, logits, labels", "detected from the model",
      OPT_PRESET},
     {"labels", "FILE", "class names, one per line (\"n01440764 tench, ...\" shows as \"tench\")",
@@ -55,6 +57,15 @@ int cli_status_error(const cli_ctx *ctx, cnv_status s) {
 
 static int takes_inputs(const cli_verb *v) { return v->max_inputs != 0; }
 
+/* Whether a verb offers a common option: --input only to verbs with inputs, and none that the
+ * verb defines itself (cnnvis train's --arch names an architecture to build). */
+static int offers_common(const cli_verb *v, const cli_option *o) {
+    if (o->id == OPT_INPUT && !takes_inputs(v)) return 0;
+    for (int i = 0; i < v->n_options; i++)
+        if (strcmp(v->options[i].name, o->name) == 0) return 0;
+    return 1;
+}
+
 static void print_option(const cli_option *o) {
     char left[64];
     const char *short_name = o->id == OPT_HELP ? "-h, " : strcmp(o->name, "output") == 0 ? "-o, " : "";
@@ -71,13 +82,14 @@ static void print_help(const cli_verb *v) {
     printf("usage: cnnvis %s %s\n%s\n\noptions:\n", v->name, v->synopsis, v->summary);
     for (int i = 0; i < v->n_options; i++) print_option(&v->options[i]);
     for (int i = 0; i < n_common; i++)
-        if (common_options[i].id != OPT_INPUT || takes_inputs(v)) print_option(&common_options[i]);
+        if (offers_common(v, &common_options[i])) print_option(&common_options[i]);
     printf("\npresets: %s\n", presets);
 }
 
 static int handle_common(cli_ctx *ctx, int id, const char *arg) {
     switch (id) {
     case OPT_MODEL: ctx->model_path = arg; break;
+    case OPT_ARCH: ctx->arch = arg; break;
     case OPT_PRESET: ctx->preset_name = arg; break;
     case OPT_LABELS: ctx->labels_path = arg; break;
     case OPT_INPUT: ctx->inputs[ctx->n_inputs++] = arg; break;
@@ -134,7 +146,7 @@ int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *s
     int n = 0;
     for (int i = 0; i < verb->n_options && n < MAX_OPTIONS; i++) add_long_option(table, &n, &verb->options[i]);
     for (int i = 0; i < n_common && n < MAX_OPTIONS; i++)
-        if (common_options[i].id != OPT_INPUT || takes_inputs(verb)) add_long_option(table, &n, &common_options[i]);
+        if (offers_common(verb, &common_options[i])) add_long_option(table, &n, &common_options[i]);
     memset(&table[n], 0, sizeof table[n]);
 
     int output_id = verb_option_id(verb, "output");
@@ -219,7 +231,7 @@ static int load_labels(cli_ctx *ctx) {
 }
 
 int cli_load(cli_ctx *ctx, int want_backend) {
-    cnv_status s = cnv_model_load(ctx->model_path, &ctx->g);
+    cnv_status s = cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g);
     if (s != CNV_OK) return cli_status_error(ctx, s);
     int code = choose_preset(ctx);
     if (!code) code = load_labels(ctx);

@@ -41,6 +41,7 @@ typedef struct cli_ctx {
     const cli_verb *verb;
     /* common options */
     const char *model_path;
+    const char *arch; /* architecture of a weights-only Keras file (--arch), or NULL */
     const char *preset_name;
     const char *labels_path;
     const char *device;

@@ -336,6 +336,23 @@ static void test_unsupported_and_mismatched(void **state) {
     expect_failure(FIXTURES "vgg16_notop.h5", "resnet50", CNV_ERR_ARG, "vgg16, vgg19");
 }
 
+/* The CLI passes --arch to the loader; without it a weights-only file is a usage error (exit 2)
+ * whose one-line message says what to pass. */
+static void test_cli_arch(void **state) {
+    (void)state;
+    static char out[1 << 16], err[4096];
+    int rc = tu_run_cli("info --arch vgg16 '" FIXTURES "vgg16_notop.h5'", out, sizeof out, err, sizeof err);
+    print_message("  info --arch vgg16: exit %d\n", rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "block5_conv3"));
+    assert_non_null(strstr(out, "1x512x7x7"));
+    rc = tu_run_cli("info '" FIXTURES "vgg16_notop.h5'", out, sizeof out, err, sizeof err);
+    print_message("  info without --arch: exit %d: %s", rc, err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, "--arch vgg16"));
+    assert_int_equal(strchr(err, '\n') - err, (long)strlen(err) - 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_models_cpu),
@@ -345,6 +362,7 @@ int main(void) {
         cmocka_unit_test(test_vgg19_top),
         cmocka_unit_test(test_corrupted_files),
         cmocka_unit_test(test_unsupported_and_mismatched),
+        cmocka_unit_test(test_cli_arch),
         cmocka_unit_test(test_real_models_vulkan),
     };
     return cmocka_run_group_tests(tests, setup_fixtures, NULL);
