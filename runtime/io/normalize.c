@@ -38,7 +38,7 @@ void cnv_map_to_u8(const float *x, size_t n, float lo, float hi, unsigned char *
     double k = 255.0 / ((double)hi - lo);
     for (size_t i = 0; i < n; i++) {
         double v = isfinite(x[i]) ? (x[i] - (double)lo) * k : 0;
-        dst[i] = (unsigned char)lrint(v < 0 ? 0 : v > 255 ? 255 : v);
+        dst[i] = (unsigned char)lround(v < 0 ? 0 : v > 255 ? 255 : v);
     }
 }
 
