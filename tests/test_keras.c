@@ -194,6 +194,33 @@ static void test_onnx_twin(void **state) {
     free(out);
 }
 
+/* ResNet-8 with its model_config rewritten by the fixture script in the Keras 3 dialect
+ * (inbound_nodes as call args with keras_history, batch_shape) gives the same outputs. */
+static void test_keras3_dialect(void **state) {
+    (void)state;
+    real_model m = real_models[4];
+    char *path = model_path(&m, m.file);
+    cnv_graph *g2 = NULL, *g = load_ok(path);
+    assert_int_equal(cnv_model_load(FIXTURES "resnet8_keras3_config.h5", &g2), CNV_OK);
+    assert_int_equal(g2->n_nodes, g->n_nodes);
+    cnv_shape in_shape;
+    float *nhwc = read_pb(&m, "test_data_cifar10_10img/input_0.pb", &in_shape);
+    float *input = nhwc_to_nchw(nhwc, &in_shape);
+    cnv_backend *be = tu_backend_create("cpu");
+    size_t n, n2;
+    float *out = run_on(g, be, input, BATCH, &n), *out2 = run_on(g2, be, input, BATCH, &n2);
+    assert_int_equal(n, n2);
+    assert_memory_equal(out, out2, n * sizeof *out);
+    tu_backend_free(be);
+    cnv_graph_free(g);
+    cnv_graph_free(g2);
+    free(path);
+    free(nhwc);
+    free(input);
+    free(out);
+    free(out2);
+}
+
 /* ---- weights-only VGG ---- */
 
 /* Runs the fixture script once per test run. */
@@ -358,6 +385,7 @@ int main(void) {
         cmocka_unit_test(test_real_models_cpu),
         cmocka_unit_test(test_resnet8_structure),
         cmocka_unit_test(test_onnx_twin),
+        cmocka_unit_test(test_keras3_dialect),
         cmocka_unit_test(test_vgg16_notop),
         cmocka_unit_test(test_vgg19_top),
         cmocka_unit_test(test_corrupted_files),
