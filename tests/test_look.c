@@ -1,0 +1,450 @@
+/* Looking at real images through real networks, end to end through the cnnvis binary:
+ * gradcam (the heatmap lies on the cat), topk (equals a brute-force ranking), maps (grid
+ * geometry, the tensor, the pixels), and bad inputs (one-line errors, exit 2, no output). */
+#include "test_util.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/exec.h"
+#include "io/colormap.h"
+#include "io/image.h"
+#include "io/npy.h"
+#include "io/overlay.h"
+#include "io/preprocess.h"
+#include "models/preset.h"
+#include "vis/gradcam.h"
+
+#define SQUEEZENET "models/squeezenet1.1_openvino_fp16/derived/squeezenet1.1_fp32_from_ir.onnx"
+#define MNIST "models/mnist/mnist-12/model.onnx"
+#define DIGITS "models/mnist/real_digits_t10k_first100/t10k-images-first100-idx3-ubyte"
+#define N_DIGITS 100
+#define CAP 200000
+
+static char out[CAP], err[CAP];
+static char scratch[256], squeezenet[1024], mnist[1024], chelsea[1024];
+
+typedef struct { char s[512]; } path_buf;
+
+static path_buf in_scratch(const char *name) {
+    path_buf p;
+    snprintf(p.s, sizeof p.s, "%s/%s", scratch, name);
+    return p;
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void run_expect(int want, const char *fmt, ...) {
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
+    if (rc != want) fail_msg("cnnvis %s: exit %d, expected %d; stderr: %s", args, rc, want, err);
+}
+
+static json_t *parse_stdout(void) {
+    json_error_t e;
+    json_t *j = json_loads(out, 0, &e);
+    if (!j) fail_msg("stdout is not JSON (%s at line %d): %.200s", e.text, e.line, out);
+    return j;
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static void write_bytes(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+/* The first 100 MNIST test digits (IDX: 16-byte header, then 28x28 bytes each) as d000.png ... */
+static void write_digits(const char *dir) {
+    FILE *f = fopen(tu_shared_path(DIGITS), "rb");
+    assert_non_null(f);
+    unsigned char header[16], px[28 * 28];
+    assert_int_equal(fread(header, 1, 16, f), 16);
+    assert_int_equal((header[4] << 24 | header[5] << 16 | header[6] << 8 | header[7]), N_DIGITS);
+    for (int i = 0; i < N_DIGITS; i++) {
+        assert_int_equal(fread(px, 1, sizeof px, f), sizeof px);
+        cnv_image im = {28, 28, 1, px};
+        char path[600];
+        snprintf(path, sizeof path, "%s/d%03d.png", dir, i);
+        assert_int_equal(cnv_image_save_png(path, &im), CNV_OK);
+    }
+    fclose(f);
+}
+
+static int setup(void **state) {
+    snprintf(scratch, sizeof scratch, "/tmp/cnnvis_test_look_XXXXXX");
+    if (!mkdtemp(scratch)) return -1;
+    snprintf(squeezenet, sizeof squeezenet, "%s", tu_shared_path(SQUEEZENET));
+    snprintf(mnist, sizeof mnist, "%s", tu_shared_path(MNIST));
+    snprintf(chelsea, sizeof chelsea, "%s", tu_shared_path("images/chelsea.png"));
+    path_buf digits = in_scratch("digits");
+    if (mkdir(digits.s, 0755) != 0) return -1;
+    write_digits(digits.s);
+    return 0;
+}
+
+static int teardown(void **state) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- gradcam ---- */
+
+/* The cat in chelsea.png (451x300), measured by eye on the picture with a 50-pixel grid drawn
+ * over it: its head and fur fill the frame from the left edge and the top to the bottom edge;
+ * on the right it ends at x = 400 (the tip of the right ear is at about x = 395, the right
+ * cheek at about x = 375); right of that is only the blurred background. */
+enum { CAT_X0 = 0, CAT_Y0 = 0, CAT_X1 = 400, CAT_Y1 = 300, CHELSEA_W = 451, CHELSEA_H = 300 };
+
+static void gradcam_heat_lies_on_the_cat(void **state) {
+    path_buf png = in_scratch("gradcam.png"), npy = in_scratch("cam.npy");
+    run_expect(0, "gradcam '%s' '%s' -o '%s' --save-tensor '%s' --json", squeezenet, chelsea, png.s, npy.s);
+    json_t *root = parse_stdout();
+    int cls = (int)json_integer_value(json_object_get(root, "class"));
+    json_t *top = json_object_get(root, "top");
+    /* The default class is the top-1 prediction, a cat (SOURCES.md: 285 Egyptian cat). */
+    assert_int_equal(cls, json_integer_value(json_object_get(json_array_get(top, 0), "class")));
+    assert_in_range(cls, 281, 285);
+    assert_string_equal(json_string_value(json_object_get(root, "layer")), "relu_conv10");
+    json_decref(root);
+
+    float *cam;
+    cnv_shape s;
+    assert_int_equal(cnv_npy_read(npy.s, &cam, &s), CNV_OK);
+    assert_int_equal(s.ndim, 4);
+    assert_int_equal(s.d[2], 14);
+    assert_int_equal(s.d[3], 14);
+    float *big = malloc(sizeof *big * CHELSEA_W * CHELSEA_H);
+    assert_non_null(big);
+    /* The model saw the whole image squeezed to 227x227 (no crop): the map covers the image. */
+    cnv_map_resize(cam, 14, 14, big, CHELSEA_W, CHELSEA_H);
+    double inside = 0, total = 0;
+    for (int y = 0; y < CHELSEA_H; y++)
+        for (int x = 0; x < CHELSEA_W; x++) {
+            double v = big[y * CHELSEA_W + x] > 0 ? big[y * CHELSEA_W + x] : 0;
+            total += v;
+            if (x >= CAT_X0 && x < CAT_X1 && y >= CAT_Y0 && y < CAT_Y1) inside += v;
+        }
+    assert_true(total > 0);
+    double fraction = inside / total;
+    double area = (double)(CAT_X1 - CAT_X0) * (CAT_Y1 - CAT_Y0) / (CHELSEA_W * CHELSEA_H);
+    /* Density inside over density outside: 1 for a map that ignores the image. */
+    double concentration = (fraction / area) / ((1 - fraction) / (1 - area));
+    print_message("gradcam: %.1f%% of the heat inside the cat's box (%.1f%% of the area), %.1fx denser inside\n",
+                  100 * fraction, 100 * area, concentration);
+    assert_true(fraction >= 0.70);
+    assert_true(concentration >= 2.0);
+
+    /* The picture: [input | overlay], each at the image's own size. */
+    cnv_image pic;
+    assert_int_equal(cnv_image_load(png.s, 3, &pic), CNV_OK);
+    assert_int_equal(pic.w, 4 + 2 * (CHELSEA_W + 4));
+    cnv_image_free(&pic);
+    free(big);
+    free(cam);
+}
+
+/* On SqueezeNet (conv10 -> relu -> global average pool = logits), Grad-CAM at relu_conv10 has
+ * weights 1/196 on the class's channel only: it must equal CAM (that channel) / 196. And the
+ * CAM head is found with no linear layer. */
+static void gradcam_equals_cam_on_squeezenet(void **state) {
+    cnv_graph *g;
+    cnv_backend *be;
+    cnv_exec *ex;
+    assert_int_equal(cnv_model_load(squeezenet, &g), CNV_OK);
+    assert_int_equal(cnv_backend_cpu_create(&be), CNV_OK);
+    assert_int_equal(cnv_exec_create(g, be, 1, &ex), CNV_OK);
+    float *x;
+    assert_int_equal(cnv_preprocess_file(chelsea, cnv_preset_find("squeezenet"), &g->values[g->input].shape, &x), CNV_OK);
+    assert_int_equal(cnv_exec_set_input(ex, x), CNV_OK);
+    int logits, relu10;
+    assert_int_equal(cnv_model_find_layer(g, "pool10", &logits), CNV_OK);
+    assert_int_equal(cnv_model_find_layer(g, "relu_conv10", &relu10), CNV_OK);
+    assert_int_equal(cnv_gradcam_default_layer(g, logits), relu10);
+    cnv_cam_head head;
+    assert_int_equal(cnv_cam_head_find(g, logits, &head), CNV_OK);
+    assert_int_equal(head.layer, relu10);
+    assert_null(head.weights);
+    float gc[196], cam[196], a[1000 * 196];
+    for (int cls = 281; cls <= 285; cls += 4) {
+        assert_int_equal(cnv_gradcam(ex, relu10, logits, cls, gc), CNV_OK);
+        assert_int_equal(cnv_cam(ex, &head, cls, cam), CNV_OK);
+        assert_int_equal(cnv_exec_read(ex, g->nodes[relu10].out, a), CNV_OK);
+        for (int i = 0; i < 196; i++) gc[i] *= 196;
+        assert_true(tu_rel_error(gc, cam, 196) < 1e-5);
+        assert_true(tu_rel_error(cam, a + cls * 196, 196) == 0);
+    }
+    /* A layer after the logits, or without positions, is refused. */
+    int prob;
+    assert_int_equal(cnv_model_find_layer(g, "prob", &prob), CNV_OK);
+    assert_int_equal(cnv_gradcam(ex, prob, logits, 285, gc), CNV_ERR_ARG);
+    free(x);
+    cnv_exec_free(ex);
+    cnv_backend_free(be);
+    cnv_model_free(g);
+}
+
+/* The MNIST model ends MaxPool -> Reshape -> MatMul -> Add: no global pooling, so no CAM. */
+static void cam_refused_without_global_pooling(void **state) {
+    path_buf png = in_scratch("nocam.png");
+    path_buf digit = in_scratch("digits/d000.png");
+    run_expect(2, "gradcam '%s' '%s' --method cam -o '%s'", mnist, digit.s, png.s);
+    assert_int_equal(count_lines(err), 1);
+    assert_non_null(strstr(err, "GlobalAveragePool"));
+    assert_false(file_exists(png.s));
+    /* Grad-CAM works there (default layer: the last 4-D map with positions, Pooling160 4x4). */
+    run_expect(0, "gradcam '%s' '%s' -o '%s' --json", mnist, digit.s, png.s);
+    json_t *root = parse_stdout();
+    assert_string_equal(json_string_value(json_object_get(root, "layer")), "Pooling160");
+    json_decref(root);
+}
+
+/* ---- topk ---- */
+
+typedef struct ranked {
+    float score;
+    int index;
+} ranked;
+
+static int by_score(const void *a, const void *b) {
+    const ranked *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return x->index - y->index;
+}
+
+static void topk_equals_brute_force(void **state) {
+    enum { K = 9, FIRST = 0, LAST = 5 };
+    path_buf dir = in_scratch("digits"), png = in_scratch("topk.png");
+    /* Batch 16 does not divide 100: the last batch is partial. */
+    run_expect(0, "topk '%s' --images '%s' --layer ReLU114 --channels %d-%d --k %d --batch 16 -o '%s' --json", mnist,
+               dir.s, FIRST, LAST, K, png.s);
+    json_t *root = parse_stdout();
+    assert_int_equal(json_integer_value(json_object_get(root, "ranked")), N_DIGITS);
+    assert_int_equal(json_integer_value(json_object_get(root, "skipped")), 0);
+
+    /* Brute force: one forward per image through the library, max over positions, sort. */
+    cnv_graph *g;
+    cnv_backend *be;
+    cnv_exec *ex;
+    assert_int_equal(cnv_model_load(mnist, &g), CNV_OK);
+    assert_int_equal(cnv_backend_cpu_create(&be), CNV_OK);
+    assert_int_equal(cnv_exec_create(g, be, 1, &ex), CNV_OK);
+    const cnv_preset *p = cnv_preset_detect(g);
+    assert_non_null(p);
+    int node;
+    assert_int_equal(cnv_model_find_layer(g, "ReLU114", &node), CNV_OK);
+    static ranked all[LAST - FIRST + 1][N_DIGITS];
+    float y[16 * 14 * 14];
+    for (int i = 0; i < N_DIGITS; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/d%03d.png", dir.s, i);
+        float *x;
+        assert_int_equal(cnv_preprocess_file(path, p, &g->values[g->input].shape, &x), CNV_OK);
+        assert_int_equal(cnv_exec_set_input(ex, x), CNV_OK);
+        assert_int_equal(cnv_exec_forward(ex, node), CNV_OK);
+        assert_int_equal(cnv_exec_read(ex, g->nodes[node].out, y), CNV_OK);
+        free(x);
+        for (int c = FIRST; c <= LAST; c++) {
+            float m = -INFINITY;
+            for (int j = 0; j < 196; j++) m = fmaxf(m, y[c * 196 + j]);
+            all[c - FIRST][i] = (ranked){m, i};
+        }
+    }
+    json_t *channels = json_object_get(root, "channels");
+    assert_int_equal(json_array_size(channels), LAST - FIRST + 1);
+    for (int c = FIRST; c <= LAST; c++) {
+        qsort(all[c - FIRST], N_DIGITS, sizeof(ranked), by_score);
+        json_t *ch = json_array_get(channels, c - FIRST);
+        assert_int_equal(json_integer_value(json_object_get(ch, "channel")), c);
+        json_t *top = json_object_get(ch, "top");
+        assert_int_equal(json_array_size(top), K);
+        for (int r = 0; r < K; r++) {
+            json_t *e = json_array_get(top, r);
+            const ranked *want = &all[c - FIRST][r];
+            char name[16];
+            snprintf(name, sizeof name, "d%03d.png", want->index);
+            const char *file = json_string_value(json_object_get(e, "file"));
+            assert_non_null(strstr(file, name));
+            double score = json_number_value(json_object_get(e, "score"));
+            assert_true(fabs(score - want->score) <= 1e-5 * fabs(want->score));
+            /* ReLU114's field: 14 pixels, stride 2, window of position 0 starting at -6
+             * (conv 5x5 pad 2, pool 2x2 stride 2, conv 5x5 pad 2): clamp to 28x28. */
+            json_t *pos = json_object_get(e, "position"), *box = json_object_get(e, "box");
+            int py = (int)json_integer_value(json_array_get(pos, 0)), px = (int)json_integer_value(json_array_get(pos, 1));
+            int want_box[4] = {2 * py - 6, 2 * px - 6, 2 * py + 8, 2 * px + 8};
+            for (int k = 0; k < 4; k++) {
+                int v = want_box[k] < 0 ? 0 : want_box[k] > 28 ? 28 : want_box[k];
+                assert_int_equal(json_integer_value(json_array_get(box, k)), v);
+            }
+        }
+    }
+    /* The picture: one row per channel, K patches each. */
+    cnv_image pic;
+    assert_int_equal(cnv_image_load(png.s, 3, &pic), CNV_OK);
+    int tile = 14 * 5; /* 14-pixel fields scaled by 5 to reach 64 */
+    assert_int_equal(pic.w, 4 + K * (tile + 4));
+    assert_int_equal(pic.h, 4 + (LAST - FIRST + 1) * (tile + 11 + 4));
+    cnv_image_free(&pic);
+    json_decref(root);
+    cnv_exec_free(ex);
+    cnv_backend_free(be);
+    cnv_model_free(g);
+}
+
+static void topk_skips_unreadable_files(void **state) {
+    path_buf dir = in_scratch("mixed"), png = in_scratch("mixed.png");
+    assert_int_equal(mkdir(dir.s, 0755), 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp '%s'/digits/d00[0-2].png '%s'", scratch, dir.s);
+    assert_int_equal(system(cmd), 0);
+    path_buf text = in_scratch("mixed/notes.png"), cut = in_scratch("mixed/cut.png");
+    write_bytes(text.s, "not a picture\n", 14);
+    write_bytes(cut.s, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
+    run_expect(0, "topk '%s' --images '%s' --layer ReLU32 --k 2 -o '%s' --json", mnist, dir.s, png.s);
+    assert_int_equal(count_lines(err), 2); /* one warning per bad file */
+    assert_non_null(strstr(err, "notes.png"));
+    assert_non_null(strstr(err, "cut.png"));
+    json_t *root = parse_stdout();
+    assert_int_equal(json_integer_value(json_object_get(root, "ranked")), 3);
+    assert_int_equal(json_integer_value(json_object_get(root, "skipped")), 2);
+    json_decref(root);
+    assert_true(file_exists(png.s));
+}
+
+/* ---- maps ---- */
+
+static void maps_grid_tensor_and_pixels(void **state) {
+    path_buf png = in_scratch("maps.png"), npy = in_scratch("maps.npy"), ref = in_scratch("forward.npy");
+    run_expect(0, "maps '%s' '%s' --layer fire2/squeeze1x1 -o '%s' --save-tensor '%s' --json", squeezenet, chelsea, png.s,
+               npy.s);
+    json_t *root = parse_stdout();
+    json_decref(root);
+    run_expect(0, "forward '%s' '%s' --layer fire2/squeeze1x1 --save-tensor '%s'", squeezenet, chelsea, ref.s);
+    float *a, *b;
+    cnv_shape sa, sb;
+    assert_int_equal(cnv_npy_read(npy.s, &a, &sa), CNV_OK);
+    assert_int_equal(cnv_npy_read(ref.s, &b, &sb), CNV_OK);
+    assert_true(cnv_shape_equal(&sa, &sb));
+    assert_int_equal(sa.d[1], 16);
+    assert_int_equal(sa.d[2], 56);
+    assert_true(tu_rel_error(a, b, cnv_shape_numel(&sa)) == 0);
+
+    /* 16 channels + the input = 17 tiles: 5 columns, 4 rows of 112x112 (56 x 2) tiles, gap 4,
+     * 11-pixel captions. */
+    cnv_image pic;
+    assert_int_equal(cnv_image_load(png.s, 3, &pic), CNV_OK);
+    assert_int_equal(pic.w, 4 + 5 * (112 + 4));
+    assert_int_equal(pic.h, 4 + 4 * (112 + 11 + 4));
+    /* Per-channel normalization: each channel's maximum is drawn in magma's top colour, its
+     * minimum in the bottom one (checked at the centre of the 2x2 block). */
+    unsigned char hi[3], lo[3];
+    cnv_colormap_rgb(CNV_CMAP_MAGMA, 255, hi);
+    cnv_colormap_rgb(CNV_CMAP_MAGMA, 0, lo);
+    for (int c = 0; c < 16; c++) {
+        const float *m = a + c * 56 * 56;
+        int amax = 0, amin = 0;
+        for (int i = 1; i < 56 * 56; i++) {
+            if (m[i] > m[amax]) amax = i;
+            if (m[i] < m[amin]) amin = i;
+        }
+        if (!(m[amax] > m[amin])) continue; /* a constant map is all black */
+        int t = c + 1, ox = 4 + (t % 5) * 116, oy = 4 + (t / 5) * 127;
+        const unsigned char *p = pic.px + ((size_t)(oy + (amax / 56) * 2 + 1) * pic.w + ox + (amax % 56) * 2 + 1) * 3;
+        assert_memory_equal(p, hi, 3);
+        p = pic.px + ((size_t)(oy + (amin / 56) * 2 + 1) * pic.w + ox + (amin % 56) * 2 + 1) * 3;
+        assert_memory_equal(p, lo, 3);
+    }
+    cnv_image_free(&pic);
+    free(a);
+    free(b);
+}
+
+static void maps_all_layers_one_file_each(void **state) {
+    path_buf prefix = in_scratch("all.png");
+    path_buf digit = in_scratch("digits/d007.png");
+    run_expect(0, "maps '%s' '%s' --layers all -o '%s' --json", mnist, digit.s, prefix.s);
+    json_t *root = parse_stdout();
+    json_t *layers = json_object_get(root, "layers");
+    /* MNIST: 8 nodes with an NxCxHxW output with positions (up to Pooling160). */
+    assert_int_equal(json_array_size(layers), 8);
+    for (size_t i = 0; i < json_array_size(layers); i++)
+        assert_true(file_exists(json_string_value(json_object_get(json_array_get(layers, i), "output"))));
+    assert_true(file_exists(in_scratch("all_6_ReLU114.png").s));
+    json_decref(root);
+}
+
+/* ---- bad inputs ---- */
+
+static void bad_inputs_exit_2_without_output(void **state) {
+    /* A PNG cut after 1000 bytes, and a text file named .png. */
+    FILE *f = fopen(chelsea, "rb");
+    assert_non_null(f);
+    unsigned char head[1000];
+    assert_int_equal(fread(head, 1, sizeof head, f), sizeof head);
+    fclose(f);
+    path_buf cut = in_scratch("truncated.png"), text = in_scratch("text.png"), o = in_scratch("bad_out.png");
+    write_bytes(cut.s, head, sizeof head);
+    write_bytes(text.s, "hello\n", 6);
+    const char *bad[2] = {cut.s, text.s};
+    for (int i = 0; i < 2; i++) {
+        run_expect(2, "gradcam '%s' '%s' -o '%s'", squeezenet, bad[i], o.s);
+        assert_int_equal(count_lines(err), 1);
+        assert_non_null(strstr(err, bad[i]));
+        assert_false(file_exists(o.s));
+        run_expect(2, "maps '%s' '%s' --layer conv1 -o '%s'", squeezenet, bad[i], o.s);
+        assert_int_equal(count_lines(err), 1);
+        assert_false(file_exists(o.s));
+    }
+    /* An empty folder, and a folder of nothing readable. */
+    path_buf empty = in_scratch("empty"), junk = in_scratch("junk");
+    assert_int_equal(mkdir(empty.s, 0755), 0);
+    assert_int_equal(mkdir(junk.s, 0755), 0);
+    write_bytes(in_scratch("junk/a.png").s, "x", 1);
+    run_expect(2, "topk '%s' --images '%s' --layer ReLU32 -o '%s'", mnist, empty.s, o.s);
+    assert_int_equal(count_lines(err), 1);
+    assert_false(file_exists(o.s));
+    run_expect(2, "topk '%s' --images '%s' --layer ReLU32 -o '%s'", mnist, junk.s, o.s);
+    assert_int_equal(count_lines(err), 2); /* the warning, then the error */
+    assert_non_null(strstr(err, "no readable image"));
+    assert_false(file_exists(o.s));
+    /* Bad options. */
+    run_expect(2, "maps '%s' '%s' --layer conv1 --cmap jet -o '%s'", squeezenet, chelsea, o.s);
+    assert_int_equal(count_lines(err), 1);
+    run_expect(2, "maps '%s' '%s' --layer conv1 --channels 60-70 -o '%s'", squeezenet, chelsea, o.s);
+    assert_int_equal(count_lines(err), 1);
+    run_expect(2, "gradcam '%s' '%s' --layer prob -o '%s'", squeezenet, chelsea, o.s);
+    assert_int_equal(count_lines(err), 1);
+    assert_false(file_exists(o.s));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gradcam_heat_lies_on_the_cat),
+        cmocka_unit_test(gradcam_equals_cam_on_squeezenet),
+        cmocka_unit_test(cam_refused_without_global_pooling),
+        cmocka_unit_test(topk_equals_brute_force),
+        cmocka_unit_test(topk_skips_unreadable_files),
+        cmocka_unit_test(maps_grid_tensor_and_pixels),
+        cmocka_unit_test(maps_all_layers_one_file_each),
+        cmocka_unit_test(bad_inputs_exit_2_without_output),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
