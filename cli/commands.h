@@ -21,6 +21,8 @@ int cmd_check(int argc, char **argv);
 int cmd_topk(int argc, char **argv);
 int cmd_gradcam(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
+int cmd_deconv(int argc, char **argv);
+int cmd_saliency(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 
 #endif

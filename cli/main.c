@@ -15,6 +15,8 @@ static const cnv_command commands[] = {
     {"topk", cmd_topk, "the images of a folder that most activate each channel, as receptive-field patches"},
     {"maps", cmd_maps, "activation maps of an image: every channel of a layer as a grid"},
     {"gradcam", cmd_gradcam, "Grad-CAM / CAM heatmap of a class over the image, with the top predictions"},
+    {"deconv", cmd_deconv, "Zeiler & Fergus deconvnet: a layer's features projected back to pixels"},
+    {"saliency", cmd_saliency, "saliency of a class: gradient, guided backprop, SmoothGrad, gradient x input"},
     {"train", cmd_train, "train a classifier on IDX files or image folders; save ONNX and a JSON log"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
