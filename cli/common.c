@@ -15,7 +15,7 @@
 
 /* How far up from the model's folder a preset's labels file is looked for. */
 #define LABELS_MAX_UP 3
-#define MAX_OPTIONS 40
+#define MAX_OPTIONS 72
 
 enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_PROFILE, OPT_JSON, OPT_HELP };
 

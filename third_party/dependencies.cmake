@@ -11,6 +11,9 @@ pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5) # Keras .h5 models
+# giflib ships no pkg-config file.
+find_path(GIF_INCLUDE_DIR gif_lib.h REQUIRED)
+find_library(GIF_LIBRARY gif REQUIRED) # animated GIFs of optimization runs
 find_package(Threads REQUIRED)
 
 # Vulkan headers only: the loader is opened at run time through volk, so the binary starts
@@ -20,6 +23,6 @@ find_path(VOLK_DIR volk.c PATHS /usr/include /usr/local/include /opt/homebrew/in
 find_program(GLSLANG_VALIDATOR glslangValidator REQUIRED)
 
 set(CNNVIS_DEP_LIBS
-  PkgConfig::PROTOBUF_C PkgConfig::STB PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::JANSSON PkgConfig::HDF5 Threads::Threads
+  PkgConfig::PROTOBUF_C PkgConfig::STB PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::JANSSON PkgConfig::HDF5 ${GIF_LIBRARY} Threads::Threads
   ${CMAKE_DL_LIBS})
-set(CNNVIS_DEP_INCLUDES ${VULKAN_INCLUDE_DIR} ${VOLK_DIR})
+set(CNNVIS_DEP_INCLUDES ${VULKAN_INCLUDE_DIR} ${VOLK_DIR} ${GIF_INCLUDE_DIR})

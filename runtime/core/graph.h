@@ -61,4 +61,8 @@ typedef struct cnv_receptive_field {
 } cnv_receptive_field;
 void cnv_graph_receptive_fields(const cnv_graph *g, cnv_receptive_field *rf /* n_nodes */);
 
+/* The input pixels that unit (y, x) of node's output depends on, exactly, clamped to the input:
+ * field = {top, left, bottom, right}, inclusive. */
+cnv_status cnv_graph_unit_field(const cnv_graph *g, int node, int y, int x, int field[4]);
+
 #endif

@@ -3,6 +3,10 @@
  * recurrence: size' = size + (dilation*(k-1)) * jump, jump' = jump * stride. */
 #include "graph.h"
 
+#include "status.h"
+
+#include <stdlib.h>
+
 /* A whole-input field: after a layer that mixes all positions, one "position" sees everything. */
 static cnv_receptive_field whole_input(const cnv_graph *g) {
     const cnv_shape *s = &g->values[g->input].shape;
@@ -46,4 +50,60 @@ void cnv_graph_receptive_fields(const cnv_graph *g, cnv_receptive_field *rf) {
             rf[i].stride[a] = in.stride[a] * n->attrs.stride[a];
         }
     }
+}
+
+/* The exact input box one output unit depends on: its interval of positions is carried back
+ * through every node to the graph input, window ops widening it by their kernel, stride,
+ * dilation and padding; a node that mixes all positions widens it to everything. */
+typedef struct box {
+    int set;
+    int y0, y1, x0, x1;
+} box;
+
+static void widen(box *dst, int y0, int y1, int x0, int x1) {
+    if (!dst->set) {
+        *dst = (box){1, y0, y1, x0, x1};
+        return;
+    }
+    if (y0 < dst->y0) dst->y0 = y0;
+    if (y1 > dst->y1) dst->y1 = y1;
+    if (x0 < dst->x0) dst->x0 = x0;
+    if (x1 > dst->x1) dst->x1 = x1;
+}
+
+cnv_status cnv_graph_unit_field(const cnv_graph *g, int node, int y, int x, int field[4]) {
+    box *b = calloc((size_t)g->n_values, sizeof *b);
+    if (!b) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    const int big = 1 << 28;
+    b[g->nodes[node].out] = (box){1, y, y, x, x};
+    for (int i = node; i >= 0; i--) {
+        const cnv_node *n = &g->nodes[i];
+        const box o = b[n->out];
+        if (!o.set) continue;
+        for (int j = 0; j < n->n_in; j++) {
+            int v = n->in[j];
+            if (g->values[v].init) continue;
+            const cnv_attrs *a = &n->attrs;
+            if (covers_whole_input(n->op))
+                widen(&b[v], -big, big, -big, big);
+            else if (has_window(n->op))
+                widen(&b[v], o.y0 * a->stride[0] - a->pads[0],
+                      o.y1 * a->stride[0] - a->pads[0] + (a->kernel[0] - 1) * a->dilation[0],
+                      o.x0 * a->stride[1] - a->pads[1],
+                      o.x1 * a->stride[1] - a->pads[1] + (a->kernel[1] - 1) * a->dilation[1]);
+            else if (n->op == CNV_OP_PAD)
+                widen(&b[v], o.y0 - a->pad_full[2], o.y1 - a->pad_full[2], o.x0 - a->pad_full[3], o.x1 - a->pad_full[3]);
+            else
+                widen(&b[v], o.y0, o.y1, o.x0, o.x1);
+        }
+    }
+    const cnv_shape *s = &g->values[g->input].shape;
+    box in = b[g->input];
+    free(b);
+    if (!in.set || s->ndim != 4) return cnv_fail(CNV_ERR_ARG, "%s: layer %d does not depend on the image input", g->source, node);
+    field[0] = in.y0 < 0 ? 0 : in.y0;
+    field[1] = in.x0 < 0 ? 0 : in.x0;
+    field[2] = in.y1 >= s->d[2] ? s->d[2] - 1 : in.y1;
+    field[3] = in.x1 >= s->d[3] ? s->d[3] - 1 : in.x1;
+    return CNV_OK;
 }

@@ -77,3 +77,13 @@ void cnv_atomic_abort(cnv_atomic_file *af) {
     }
     release(af);
 }
+
+cnv_status cnv_write_text_file(const char *path, const char *text) {
+    cnv_atomic_file af;
+    CNV_TRY(cnv_atomic_open(path, &af));
+    if (fputs(text, af.f) == EOF || fputc('\n', af.f) == EOF) {
+        cnv_atomic_abort(&af);
+        return cnv_fail(CNV_ERR_IO, "%s: write error", path);
+    }
+    return cnv_atomic_commit(&af);
+}

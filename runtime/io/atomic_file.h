@@ -20,4 +20,7 @@ cnv_status cnv_atomic_commit(cnv_atomic_file *af);
 /* Drops everything written so far (no file appears). Safe on a file already committed. */
 void cnv_atomic_abort(cnv_atomic_file *af);
 
+/* Writes text and a final newline to path atomically. */
+cnv_status cnv_write_text_file(const char *path, const char *text);
+
 #endif

@@ -1,0 +1,414 @@
+#include "vis_cli.h"
+
+#include "core/sha256.h"
+#include "io/atomic_file.h"
+#include "io/gif.h"
+#include "io/grid.h"
+#include "io/npy.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    V_RECIPE = VIS_OPT_FIRST, V_STEPS, V_LR, V_SIZE, V_SEED, V_BATCH, V_OPTIMIZER, V_FOURIER, V_DECAY,
+    V_DECORRELATE, V_SIGMOID, V_INIT_SD, V_PAD, V_JITTER, V_JITTER2, V_SCALE, V_ROTATE, V_TV, V_L1, V_L2,
+    V_GRADNORM, V_ROUNDS, V_ZOOM, V_BLUR, V_OUTPUT, V_FRAMES, V_FRAME_EVERY, V_GIF, V_SAVE, V_END
+};
+
+static const cli_option vis_options[] = {
+    {"recipe", "NAME", "named defaults: lucid, sainburg, plain (every knob below overrides)", "lucid", V_RECIPE},
+    {"steps", "N", "optimization steps (per round with --rounds)", "the recipe's (lucid 512)", V_STEPS},
+    {"lr", "LR", "learning rate", "the recipe's (lucid 0.05)", V_LR},
+    {"size", "S", "image size in pixels (square; the model's input size or larger)", "the model's input size", V_SIZE},
+    {"seed", "S", "random seed: the same seed gives the same image on the same device", "1", V_SEED},
+    {"batch", "B", "images optimized together", "16", V_BATCH},
+    {"optimizer", "NAME", "adam or sgd", "the recipe's", V_OPTIMIZER},
+    {"fourier", "on|off", "spectral (Fourier) parameterization", "the recipe's", V_FOURIER},
+    {"decay", "D", "Fourier amplitude decay power", "the recipe's (1)", V_DECAY},
+    {"decorrelate", "on|off", "ImageNet colour decorrelation", "the recipe's", V_DECORRELATE},
+    {"sigmoid", "on|off", "squash the image to 0..1 with a sigmoid", "the recipe's", V_SIGMOID},
+    {"init-sd", "SD", "standard deviation of the random start", "the recipe's (0.01)", V_INIT_SD},
+    {"pad", "P", "pad the image by P pixels of grey before the transforms", "the recipe's (lucid 12)", V_PAD},
+    {"jitter", "J", "random translation of up to J pixels each step", "the recipe's (lucid 8)", V_JITTER},
+    {"jitter2", "J", "a second random translation, added (Lucid jitters twice)", "the recipe's (lucid 4)", V_JITTER2},
+    {"scale", "A-B", "random scale in [A, B] each step", "the recipe's (lucid 0.9-1.1)", V_SCALE},
+    {"rotate", "DEG", "random rotation in [-DEG, DEG] each step", "the recipe's (lucid 10)", V_ROTATE},
+    {"tv", "W", "total-variation penalty weight", "the recipe's (0)", V_TV},
+    {"l1", "W", "L1 penalty weight (towards grey)", "the recipe's (0)", V_L1},
+    {"l2", "W", "L2 penalty weight (towards grey)", "the recipe's", V_L2},
+    {"gradnorm", "on|off", "divide the gradient by its mean |g| (per image)", "the recipe's (off)", V_GRADNORM},
+    {"rounds", "R", "Sainburg schedule: R rounds of --steps, zoom and blur between rounds", "the recipe's", V_ROUNDS},
+    {"zoom", "Z", "zoom factor between rounds", "the recipe's (sainburg 1.01)", V_ZOOM},
+    {"blur", "SIGMA", "Gaussian blur between rounds", "the recipe's (sainburg 1)", V_BLUR},
+    {"output", "FILE", "the picture (PNG; a grid with captions for several images); FILE.json gets the run's record",
+     NULL, V_OUTPUT},
+    {"frames", "DIR", "write a PNG of the images every --frame-every steps into DIR", "none", V_FRAMES},
+    {"frame-every", "K", "steps between frames (and GIF frames)", "16", V_FRAME_EVERY},
+    {"gif", "FILE", "an animated GIF of the optimization", "none", V_GIF},
+    {"save-tensor", "FILE", "the raw images as NCHW float32 .npy, values 0..1", "none", V_SAVE},
+};
+#define N_VIS_OPTIONS ((int)(sizeof vis_options / sizeof vis_options[0]))
+
+int vis_cli_options(const cli_option *own, int n_own, cli_option *table, int cap) {
+    int n = 0;
+    for (int i = 0; i < n_own && n < cap; i++) table[n++] = own[i];
+    for (int i = 0; i < N_VIS_OPTIONS && n < cap; i++) table[n++] = vis_options[i];
+    return n;
+}
+
+int vis_cli_on_option(vis_cli *v, int id, const char *arg) {
+    switch (id) {
+    case V_RECIPE: v->recipe_name = arg; return 0;
+    case V_OUTPUT: v->output = arg; return 0;
+    case V_FRAMES: v->frames_dir = arg; return 0;
+    case V_GIF: v->gif = arg; return 0;
+    case V_SAVE: v->save_tensor = arg; return 0;
+    case V_SIZE: return cli_parse_int(v->ctx, "size", arg, 1, &v->size);
+    case V_BATCH: return cli_parse_int(v->ctx, "batch", arg, 1, &v->batch);
+    case V_FRAME_EVERY: return cli_parse_int(v->ctx, "frame-every", arg, 1, &v->frame_every);
+    case V_SEED: {
+        char *end;
+        errno = 0;
+        v->seed = strtoull(arg, &end, 10);
+        if (end == arg || *end || errno || arg[0] == '-')
+            return cli_error(v->ctx, CLI_EXIT_USAGE, "--seed: '%s' is not a whole number >= 0", arg);
+        return 0;
+    }
+    default:
+        if (id < VIS_OPT_FIRST || id >= V_END) return cli_error(v->ctx, CLI_EXIT_RUNTIME, "internal: option %d", id);
+        v->overrides[id - VIS_OPT_FIRST] = arg;
+        return 0;
+    }
+}
+
+static const char *option_name(int id) {
+    for (int i = 0; i < N_VIS_OPTIONS; i++)
+        if (vis_options[i].id == id) return vis_options[i].name;
+    return "?";
+}
+
+static int parse_float(const vis_cli *v, int id, const char *arg, float *out) {
+    char *end;
+    double d = strtod(arg, &end);
+    if (end == arg || *end || !isfinite(d))
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--%s: '%s' is not a number", option_name(id), arg);
+    *out = (float)d;
+    return 0;
+}
+
+static int parse_switch(const vis_cli *v, int id, const char *arg, int *out) {
+    if (strcmp(arg, "on") == 0) *out = 1;
+    else if (strcmp(arg, "off") == 0) *out = 0;
+    else return cli_error(v->ctx, CLI_EXIT_USAGE, "--%s: '%s' must be on or off", option_name(id), arg);
+    return 0;
+}
+
+static int parse_int_option(const vis_cli *v, int id, const char *arg, int min, int *out) {
+    return cli_parse_int(v->ctx, option_name(id), arg, min, out);
+}
+
+static int apply_override(vis_cli *v, int id, const char *arg) {
+    cnv_recipe *r = &v->recipe;
+    switch (id) {
+    case V_STEPS: return parse_int_option(v, id, arg, 1, &r->steps);
+    case V_LR: return parse_float(v, id, arg, &r->lr);
+    case V_OPTIMIZER:
+        if (strcmp(arg, "adam") == 0) r->optimizer = CNV_OPTIM_ADAM;
+        else if (strcmp(arg, "sgd") == 0) r->optimizer = CNV_OPTIM_SGD;
+        else return cli_error(v->ctx, CLI_EXIT_USAGE, "--optimizer: '%s' is not adam or sgd", arg);
+        return 0;
+    case V_FOURIER: return parse_switch(v, id, arg, &r->fourier);
+    case V_DECAY: return parse_float(v, id, arg, &r->decay);
+    case V_DECORRELATE: return parse_switch(v, id, arg, &r->decorrelate);
+    case V_SIGMOID: return parse_switch(v, id, arg, &r->sigmoid);
+    case V_INIT_SD: return parse_float(v, id, arg, &r->init_sd);
+    case V_PAD: return parse_int_option(v, id, arg, 0, &r->pad);
+    case V_JITTER: return parse_int_option(v, id, arg, 0, &r->jitter);
+    case V_JITTER2: return parse_int_option(v, id, arg, 0, &r->jitter2);
+    case V_SCALE: {
+        char *end;
+        double a = strtod(arg, &end), b = a;
+        if (end != arg && *end == '-') b = strtod(end + 1, &end);
+        if (end == arg || *end || !(a > 0) || !(b >= a))
+            return cli_error(v->ctx, CLI_EXIT_USAGE, "--scale: '%s' is not a range A-B of positive numbers", arg);
+        r->scale_min = (float)a;
+        r->scale_max = (float)b;
+        return 0;
+    }
+    case V_ROTATE: return parse_float(v, id, arg, &r->rotate_deg);
+    case V_TV: return parse_float(v, id, arg, &r->tv);
+    case V_L1: return parse_float(v, id, arg, &r->l1);
+    case V_L2: return parse_float(v, id, arg, &r->l2);
+    case V_GRADNORM: return parse_switch(v, id, arg, &r->gradnorm);
+    case V_ROUNDS: return parse_int_option(v, id, arg, 0, &r->rounds);
+    case V_ZOOM: return parse_float(v, id, arg, &r->zoom);
+    case V_BLUR: return parse_float(v, id, arg, &r->blur_sigma);
+    }
+    return 0;
+}
+
+int vis_cli_prepare(vis_cli *v) {
+    const cnv_recipe *base = cnv_recipe_find(v->recipe_name ? v->recipe_name : "lucid");
+    if (!base) {
+        char list[128];
+        cnv_recipe_list(list, sizeof list);
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--recipe: no recipe '%s' (recipes: %s)", v->recipe_name, list);
+    }
+    v->recipe = *base;
+    for (int id = VIS_OPT_FIRST; id < V_END; id++) {
+        const char *arg = v->overrides[id - VIS_OPT_FIRST];
+        int code = arg ? apply_override(v, id, arg) : 0;
+        if (code) return code;
+    }
+    if (cnv_recipe_validate(&v->recipe) != CNV_OK) return cli_error(v->ctx, CLI_EXIT_USAGE, "%s", cnv_last_error());
+    if (!v->output) return cli_error(v->ctx, CLI_EXIT_USAGE, "no output: give -o OUT.png");
+    const cnv_shape *in = &v->ctx->g->values[v->ctx->g->input].shape;
+    if (in->ndim != 4 || (in->d[1] != 1 && in->d[1] != 3))
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "the model's input is not an image (1 or 3 channels)");
+    if (in->d[2] != in->d[3] && v->size)
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--size needs a model with a square input");
+    if (v->size && v->size < in->d[2])
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--size %d is smaller than the model's input %dx%d", v->size, in->d[2],
+                         in->d[3]);
+    if (!v->batch) v->batch = 16;
+    if (!v->frame_every) v->frame_every = 16;
+    return 0;
+}
+
+int vis_cli_to_image(const cli_ctx *ctx, const float *chw, int c, int h, int w, cnv_image *img) {
+    img->w = w;
+    img->h = h;
+    img->c = c;
+    img->px = malloc((size_t)w * h * c);
+    if (!img->px) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < c; k++) {
+                float f = chw[((size_t)k * h + y) * w + x];
+                f = f < 0 ? 0 : f > 1 ? 1 : f;
+                img->px[((size_t)y * w + x) * c + k] = (unsigned char)lrintf(f * 255.0f);
+            }
+    return 0;
+}
+
+/* ---- running ---- */
+
+typedef struct run_state {
+    vis_cli *v;
+    int done_before, total; /* items, for progress across batches */
+    int tty;
+    cnv_image *gif_frames;
+    int n_gif, cap_gif;
+    const vis_item *items;
+    int first_item, n_items;
+    int frame_failed;
+} run_state;
+
+static void progress(void *user, int step, int steps, const double *values, int n) {
+    run_state *rs = user;
+    if (!rs->tty) return;
+    double mean = 0;
+    for (int i = 0; i < n; i++) mean += values[i];
+    mean /= n;
+    int width = 30, filled = (int)((long)width * step / steps);
+    fprintf(stderr, "\r[%.*s%.*s] images %d-%d of %d, step %d/%d, objective %.4g ", filled,
+            "##############################", width - filled, "..............................", rs->done_before + 1,
+            rs->done_before + n, rs->total, step, steps, mean);
+    if (step == steps) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* The picture of a batch: the single image, or a grid with a caption under each tile. */
+static int compose(run_state *rs, const float *images, const cnv_shape *s, const vis_item *items, int n, cnv_image *out) {
+    const cli_ctx *ctx = rs->v->ctx;
+    int c = s->d[1], h = s->d[2], w = s->d[3];
+    size_t item = (size_t)c * h * w;
+    if (n == 1) return vis_cli_to_image(ctx, images, c, h, w, out);
+    cnv_image *tiles = calloc((size_t)n, sizeof *tiles);
+    const char **captions = calloc((size_t)n, sizeof *captions);
+    int code = (!tiles || !captions) ? cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory") : 0;
+    for (int i = 0; i < n && !code; i++) {
+        code = vis_cli_to_image(ctx, images + i * item, c, h, w, &tiles[i]);
+        captions[i] = items[i].caption;
+    }
+    if (!code) {
+        cnv_grid_layout l;
+        cnv_grid_layout_default(&l);
+        l.tile_w = w;
+        l.tile_h = h;
+        l.scale = CNV_SCALE_BILINEAR;
+        l.font_scale = w >= 128 ? 2 : 1;
+        if (cnv_grid_compose(tiles, captions, n, &l, out) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_NOMEM);
+    }
+    for (int i = 0; tiles && i < n; i++) free(tiles[i].px);
+    free(tiles);
+    free(captions);
+    return code;
+}
+
+static void frame(void *user, int step, const float *images, const cnv_shape *s) {
+    run_state *rs = user;
+    vis_cli *v = rs->v;
+    cnv_image img;
+    if (rs->frame_failed || compose(rs, images, s, rs->items + rs->first_item, rs->n_items, &img)) {
+        rs->frame_failed = 1;
+        return;
+    }
+    if (v->frames_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/frame_%03d_%05d.png", v->frames_dir, rs->first_item, step);
+        if (cnv_image_save_png(path, &img) != CNV_OK) rs->frame_failed = 1;
+    }
+    if (v->gif && rs->first_item == 0) {
+        if (rs->n_gif == rs->cap_gif) {
+            int cap = rs->cap_gif ? 2 * rs->cap_gif : 32;
+            cnv_image *grown = realloc(rs->gif_frames, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                rs->frame_failed = 1;
+                free(img.px);
+                return;
+            }
+            rs->gif_frames = grown;
+            rs->cap_gif = cap;
+        }
+        rs->gif_frames[rs->n_gif++] = img;
+        return;
+    }
+    free(img.px);
+}
+
+static json_t *recipe_json(const cnv_recipe *r) {
+    return json_pack("{s:s, s:s, s:b, s:f, s:b, s:b, s:f, s:s, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, s:f, "
+                     "s:f, s:f, s:f, s:b, s:i, s:f, s:f}",
+                     "name", r->name, "source", r->source, "fourier", r->fourier, "decay", r->decay, "decorrelate",
+                     r->decorrelate, "sigmoid", r->sigmoid, "init_sd", r->init_sd, "optimizer",
+                     r->optimizer == CNV_OPTIM_ADAM ? "adam" : "sgd", "lr", r->lr, "beta1", r->beta1, "beta2", r->beta2,
+                     "eps", r->eps, "steps", r->steps, "pad", r->pad, "jitter", r->jitter, "jitter2", r->jitter2,
+                     "scale_min", r->scale_min, "scale_max", r->scale_max, "rotate_deg", r->rotate_deg, "tv", r->tv,
+                     "l1", r->l1, "l2", r->l2, "gradnorm", r->gradnorm, "rounds", r->rounds, "zoom", r->zoom,
+                     "blur_sigma", r->blur_sigma);
+}
+
+/* The sidecar: OUT.png -> OUT.json with everything needed to reproduce and judge the run. */
+static int write_sidecar(vis_cli *v, int node, const vis_item *items, int n, const char *what, json_t *logs,
+                         double seconds) {
+    const cli_ctx *ctx = v->ctx;
+    char hash[65] = "";
+    if (cnv_sha256_file(ctx->model_path, hash) != CNV_OK) snprintf(hash, sizeof hash, "unknown");
+    json_t *objs = json_array();
+    for (int i = 0; i < n; i++) {
+        const cnv_objective *o = &items[i].objective;
+        json_t *j = json_pack("{s:s, s:i, s:s}", "kind",
+                              o->kind == CNV_OBJ_UNIT ? "unit" : o->kind == CNV_OBJ_CHANNEL ? "channel_mean" : "neuron",
+                              "channel", o->channel, "caption", items[i].caption);
+        if (o->kind == CNV_OBJ_NEURON) json_object_set_new(j, "position", json_pack("[i, i]", o->y, o->x));
+        json_array_append_new(objs, j);
+    }
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:s, s:o, s:o, s:f}", "verb", what,
+                             "model", ctx->model_path, "model_sha256", hash, "preset", ctx->preset->name, "device",
+                             cnv_backend_device(ctx->be), "backend", cnv_backend_name(ctx->be), "seed",
+                             (json_int_t)v->seed, "size", v->size, "batch", v->batch, "recipe", recipe_json(&v->recipe),
+                             "layer", ctx->g->nodes[node].name, "objectives", objs, "runs", logs, "seconds", seconds);
+    char path[4096];
+    const char *dot = strrchr(v->output, '.');
+    size_t stem = dot && !strchr(dot, '/') ? (size_t)(dot - v->output) : strlen(v->output);
+    snprintf(path, sizeof path, "%.*s.json", (int)stem, v->output);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+    json_decref(root);
+    if (!text) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory building %s", path);
+    cnv_status s = cnv_write_text_file(path, text);
+    free(text);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+static json_t *batch_log(const cnv_render_result *res, int first, int n) {
+    json_t *steps = json_array(), *values = json_array(), *start = json_array(), *final = json_array();
+    for (int k = 0; k < res->n_log; k++) {
+        json_array_append_new(steps, json_integer(res->log_steps[k]));
+        json_t *row = json_array();
+        for (int i = 0; i < n; i++) json_array_append_new(row, cli_json_number(res->log[(size_t)k * n + i]));
+        json_array_append_new(values, row);
+    }
+    for (int i = 0; i < n; i++) {
+        json_array_append_new(start, cli_json_number(res->start[i]));
+        json_array_append_new(final, cli_json_number(res->final[i]));
+    }
+    return json_pack("{s:i, s:i, s:o, s:o, s:o, s:o}", "first_item", first, "items", n, "start", start, "final", final,
+                     "logged_steps", steps, "objective", values);
+}
+
+int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *what, float **images_out,
+                cnv_shape *item_shape) {
+    const cli_ctx *ctx = v->ctx;
+    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+    int size_h = v->size ? v->size : in->d[2], size_w = v->size ? v->size : in->d[3];
+    if (v->frames_dir && mkdir(v->frames_dir, 0777) != 0 && errno != EEXIST)
+        return cli_error(ctx, CLI_EXIT_USAGE, "%s: cannot create the frames folder", v->frames_dir);
+    run_state rs = {.v = v, .total = n, .tty = isatty(2), .items = items};
+    cnv_render_opts o = {.recipe = v->recipe, .size = {size_h, size_w}, .seed = v->seed, .objective_node = node,
+                         .log_every = 1, .progress = progress, .user = &rs,
+                         .frame = (v->frames_dir || v->gif) ? frame : NULL, .frame_every = v->frame_every};
+    size_t item = (size_t)in->d[1] * size_h * size_w;
+    float *all = malloc((size_t)n * item * sizeof *all);
+    cnv_objective *objs = malloc((size_t)n * sizeof *objs);
+    json_t *logs = json_array();
+    if (!all || !objs || !logs) {
+        free(all);
+        free(objs);
+        return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    }
+    for (int i = 0; i < n; i++) objs[i] = items[i].objective;
+    int code = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int first = 0; first < n && !code; first += v->batch) {
+        int count = n - first < v->batch ? n - first : v->batch;
+        o.batch = count;
+        o.objectives = objs + first;
+        rs.done_before = first;
+        rs.first_item = first;
+        rs.n_items = count;
+        cnv_render_result res;
+        cnv_status s = cnv_render(ctx->g, ctx->preset, ctx->be, &o, &res);
+        if (s != CNV_OK) {
+            code = cli_status_error(ctx, s);
+            break;
+        }
+        memcpy(all + (size_t)first * item, res.images, (size_t)count * item * sizeof *all);
+        json_array_append_new(logs, batch_log(&res, first, count));
+        cnv_render_result_free(&res);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    cnv_shape s = cnv_shape4(n, in->d[1], size_h, size_w);
+    if (!code && rs.frame_failed) code = cli_error(ctx, CLI_EXIT_RUNTIME, "writing the frames failed");
+    cnv_image picture = {0};
+    if (!code) code = compose(&rs, all, &s, items, n, &picture);
+    if (!code && cnv_image_save_png(v->output, &picture) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_IO);
+    free(picture.px);
+    if (!code && v->save_tensor) code = cli_save_tensor(ctx, v->save_tensor, all, &s);
+    if (!code && v->gif && rs.n_gif > 0 && cnv_gif_write(v->gif, rs.gif_frames, rs.n_gif, 8) != CNV_OK)
+        code = cli_status_error(ctx, CNV_ERR_IO);
+    if (!code) code = write_sidecar(v, node, items, n, what, logs, seconds);
+    else json_decref(logs);
+    for (int i = 0; i < rs.n_gif; i++) free(rs.gif_frames[i].px);
+    free(rs.gif_frames);
+    free(objs);
+    if (!code) {
+        printf("wrote %s (%d image%s, %s, %d steps each, %.1f s on %s)\n", v->output, n, n == 1 ? "" : "s",
+               v->recipe.name, v->recipe.steps * (v->recipe.rounds > 0 ? v->recipe.rounds : 1), seconds,
+               cnv_backend_device(ctx->be));
+        if (item_shape) *item_shape = cnv_shape4(1, in->d[1], size_h, size_w);
+    }
+    if (!code && images_out)
+        *images_out = all;
+    else
+        free(all);
+    return code;
+}

@@ -1,0 +1,41 @@
+/* Recipes: the knobs of a visualization, with named defaults that reproduce the anchors'
+ * (docs/DESIGN.md): `lucid` (Olah et al., Lucid), `sainburg` (Sainburg's progressive zoom),
+ * `plain` (naive gradient ascent on pixels: the adversarial-noise control). Every field can be
+ * overridden from the command line. */
+#ifndef CNV_VIS_RECIPE_H
+#define CNV_VIS_RECIPE_H
+
+#include "core/optim.h"
+
+typedef struct cnv_recipe {
+    const char *name;
+    const char *source; /* where the defaults come from */
+    /* parameterization */
+    int fourier;
+    float decay;
+    int decorrelate;
+    int sigmoid;
+    float init_sd; /* standard deviation of the random start */
+    /* optimization */
+    cnv_optim_kind optimizer;
+    float lr, beta1, beta2, eps;
+    int steps; /* per round when rounds > 0 */
+    /* transformation robustness, drawn per step and per image */
+    int pad;
+    int jitter, jitter2; /* translations uniform in [-j, j] pixels, summed (Lucid jitters twice) */
+    float scale_min, scale_max;
+    float rotate_deg; /* uniform in [-r, r] */
+    /* penalties and gradient shaping */
+    float tv, l1, l2;
+    int gradnorm;
+    /* Sainburg schedule: `rounds` rounds of `steps`, then zoom and blur the image between them */
+    int rounds;
+    float zoom, blur_sigma;
+} cnv_recipe;
+
+/* NULL when unknown. */
+const cnv_recipe *cnv_recipe_find(const char *name);
+/* "lucid, sainburg, plain" into buf. */
+void cnv_recipe_list(char *buf, size_t size);
+
+#endif

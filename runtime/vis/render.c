@@ -1,0 +1,273 @@
+#include "render.h"
+
+#include "transform.h"
+#include "vis_graph.h"
+#include "core/exec.h"
+#include "core/rng.h"
+#include "core/status.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+cnv_status cnv_recipe_validate(const cnv_recipe *r) {
+    if (r->steps < 1) return cnv_fail(CNV_ERR_ARG, "--steps must be at least 1 (got %d)", r->steps);
+    if (r->rounds < 0) return cnv_fail(CNV_ERR_ARG, "--rounds must be 0 or more (got %d)", r->rounds);
+    if (!(r->lr > 0)) return cnv_fail(CNV_ERR_ARG, "--lr must be positive");
+    if (r->fourier && !r->sigmoid)
+        return cnv_fail(CNV_ERR_ARG, "the Fourier parameterization needs --sigmoid (its images centre on 0)");
+    if (r->pad < 0 || r->jitter < 0 || r->jitter2 < 0) return cnv_fail(CNV_ERR_ARG, "--pad and --jitter must be >= 0");
+    if (!(r->scale_min > 0) || r->scale_max < r->scale_min)
+        return cnv_fail(CNV_ERR_ARG, "--scale must be a range of positive numbers, low first");
+    if (r->rotate_deg < 0 || r->rotate_deg > 180) return cnv_fail(CNV_ERR_ARG, "--rotate must be within 0..180 degrees");
+    if (r->tv < 0 || r->l1 < 0 || r->l2 < 0) return cnv_fail(CNV_ERR_ARG, "penalty weights must be >= 0");
+    if (r->rounds > 0 && r->fourier) return cnv_fail(CNV_ERR_ARG, "zoom rounds need the pixel parameterization");
+    if (r->rounds > 0 && (!(r->zoom > 0) || r->blur_sigma < 0))
+        return cnv_fail(CNV_ERR_ARG, "--zoom must be positive and --blur >= 0");
+    return CNV_OK;
+}
+
+static int has_transforms(const cnv_recipe *r) {
+    return r->jitter > 0 || r->jitter2 > 0 || r->scale_min != 1.0f || r->scale_max != 1.0f || r->rotate_deg > 0;
+}
+
+/* Everything a render holds on the backend. */
+typedef struct render_state {
+    const cnv_render_opts *o;
+    cnv_backend *be;
+    cnv_vis_graph vg;
+    cnv_exec *ex;
+    int node, value; /* objective node and its output in the visualization graph */
+    float *seed, *out, *affine;
+    cnv_buf *m, *v, *hyper, *scratch, *zoom_t;
+    cnv_program *prog;
+    cnv_rng rng;
+    size_t n_param;
+} render_state;
+
+/* Per-item affines for this step: the random motion, scaled from image to model pixels. */
+static void draw_transforms(render_state *st, int random) {
+    const cnv_recipe *r = &st->o->recipe;
+    const cnv_shape *in = &st->ex->shapes[st->vg.model_input];
+    float to_model = (float)in->d[3] / (float)st->o->size[1];
+    for (int i = 0; i < st->o->batch; i++) {
+        float s = 1, a = 0, tx = 0, ty = 0;
+        if (random) {
+            s = r->scale_min + (r->scale_max - r->scale_min) * cnv_rng_uniform(&st->rng);
+            a = r->rotate_deg * (2 * cnv_rng_uniform(&st->rng) - 1);
+            for (int k = 0; k < 2; k++) {
+                int j = k ? r->jitter2 : r->jitter;
+                tx += (float)((int)cnv_rng_below(&st->rng, (uint32_t)(2 * j + 1)) - j);
+                ty += (float)((int)cnv_rng_below(&st->rng, (uint32_t)(2 * j + 1)) - j);
+            }
+        }
+        cnv_affine_compose(s * to_model, a, tx * to_model, ty * to_model, &st->affine[i * 6]);
+    }
+}
+
+static cnv_status set_transforms(render_state *st, int random) {
+    if (st->vg.transform < 0) return CNV_OK;
+    draw_transforms(st, random);
+    return st->be->vt->buf_write(st->be, st->ex->vals[st->vg.transform], 0, st->affine, (size_t)st->o->batch * 6);
+}
+
+/* Objective values of the current image without transforms (start and end measurements). */
+static cnv_status measure(render_state *st, double *values) {
+    CNV_TRY(set_transforms(st, 0));
+    CNV_TRY(cnv_exec_forward(st->ex, st->node));
+    CNV_TRY(cnv_exec_read(st->ex, st->value, st->out));
+    cnv_objective_values(st->seed, st->out, &st->ex->shapes[st->value], values);
+    return CNV_OK;
+}
+
+static cnv_status init_param(render_state *st) {
+    const cnv_recipe *r = &st->o->recipe;
+    float *p = malloc(st->n_param * sizeof *p);
+    if (!p) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    /* Without a sigmoid the parameter is the image: start from mid-grey. */
+    float base = r->sigmoid ? 0.0f : 0.5f;
+    for (size_t i = 0; i < st->n_param; i++) p[i] = base + r->init_sd * cnv_rng_normal(&st->rng);
+    cnv_status s = cnv_exec_set_input(st->ex, p);
+    free(p);
+    return s;
+}
+
+static cnv_status record_step(render_state *st) {
+    const cnv_backend_vtable *vt = st->be->vt;
+    int param = st->vg.param;
+    CNV_TRY(vt->program_begin(st->be));
+    cnv_status s = cnv_exec_forward(st->ex, st->node);
+    if (s == CNV_OK) s = cnv_exec_backward(st->ex, st->value, st->seed, 0);
+    if (s == CNV_OK) {
+        cnv_optim_io io = {st->o->recipe.optimizer, st->ex->vals[param], st->ex->grads[param], st->m, st->v,
+                           st->hyper, st->n_param};
+        s = vt->optim_step(st->be, &io);
+    }
+    cnv_program *prog = NULL;
+    cnv_status e = vt->program_end(st->be, &prog);
+    st->prog = prog;
+    return s != CNV_OK ? s : e;
+}
+
+/* Sainburg's step between rounds: zoom the pixel parameter about its centre, then blur it. */
+static cnv_status zoom_and_blur(render_state *st) {
+    const cnv_recipe *r = &st->o->recipe;
+    const cnv_backend_vtable *vt = st->be->vt;
+    cnv_buf *param = st->ex->vals[st->vg.param];
+    cnv_shape ps = st->ex->shapes[st->vg.param];
+    for (int i = 0; i < st->o->batch; i++) cnv_affine_compose(r->zoom, 0, 0, 0, &st->affine[i * 6]);
+    CNV_TRY(vt->buf_write(st->be, st->zoom_t, 0, st->affine, (size_t)st->o->batch * 6));
+    cnv_node zoom = {.name = "cnnvis/zoom", .op = CNV_OP_RESAMPLE, .n_in = 2}, blur = {.name = "cnnvis/blur", .op = CNV_OP_BLUR, .n_in = 1};
+    cnv_attrs_default(CNV_OP_RESAMPLE, &zoom.attrs);
+    zoom.attrs.out_hw[0] = ps.d[2];
+    zoom.attrs.out_hw[1] = ps.d[3];
+    cnv_attrs_default(CNV_OP_BLUR, &blur.attrs);
+    blur.attrs.sigma = r->blur_sigma;
+    cnv_op_io io = {.node = &zoom, .n_in = 2, .in = {param, st->zoom_t}, .in_shape = {ps, {2, {st->o->batch, 6}}},
+                    .out = st->scratch, .out_shape = ps};
+    CNV_TRY(vt->forward(st->be, &io));
+    cnv_op_io io2 = {.node = &blur, .n_in = 1, .in = {st->scratch}, .in_shape = {ps}, .out = param, .out_shape = ps};
+    CNV_TRY(vt->forward(st->be, &io2));
+    return vt->sync(st->be);
+}
+
+static cnv_status log_step(render_state *st, cnv_render_result *res, int step, int steps) {
+    double *values = res->log + (size_t)res->n_log * (size_t)st->o->batch;
+    CNV_TRY(cnv_exec_read(st->ex, st->value, st->out));
+    cnv_objective_values(st->seed, st->out, &st->ex->shapes[st->value], values);
+    res->log_steps[res->n_log++] = step;
+    if (st->o->progress) st->o->progress(st->o->user, step, steps, values, st->o->batch);
+    return CNV_OK;
+}
+
+static cnv_status read_images(render_state *st, float *dst) { return cnv_exec_read(st->ex, st->vg.image, dst); }
+
+static cnv_status run(render_state *st, cnv_render_result *res) {
+    const cnv_render_opts *o = st->o;
+    const cnv_recipe *r = &o->recipe;
+    const cnv_backend_vtable *vt = st->be->vt;
+    int rounds = r->rounds > 0 ? r->rounds : 1, steps = rounds * r->steps;
+    res->total_steps = steps;
+    CNV_TRY(init_param(st));
+    CNV_TRY(measure(st, res->start));
+    CNV_TRY(vt->buf_fill(st->be, st->m, 0.0f, st->n_param));
+    CNV_TRY(vt->buf_fill(st->be, st->v, 0.0f, st->n_param));
+    CNV_TRY(record_step(st));
+    int random = has_transforms(r), step = 0;
+    for (int round = 0; round < rounds; round++) {
+        if (round > 0) CNV_TRY(zoom_and_blur(st));
+        for (int k = 0; k < r->steps; k++) {
+            step++;
+            float h[CNV_HYPER_COUNT];
+            cnv_optim_hyper(r->lr, r->beta1, r->beta2, r->eps, step, h);
+            CNV_TRY(vt->buf_write(st->be, st->hyper, 0, h, CNV_HYPER_COUNT));
+            CNV_TRY(set_transforms(st, random));
+            CNV_TRY(vt->program_run(st->be, st->prog));
+            if (o->log_every > 0 && (step % o->log_every == 0 || step == 1 || step == steps))
+                CNV_TRY(log_step(st, res, step, steps));
+            if (o->frame && o->frame_every > 0 && step % o->frame_every == 0) {
+                CNV_TRY(read_images(st, res->images));
+                o->frame(o->user, step, res->images, &res->shape);
+            }
+        }
+    }
+    CNV_TRY(measure(st, res->final));
+    return read_images(st, res->images);
+}
+
+static cnv_status alloc_result(render_state *st, cnv_render_result *res) {
+    const cnv_render_opts *o = st->o;
+    int rounds = o->recipe.rounds > 0 ? o->recipe.rounds : 1;
+    size_t max_log = (size_t)rounds * (size_t)o->recipe.steps + 2;
+    res->shape = st->ex->shapes[st->vg.image];
+    res->images = malloc(cnv_shape_numel(&res->shape) * sizeof *res->images);
+    res->start = calloc((size_t)o->batch, sizeof *res->start);
+    res->final = calloc((size_t)o->batch, sizeof *res->final);
+    res->log_steps = calloc(max_log, sizeof *res->log_steps);
+    res->log = calloc(max_log * (size_t)o->batch, sizeof *res->log);
+    if (!res->images || !res->start || !res->final || !res->log_steps || !res->log)
+        return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    return CNV_OK;
+}
+
+static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_preset *preset) {
+    const cnv_render_opts *o = st->o;
+    const cnv_recipe *r = &o->recipe;
+    cnv_vis_head head = {
+        .batch = o->batch,
+        .size = {o->size[0], o->size[1]},
+        .fourier = r->fourier,
+        .decay = r->decay,
+        .decorrelate = r->decorrelate,
+        .sigmoid = r->sigmoid,
+        .pad = r->pad,
+        .transforms = has_transforms(r),
+        .tv = r->tv,
+        .l1 = r->l1,
+        .l2 = r->l2,
+        .gradnorm = r->gradnorm,
+    };
+    if (o->objective_node < 0 || o->objective_node >= model->n_nodes)
+        return cnv_fail(CNV_ERR_ARG, "%s: no layer %d", model->source, o->objective_node);
+    CNV_TRY(cnv_vis_graph_build(model, preset, &head, &st->vg));
+    CNV_TRY(cnv_exec_create(st->vg.g, st->be, o->batch, &st->ex));
+    st->node = st->vg.node_offset + o->objective_node;
+    st->value = st->vg.g->nodes[st->node].out;
+    const cnv_shape *os = &st->ex->shapes[st->value];
+    CNV_TRY(cnv_objective_check(o->objectives, o->batch, os, model->nodes[o->objective_node].name));
+    size_t n_out = cnv_shape_numel(os);
+    st->seed = malloc(n_out * sizeof *st->seed);
+    st->out = malloc(n_out * sizeof *st->out);
+    st->affine = malloc((size_t)o->batch * 6 * sizeof *st->affine);
+    if (!st->seed || !st->out || !st->affine) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    cnv_objective_seed(o->objectives, os, st->seed);
+    st->n_param = cnv_shape_numel(&st->ex->shapes[st->vg.param]);
+    const cnv_backend_vtable *vt = st->be->vt;
+    CNV_TRY(vt->buf_alloc(st->be, st->n_param, &st->m));
+    CNV_TRY(vt->buf_alloc(st->be, st->n_param, &st->v));
+    CNV_TRY(vt->buf_alloc(st->be, CNV_HYPER_COUNT, &st->hyper));
+    if (r->rounds > 0) {
+        CNV_TRY(vt->buf_alloc(st->be, st->n_param, &st->scratch));
+        CNV_TRY(vt->buf_alloc(st->be, (size_t)o->batch * 6, &st->zoom_t));
+    }
+    cnv_rng_seed(&st->rng, o->seed);
+    return CNV_OK;
+}
+
+static void teardown(render_state *st) {
+    const cnv_backend_vtable *vt = st->be->vt;
+    if (st->prog) vt->program_free(st->be, st->prog);
+    vt->buf_free(st->be, st->m);
+    vt->buf_free(st->be, st->v);
+    vt->buf_free(st->be, st->hyper);
+    vt->buf_free(st->be, st->scratch);
+    vt->buf_free(st->be, st->zoom_t);
+    cnv_exec_free(st->ex);
+    cnv_vis_graph_free(&st->vg);
+    free(st->seed);
+    free(st->out);
+    free(st->affine);
+}
+
+cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_render_opts *o,
+                      cnv_render_result *res) {
+    memset(res, 0, sizeof *res);
+    CNV_TRY(cnv_recipe_validate(&o->recipe));
+    if (o->batch < 1) return cnv_fail(CNV_ERR_ARG, "batch must be at least 1");
+    render_state st = {.o = o, .be = be};
+    cnv_status s = setup(&st, model, preset);
+    if (s == CNV_OK) s = alloc_result(&st, res);
+    if (s == CNV_OK) s = run(&st, res);
+    teardown(&st);
+    if (s != CNV_OK) cnv_render_result_free(res);
+    return s;
+}
+
+void cnv_render_result_free(cnv_render_result *res) {
+    free(res->images);
+    free(res->start);
+    free(res->final);
+    free(res->log_steps);
+    free(res->log);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,47 @@
+/* Renders feature visualizations: builds the visualization graph for a batch of objectives,
+ * records one optimization step (forward, objective, backward, optimizer) as a program and
+ * replays it, drawing the per-step transforms from a seeded RNG. The same seed gives the same
+ * images on the same device; every backend runs the same recipe. */
+#ifndef CNV_VIS_RENDER_H
+#define CNV_VIS_RENDER_H
+
+#include "objective.h"
+#include "recipe.h"
+#include "core/backend.h"
+#include "models/preset.h"
+
+typedef struct cnv_render_opts {
+    cnv_recipe recipe;
+    int batch;   /* images rendered together, one objective each */
+    int size[2]; /* image H, W: the model's input size or larger */
+    uint64_t seed;
+    int objective_node; /* a node of the model */
+    const cnv_objective *objectives; /* batch entries */
+    int log_every; /* read the objective values every k steps (progress, JSON log); 0: never */
+    /* Called after every logged step with the values of each item (may be NULL). */
+    void (*progress)(void *user, int step, int steps, const double *values, int n);
+    /* Called every frame_every steps with the current images [N, C, H, W] in 0..1 (may be NULL). */
+    void (*frame)(void *user, int step, const float *images, const cnv_shape *shape);
+    int frame_every;
+    void *user;
+} cnv_render_opts;
+
+typedef struct cnv_render_result {
+    float *images;  /* [N, C, H, W], values in 0..1 */
+    cnv_shape shape;
+    double *start;  /* objective of each item on the starting image (no transforms) */
+    double *final;  /* objective of each item on the final image (no transforms) */
+    int n_log;      /* logged steps */
+    int *log_steps; /* [n_log] */
+    double *log;    /* [n_log x N] objective values (with that step's transforms) */
+    int total_steps;
+} cnv_render_result;
+
+cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_render_opts *o,
+                      cnv_render_result *res);
+void cnv_render_result_free(cnv_render_result *res);
+
+/* Checks a recipe's knobs (ranges, combinations); messages name the knob. */
+cnv_status cnv_recipe_validate(const cnv_recipe *r);
+
+#endif
