@@ -1,0 +1,33 @@
+#!/bin/sh
+# Regenerates every gallery picture of the image-inspection verbs from the built binary.
+# usage: docs/gallery/make_gallery.sh [path/to/cnnvis]   (default: build/cnnvis)
+# Needs ../shared (the models and images beside the repository).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cnnvis=${1:-$root/build/cnnvis}
+shared=$root/../shared
+squeezenet=$shared/models/squeezenet1.1_openvino_fp16/derived/squeezenet1.1_fp32_from_ir.onnx
+mnist=$shared/models/mnist/mnist-12/model.onnx
+chelsea=$shared/images/chelsea.png
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The first 100 MNIST test digits as PGM files (the IDX file: a 16-byte header, then 28x28 bytes
+# per digit; a PGM is a one-line header and the same bytes).
+idx=$shared/models/mnist/real_digits_t10k_first100/t10k-images-first100-idx3-ubyte
+mkdir "$tmp/digits"
+i=0
+while [ $i -lt 100 ]; do
+    name=$(printf 'd%03d.pgm' $i)
+    { printf 'P5\n28 28\n255\n'; tail -c +$((17 + i * 784)) "$idx" | head -c 784; } > "$tmp/digits/$name"
+    i=$((i + 1))
+done
+
+# maps: the 16 squeeze channels of SqueezeNet's fire2 on the cat; the first conv of the MNIST model on a 7.
+"$cnnvis" maps "$squeezenet" "$chelsea" --layer fire2/squeeze1x1 -o "$here/maps_chelsea_fire2_squeeze1x1.png"
+"$cnnvis" maps "$mnist" "$tmp/digits/d000.pgm" --layer ReLU32 --cmap viridis -o "$here/maps_digit7_ReLU32.png"
+# gradcam: where SqueezeNet sees its top class (Egyptian cat).
+"$cnnvis" gradcam "$squeezenet" "$chelsea" -o "$here/gradcam_chelsea.png"
+# topk: the 9 digits (of 100) that most excite each of the 16 channels of the MNIST model's ReLU114.
+"$cnnvis" topk "$mnist" --images "$tmp/digits" --layer ReLU114 --k 9 -o "$here/topk_mnist.png"
