@@ -123,7 +123,9 @@ static void large_run_make(large_run *r, cnv_op_type op, const cnv_attrs *attrs,
     expect_ok(cnv_op_infer_shape(op, &r->node.attrs, 1, &in_shape, &r->out_shape, "large"));
     r->nx = cnv_shape_numel(&in_shape);
     r->ny = cnv_shape_numel(&r->out_shape);
-    r->x = xalloc(r->nx, sizeof(float)), r->prefill = xalloc(r->nx, sizeof(float)), r->dx = xalloc(r->nx, sizeof(float));
+    r->x = xalloc(r->nx, sizeof(float));
+    r->prefill = xalloc(r->nx, sizeof(float));
+    r->dx = xalloc(r->nx, sizeof(float));
     r->dy = xalloc(r->ny, sizeof(float)), r->y = xalloc(r->ny, sizeof(float));
     cnv_rng rng;
     cnv_rng_seed(&rng, seed);
@@ -183,8 +185,10 @@ static void test_fourier_large(void **state) {
     (void)state;
     printf("\n%-44s %11s %11s\n", "Fourier vs oracle at sampled points", "forward", "bwd data");
     check_fourier_sampled("fourier 1x3x227x227 (64 points)", 1, 3, 227, 227, 64);
-    check_fourier_sampled("fourier 1x1x512x512 (24 points)", 1, 1, 512, 512, 24);
     check_fourier_sampled("fourier 2x2x33x50 (64 points)", 2, 2, 33, 50, 64);
+    /* lavapipe is slow at this size: the Vulkan backends check it against the CPU backend
+     * element by element instead (test_matches_cpu). */
+    if (strcmp(backend_name, "cpu") == 0) check_fourier_sampled("fourier 1x1x512x512 (24 points)", 1, 1, 512, 512, 24);
 }
 
 /* Blur's adjoint in scatter form, an independent formulation of what the kernels gather: every
@@ -223,14 +227,16 @@ static void test_blur_large(void **state) {
         large_run r;
         large_run_make(&r, CNV_OP_BLUR, &c.attrs, cases[k].shape, 0xb1u + k);
         large_run_on(&r, be);
-        double *xd = to_double(r.x, r.nx), *want_y = xalloc(r.ny, sizeof(double)), *want_dx = xalloc(r.nx, sizeof(double));
+        double *xd = to_double(r.x, r.nx), *want_y = xalloc(r.ny, sizeof(double));
+        double *want_dx = xalloc(r.nx, sizeof(double));
         const double *in[1] = {xd};
         tu_oracle_forward(CNV_OP_BLUR, &c.attrs, 1, in, &r.in_shape, want_y, &r.out_shape);
         blur_adjoint_scatter(&r.in_shape, cases[k].sigma, r.dy, want_dx);
         double *got_y = to_double(r.y, r.ny), *got_dx = to_double(r.dx, r.nx);
         const double fwd = tu_rel_error_d(got_y, want_y, r.ny), bwd = tu_rel_error_d(got_dx, want_dx, r.nx);
         printf("  %-42s %11.2e %11.2e\n", cases[k].label, fwd, bwd);
-        if (!(fwd < TOL) || !(bwd < TOL)) fail_msg("%s: forward %.3g, backward %.3g >= %.3g", cases[k].label, fwd, bwd, TOL);
+        if (!(fwd < TOL) || !(bwd < TOL))
+            fail_msg("%s: forward %.3g, backward %.3g >= %.3g", cases[k].label, fwd, bwd, TOL);
         free(xd), free(want_y), free(want_dx), free(got_y), free(got_dx);
         large_run_free(&r);
     }
@@ -258,7 +264,8 @@ static void test_matches_cpu(void **state) {
         const double fwd = tu_rel_error(gpu.y, ref.y, gpu.ny), bwd = tu_rel_error(gpu.dx, ref.dx, gpu.nx);
         printf("  %-42s %11.2e %11.2e\n", cases[k].label, fwd, bwd);
         fflush(stdout);
-        if (!(fwd < TOL) || !(bwd < TOL)) fail_msg("%s: forward %.3g, backward %.3g >= %.3g", cases[k].label, fwd, bwd, TOL);
+        if (!(fwd < TOL) || !(bwd < TOL))
+            fail_msg("%s: forward %.3g, backward %.3g >= %.3g", cases[k].label, fwd, bwd, TOL);
         large_run_free(&gpu);
         large_run_free(&ref);
     }

@@ -23,7 +23,8 @@ static cnv_status taps_make(const cnv_cpu_args *a, blur_taps *t) {
     t->g = malloc((size_t)(2 * t->r + 1) * sizeof(double));
     if (!t->g) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory for blur taps", a->node->name);
     double total = 0.0;
-    for (int k = -t->r; k <= t->r; k++) total += t->g[k + t->r] = t->r ? exp(-(double)k * k / (2.0 * sigma * sigma)) : 1.0;
+    for (int k = -t->r; k <= t->r; k++)
+        total += t->g[k + t->r] = t->r ? exp(-(double)k * k / (2.0 * sigma * sigma)) : 1.0;
     for (int k = 0; k <= 2 * t->r; k++) t->g[k] /= total;
     return CNV_OK;
 }

@@ -14,15 +14,18 @@ typedef struct fourier_push {
     float decay, norm, floor_f;
 } fourier_push;
 
-/* Shared memory of a kernel: roots of H and W plus one line of `line` complex values. */
-static cnv_status fourier_kernel(cnv_vk_backend *vb, const cnv_op_io *io, const char *shader, uint32_t written,
-                                 uint32_t line, const cnv_vk_pipeline **pipe) {
+/* Either kernel: binding 0 read, binding 1 written. Its shared memory holds the roots of H and
+ * W plus one line of `line` complex values. */
+static cnv_status fourier_kernel(cnv_vk_backend *vb, const cnv_op_io *io, const char *shader, uint32_t line,
+                                 const cnv_vk_pipeline **pipe) {
     const uint32_t hw[2] = {(uint32_t)io->out_shape.d[2], (uint32_t)io->out_shape.d[3]};
     const uint64_t shared = 2 * sizeof(float) * ((uint64_t)hw[0] + hw[1] + line);
-    if (shared > cnv_vkb_caps(vb)->max_shared_memory)
-        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: a %ux%u Fourier image needs %llu bytes of shared memory, the device has %u",
-                        io->node->name, hw[0], hw[1], (unsigned long long)shared, cnv_vkb_caps(vb)->max_shared_memory);
-    cnv_vk_kernel_desc d = {.shader = shader, .bindings = 2, .written = written, .push_size = sizeof(fourier_push),
+    const uint32_t limit = cnv_vkb_caps(vb)->max_shared_memory;
+    if (shared > limit)
+        return cnv_fail(CNV_ERR_UNSUPPORTED,
+                        "%s: a %ux%u Fourier image needs %llu bytes of shared memory, the device has %u",
+                        io->node->name, hw[0], hw[1], (unsigned long long)shared, limit);
+    cnv_vk_kernel_desc d = {.shader = shader, .bindings = 2, .written = 0x2, .push_size = sizeof(fourier_push),
                             .local_size = {cnv_vkb_local_1d(vb), 1, 1}, .spec = hw, .spec_count = 2};
     return cnv_vkb_kernel(vb, &d, pipe);
 }
@@ -46,7 +49,7 @@ cnv_status cnv_vk_fourier_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     uint32_t groups[3];
     CNV_TRY(fourier_plan(io, &push, groups));
     const cnv_vk_pipeline *pipe;
-    CNV_TRY(fourier_kernel(vb, io, "fourier_fwd", 0x2, (uint32_t)io->out_shape.d[3] / 2 + 1, &pipe));
+    CNV_TRY(fourier_kernel(vb, io, "fourier_fwd", (uint32_t)io->out_shape.d[3] / 2 + 1, &pipe));
     cnv_buf *bufs[2] = {io->in[0], io->out};
     return cnv_vkb_dispatch(vb, pipe, bufs, &push, groups);
 }
@@ -57,7 +60,7 @@ cnv_status cnv_vk_fourier_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     uint32_t groups[3];
     CNV_TRY(fourier_plan(io, &push, groups));
     const cnv_vk_pipeline *pipe;
-    CNV_TRY(fourier_kernel(vb, io, "fourier_bwd_data", 0x2, (uint32_t)io->out_shape.d[3], &pipe));
+    CNV_TRY(fourier_kernel(vb, io, "fourier_bwd_data", (uint32_t)io->out_shape.d[3], &pipe));
     cnv_buf *bufs[2] = {io->grad_out, io->grad_in[0]};
     return cnv_vkb_dispatch(vb, pipe, bufs, &push, groups);
 }

@@ -54,7 +54,8 @@ void tu_oracle_fourier(cnv_op_type op, const cnv_attrs *a, int n_in, const doubl
         for (int c = 0; c < C; c++)
             for (int h = 0; h < H; h++)
                 for (int w = 0; w < W; w++)
-                    out[(((size_t)n * C + c) * H + h) * W + w] = tu_oracle_fourier_at(a, in[0], &in_shape[0], n, c, h, w);
+                    out[(((size_t)n * C + c) * H + h) * W + w] =
+                        tu_oracle_fourier_at(a, in[0], &in_shape[0], n, c, h, w);
 }
 
 static int clamp_index(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
@@ -78,7 +79,8 @@ void tu_oracle_blur(cnv_op_type op, const cnv_attrs *a, int n_in, const double *
                 double sum = 0.0;
                 for (int i = -r; i <= r; i++)
                     for (int j = -r; j <= r; j++)
-                        sum += g[i + r] * g[j + r] * in[0][((size_t)p * H + clamp_index(h + i, H)) * W + clamp_index(w + j, W)];
+                        sum += g[i + r] * g[j + r] *
+                               in[0][((size_t)p * H + clamp_index(h + i, H)) * W + clamp_index(w + j, W)];
                 out[((size_t)p * H + h) * W + w] = sum;
             }
     free(g);
