@@ -31,3 +31,15 @@ done
 "$cnnvis" gradcam "$squeezenet" "$chelsea" -o "$here/gradcam_chelsea.png"
 # topk: the 9 digits (of 100) that most excite each of the 16 channels of the MNIST model's ReLU114.
 "$cnnvis" topk "$mnist" --images "$tmp/digits" --layer ReLU114 --k 9 -o "$here/topk_mnist.png"
+# deconv: Zeiler & Fergus projections of the strongest activation of the 8 strongest channels of
+# pool5 and fire9/concat; one fire9 channel unpooled by the switches and by filling the windows.
+"$cnnvis" deconv "$squeezenet" "$chelsea" --layer pool5 --top 8 -o "$here/deconv_pool5_top8.png"
+"$cnnvis" deconv "$squeezenet" "$chelsea" --layer fire9/concat --top 8 -o "$here/deconv_fire9_top8.png"
+"$cnnvis" deconv "$squeezenet" "$chelsea" --layer fire9/concat --channel 488 -o "$here/deconv_fire9_ch488_switches.png"
+"$cnnvis" deconv "$squeezenet" "$chelsea" --layer fire9/concat --channel 488 --unpool fill \
+    -o "$here/deconv_fire9_ch488_fill.png"
+# saliency of the top class (Egyptian cat) by each method; SmoothGrad with its defaults (50
+# samples, noise 0.15, seed 0).
+for method in grad guided smoothgrad gradxinput; do
+    "$cnnvis" saliency "$squeezenet" "$chelsea" --method $method -o "$here/saliency_$method.png"
+done
