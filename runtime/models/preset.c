@@ -33,6 +33,8 @@
 
 static const char *const digit_labels[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
+static const char *const cifar10_labels[10] = {"airplane", "automobile", "bird", "cat", "deer",
+                                               "dog", "frog", "horse", "ship", "truck"};
 static const char *const fashion_labels[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                                 "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
@@ -112,6 +114,32 @@ static const cnv_preset presets[] = {
         .builtin_labels = fashion_labels,
         .n_builtin_labels = 10,
         .default_layers = "conv1,conv2",
+    },
+    {
+        /* ../shared/models/SOURCES.md: the MLPerf Tiny ResNet-8 takes raw 0..255 RGB. */
+        .name = "cifar10-raw",
+        .description = "CIFAR-10 classifiers fed raw pixels (MLPerf Tiny ResNet-8): 3x32x32 RGB, 0..255",
+        .channels = 3,
+        .height = 32,
+        .width = 32,
+        .order = CNV_ORDER_RGB,
+        .scale = 1.0f,
+        .std = {1.0f, 1.0f, 1.0f},
+        .builtin_labels = cifar10_labels,
+        .n_builtin_labels = 10,
+    },
+    {
+        /* The Keras CIFAR-10 tutorials' convention: pixels / 255. */
+        .name = "cifar10",
+        .description = "CIFAR-10 classifiers of the Keras tutorials: 3x32x32 RGB, 0..1",
+        .channels = 3,
+        .height = 32,
+        .width = 32,
+        .order = CNV_ORDER_RGB,
+        .scale = 1.0f / 255.0f,
+        .std = {1.0f, 1.0f, 1.0f},
+        .builtin_labels = cifar10_labels,
+        .n_builtin_labels = 10,
     },
     {
         /* channels/height/width 0: whatever the model's input is. */

@@ -150,6 +150,7 @@ static cnv_status run(render_state *st, cnv_render_result *res) {
     res->total_steps = steps;
     CNV_TRY(init_param(st));
     CNV_TRY(measure(st, res->start));
+    CNV_TRY(read_images(st, res->start_images));
     CNV_TRY(vt->buf_fill(st->be, st->m, 0.0f, st->n_param));
     CNV_TRY(vt->buf_fill(st->be, st->v, 0.0f, st->n_param));
     CNV_TRY(record_step(st));
@@ -181,11 +182,12 @@ static cnv_status alloc_result(render_state *st, cnv_render_result *res) {
     size_t max_log = (size_t)rounds * (size_t)o->recipe.steps + 2;
     res->shape = st->ex->shapes[st->vg.image];
     res->images = malloc(cnv_shape_numel(&res->shape) * sizeof *res->images);
+    res->start_images = malloc(cnv_shape_numel(&res->shape) * sizeof *res->start_images);
     res->start = calloc((size_t)o->batch, sizeof *res->start);
     res->final = calloc((size_t)o->batch, sizeof *res->final);
     res->log_steps = calloc(max_log, sizeof *res->log_steps);
     res->log = calloc(max_log * (size_t)o->batch, sizeof *res->log);
-    if (!res->images || !res->start || !res->final || !res->log_steps || !res->log)
+    if (!res->images || !res->start_images || !res->start || !res->final || !res->log_steps || !res->log)
         return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     return CNV_OK;
 }
@@ -265,6 +267,7 @@ cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_back
 
 void cnv_render_result_free(cnv_render_result *res) {
     free(res->images);
+    free(res->start_images);
     free(res->start);
     free(res->final);
     free(res->log_steps);

@@ -28,6 +28,7 @@ typedef struct cnv_render_opts {
 
 typedef struct cnv_render_result {
     float *images;  /* [N, C, H, W], values in 0..1 */
+    float *start_images; /* the same, before the first step */
     cnv_shape shape;
     double *start;  /* objective of each item on the starting image (no transforms) */
     double *final;  /* objective of each item on the final image (no transforms) */

@@ -78,6 +78,10 @@ static cnv_status build_head(cnv_vis_graph *vg, const cnv_graph *model, const cn
         a.decay = h->decay;
         v = add(g, "cnnvis/fourier", CNV_OP_FOURIER, &a, 1, &v, &img);
     }
+    /* Lucid divides its spectral images by 4 so that Adam's steps in coefficient space move
+     * pixels about as much as in pixel space; the factor rides on the decorrelation (or on
+     * a plain 1x1 scaling when there is none). */
+    const float spectral_gain = h->fourier ? 0.25f : 1.0f;
     if (v >= 0 && h->decorrelate && c == 3) {
         float max_norm = 0, weights[9], bias[3] = {0};
         for (int j = 0; j < 3; j++) {
@@ -87,8 +91,12 @@ static cnv_status build_head(cnv_vis_graph *vg, const cnv_graph *model, const cn
         }
         max_norm = sqrtf(max_norm);
         for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) weights[i * 3 + j] = color_sqrt[i][j] / max_norm;
+            for (int j = 0; j < 3; j++) weights[i * 3 + j] = spectral_gain * color_sqrt[i][j] / max_norm;
         v = add_pointwise(g, "cnnvis/decorrelate", v, n, 3, 3, H, W, weights, bias);
+    } else if (v >= 0 && h->fourier) {
+        float weights[9] = {0}, bias[3] = {0};
+        for (int i = 0; i < c; i++) weights[i * c + i] = spectral_gain;
+        v = add_pointwise(g, "cnnvis/spectral_gain", v, n, c, c, H, W, weights, bias);
     }
     if (v >= 0 && h->sigmoid) {
         cnv_attrs_default(CNV_OP_SIGMOID, &a);

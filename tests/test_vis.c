@@ -1,0 +1,156 @@
+/* Feature visualization end to end: the same seed gives the same images on a device; the CPU
+ * and Vulkan backends agree over 32 steps of the Lucid recipe; a neuron's optimization with
+ * transforms off changes no pixel outside the receptive field computed from the graph, and
+ * does change pixels inside it; bad options fail with one line and exit 2. */
+#include "test_util.h"
+
+#include "models/preset.h"
+#include "vis/render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *cifar_net(void) { return tu_shared_path("models/cifar10_pytorch_tutorial_onnx/cifar_net.onnx"); }
+static const char *squeezenet(void) {
+    return tu_shared_path("models/squeezenet1.1_openvino_fp16/derived/squeezenet1.1_fp32_from_ir.onnx");
+}
+
+/* 32 Lucid steps on the CIFAR tutorial net: logits 3 (cat) and 5 (dog). */
+static void render_cifar(cnv_backend *be, cnv_render_result *res) {
+    cnv_graph *g = NULL;
+    assert_int_equal(cnv_model_load(cifar_net(), &g), CNV_OK);
+    const cnv_preset *p = cnv_preset_find("generic");
+    assert_non_null(p);
+    cnv_objective objs[2] = {{CNV_OBJ_UNIT, 3, 0, 0}, {CNV_OBJ_UNIT, 5, 0, 0}};
+    cnv_render_opts o = {.recipe = *cnv_recipe_find("lucid"), .batch = 2, .size = {32, 32}, .seed = 7,
+                         .objective_node = g->values[g->output].producer, .objectives = objs, .log_every = 1};
+    o.recipe.steps = 32;
+    o.recipe.pad = 4;
+    o.recipe.jitter = 2;
+    o.recipe.jitter2 = 1;
+    assert_int_equal(cnv_render(g, p, be, &o, res), CNV_OK);
+    cnv_model_free(g);
+}
+
+static void test_seed_and_backends_agree(void **state) {
+    const size_t n = 2 * 3 * 32 * 32;
+    cnv_render_result c1, c2, v1, v2;
+    cnv_backend *cpu = tu_backend_create("cpu");
+    render_cifar(cpu, &c1);
+    render_cifar(cpu, &c2);
+    cnv_backend_free(cpu);
+    assert_memory_equal(c1.images, c2.images, n * sizeof(float));
+    for (int i = 0; i < 2; i++) {
+        printf("cpu item %d: objective %.3f -> %.3f\n", i, c1.start[i], c1.final[i]);
+        assert_true(c1.final[i] > c1.start[i] + 1.0); /* the logit rose */
+    }
+    cnv_backend *gpu = tu_backend_create("vulkan");
+    render_cifar(gpu, &v1);
+    render_cifar(gpu, &v2);
+    tu_backend_free(gpu);
+    assert_memory_equal(v1.images, v2.images, n * sizeof(float));
+    double err = tu_rel_error(v1.images, c1.images, n);
+    printf("32 lucid steps, images vulkan vs cpu: relative error %.2e\n", err);
+    assert_true(err < 1e-3);
+    cnv_render_result_free(&c1);
+    cnv_render_result_free(&c2);
+    cnv_render_result_free(&v1);
+    cnv_render_result_free(&v2);
+}
+
+/* With transforms off and a pixel parameterization every op before the model is pointwise, so
+ * a unit's gradient is zero outside its receptive field and Adam never moves those pixels.
+ * Eight channels' centre units render as one batch: none may change a pixel outside the field;
+ * at least one must be active (a ReLU unit at zero has no gradient) and change pixels inside. */
+#define NEURONS 8
+static void check_neuron_field(cnv_backend *be, cnv_graph *g, const char *layer) {
+    int node;
+    assert_int_equal(cnv_model_find_layer(g, layer, &node), CNV_OK);
+    const cnv_shape *s = &g->values[g->nodes[node].out].shape;
+    int y = s->d[2] / 2, x = s->d[3] / 2, box[4];
+    assert_int_equal(cnv_graph_unit_field(g, node, y, x, box), CNV_OK);
+    cnv_objective objs[NEURONS];
+    for (int i = 0; i < NEURONS; i++) objs[i] = (cnv_objective){CNV_OBJ_NEURON, i, y, x};
+    cnv_render_opts o = {.recipe = *cnv_recipe_find("plain"), .batch = NEURONS, .size = {227, 227}, .seed = 3,
+                         .objective_node = node, .objectives = objs};
+    o.recipe.steps = 3;
+    o.recipe.l2 = 0;
+    o.recipe.lr = 0.05f;
+    o.recipe.init_sd = 0.25f;
+    cnv_render_result res;
+    assert_int_equal(cnv_render(g, cnv_preset_find("squeezenet"), be, &o, &res), CNV_OK);
+    int active = 0;
+    const size_t plane = 227 * 227, item = 3 * plane;
+    for (int n = 0; n < NEURONS; n++) {
+        int changed_in = 0, changed_out = 0;
+        for (size_t k = 0; k < item; k++) {
+            int i = (int)((k % plane) / 227), j = (int)(k % 227);
+            int inside = i >= box[0] && i <= box[2] && j >= box[1] && j <= box[3];
+            int changed = res.images[n * item + k] != res.start_images[n * item + k];
+            if (inside) changed_in += changed;
+            else changed_out += changed;
+        }
+        printf("neuron %s channel %d (%d,%d): field rows %d-%d cols %d-%d: %d values changed inside, %d outside\n", layer,
+               n, y, x, box[0], box[2], box[1], box[3], changed_in, changed_out);
+        assert_int_equal(changed_out, 0);
+        active += changed_in > 0;
+    }
+    assert_true(active > 0);
+    cnv_render_result_free(&res);
+}
+
+static void test_neuron_stays_in_field(void **state) {
+    cnv_graph *g = NULL;
+    assert_int_equal(cnv_model_load(squeezenet(), &g), CNV_OK);
+    cnv_backend *be = tu_backend_create("cpu");
+    const char *layers[] = {"conv1", "fire3/concat", "fire6/concat", "fire9/concat"};
+    for (int i = 0; i < 4; i++) check_neuron_field(be, g, layers[i]);
+    cnv_backend_free(be);
+    cnv_model_free(g);
+}
+
+/* One-line errors with exit 2 and no output file. */
+static void expect_usage_error(const char *args, const char *needle) {
+    char out[4096], err[4096], cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s -o %s/vis_bad.png --device cpu", args, CNNVIS_BINARY_DIR);
+    int rc = tu_run_cli(cmd, out, sizeof out, err, sizeof err);
+    printf("%s -> %d: %s", args, rc, err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, needle));
+    assert_null(strchr(err, '\n') == err + strlen(err) - 1 ? NULL : strchr(err, '\n'));
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vis_bad.png", CNNVIS_BINARY_DIR);
+    assert_null(fopen(path, "r"));
+}
+
+static void test_bad_options(void **state) {
+    char m[1200];
+    snprintf(m, sizeof m, "%s", squeezenet());
+    char args[1600];
+    snprintf(args, sizeof args, "filter %s --layer nosuch --channel 0", m);
+    expect_usage_error(args, "nosuch");
+    snprintf(args, sizeof args, "filter %s --layer conv1 --channel 64", m);
+    expect_usage_error(args, "64");
+    snprintf(args, sizeof args, "class %s --class 1000", m);
+    expect_usage_error(args, "1000");
+    snprintf(args, sizeof args, "class %s --class nosuchclass", m);
+    expect_usage_error(args, "nosuchclass");
+    snprintf(args, sizeof args, "class %s --class 1 --size 100", m);
+    expect_usage_error(args, "smaller");
+    snprintf(args, sizeof args, "class %s --class 1 --steps 0", m);
+    expect_usage_error(args, "steps");
+    snprintf(args, sizeof args, "class %s --class 1 --steps -3", m);
+    expect_usage_error(args, "steps");
+    snprintf(args, sizeof args, "neuron %s --layer conv1 --channel 0 --position 500,1", m);
+    expect_usage_error(args, "position");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_neuron_stays_in_field),
+        cmocka_unit_test(test_seed_and_backends_agree),
+    };
+    return cmocka_run_group_tests_name("vis", tests, NULL, NULL);
+}
