@@ -29,6 +29,8 @@ static const char *const op_names[CNV_OP_COUNT] = {
     [CNV_OP_REGULARIZE] = "cnnvis.Regularize",
     [CNV_OP_GRADNORM] = "cnnvis.GradNorm",
     [CNV_OP_BLUR] = "cnnvis.Blur",
+    [CNV_OP_GRAM] = "cnnvis.Gram",
+    [CNV_OP_SQDIST] = "cnnvis.SquaredDistance",
 };
 
 const char *cnv_op_name(cnv_op_type op) {
@@ -61,6 +63,7 @@ void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
     case CNV_OP_REGULARIZE: a->tv_beta = 2.0f; break;
     case CNV_OP_GRADNORM: a->eps = 1e-8f; break;
     case CNV_OP_BLUR: a->sigma = 1.0f; break;
+    case CNV_OP_SQDIST: a->alpha = 1.0f; break;
     default: break;
     }
 }

@@ -37,6 +37,8 @@ typedef enum cnv_op_type {
     CNV_OP_REGULARIZE,  /* identity forward; backward adds -(tv, l1, l2 penalty gradients) of its input */
     CNV_OP_GRADNORM,    /* identity forward; backward normalizes (per item) or clips the gradient */
     CNV_OP_BLUR,        /* separable Gaussian blur, sigma; edges clamped */
+    CNV_OP_GRAM,        /* Gram matrix of feature maps: [N,C,H,W] -> [N,1,C,C], G = F F^T / (H*W) */
+    CNV_OP_SQDIST,      /* in: X, T (constant, X's shape) -> [N,1]: alpha/2 * sum over the item of (X-T)^2 */
     CNV_OP_COUNT
 } cnv_op_type;
 

@@ -234,7 +234,8 @@ static void input_count_range(cnv_op_type op, int *lo, int *hi) {
     case CNV_OP_ADD: *lo = *hi = 2; break;
     case CNV_OP_CONCAT: *lo = 1; *hi = CNV_MAX_INPUTS; break;
     case CNV_OP_BATCHNORM: *lo = *hi = 3; break;
-    case CNV_OP_RESAMPLE: *lo = *hi = 2; break;
+    case CNV_OP_RESAMPLE:
+    case CNV_OP_SQDIST: *lo = *hi = 2; break;
     default: break;
     }
 }
@@ -243,7 +244,7 @@ static void input_count_range(cnv_op_type op, int *lo, int *hi) {
 static int needs_nchw(cnv_op_type op) {
     return op == CNV_OP_CONV || op == CNV_OP_MAXPOOL || op == CNV_OP_AVGPOOL || op == CNV_OP_GLOBALAVGPOOL ||
            op == CNV_OP_LRN || op == CNV_OP_FOURIER || op == CNV_OP_RESAMPLE || op == CNV_OP_REGULARIZE ||
-           op == CNV_OP_BLUR;
+           op == CNV_OP_BLUR || op == CNV_OP_GRAM;
 }
 
 cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const cnv_shape *in, cnv_shape *out,
@@ -313,6 +314,12 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
     case CNV_OP_REGULARIZE:
     case CNV_OP_GRADNORM:
     case CNV_OP_BLUR: *out = in[0]; return CNV_OK;
+    case CNV_OP_GRAM: *out = cnv_shape4(in[0].d[0], 1, in[0].d[1], in[0].d[1]); return CNV_OK;
+    case CNV_OP_SQDIST:
+        if (!cnv_shape_equal(&in[0], &in[1]))
+            return shape_fail(op, node_name, "target %s differs from the input %s", SHAPE_STR(&in[1]), SHAPE_STR(&in[0]));
+        *out = (cnv_shape){2, {in[0].d[0], 1}};
+        return CNV_OK;
     case CNV_OP_COUNT: break;
     }
     return cnv_fail(CNV_ERR_INTERNAL, "node '%s': no shape rule for op %d", node_name ? node_name : "?", (int)op);

@@ -390,6 +390,8 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
     case CNV_OP_REGULARIZE:
     case CNV_OP_GRADNORM:
     case CNV_OP_BLUR:
+    case CNV_OP_GRAM:
+    case CNV_OP_SQDIST:
         /* Feature-visualization ops live only in cnnvis's own graphs; ONNX has no such op. */
         return cnv_fail(CNV_ERR_UNSUPPORTED,
                         "%s: node '%s': %s is an image-space op of cnnvis and cannot be written to ONNX", w->path,
