@@ -43,6 +43,7 @@ typedef struct render_state {
     cnv_program *prog;
     cnv_rng rng;
     size_t n_param;
+    cnv_objective *objectives; /* with build_objective: one unit objective per item */
 } render_state;
 
 /* Per-item affines for this step: the random motion, scaled from image to model pixels. */
@@ -84,9 +85,18 @@ static cnv_status init_param(render_state *st) {
     const cnv_recipe *r = &st->o->recipe;
     float *p = malloc(st->n_param * sizeof *p);
     if (!p) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
-    /* Without a sigmoid the parameter is the image: start from mid-grey. */
+    /* Without a sigmoid the parameter is the image: start from mid-grey, or from the given
+     * images (through the sigmoid's inverse when there is one; kept off its flat ends). */
     float base = r->sigmoid ? 0.0f : 0.5f;
-    for (size_t i = 0; i < st->n_param; i++) p[i] = base + r->init_sd * cnv_rng_normal(&st->rng);
+    for (size_t i = 0; i < st->n_param; i++) {
+        float x = base;
+        if (st->o->init_images) {
+            float v = st->o->init_images[i];
+            v = v < 0.001f ? 0.001f : v > 0.999f ? 0.999f : v;
+            x = r->sigmoid ? logf(v / (1.0f - v)) : v;
+        }
+        p[i] = x + r->init_sd * cnv_rng_normal(&st->rng);
+    }
     cnv_status s = cnv_exec_set_input(st->ex, p);
     free(p);
     return s;
@@ -209,20 +219,30 @@ static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_pres
         .l2 = r->l2,
         .gradnorm = r->gradnorm,
     };
-    if (o->objective_node < 0 || o->objective_node >= model->n_nodes)
+    if (!o->build_objective && (o->objective_node < 0 || o->objective_node >= model->n_nodes))
         return cnv_fail(CNV_ERR_ARG, "%s: no layer %d", model->source, o->objective_node);
     CNV_TRY(cnv_vis_graph_build(model, preset, &head, &st->vg));
+    const cnv_objective *objectives = o->objectives;
+    if (o->build_objective) {
+        CNV_TRY(o->build_objective(o->objective_user, &st->vg, &st->node));
+        /* Each item maximizes its own entry of the [N, 1] output. */
+        st->objectives = calloc((size_t)o->batch, sizeof *st->objectives);
+        if (!st->objectives) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+        for (int i = 0; i < o->batch; i++) st->objectives[i] = (cnv_objective){.kind = CNV_OBJ_UNIT};
+        objectives = st->objectives;
+    } else {
+        st->node = st->vg.node_offset + o->objective_node;
+    }
     CNV_TRY(cnv_exec_create(st->vg.g, st->be, o->batch, &st->ex));
-    st->node = st->vg.node_offset + o->objective_node;
     st->value = st->vg.g->nodes[st->node].out;
     const cnv_shape *os = &st->ex->shapes[st->value];
-    CNV_TRY(cnv_objective_check(o->objectives, o->batch, os, model->nodes[o->objective_node].name));
+    CNV_TRY(cnv_objective_check(objectives, o->batch, os, st->vg.g->nodes[st->node].name));
     size_t n_out = cnv_shape_numel(os);
     st->seed = malloc(n_out * sizeof *st->seed);
     st->out = malloc(n_out * sizeof *st->out);
     st->affine = malloc((size_t)o->batch * 6 * sizeof *st->affine);
     if (!st->seed || !st->out || !st->affine) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
-    cnv_objective_seed(o->objectives, os, st->seed);
+    cnv_objective_seed(objectives, os, st->seed);
     st->n_param = cnv_shape_numel(&st->ex->shapes[st->vg.param]);
     const cnv_backend_vtable *vt = st->be->vt;
     CNV_TRY(vt->buf_alloc(st->be, st->n_param, &st->m));
@@ -247,6 +267,7 @@ static void teardown(render_state *st) {
     cnv_exec_free(st->ex);
     cnv_vis_graph_free(&st->vg);
     free(st->seed);
+    free(st->objectives);
     free(st->out);
     free(st->affine);
 }
@@ -256,6 +277,8 @@ cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_back
     memset(res, 0, sizeof *res);
     CNV_TRY(cnv_recipe_validate(&o->recipe));
     if (o->batch < 1) return cnv_fail(CNV_ERR_ARG, "batch must be at least 1");
+    if (o->init_images && o->recipe.fourier)
+        return cnv_fail(CNV_ERR_ARG, "starting from an image needs the pixel parameterization (--fourier off)");
     render_state st = {.o = o, .be = be};
     cnv_status s = setup(&st, model, preset);
     if (s == CNV_OK) s = alloc_result(&st, res);

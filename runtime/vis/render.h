@@ -7,6 +7,7 @@
 
 #include "objective.h"
 #include "recipe.h"
+#include "vis_graph.h"
 #include "core/backend.h"
 #include "models/preset.h"
 
@@ -17,6 +18,15 @@ typedef struct cnv_render_opts {
     uint64_t seed;
     int objective_node; /* a node of the model */
     const cnv_objective *objectives; /* batch entries */
+    /* Objectives that are not linear in one layer (inversion, style, DeepDream's energy):
+     * when set, called once to append nodes to the visualization graph (model node i is
+     * vg->node_offset + i there); it returns the node whose [N, 1] output each item maximizes,
+     * and objective_node/objectives are ignored. */
+    cnv_status (*build_objective)(void *user, cnv_vis_graph *vg, int *node);
+    void *objective_user;
+    /* Start from these images ([N, C, H, W] in 0..1, the render size) instead of noise; needs
+     * the pixel parameterization. */
+    const float *init_images;
     int log_every; /* read the objective values every k steps (progress, JSON log); 0: never */
     /* Called after every logged step with the values of each item (may be NULL). */
     void (*progress)(void *user, int step, int steps, const double *values, int n);
