@@ -193,6 +193,8 @@ typedef struct run_state {
     json_t *log, *epochs;
     cnv_status log_status;
     int last_permille;
+    int n_train, n_test;
+    const cnv_backend *be;
 } run_state;
 
 static void on_batch(void *user, int epoch, int batch, int n_batches, double mean_loss) {
@@ -226,6 +228,8 @@ static void on_epoch(void *user, const cnv_epoch_result *e) {
     run_state *r = user;
     if (r->tty) fputc('\n', stderr);
     if (!r->a->json) {
+        if (e->epoch == 1) /* not before: a run refused at the start prints nothing on stdout */
+            printf("training on %d images, testing on %d, %s\n", r->n_train, r->n_test, cnv_backend_device(r->be));
         printf("epoch %d/%d: loss %.4f, train accuracy %.2f%%", e->epoch, r->a->opt.epochs, e->loss,
                100 * e->train_accuracy);
         if (e->test_accuracy >= 0) printf(", test accuracy %.2f%%", 100 * e->test_accuracy);
@@ -306,15 +310,14 @@ static int run_train(const cli_ctx *ctx, train_args *a, cnv_graph *g, cnv_backen
     cnv_dataset train, test;
     int code = load_data(ctx, a, g, &train, &test);
     if (code) return code;
-    run_state r = {.ctx = ctx, .a = a, .tty = isatty(2), .last_permille = -1};
+    run_state r = {.ctx = ctx, .a = a, .tty = isatty(2), .last_permille = -1, .n_train = train.n, .n_test = test.n,
+                   .be = be};
     r.log = new_log(a, be, &train, &test, g);
     r.epochs = r.log ? json_object_get(r.log, "epochs") : NULL;
     if (!r.epochs) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     a->opt.on_batch = on_batch;
     a->opt.on_epoch = on_epoch;
     a->opt.user = &r;
-    if (!code && !a->json)
-        printf("training on %d images, testing on %d, %s\n", train.n, test.n, cnv_backend_device(be));
     cnv_status s = code ? CNV_OK : cnv_train(g, be, &train, &test, &a->opt);
     if (!code && s != CNV_OK) code = cli_status_error(ctx, s);
     if (!code && r.log_status != CNV_OK) code = cli_status_error(ctx, r.log_status);
