@@ -32,7 +32,7 @@ static const cli_option train_options[] = {
     {"arch", "NAME", "architecture to train from seeded He-uniform weights (cnnvis convert --help lists them)", NULL,
      OPT_ARCH},
     {"model", "FILE", "an ONNX model to train further (or, with --evaluate, to measure)", NULL, OPT_MODEL},
-    {"output", "FILE", "the trained model (.onnx, written atomically); also -o", NULL, OPT_OUTPUT},
+    {"output", "FILE", "the trained model (.onnx, written atomically)", NULL, OPT_OUTPUT},
     {"epochs", "E", "passes over the training set", "5", OPT_EPOCHS},
     {"batch", "B", "images per step (the last incomplete batch of an epoch is left out)", "64", OPT_BATCH},
     {"optimizer", "NAME", "sgd or adam (beta1 0.9, beta2 0.999, eps 1e-8)", "adam", OPT_OPTIMIZER},
