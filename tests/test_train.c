@@ -170,6 +170,21 @@ static void test_folder_dataset_layout(void **state) {
     cnv_dataset_free(&few);
     cnv_dataset_free(&train);
     cnv_dataset_free(&test);
+    /* train/ and test/ subfolders are the splits, with nothing held out */
+    char split[512], sub[600];
+    path_in_scratch(split, sizeof split, "bars_split");
+    assert_int_equal(mkdir(split, 0755), 0);
+    snprintf(sub, sizeof sub, "%s/train", split);
+    make_bars(sub, 5);
+    snprintf(sub, sizeof sub, "%s/test", split);
+    make_bars(sub, 3);
+    assert_int_equal(cnv_dataset_load(split, CNV_SPLIT_TRAIN, 1, 28, 28, 0, &train), CNV_OK);
+    assert_int_equal(cnv_dataset_load(split, CNV_SPLIT_TEST, 1, 28, 28, 0, &test), CNV_OK);
+    assert_int_equal(train.n, 10);
+    assert_int_equal(test.n, 6);
+    assert_string_equal(test.class_names[1], "vertical");
+    cnv_dataset_free(&train);
+    cnv_dataset_free(&test);
     /* one class folder is not a data set */
     char one[512];
     path_in_scratch(one, sizeof one, "bars_layout/vertical");
