@@ -90,6 +90,8 @@ static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_RESAMPLE] = {cnv_cpu_resample_forward, cnv_cpu_resample_backward},
     [CNV_OP_REGULARIZE] = {cnv_cpu_regularize_forward, cnv_cpu_regularize_backward},
     [CNV_OP_GRADNORM] = {cnv_cpu_gradnorm_forward, cnv_cpu_gradnorm_backward},
+    [CNV_OP_GRAM] = {cnv_cpu_gram_forward, cnv_cpu_gram_backward},
+    [CNV_OP_SQDIST] = {cnv_cpu_sqdist_forward, cnv_cpu_sqdist_backward},
 };
 
 const cnv_cpu_op *cnv_cpu_op_get(cnv_op_type op) {

@@ -56,6 +56,8 @@ CNV_CPU_DECLARE(blur);
 CNV_CPU_DECLARE(resample);
 CNV_CPU_DECLARE(regularize); /* Regularize and GradNorm: runtime/cpu/regularize.c */
 CNV_CPU_DECLARE(gradnorm);
+CNV_CPU_DECLARE(gram);   /* Gram matrix of feature maps (style) */
+CNV_CPU_DECLARE(sqdist); /* SquaredDistance to a constant target */
 
 /* Regularize: the constant inside the TV power, (dv^2 + dh^2 + CNV_TV_EPS)^(beta/2), so that
  * beta < 2 stays differentiable where the image is flat. The Vulkan kernel receives this very

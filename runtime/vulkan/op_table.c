@@ -28,6 +28,8 @@ static const cnv_vk_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_GRADNORM] = {cnv_vk_copy_forward, cnv_vk_gradnorm_backward},
     [CNV_OP_FOURIER] = {cnv_vk_fourier_forward, cnv_vk_fourier_backward},
     [CNV_OP_BLUR] = {cnv_vk_blur_forward, cnv_vk_blur_backward},
+    [CNV_OP_GRAM] = {cnv_vk_gram_forward, cnv_vk_gram_backward},
+    [CNV_OP_SQDIST] = {cnv_vk_sqdist_forward, cnv_vk_sqdist_backward},
 };
 
 const cnv_vk_op *cnv_vk_op_get(cnv_op_type op) {

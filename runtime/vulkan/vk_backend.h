@@ -66,6 +66,8 @@ cnv_status cnv_vk_regularize_backward(cnv_vk_backend *vb, const cnv_op_io *io);
 cnv_status cnv_vk_gradnorm_backward(cnv_vk_backend *vb, const cnv_op_io *io);
 CNV_VK_DECLARE(fourier); /* spectral image parameterization */
 CNV_VK_DECLARE(blur);
+CNV_VK_DECLARE(gram);   /* Gram matrix of feature maps (style) */
+CNV_VK_DECLARE(sqdist); /* SquaredDistance to a constant target */
 
 /* Optimizer step (runtime/vulkan/optimizer.c). */
 cnv_status cnv_vk_optim_step(cnv_vk_backend *vb, const cnv_optim_io *io);

@@ -30,6 +30,8 @@ void tu_oracle_forward(cnv_op_type op, const cnv_attrs *a, int n_in, const doubl
     case CNV_OP_FOURIER: fn = tu_oracle_fourier; break;
     case CNV_OP_BLUR: fn = tu_oracle_blur; break;
     case CNV_OP_RESAMPLE: fn = tu_oracle_resample; break;
+    case CNV_OP_GRAM: fn = tu_oracle_gram; break;
+    case CNV_OP_SQDIST: fn = tu_oracle_sqdist; break;
     case CNV_OP_REGULARIZE:
     case CNV_OP_GRADNORM: fn = tu_oracle_copy; break;
     case CNV_OP_COUNT: break;

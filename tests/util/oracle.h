@@ -45,6 +45,8 @@ double tu_oracle_fourier_adjoint_at(const cnv_attrs *a, const double *dimg, cons
                                     int plane, int u, int v);
 TU_ORACLE_DECLARE(blur);
 TU_ORACLE_DECLARE(resample); /* T (input 1) is a constant: only X is differentiated */
+TU_ORACLE_DECLARE(gram);
+TU_ORACLE_DECLARE(sqdist); /* the target (input 1) is a constant: only X is differentiated */
 /* Regularize and GradNorm are identities forward (their oracle is copy); what they do is in
  * the backward, checked with the two functions below. */
 

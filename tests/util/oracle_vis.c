@@ -143,3 +143,35 @@ void tu_oracle_gradnorm_grad(const cnv_attrs *a, const cnv_shape *shape, const d
                                                     : g[i] / (mean + (double)a->eps);
     }
 }
+
+/* CNV_OP_GRAM: G[n,0,i,j] = (1/(H W)) sum over (h, w) of F[n,i,h,w] F[n,j,h,w], every entry
+ * summed on its own (no symmetry used). */
+void tu_oracle_gram(cnv_op_type op, const cnv_attrs *a, int n_in, const double *const *in,
+                    const cnv_shape *in_shape, double *out, const cnv_shape *out_shape) {
+    (void)op, (void)a, (void)n_in, (void)out_shape;
+    const int N = in_shape[0].d[0], C = in_shape[0].d[1];
+    const size_t P = (size_t)in_shape[0].d[2] * in_shape[0].d[3];
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < C; i++)
+            for (int j = 0; j < C; j++) {
+                const double *fi = in[0] + ((size_t)n * C + i) * P, *fj = in[0] + ((size_t)n * C + j) * P;
+                double sum = 0.0;
+                for (size_t p = 0; p < P; p++) sum += fi[p] * fj[p];
+                out[((size_t)n * C + i) * C + j] = sum / (double)P;
+            }
+}
+
+/* CNV_OP_SQDIST: out[n] = alpha/2 * sum over item n of (X - T)^2, T = in[1]. */
+void tu_oracle_sqdist(cnv_op_type op, const cnv_attrs *a, int n_in, const double *const *in,
+                      const cnv_shape *in_shape, double *out, const cnv_shape *out_shape) {
+    (void)op, (void)n_in, (void)out_shape;
+    const size_t items = (size_t)in_shape[0].d[0], per_item = cnv_shape_numel(&in_shape[0]) / items;
+    for (size_t n = 0; n < items; n++) {
+        double sum = 0.0;
+        for (size_t i = 0; i < per_item; i++) {
+            const double d = in[0][n * per_item + i] - in[1][n * per_item + i];
+            sum += d * d;
+        }
+        out[n] = 0.5 * (double)a->alpha * sum;
+    }
+}
