@@ -18,6 +18,7 @@ int cmd_grad(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_class(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_neuron(int argc, char **argv);

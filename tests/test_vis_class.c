@@ -157,6 +157,33 @@ static void test_cifar10_resnet8_classes(void **state) {
     cnv_model_free(g);
 }
 
+/* Filters of two fire modules (the gallery renders 16 channels of every module; docs/gallery
+ * keeps their sidecars): each channel's mean at least 20x its value on the starting noise. */
+static void test_filter_objective_rises(void **state) {
+    cnv_graph *g = NULL;
+    assert_int_equal(cnv_model_load(squeezenet, &g), CNV_OK);
+    cnv_backend *be = tu_backend_create("cpu");
+    const char *layers[] = {"fire3/concat", "fire8/concat"};
+    for (int l = 0; l < 2; l++) {
+        int node;
+        assert_int_equal(cnv_model_find_layer(g, layers[l], &node), CNV_OK);
+        cnv_objective objs[2] = {{CNV_OBJ_CHANNEL, 0, 0, 0}, {CNV_OBJ_CHANNEL, 1, 0, 0}};
+        cnv_render_opts o = {.recipe = *cnv_recipe_find("lucid"), .batch = 2, .size = {227, 227}, .seed = 1,
+                             .objective_node = node, .objectives = objs};
+        o.recipe.steps = 32;
+        cnv_render_result res;
+        assert_int_equal(cnv_render(g, cnv_preset_find("squeezenet"), be, &o, &res), CNV_OK);
+        for (int i = 0; i < 2; i++) {
+            printf("%s channel %d: %.4g -> %.4g\n", layers[l], i, res.start[i], res.final[i]);
+            assert_true(res.final[i] > 0);
+            assert_true(res.final[i] >= 20 * res.start[i]);
+        }
+        cnv_render_result_free(&res);
+    }
+    cnv_backend_free(be);
+    cnv_model_free(g);
+}
+
 int main(void) {
     snprintf(squeezenet, sizeof squeezenet, "%s",
              tu_shared_path("models/squeezenet1.1_openvino_fp16/derived/squeezenet1.1_fp32_from_ir.onnx"));
@@ -164,6 +191,7 @@ int main(void) {
         cmocka_unit_test(test_cifar10_resnet8_classes),
         cmocka_unit_test(test_lucid_espresso_is_robust),
         cmocka_unit_test(test_plain_noise_is_not_robust),
+        cmocka_unit_test(test_filter_objective_rises),
     };
     return cmocka_run_group_tests_name("vis_class", tests, NULL, NULL);
 }
