@@ -337,9 +337,12 @@ static cnv_graph *every_op_graph(void) {
     a = defaults(CNV_OP_BATCHNORM);
     int bn = node(&b, "bn", CNV_OP_BATCHNORM, &a, 3,
                   (int[]){ad, param(&b, "bn.scale", (cnv_shape){1, {8}}), param(&b, "bn.shift", (cnv_shape){1, {8}})});
+    a = defaults(CNV_OP_TRANSPOSE);
+    a.perm[2] = 3; a.perm[3] = 2; /* 1x8x6x3 -> 1x8x3x6 */
+    int tr = node(&b, "transpose_hw", CNV_OP_TRANSPOSE, &a, 1, &bn);
     a = defaults(CNV_OP_CONV);
     a.group = 2; a.dilation[0] = a.dilation[1] = 2; a.auto_pad = CNV_AUTO_PAD_SAME_UPPER;
-    int c2 = node(&b, "conv_group_dil", CNV_OP_CONV, &a, 2, (int[]){bn, param(&b, "conv_group_dil.w", cnv_shape4(6, 4, 2, 2))});
+    int c2 = node(&b, "conv_group_dil", CNV_OP_CONV, &a, 2, (int[]){tr, param(&b, "conv_group_dil.w", cnv_shape4(6, 4, 2, 2))});
     a = defaults(CNV_OP_PAD);
     a.pad_value = 0.5f;
     a.pad_full[3] = 1; a.pad_full[4 + 2] = 1;
@@ -358,8 +361,11 @@ static cnv_graph *every_op_graph(void) {
     a = defaults(CNV_OP_RESHAPE);
     a.shape_n = 3; a.shape[0] = 0; a.shape[1] = 2; a.shape[2] = -1;
     int rs = node(&b, "reshape", CNV_OP_RESHAPE, &a, 1, &gm);
+    a = defaults(CNV_OP_TRANSPOSE);
+    a.perm[1] = 2; a.perm[2] = 1; /* 1x2x3 -> 1x3x2 */
+    int t3 = node(&b, "transpose_3d", CNV_OP_TRANSPOSE, &a, 1, &rs);
     a = defaults(CNV_OP_FLATTEN);
-    int f2 = node(&b, "flatten2", CNV_OP_FLATTEN, &a, 1, &rs);
+    int f2 = node(&b, "flatten2", CNV_OP_FLATTEN, &a, 1, &t3);
     a = defaults(CNV_OP_MATMUL);
     int mm = node(&b, "matmul", CNV_OP_MATMUL, &a, 2, (int[]){f2, param(&b, "matmul.w", (cnv_shape){2, {6, 5}})});
     a = defaults(CNV_OP_DROPOUT);

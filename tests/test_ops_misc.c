@@ -1,5 +1,5 @@
-/* The activations, Add, Concat, Flatten/Reshape/Dropout, Pad, LRN, Softmax and
- * BatchNormalization kernels of the backend under test (cpu, vulkan, vulkan-forced) against the
+/* The activations, Add, Concat, Flatten/Reshape/Dropout, Pad, LRN, Softmax, BatchNormalization
+ * and Transpose kernels of the backend under test (cpu, vulkan, vulkan-forced) against the
  * float64 oracles (forward) and central finite differences (backward to the data and to the
  * weights), on random shapes with odd sizes, some spanning many workgroups. Inputs of ops with
  * kinks are drawn away from the kinks so that the finite differences are exact; the kink
@@ -464,6 +464,65 @@ static void test_bad_shapes_fail(void **state) {
     node.attrs.axis = 4;
     a.out_shape = a.in_shape[0];
     assert_int_equal(cnv_cpu_softmax_forward(&a), CNV_ERR_SHAPE);
+
+    /* A perm that repeats a dim is refused by shape inference and by the kernel. */
+    node.op = CNV_OP_TRANSPOSE;
+    memcpy(node.attrs.perm, (int[CNV_MAX_DIMS]){1, 1, 2, 3}, sizeof node.attrs.perm);
+    a.in_shape[0] = a.out_shape = S2(3, 3);
+    cnv_shape inferred;
+    assert_int_equal(cnv_op_infer_shape(CNV_OP_TRANSPOSE, &node.attrs, 1, a.in_shape, &inferred, "bad"), CNV_ERR_SHAPE);
+    assert_int_equal(cnv_cpu_transpose_forward(&a), CNV_ERR_SHAPE);
+}
+
+/* Every permutation of n dims, in lexicographic order, into perms; returns their count. */
+static int all_perms(int n, int perms[][CNV_MAX_DIMS]) {
+    int count = 0, total = 1;
+    for (int k = 0; k < n; k++) total *= n;
+    for (int code = 0; code < total; code++) {
+        int p[CNV_MAX_DIMS], used = 0, c = code;
+        for (int k = n - 1; k >= 0; k--, c /= n) p[k] = c % n;
+        for (int k = 0; k < n; k++) used |= 1 << p[k];
+        if (used != (1 << n) - 1) continue;
+        for (int k = 0; k < CNV_MAX_DIMS; k++) perms[count][k] = k < n ? p[k] : k;
+        count++;
+    }
+    return count;
+}
+
+/* Every permutation of a 4-D, 3-D and 2-D tensor whose dims all differ (a wrong dim order
+ * cannot go unnoticed), then NCHW <-> NHWC on tensors spanning several workgroups. */
+static void test_transpose(void **state) {
+    enum { MAX_CASES = 24 + 6 + 2 + 2 };
+    static tu_opcase cases[MAX_CASES];
+    static char labels[MAX_CASES][64];
+    static const cnv_shape shapes[] = {S2(5, 7), S3(3, 5, 7), S4(2, 3, 5, 7)};
+    int n = 0;
+    for (int s = 0; s < 3; s++) {
+        const cnv_shape *x = &shapes[s];
+        int perms[24][CNV_MAX_DIMS];
+        const int count = all_perms(x->ndim, perms);
+        for (int i = 0; i < count; i++, n++) {
+            char *l = labels[n];
+            int len = snprintf(l, sizeof labels[n], "%d-D %s perm ", x->ndim, cnv_shape_str(x, (char[32]){0}, 32));
+            for (int k = 0; k < x->ndim; k++) len += snprintf(l + len, sizeof labels[n] - (size_t)len, "%d", perms[i][k]);
+            cases[n] = CASE(l, CNV_OP_TRANSPOSE, 0, 0, *x);
+            memcpy(cases[n].attrs.perm, perms[i], sizeof cases[n].attrs.perm);
+        }
+    }
+    static const struct {
+        const char *label;
+        cnv_shape x;
+        int perm[CNV_MAX_DIMS];
+    } wide[] = {
+        {"NHWC 2x9x11x7 -> NCHW (many workgroups)", S4(2, 9, 11, 7), {0, 3, 1, 2}},
+        {"NCHW 2x7x9x11 -> NHWC (many workgroups)", S4(2, 7, 9, 11), {0, 2, 3, 1}},
+    };
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++, n++) {
+        cases[n] = CASE(wide[i].label, CNV_OP_TRANSPOSE, 0, 0, wide[i].x);
+        memcpy(cases[n].attrs.perm, wide[i].perm, sizeof cases[n].attrs.perm);
+    }
+    assert_int_equal(n, MAX_CASES);
+    run_cases("Transpose", cases, n);
 }
 
 static int setup_backend(void **state) {
@@ -491,6 +550,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_softmax_large_logits),
         cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_batchnorm_one_weight),
+        cmocka_unit_test(test_transpose),
         cmocka_unit_test(test_bad_shapes_fail),
     };
     return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);

@@ -24,6 +24,7 @@ static const char *const op_names[CNV_OP_COUNT] = {
     [CNV_OP_SOFTMAX] = "Softmax",
     [CNV_OP_DROPOUT] = "Dropout",
     [CNV_OP_BATCHNORM] = "BatchNormalization",
+    [CNV_OP_TRANSPOSE] = "Transpose",
     [CNV_OP_FOURIER] = "cnnvis.Fourier",
     [CNV_OP_RESAMPLE] = "cnnvis.Resample",
     [CNV_OP_REGULARIZE] = "cnnvis.Regularize",
@@ -53,6 +54,9 @@ void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
     a->axis = 1;
     a->min = -3.4028234663852886e38f;
     a->max = 3.4028234663852886e38f;
+    /* Transpose: identity until set. ONNX's default (reversed dims) depends on the input's rank
+     * and is filled in by the importer. */
+    for (int k = 0; k < CNV_MAX_DIMS; k++) a->perm[k] = k;
     switch (op) {
     case CNV_OP_LEAKYRELU: a->alpha = 0.01f; break;
     case CNV_OP_ELU: a->alpha = 1.0f; break;

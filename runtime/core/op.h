@@ -30,6 +30,7 @@ typedef enum cnv_op_type {
     CNV_OP_SOFTMAX,     /* axis; legacy (opset < 13) coerces to 2-D at axis */
     CNV_OP_DROPOUT,     /* identity at inference */
     CNV_OP_BATCHNORM,   /* unfolded BatchNormalization: in: X, scale [C], shift [C] (y = x*scale+shift) */
+    CNV_OP_TRANSPOSE,   /* perm (up to 4-D); tf2onnx models start with one to read NHWC input */
     CNV_OP_ONNX_COUNT, /* the ops above are ONNX's; those below are cnnvis's own */
     /* Image-space ops of feature visualization (never in model files; names "cnnvis.*"). */
     CNV_OP_FOURIER = CNV_OP_ONNX_COUNT,     /* spectral parameterization: in [N, 2C, H, W/2+1] (re, im per channel) -> [N, C, H, W] */
@@ -64,6 +65,7 @@ typedef struct cnv_attrs {
     int pad_full[8];       /* Pad: begins of dims 0..3 then ends of dims 0..3 */
     int shape_n;           /* Reshape target as given (0 = copy dim, -1 = infer) */
     int shape[CNV_MAX_DIMS];
+    int perm[CNV_MAX_DIMS]; /* Transpose: output dim k is input dim perm[k] (the first ndim entries) */
     /* Image-space ops. */
     int out_hw[2];         /* Fourier: image H, W; Resample: output H, W */
     float decay;           /* Fourier: frequency amplitudes scaled by 1 / max(f, 1/max(H,W))^decay */

@@ -16,9 +16,23 @@ static cnv_receptive_field whole_input(const cnv_graph *g) {
     return rf;
 }
 
-static int covers_whole_input(cnv_op_type op) {
+/* A Transpose that moves the spatial dims (H, W of a 4-D tensor) makes its output positions
+ * something other than image positions, as Flatten does; one that only permutes batch and
+ * channels keeps them. */
+static int moves_positions(const cnv_graph *g, const cnv_node *n) {
+    const int *p = n->attrs.perm;
+    return g->values[n->in[0]].shape.ndim != 4 || p[2] != 2 || p[3] != 3;
+}
+
+static int covers_whole_input(const cnv_graph *g, const cnv_node *n) {
+    const cnv_op_type op = n->op;
     return op == CNV_OP_FLATTEN || op == CNV_OP_GEMM || op == CNV_OP_MATMUL || op == CNV_OP_GLOBALAVGPOOL ||
-           op == CNV_OP_RESHAPE;
+           op == CNV_OP_RESHAPE || (op == CNV_OP_TRANSPOSE && moves_positions(g, n));
+}
+
+static int is_whole(const cnv_receptive_field *rf, const cnv_receptive_field *whole) {
+    return rf->size[0] == whole->size[0] && rf->size[1] == whole->size[1] && rf->stride[0] == whole->stride[0] &&
+           rf->stride[1] == whole->stride[1];
 }
 
 static int has_window(cnv_op_type op) {
@@ -39,7 +53,9 @@ void cnv_graph_receptive_fields(const cnv_graph *g, cnv_receptive_field *rf) {
                 if (rf[p].stride[a] > in.stride[a]) in.stride[a] = rf[p].stride[a];
             }
         }
-        if (covers_whole_input(n->op)) {
+        /* Once a field is the whole input, positions mean nothing more: windows after it
+         * (convs after a Transpose that moved H and W) see the whole input too. */
+        if (covers_whole_input(g, n) || is_whole(&in, &whole)) {
             rf[i] = whole;
             continue;
         }
@@ -84,7 +100,7 @@ cnv_status cnv_graph_unit_field(const cnv_graph *g, int node, int y, int x, int 
             int v = n->in[j];
             if (g->values[v].init) continue;
             const cnv_attrs *a = &n->attrs;
-            if (covers_whole_input(n->op))
+            if (covers_whole_input(g, n))
                 widen(&b[v], -big, big, -big, big);
             else if (has_window(n->op))
                 widen(&b[v], o.y0 * a->stride[0] - a->pads[0],

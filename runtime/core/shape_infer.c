@@ -224,6 +224,20 @@ static cnv_status infer_pad(const cnv_attrs *a, const cnv_shape *x, cnv_shape *o
     return CNV_OK;
 }
 
+/* Output dim k is input dim perm[k]; perm must use each of the input's dims once. */
+static cnv_status infer_transpose(const cnv_attrs *a, const cnv_shape *x, cnv_shape *out, const char *node) {
+    int used[CNV_MAX_DIMS] = {0};
+    out->ndim = x->ndim;
+    for (int k = 0; k < x->ndim; k++) {
+        int p = a->perm[k];
+        if (p < 0 || p >= x->ndim || used[p]++)
+            return shape_fail(CNV_OP_TRANSPOSE, node, "perm is not a permutation of the %d dims of %s", x->ndim,
+                              SHAPE_STR(x));
+        out->d[k] = x->d[p];
+    }
+    return CNV_OK;
+}
+
 /* Inputs each op accepts: [min, max]. */
 static void input_count_range(cnv_op_type op, int *lo, int *hi) {
     *lo = *hi = 1;
@@ -296,6 +310,7 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
     case CNV_OP_FLATTEN: return infer_flatten(attrs, &in[0], out, node_name);
     case CNV_OP_RESHAPE: return infer_reshape(attrs, &in[0], out, node_name);
     case CNV_OP_PAD: return infer_pad(attrs, &in[0], out, node_name);
+    case CNV_OP_TRANSPOSE: return infer_transpose(attrs, &in[0], out, node_name);
     case CNV_OP_FOURIER: {
         int h = attrs->out_hw[0], w = attrs->out_hw[1];
         if (h < 1 || w < 1 || in[0].d[1] % 2 || in[0].d[2] != h || in[0].d[3] != w / 2 + 1)

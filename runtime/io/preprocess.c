@@ -47,8 +47,15 @@ static cnv_status preprocess_npy(const char *path, const cnv_shape *input_shape,
 static cnv_status preprocess_image(const char *path, const cnv_preset *p, const cnv_shape *input_shape,
                                    float **data) {
     const cnv_shape *s = input_shape;
+    char want[64];
+    /* Channels last (tf2onnx models, whose first node is a Transpose to NCHW): the image tools
+     * draw and optimize NCHW inputs only, so such a model runs on tensors, not images. */
+    if (s->ndim == 4 && s->d[0] == 1 && (s->d[3] == 1 || s->d[3] == 3) && s->d[1] != 1 && s->d[1] != 3)
+        return cnv_fail(CNV_ERR_UNSUPPORTED,
+                        "%s: the model takes NHWC (channels-last) input %s; images are only fed to NCHW models: "
+                        "give a .npy of that shape",
+                        path, cnv_shape_str(s, want, sizeof want));
     if (s->ndim != 4 || s->d[0] != 1 || (s->d[1] != 1 && s->d[1] != 3)) {
-        char want[64];
         return cnv_fail(CNV_ERR_SHAPE, "%s: the model input %s is not an image; give a .npy of that shape", path,
                         cnv_shape_str(s, want, sizeof want));
     }

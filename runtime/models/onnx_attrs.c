@@ -29,6 +29,7 @@ static const char *const accepted[CNV_OP_COUNT] = {
     [CNV_OP_DROPOUT] = "ratio seed is_test",
     /* epsilon is read by the importer, which reduces BN to a per-channel scale and shift. */
     [CNV_OP_BATCHNORM] = "epsilon momentum spatial training_mode",
+    [CNV_OP_TRANSPOSE] = "perm",
 };
 
 static int is_accepted(cnv_op_type op, const char *name) {
@@ -132,6 +133,26 @@ static cnv_status set_pad_full(const attr_ctx *c, const int64_t *pads, size_t n,
     return CNV_OK;
 }
 
+/* Transpose's perm: one entry per input dim, each naming an input dim (shape inference checks
+ * that none repeats). */
+static cnv_status get_perm(const attr_ctx *c, const Onnx__AttributeProto *a, const cnv_shape *in, cnv_attrs *attrs) {
+    CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+    char msg[160];
+    if (a->n_ints != (size_t)in->ndim) {
+        snprintf(msg, sizeof msg, "perm has %zu values for a %d-D input", a->n_ints, in->ndim);
+        return node_fail(c, CNV_ERR_FORMAT, msg, "");
+    }
+    for (size_t k = 0; k < a->n_ints; k++) {
+        if (a->ints[k] < 0 || a->ints[k] >= in->ndim) {
+            snprintf(msg, sizeof msg, "perm value %lld out of range for a %d-D input", (long long)a->ints[k],
+                     in->ndim);
+            return node_fail(c, CNV_ERR_FORMAT, msg, "");
+        }
+        attrs->perm[k] = (int)a->ints[k];
+    }
+    return CNV_OK;
+}
+
 static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, const cnv_shape *in,
                              cnv_attrs *attrs) {
     const char *name = a->name;
@@ -170,6 +191,7 @@ static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, c
     if (!strcmp(name, "min")) return get_float(c, a, &attrs->min);
     if (!strcmp(name, "max")) return get_float(c, a, &attrs->max);
     if (!strcmp(name, "value")) return get_float(c, a, &attrs->pad_value);
+    if (!strcmp(name, "perm")) return get_perm(c, a, in, attrs);
     if (!strcmp(name, "allowzero") || !strcmp(name, "training_mode")) return require_int(c, a, 0);
     if (!strcmp(name, "spatial")) return require_int(c, a, 1);
     /* Accepted and without effect at inference (see the table above). */
@@ -249,6 +271,8 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         attrs->softmax_legacy = im->opset < 13;
         attrs->axis = attrs->softmax_legacy ? 1 : -1;
     }
+    if (op == CNV_OP_TRANSPOSE) /* ONNX's default perm reverses the dims */
+        for (int k = 0; k < in_shape->ndim; k++) attrs->perm[k] = in_shape->ndim - 1 - k;
     for (size_t k = 0; k < n->n_attribute; k++) {
         const Onnx__AttributeProto *a = n->attribute[k];
         if (!a->name) return node_fail(&c, CNV_ERR_FORMAT, "attribute without a name", "");

@@ -376,6 +376,9 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
         attr_float(w, new_node(w, op, n->name, 5, in, out), "epsilon", BN_EPSILON);
         break;
     }
+    case CNV_OP_TRANSPOSE:
+        attr_ints(w, new_node(w, op, n->name, n->n_in, in, out), "perm", w->g->values[n->in[0]].shape.ndim, a->perm);
+        break;
     case CNV_OP_GLOBALAVGPOOL:
     case CNV_OP_RELU:
     case CNV_OP_SIGMOID:

@@ -27,6 +27,7 @@ void tu_oracle_forward(cnv_op_type op, const cnv_attrs *a, int n_in, const doubl
     case CNV_OP_LRN: fn = tu_oracle_lrn; break;
     case CNV_OP_SOFTMAX: fn = tu_oracle_softmax; break;
     case CNV_OP_BATCHNORM: fn = tu_oracle_batchnorm; break;
+    case CNV_OP_TRANSPOSE: fn = tu_oracle_transpose; break;
     case CNV_OP_FOURIER: fn = tu_oracle_fourier; break;
     case CNV_OP_BLUR: fn = tu_oracle_blur; break;
     case CNV_OP_RESAMPLE: fn = tu_oracle_resample; break;

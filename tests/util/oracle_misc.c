@@ -66,6 +66,17 @@ TU_ORACLE_DECLARE(concat) {
     }
 }
 
+/* Output multi-index o reads the input at index i with i[perm[k]] = o[k]. */
+TU_ORACLE_DECLARE(transpose) {
+    const size_t n = cnv_shape_numel(out_shape);
+    for (size_t i = 0; i < n; i++) {
+        int o[CNV_MAX_DIMS], src[CNV_MAX_DIMS];
+        unflatten(i, out_shape, o);
+        for (int k = 0; k < out_shape->ndim; k++) src[a->perm[k]] = o[k];
+        out[i] = in[0][flatten(src, &in_shape[0])];
+    }
+}
+
 TU_ORACLE_DECLARE(copy) {
     const size_t n = cnv_shape_numel(out_shape);
     for (size_t i = 0; i < n; i++) out[i] = in[0][i];
