@@ -425,6 +425,39 @@ static void test_legacy_softmax(void **state) {
     cnv_model_free(b.g);
 }
 
+/* A Transpose without perm reverses the dims (ONNX's default): the model is written by the
+ * onnx package, read, run on 0..23 and written back with the perm spelled out. */
+static void test_transpose_default_perm(void **state) {
+    (void)state;
+    if (!python_has("onnx")) skip();
+    char path[4096], cmd[8192];
+    snprintf(path, sizeof path, "%s", out_path("transpose-default.onnx"));
+    snprintf(cmd, sizeof cmd,
+             PYTHON " -c 'import onnx, sys\n"
+                    "from onnx import helper as h, TensorProto as T\n"
+                    "g = h.make_graph([h.make_node(\"Transpose\", [\"x\"], [\"y\"])], \"g\",\n"
+                    "    [h.make_tensor_value_info(\"x\", T.FLOAT, [1, 2, 3, 4])],\n"
+                    "    [h.make_tensor_value_info(\"y\", T.FLOAT, [4, 3, 2, 1])])\n"
+                    "onnx.save(h.make_model(g, opset_imports=[h.make_opsetid(\"\", 13)]), sys.argv[1])' '%s'",
+             path);
+    if (system(cmd) != 0) fail_msg("could not write %s", path);
+    cnv_graph *g = load(path);
+    assert_int_equal(g->nodes[0].op, CNV_OP_TRANSPOSE);
+    cnv_shape want = {4, {4, 3, 2, 1}};
+    assert_true(cnv_shape_equal(&g->values[g->output].shape, &want));
+    float x[24];
+    for (int i = 0; i < 24; i++) x[i] = (float)i;
+    float **vals = forward_all(g, x);
+    /* y[d][c][b][a] = x[a][b][c][d] */
+    for (int d = 0; d < 4; d++)
+        for (int c = 0; c < 3; c++)
+            for (int b = 0; b < 2; b++)
+                assert_true(vals[g->output][(d * 3 + c) * 2 + b] == (float)(b * 12 + c * 4 + d));
+    free_all(vals, g->n_values);
+    cnv_model_free(round_trip(g, "transpose-default-back.onnx", "1", 8));
+    cnv_model_free(g);
+}
+
 static void test_save_failure_names_the_file(void **state) {
     (void)state;
     cnv_graph *g = NULL;
@@ -592,6 +625,7 @@ int main(void) {
         cmocka_unit_test(test_squeezenet_round_trip_and_opencv),
         cmocka_unit_test(test_every_op_round_trip),
         cmocka_unit_test(test_legacy_softmax),
+        cmocka_unit_test(test_transpose_default_perm),
         cmocka_unit_test(test_save_failure_names_the_file),
         cmocka_unit_test(test_arch_shapes_and_names),
         cmocka_unit_test(test_arch_seeded_he_uniform),

@@ -504,7 +504,8 @@ static void test_transpose(void **state) {
         for (int i = 0; i < count; i++, n++) {
             char *l = labels[n];
             int len = snprintf(l, sizeof labels[n], "%d-D %s perm ", x->ndim, cnv_shape_str(x, (char[32]){0}, 32));
-            for (int k = 0; k < x->ndim; k++) len += snprintf(l + len, sizeof labels[n] - (size_t)len, "%d", perms[i][k]);
+            for (int k = 0; k < x->ndim; k++)
+                len += snprintf(l + len, sizeof labels[n] - (size_t)len, "%d", perms[i][k]);
             cases[n] = CASE(l, CNV_OP_TRANSPOSE, 0, 0, *x);
             memcpy(cases[n].attrs.perm, perms[i], sizeof cases[n].attrs.perm);
         }
