@@ -9,7 +9,7 @@
 layout(std430, binding = 0) readonly buffer F { float f[]; };
 layout(std430, binding = 1) readonly buffer DG { float dg[]; };
 layout(std430, binding = 2) buffer DF { float df[]; };
-layout(push_constant) uniform P { uint c; uint p; float scale; } pc;
+layout(push_constant) uniform P { uint c; uint p; float scale; uint first; uint count; } pc; // first, count: forward only
 
 float gemm_load_a(uint n, uint i, uint j) { return dg[(n * pc.c + i) * pc.c + j] + dg[(n * pc.c + j) * pc.c + i]; }
 float gemm_load_b(uint n, uint j, uint p) { return f[(n * pc.c + j) * pc.p + p]; }

@@ -6,8 +6,9 @@
  *   several alphas and items long enough to be shared by a whole workgroup;
  * - a VGG-sized Gram (512 channels of 113x113) on the CPU backend against the oracle sampled at
  *   random entries of G and of dF;
- * - on the Vulkan backends, mid-size runs (and the VGG size when CNNVIS_TEST_DEVICE names a real
- *   GPU) against the CPU backend element by element. */
+ * - on the Vulkan backends, mid-size runs, long reductions (planes of 100k positions, items of
+ *   millions of values) and the VGG size when CNNVIS_TEST_DEVICE names a real GPU, against the
+ *   CPU backend element by element. */
 #include "opcheck.h"
 #include "oracle.h"
 #include "test_util.h"
@@ -242,6 +243,10 @@ static void test_matches_cpu(void **state) {
         {"gram 1x130x17x19", CNV_OP_GRAM, cnv_shape4(1, 130, 17, 19), 0},
         {"sqdist 2x64x56x56", CNV_OP_SQDIST, cnv_shape4(2, 64, 56, 56), 0},
         {"sqdist 1x3x227x227", CNV_OP_SQDIST, cnv_shape4(1, 3, 227, 227), 0},
+        /* Long reductions: several position chunks of the Gram forward, and an item of 4.8M values
+         * (each past llvmpipe's cap of 65535 loop iterations per shader for a plain loop). */
+        {"gram 1x6x400x260 (7 position chunks)", CNV_OP_GRAM, cnv_shape4(1, 6, 400, 260), 0},
+        {"sqdist 1x4x1100x1100 (4.8M values per item)", CNV_OP_SQDIST, cnv_shape4(1, 4, 1100, 1100), 0},
         {"gram 2x512x113x113", CNV_OP_GRAM, cnv_shape4(2, 512, 113, 113), 1},
         {"sqdist 2x512x113x113", CNV_OP_SQDIST, cnv_shape4(2, 512, 113, 113), 1},
     };

@@ -4,16 +4,25 @@
  *   backward dF_n [C, P] += (1/P) (dG_n + dG_nᵀ) · F_n (shaders/gram_bwd_data.comp)
  * F_n is read in place as both operands: as A row-major, as Fᵀ through B_COLUMN_MAJOR, so both
  * slab loads walk F along its rows (coalesced). The backward's left operand is symmetrized as
- * it is loaded, so it needs no scratch buffer. Tile sizes follow the device (tiles.c). */
+ * it is loaded, so it needs no scratch buffer. Tile sizes follow the device (tiles.c).
+ * The forward's reduction runs over the positions in chunks of POSITION_CHUNK, one dispatch
+ * each, the first writing G and the others adding to it: llvmpipe ends a shader after 65535 loop
+ * iterations in all (LP_MAX_TGSI_LOOP_ITERATIONS), which one pass over a plane of ~300x300
+ * positions exceeds; and no float running sum gets longer than a chunk. */
 #include "tiles.h"
 #include "vk_backend.h"
 
 #include "core/status.h"
 
+/* Positions one forward dispatch reduces over. */
+#define POSITION_CHUNK 16384u
+
 /* Push constants of both kernels. */
 typedef struct gram_push {
     uint32_t channels, positions;
-    float scale; /* 1 / positions */
+    float scale;    /* 1 / positions */
+    uint32_t first; /* forward: the chunk of positions [first, first + count) */
+    uint32_t count;
 } gram_push;
 
 static cnv_status geom_init(const cnv_op_io *io, gram_push *push, uint32_t *items) {
@@ -25,7 +34,8 @@ static cnv_status geom_init(const cnv_op_io *io, gram_push *push, uint32_t *item
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: Gram of %zu features is too large for 32-bit indexing", io->node->name,
                         cnv_shape_numel(s));
     *items = (uint32_t)s->d[0];
-    *push = (gram_push){(uint32_t)s->d[1], (uint32_t)s->d[2] * (uint32_t)s->d[3], 1.0f / (float)(s->d[2] * s->d[3])};
+    *push = (gram_push){.channels = (uint32_t)s->d[1], .positions = (uint32_t)s->d[2] * (uint32_t)s->d[3],
+                        .scale = 1.0f / (float)(s->d[2] * s->d[3])};
     return CNV_OK;
 }
 
@@ -52,7 +62,11 @@ cnv_status cnv_vk_gram_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     uint32_t items;
     CNV_TRY(geom_init(io, &push, &items));
     cnv_buf *bufs[2] = {io->in[0], io->out};
-    return product(vb, "gram_fwd", bufs, 2, &push, items, push.channels, push.channels, 1);
+    for (push.first = 0; push.first < push.positions; push.first += POSITION_CHUNK) {
+        push.count = push.positions - push.first < POSITION_CHUNK ? push.positions - push.first : POSITION_CHUNK;
+        CNV_TRY(product(vb, "gram_fwd", bufs, 2, &push, items, push.channels, push.channels, 1));
+    }
+    return CNV_OK;
 }
 
 cnv_status cnv_vk_gram_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
