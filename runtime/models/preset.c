@@ -127,6 +127,7 @@ static const cnv_preset presets[] = {
         .std = {1.0f, 1.0f, 1.0f},
         .builtin_labels = cifar10_labels,
         .n_builtin_labels = 10,
+        .default_layers = "activation_2,activation_4,activation_6", /* the ends of ResNet-8's three stages */
     },
     {
         /* The Keras CIFAR-10 tutorials' convention: pixels / 255. */
@@ -140,6 +141,7 @@ static const cnv_preset presets[] = {
         .std = {1.0f, 1.0f, 1.0f},
         .builtin_labels = cifar10_labels,
         .n_builtin_labels = 10,
+        .default_layers = "conv2d,conv2d_1", /* tf.keras's names of the first two Conv2D layers */
     },
     {
         /* channels/height/width 0: whatever the model's input is. */
