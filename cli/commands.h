@@ -28,5 +28,8 @@ int cmd_topk(int argc, char **argv);
 int cmd_deconv(int argc, char **argv);
 int cmd_saliency(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_invert(int argc, char **argv);
+int cmd_dream(int argc, char **argv);
+int cmd_style(int argc, char **argv);
 
 #endif

@@ -21,6 +21,9 @@ static const cnv_command commands[] = {
     {"topk", cmd_topk, "the images of a folder that most activate each channel, as receptive-field patches"},
     {"deconv", cmd_deconv, "Zeiler & Fergus deconvnet: a layer's features projected back to pixels"},
     {"saliency", cmd_saliency, "saliency of a class: gradient, guided backprop, SmoothGrad, gradient x input"},
+    {"invert", cmd_invert, "reconstruct an image from a layer's activations (from noise, TV and L2 priors)"},
+    {"dream", cmd_dream, "DeepDream: amplify what layers see in an image, over octaves; infinite-zoom frames"},
+    {"style", cmd_style, "style transfer: Gram matrices of style layers plus a content layer"},
     {"train", cmd_train, "train a classifier on IDX files or image folders; save ONNX and a JSON log"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

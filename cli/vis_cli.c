@@ -4,7 +4,9 @@
 #include "io/atomic_file.h"
 #include "io/gif.h"
 #include "io/grid.h"
+#include "io/normalize.h"
 #include "io/npy.h"
+#include "vis/synth.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,7 +24,8 @@ enum {
 };
 
 static const cli_option vis_options[] = {
-    {"recipe", "NAME", "named defaults: lucid, sainburg, plain (every knob below overrides)", "lucid", V_RECIPE},
+    {"recipe", "NAME", "named defaults: lucid, sainburg, plain, invert, dream, style (every knob below overrides)",
+     "lucid", V_RECIPE},
     {"steps", "N", "optimization steps (per round with --rounds)", "the recipe's (lucid 512)", V_STEPS},
     {"lr", "LR", "learning rate", "the recipe's (lucid 0.05)", V_LR},
     {"size", "S", "image size in pixels (square; the model's input size or larger)", "the model's input size", V_SIZE},
@@ -60,6 +63,11 @@ int vis_cli_options(const cli_option *own, int n_own, cli_option *table, int cap
     for (int i = 0; i < n_own && n < cap; i++) table[n++] = own[i];
     for (int i = 0; i < N_VIS_OPTIONS && n < cap; i++) table[n++] = vis_options[i];
     return n;
+}
+
+void vis_cli_recipe_default(cli_option *table, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (table[i].id == V_RECIPE) table[i].def = name;
 }
 
 int vis_cli_on_option(vis_cli *v, int id, const char *arg) {
@@ -154,11 +162,14 @@ static int apply_override(vis_cli *v, int id, const char *arg) {
 }
 
 int vis_cli_prepare(vis_cli *v) {
-    const cnv_recipe *base = cnv_recipe_find(v->recipe_name ? v->recipe_name : "lucid");
+    const char *name = v->recipe_name ? v->recipe_name : "lucid";
+    const cnv_recipe *base = cnv_recipe_find(name);
+    if (!base) base = cnv_synth_recipe(name);
     if (!base) {
         char list[128];
         cnv_recipe_list(list, sizeof list);
-        return cli_error(v->ctx, CLI_EXIT_USAGE, "--recipe: no recipe '%s' (recipes: %s)", v->recipe_name, list);
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--recipe: no recipe '%s' (recipes: %s, invert, dream, style)", name,
+                         list);
     }
     v->recipe = *base;
     for (int id = VIS_OPT_FIRST; id < V_END; id++) {
@@ -197,36 +208,51 @@ int vis_cli_to_image(const cli_ctx *ctx, const float *chw, int c, int h, int w, 
     return 0;
 }
 
+int vis_cli_load_image(const cli_ctx *ctx, const char *path, int h, int w, float **chw, int *out_h, int *out_w) {
+    cnv_image pic = {0}, sized = {0};
+    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+    cnv_status s = cnv_input_picture(path, ctx->preset, in, &pic);
+    if (s != CNV_OK) return cli_status_error(ctx, s);
+    if (h <= 0 || w <= 0) {
+        h = pic.h;
+        w = pic.w;
+    }
+    s = (h == pic.h && w == pic.w) ? CNV_OK : cnv_image_resize(&pic, w, h, &sized);
+    const cnv_image *img = sized.px ? &sized : &pic;
+    *chw = s == CNV_OK ? malloc((size_t)img->c * h * w * sizeof **chw) : NULL;
+    if (*chw) {
+        for (int k = 0; k < img->c; k++)
+            for (int i = 0; i < h * w; i++) (*chw)[(size_t)k * h * w + i] = img->px[(size_t)i * img->c + k] / 255.0f;
+        *out_h = h;
+        *out_w = w;
+    }
+    cnv_image_free(&pic);
+    cnv_image_free(&sized);
+    if (s != CNV_OK) return cli_status_error(ctx, s);
+    return *chw ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+}
+
 /* ---- running ---- */
 
-typedef struct run_state {
-    vis_cli *v;
-    int done_before, total; /* items, for progress across batches */
-    int tty;
-    cnv_image *gif_frames;
-    int n_gif, cap_gif;
-    const vis_item *items;
-    int first_item, n_items;
-    int frame_failed;
-} run_state;
-
 static void progress(void *user, int step, int steps, const double *values, int n) {
-    run_state *rs = user;
-    if (!rs->tty) return;
+    vis_session *se = user;
+    if (!se->tty) return;
     double mean = 0;
     for (int i = 0; i < n; i++) mean += values[i];
     mean /= n;
     int width = 30, filled = (int)((long)width * step / steps);
-    fprintf(stderr, "\r[%.*s%.*s] images %d-%d of %d, step %d/%d, objective %.4g ", filled,
-            "##############################", width - filled, "..............................", rs->done_before + 1,
-            rs->done_before + n, rs->total, step, steps, mean);
+    fprintf(stderr, "\r[%.*s%.*s] %s%simages %d-%d of %d, step %d/%d, objective %.4g ", filled,
+            "##############################", width - filled, "..............................",
+            se->stage ? se->stage : "", se->stage ? ", " : "", se->first_item + 1, se->first_item + n, se->n_items,
+            step, steps, mean);
     if (step == steps) fputc('\n', stderr);
     fflush(stderr);
 }
 
 /* The picture of a batch: the single image, or a grid with a caption under each tile. */
-static int compose(run_state *rs, const float *images, const cnv_shape *s, const vis_item *items, int n, cnv_image *out) {
-    const cli_ctx *ctx = rs->v->ctx;
+static int compose(const vis_cli *v, int cols, const float *images, const cnv_shape *s, const vis_item *items, int n,
+                   cnv_image *out) {
+    const cli_ctx *ctx = v->ctx;
     int c = s->d[1], h = s->d[2], w = s->d[3];
     size_t item = (size_t)c * h * w;
     if (n == 1) return vis_cli_to_image(ctx, images, c, h, w, out);
@@ -242,6 +268,7 @@ static int compose(run_state *rs, const float *images, const cnv_shape *s, const
         cnv_grid_layout_default(&l);
         l.tile_w = w;
         l.tile_h = h;
+        l.cols = cols;
         l.scale = CNV_SCALE_BILINEAR;
         l.font_scale = w >= 128 ? 2 : 1;
         if (cnv_grid_compose(tiles, captions, n, &l, out) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_NOMEM);
@@ -252,32 +279,32 @@ static int compose(run_state *rs, const float *images, const cnv_shape *s, const
     return code;
 }
 
-static void frame(void *user, int step, const float *images, const cnv_shape *s) {
-    run_state *rs = user;
-    vis_cli *v = rs->v;
+void vis_session_frame(void *user, int step, const float *images, const cnv_shape *s) {
+    vis_session *se = user;
+    vis_cli *v = se->v;
     cnv_image img;
-    if (rs->frame_failed || compose(rs, images, s, rs->items + rs->first_item, rs->n_items, &img)) {
-        rs->frame_failed = 1;
+    if (se->frame_failed || compose(v, se->grid_cols, images, s, se->items + se->first_item, s->d[0], &img)) {
+        se->frame_failed = 1;
         return;
     }
     if (v->frames_dir) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/frame_%03d_%05d.png", v->frames_dir, rs->first_item, step);
-        if (cnv_image_save_png(path, &img) != CNV_OK) rs->frame_failed = 1;
+        snprintf(path, sizeof path, "%s/frame_%03d_%05d.png", v->frames_dir, se->first_item, step);
+        if (cnv_image_save_png(path, &img) != CNV_OK) se->frame_failed = 1;
     }
-    if (v->gif && rs->first_item == 0) {
-        if (rs->n_gif == rs->cap_gif) {
-            int cap = rs->cap_gif ? 2 * rs->cap_gif : 32;
-            cnv_image *grown = realloc(rs->gif_frames, (size_t)cap * sizeof *grown);
+    if (v->gif && se->first_item == 0) {
+        if (se->n_gif == se->cap_gif) {
+            int cap = se->cap_gif ? 2 * se->cap_gif : 32;
+            cnv_image *grown = realloc(se->gif_frames, (size_t)cap * sizeof *grown);
             if (!grown) {
-                rs->frame_failed = 1;
+                se->frame_failed = 1;
                 free(img.px);
                 return;
             }
-            rs->gif_frames = grown;
-            rs->cap_gif = cap;
+            se->gif_frames = grown;
+            se->cap_gif = cap;
         }
-        rs->gif_frames[rs->n_gif++] = img;
+        se->gif_frames[se->n_gif++] = img;
         return;
     }
     free(img.px);
@@ -296,30 +323,32 @@ static json_t *recipe_json(const cnv_recipe *r) {
 }
 
 /* The sidecar: OUT.png -> OUT.json with everything needed to reproduce and judge the run. */
-static int write_sidecar(vis_cli *v, int node, const vis_item *items, int n, const char *what, json_t *logs,
-                         double seconds) {
+static int write_sidecar(vis_session *se, const char *what, const char *layer, json_t *extra, double seconds) {
+    vis_cli *v = se->v;
     const cli_ctx *ctx = v->ctx;
     char hash[65] = "";
     if (cnv_sha256_file(ctx->model_path, hash) != CNV_OK) snprintf(hash, sizeof hash, "unknown");
     json_t *objs = json_array();
-    for (int i = 0; i < n; i++) {
-        const cnv_objective *o = &items[i].objective;
+    for (int i = 0; i < se->n_items; i++) {
+        const vis_item *it = &se->items[i];
+        const cnv_objective *o = &it->objective;
         json_t *j = json_pack("{s:s, s:i, s:s}", "kind",
                               o->kind == CNV_OBJ_UNIT ? "unit" : o->kind == CNV_OBJ_CHANNEL ? "channel_mean" : "neuron",
-                              "channel", o->channel, "caption", items[i].caption);
+                              "channel", o->channel, "caption", it->caption);
         if (o->kind == CNV_OBJ_NEURON) json_object_set_new(j, "position", json_pack("[i, i]", o->y, o->x));
         json_array_append_new(objs, j);
     }
-    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:s, s:o, s:o, s:f}", "verb", what,
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:s, s:o, s:O, s:f}", "verb", what,
                              "model", ctx->model_path, "model_sha256", hash, "preset", ctx->preset->name, "device",
                              cnv_backend_device(ctx->be), "backend", cnv_backend_name(ctx->be), "seed",
                              (json_int_t)v->seed, "size", v->size, "batch", v->batch, "recipe", recipe_json(&v->recipe),
-                             "layer", ctx->g->nodes[node].name, "objectives", objs, "runs", logs, "seconds", seconds);
+                             "layer", layer, "objectives", objs, "runs", se->runs, "seconds", seconds);
+    if (root && extra) json_object_update(root, extra);
     char path[4096];
     const char *dot = strrchr(v->output, '.');
     size_t stem = dot && !strchr(dot, '/') ? (size_t)(dot - v->output) : strlen(v->output);
     snprintf(path, sizeof path, "%.*s.json", (int)stem, v->output);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(8)) : NULL;
     json_decref(root);
     if (!text) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory building %s", path);
     cnv_status s = cnv_write_text_file(path, text);
@@ -327,85 +356,116 @@ static int write_sidecar(vis_cli *v, int node, const vis_item *items, int n, con
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
-static json_t *batch_log(const cnv_render_result *res, int first, int n) {
+int vis_session_begin(vis_session *se, vis_cli *v, const vis_item *items, int n) {
+    memset(se, 0, sizeof *se);
+    se->v = v;
+    se->items = items;
+    se->n_items = n;
+    se->tty = isatty(2);
+    clock_gettime(CLOCK_MONOTONIC, &se->t0);
+    if (v->frames_dir && mkdir(v->frames_dir, 0777) != 0 && errno != EEXIST)
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "%s: cannot create the frames folder", v->frames_dir);
+    se->runs = json_array();
+    return se->runs ? 0 : cli_error(v->ctx, CLI_EXIT_RUNTIME, "out of memory");
+}
+
+void vis_session_opts(vis_session *se, int first, int count, const char *stage, cnv_render_opts *o) {
+    const vis_cli *v = se->v;
+    const cnv_shape *in = &v->ctx->g->values[v->ctx->g->input].shape;
+    se->first_item = first;
+    se->stage = stage;
+    *o = (cnv_render_opts){.recipe = v->recipe, .batch = count, .size = {v->size ? v->size : in->d[2],
+                                                                         v->size ? v->size : in->d[3]},
+                           .seed = v->seed, .log_every = 1, .progress = progress, .user = se,
+                           .frame = (v->frames_dir || v->gif) ? vis_session_frame : NULL,
+                           .frame_every = v->frame_every};
+}
+
+int vis_session_log(vis_session *se, const cnv_render_result *res, int count, json_t *extra) {
     json_t *steps = json_array(), *values = json_array(), *start = json_array(), *final = json_array();
     for (int k = 0; k < res->n_log; k++) {
         json_array_append_new(steps, json_integer(res->log_steps[k]));
         json_t *row = json_array();
-        for (int i = 0; i < n; i++) json_array_append_new(row, cli_json_number(res->log[(size_t)k * n + i]));
+        for (int i = 0; i < count; i++) json_array_append_new(row, cli_json_number(res->log[(size_t)k * count + i]));
         json_array_append_new(values, row);
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < count; i++) {
         json_array_append_new(start, cli_json_number(res->start[i]));
         json_array_append_new(final, cli_json_number(res->final[i]));
     }
-    return json_pack("{s:i, s:i, s:o, s:o, s:o, s:o}", "first_item", first, "items", n, "start", start, "final", final,
-                     "logged_steps", steps, "objective", values);
+    json_t *run = json_pack("{s:i, s:i, s:o, s:o, s:o, s:o}", "first_item", se->first_item, "items", count, "start",
+                            start, "final", final, "logged_steps", steps, "objective", values);
+    if (run && se->stage) json_object_set_new(run, "stage", json_string(se->stage));
+    if (run && extra) json_object_update(run, extra);
+    json_decref(extra);
+    if (!run || json_array_append_new(se->runs, run) != 0) return cli_error(se->v->ctx, CLI_EXIT_RUNTIME, "out of memory");
+    return 0;
+}
+
+void vis_session_free(vis_session *se) {
+    for (int i = 0; i < se->n_gif; i++) free(se->gif_frames[i].px);
+    free(se->gif_frames);
+    json_decref(se->runs);
+    memset(se, 0, sizeof *se);
+}
+
+int vis_session_finish(vis_session *se, const float *images, const cnv_shape *s, const char *what, const char *layer,
+                       json_t *extra) {
+    vis_cli *v = se->v;
+    const cli_ctx *ctx = v->ctx;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds = (double)(t1.tv_sec - se->t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - se->t0.tv_nsec);
+    int code = se->frame_failed ? cli_error(ctx, CLI_EXIT_RUNTIME, "writing the frames failed") : 0;
+    cnv_image picture = {0};
+    if (!code) code = compose(v, se->grid_cols, images, s, se->items, s->d[0], &picture);
+    if (!code && cnv_image_save_png(v->output, &picture) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_IO);
+    free(picture.px);
+    if (!code && v->save_tensor) code = cli_save_tensor(ctx, v->save_tensor, images, s);
+    if (!code && v->gif && se->n_gif > 0 && cnv_gif_write(v->gif, se->gif_frames, se->n_gif, 8) != CNV_OK)
+        code = cli_status_error(ctx, CNV_ERR_IO);
+    if (!code) code = write_sidecar(se, what, layer, extra, seconds);
+    json_decref(extra);
+    if (!code)
+        printf("wrote %s (%d image%s, %s, %d steps each, %.1f s on %s)\n", v->output, s->d[0], s->d[0] == 1 ? "" : "s",
+               v->recipe.name, v->recipe.steps * (v->recipe.rounds > 0 ? v->recipe.rounds : 1), seconds,
+               cnv_backend_device(ctx->be));
+    vis_session_free(se);
+    return code;
 }
 
 int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *what, float **images_out,
                 cnv_shape *item_shape) {
     const cli_ctx *ctx = v->ctx;
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    int size_h = v->size ? v->size : in->d[2], size_w = v->size ? v->size : in->d[3];
-    if (v->frames_dir && mkdir(v->frames_dir, 0777) != 0 && errno != EEXIST)
-        return cli_error(ctx, CLI_EXIT_USAGE, "%s: cannot create the frames folder", v->frames_dir);
-    run_state rs = {.v = v, .total = n, .tty = isatty(2), .items = items};
-    cnv_render_opts o = {.recipe = v->recipe, .size = {size_h, size_w}, .seed = v->seed, .objective_node = node,
-                         .log_every = 1, .progress = progress, .user = &rs,
-                         .frame = (v->frames_dir || v->gif) ? frame : NULL, .frame_every = v->frame_every};
-    size_t item = (size_t)in->d[1] * size_h * size_w;
+    vis_session se;
+    int code = vis_session_begin(&se, v, items, n);
+    cnv_render_opts o;
+    vis_session_opts(&se, 0, 1, NULL, &o);
+    size_t item = (size_t)ctx->g->values[ctx->g->input].shape.d[1] * o.size[0] * o.size[1];
+    cnv_shape s = cnv_shape4(n, ctx->g->values[ctx->g->input].shape.d[1], o.size[0], o.size[1]);
     float *all = malloc((size_t)n * item * sizeof *all);
     cnv_objective *objs = malloc((size_t)n * sizeof *objs);
-    json_t *logs = json_array();
-    if (!all || !objs || !logs) {
-        free(all);
-        free(objs);
-        return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    }
-    for (int i = 0; i < n; i++) objs[i] = items[i].objective;
-    int code = 0;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!code && (!all || !objs)) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    for (int i = 0; i < n && !code; i++) objs[i] = items[i].objective;
     for (int first = 0; first < n && !code; first += v->batch) {
         int count = n - first < v->batch ? n - first : v->batch;
-        o.batch = count;
+        vis_session_opts(&se, first, count, NULL, &o);
+        o.objective_node = node;
         o.objectives = objs + first;
-        rs.done_before = first;
-        rs.first_item = first;
-        rs.n_items = count;
         cnv_render_result res;
-        cnv_status s = cnv_render(ctx->g, ctx->preset, ctx->be, &o, &res);
-        if (s != CNV_OK) {
-            code = cli_status_error(ctx, s);
+        cnv_status st = cnv_render(ctx->g, ctx->preset, ctx->be, &o, &res);
+        if (st != CNV_OK) {
+            code = cli_status_error(ctx, st);
             break;
         }
         memcpy(all + (size_t)first * item, res.images, (size_t)count * item * sizeof *all);
-        json_array_append_new(logs, batch_log(&res, first, count));
+        code = vis_session_log(&se, &res, count, NULL);
         cnv_render_result_free(&res);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    cnv_shape s = cnv_shape4(n, in->d[1], size_h, size_w);
-    if (!code && rs.frame_failed) code = cli_error(ctx, CLI_EXIT_RUNTIME, "writing the frames failed");
-    cnv_image picture = {0};
-    if (!code) code = compose(&rs, all, &s, items, n, &picture);
-    if (!code && cnv_image_save_png(v->output, &picture) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_IO);
-    free(picture.px);
-    if (!code && v->save_tensor) code = cli_save_tensor(ctx, v->save_tensor, all, &s);
-    if (!code && v->gif && rs.n_gif > 0 && cnv_gif_write(v->gif, rs.gif_frames, rs.n_gif, 8) != CNV_OK)
-        code = cli_status_error(ctx, CNV_ERR_IO);
-    if (!code) code = write_sidecar(v, node, items, n, what, logs, seconds);
-    else json_decref(logs);
-    for (int i = 0; i < rs.n_gif; i++) free(rs.gif_frames[i].px);
-    free(rs.gif_frames);
     free(objs);
-    if (!code) {
-        printf("wrote %s (%d image%s, %s, %d steps each, %.1f s on %s)\n", v->output, n, n == 1 ? "" : "s",
-               v->recipe.name, v->recipe.steps * (v->recipe.rounds > 0 ? v->recipe.rounds : 1), seconds,
-               cnv_backend_device(ctx->be));
-        if (item_shape) *item_shape = cnv_shape4(1, in->d[1], size_h, size_w);
-    }
+    if (!code) code = vis_session_finish(&se, all, &s, what, ctx->g->nodes[node].name, NULL);
+    else vis_session_free(&se);
+    if (!code && item_shape) *item_shape = cnv_shape4(1, s.d[1], s.d[2], s.d[3]);
     if (!code && images_out)
         *images_out = all;
     else

@@ -1,0 +1,219 @@
+/* cnnvis style MODEL --content IMAGE --style IMAGE: style transfer (Gatys et al. 2016). Maximizes
+ * -(sum_k w_s/K ||G(F_k) - G_k||^2 / ||G_k||^2 + w_c ||F_c - C||^2 / ||C||^2): Gram matrices of
+ * the style image at K style layers, activations of the content image at one layer, each
+ * distance relative to its target so the weights read the same at any layer. Starts from the
+ * content image (or noise) at the content's aspect, short side --size or the model's input. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "vis/synth.h"
+#include "vis_cli.h"
+
+#define DEFAULT_STYLE_LAYERS "conv1,fire2/concat,fire3/concat,fire5/concat,fire7/concat"
+#define DEFAULT_CONTENT_LAYER "fire5/concat"
+
+enum { OPT_CONTENT = CLI_VERB_ID, OPT_STYLE, OPT_STYLE_LAYERS, OPT_CONTENT_LAYER, OPT_STYLE_WEIGHT, OPT_CONTENT_WEIGHT,
+       OPT_FROM };
+
+static const cli_option own_options[] = {
+    {"content", "IMAGE", "the content image", NULL, OPT_CONTENT},
+    {"style", "IMAGE", "the style image", NULL, OPT_STYLE},
+    {"style-layers", "a,b,c", "layers whose Gram matrices are matched", DEFAULT_STYLE_LAYERS " (SqueezeNet)",
+     OPT_STYLE_LAYERS},
+    {"content-layer", "L", "layer whose activations keep the content", DEFAULT_CONTENT_LAYER " (SqueezeNet)",
+     OPT_CONTENT_LAYER},
+    {"style-weight", "W", "weight of the style terms (shared by the layers)", "10", OPT_STYLE_WEIGHT},
+    {"content-weight", "W", "weight of the content term", "1", OPT_CONTENT_WEIGHT},
+    {"from", "content|noise", "starting image (--init-sd sets the noise)", "content", OPT_FROM},
+};
+#define N_OWN ((int)(sizeof own_options / sizeof own_options[0]))
+
+typedef struct style_args {
+    vis_cli vis;
+    const char *content, *style, *style_layers, *content_layer, *from;
+    float style_weight, content_weight;
+} style_args;
+
+static int parse_weight(const cli_ctx *ctx, const char *name, const char *arg, float *out) {
+    char *end;
+    *out = strtof(arg, &end);
+    if (end == arg || *end || !(*out >= 0))
+        return cli_error(ctx, CLI_EXIT_USAGE, "--%s: '%s' is not a number >= 0", name, arg);
+    return 0;
+}
+
+static int on_option(void *state, int id, const char *arg) {
+    style_args *a = state;
+    switch (id) {
+    case OPT_CONTENT: a->content = arg; return 0;
+    case OPT_STYLE: a->style = arg; return 0;
+    case OPT_STYLE_LAYERS: a->style_layers = arg; return 0;
+    case OPT_CONTENT_LAYER: a->content_layer = arg; return 0;
+    case OPT_STYLE_WEIGHT: return parse_weight(a->vis.ctx, "style-weight", arg, &a->style_weight);
+    case OPT_CONTENT_WEIGHT: return parse_weight(a->vis.ctx, "content-weight", arg, &a->content_weight);
+    case OPT_FROM:
+        if (strcmp(arg, "content") && strcmp(arg, "noise"))
+            return cli_error(a->vis.ctx, CLI_EXIT_USAGE, "--from: '%s' is not content or noise", arg);
+        a->from = arg;
+        return 0;
+    }
+    return vis_cli_on_option(&a->vis, id, arg);
+}
+
+/* An image with its short side `side` (aspect kept), as floats [C, h, w] in 0..1. */
+static int load_sized(const cli_ctx *ctx, const char *path, int side, float **chw, int *h, int *w) {
+    float *own;
+    int oh, ow, code = vis_cli_load_image(ctx, path, 0, 0, &own, &oh, &ow);
+    if (code) return code;
+    *h = oh <= ow ? side : (int)((long)side * oh / ow);
+    *w = ow <= oh ? side : (int)((long)side * ow / oh);
+    int c = ctx->g->values[ctx->g->input].shape.d[1];
+    *chw = malloc((size_t)c * *h * *w * sizeof **chw);
+    if (*chw) cnv_synth_resample(own, c, oh, ow, *chw, *h, *w, 1.0f);
+    free(own);
+    return *chw ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+}
+
+/* The terms: style layers' Gram matrices of the style image, then the content layer. targets
+ * receives each term's malloc'ed target. */
+static int build_terms(cli_ctx *ctx, const style_args *a, const float *style, int sh, int sw, const float *content,
+                       int ch, int cw, cnv_synth_term **terms, float ***targets, int *n) {
+    char *copy = strdup(a->style_layers);
+    size_t cap = strlen(a->style_layers) + 2;
+    *terms = calloc(cap, sizeof **terms);
+    *targets = calloc(cap, sizeof **targets);
+    int code = (!copy || !*terms || !*targets) ? cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory") : 0;
+    int k = 0;
+    for (char *save = NULL, *tok = code ? NULL : strtok_r(copy, ",", &save); tok && !code; tok = strtok_r(NULL, ",", &save))
+        if (!(code = cli_find_layer(ctx, tok, &(*terms)[k].node))) (*terms)[k++].kind = CNV_SYNTH_GRAM_MATCH;
+    free(copy);
+    if (!code && k == 0) code = cli_error(ctx, CLI_EXIT_USAGE, "--style-layers: no layer given");
+    if (!code) code = cli_find_layer(ctx, a->content_layer, &(*terms)[k].node);
+    if (code) return code;
+    int n_style = k;
+    (*terms)[k++].kind = CNV_SYNTH_MATCH;
+    *n = k;
+    int *nodes = malloc((size_t)k * sizeof *nodes), *gram = malloc((size_t)k * sizeof *gram);
+    cnv_shape *shapes = malloc((size_t)k * sizeof *shapes);
+    if (!nodes || !gram || !shapes) {
+        free(nodes);
+        free(gram);
+        free(shapes);
+        return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    }
+    for (int i = 0; i < n_style; i++) {
+        nodes[i] = (*terms)[i].node;
+        gram[i] = 1;
+        (*terms)[i].weight = a->style_weight / (float)n_style;
+    }
+    cnv_status s = cnv_synth_features(ctx->g, ctx->preset, ctx->be, style, sh, sw, n_style, nodes, gram, *targets, shapes);
+    if (s == CNV_OK)
+        s = cnv_synth_features(ctx->g, ctx->preset, ctx->be, content, ch, cw, 1, &(*terms)[n_style].node, NULL,
+                               &(*targets)[n_style], shapes);
+    (*terms)[n_style].weight = a->content_weight;
+    for (int i = 0; i < k; i++) (*terms)[i].target = (*targets)[i];
+    free(nodes);
+    free(gram);
+    free(shapes);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+/* The style loss (mean over the style layers of the squared relative Gram error) and the content
+ * loss (squared relative error at the content layer) of an image. */
+static int losses(cli_ctx *ctx, const cnv_synth_objective *obj, const float *image, int h, int w, double *style,
+                  double *content) {
+    double *v = malloc((size_t)obj->n_terms * sizeof *v);
+    if (!v) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    cnv_status s = cnv_synth_term_values(ctx->g, ctx->preset, ctx->be, obj, image, h, w, v);
+    if (s == CNV_OK) {
+        *style = 0;
+        for (int k = 0; k < obj->n_terms - 1; k++) *style += v[k] / (obj->n_terms - 1);
+        *content = v[obj->n_terms - 1];
+    }
+    free(v);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+static int run(cli_ctx *ctx, style_args *a) {
+    vis_cli *v = &a->vis;
+    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+    int c = in->d[1], side = v->size ? v->size : in->d[2], ch, cw, sh, sw, n_terms = 0;
+    float *content = NULL, *style = NULL, **targets = NULL;
+    cnv_synth_term *terms = NULL;
+    vis_item item = {.objective = {.kind = CNV_OBJ_UNIT}};
+    snprintf(item.caption, sizeof item.caption, "style");
+    int code = load_sized(ctx, a->content, side, &content, &ch, &cw);
+    if (!code) code = load_sized(ctx, a->style, side, &style, &sh, &sw);
+    if (!code) code = build_terms(ctx, a, style, sh, sw, content, ch, cw, &terms, &targets, &n_terms);
+    cnv_synth_objective obj = {terms, n_terms};
+    double style0 = 0, content0 = 0, style1 = 0, content1 = 0;
+    int from_noise = strcmp(a->from, "noise") == 0;
+    vis_session se;
+    if (!code) code = vis_session_begin(&se, v, &item, 1);
+    if (!code) {
+        cnv_render_opts o;
+        vis_session_opts(&se, 0, 1, NULL, &o);
+        o.size[0] = ch;
+        o.size[1] = cw;
+        if (!from_noise) {
+            o.init_images = content;
+            o.recipe.init_sd = 0;
+        }
+        cnv_render_result res;
+        cnv_status s = cnv_synth_render(ctx->g, ctx->preset, ctx->be, &obj, &o, &res);
+        if (s != CNV_OK) code = cli_status_error(ctx, s);
+        if (!code) code = losses(ctx, &obj, res.start_images, ch, cw, &style0, &content0);
+        if (!code) code = losses(ctx, &obj, res.images, ch, cw, &style1, &content1);
+        if (!code) {
+            printf("style loss %.4g -> %.4g (%.1fx lower), content loss %.4g -> %.4g\n", style0, style1,
+                   style1 > 0 ? style0 / style1 : 0.0, content0, content1);
+            code = vis_session_log(&se, &res, 1,
+                                   json_pack("{s:o, s:o, s:o, s:o}", "style_loss_start", cli_json_number(style0),
+                                             "style_loss", cli_json_number(style1), "content_loss_start",
+                                             cli_json_number(content0), "content_loss", cli_json_number(content1)));
+        }
+        cnv_shape shape = cnv_shape4(1, c, ch, cw);
+        if (!code)
+            code = vis_session_finish(&se, res.images, &shape, "style", a->style_layers,
+                                      json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:s}", "content", a->content, "style",
+                                                a->style, "style_layers", a->style_layers, "content_layer",
+                                                a->content_layer, "style_weight", a->style_weight, "content_weight",
+                                                a->content_weight, "from", a->from));
+        else
+            vis_session_free(&se);
+        if (s == CNV_OK) cnv_render_result_free(&res);
+    }
+    for (int k = 0; targets && k < n_terms; k++) free(targets[k]);
+    free(targets);
+    free(terms);
+    free(content);
+    free(style);
+    return code;
+}
+
+int cmd_style(int argc, char **argv) {
+    cli_option table[64];
+    cli_verb verb = {
+        .name = "style",
+        .synopsis = "MODEL --content IMAGE --style IMAGE -o OUT.png [options]",
+        .summary = "Style transfer: match the style image's Gram matrices and the content image's activations.",
+        .options = table,
+        .n_options = vis_cli_options(own_options, N_OWN, table, 64),
+        .on_option = on_option,
+    };
+    vis_cli_recipe_default(table, verb.n_options, "style");
+    cli_ctx ctx;
+    style_args a = {.vis = {.ctx = &ctx, .seed = 1, .recipe_name = "style"}, .style_layers = DEFAULT_STYLE_LAYERS,
+                    .content_layer = DEFAULT_CONTENT_LAYER, .from = "content", .style_weight = 10.0f,
+                    .content_weight = 1.0f};
+    int code = cli_parse(&ctx, &verb, argc, argv, &a);
+    if (code < 0) {
+        code = (!a.content || !a.style) ? cli_error(&ctx, CLI_EXIT_USAGE, "give --content IMAGE and --style IMAGE") : 0;
+        if (!code) code = cli_load(&ctx, 1);
+        if (!code) code = vis_cli_prepare(&a.vis);
+        if (!code) code = run(&ctx, &a);
+    }
+    cli_free(&ctx);
+    return code;
+}
