@@ -8,10 +8,13 @@
  *   random entries of G and of dF;
  * - on the Vulkan backends, mid-size runs, long reductions (planes of 100k positions, items of
  *   millions of values) and the VGG size when CNNVIS_TEST_DEVICE names a real GPU, against the
- *   CPU backend element by element. */
+ *   CPU backend element by element;
+ * - the style loss alpha/2 |Gram(X) - T|^2 as a graph run by the executor, T an initializer. */
 #include "opcheck.h"
 #include "oracle.h"
 #include "test_util.h"
+
+#include "core/exec.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -272,6 +275,78 @@ static void test_matches_cpu(void **state) {
     tu_backend_free(cpu);
 }
 
+/* The style loss as a graph run by the executor: L = alpha/2 * |Gram(X) - T|^2 with T an
+ * initializer. Forward against the composed float64 oracles, dL/dX against their central finite
+ * differences (L is quartic in X: the step's O(h^2) error is far below the tolerance). With
+ * want_weights the executor hands SquaredDistance a gradient slot for T, which stays untouched. */
+static double style_loss_oracle(const double *x, const cnv_shape *xs, const double *t, const cnv_shape *gs,
+                                const cnv_attrs *sq) {
+    const size_t ng = cnv_shape_numel(gs);
+    double *g = xalloc(ng, sizeof(double)), loss;
+    const double *gram_in[1] = {x}, *sq_in[2] = {g, t};
+    const cnv_shape sq_shapes[2] = {*gs, *gs}, one = {2, {1, 1}};
+    tu_oracle_forward(CNV_OP_GRAM, sq, 1, gram_in, xs, g, gs);
+    tu_oracle_forward(CNV_OP_SQDIST, sq, 2, sq_in, sq_shapes, &loss, &one);
+    free(g);
+    return loss;
+}
+
+static void test_style_loss_through_executor(void **state) {
+    (void)state;
+    enum { C = 4, H = 5, W = 3, NX = C * H * W, NG = C * C };
+    const cnv_shape xs = cnv_shape4(1, C, H, W), gs = cnv_shape4(1, 1, C, C), ls = {2, {1, 1}};
+    float x[NX], t[NG];
+    cnv_rng r;
+    cnv_rng_seed(&r, 0x57e1u);
+    tu_fill_uniform(&r, x, NX, 0.0f, 1.0f);
+    tu_fill_uniform(&r, t, NG, 0.0f, 0.5f);
+    cnv_graph *g = cnv_graph_new("style loss");
+    assert_non_null(g);
+    const int vx = cnv_graph_add_value(g, "features", &xs, NULL), vg = cnv_graph_add_value(g, "gram", &gs, NULL);
+    const int vt = cnv_graph_add_value(g, "target_gram", &gs, t), vl = cnv_graph_add_value(g, "loss", &ls, NULL);
+    assert_true(vx >= 0 && vg >= 0 && vt >= 0 && vl >= 0);
+    cnv_attrs ga, sa;
+    cnv_attrs_default(CNV_OP_GRAM, &ga);
+    cnv_attrs_default(CNV_OP_SQDIST, &sa);
+    sa.alpha = 3.0f;
+    const int sq_in[2] = {vg, vt};
+    assert_true(cnv_graph_add_node(g, "gram", CNV_OP_GRAM, &ga, 1, &vx, vg) >= 0);
+    assert_true(cnv_graph_add_node(g, "style", CNV_OP_SQDIST, &sa, 2, sq_in, vl) >= 0);
+    g->input = vx;
+    g->output = vl;
+
+    cnv_exec *ex;
+    expect_ok(cnv_exec_create(g, be, 1, &ex));
+    expect_ok(cnv_exec_set_input(ex, x));
+    expect_ok(cnv_exec_forward(ex, 1));
+    float loss, dx[NX], dt[NG];
+    const float seed = 1.0f;
+    expect_ok(cnv_exec_read(ex, vl, &loss));
+    expect_ok(cnv_exec_backward(ex, vl, &seed, 1));
+    expect_ok(cnv_exec_read_grad(ex, vx, dx));
+    expect_ok(cnv_exec_read_grad(ex, vt, dt));
+
+    double xd[NX], td[NG], got[NX], want[NX];
+    for (int i = 0; i < NX; i++) xd[i] = x[i], got[i] = dx[i];
+    for (int i = 0; i < NG; i++) td[i] = t[i];
+    const double want_loss = style_loss_oracle(xd, &xs, td, &gs, &sa), h = 1e-4;
+    for (int i = 0; i < NX; i++) {
+        const double x0 = xd[i];
+        xd[i] = x0 + h;
+        const double up = style_loss_oracle(xd, &xs, td, &gs, &sa);
+        xd[i] = x0 - h;
+        const double down = style_loss_oracle(xd, &xs, td, &gs, &sa);
+        xd[i] = x0;
+        want[i] = (up - down) / (2.0 * h);
+    }
+    const double fwd = fabs(loss - want_loss) / fabs(want_loss), bwd = tu_rel_error_d(got, want, NX);
+    printf("\n  %-48s %11.2e %11.2e\n", "style loss graph (executor)", fwd, bwd);
+    if (!(fwd < TOL) || !(bwd < TOL)) fail_msg("style loss graph: forward %.3g, backward %.3g >= %.3g", fwd, bwd, TOL);
+    for (int i = 0; i < NG; i++) assert_float_equal(dt[i], 0.0f, 0.0f);
+    cnv_exec_free(ex);
+    cnv_graph_free(g);
+}
+
 static int setup_backend(void **state) {
     (void)state;
     be = tu_backend_create(backend_name);
@@ -292,6 +367,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_sqdist_zero_at_target),
         cmocka_unit_test(test_gram_vgg_size_sampled),
         cmocka_unit_test(test_matches_cpu),
+        cmocka_unit_test(test_style_loss_through_executor),
     };
     return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
 }
