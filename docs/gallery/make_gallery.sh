@@ -43,3 +43,17 @@ done
 for method in grad guided smoothgrad gradxinput; do
     "$cnnvis" saliency "$squeezenet" "$chelsea" --method $method -o "$here/saliency_$method.png"
 done
+# Synthesis (the JSON sidecars are left out of the gallery).
+astronaut=$shared/images/astronaut.png
+# invert: the astronaut reconstructed from noise out of conv1, fire2, fire5 and fire9 (recipe invert).
+"$cnnvis" invert "$squeezenet" "$astronaut" --layers conv1,fire2/concat,fire5/concat,fire9/concat \
+    -o "$here/invert_astronaut.png"
+# dream: the cat dreamt at fire5/concat (recipe dream: 4 octaves x 1.4, 10 steps, jitter 32), then
+# 12 frames of infinite zoom as a GIF.
+"$cnnvis" dream "$squeezenet" "$chelsea" --layer fire5/concat -o "$here/dream_chelsea_fire5.png"
+"$cnnvis" dream "$squeezenet" "$chelsea" --layer fire5/concat --zoom-frames 12 --gif "$here/dream_chelsea_zoom.gif" \
+    -o "$tmp/dream_zoom.png"
+# style: the cat in the colours and strokes of the astronaut picture (defaults: style layers conv1,
+# fire2, fire3, fire5, fire7; content fire5; weights 10 and 1; from the content).
+"$cnnvis" style "$squeezenet" --content "$chelsea" --style "$astronaut" -o "$here/style_chelsea_astronaut.png"
+rm -f "$here/invert_astronaut.json" "$here/dream_chelsea_fire5.json" "$here/style_chelsea_astronaut.json"
