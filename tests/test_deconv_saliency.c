@@ -29,10 +29,6 @@ static cnv_backend *cpu;
 static float *input;
 static char tmpdir[] = "/tmp/cnnvis_look_XXXXXX";
 
-static void expect_ok(cnv_status s) {
-    if (s != CNV_OK) fail_msg("%s (%s)", cnv_status_str(s), cnv_last_error());
-}
-
 static char *fixture(const char *name) {
     char *p = strdup(tu_fixture_path(name));
     assert_non_null(p);
@@ -51,7 +47,7 @@ static float *reference(const char *file, size_t *n) {
     snprintf(rel, sizeof rel, "look/%s", file);
     float *data;
     cnv_shape s;
-    expect_ok(cnv_npy_read(tu_fixture_path(rel), &data, &s));
+    tu_expect_ok(cnv_npy_read(tu_fixture_path(rel), &data, &s));
     *n = cnv_shape_numel(&s);
     return data;
 }
@@ -66,7 +62,7 @@ static void check_close(const char *what, const float *got, const float *want, s
 
 static void test_deconv_matches_torch(void **state) {
     cnv_exec *ex;
-    expect_ok(cnv_exec_create(net, cpu, 1, &ex));
+    tu_expect_ok(cnv_exec_create(net, cpu, 1, &ex));
     const json_t *cases = json_object_get(manifest, "deconv"), *c;
     size_t i;
     assert_true(json_array_size(cases) >= 3);
@@ -74,13 +70,13 @@ static void test_deconv_matches_torch(void **state) {
     assert_non_null(got);
     json_array_foreach(cases, i, c) {
         int node;
-        expect_ok(cnv_model_find_layer(net, field(c, "layer"), &node));
+        tu_expect_ok(cnv_model_find_layer(net, field(c, "layer"), &node));
         cnv_deconv_opts o = {.channel = (int)json_integer_value(json_object_get(c, "channel")),
                              .unpool_fill = strcmp(field(c, "unpool"), "fill") == 0};
-        expect_ok(cnv_exec_set_input(ex, input));
-        expect_ok(cnv_exec_forward(ex, node));
+        tu_expect_ok(cnv_exec_set_input(ex, input));
+        tu_expect_ok(cnv_exec_forward(ex, node));
         float peak;
-        expect_ok(cnv_deconv_project(ex, node, &o, got, &peak));
+        tu_expect_ok(cnv_deconv_project(ex, node, &o, got, &peak));
         assert_true(peak > 0);
         size_t n;
         float *want = reference(field(c, "expected"), &n);
@@ -114,9 +110,9 @@ static void test_saliency_matches_torch(void **state) {
     const json_t *sal = json_object_get(manifest, "saliency");
     const int cls = (int)json_integer_value(json_object_get(sal, "class"));
     int logits;
-    expect_ok(cnv_model_find_layer(net, "fc", &logits));
+    tu_expect_ok(cnv_model_find_layer(net, "fc", &logits));
     cnv_exec *ex;
-    expect_ok(cnv_exec_create(net, cpu, 1, &ex));
+    tu_expect_ok(cnv_exec_create(net, cpu, 1, &ex));
     const size_t n_in = input_numel();
     float *got = malloc(n_in * sizeof *got);
     assert_non_null(got);
@@ -129,7 +125,7 @@ static void test_saliency_matches_torch(void **state) {
         cnv_saliency_opts o;
         cnv_saliency_opts_default(&o);
         o.method = methods[k].m;
-        expect_ok(cnv_saliency_compute(ex, logits, cls, input, &o, got));
+        tu_expect_ok(cnv_saliency_compute(ex, logits, cls, input, &o, got));
         size_t n;
         refs[k] = reference(field(sal, methods[k].key), &n);
         assert_int_equal(n, n_in);
@@ -143,7 +139,7 @@ static void test_saliency_matches_torch(void **state) {
     float *want = reference(field(sal, "smoothgrad"), &n);
     given_noise gn = {noise, (int)(n_noise / n_in)};
     assert_true(gn.n_rows >= 2);
-    expect_ok(cnv_saliency_smoothgrad(ex, logits, cls, input, gn.n_rows, given_noise_draw, &gn, got));
+    tu_expect_ok(cnv_saliency_smoothgrad(ex, logits, cls, input, gn.n_rows, given_noise_draw, &gn, got));
     check_close("smoothgrad (torch's noise samples)", got, want, n);
     assert_true(tu_rel_error(want, refs[0], n_in) > 0.01); /* the noise changed the gradient */
     for (int k = 0; k < 3; k++) free(refs[k]);
@@ -161,8 +157,8 @@ static void test_gaussian_noise(void **state) {
     cnv_gaussian_noise g1 = {.sd = 0.3f}, g2 = {.sd = 0.3f};
     cnv_rng_seed(&g1.rng, 5);
     cnv_rng_seed(&g2.rng, 5);
-    expect_ok(cnv_gaussian_noise_draw(&g1, 0, a, n));
-    expect_ok(cnv_gaussian_noise_draw(&g2, 0, b, n));
+    tu_expect_ok(cnv_gaussian_noise_draw(&g1, 0, a, n));
+    tu_expect_ok(cnv_gaussian_noise_draw(&g2, 0, b, n));
     assert_memory_equal(a, b, n * sizeof *a);
     double sum = 0, sq = 0;
     for (size_t i = 0; i < n; i++) sum += a[i], sq += (double)a[i] * a[i];
@@ -186,7 +182,7 @@ static char *tmp_path(const char *name) {
 
 static float *load_npy(const char *path, cnv_shape *s) {
     float *d;
-    expect_ok(cnv_npy_read(path, &d, s));
+    tu_expect_ok(cnv_npy_read(path, &d, s));
     return d;
 }
 
@@ -221,18 +217,18 @@ static void test_cli_matches_torch(void **state) {
     assert_int_equal(s.d[0], 3);
     cnv_exec *ex;
     int node, top[3];
-    expect_ok(cnv_exec_create(net, cpu, 1, &ex));
-    expect_ok(cnv_model_find_layer(net, "pool1", &node));
-    expect_ok(cnv_exec_set_input(ex, input));
-    expect_ok(cnv_exec_forward(ex, node));
+    tu_expect_ok(cnv_exec_create(net, cpu, 1, &ex));
+    tu_expect_ok(cnv_model_find_layer(net, "pool1", &node));
+    tu_expect_ok(cnv_exec_set_input(ex, input));
+    tu_expect_ok(cnv_exec_forward(ex, node));
     cnv_shape as = ex->shapes[net->nodes[node].out];
     float *act = malloc(cnv_shape_numel(&as) * sizeof *act), *one = malloc(input_numel() * sizeof *one);
     assert_true(act && one);
-    expect_ok(cnv_exec_read(ex, net->nodes[node].out, act));
-    expect_ok(cnv_deconv_strongest_channels(act, &as, 3, top, NULL));
+    tu_expect_ok(cnv_exec_read(ex, net->nodes[node].out, act));
+    tu_expect_ok(cnv_deconv_strongest_channels(act, &as, 3, top, NULL));
     for (int i = 0; i < 3; i++) {
         cnv_deconv_opts o = {.channel = top[i]};
-        expect_ok(cnv_deconv_project(ex, node, &o, one, NULL));
+        tu_expect_ok(cnv_deconv_project(ex, node, &o, one, NULL));
         check_close("cli deconv --top 3, one tile", got + (size_t)i * input_numel(), one, input_numel());
     }
     free(act);

@@ -116,20 +116,6 @@ static void print_row(const char *label, const tu_opcheck_result *r) {
     fflush(stdout);
 }
 
-static const char *backend_name = "cpu";
-
-static int setup_backend(void **state) {
-    cnv_backend *be = tu_backend_create(backend_name);
-    *state = be;
-    printf("| %-32s | %9s | %9s | %9s |\n", "case (tol 1e-5)", "forward", "bwd data", "bwd wts");
-    return 0;
-}
-
-static int teardown_backend(void **state) {
-    tu_backend_free(*state);
-    return 0;
-}
-
 static void run_case(void **state, const tu_opcase *c, uint64_t seed) {
     tu_opcheck_result r;
     tu_opcheck(c, *state, seed, TOL, &r);
@@ -232,10 +218,10 @@ static void expect_bad_tiles_refused(cnv_backend *be) {
 }
 
 static void test_tile_shapes(void **state) {
-    if (strncmp(backend_name, "vulkan", 6) != 0) skip();
+    if (strncmp(tu_backend_name, "vulkan", 6) != 0) skip();
     expect_bad_tiles_refused(*state);
     /* The forced table allows 128 invocations (its 16 KiB of shared memory fits every shape here). */
-    const unsigned max_invocations = strcmp(backend_name, "vulkan-forced") == 0 ? 128 : 1024;
+    const unsigned max_invocations = strcmp(tu_backend_name, "vulkan-forced") == 0 ? 128 : 1024;
     for (size_t i = 0; i < sizeof tile_shapes / sizeof tile_shapes[0]; i++) {
         if (tile_shapes[i].invocations > max_invocations) continue;
         printf("| tiles %-26s |\n", tile_shapes[i].tiles);
@@ -306,7 +292,6 @@ static void test_maxpool_switches(void **state) {
 }
 
 int main(int argc, char **argv) {
-    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv),
         cmocka_unit_test(test_pools),
@@ -314,5 +299,6 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_maxpool_switches),
         cmocka_unit_test(test_tile_shapes),
     };
-    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
+    printf("| %-32s | %9s | %9s | %9s |\n", "case (tol 1e-5)", "forward", "bwd data", "bwd wts");
+    return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }

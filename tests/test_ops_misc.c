@@ -21,8 +21,6 @@
 #define S4(a, b, c, d) ((cnv_shape){4, {a, b, c, d}})
 
 /* A case with default attributes for op, inputs in [lo, hi) ([-1, 1) when both are 0). */
-static const char *backend_name = "cpu";
-static cnv_backend *be;
 
 static tu_opcase make_case(const char *label, cnv_op_type op, float lo, float hi, int n_in, const cnv_shape *shapes) {
     tu_opcase c;
@@ -42,16 +40,7 @@ static tu_opcase make_case(const char *label, cnv_op_type op, float lo, float hi
 
 
 /* Runs every case on the backend under test and prints one table row per case. */
-static void run_cases(const char *title, const tu_opcase *cases, int n) {
-    printf("\n%-44s %11s %11s %11s\n", title, "forward", "bwd data", "bwd weights");
-    for (int i = 0; i < n; i++) {
-        tu_opcheck_result r;
-        tu_opcheck(&cases[i], be, 0x5eed0000u + (uint64_t)i, TOL, &r);
-        printf("  %-42s %11.2e %11.2e %11.2e\n", cases[i].label, r.fwd_err, r.bwd_data_err, r.bwd_weights_err);
-    }
-    fflush(stdout);
-}
-#define RUN(title, cases) run_cases(title, cases, (int)(sizeof(cases) / sizeof(cases[0])))
+#define RUN(title, cases) tu_opcheck_table(tu_backend, title, cases, sizeof(cases) / sizeof(cases[0]), 0x5eed0000u, TOL)
 
 /* The last n_weights inputs are weights (initializers): their gradient is checked separately. */
 static tu_opcase as_weights(tu_opcase c, int n_weights) {
@@ -122,7 +111,7 @@ static void run_single(cnv_backend *b, const cnv_node *node, cnv_shape in_shape,
 
 /* run_single on the backend under test for an op whose output has its input's shape. */
 static void run_unary(const cnv_node *node, cnv_shape shape, const float *x, float *y, const float *g, float *dx) {
-    run_single(be, node, shape, shape, x, y, g, dx);
+    run_single(tu_backend, node, shape, shape, x, y, g, dx);
 }
 
 /* The backend's backward of op on one element x with grad_out 1: f'(x). */
@@ -267,7 +256,7 @@ static void test_pad(void **state) {
  * oracle stops at one reflection, so the backend under test is compared with the CPU backend
  * instead (skipped on cpu itself, where it would compare a kernel with itself). */
 static void test_pad_wide_reflect_matches_cpu(void **state) {
-    if (strcmp(backend_name, "cpu") == 0) skip();
+    if (strcmp(tu_backend_name, "cpu") == 0) skip();
     cnv_node node;
     memset(&node, 0, sizeof node);
     node.name = "wide reflect";
@@ -285,7 +274,7 @@ static void test_pad_wide_reflect_matches_cpu(void **state) {
     cnv_backend *cpu = tu_backend_create("cpu");
     run_single(cpu, &node, in_shape, out_shape, x, y_cpu, g, dx_cpu);
     tu_backend_free(cpu);
-    run_single(be, &node, in_shape, out_shape, x, y, g, dx);
+    run_single(tu_backend, &node, in_shape, out_shape, x, y, g, dx);
     const double fwd = tu_rel_error(y, y_cpu, N_OUT), bwd = tu_rel_error(dx, dx_cpu, N_IN);
     printf("  wide reflect 1x2x3x4 -> 1x4x14x14 vs cpu: forward %.2e, bwd data %.2e\n", fwd, bwd);
     assert_true(fwd < TOL);
@@ -405,30 +394,30 @@ static void test_batchnorm_one_weight(void **state) {
     cnv_buf *dw = NULL;
     cnv_buf **bufs[] = {&io.in[0], &io.in[1], &io.in[2], &io.out, &io.grad_out, &dw};
     const size_t sizes[] = {NX, C, C, NX, NX, C};
-    for (int i = 0; i < 6; i++) assert_int_equal(be->vt->buf_alloc(be, sizes[i], bufs[i]), CNV_OK);
-    assert_int_equal(be->vt->buf_write(be, io.in[0], 0, x, NX), CNV_OK);
-    assert_int_equal(be->vt->buf_write(be, io.in[1], 0, w, C), CNV_OK);
-    assert_int_equal(be->vt->buf_write(be, io.in[2], 0, w, C), CNV_OK);
-    assert_int_equal(be->vt->buf_write(be, io.grad_out, 0, g, NX), CNV_OK);
-    assert_int_equal(be->vt->forward(be, &io), CNV_OK);
+    for (int i = 0; i < 6; i++) assert_int_equal(tu_backend->vt->buf_alloc(tu_backend, sizes[i], bufs[i]), CNV_OK);
+    assert_int_equal(tu_backend->vt->buf_write(tu_backend, io.in[0], 0, x, NX), CNV_OK);
+    assert_int_equal(tu_backend->vt->buf_write(tu_backend, io.in[1], 0, w, C), CNV_OK);
+    assert_int_equal(tu_backend->vt->buf_write(tu_backend, io.in[2], 0, w, C), CNV_OK);
+    assert_int_equal(tu_backend->vt->buf_write(tu_backend, io.grad_out, 0, g, NX), CNV_OK);
+    assert_int_equal(tu_backend->vt->forward(tu_backend, &io), CNV_OK);
     for (int slot = 1; slot <= 2; slot++) { /* scale, then shift */
         io.grad_in[1] = io.grad_in[2] = NULL;
         io.grad_in[slot] = dw;
-        assert_int_equal(be->vt->buf_fill(be, dw, 0.0f, C), CNV_OK);
-        assert_int_equal(be->vt->backward(be, &io), CNV_OK);
-        assert_int_equal(be->vt->sync(be), CNV_OK);
+        assert_int_equal(tu_backend->vt->buf_fill(tu_backend, dw, 0.0f, C), CNV_OK);
+        assert_int_equal(tu_backend->vt->backward(tu_backend, &io), CNV_OK);
+        assert_int_equal(tu_backend->vt->sync(tu_backend), CNV_OK);
         float got[C];
-        assert_int_equal(be->vt->buf_read(be, dw, 0, got, C), CNV_OK);
+        assert_int_equal(tu_backend->vt->buf_read(tu_backend, dw, 0, got, C), CNV_OK);
         double want[C] = {0};
         for (int i = 0; i < NX; i++) want[(i / INNER) % C] += (double)g[i] * (slot == 1 ? x[i] : 1.0f);
         for (int c = 0; c < C; c++) assert_float_equal(got[c], want[c], 1e-5 * (1.0 + fabs(want[c])));
     }
-    for (int i = 0; i < 6; i++) be->vt->buf_free(be, *bufs[i]);
+    for (int i = 0; i < 6; i++) tu_backend->vt->buf_free(tu_backend, *bufs[i]);
 }
 
 /* Malformed shapes reach the kernels only through a bug, but must fail cleanly. */
 static void test_bad_shapes_fail(void **state) {
-    if (strcmp(backend_name, "cpu") != 0) skip(); /* calls the CPU kernels directly */
+    if (strcmp(tu_backend_name, "cpu") != 0) skip(); /* calls the CPU kernels directly */
     cnv_node node;
     memset(&node, 0, sizeof node);
     node.name = "bad";
@@ -523,21 +512,10 @@ static void test_transpose(void **state) {
         memcpy(cases[n].attrs.perm, wide[i].perm, sizeof cases[n].attrs.perm);
     }
     assert_int_equal(n, MAX_CASES);
-    run_cases("Transpose", cases, n);
-}
-
-static int setup_backend(void **state) {
-    be = tu_backend_create(backend_name);
-    return 0;
-}
-
-static int teardown_backend(void **state) {
-    tu_backend_free(be);
-    return 0;
+    tu_opcheck_table(tu_backend, "Transpose", cases, (size_t)n, 0x5eed0000u, TOL);
 }
 
 int main(int argc, char **argv) {
-    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_activation_kinks),
@@ -554,5 +532,5 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_transpose),
         cmocka_unit_test(test_bad_shapes_fail),
     };
-    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
+    return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }

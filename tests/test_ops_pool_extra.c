@@ -15,8 +15,6 @@
 
 #define TOL 1e-5
 
-static const char *backend_name = "cpu";
-static cnv_backend *be;
 
 static tu_opcase pool_case(const char *label, cnv_op_type op, cnv_shape in, int k, int stride, int pad,
                            int ceil_mode, int include_pad) {
@@ -50,16 +48,8 @@ static tu_opcase lrn_case(const char *label, cnv_shape in, float lo, float hi, f
     return c;
 }
 
-static void run_cases(const char *title, const tu_opcase *cases, size_t n) {
-    printf("\n%-44s %11s %11s\n", title, "forward", "bwd data");
-    for (size_t i = 0; i < n; i++) {
-        tu_opcheck_result r;
-        tu_opcheck(&cases[i], be, 0xe87a0000u + (uint64_t)i, TOL, &r);
-        printf("  %-42s %11.2e %11.2e\n", cases[i].label, r.fwd_err, r.bwd_data_err);
-    }
-    fflush(stdout);
-}
-#define RUN(title, cases) run_cases(title, cases, sizeof(cases) / sizeof(cases[0]))
+/* Runs every case on the backend under test and prints one table row per case. */
+#define RUN(title, cases) tu_opcheck_table(tu_backend, title, cases, sizeof(cases) / sizeof(cases[0]), 0xe87a0000u, TOL)
 
 /* Gradients written out in float64, for the long-line checks below. y is the oracle's output. */
 typedef void (*grad_ref_fn)(const tu_opcase *c, const double *y, const double *g, double *dx);
@@ -89,10 +79,6 @@ static void softmax_grad(const tu_opcase *c, const double *y, const double *g, d
         }
 }
 
-static void expect_ok(cnv_status s) {
-    if (s != CNV_OK) fail_msg("%s (%s)", cnv_status_str(s), cnv_last_error());
-}
-
 static double *to_double(const float *x, size_t n) {
     double *d = malloc(n * sizeof(double));
     assert_non_null(d);
@@ -108,7 +94,7 @@ static double *to_double(const float *x, size_t n) {
 static void check_long_lines(const tu_opcase *c, grad_ref_fn grad_ref, uint64_t seed) {
     cnv_node node = {.name = (char *)c->label, .op = c->op, .attrs = c->attrs, .n_in = 1};
     cnv_shape out;
-    expect_ok(cnv_op_infer_shape(c->op, &node.attrs, 1, c->in_shape, &out, c->label));
+    tu_expect_ok(cnv_op_infer_shape(c->op, &node.attrs, 1, c->in_shape, &out, c->label));
     const size_t nx = cnv_shape_numel(&c->in_shape[0]), ny = cnv_shape_numel(&out);
     float *x = malloc(nx * sizeof(float)), *dx = malloc(nx * sizeof(float));
     float *y = malloc(ny * sizeof(float)), *g = malloc(ny * sizeof(float));
@@ -121,21 +107,21 @@ static void check_long_lines(const tu_opcase *c, grad_ref_fn grad_ref, uint64_t 
     tu_fill_uniform(&r, g, ny, -1.0f, 1.0f);
 
     cnv_buf *bx, *by, *bg, *bdx;
-    expect_ok(be->vt->buf_alloc(be, nx, &bx));
-    expect_ok(be->vt->buf_alloc(be, ny, &by));
-    expect_ok(be->vt->buf_alloc(be, ny, &bg));
-    expect_ok(be->vt->buf_alloc(be, nx, &bdx));
-    expect_ok(be->vt->buf_write(be, bx, 0, x, nx));
-    expect_ok(be->vt->buf_write(be, bg, 0, g, ny));
-    expect_ok(be->vt->buf_fill(be, bdx, 0.0f, nx));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, nx, &bx));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, ny, &by));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, ny, &bg));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, nx, &bdx));
+    tu_expect_ok(tu_backend->vt->buf_write(tu_backend, bx, 0, x, nx));
+    tu_expect_ok(tu_backend->vt->buf_write(tu_backend, bg, 0, g, ny));
+    tu_expect_ok(tu_backend->vt->buf_fill(tu_backend, bdx, 0.0f, nx));
     cnv_op_io io = {.node = &node, .n_in = 1, .in = {bx}, .in_shape = {c->in_shape[0]}, .out = by, .out_shape = out,
                     .grad_out = bg, .grad_in = {bdx}};
-    expect_ok(be->vt->forward(be, &io));
-    expect_ok(be->vt->backward(be, &io));
-    expect_ok(be->vt->backward(be, &io));
-    expect_ok(be->vt->sync(be));
-    expect_ok(be->vt->buf_read(be, by, 0, y, ny));
-    expect_ok(be->vt->buf_read(be, bdx, 0, dx, nx));
+    tu_expect_ok(tu_backend->vt->forward(tu_backend, &io));
+    tu_expect_ok(tu_backend->vt->backward(tu_backend, &io));
+    tu_expect_ok(tu_backend->vt->backward(tu_backend, &io));
+    tu_expect_ok(tu_backend->vt->sync(tu_backend));
+    tu_expect_ok(tu_backend->vt->buf_read(tu_backend, by, 0, y, ny));
+    tu_expect_ok(tu_backend->vt->buf_read(tu_backend, bdx, 0, dx, nx));
 
     double *xd = to_double(x, nx), *gd = to_double(g, ny), *yd = to_double(y, ny), *dxd = to_double(dx, nx);
     const double *ins[1] = {xd};
@@ -147,10 +133,10 @@ static void check_long_lines(const tu_opcase *c, grad_ref_fn grad_ref, uint64_t 
     fflush(stdout);
     if (fwd_err >= TOL || bwd_err >= TOL) fail_msg("%s: error above %g", c->label, TOL);
 
-    be->vt->buf_free(be, bx);
-    be->vt->buf_free(be, by);
-    be->vt->buf_free(be, bg);
-    be->vt->buf_free(be, bdx);
+    tu_backend->vt->buf_free(tu_backend, bx);
+    tu_backend->vt->buf_free(tu_backend, by);
+    tu_backend->vt->buf_free(tu_backend, bg);
+    tu_backend->vt->buf_free(tu_backend, bdx);
     free(x), free(dx), free(y), free(g), free(y_ref), free(dx_ref);
     free(xd), free(gd), free(yd), free(dxd);
 }
@@ -216,24 +202,24 @@ static maxpool_run run_maxpool(cnv_backend *on, const cnv_node *node, cnv_shape 
     maxpool_run r = {calloc(ny, sizeof(float)), calloc(nx, sizeof(float)), calloc(ny, sizeof(int32_t))};
     assert_true(r.y && r.dx && r.sw);
     cnv_buf *bx, *by, *baux, *bdy, *bdx;
-    expect_ok(on->vt->buf_alloc(on, nx, &bx));
-    expect_ok(on->vt->buf_alloc(on, ny, &by));
-    expect_ok(on->vt->buf_alloc(on, ny, &baux));
-    expect_ok(on->vt->buf_alloc(on, ny, &bdy));
-    expect_ok(on->vt->buf_alloc(on, nx, &bdx));
-    expect_ok(on->vt->buf_write(on, bx, 0, x, nx));
-    expect_ok(on->vt->buf_write(on, bdy, 0, dy, ny));
-    expect_ok(on->vt->buf_fill(on, bdx, 0.5f, nx));
+    tu_expect_ok(on->vt->buf_alloc(on, nx, &bx));
+    tu_expect_ok(on->vt->buf_alloc(on, ny, &by));
+    tu_expect_ok(on->vt->buf_alloc(on, ny, &baux));
+    tu_expect_ok(on->vt->buf_alloc(on, ny, &bdy));
+    tu_expect_ok(on->vt->buf_alloc(on, nx, &bdx));
+    tu_expect_ok(on->vt->buf_write(on, bx, 0, x, nx));
+    tu_expect_ok(on->vt->buf_write(on, bdy, 0, dy, ny));
+    tu_expect_ok(on->vt->buf_fill(on, bdx, 0.5f, nx));
     cnv_op_io io = {.node = node, .n_in = 1, .in = {bx}, .in_shape = {in}, .out = by, .out_shape = out,
                     .aux = baux, .grad_out = bdy, .grad_in = {bdx}};
-    expect_ok(on->vt->forward(on, &io));
-    expect_ok(on->vt->sync(on));
-    expect_ok(on->vt->buf_read(on, by, 0, r.y, ny));
-    expect_ok(on->vt->buf_read(on, baux, 0, (float *)r.sw, ny));
-    if (switches_in) expect_ok(on->vt->buf_write(on, baux, 0, (const float *)switches_in, ny));
-    expect_ok(on->vt->backward(on, &io));
-    expect_ok(on->vt->sync(on));
-    expect_ok(on->vt->buf_read(on, bdx, 0, r.dx, nx));
+    tu_expect_ok(on->vt->forward(on, &io));
+    tu_expect_ok(on->vt->sync(on));
+    tu_expect_ok(on->vt->buf_read(on, by, 0, r.y, ny));
+    tu_expect_ok(on->vt->buf_read(on, baux, 0, (float *)r.sw, ny));
+    if (switches_in) tu_expect_ok(on->vt->buf_write(on, baux, 0, (const float *)switches_in, ny));
+    tu_expect_ok(on->vt->backward(on, &io));
+    tu_expect_ok(on->vt->sync(on));
+    tu_expect_ok(on->vt->buf_read(on, bdx, 0, r.dx, nx));
     on->vt->buf_free(on, bx);
     on->vt->buf_free(on, by);
     on->vt->buf_free(on, baux);
@@ -253,9 +239,9 @@ static void maxpool_run_free(maxpool_run *r) {
  * switches must equal the CPU backend's exactly, and each backward must accept the other's
  * switches (the aux layout is shared: the deconvnet may unpool on either backend). */
 static void test_maxpool_switches_match_cpu(void **state) {
-    if (strcmp(backend_name, "cpu") == 0) skip(); /* compares the backend with the CPU one */
+    if (strcmp(tu_backend_name, "cpu") == 0) skip(); /* compares the backend with the CPU one */
     cnv_backend *cpu;
-    expect_ok(cnv_backend_cpu_create(&cpu));
+    tu_expect_ok(cnv_backend_cpu_create(&cpu));
     cnv_node node = {.name = "ties", .op = CNV_OP_MAXPOOL, .n_in = 1};
     cnv_attrs_default(CNV_OP_MAXPOOL, &node.attrs);
     node.attrs.kernel[0] = 3;
@@ -265,7 +251,7 @@ static void test_maxpool_switches_match_cpu(void **state) {
     node.attrs.pads[0] = node.attrs.pads[3] = 1;
     node.attrs.ceil_mode = 1;
     cnv_shape in = cnv_shape4(2, 3, 19, 14), out;
-    expect_ok(cnv_op_infer_shape(CNV_OP_MAXPOOL, &node.attrs, 1, &in, &out, "ties"));
+    tu_expect_ok(cnv_op_infer_shape(CNV_OP_MAXPOOL, &node.attrs, 1, &in, &out, "ties"));
     const size_t nx = cnv_shape_numel(&in), ny = cnv_shape_numel(&out);
     float *x = malloc(nx * sizeof(float)), *dy = malloc(ny * sizeof(float));
     assert_true(x && dy);
@@ -275,7 +261,7 @@ static void test_maxpool_switches_match_cpu(void **state) {
     for (size_t i = 0; i < ny; i++) dy[i] = (float)cnv_rng_below(&r, 9) - 4.0f; /* exact sums */
 
     maxpool_run ref = run_maxpool(cpu, &node, in, out, x, dy, NULL);
-    maxpool_run got = run_maxpool(be, &node, in, out, x, dy, NULL);
+    maxpool_run got = run_maxpool(tu_backend, &node, in, out, x, dy, NULL);
     for (size_t i = 0; i < ny; i++) {
         assert_int_equal(got.sw[i], ref.sw[i]);
         assert_float_equal(got.y[i], ref.y[i], 0.0f);
@@ -288,7 +274,7 @@ static void test_maxpool_switches_match_cpu(void **state) {
     assert_non_null(x2);
     for (size_t i = 0; i < nx; i++) x2[i] = (float)cnv_rng_below(&r, 3) - 1.0f;
     maxpool_run other = run_maxpool(cpu, &node, in, out, x2, dy, NULL);
-    maxpool_run cross_be = run_maxpool(be, &node, in, out, x, dy, other.sw);
+    maxpool_run cross_be = run_maxpool(tu_backend, &node, in, out, x, dy, other.sw);
     maxpool_run cross_cpu = run_maxpool(cpu, &node, in, out, x, dy, other.sw);
     for (size_t i = 0; i < nx; i++) assert_float_equal(cross_be.dx[i], cross_cpu.dx[i], 0.0f);
     assert_true(memcmp(cross_be.dx, got.dx, nx * sizeof(float)) != 0);
@@ -304,18 +290,7 @@ static void test_maxpool_switches_match_cpu(void **state) {
     cnv_backend_free(cpu);
 }
 
-static int setup_backend(void **state) {
-    be = tu_backend_create(backend_name);
-    return 0;
-}
-
-static int teardown_backend(void **state) {
-    tu_backend_free(be);
-    return 0;
-}
-
 int main(int argc, char **argv) {
-    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pools_large),
         cmocka_unit_test(test_softmax_lines),
@@ -323,5 +298,5 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_lrn_64),
         cmocka_unit_test(test_maxpool_switches_match_cpu),
     };
-    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
+    return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }

@@ -14,12 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *backend_name = "cpu";
-static cnv_backend *be;
-
-static void expect_ok(cnv_status s) {
-    if (s != CNV_OK) fail_msg("%s (%s)", cnv_status_str(s), cnv_last_error());
-}
 
 /* Values in {-2, -1, 0, 1, 2} / 2: exact, with zeros at both kinks. */
 static void fill_steps(cnv_rng *r, float *v, size_t n) {
@@ -35,25 +29,25 @@ static float *run_backward(const cnv_node *node, cnv_shape in, cnv_shape out, co
     float *dx = malloc(nx * sizeof(float));
     assert_non_null(dx);
     cnv_buf *bx, *by, *baux = NULL, *bdy, *bdx;
-    expect_ok(be->vt->buf_alloc(be, nx, &bx));
-    expect_ok(be->vt->buf_alloc(be, ny, &by));
-    if (node->op == CNV_OP_MAXPOOL) expect_ok(be->vt->buf_alloc(be, ny, &baux));
-    expect_ok(be->vt->buf_alloc(be, ny, &bdy));
-    expect_ok(be->vt->buf_alloc(be, nx, &bdx));
-    expect_ok(be->vt->buf_write(be, bx, 0, x, nx));
-    expect_ok(be->vt->buf_write(be, bdy, 0, dy, ny));
-    expect_ok(be->vt->buf_fill(be, bdx, PREFILL, nx));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, nx, &bx));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, ny, &by));
+    if (node->op == CNV_OP_MAXPOOL) tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, ny, &baux));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, ny, &bdy));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, nx, &bdx));
+    tu_expect_ok(tu_backend->vt->buf_write(tu_backend, bx, 0, x, nx));
+    tu_expect_ok(tu_backend->vt->buf_write(tu_backend, bdy, 0, dy, ny));
+    tu_expect_ok(tu_backend->vt->buf_fill(tu_backend, bdx, PREFILL, nx));
     cnv_op_io io = {.node = node, .n_in = 1, .in = {bx}, .in_shape = {in}, .out = by, .out_shape = out,
                     .aux = baux, .grad_out = bdy, .grad_in = {bdx}, .rule = rule, .unpool_fill = unpool_fill};
-    expect_ok(be->vt->forward(be, &io));
-    expect_ok(be->vt->backward(be, &io));
-    expect_ok(be->vt->sync(be));
-    expect_ok(be->vt->buf_read(be, bdx, 0, dx, nx));
-    be->vt->buf_free(be, bx);
-    be->vt->buf_free(be, by);
-    be->vt->buf_free(be, baux);
-    be->vt->buf_free(be, bdy);
-    be->vt->buf_free(be, bdx);
+    tu_expect_ok(tu_backend->vt->forward(tu_backend, &io));
+    tu_expect_ok(tu_backend->vt->backward(tu_backend, &io));
+    tu_expect_ok(tu_backend->vt->sync(tu_backend));
+    tu_expect_ok(tu_backend->vt->buf_read(tu_backend, bdx, 0, dx, nx));
+    tu_backend->vt->buf_free(tu_backend, bx);
+    tu_backend->vt->buf_free(tu_backend, by);
+    tu_backend->vt->buf_free(tu_backend, baux);
+    tu_backend->vt->buf_free(tu_backend, bdy);
+    tu_backend->vt->buf_free(tu_backend, bdx);
     return dx;
 }
 
@@ -149,7 +143,7 @@ static void fill_unpool_reference(const cnv_attrs *a, cnv_shape in, cnv_shape ou
 static void check_fill(const char *label, cnv_attrs attrs, cnv_shape in) {
     cnv_node node = {.name = (char *)label, .op = CNV_OP_MAXPOOL, .n_in = 1, .attrs = attrs};
     cnv_shape out;
-    expect_ok(cnv_op_infer_shape(CNV_OP_MAXPOOL, &node.attrs, 1, &in, &out, label));
+    tu_expect_ok(cnv_op_infer_shape(CNV_OP_MAXPOOL, &node.attrs, 1, &in, &out, label));
     const size_t nx = cnv_shape_numel(&in), ny = cnv_shape_numel(&out);
     float *x = malloc(nx * sizeof(float)), *dy = malloc(ny * sizeof(float)), *want = malloc(nx * sizeof(float));
     assert_true(x && dy && want);
@@ -196,22 +190,11 @@ static void test_maxpool_fill(void **state) {
     check_fill("3x2 s2 pad 1 dilation 2 1x2x15x12", pool_attrs(3, 2, 2, 1, 2, 1), cnv_shape4(1, 2, 15, 12));
 }
 
-static int setup_backend(void **state) {
-    be = tu_backend_create(backend_name);
-    return 0;
-}
-
-static int teardown_backend(void **state) {
-    tu_backend_free(be);
-    return 0;
-}
-
 int main(int argc, char **argv) {
-    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relu_rules),
         cmocka_unit_test(test_other_activations_ignore_rule),
         cmocka_unit_test(test_maxpool_fill),
     };
-    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
+    return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }

@@ -19,18 +19,6 @@
 
 #define TOL 1e-5
 
-static const char *backend_name = "cpu";
-static cnv_backend *be;
-
-static void expect_ok(cnv_status s) {
-    if (s != CNV_OK) fail_msg("%s (%s)", cnv_status_str(s), cnv_last_error());
-}
-
-static void *xalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    assert_non_null(p);
-    return p;
-}
 
 static tu_opcase fourier_case(const char *label, int N, int C, int H, int W, float decay) {
     tu_opcase c = {.label = label, .op = CNV_OP_FOURIER, .n_in = 1, .in_shape = {cnv_shape4(N, 2 * C, H, W / 2 + 1)}};
@@ -48,16 +36,8 @@ static tu_opcase blur_case(const char *label, cnv_shape in, float sigma) {
     return c;
 }
 
-static void run_cases(const char *title, const tu_opcase *cases, size_t n) {
-    printf("\n%-44s %11s %11s\n", title, "forward", "bwd data");
-    for (size_t i = 0; i < n; i++) {
-        tu_opcheck_result r;
-        tu_opcheck(&cases[i], be, 0xf0b1a000u + (uint64_t)i, TOL, &r);
-        printf("  %-42s %11.2e %11.2e\n", cases[i].label, r.fwd_err, r.bwd_data_err);
-    }
-    fflush(stdout);
-}
-#define RUN(title, cases) run_cases(title, cases, sizeof(cases) / sizeof(cases[0]))
+/* Runs every case on the backend under test and prints one table row per case. */
+#define RUN(title, cases) tu_opcheck_table(tu_backend, title, cases, sizeof(cases) / sizeof(cases[0]), 0xf0b1a000u, TOL)
 
 static void test_fourier_small(void **state) {
     (void)state;
@@ -91,20 +71,20 @@ static void run_op(cnv_backend *b, const cnv_node *node, const cnv_shape *in_sha
                    const cnv_shape *out_shape, float *y, const float *dy, float *dx) {
     const size_t nx = cnv_shape_numel(in_shape), ny = cnv_shape_numel(out_shape);
     cnv_buf *bx, *by, *bdy, *bdx;
-    expect_ok(b->vt->buf_alloc(b, nx, &bx));
-    expect_ok(b->vt->buf_alloc(b, ny, &by));
-    expect_ok(b->vt->buf_alloc(b, ny, &bdy));
-    expect_ok(b->vt->buf_alloc(b, nx, &bdx));
-    expect_ok(b->vt->buf_write(b, bx, 0, x, nx));
-    expect_ok(b->vt->buf_write(b, bdy, 0, dy, ny));
-    expect_ok(b->vt->buf_write(b, bdx, 0, dx, nx));
+    tu_expect_ok(b->vt->buf_alloc(b, nx, &bx));
+    tu_expect_ok(b->vt->buf_alloc(b, ny, &by));
+    tu_expect_ok(b->vt->buf_alloc(b, ny, &bdy));
+    tu_expect_ok(b->vt->buf_alloc(b, nx, &bdx));
+    tu_expect_ok(b->vt->buf_write(b, bx, 0, x, nx));
+    tu_expect_ok(b->vt->buf_write(b, bdy, 0, dy, ny));
+    tu_expect_ok(b->vt->buf_write(b, bdx, 0, dx, nx));
     cnv_op_io io = {.node = node, .n_in = 1, .in = {bx}, .in_shape = {*in_shape}, .out = by, .out_shape = *out_shape,
                     .grad_out = bdy, .grad_in = {bdx}};
-    expect_ok(b->vt->forward(b, &io));
-    expect_ok(b->vt->backward(b, &io));
-    expect_ok(b->vt->sync(b));
-    expect_ok(b->vt->buf_read(b, by, 0, y, ny));
-    expect_ok(b->vt->buf_read(b, bdx, 0, dx, nx));
+    tu_expect_ok(b->vt->forward(b, &io));
+    tu_expect_ok(b->vt->backward(b, &io));
+    tu_expect_ok(b->vt->sync(b));
+    tu_expect_ok(b->vt->buf_read(b, by, 0, y, ny));
+    tu_expect_ok(b->vt->buf_read(b, bdx, 0, dx, nx));
     b->vt->buf_free(b, bx), b->vt->buf_free(b, by), b->vt->buf_free(b, bdy), b->vt->buf_free(b, bdx);
 }
 
@@ -120,13 +100,13 @@ static void large_run_make(large_run *r, cnv_op_type op, const cnv_attrs *attrs,
     memset(r, 0, sizeof *r);
     r->node = (cnv_node){.name = "large", .op = op, .attrs = *attrs, .n_in = 1};
     r->in_shape = in_shape;
-    expect_ok(cnv_op_infer_shape(op, &r->node.attrs, 1, &in_shape, &r->out_shape, "large"));
+    tu_expect_ok(cnv_op_infer_shape(op, &r->node.attrs, 1, &in_shape, &r->out_shape, "large"));
     r->nx = cnv_shape_numel(&in_shape);
     r->ny = cnv_shape_numel(&r->out_shape);
-    r->x = xalloc(r->nx, sizeof(float));
-    r->prefill = xalloc(r->nx, sizeof(float));
-    r->dx = xalloc(r->nx, sizeof(float));
-    r->dy = xalloc(r->ny, sizeof(float)), r->y = xalloc(r->ny, sizeof(float));
+    r->x = tu_calloc(r->nx, sizeof(float));
+    r->prefill = tu_calloc(r->nx, sizeof(float));
+    r->dx = tu_calloc(r->nx, sizeof(float));
+    r->dy = tu_calloc(r->ny, sizeof(float)), r->y = tu_calloc(r->ny, sizeof(float));
     cnv_rng rng;
     cnv_rng_seed(&rng, seed);
     tu_fill_uniform(&rng, r->x, r->nx, -1.0f, 1.0f);
@@ -146,7 +126,7 @@ static void large_run_free(large_run *r) {
 }
 
 static double *to_double(const float *x, size_t n) {
-    double *d = xalloc(n, sizeof(double));
+    double *d = tu_calloc(n, sizeof(double));
     for (size_t i = 0; i < n; i++) d[i] = x[i];
     return d;
 }
@@ -157,9 +137,10 @@ static void check_fourier_sampled(const char *label, int N, int C, int H, int W,
     tu_opcase c = fourier_case(label, N, C, H, W, 1.0f);
     large_run r;
     large_run_make(&r, CNV_OP_FOURIER, &c.attrs, c.in_shape[0], 0xfa11u + (uint64_t)H);
-    large_run_on(&r, be);
+    large_run_on(&r, tu_backend);
     double *xd = to_double(r.x, r.nx), *dyd = to_double(r.dy, r.ny);
-    double *got = xalloc(2 * (size_t)samples, sizeof(double)), *want = xalloc(2 * (size_t)samples, sizeof(double));
+    double *got = tu_calloc(2 * (size_t)samples, sizeof(double));
+    double *want = tu_calloc(2 * (size_t)samples, sizeof(double));
     cnv_rng rng;
     cnv_rng_seed(&rng, 0x5a3u + (uint64_t)W);
     for (int s = 0; s < samples; s++) {
@@ -188,7 +169,8 @@ static void test_fourier_large(void **state) {
     check_fourier_sampled("fourier 2x2x33x50 (64 points)", 2, 2, 33, 50, 64);
     /* lavapipe is slow at this size: the Vulkan backends check it against the CPU backend
      * element by element instead (test_matches_cpu). */
-    if (strcmp(backend_name, "cpu") == 0) check_fourier_sampled("fourier 1x1x512x512 (24 points)", 1, 1, 512, 512, 24);
+    if (strcmp(tu_backend_name, "cpu") == 0)
+        check_fourier_sampled("fourier 1x1x512x512 (24 points)", 1, 1, 512, 512, 24);
 }
 
 /* Blur's adjoint in scatter form, an independent formulation of what the kernels gather: every
@@ -196,7 +178,7 @@ static void test_fourier_large(void **state) {
 static void blur_adjoint_scatter(const cnv_shape *s, float sigma, const float *dy, double *dx) {
     const int H = s->d[2], W = s->d[3], r = sigma > 0.0f ? (int)ceil(3.0 * sigma) : 0;
     const size_t planes = (size_t)s->d[0] * s->d[1];
-    double *g = xalloc((size_t)(2 * r + 1), sizeof(double)), total = 0.0;
+    double *g = tu_calloc((size_t)(2 * r + 1), sizeof(double)), total = 0.0;
     for (int k = -r; k <= r; k++) total += g[k + r] = r ? exp(-(double)k * k / (2.0 * sigma * sigma)) : 1.0;
     memset(dx, 0, planes * H * W * sizeof(double));
     for (size_t p = 0; p < planes; p++)
@@ -226,9 +208,9 @@ static void test_blur_large(void **state) {
         tu_opcase c = blur_case(cases[k].label, cases[k].shape, cases[k].sigma);
         large_run r;
         large_run_make(&r, CNV_OP_BLUR, &c.attrs, cases[k].shape, 0xb1u + k);
-        large_run_on(&r, be);
-        double *xd = to_double(r.x, r.nx), *want_y = xalloc(r.ny, sizeof(double));
-        double *want_dx = xalloc(r.nx, sizeof(double));
+        large_run_on(&r, tu_backend);
+        double *xd = to_double(r.x, r.nx), *want_y = tu_calloc(r.ny, sizeof(double));
+        double *want_dx = tu_calloc(r.nx, sizeof(double));
         const double *in[1] = {xd};
         tu_oracle_forward(CNV_OP_BLUR, &c.attrs, 1, in, &r.in_shape, want_y, &r.out_shape);
         blur_adjoint_scatter(&r.in_shape, cases[k].sigma, r.dy, want_dx);
@@ -246,7 +228,7 @@ static void test_blur_large(void **state) {
 /* On the Vulkan backends: every element of large runs against the CPU backend. */
 static void test_matches_cpu(void **state) {
     (void)state;
-    if (strcmp(backend_name, "cpu") == 0) skip();
+    if (strcmp(tu_backend_name, "cpu") == 0) skip();
     cnv_backend *cpu = tu_backend_create("cpu");
     tu_opcase cases[] = {
         fourier_case("fourier 1x3x227x227", 1, 3, 227, 227, 1.0f),
@@ -259,7 +241,7 @@ static void test_matches_cpu(void **state) {
         large_run gpu, ref;
         large_run_make(&gpu, cases[k].op, &cases[k].attrs, cases[k].in_shape[0], 0xc0u + k);
         large_run_make(&ref, cases[k].op, &cases[k].attrs, cases[k].in_shape[0], 0xc0u + k);
-        large_run_on(&gpu, be);
+        large_run_on(&gpu, tu_backend);
         large_run_on(&ref, cpu);
         const double fwd = tu_rel_error(gpu.y, ref.y, gpu.ny), bwd = tu_rel_error(gpu.dx, ref.dx, gpu.nx);
         printf("  %-42s %11.2e %11.2e\n", cases[k].label, fwd, bwd);
@@ -306,7 +288,7 @@ static void test_spectral_random_init(void **state) {
     const int C = 3, H = 64, W = 63;
     const size_t n = cnv_spectral_numel(C, H, W);
     assert_int_equal(n, (size_t)2 * C * H * (W / 2 + 1));
-    float *a = xalloc(n + 1, sizeof(float)), *b = xalloc(n + 1, sizeof(float));
+    float *a = tu_calloc(n + 1, sizeof(float)), *b = tu_calloc(n + 1, sizeof(float));
     a[n] = b[n] = 12345.0f; /* a sentinel past the end */
     cnv_rng r;
     cnv_rng_seed(&r, 7);
@@ -324,25 +306,12 @@ static void test_spectral_random_init(void **state) {
     free(a), free(b);
 }
 
-static int setup_backend(void **state) {
-    (void)state;
-    be = tu_backend_create(backend_name);
-    return 0;
-}
-
-static int teardown_backend(void **state) {
-    (void)state;
-    tu_backend_free(be);
-    return 0;
-}
-
 int main(int argc, char **argv) {
-    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fourier_small),       cmocka_unit_test(test_blur_small),
         cmocka_unit_test(test_fourier_large),       cmocka_unit_test(test_blur_large),
         cmocka_unit_test(test_matches_cpu),         cmocka_unit_test(test_onnx_export_refuses),
         cmocka_unit_test(test_spectral_random_init),
     };
-    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
+    return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }

@@ -3,7 +3,7 @@
  * - small odd shapes against the float64 oracle and central finite differences (tu_opcheck; both
  *   ops are quadratic, so the differences are exact up to rounding), channel counts that do not
  *   divide any tile, items of one element, SquaredDistance over 1-D, 2-D and 4-D tensors with
- *   several alphas and items long enough to be shared by a whole workgroup;
+ *   several alphas and items long enough to tu_backend shared by a whole workgroup;
  * - a VGG-sized Gram (512 channels of 113x113) on the CPU backend against the oracle sampled at
  *   random entries of G and of dF;
  * - on the Vulkan backends, mid-size runs, long reductions (planes of 100k positions, items of
@@ -23,18 +23,6 @@
 
 #define TOL 1e-5
 
-static const char *backend_name = "cpu";
-static cnv_backend *be;
-
-static void expect_ok(cnv_status s) {
-    if (s != CNV_OK) fail_msg("%s (%s)", cnv_status_str(s), cnv_last_error());
-}
-
-static void *xalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    assert_non_null(p);
-    return p;
-}
 
 static tu_opcase gram_case(const char *label, int N, int C, int H, int W) {
     tu_opcase c = {.label = label, .op = CNV_OP_GRAM, .n_in = 1, .in_shape = {cnv_shape4(N, C, H, W)}};
@@ -51,16 +39,8 @@ static tu_opcase sqdist_case(const char *label, cnv_shape x, float alpha, const 
     return c;
 }
 
-static void run_cases(const char *title, const tu_opcase *cases, size_t n) {
-    printf("\n%-50s %11s %11s\n", title, "forward", "bwd data");
-    for (size_t i = 0; i < n; i++) {
-        tu_opcheck_result r;
-        tu_opcheck(&cases[i], be, 0x5ca1ab1eu + (uint64_t)i, TOL, &r);
-        printf("  %-48s %11.2e %11.2e\n", cases[i].label, r.fwd_err, r.bwd_data_err);
-    }
-    fflush(stdout);
-}
-#define RUN(title, cases) run_cases(title, cases, sizeof(cases) / sizeof(cases[0]))
+/* Runs every case on the backend under test and prints one table row per case. */
+#define RUN(title, cases) tu_opcheck_table(tu_backend, title, cases, sizeof(cases) / sizeof(cases[0]), 0x5ca1ab1eu, TOL)
 
 static void test_gram_small(void **state) {
     (void)state;
@@ -109,26 +89,27 @@ static void test_sqdist_zero_at_target(void **state) {
     cnv_attrs_default(CNV_OP_SQDIST, &node.attrs);
     const cnv_shape s = cnv_shape4(N, 2, 7, 5);
     cnv_buf *bx, *bt, *by, *bdy, *bdx;
-    expect_ok(be->vt->buf_alloc(be, N * PER, &bx));
-    expect_ok(be->vt->buf_alloc(be, N * PER, &bt));
-    expect_ok(be->vt->buf_alloc(be, N, &by));
-    expect_ok(be->vt->buf_alloc(be, N, &bdy));
-    expect_ok(be->vt->buf_alloc(be, N * PER, &bdx));
-    expect_ok(be->vt->buf_write(be, bx, 0, x, N * PER));
-    expect_ok(be->vt->buf_write(be, bt, 0, x, N * PER));
-    expect_ok(be->vt->buf_write(be, bdy, 0, dy, N));
-    expect_ok(be->vt->buf_write(be, bdx, 0, dx, N * PER));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, N * PER, &bx));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, N * PER, &bt));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, N, &by));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, N, &bdy));
+    tu_expect_ok(tu_backend->vt->buf_alloc(tu_backend, N * PER, &bdx));
+    tu_expect_ok(tu_backend->vt->buf_write(tu_backend, bx, 0, x, N * PER));
+    tu_expect_ok(tu_backend->vt->buf_write(tu_backend, bt, 0, x, N * PER));
+    tu_expect_ok(tu_backend->vt->buf_write(tu_backend, bdy, 0, dy, N));
+    tu_expect_ok(tu_backend->vt->buf_write(tu_backend, bdx, 0, dx, N * PER));
     cnv_op_io io = {.node = &node, .n_in = 2, .in = {bx, bt}, .in_shape = {s, s}, .out = by,
                     .out_shape = (cnv_shape){2, {N, 1}}, .grad_out = bdy, .grad_in = {bdx, NULL}};
-    expect_ok(be->vt->forward(be, &io));
-    expect_ok(be->vt->backward(be, &io));
-    expect_ok(be->vt->sync(be));
-    expect_ok(be->vt->buf_read(be, by, 0, y, N));
-    expect_ok(be->vt->buf_read(be, bdx, 0, dx, N * PER));
+    tu_expect_ok(tu_backend->vt->forward(tu_backend, &io));
+    tu_expect_ok(tu_backend->vt->backward(tu_backend, &io));
+    tu_expect_ok(tu_backend->vt->sync(tu_backend));
+    tu_expect_ok(tu_backend->vt->buf_read(tu_backend, by, 0, y, N));
+    tu_expect_ok(tu_backend->vt->buf_read(tu_backend, bdx, 0, dx, N * PER));
     for (int n = 0; n < N; n++) assert_float_equal(y[n], 0.0f, 0.0f);
     for (int i = 0; i < N * PER; i++) assert_float_equal(dx[i], (float)i, 0.0f);
-    be->vt->buf_free(be, bx), be->vt->buf_free(be, bt), be->vt->buf_free(be, by);
-    be->vt->buf_free(be, bdy), be->vt->buf_free(be, bdx);
+    tu_backend->vt->buf_free(tu_backend, bx), tu_backend->vt->buf_free(tu_backend, bt);
+    tu_backend->vt->buf_free(tu_backend, by);
+    tu_backend->vt->buf_free(tu_backend, bdy), tu_backend->vt->buf_free(tu_backend, bdx);
 }
 
 /* One op's forward, then its backward from dx = 0, on a backend; x holds every input in order
@@ -146,14 +127,14 @@ static void big_run_make(big_run *r, cnv_op_type op, cnv_shape in_shape, uint64_
     cnv_attrs_default(op, &r->node.attrs);
     r->in_shape = in_shape;
     const cnv_shape ins[2] = {in_shape, in_shape};
-    expect_ok(cnv_op_infer_shape(op, &r->node.attrs, r->node.n_in, ins, &r->out_shape, "big"));
+    tu_expect_ok(cnv_op_infer_shape(op, &r->node.attrs, r->node.n_in, ins, &r->out_shape, "big"));
     r->nx = cnv_shape_numel(&in_shape);
     r->ny = cnv_shape_numel(&r->out_shape);
-    r->x = xalloc(r->nx, sizeof(float));
-    r->t = xalloc(r->nx, sizeof(float));
-    r->dy = xalloc(r->ny, sizeof(float));
-    r->y = xalloc(r->ny, sizeof(float));
-    r->dx = xalloc(r->nx, sizeof(float));
+    r->x = tu_calloc(r->nx, sizeof(float));
+    r->t = tu_calloc(r->nx, sizeof(float));
+    r->dy = tu_calloc(r->ny, sizeof(float));
+    r->y = tu_calloc(r->ny, sizeof(float));
+    r->dx = tu_calloc(r->nx, sizeof(float));
     cnv_rng g;
     cnv_rng_seed(&g, seed);
     /* Non-negative features, as after a Relu: the Gram entries do not cancel out. */
@@ -165,22 +146,22 @@ static void big_run_make(big_run *r, cnv_op_type op, cnv_shape in_shape, uint64_
 static void big_run_on(big_run *r, cnv_backend *b) {
     const int two = r->node.n_in == 2;
     cnv_buf *bx, *bt = NULL, *by, *bdy, *bdx;
-    expect_ok(b->vt->buf_alloc(b, r->nx, &bx));
-    if (two) expect_ok(b->vt->buf_alloc(b, r->nx, &bt));
-    expect_ok(b->vt->buf_alloc(b, r->ny, &by));
-    expect_ok(b->vt->buf_alloc(b, r->ny, &bdy));
-    expect_ok(b->vt->buf_alloc(b, r->nx, &bdx));
-    expect_ok(b->vt->buf_write(b, bx, 0, r->x, r->nx));
-    if (two) expect_ok(b->vt->buf_write(b, bt, 0, r->t, r->nx));
-    expect_ok(b->vt->buf_write(b, bdy, 0, r->dy, r->ny));
-    expect_ok(b->vt->buf_fill(b, bdx, 0.0f, r->nx));
+    tu_expect_ok(b->vt->buf_alloc(b, r->nx, &bx));
+    if (two) tu_expect_ok(b->vt->buf_alloc(b, r->nx, &bt));
+    tu_expect_ok(b->vt->buf_alloc(b, r->ny, &by));
+    tu_expect_ok(b->vt->buf_alloc(b, r->ny, &bdy));
+    tu_expect_ok(b->vt->buf_alloc(b, r->nx, &bdx));
+    tu_expect_ok(b->vt->buf_write(b, bx, 0, r->x, r->nx));
+    if (two) tu_expect_ok(b->vt->buf_write(b, bt, 0, r->t, r->nx));
+    tu_expect_ok(b->vt->buf_write(b, bdy, 0, r->dy, r->ny));
+    tu_expect_ok(b->vt->buf_fill(b, bdx, 0.0f, r->nx));
     cnv_op_io io = {.node = &r->node, .n_in = r->node.n_in, .in = {bx, bt}, .in_shape = {r->in_shape, r->in_shape},
                     .out = by, .out_shape = r->out_shape, .grad_out = bdy, .grad_in = {bdx, NULL}};
-    expect_ok(b->vt->forward(b, &io));
-    expect_ok(b->vt->backward(b, &io));
-    expect_ok(b->vt->sync(b));
-    expect_ok(b->vt->buf_read(b, by, 0, r->y, r->ny));
-    expect_ok(b->vt->buf_read(b, bdx, 0, r->dx, r->nx));
+    tu_expect_ok(b->vt->forward(b, &io));
+    tu_expect_ok(b->vt->backward(b, &io));
+    tu_expect_ok(b->vt->sync(b));
+    tu_expect_ok(b->vt->buf_read(b, by, 0, r->y, r->ny));
+    tu_expect_ok(b->vt->buf_read(b, bdx, 0, r->dx, r->nx));
     b->vt->buf_free(b, bx), b->vt->buf_free(b, by), b->vt->buf_free(b, bdy), b->vt->buf_free(b, bdx);
     if (two) b->vt->buf_free(b, bt);
 }
@@ -199,13 +180,13 @@ static double sampled_error(const double *got, const double *want, int n) {
  * test_matches_cpu): 64 random entries of G and of dF against direct float64 sums. */
 static void test_gram_vgg_size_sampled(void **state) {
     (void)state;
-    if (strcmp(backend_name, "cpu") != 0) skip();
+    if (strcmp(tu_backend_name, "cpu") != 0) skip();
     enum { SAMPLES = 64 };
     const int C = 512, H = 113, W = 113;
     const size_t P = (size_t)H * W;
     big_run r;
     big_run_make(&r, CNV_OP_GRAM, cnv_shape4(1, C, H, W), 0x6a11u);
-    big_run_on(&r, be);
+    big_run_on(&r, tu_backend);
     double got_g[SAMPLES], want_g[SAMPLES], got_dx[SAMPLES], want_dx[SAMPLES];
     cnv_rng g;
     cnv_rng_seed(&g, 0x5a3u);
@@ -233,7 +214,7 @@ static void test_gram_vgg_size_sampled(void **state) {
  * Gram runs only on a device named by CNNVIS_TEST_DEVICE (llvmpipe would take minutes). */
 static void test_matches_cpu(void **state) {
     (void)state;
-    if (strcmp(backend_name, "cpu") == 0) skip();
+    if (strcmp(tu_backend_name, "cpu") == 0) skip();
     const int real_device = getenv("CNNVIS_TEST_DEVICE") != NULL;
     cnv_backend *cpu = tu_backend_create("cpu");
     const struct {
@@ -262,7 +243,7 @@ static void test_matches_cpu(void **state) {
         big_run gpu, ref;
         big_run_make(&gpu, cases[k].op, cases[k].shape, 0xc0u + k);
         big_run_make(&ref, cases[k].op, cases[k].shape, 0xc0u + k);
-        big_run_on(&gpu, be);
+        big_run_on(&gpu, tu_backend);
         big_run_on(&ref, cpu);
         const double fwd = tu_rel_error(gpu.y, ref.y, gpu.ny), bwd = tu_rel_error(gpu.dx, ref.dx, gpu.nx);
         printf("  %-48s %11.2e %11.2e\n", cases[k].label, fwd, bwd);
@@ -282,7 +263,7 @@ static void test_matches_cpu(void **state) {
 static double style_loss_oracle(const double *x, const cnv_shape *xs, const double *t, const cnv_shape *gs,
                                 const cnv_attrs *sq) {
     const size_t ng = cnv_shape_numel(gs);
-    double *g = xalloc(ng, sizeof(double)), loss;
+    double *g = tu_calloc(ng, sizeof(double)), loss;
     const double *gram_in[1] = {x}, *sq_in[2] = {g, t};
     const cnv_shape sq_shapes[2] = {*gs, *gs}, one = {2, {1, 1}};
     tu_oracle_forward(CNV_OP_GRAM, sq, 1, gram_in, xs, g, gs);
@@ -316,15 +297,15 @@ static void test_style_loss_through_executor(void **state) {
     g->output = vl;
 
     cnv_exec *ex;
-    expect_ok(cnv_exec_create(g, be, 1, &ex));
-    expect_ok(cnv_exec_set_input(ex, x));
-    expect_ok(cnv_exec_forward(ex, 1));
+    tu_expect_ok(cnv_exec_create(g, tu_backend, 1, &ex));
+    tu_expect_ok(cnv_exec_set_input(ex, x));
+    tu_expect_ok(cnv_exec_forward(ex, 1));
     float loss, dx[NX], dt[NG];
     const float seed = 1.0f;
-    expect_ok(cnv_exec_read(ex, vl, &loss));
-    expect_ok(cnv_exec_backward(ex, vl, &seed, 1));
-    expect_ok(cnv_exec_read_grad(ex, vx, dx));
-    expect_ok(cnv_exec_read_grad(ex, vt, dt));
+    tu_expect_ok(cnv_exec_read(ex, vl, &loss));
+    tu_expect_ok(cnv_exec_backward(ex, vl, &seed, 1));
+    tu_expect_ok(cnv_exec_read_grad(ex, vx, dx));
+    tu_expect_ok(cnv_exec_read_grad(ex, vt, dt));
 
     double xd[NX], td[NG], got[NX], want[NX];
     for (int i = 0; i < NX; i++) xd[i] = x[i], got[i] = dx[i];
@@ -347,20 +328,7 @@ static void test_style_loss_through_executor(void **state) {
     cnv_graph_free(g);
 }
 
-static int setup_backend(void **state) {
-    (void)state;
-    be = tu_backend_create(backend_name);
-    return 0;
-}
-
-static int teardown_backend(void **state) {
-    (void)state;
-    tu_backend_free(be);
-    return 0;
-}
-
 int main(int argc, char **argv) {
-    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gram_small),
         cmocka_unit_test(test_sqdist_small),
@@ -369,5 +337,5 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_matches_cpu),
         cmocka_unit_test(test_style_loss_through_executor),
     };
-    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
+    return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }

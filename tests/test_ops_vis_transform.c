@@ -25,8 +25,6 @@
 #define S2(a, b) ((cnv_shape){2, {a, b}})
 #define S4(a, b, c, d) ((cnv_shape){4, {a, b, c, d}})
 
-static const char *backend_name = "cpu";
-static cnv_backend *be;
 
 static void expect_ok(cnv_status s, const char *what) {
     if (s != CNV_OK) fail_msg("%s failed: %s (%s)", what, cnv_status_str(s), cnv_last_error());
@@ -34,7 +32,7 @@ static void expect_ok(cnv_status s, const char *what) {
 
 static void run_case(const tu_opcase *c, uint64_t seed) {
     tu_opcheck_result r;
-    tu_opcheck(c, be, seed, TOL, &r);
+    tu_opcheck(c, tu_backend, seed, TOL, &r);
     printf("  %-50s %11.2e %11.2e\n", c->label, r.fwd_err, r.bwd_data_err);
     fflush(stdout);
 }
@@ -117,17 +115,18 @@ static void resample_forward(const float *x, int h, int w, const float T[6], flo
     node.attrs.out_hw[0] = ho;
     node.attrs.out_hw[1] = wo;
     cnv_buf *bx, *bt, *by;
-    expect_ok(be->vt->buf_alloc(be, (size_t)h * w, &bx), "buf_alloc");
-    expect_ok(be->vt->buf_alloc(be, 6, &bt), "buf_alloc");
-    expect_ok(be->vt->buf_alloc(be, (size_t)ho * wo, &by), "buf_alloc");
-    expect_ok(be->vt->buf_write(be, bx, 0, x, (size_t)h * w), "buf_write");
-    expect_ok(be->vt->buf_write(be, bt, 0, T, 6), "buf_write");
+    expect_ok(tu_backend->vt->buf_alloc(tu_backend, (size_t)h * w, &bx), "buf_alloc");
+    expect_ok(tu_backend->vt->buf_alloc(tu_backend, 6, &bt), "buf_alloc");
+    expect_ok(tu_backend->vt->buf_alloc(tu_backend, (size_t)ho * wo, &by), "buf_alloc");
+    expect_ok(tu_backend->vt->buf_write(tu_backend, bx, 0, x, (size_t)h * w), "buf_write");
+    expect_ok(tu_backend->vt->buf_write(tu_backend, bt, 0, T, 6), "buf_write");
     cnv_op_io io = {.node = &node, .n_in = 2, .in = {bx, bt}, .in_shape = {S4(1, 1, h, w), S2(1, 6)}, .out = by,
                     .out_shape = S4(1, 1, ho, wo)};
-    expect_ok(be->vt->forward(be, &io), "forward");
-    expect_ok(be->vt->sync(be), "sync");
-    expect_ok(be->vt->buf_read(be, by, 0, y, (size_t)ho * wo), "buf_read");
-    be->vt->buf_free(be, bx), be->vt->buf_free(be, bt), be->vt->buf_free(be, by);
+    expect_ok(tu_backend->vt->forward(tu_backend, &io), "forward");
+    expect_ok(tu_backend->vt->sync(tu_backend), "sync");
+    expect_ok(tu_backend->vt->buf_read(tu_backend, by, 0, y, (size_t)ho * wo), "buf_read");
+    tu_backend->vt->buf_free(tu_backend, bx), tu_backend->vt->buf_free(tu_backend, bt);
+    tu_backend->vt->buf_free(tu_backend, by);
 }
 
 /* What cnv_affine_compose means, on pixels of a 7x7 image (centre (3, 3)): a move by (+2, -1)
@@ -226,18 +225,18 @@ static void run_passthrough(const cnv_node *node, cnv_shape shape, const float *
                             const float *prefill, float *y, float *dx) {
     const size_t n = cnv_shape_numel(&shape);
     cnv_buf *b[4];
-    for (int i = 0; i < 4; i++) expect_ok(be->vt->buf_alloc(be, n, &b[i]), "buf_alloc");
-    expect_ok(be->vt->buf_write(be, b[0], 0, x, n), "buf_write");
-    expect_ok(be->vt->buf_write(be, b[2], 0, dy, n), "buf_write");
-    expect_ok(be->vt->buf_write(be, b[3], 0, prefill, n), "buf_write");
+    for (int i = 0; i < 4; i++) expect_ok(tu_backend->vt->buf_alloc(tu_backend, n, &b[i]), "buf_alloc");
+    expect_ok(tu_backend->vt->buf_write(tu_backend, b[0], 0, x, n), "buf_write");
+    expect_ok(tu_backend->vt->buf_write(tu_backend, b[2], 0, dy, n), "buf_write");
+    expect_ok(tu_backend->vt->buf_write(tu_backend, b[3], 0, prefill, n), "buf_write");
     cnv_op_io io = {.node = node, .n_in = 1, .in = {b[0]}, .in_shape = {shape}, .out = b[1], .out_shape = shape,
                     .grad_out = b[2], .grad_in = {b[3]}};
-    expect_ok(be->vt->forward(be, &io), "forward");
-    expect_ok(be->vt->backward(be, &io), "backward");
-    expect_ok(be->vt->sync(be), "sync");
-    expect_ok(be->vt->buf_read(be, b[1], 0, y, n), "buf_read");
-    expect_ok(be->vt->buf_read(be, b[3], 0, dx, n), "buf_read");
-    for (int i = 0; i < 4; i++) be->vt->buf_free(be, b[i]);
+    expect_ok(tu_backend->vt->forward(tu_backend, &io), "forward");
+    expect_ok(tu_backend->vt->backward(tu_backend, &io), "backward");
+    expect_ok(tu_backend->vt->sync(tu_backend), "sync");
+    expect_ok(tu_backend->vt->buf_read(tu_backend, b[1], 0, y, n), "buf_read");
+    expect_ok(tu_backend->vt->buf_read(tu_backend, b[3], 0, dx, n), "buf_read");
+    for (int i = 0; i < 4; i++) tu_backend->vt->buf_free(tu_backend, b[i]);
 }
 
 /* sign(0) = 0: pixels exactly at l_center pass dY through unchanged by the L1 term. */
@@ -313,18 +312,7 @@ static void test_gradnorm(void **state) {
     check_gradnorm("GradNorm clip 2.0 2x3x17x19", S4(2, 3, 17, 19), 1, 2.0f, -1);
 }
 
-static int setup_backend(void **state) {
-    be = tu_backend_create(backend_name);
-    return 0;
-}
-
-static int teardown_backend(void **state) {
-    tu_backend_free(be);
-    return 0;
-}
-
 int main(int argc, char **argv) {
-    backend_name = tu_backend_arg(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resample_random_transforms),
         cmocka_unit_test(test_resample_other_transforms),
@@ -334,5 +322,5 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_regularize_sign_at_center),
         cmocka_unit_test(test_gradnorm),
     };
-    return cmocka_run_group_tests_name(backend_name, tests, setup_backend, teardown_backend);
+    return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }

@@ -40,12 +40,6 @@ typedef struct opcheck_ctx {
     double step[CNV_MAX_INPUTS]; /* finite difference step per input */
 } opcheck_ctx;
 
-static void *xalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    assert_non_null(p);
-    return p;
-}
-
 static void expect_ok(cnv_status s, const char *what, const char *label) {
     if (s != CNV_OK) fail_msg("%s: %s failed: %s (%s)", label, what, cnv_status_str(s), cnv_last_error());
 }
@@ -78,8 +72,8 @@ static void setup_inputs(opcheck_ctx *k, uint64_t seed) {
     cnv_rng_seed(&r, seed);
     for (int i = 0; i < c->n_in; i++) {
         k->in_n[i] = cnv_shape_numel(&c->in_shape[i]);
-        k->x[i] = xalloc(k->in_n[i], sizeof(float));
-        k->xd[i] = xalloc(k->in_n[i], sizeof(double));
+        k->x[i] = tu_calloc(k->in_n[i], sizeof(float));
+        k->xd[i] = tu_calloc(k->in_n[i], sizeof(double));
         k->step[i] = 1e-4 * scale;
         if (i >= c->n_in - c->n_const) {
             if (!c->const_data[i]) fail_msg("%s: constant input %d has no values", c->label, i);
@@ -96,8 +90,8 @@ static void setup_inputs(opcheck_ctx *k, uint64_t seed) {
         }
         for (size_t j = 0; j < k->in_n[i]; j++) k->xd[i][j] = k->x[i][j];
     }
-    k->g = xalloc(k->out_n, sizeof(double));
-    k->y = xalloc(k->out_n, sizeof(double));
+    k->g = tu_calloc(k->out_n, sizeof(double));
+    k->y = tu_calloc(k->out_n, sizeof(double));
     for (size_t j = 0; j < k->out_n; j++) k->g[j] = 2.0 * cnv_rng_uniform(&r) - 1.0;
 }
 
@@ -144,11 +138,11 @@ static double check_backward(opcheck_ctx *k, cnv_backend *be, opcheck_bufs *b, i
     size_t total = 0;
     for (int i = first; i < last; i++) total += k->in_n[i];
     if (total == 0) return 0.0;
-    double *analytic = xalloc(total, sizeof(double)), *numeric = xalloc(total, sizeof(double));
+    double *analytic = tu_calloc(total, sizeof(double)), *numeric = tu_calloc(total, sizeof(double));
     float *prefill[CNV_MAX_INPUTS] = {0};
     for (int i = 0; i < k->c->n_in; i++) b->io.grad_in[i] = NULL;
     for (int i = first; i < last; i++) {
-        prefill[i] = xalloc(k->in_n[i], sizeof(float));
+        prefill[i] = tu_calloc(k->in_n[i], sizeof(float));
         tu_fill_uniform(r, prefill[i], k->in_n[i], -1.0f, 1.0f);
         b->io.grad_in[i] = buf_new(be, b, k->in_n[i], label);
         write_floats(be, b->io.grad_in[i], prefill[i], k->in_n[i], label);
@@ -157,7 +151,7 @@ static double check_backward(opcheck_ctx *k, cnv_backend *be, opcheck_bufs *b, i
 
     size_t at = 0;
     for (int i = first; i < last; i++) {
-        float *got = xalloc(k->in_n[i], sizeof(float));
+        float *got = tu_calloc(k->in_n[i], sizeof(float));
         read_floats(be, b->io.grad_in[i], got, k->in_n[i], label);
         for (size_t j = 0; j < k->in_n[i]; j++, at++) {
             analytic[at] = (double)got[j] - (double)prefill[i][j];
@@ -199,15 +193,15 @@ void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, 
 
     /* Forward against the oracle. */
     expect_ok(be->vt->forward(be, &b.io), "forward", c->label);
-    float *yf = xalloc(k.out_n, sizeof(float));
-    double *yb = xalloc(k.out_n, sizeof(double));
+    float *yf = tu_calloc(k.out_n, sizeof(float));
+    double *yb = tu_calloc(k.out_n, sizeof(double));
     read_floats(be, b.io.out, yf, k.out_n, c->label);
     for (size_t j = 0; j < k.out_n; j++) yb[j] = yf[j];
     oracle(&k);
     res->fwd_err = tu_rel_error_d(yb, k.y, k.out_n);
 
     /* Backward to the data inputs, then to the weights, each on its own. */
-    float *gf = xalloc(k.out_n, sizeof(float));
+    float *gf = tu_calloc(k.out_n, sizeof(float));
     for (size_t j = 0; j < k.out_n; j++) gf[j] = (float)k.g[j];
     b.io.grad_out = buf_new(be, &b, k.out_n, c->label);
     write_floats(be, b.io.grad_out, gf, k.out_n, c->label);
@@ -225,4 +219,19 @@ void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, 
     if (!(res->bwd_data_err < tol)) fail_msg("%s: backward-to-data error %.3g >= %.3g", c->label, res->bwd_data_err, tol);
     if (!(res->bwd_weights_err < tol))
         fail_msg("%s: backward-to-weights error %.3g >= %.3g", c->label, res->bwd_weights_err, tol);
+}
+
+void tu_opcheck_table(cnv_backend *be, const char *title, const tu_opcase *cases, size_t n, uint64_t seed,
+                      double tol) {
+    int any_weights = 0;
+    for (size_t i = 0; i < n; i++) any_weights |= cases[i].n_weights > 0;
+    printf("\n%-50s %11s %11s%s\n", title, "forward", "bwd data", any_weights ? "  bwd weights" : "");
+    for (size_t i = 0; i < n; i++) {
+        tu_opcheck_result r;
+        tu_opcheck(&cases[i], be, seed + (uint64_t)i, tol, &r);
+        printf("  %-48s %11.2e %11.2e", cases[i].label, r.fwd_err, r.bwd_data_err);
+        if (any_weights) printf("  %11.2e", r.bwd_weights_err);
+        printf("\n");
+    }
+    fflush(stdout);
 }

@@ -29,4 +29,10 @@ typedef struct tu_opcheck_result {
 /* Runs the case on `be` and fills res; asserts (cmocka) each error is below tol. */
 void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, tu_opcheck_result *res);
 
+/* Checks each case in turn (case i with seed + i) and prints a table under title, one row per
+ * case: the forward and data-backward errors, and the weights-backward error when any case has
+ * weights. */
+void tu_opcheck_table(cnv_backend *be, const char *title, const tu_opcase *cases, size_t n, uint64_t seed,
+                      double tol);
+
 #endif

@@ -40,3 +40,24 @@ void tu_backend_free(cnv_backend *be) {
     cnv_backend_free(be);
     assert_int_equal(messages, 0);
 }
+
+const char *tu_backend_name = "cpu";
+cnv_backend *tu_backend;
+
+static int create_suite_backend(void **state) {
+    tu_backend = tu_backend_create(tu_backend_name);
+    *state = tu_backend;
+    return 0;
+}
+
+static int free_suite_backend(void **state) {
+    (void)state;
+    tu_backend_free(tu_backend);
+    tu_backend = NULL;
+    return 0;
+}
+
+int tu_run_backend_suite(int argc, char **argv, const struct CMUnitTest *tests, size_t n_tests) {
+    tu_backend_name = tu_backend_arg(argc, argv);
+    return _cmocka_run_group_tests(tu_backend_name, tests, n_tests, create_suite_backend, free_suite_backend);
+}

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -29,6 +30,16 @@ double tu_rel_error_d(const double *a, const double *b, size_t n) {
     }
     if (ref == 0.0) return diff == 0.0 ? 0.0 : INFINITY;
     return sqrt(diff / ref);
+}
+
+void tu_expect_ok(cnv_status s) {
+    if (s != CNV_OK) fail_msg("%s (%s)", cnv_status_str(s), cnv_last_error());
+}
+
+void *tu_calloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size);
+    assert_non_null(p);
+    return p;
 }
 
 static char path_buf[4096];

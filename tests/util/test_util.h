@@ -21,6 +21,11 @@ const char *tu_shared_path(const char *relative);
 /* Path under tests/fixtures. */
 const char *tu_fixture_path(const char *relative);
 
+/* Fails the test with the status and the last error message unless s is CNV_OK. */
+void tu_expect_ok(cnv_status s);
+/* calloc of n (at least one) elements that fails the test when memory runs out. */
+void *tu_calloc(size_t n, size_t size);
+
 /* Fills with uniform values in [lo, hi). */
 void tu_fill_uniform(cnv_rng *r, float *x, size_t n, float lo, float hi);
 
@@ -38,5 +43,14 @@ const char *tu_backend_arg(int argc, char **argv);
 cnv_backend *tu_backend_create(const char *which);
 /* Asserts no validation message was printed over the backend's life, then frees it. */
 void tu_backend_free(cnv_backend *be);
+
+/* One backend for a whole suite: tu_run_backend_suite names it from argv (tu_backend_arg),
+ * creates it before the first test (also handing it to every test as its state) and frees it
+ * after the last, with the validation check; the group is named after the backend. */
+extern const char *tu_backend_name;
+extern cnv_backend *tu_backend;
+int tu_run_backend_suite(int argc, char **argv, const struct CMUnitTest *tests, size_t n_tests);
+#define TU_RUN_BACKEND_SUITE(argc, argv, tests) \
+    tu_run_backend_suite(argc, argv, tests, sizeof(tests) / sizeof((tests)[0]))
 
 #endif
