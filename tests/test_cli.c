@@ -2,6 +2,7 @@
  * print is checked against the model's known behaviour and against each other, and every
  * kind of bad input must end with exit 2, one line on stderr naming the culprit, nothing on
  * stdout and no output file. */
+#include "cli_check.h"
 #include "test_util.h"
 
 #include <jansson.h>
@@ -18,57 +19,17 @@
 #include "models/preset.h"
 
 #define SQUEEZENET "models/squeezenet1.1_openvino_fp16/derived/squeezenet1.1_fp32_from_ir.onnx"
-#define CAP 200000
 
-static char out[CAP], err[CAP];
-static char scratch[256];
 static char model[1024], chelsea[1024];
 
 static int setup(void **state) {
-    snprintf(scratch, sizeof scratch, "/tmp/cnnvis_test_cli_XXXXXX");
-    if (!mkdtemp(scratch)) return -1;
+    if (tu_scratch_create("test_cli") != 0) return -1;
     snprintf(model, sizeof model, "%s", tu_shared_path(SQUEEZENET));
     snprintf(chelsea, sizeof chelsea, "%s", tu_shared_path("images/chelsea.png"));
     return 0;
 }
 
-static int teardown(void **state) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-typedef struct { char s[512]; } path_buf;
-
-/* A path in the scratch folder, returned by value so that many can be held at once. */
-static path_buf in_scratch(const char *name) {
-    path_buf p;
-    snprintf(p.s, sizeof p.s, "%s/%s", scratch, name);
-    return p;
-}
-
-static int file_exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* Runs the CLI (printf-style arguments); fails the test unless it exits with `want`. */
-static void run_expect(int want, const char *fmt, ...) {
-    char args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
-    if (rc != want) fail_msg("cnnvis %s: exit %d, expected %d; stderr: %s", args, rc, want, err);
-}
-
-static json_t *parse_stdout(void) {
-    json_error_t e;
-    json_t *j = json_loads(out, 0, &e);
-    if (!j) fail_msg("stdout is not JSON (%s at line %d): %.200s", e.text, e.line, out);
-    return j;
-}
+static int teardown(void **state) { return tu_scratch_remove(); }
 
 static double num(json_t *obj, const char *key) {
     json_t *v = json_object_get(obj, key);
@@ -95,8 +56,8 @@ static double l2(const float *x, size_t n) {
 }
 
 /* chelsea.png preprocessed for SqueezeNet, as a .npy the CLI takes directly. */
-static path_buf chelsea_npy(float **x) {
-    path_buf path = in_scratch("chelsea.npy");
+static tu_path chelsea_npy(float **x) {
+    tu_path path = tu_scratch_path("chelsea.npy");
     cnv_shape in = cnv_shape4(1, 3, 227, 227);
     assert_int_equal(cnv_preprocess_file(chelsea, cnv_preset_find("squeezenet"), &in, x), CNV_OK);
     assert_int_equal(cnv_npy_write(path.s, *x, &in), CNV_OK);
@@ -107,8 +68,8 @@ static path_buf chelsea_npy(float **x) {
 
 static void classify_puts_a_cat_first(void **state) {
     /* shared/images/SOURCES.md: Egyptian cat, tiger cat, tabby (285, 282, 281) lead. */
-    run_expect(0, "classify '%s' '%s' --json", model, chelsea);
-    json_t *root = parse_stdout();
+    tu_cli_expect(0, "classify '%s' '%s' --json", model, chelsea);
+    json_t *root = tu_cli_json();
     assert_true(json_is_array(root));
     assert_int_equal(json_array_size(root), 1);
     json_t *top = json_object_get(json_array_get(root, 0), "top");
@@ -131,18 +92,18 @@ static void classify_puts_a_cat_first(void **state) {
     assert_string_equal(json_string_value(json_object_get(json_array_get(top, 0), "label")), labels.display[best]);
     json_decref(root);
 
-    run_expect(0, "classify '%s' '%s' --top 2", model, chelsea);
-    assert_non_null(strstr(out, labels.display[best]));
-    assert_string_equal(err, "");
+    tu_cli_expect(0, "classify '%s' '%s' --top 2", model, chelsea);
+    assert_non_null(strstr(tu_cli_out, labels.display[best]));
+    assert_string_equal(tu_cli_err, "");
     cnv_labels_free(&labels);
 }
 
 static void classify_takes_several_inputs(void **state) {
     float *x;
-    path_buf npy = chelsea_npy(&x);
+    tu_path npy = chelsea_npy(&x);
     free(x);
-    run_expect(0, "classify '%s' '%s' '%s' --top 1 --json", model, chelsea, npy.s);
-    json_t *root = parse_stdout();
+    tu_cli_expect(0, "classify '%s' '%s' '%s' --top 1 --json", model, chelsea, npy.s);
+    json_t *root = tu_cli_json();
     assert_int_equal(json_array_size(root), 2);
     /* The .npy holds the same tensor the image becomes: the same answer. */
     json_t *a = json_array_get(json_object_get(json_array_get(root, 0), "top"), 0);
@@ -155,8 +116,8 @@ static void classify_takes_several_inputs(void **state) {
 /* ---- info ---- */
 
 static void info_lists_layers_with_receptive_fields(void **state) {
-    run_expect(0, "info '%s' --json", model);
-    json_t *root = parse_stdout();
+    tu_cli_expect(0, "info '%s' --json", model);
+    json_t *root = tu_cli_json();
     json_t *layers = json_object_get(root, "layers");
     int n = integer(root, "n_layers");
     assert_int_equal(json_array_size(layers), n);
@@ -186,18 +147,18 @@ static void info_lists_layers_with_receptive_fields(void **state) {
     assert_int_equal(json_integer_value(json_object_get(root, "total_params")), total);
     json_decref(root);
 
-    run_expect(0, "info '%s'", model);
-    assert_non_null(strstr(out, "conv1"));
-    assert_non_null(strstr(out, "fire9/concat"));
-    assert_non_null(strstr(out, "parameters"));
+    tu_cli_expect(0, "info '%s'", model);
+    assert_non_null(strstr(tu_cli_out, "conv1"));
+    assert_non_null(strstr(tu_cli_out, "fire9/concat"));
+    assert_non_null(strstr(tu_cli_out, "parameters"));
 }
 
 /* ---- forward ---- */
 
 static void forward_saves_the_tensor_it_summarizes(void **state) {
-    path_buf saved = in_scratch("conv1.npy");
-    run_expect(0, "forward '%s' '%s' --layer conv1 --save-tensor '%s' --json", model, chelsea, saved.s);
-    json_t *root = parse_stdout();
+    tu_path saved = tu_scratch_path("conv1.npy");
+    tu_cli_expect(0, "forward '%s' '%s' --layer conv1 --save-tensor '%s' --json", model, chelsea, saved.s);
+    json_t *root = tu_cli_json();
     expect_shape(json_object_get(root, "shape"), cnv_shape4(1, 64, 113, 113));
     float *y;
     cnv_shape s;
@@ -219,17 +180,17 @@ static void forward_saves_the_tensor_it_summarizes(void **state) {
     json_decref(root);
 
     /* The layer by index names the same node. */
-    run_expect(0, "forward '%s' '%s' --layer 0 --json", model, chelsea);
-    root = parse_stdout();
+    tu_cli_expect(0, "forward '%s' '%s' --layer 0 --json", model, chelsea);
+    root = tu_cli_json();
     assert_string_equal(json_string_value(json_object_get(json_object_get(root, "layer"), "name")), "conv1");
     json_decref(root);
 }
 
 static void forward_top_matches_classify(void **state) {
-    run_expect(0, "forward '%s' '%s' --top 3 --json", model, chelsea);
-    json_t *f = parse_stdout();
-    run_expect(0, "classify '%s' '%s' --top 3 --json", model, chelsea);
-    json_t *c = parse_stdout();
+    tu_cli_expect(0, "forward '%s' '%s' --top 3 --json", model, chelsea);
+    json_t *f = tu_cli_json();
+    tu_cli_expect(0, "classify '%s' '%s' --top 3 --json", model, chelsea);
+    json_t *c = tu_cli_json();
     json_t *ft = json_object_get(f, "top"), *ct = json_object_get(json_array_get(c, 0), "top");
     assert_int_equal(json_array_size(ft), 3);
     for (size_t i = 0; i < 3; i++) {
@@ -245,9 +206,9 @@ static void forward_top_matches_classify(void **state) {
 
 static void grad_of_a_logit_is_a_true_derivative(void **state) {
     float *x;
-    path_buf npy = chelsea_npy(&x), gpath = in_scratch("g.npy");
-    run_expect(0, "grad '%s' '%s' --class 281 --save-tensor '%s' --json", model, npy.s, gpath.s);
-    json_t *root = parse_stdout();
+    tu_path npy = chelsea_npy(&x), gpath = tu_scratch_path("g.npy");
+    tu_cli_expect(0, "grad '%s' '%s' --class 281 --save-tensor '%s' --json", model, npy.s, gpath.s);
+    json_t *root = tu_cli_json();
     double value = num(root, "value");
     float *g;
     cnv_shape s;
@@ -263,10 +224,10 @@ static void grad_of_a_logit_is_a_true_derivative(void **state) {
     /* A small step along the gradient raises the logit by about step * |g|. */
     const double step = 5.0;
     for (size_t i = 0; i < n; i++) x[i] += (float)(step * g[i] / norm);
-    path_buf moved = in_scratch("moved.npy");
+    tu_path moved = tu_scratch_path("moved.npy");
     assert_int_equal(cnv_npy_write(moved.s, x, &s), CNV_OK);
-    run_expect(0, "grad '%s' '%s' --class 281 --json", model, moved.s);
-    root = parse_stdout();
+    tu_cli_expect(0, "grad '%s' '%s' --class 281 --json", model, moved.s);
+    root = tu_cli_json();
     double rise = num(root, "value") - value, predicted = step * norm;
     if (fabs(rise - predicted) > 0.1 * predicted)
         fail_msg("logit rose by %g, the gradient predicts %g", rise, predicted);
@@ -275,17 +236,18 @@ static void grad_of_a_logit_is_a_true_derivative(void **state) {
     free(x);
 
     /* The class by label name is the same objective. */
-    run_expect(0, "grad '%s' '%s' --class tabby --json", model, npy.s);
-    root = parse_stdout();
+    tu_cli_expect(0, "grad '%s' '%s' --class tabby --json", model, npy.s);
+    root = tu_cli_json();
     assert_float_equal(num(root, "value"), value, 1e-6 * fabs(value));
     json_decref(root);
 }
 
 static void grad_of_a_channel_mean(void **state) {
-    path_buf act = in_scratch("fire9.npy"), gpath = in_scratch("gc.npy");
-    run_expect(0, "forward '%s' '%s' --layer fire9/concat --save-tensor '%s'", model, chelsea, act.s);
-    run_expect(0, "grad '%s' '%s' --layer fire9/concat --channel 7 --save-tensor '%s' --json", model, chelsea, gpath.s);
-    json_t *root = parse_stdout();
+    tu_path act = tu_scratch_path("fire9.npy"), gpath = tu_scratch_path("gc.npy");
+    tu_cli_expect(0, "forward '%s' '%s' --layer fire9/concat --save-tensor '%s'", model, chelsea, act.s);
+    tu_cli_expect(0, "grad '%s' '%s' --layer fire9/concat --channel 7 --save-tensor '%s' --json", model, chelsea,
+                  gpath.s);
+    json_t *root = tu_cli_json();
     float *y, *g;
     cnv_shape s, gs;
     assert_int_equal(cnv_npy_read(act.s, &y, &s), CNV_OK);
@@ -307,12 +269,13 @@ static void grad_of_a_channel_mean(void **state) {
 static void expect_one_line_error(const char *verb, const char *names) {
     char prefix[64];
     snprintf(prefix, sizeof prefix, "cnnvis %s: ", verb);
-    assert_string_equal(out, "");
-    size_t len = strlen(err);
-    if (len == 0 || err[len - 1] != '\n' || strchr(err, '\n') != err + len - 1)
-        fail_msg("stderr is not exactly one line: '%s'", err);
-    if (strncmp(err, prefix, strlen(prefix)) != 0) fail_msg("stderr does not start with '%s': %s", prefix, err);
-    if (!strstr(err, names)) fail_msg("stderr does not name '%s': %s", names, err);
+    assert_string_equal(tu_cli_out, "");
+    size_t len = strlen(tu_cli_err);
+    if (len == 0 || tu_cli_err[len - 1] != '\n' || strchr(tu_cli_err, '\n') != tu_cli_err + len - 1)
+        fail_msg("stderr is not exactly one line: '%s'", tu_cli_err);
+    if (strncmp(tu_cli_err, prefix, strlen(prefix)) != 0)
+        fail_msg("stderr does not start with '%s': %s", prefix, tu_cli_err);
+    if (!strstr(tu_cli_err, names)) fail_msg("stderr does not name '%s': %s", names, tu_cli_err);
 }
 
 static void write_file(const char *path, const void *data, size_t n) {
@@ -339,20 +302,21 @@ static void bad_inputs_fail_with_one_line(void **state) {
     size_t model_size, png_size;
     unsigned char *onnx = read_file(model, &model_size);
     unsigned char *png = read_file(chelsea, &png_size);
-    path_buf trunc_onnx = in_scratch("trunc.onnx"), corrupt_onnx = in_scratch("corrupt.onnx");
+    tu_path trunc_onnx = tu_scratch_path("trunc.onnx"), corrupt_onnx = tu_scratch_path("corrupt.onnx");
     write_file(trunc_onnx.s, onnx, model_size / 3);
     memset(onnx, 0xff, 64); /* an invalid protobuf tag right at the start */
     write_file(corrupt_onnx.s, onnx, model_size);
-    path_buf text_png = in_scratch("text.png"), trunc_png = in_scratch("trunc.png");
+    tu_path text_png = tu_scratch_path("text.png"), trunc_png = tu_scratch_path("trunc.png");
     write_file(text_png.s, "just some text\n", 15);
     write_file(trunc_png.s, png, png_size / 2);
     free(onnx);
     free(png);
-    path_buf wrong_npy = in_scratch("wrong.npy");
+    tu_path wrong_npy = tu_scratch_path("wrong.npy");
     float zeros[3 * 32 * 32] = {0};
     cnv_shape small = cnv_shape4(1, 3, 32, 32);
     assert_int_equal(cnv_npy_write(wrong_npy.s, zeros, &small), CNV_OK);
-    path_buf missing = in_scratch("missing.png"), absent = in_scratch("absent.onnx"), result = in_scratch("result.npy");
+    tu_path missing = tu_scratch_path("missing.png"), absent = tu_scratch_path("absent.onnx"),
+            result = tu_scratch_path("result.npy");
 
     struct {
         const char *verb, *model, *input, *extra, *names;
@@ -380,28 +344,28 @@ static void bad_inputs_fail_with_one_line(void **state) {
         char save[600] = "";
         if (strcmp(cases[i].verb, "forward") == 0 || strcmp(cases[i].verb, "grad") == 0)
             snprintf(save, sizeof save, "--save-tensor '%s'", result.s);
-        run_expect(2, "%s '%s' %s%s%s %s %s", cases[i].verb, cases[i].model, cases[i].input ? "'" : "",
+        tu_cli_expect(2, "%s '%s' %s%s%s %s %s", cases[i].verb, cases[i].model, cases[i].input ? "'" : "",
                    cases[i].input ? cases[i].input : "", cases[i].input ? "'" : "", cases[i].extra, save);
         expect_one_line_error(cases[i].verb, cases[i].names);
-        assert_false(file_exists(result.s));
+        assert_false(tu_file_exists(result.s));
     }
 }
 
 static void help_lists_every_option_with_defaults(void **state) {
     const char *verbs[] = {"info", "forward", "grad", "classify"};
     for (int i = 0; i < 4; i++) {
-        run_expect(0, "%s --help", verbs[i]);
-        assert_non_null(strstr(out, "--model"));
-        assert_non_null(strstr(out, "--preset"));
-        assert_non_null(strstr(out, "--json"));
-        assert_non_null(strstr(out, "default"));
+        tu_cli_expect(0, "%s --help", verbs[i]);
+        assert_non_null(strstr(tu_cli_out, "--model"));
+        assert_non_null(strstr(tu_cli_out, "--preset"));
+        assert_non_null(strstr(tu_cli_out, "--json"));
+        assert_non_null(strstr(tu_cli_out, "default"));
     }
-    run_expect(0, "grad --help");
-    assert_non_null(strstr(out, "--class"));
-    assert_non_null(strstr(out, "--channel"));
-    assert_non_null(strstr(out, "--save-tensor"));
-    run_expect(0, "classify --help");
-    assert_non_null(strstr(out, "default: 5"));
+    tu_cli_expect(0, "grad --help");
+    assert_non_null(strstr(tu_cli_out, "--class"));
+    assert_non_null(strstr(tu_cli_out, "--channel"));
+    assert_non_null(strstr(tu_cli_out, "--save-tensor"));
+    tu_cli_expect(0, "classify --help");
+    assert_non_null(strstr(tu_cli_out, "default: 5"));
 }
 
 int main(void) {

@@ -1,4 +1,5 @@
 /* .npy files, images, preprocessing, presets and label lists. */
+#include "cli_check.h"
 #include "test_util.h"
 
 #include <dirent.h>
@@ -19,24 +20,14 @@
 
 /* ---- a scratch folder per run ---- */
 
-static char scratch[256];
-
-static int make_scratch(void **state) {
-    snprintf(scratch, sizeof scratch, "/tmp/cnnvis_test_io_XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int remove_scratch(void **state) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int make_scratch(void **state) { return tu_scratch_create("test_io"); }
+static int remove_scratch(void **state) { return tu_scratch_remove(); }
 
 static const char *in_scratch(const char *name) {
     static char path[2][512];
     static int which;
     which ^= 1;
-    snprintf(path[which], sizeof path[which], "%s/%s", scratch, name);
+    snprintf(path[which], sizeof path[which], "%s/%s", tu_scratch_dir(), name);
     return path[which];
 }
 
@@ -62,7 +53,7 @@ static unsigned char *read_bytes(const char *path, size_t *n) {
 
 /* Files in the scratch folder whose name contains `part`. */
 static int count_files_containing(const char *part) {
-    DIR *d = opendir(scratch);
+    DIR *d = opendir(tu_scratch_dir());
     assert_non_null(d);
     int n = 0;
     for (struct dirent *e; (e = readdir(d));)
@@ -446,18 +437,18 @@ static void labels_synset_lines_display_first_name(void **state) {
 
 static void labels_are_located_in_parent_folders(void **state) {
     char dir[512];
-    snprintf(dir, sizeof dir, "%s/a/b/c/d", scratch);
+    snprintf(dir, sizeof dir, "%s/a/b/c/d", tu_scratch_dir());
     char cmd[600];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     assert_int_equal(system(cmd), 0);
     write_bytes(in_scratch("a/names.txt"), "x\n", 2);
     char model[600], found[1024];
-    snprintf(model, sizeof model, "%s/a/b/c/model.onnx", scratch);
+    snprintf(model, sizeof model, "%s/a/b/c/model.onnx", tu_scratch_dir());
     assert_int_equal(cnv_labels_locate(model, "names.txt", 3, found, sizeof found), CNV_OK);
     struct stat st;
     assert_int_equal(stat(found, &st), 0);
     /* Four levels up is too far for max_up 3. */
-    snprintf(model, sizeof model, "%s/a/b/c/d/e/model.onnx", scratch);
+    snprintf(model, sizeof model, "%s/a/b/c/d/e/model.onnx", tu_scratch_dir());
     expect_error(cnv_labels_locate(model, "names.txt", 3, found, sizeof found), CNV_ERR_NOT_FOUND, "names.txt");
 }
 

@@ -1,6 +1,7 @@
 /* Looking at real images through real networks, end to end through the cnnvis binary:
  * gradcam (the heatmap lies on the cat), topk (equals a brute-force ranking), maps (grid
  * geometry, the tensor, the pixels), and bad inputs (one-line errors, exit 2, no output). */
+#include "cli_check.h"
 #include "test_util.h"
 
 #include <jansson.h>
@@ -23,40 +24,8 @@
 #define MNIST "models/mnist/mnist-12/model.onnx"
 #define DIGITS "models/mnist/real_digits_t10k_first100/t10k-images-first100-idx3-ubyte"
 #define N_DIGITS 100
-#define CAP 200000
 
-static char out[CAP], err[CAP];
-static char scratch[256], squeezenet[1024], mnist[1024], chelsea[1024];
-
-typedef struct { char s[512]; } path_buf;
-
-static path_buf in_scratch(const char *name) {
-    path_buf p;
-    snprintf(p.s, sizeof p.s, "%s/%s", scratch, name);
-    return p;
-}
-
-static int file_exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static void run_expect(int want, const char *fmt, ...) {
-    char args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
-    if (rc != want) fail_msg("cnnvis %s: exit %d, expected %d; stderr: %s", args, rc, want, err);
-}
-
-static json_t *parse_stdout(void) {
-    json_error_t e;
-    json_t *j = json_loads(out, 0, &e);
-    if (!j) fail_msg("stdout is not JSON (%s at line %d): %.200s", e.text, e.line, out);
-    return j;
-}
+static char squeezenet[1024], mnist[1024], chelsea[1024];
 
 static int count_lines(const char *s) {
     int n = 0;
@@ -89,22 +58,17 @@ static void write_digits(const char *dir) {
 }
 
 static int setup(void **state) {
-    snprintf(scratch, sizeof scratch, "/tmp/cnnvis_test_look_XXXXXX");
-    if (!mkdtemp(scratch)) return -1;
+    if (tu_scratch_create("test_look") != 0) return -1;
     snprintf(squeezenet, sizeof squeezenet, "%s", tu_shared_path(SQUEEZENET));
     snprintf(mnist, sizeof mnist, "%s", tu_shared_path(MNIST));
     snprintf(chelsea, sizeof chelsea, "%s", tu_shared_path("images/chelsea.png"));
-    path_buf digits = in_scratch("digits");
+    tu_path digits = tu_scratch_path("digits");
     if (mkdir(digits.s, 0755) != 0) return -1;
     write_digits(digits.s);
     return 0;
 }
 
-static int teardown(void **state) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void **state) { return tu_scratch_remove(); }
 
 /* ---- gradcam ---- */
 
@@ -115,9 +79,9 @@ static int teardown(void **state) {
 enum { CAT_X0 = 0, CAT_Y0 = 0, CAT_X1 = 400, CAT_Y1 = 300, CHELSEA_W = 451, CHELSEA_H = 300 };
 
 static void gradcam_heat_lies_on_the_cat(void **state) {
-    path_buf png = in_scratch("gradcam.png"), npy = in_scratch("cam.npy");
-    run_expect(0, "gradcam '%s' '%s' -o '%s' --save-tensor '%s' --json", squeezenet, chelsea, png.s, npy.s);
-    json_t *root = parse_stdout();
+    tu_path png = tu_scratch_path("gradcam.png"), npy = tu_scratch_path("cam.npy");
+    tu_cli_expect(0, "gradcam '%s' '%s' -o '%s' --save-tensor '%s' --json", squeezenet, chelsea, png.s, npy.s);
+    json_t *root = tu_cli_json();
     int cls = (int)json_integer_value(json_object_get(root, "class"));
     json_t *top = json_object_get(root, "top");
     /* The default class is the top-1 prediction, a cat (SOURCES.md: 285 Egyptian cat). */
@@ -204,15 +168,15 @@ static void gradcam_equals_cam_on_squeezenet(void **state) {
 
 /* The MNIST model ends MaxPool -> Reshape -> MatMul -> Add: no global pooling, so no CAM. */
 static void cam_refused_without_global_pooling(void **state) {
-    path_buf png = in_scratch("nocam.png");
-    path_buf digit = in_scratch("digits/d000.png");
-    run_expect(2, "gradcam '%s' '%s' --method cam -o '%s'", mnist, digit.s, png.s);
-    assert_int_equal(count_lines(err), 1);
-    assert_non_null(strstr(err, "GlobalAveragePool"));
-    assert_false(file_exists(png.s));
+    tu_path png = tu_scratch_path("nocam.png");
+    tu_path digit = tu_scratch_path("digits/d000.png");
+    tu_cli_expect(2, "gradcam '%s' '%s' --method cam -o '%s'", mnist, digit.s, png.s);
+    assert_int_equal(count_lines(tu_cli_err), 1);
+    assert_non_null(strstr(tu_cli_err, "GlobalAveragePool"));
+    assert_false(tu_file_exists(png.s));
     /* Grad-CAM works there (default layer: the last 4-D map with positions, Pooling160 4x4). */
-    run_expect(0, "gradcam '%s' '%s' -o '%s' --json", mnist, digit.s, png.s);
-    json_t *root = parse_stdout();
+    tu_cli_expect(0, "gradcam '%s' '%s' -o '%s' --json", mnist, digit.s, png.s);
+    json_t *root = tu_cli_json();
     assert_string_equal(json_string_value(json_object_get(root, "layer")), "Pooling160");
     json_decref(root);
 }
@@ -232,11 +196,11 @@ static int by_score(const void *a, const void *b) {
 
 static void topk_equals_brute_force(void **state) {
     enum { K = 9, FIRST = 0, LAST = 5 };
-    path_buf dir = in_scratch("digits"), png = in_scratch("topk.png");
+    tu_path dir = tu_scratch_path("digits"), png = tu_scratch_path("topk.png");
     /* Batch 16 does not divide 100: the last batch is partial. */
-    run_expect(0, "topk '%s' --images '%s' --layer ReLU114 --channels %d-%d --k %d --batch 16 -o '%s' --json", mnist,
+    tu_cli_expect(0, "topk '%s' --images '%s' --layer ReLU114 --channels %d-%d --k %d --batch 16 -o '%s' --json", mnist,
                dir.s, FIRST, LAST, K, png.s);
-    json_t *root = parse_stdout();
+    json_t *root = tu_cli_json();
     assert_int_equal(json_integer_value(json_object_get(root, "ranked")), N_DIGITS);
     assert_int_equal(json_integer_value(json_object_get(root, "skipped")), 0);
 
@@ -310,34 +274,34 @@ static void topk_equals_brute_force(void **state) {
 }
 
 static void topk_skips_unreadable_files(void **state) {
-    path_buf dir = in_scratch("mixed"), png = in_scratch("mixed.png");
+    tu_path dir = tu_scratch_path("mixed"), png = tu_scratch_path("mixed.png");
     assert_int_equal(mkdir(dir.s, 0755), 0);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cp '%s'/digits/d00[0-2].png '%s'", scratch, dir.s);
+    snprintf(cmd, sizeof cmd, "cp '%s'/digits/d00[0-2].png '%s'", tu_scratch_dir(), dir.s);
     assert_int_equal(system(cmd), 0);
-    path_buf text = in_scratch("mixed/notes.png"), cut = in_scratch("mixed/cut.png");
+    tu_path text = tu_scratch_path("mixed/notes.png"), cut = tu_scratch_path("mixed/cut.png");
     write_bytes(text.s, "not a picture\n", 14);
     write_bytes(cut.s, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
-    run_expect(0, "topk '%s' --images '%s' --layer ReLU32 --k 2 -o '%s' --json", mnist, dir.s, png.s);
-    assert_int_equal(count_lines(err), 2); /* one warning per bad file */
-    assert_non_null(strstr(err, "notes.png"));
-    assert_non_null(strstr(err, "cut.png"));
-    json_t *root = parse_stdout();
+    tu_cli_expect(0, "topk '%s' --images '%s' --layer ReLU32 --k 2 -o '%s' --json", mnist, dir.s, png.s);
+    assert_int_equal(count_lines(tu_cli_err), 2); /* one warning per bad file */
+    assert_non_null(strstr(tu_cli_err, "notes.png"));
+    assert_non_null(strstr(tu_cli_err, "cut.png"));
+    json_t *root = tu_cli_json();
     assert_int_equal(json_integer_value(json_object_get(root, "ranked")), 3);
     assert_int_equal(json_integer_value(json_object_get(root, "skipped")), 2);
     json_decref(root);
-    assert_true(file_exists(png.s));
+    assert_true(tu_file_exists(png.s));
 }
 
 /* ---- maps ---- */
 
 static void maps_grid_tensor_and_pixels(void **state) {
-    path_buf png = in_scratch("maps.png"), npy = in_scratch("maps.npy"), ref = in_scratch("forward.npy");
-    run_expect(0, "maps '%s' '%s' --layer fire2/squeeze1x1 -o '%s' --save-tensor '%s' --json", squeezenet, chelsea, png.s,
-               npy.s);
-    json_t *root = parse_stdout();
+    tu_path png = tu_scratch_path("maps.png"), npy = tu_scratch_path("maps.npy"), ref = tu_scratch_path("forward.npy");
+    tu_cli_expect(0, "maps '%s' '%s' --layer fire2/squeeze1x1 -o '%s' --save-tensor '%s' --json", squeezenet, chelsea,
+                  png.s, npy.s);
+    json_t *root = tu_cli_json();
     json_decref(root);
-    run_expect(0, "forward '%s' '%s' --layer fire2/squeeze1x1 --save-tensor '%s'", squeezenet, chelsea, ref.s);
+    tu_cli_expect(0, "forward '%s' '%s' --layer fire2/squeeze1x1 --save-tensor '%s'", squeezenet, chelsea, ref.s);
     float *a, *b;
     cnv_shape sa, sb;
     assert_int_equal(cnv_npy_read(npy.s, &a, &sa), CNV_OK);
@@ -378,16 +342,16 @@ static void maps_grid_tensor_and_pixels(void **state) {
 }
 
 static void maps_all_layers_one_file_each(void **state) {
-    path_buf prefix = in_scratch("all.png");
-    path_buf digit = in_scratch("digits/d007.png");
-    run_expect(0, "maps '%s' '%s' --layers all -o '%s' --json", mnist, digit.s, prefix.s);
-    json_t *root = parse_stdout();
+    tu_path prefix = tu_scratch_path("all.png");
+    tu_path digit = tu_scratch_path("digits/d007.png");
+    tu_cli_expect(0, "maps '%s' '%s' --layers all -o '%s' --json", mnist, digit.s, prefix.s);
+    json_t *root = tu_cli_json();
     json_t *layers = json_object_get(root, "layers");
     /* MNIST: 8 nodes with an NxCxHxW output with positions (up to Pooling160). */
     assert_int_equal(json_array_size(layers), 8);
     for (size_t i = 0; i < json_array_size(layers); i++)
-        assert_true(file_exists(json_string_value(json_object_get(json_array_get(layers, i), "output"))));
-    assert_true(file_exists(in_scratch("all_6_ReLU114.png").s));
+        assert_true(tu_file_exists(json_string_value(json_object_get(json_array_get(layers, i), "output"))));
+    assert_true(tu_file_exists(tu_scratch_path("all_6_ReLU114.png").s));
     json_decref(root);
 }
 
@@ -400,39 +364,40 @@ static void bad_inputs_exit_2_without_output(void **state) {
     unsigned char head[1000];
     assert_int_equal(fread(head, 1, sizeof head, f), sizeof head);
     fclose(f);
-    path_buf cut = in_scratch("truncated.png"), text = in_scratch("text.png"), o = in_scratch("bad_out.png");
+    tu_path cut = tu_scratch_path("truncated.png"), text = tu_scratch_path("text.png"),
+            o = tu_scratch_path("bad_out.png");
     write_bytes(cut.s, head, sizeof head);
     write_bytes(text.s, "hello\n", 6);
     const char *bad[2] = {cut.s, text.s};
     for (int i = 0; i < 2; i++) {
-        run_expect(2, "gradcam '%s' '%s' -o '%s'", squeezenet, bad[i], o.s);
-        assert_int_equal(count_lines(err), 1);
-        assert_non_null(strstr(err, bad[i]));
-        assert_false(file_exists(o.s));
-        run_expect(2, "maps '%s' '%s' --layer conv1 -o '%s'", squeezenet, bad[i], o.s);
-        assert_int_equal(count_lines(err), 1);
-        assert_false(file_exists(o.s));
+        tu_cli_expect(2, "gradcam '%s' '%s' -o '%s'", squeezenet, bad[i], o.s);
+        assert_int_equal(count_lines(tu_cli_err), 1);
+        assert_non_null(strstr(tu_cli_err, bad[i]));
+        assert_false(tu_file_exists(o.s));
+        tu_cli_expect(2, "maps '%s' '%s' --layer conv1 -o '%s'", squeezenet, bad[i], o.s);
+        assert_int_equal(count_lines(tu_cli_err), 1);
+        assert_false(tu_file_exists(o.s));
     }
     /* An empty folder, and a folder of nothing readable. */
-    path_buf empty = in_scratch("empty"), junk = in_scratch("junk");
+    tu_path empty = tu_scratch_path("empty"), junk = tu_scratch_path("junk");
     assert_int_equal(mkdir(empty.s, 0755), 0);
     assert_int_equal(mkdir(junk.s, 0755), 0);
-    write_bytes(in_scratch("junk/a.png").s, "x", 1);
-    run_expect(2, "topk '%s' --images '%s' --layer ReLU32 -o '%s'", mnist, empty.s, o.s);
-    assert_int_equal(count_lines(err), 1);
-    assert_false(file_exists(o.s));
-    run_expect(2, "topk '%s' --images '%s' --layer ReLU32 -o '%s'", mnist, junk.s, o.s);
-    assert_int_equal(count_lines(err), 2); /* the warning, then the error */
-    assert_non_null(strstr(err, "no readable image"));
-    assert_false(file_exists(o.s));
+    write_bytes(tu_scratch_path("junk/a.png").s, "x", 1);
+    tu_cli_expect(2, "topk '%s' --images '%s' --layer ReLU32 -o '%s'", mnist, empty.s, o.s);
+    assert_int_equal(count_lines(tu_cli_err), 1);
+    assert_false(tu_file_exists(o.s));
+    tu_cli_expect(2, "topk '%s' --images '%s' --layer ReLU32 -o '%s'", mnist, junk.s, o.s);
+    assert_int_equal(count_lines(tu_cli_err), 2); /* the warning, then the error */
+    assert_non_null(strstr(tu_cli_err, "no readable image"));
+    assert_false(tu_file_exists(o.s));
     /* Bad options. */
-    run_expect(2, "maps '%s' '%s' --layer conv1 --cmap jet -o '%s'", squeezenet, chelsea, o.s);
-    assert_int_equal(count_lines(err), 1);
-    run_expect(2, "maps '%s' '%s' --layer conv1 --channels 60-70 -o '%s'", squeezenet, chelsea, o.s);
-    assert_int_equal(count_lines(err), 1);
-    run_expect(2, "gradcam '%s' '%s' --layer prob -o '%s'", squeezenet, chelsea, o.s);
-    assert_int_equal(count_lines(err), 1);
-    assert_false(file_exists(o.s));
+    tu_cli_expect(2, "maps '%s' '%s' --layer conv1 --cmap jet -o '%s'", squeezenet, chelsea, o.s);
+    assert_int_equal(count_lines(tu_cli_err), 1);
+    tu_cli_expect(2, "maps '%s' '%s' --layer conv1 --channels 60-70 -o '%s'", squeezenet, chelsea, o.s);
+    assert_int_equal(count_lines(tu_cli_err), 1);
+    tu_cli_expect(2, "gradcam '%s' '%s' --layer prob -o '%s'", squeezenet, chelsea, o.s);
+    assert_int_equal(count_lines(tu_cli_err), 1);
+    assert_false(tu_file_exists(o.s));
 }
 
 int main(void) {

@@ -4,6 +4,7 @@
  * the bundled models/fashion_mnist.onnx reaches 91% on the Fashion-MNIST test set.
  * Fashion-MNIST comes from Debian's dataset-fashion-mnist; tests that need it say so and skip
  * when it is absent. */
+#include "cli_check.h"
 #include "test_util.h"
 
 #include <jansson.h>
@@ -30,19 +31,10 @@
  * on this (shared, 2-core) machine, so the 2000 images of a fuller check would take minutes. */
 #define CROSS_BACKEND_IMAGES 320
 
-static char scratch[256];
 static char out[CAP], err[CAP];
 
-static int setup(void **state) {
-    snprintf(scratch, sizeof scratch, "/tmp/cnnvis_test_train_XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int setup(void **state) { return tu_scratch_create("test_train"); }
+static int teardown(void **state) { return tu_scratch_remove(); }
 
 static int have_fashion(void) {
     struct stat st;
@@ -52,7 +44,9 @@ static int have_fashion(void) {
     return 0;
 }
 
-static void path_in_scratch(char *buf, size_t size, const char *name) { snprintf(buf, size, "%s/%s", scratch, name); }
+static void path_in_scratch(char *buf, size_t size, const char *name) {
+    snprintf(buf, size, "%s/%s", tu_scratch_dir(), name);
+}
 
 /* ---- IDX ---- */
 
