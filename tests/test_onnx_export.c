@@ -2,6 +2,7 @@
  * weights, and computes bit for bit the same tensors on the CPU backend; the files pass
  * onnx.checker (full check, with shape inference) and OpenCV DNN ranks SqueezeNet's classes as
  * cnnvis does. Also the named architectures and the `convert` verb. */
+#include "model_run.h"
 #include "test_util.h"
 
 #include <errno.h>
@@ -76,32 +77,6 @@ static void onnx_checker(const char *path, const char *batch_dim) {
 
 /* ---- round trip ---- */
 
-/* Runs g forward on input (batch 1) and returns every value's tensor (NULL for weights). */
-static float **forward_all(cnv_graph *g, const float *input) {
-    cnv_backend *be = NULL;
-    cnv_exec *ex = NULL;
-    check_ok(cnv_backend_cpu_create(&be));
-    check_ok(cnv_exec_create(g, be, 1, &ex));
-    check_ok(cnv_exec_set_input(ex, input));
-    check_ok(cnv_exec_forward(ex, g->values[g->output].producer));
-    float **vals = calloc((size_t)g->n_values, sizeof *vals);
-    assert_non_null(vals);
-    for (int i = 0; i < g->n_nodes; i++) {
-        int v = g->nodes[i].out;
-        vals[v] = malloc(cnv_shape_numel(&g->values[v].shape) * sizeof(float));
-        assert_non_null(vals[v]);
-        check_ok(cnv_exec_read(ex, v, vals[v]));
-    }
-    cnv_exec_free(ex);
-    cnv_backend_free(be);
-    return vals;
-}
-
-static void free_all(float **vals, int n) {
-    for (int i = 0; i < n; i++) free(vals[i]);
-    free(vals);
-}
-
 /* Node by node, every weight input holds the same shape, bits and name. BatchNormalization is
  * the exception for names: the importer turns (scale, B, mean, var) into a per-channel scale
  * and shift it names itself; their bits must still match. */
@@ -123,7 +98,9 @@ static void assert_same_weights(const cnv_graph *a, const cnv_graph *b) {
 
 /* Every node output of a exists in b (by name) and holds the same bits. */
 static void assert_same_tensors(cnv_graph *a, cnv_graph *b, const float *input) {
-    float **va = forward_all(a, input), **vb = forward_all(b, input);
+    float **va, **vb;
+    check_ok(tu_model_forward_all(a, input, &va));
+    check_ok(tu_model_forward_all(b, input, &vb));
     for (int i = 0; i < a->n_nodes; i++) {
         int v = a->nodes[i].out, w = cnv_graph_find_value(b, a->values[v].name);
         if (w < 0 || !vb[w]) fail_msg("value '%s' is missing after the round trip", a->values[v].name);
@@ -133,8 +110,8 @@ static void assert_same_tensors(cnv_graph *a, cnv_graph *b, const float *input) 
             fail_msg("'%s' differs after the round trip (relative error %g)", a->values[v].name,
                      tu_rel_error(vb[w], va[v], n));
     }
-    free_all(va, a->n_values);
-    free_all(vb, b->n_values);
+    tu_model_values_free(va, a->n_values);
+    tu_model_values_free(vb, b->n_values);
 }
 
 static void assert_same_nodes(const cnv_graph *a, const cnv_graph *b) {
@@ -218,10 +195,11 @@ static void opencv_agrees(cnv_graph *g, const char *model_path) {
     const char *npy = out_path("squeezenet_car.npy");
     check_ok(cnv_npy_write(npy, x, &xs));
 
-    float **vals = forward_all(g, x);
+    float **vals;
+    check_ok(tu_model_forward_all(g, x, &vals));
     int ours[5];
     top5(vals[g->output], (int)cnv_shape_numel(&g->values[g->output].shape), ours);
-    free_all(vals, g->n_values);
+    tu_model_values_free(vals, g->n_values);
     free(x);
 
     char cmd[8192], line[256] = "";
@@ -412,15 +390,17 @@ static void test_legacy_softmax(void **state) {
     float input[24];
     cnv_rng_seed(&b.rng, 6);
     tu_fill_uniform(&b.rng, input, 24, -3.0f, 3.0f);
-    float **va = forward_all(b.g, input), **vb = forward_all(back, input);
+    float **va, **vb;
+    check_ok(tu_model_forward_all(b.g, input, &va));
+    check_ok(tu_model_forward_all(back, input, &vb));
     float *pa = va[b.g->output], *pb = vb[back->output];
     /* Legacy semantics: the 24 values of the (only) batch item sum to 1 together. */
     double sum = 0.0;
     for (int i = 0; i < 24; i++) sum += pb[i];
     assert_true(fabs(sum - 1.0) < 1e-5);
     assert_true(tu_rel_error(pb, pa, 24) < 1e-6);
-    free_all(va, b.g->n_values);
-    free_all(vb, back->n_values);
+    tu_model_values_free(va, b.g->n_values);
+    tu_model_values_free(vb, back->n_values);
     cnv_model_free(back);
     cnv_model_free(b.g);
 }
@@ -447,13 +427,14 @@ static void test_transpose_default_perm(void **state) {
     assert_true(cnv_shape_equal(&g->values[g->output].shape, &want));
     float x[24];
     for (int i = 0; i < 24; i++) x[i] = (float)i;
-    float **vals = forward_all(g, x);
+    float **vals;
+    check_ok(tu_model_forward_all(g, x, &vals));
     /* y[d][c][b][a] = x[a][b][c][d] */
     for (int d = 0; d < 4; d++)
         for (int c = 0; c < 3; c++)
             for (int b = 0; b < 2; b++)
                 assert_true(vals[g->output][(d * 3 + c) * 2 + b] == (float)(b * 12 + c * 4 + d));
-    free_all(vals, g->n_values);
+    tu_model_values_free(vals, g->n_values);
     cnv_model_free(round_trip(g, "transpose-default-back.onnx", "1", 8));
     cnv_model_free(g);
 }

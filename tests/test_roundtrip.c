@@ -4,6 +4,7 @@
  * These files are PyTorch's own exports (Constant nodes, BatchNormalization, Clip with min/max
  * inputs, Pad before AveragePool, LRN), unlike the graphs test_onnx_export.c builds. The list of
  * models is read from the folders, so a new fixture is covered without a change here. */
+#include "model_run.h"
 #include "test_util.h"
 
 #include <dirent.h>
@@ -75,32 +76,6 @@ static int find_models(void) {
     return n;
 }
 
-/* Every node output of g on `input` (batch 1), indexed by value; NULL for the others. */
-static float **forward_all(cnv_graph *g, const float *input) {
-    cnv_backend *be = NULL;
-    cnv_exec *ex = NULL;
-    check_ok(cnv_backend_cpu_create(&be), "cpu backend");
-    check_ok(cnv_exec_create(g, be, 1, &ex), g->source);
-    check_ok(cnv_exec_set_input(ex, input), g->source);
-    check_ok(cnv_exec_forward(ex, g->values[g->output].producer), g->source);
-    float **vals = calloc((size_t)g->n_values, sizeof *vals);
-    assert_non_null(vals);
-    for (int i = 0; i < g->n_nodes; i++) {
-        int v = g->nodes[i].out;
-        vals[v] = malloc(cnv_shape_numel(&g->values[v].shape) * sizeof(float));
-        assert_non_null(vals[v]);
-        check_ok(cnv_exec_read(ex, v, vals[v]), g->values[v].name);
-    }
-    cnv_exec_free(ex);
-    cnv_backend_free(be);
-    return vals;
-}
-
-static void free_all(float **vals, int n) {
-    for (int i = 0; i < n; i++) free(vals[i]);
-    free(vals);
-}
-
 static void onnx_checker(const char *path) {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, PYTHON " -c 'import onnx' >/dev/null 2>&1");
@@ -140,7 +115,9 @@ static void convert_and_compare(void **state) {
     cnv_rng rng;
     cnv_rng_seed(&rng, 2024);
     tu_fill_uniform(&rng, input, n_in, -1.0f, 1.0f);
-    float **va = forward_all(a, input), **vb = forward_all(b, input);
+    float **va, **vb;
+    check_ok(tu_model_forward_all(a, input, &va), a->source);
+    check_ok(tu_model_forward_all(b, input, &vb), b->source);
     for (int i = 0; i < a->n_nodes; i++) {
         int v = a->nodes[i].out, w = b->nodes[i].out;
         assert_true(cnv_shape_equal(&a->values[v].shape, &b->values[w].shape));
@@ -150,8 +127,8 @@ static void convert_and_compare(void **state) {
                      tu_rel_error(vb[w], va[v], n));
     }
     printf("  %-36s %3d layers, every output bit-identical after convert\n", m->name, a->n_nodes);
-    free_all(va, a->n_values);
-    free_all(vb, b->n_values);
+    tu_model_values_free(va, a->n_values);
+    tu_model_values_free(vb, b->n_values);
     free(input);
     cnv_model_free(a);
     cnv_model_free(b);
