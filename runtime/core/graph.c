@@ -1,21 +1,15 @@
 #include "graph.h"
 
+#include "alloc.h"
 #include "status.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_str(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 cnv_graph *cnv_graph_new(const char *source) {
     cnv_graph *g = calloc(1, sizeof *g);
     if (!g) return NULL;
-    g->source = dup_str(source ? source : "");
+    g->source = cnv_strdup(source ? source : "");
     g->input = -1;
     g->output = -1;
     if (!g->source) {
@@ -40,22 +34,11 @@ void cnv_graph_free(cnv_graph *g) {
 
 void cnv_model_free(cnv_graph *g) { cnv_graph_free(g); }
 
-static int grow(void **items, int *cap, int need, size_t item_size) {
-    if (need <= *cap) return 1;
-    int cap2 = *cap ? *cap * 2 : 16;
-    while (cap2 < need) cap2 *= 2;
-    void *p = realloc(*items, (size_t)cap2 * item_size);
-    if (!p) return 0;
-    *items = p;
-    *cap = cap2;
-    return 1;
-}
-
 int cnv_graph_add_value(cnv_graph *g, const char *name, const cnv_shape *shape, const float *init) {
-    if (!grow((void **)&g->values, &g->cap_values, g->n_values + 1, sizeof *g->values)) return -1;
+    if (!cnv_grow((void **)&g->values, &g->cap_values, g->n_values + 1, sizeof *g->values)) return -1;
     cnv_value *v = &g->values[g->n_values];
     memset(v, 0, sizeof *v);
-    v->name = dup_str(name);
+    v->name = cnv_strdup(name);
     if (!v->name) return -1;
     if (shape) v->shape = *shape;
     v->producer = -1;
@@ -74,10 +57,10 @@ int cnv_graph_add_value(cnv_graph *g, const char *name, const cnv_shape *shape, 
 int cnv_graph_add_node(cnv_graph *g, const char *name, cnv_op_type op, const cnv_attrs *attrs, int n_in,
                        const int *in, int out) {
     if (n_in < 0 || n_in > CNV_MAX_INPUTS || out < 0 || out >= g->n_values) return -1;
-    if (!grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes)) return -1;
+    if (!cnv_grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes)) return -1;
     cnv_node *n = &g->nodes[g->n_nodes];
     memset(n, 0, sizeof *n);
-    n->name = dup_str(name);
+    n->name = cnv_strdup(name);
     if (!n->name) return -1;
     n->op = op;
     if (attrs)

@@ -9,17 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/status.h"
 
 typedef struct parser {
     const char *path;
     keras_model *m;
 } parser;
-
-static char *dup_str(const char *s) {
-    char *d = malloc(strlen(s) + 1);
-    return d ? strcpy(d, s) : NULL;
-}
 
 static cnv_status layer_fail(const parser *p, const keras_layer *l, cnv_status s, const char *what) {
     return cnv_fail(s, "%s: layer '%s' (%s): %s", p->path, l->name, l->class_name, what);
@@ -244,7 +240,7 @@ static cnv_status parse_fields(const parser *p, keras_layer *l, json_t *cfg) {
 
 static cnv_status add_input_name(const parser *p, keras_layer *l, const char *name) {
     if (l->n_in == KERAS_MAX_INPUTS) return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "more than 8 inputs");
-    if (!(l->inputs[l->n_in] = dup_str(name))) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", p->path);
+    if (!(l->inputs[l->n_in] = cnv_strdup(name))) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", p->path);
     l->n_in++;
     return CNV_OK;
 }
@@ -352,7 +348,7 @@ static cnv_status parse_root(const parser *p, json_t *root) {
     const char *in_name, *out_name;
     CNV_TRY(single_endpoint(p, json_object_get(cfg, "input_layers"), "inputs", &in_name));
     CNV_TRY(single_endpoint(p, json_object_get(cfg, "output_layers"), "outputs", &out_name));
-    if (!(p->m->output = dup_str(out_name))) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", p->path);
+    if (!(p->m->output = cnv_strdup(out_name))) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", p->path);
     return CNV_OK;
 }
 

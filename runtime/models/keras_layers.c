@@ -4,12 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/status.h"
-
-static char *dup_str(const char *s) {
-    char *d = malloc(strlen(s) + 1);
-    return d ? strcpy(d, s) : NULL;
-}
 
 keras_layer *keras_model_add(keras_model *m, const char *name, const char *class_name, keras_kind kind) {
     if (m->n == m->cap) {
@@ -21,8 +17,8 @@ keras_layer *keras_model_add(keras_model *m, const char *name, const char *class
     }
     keras_layer *l = &m->layers[m->n];
     memset(l, 0, sizeof *l);
-    l->name = dup_str(name);
-    l->class_name = dup_str(class_name);
+    l->name = cnv_strdup(name);
+    l->class_name = cnv_strdup(class_name);
     if (!l->name || !l->class_name) {
         free(l->name);
         free(l->class_name);

@@ -4,6 +4,7 @@
  * inferred with batch 1. */
 #include "onnx_internal.h"
 #include "models/onnx.h"
+#include "core/alloc.h"
 #include "core/status.h"
 
 #include <math.h>
@@ -13,17 +14,6 @@
 
 #define ONNX_MIN_OPSET 7
 #define ONNX_MAX_OPSET 17
-
-static int grow(void **items, int *cap, int need, size_t item_size) {
-    if (need <= *cap) return 1;
-    int cap2 = *cap ? *cap * 2 : 16;
-    while (cap2 < need) cap2 *= 2;
-    void *p = realloc(*items, (size_t)cap2 * item_size);
-    if (!p) return 0;
-    *items = p;
-    *cap = cap2;
-    return 1;
-}
 
 const char *onnx_node_name(const Onnx__NodeProto *n) {
     if (n->name && n->name[0]) return n->name;
@@ -37,7 +27,7 @@ const onnx_const *onnx_find_const(const onnx_import *im, const char *name) {
 }
 
 cnv_status onnx_add_const(onnx_import *im, onnx_const *c) {
-    if (!grow((void **)&im->consts, &im->cap_consts, im->n_consts + 1, sizeof *im->consts))
+    if (!cnv_grow((void **)&im->consts, &im->cap_consts, im->n_consts + 1, sizeof *im->consts))
         return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
     im->consts[im->n_consts++] = *c;
     memset(c, 0, sizeof *c);
@@ -51,7 +41,7 @@ static const onnx_name *find_name(const onnx_import *im, const char *name) {
 }
 
 static cnv_status add_name(onnx_import *im, const char *name, int value, const char *why) {
-    if (!grow((void **)&im->names, &im->cap_names, im->n_names + 1, sizeof *im->names))
+    if (!cnv_grow((void **)&im->names, &im->cap_names, im->n_names + 1, sizeof *im->names))
         return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
     onnx_name *e = &im->names[im->n_names];
     e->name = malloc(strlen(name) + 1);
