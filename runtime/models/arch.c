@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/name_list.h"
 #include "core/rng.h"
 #include "core/status.h"
 
@@ -77,13 +78,8 @@ static const arch *find_arch(const char *name) {
 }
 
 void cnv_arch_list(char *buf, size_t size) {
-    size_t used = 0;
     if (size) buf[0] = '\0';
-    for (int i = 0; i < n_archs && used < size; i++) {
-        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", archs[i].name);
-        if (n < 0) break;
-        used += (size_t)n;
-    }
+    for (int i = 0; i < n_archs; i++) cnv_name_list_append(buf, size, archs[i].name);
 }
 
 const char *cnv_arch_describe(const char *name) {

@@ -22,7 +22,8 @@
  * - generic: never detected; used when nothing matches, taking the model's own input size. */
 #include "models/preset.h"
 
-#include <stdio.h>
+#include "core/name_list.h"
+
 #include <string.h>
 
 /* ImageNet mean and std of torchvision's models, for 0..1 RGB. */
@@ -198,11 +199,6 @@ const cnv_preset *cnv_preset_detect(const cnv_graph *g) {
 }
 
 void cnv_preset_list(char *buf, size_t size) {
-    size_t used = 0;
     if (size) buf[0] = '\0';
-    for (int i = 0; i < n_presets && used < size; i++) {
-        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", presets[i].name);
-        if (n < 0) break;
-        used += (size_t)n;
-    }
+    for (int i = 0; i < n_presets; i++) cnv_name_list_append(buf, size, presets[i].name);
 }

@@ -1,6 +1,7 @@
 #include "recipe.h"
 
-#include <stdio.h>
+#include "core/name_list.h"
+
 #include <string.h>
 
 static const cnv_recipe recipes[] = {
@@ -69,8 +70,6 @@ const cnv_recipe *cnv_recipe_find(const char *name) {
 }
 
 void cnv_recipe_list(char *buf, size_t size) {
-    size_t pos = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < sizeof recipes / sizeof recipes[0] && pos < size; i++)
-        pos += (size_t)snprintf(buf + pos, size - pos, i ? ", %s" : "%s", recipes[i].name);
+    if (size) buf[0] = '\0';
+    for (size_t i = 0; i < sizeof recipes / sizeof recipes[0]; i++) cnv_name_list_append(buf, size, recipes[i].name);
 }
