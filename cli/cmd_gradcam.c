@@ -54,9 +54,7 @@ static int on_option(void *state, int id, const char *arg) {
         if (end == arg || *end || !(a->alpha >= 0 && a->alpha <= 1))
             return cli_error(a->ctx, CLI_EXIT_USAGE, "--alpha: '%s' is not a number in [0, 1]", arg);
         break;
-    case OPT_CMAP:
-        if (cnv_colormap_parse(arg, &a->cmap) != CNV_OK) return cli_status_error(a->ctx, CNV_ERR_ARG);
-        break;
+    case OPT_CMAP: return cli_parse_colormap(a->ctx, arg, &a->cmap);
     case OPT_OUTPUT: a->output = arg; break;
     case OPT_SAVE: a->save = arg; break;
     }

@@ -50,9 +50,7 @@ static int on_option(void *state, int id, const char *arg) {
     case OPT_NORM:
         if (cnv_norm_parse(arg, &a->norm) != CNV_OK) return cli_status_error(a->ctx, CNV_ERR_ARG);
         break;
-    case OPT_CMAP:
-        if (cnv_colormap_parse(arg, &a->cmap) != CNV_OK) return cli_status_error(a->ctx, CNV_ERR_ARG);
-        break;
+    case OPT_CMAP: return cli_parse_colormap(a->ctx, arg, &a->cmap);
     case OPT_OUTPUT: a->output = arg; break;
     case OPT_SAVE: a->save = arg; break;
     }

@@ -265,6 +265,11 @@ int cli_parse_int(const cli_ctx *ctx, const char *name, const char *arg, int min
     return 0;
 }
 
+int cli_parse_colormap(const cli_ctx *ctx, const char *arg, cnv_colormap *out) {
+    cnv_status s = cnv_colormap_parse(arg, out);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
 int cli_find_layer(const cli_ctx *ctx, const char *spec, int *node) {
     cnv_status s = cnv_model_find_layer(ctx->g, spec, node);
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);

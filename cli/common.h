@@ -10,6 +10,7 @@
 
 #include "cnnvis/cnnvis.h"
 #include "core/exec.h"
+#include "io/colormap.h"
 #include "models/labels.h"
 #include "models/preset.h"
 
@@ -76,6 +77,9 @@ int cli_status_error(const cli_ctx *ctx, cnv_status s);
 
 /* Parses a whole number >= min for option `name`. 0 or an exit status. */
 int cli_parse_int(const cli_ctx *ctx, const char *name, const char *arg, int min, int *out);
+
+/* A colormap by name (--cmap: magma, viridis, gray). 0 or an exit status. */
+int cli_parse_colormap(const cli_ctx *ctx, const char *arg, cnv_colormap *out);
 
 /* A layer by node name, output-tensor name or index. 0 or an exit status. */
 int cli_find_layer(const cli_ctx *ctx, const char *spec, int *node);
