@@ -9,22 +9,13 @@ steps only (data already in memory), as cnnvis's log reports train_seconds.
 usage: peer_train_torch.py [--data DIR] [--limit N] [--batch B] [--threads T]
 """
 import argparse
-import gzip
 import os
 import sys
 import time
 
-
-def read_idx(path, ndim):
-    import numpy as np
-
-    if not os.path.exists(path):
-        path += ".gz"
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+# The IDX reader of the OpenCV accuracy check, so that both read the data set the same way.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from check_opencv_fashion import read_idx  # noqa: E402
 
 
 def main() -> int:
