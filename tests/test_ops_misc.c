@@ -38,7 +38,6 @@ static tu_opcase make_case(const char *label, cnv_op_type op, float lo, float hi
     make_case(label, op, lo, hi, (int)(sizeof((cnv_shape[]){__VA_ARGS__}) / sizeof(cnv_shape)), \
               (cnv_shape[]){__VA_ARGS__})
 
-
 /* Runs every case on the backend under test and prints one table row per case. */
 #define RUN(title, cases) tu_opcheck_table(tu_backend, title, cases, sizeof(cases) / sizeof(cases[0]), 0x5eed0000u, TOL)
 

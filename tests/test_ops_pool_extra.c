@@ -15,7 +15,6 @@
 
 #define TOL 1e-5
 
-
 static tu_opcase pool_case(const char *label, cnv_op_type op, cnv_shape in, int k, int stride, int pad,
                            int ceil_mode, int include_pad) {
     tu_opcase c = {.label = label, .op = op, .n_in = 1, .in_shape = {in}};

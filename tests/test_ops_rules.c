@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Values in {-2, -1, 0, 1, 2} / 2: exact, with zeros at both kinks. */
 static void fill_steps(cnv_rng *r, float *v, size_t n) {
     for (size_t i = 0; i < n; i++) v[i] = ((float)cnv_rng_below(r, 5) - 2.0f) * 0.5f;

@@ -19,7 +19,6 @@
 
 #define TOL 1e-5
 
-
 static tu_opcase fourier_case(const char *label, int N, int C, int H, int W, float decay) {
     tu_opcase c = {.label = label, .op = CNV_OP_FOURIER, .n_in = 1, .in_shape = {cnv_shape4(N, 2 * C, H, W / 2 + 1)}};
     cnv_attrs_default(CNV_OP_FOURIER, &c.attrs);

@@ -23,7 +23,6 @@
 
 #define TOL 1e-5
 
-
 static tu_opcase gram_case(const char *label, int N, int C, int H, int W) {
     tu_opcase c = {.label = label, .op = CNV_OP_GRAM, .n_in = 1, .in_shape = {cnv_shape4(N, C, H, W)}};
     cnv_attrs_default(CNV_OP_GRAM, &c.attrs);

@@ -25,7 +25,6 @@
 #define S2(a, b) ((cnv_shape){2, {a, b}})
 #define S4(a, b, c, d) ((cnv_shape){4, {a, b, c, d}})
 
-
 static void expect_ok(cnv_status s, const char *what) {
     if (s != CNV_OK) fail_msg("%s failed: %s (%s)", what, cnv_status_str(s), cnv_last_error());
 }
