@@ -108,8 +108,11 @@ static int render_all(demo *d) {
     html(d, "<h2>What each class looks like to the network</h2>\n<p>Activation maximization (Lucid recipe: Fourier "
             "parameterization, transformation robustness): images the model scores highest for each class.</p>\n");
     snprintf(out, sizeof out, "%s/classes.png", d->dir);
-    if ((code = run(cmd_class, "class", m, "--class", "0,1,2,3,4,5,6,7,8,9", "--size", "84", "--steps", steps,
-                    "--device", dev, "-o", out, NULL)))
+    /* A 28x28 model trained on light objects on black: Lucid's transforms scaled down to a 56-pixel
+     * image, and light total-variation and L2 penalties that pull the background to black. */
+    if ((code = run(cmd_class, "class", m, "--class", "0,1,2,3,4,5,6,7,8,9", "--size", "56", "--pad", "4", "--jitter",
+                    "2", "--jitter2", "1", "--rotate", "5", "--tv", "0.1", "--l2", "0.05", "--penalties-towards",
+                    "black", "--steps", steps, "--device", dev, "-o", out, NULL)))
         return code;
     figure(d, "classes.png", "The ten classes: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, "
                              "Ankle boot");
@@ -120,8 +123,9 @@ static int render_all(demo *d) {
     for (int l = 0; l < 2; l++) {
         snprintf(file, sizeof file, "filters_%s.png", layers[l]);
         snprintf(out, sizeof out, "%s/%s", d->dir, file);
-        if ((code = run(cmd_filter, "filter", m, "--layer", layers[l], "--channels", "all", "--size", "56", "--batch",
-                        "32", "--steps", steps, "--device", dev, "-o", out, NULL)))
+        if ((code = run(cmd_filter, "filter", m, "--layer", layers[l], "--channels", "all", "--size", "56", "--pad",
+                        "4", "--jitter", "2", "--jitter2", "1", "--rotate", "5", "--batch", "32", "--steps", steps,
+                        "--device", dev, "-o", out, NULL)))
             return code;
         char caption[160];
         snprintf(caption, sizeof caption, "Filters of %s (conv%d after its ReLU), channel index under each", layers[l],

@@ -27,6 +27,7 @@ typedef struct cnv_recipe {
     float rotate_deg; /* uniform in [-r, r] */
     /* penalties and gradient shaping */
     float tv, l1, l2;
+    int penalties_to_black; /* the L1/L2 penalties pull towards black (0) instead of grey (0.5) */
     int gradnorm;
     /* Sainburg schedule: `rounds` rounds of `steps`, then zoom and blur the image between them */
     int rounds;

@@ -217,6 +217,7 @@ static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_pres
         .tv = r->tv,
         .l1 = r->l1,
         .l2 = r->l2,
+        .l_center = r->penalties_to_black ? 0.0f : 0.5f,
         .gradnorm = r->gradnorm,
     };
     if (!o->build_objective && (o->objective_node < 0 || o->objective_node >= model->n_nodes))

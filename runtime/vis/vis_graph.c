@@ -114,7 +114,7 @@ static cnv_status build_head(cnv_vis_graph *vg, const cnv_graph *model, const cn
         a.tv = h->tv;
         a.l1 = h->l1;
         a.l2 = h->l2;
-        a.l_center = 0.5f;
+        a.l_center = h->l_center;
         v = add(g, "cnnvis/regularize", CNV_OP_REGULARIZE, &a, 1, &v, &img);
     }
     int ch = H, cw = W;

@@ -22,6 +22,7 @@ typedef struct cnv_vis_head {
     int pad;             /* pixels of constant 0.5 around the image before resampling */
     int transforms;      /* a Resample node whose per-item affine is set each step */
     float tv, l1, l2;    /* penalties on the image (0: no Regularize node) */
+    float l_center;      /* the value L1/L2 pull towards */
     int gradnorm;        /* normalize the parameter's gradient by its mean |g| per item */
 } cnv_vis_head;
 
