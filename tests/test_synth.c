@@ -11,6 +11,8 @@
 
 #include "test_util.h"
 
+#include "core/check.h"
+
 #include "io/image.h"
 #include "models/preset.h"
 #include "vis/synth.h"
@@ -109,7 +111,7 @@ static double invert(const fixture *f, const char *layer, int steps, float lr, f
     assert_int_equal(cnv_synth_render(f->g, f->p, f->be, &obj, &o, &res), CNV_OK);
     assert_int_equal(cnv_synth_features(f->g, f->p, f->be, res.images, 227, 227, 1, &n, NULL, &got, &gs), CNV_OK);
     assert_true(cnv_shape_equal(&ts, &gs));
-    double err = cnv_synth_rel_error(got, target, cnv_shape_numel(&ts));
+    double err = cnv_rel_error(got, target, cnv_shape_numel(&ts));
     /* The render's own measure (minus the squared relative error) agrees with the recomputation. */
     assert_true(fabs(sqrt(-res.final[0]) - err) < 1e-3 + 1e-3 * err);
     *start = sqrt(-res.start[0]);

@@ -1,5 +1,6 @@
 #include "synth.h"
 
+#include "core/check.h"
 #include "core/exec.h"
 #include "core/status.h"
 
@@ -63,17 +64,6 @@ const cnv_recipe *cnv_synth_recipe(const char *verb) {
     for (size_t i = 0; i < sizeof synth_recipes / sizeof synth_recipes[0]; i++)
         if (strcmp(synth_recipes[i].name, verb) == 0) return &synth_recipes[i];
     return NULL;
-}
-
-double cnv_synth_rel_error(const float *a, const float *b, size_t n) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - (double)b[i];
-        num += d * d;
-        den += (double)b[i] * b[i];
-    }
-    if (den == 0) return num == 0 ? 0 : INFINITY;
-    return sqrt(num / den);
 }
 
 void cnv_synth_resample(const float *src, int c, int h, int w, float *dst, int h2, int w2, float zoom) {
@@ -431,7 +421,7 @@ cnv_status cnv_synth_term_values(const cnv_graph *model, const cnv_preset *prese
             for (size_t i = 0; i < plane; i++) v += out[k][t->channel * plane + i];
             v /= (double)plane;
         } else {
-            double e = cnv_synth_rel_error(out[k], t->target, numel);
+            double e = cnv_rel_error(out[k], t->target, numel);
             v = e * e;
         }
         values[k] = v;

@@ -59,9 +59,6 @@ cnv_status cnv_synth_term_values(const cnv_graph *model, const cnv_preset *prese
 cnv_status cnv_synth_render(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be,
                             const cnv_synth_objective *obj, const cnv_render_opts *o, cnv_render_result *res);
 
-/* ||a - b|| / ||b|| (0 when both are zero). */
-double cnv_synth_rel_error(const float *a, const float *b, size_t n);
-
 /* Bilinear resampling of a [c, h, w] image into [c, h2, w2] showing the source zoomed by `zoom`
  * about its centre (1: a plain resize); half-pixel centres, edges clamped. */
 void cnv_synth_resample(const float *src, int c, int h, int w, float *dst, int h2, int w2, float zoom);
