@@ -1,4 +1,4 @@
-/* Round trips of the PyTorch fixture models: every .onnx file in the tests/fixtures/torch* folders, written
+/* Round trips of the PyTorch fixture models (and of the real Keras .h5 models of ../shared): every .onnx file in the tests/fixtures/torch* folders, written
  * again by `cnnvis convert` and read back, has the same layers (names, ops, in order) and computes bit for
  * bit the same value at every layer on the CPU backend; the written file passes onnx.checker.
  * These files are PyTorch's own exports (Constant nodes, BatchNormalization, Clip with min/max
@@ -65,9 +65,9 @@ static int find_models(void) {
                 return -1;
             }
             model_file *m = &models[n++];
-            snprintf(m->name, sizeof m->name, "%s/%s", d->d_name, e->d_name);
-            snprintf(m->path, sizeof m->path, "%s/%s", dir, e->d_name);
-            snprintf(m->output, sizeof m->output, "%s/%s_%s", OUT_DIR, d->d_name, e->d_name);
+            snprintf(m->name, sizeof m->name, "%.120s/%.120s", d->d_name, e->d_name);
+            snprintf(m->path, sizeof m->path, "%.700s/%.250s", dir, e->d_name);
+            snprintf(m->output, sizeof m->output, "%s/%.120s_%.120s", OUT_DIR, d->d_name, e->d_name);
         }
         closedir(sub);
     }
@@ -134,12 +134,33 @@ static void convert_and_compare(void **state) {
     cnv_model_free(b);
 }
 
+/* The real Keras models of ../shared: converted from .h5 (channels-last, folded and unfolded
+ * BatchNormalization, TF "same" padding) to ONNX and back. */
+static int add_keras_models(int n) {
+    static const char *const files[] = {
+        "models/cifar10_keras_seq_tf215_anshaj/cifar10_model.h5",
+        "models/cifar10_keras_seq_tf213_aaron/keras_cifar10_trained_model.h5",
+        "models/cifar10_keras_bn_elu_drramji/cifar10_trained_model.h5",
+        "models/cifar10_keras224_sagecodes/keras_cifar10_trained_model.h5",
+        "models/cifar10_resnet8_mlperf_tiny/pretrainedResnet.h5",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0] && n < MAX_MODELS; i++, n++) {
+        model_file *m = &models[n];
+        const char *slash = strchr(files[i] + 7, '/');
+        snprintf(m->name, sizeof m->name, "keras/%.*s", (int)(slash - files[i] - 7), files[i] + 7);
+        snprintf(m->path, sizeof m->path, "%s", tu_shared_path(files[i]));
+        snprintf(m->output, sizeof m->output, "%s/keras_%zu.onnx", OUT_DIR, i);
+    }
+    return n;
+}
+
 int main(void) {
     int n = find_models();
     if (n <= 0) {
         fprintf(stderr, "%s: no torch*/*.onnx fixtures found\n", CNNVIS_FIXTURE_DIR);
         return 1;
     }
+    n = add_keras_models(n);
     struct CMUnitTest tests[MAX_MODELS];
     for (int i = 0; i < n; i++)
         tests[i] = (struct CMUnitTest){models[i].name, convert_and_compare, NULL, NULL, &models[i]};
