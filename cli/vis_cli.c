@@ -19,7 +19,7 @@
 
 enum {
     V_RECIPE = VIS_OPT_FIRST, V_STEPS, V_LR, V_SIZE, V_SEED, V_BATCH, V_OPTIMIZER, V_FOURIER, V_DECAY,
-    V_DECORRELATE, V_SIGMOID, V_INIT_SD, V_PAD, V_JITTER, V_JITTER2, V_SCALE, V_ROTATE, V_TV, V_L1, V_L2, V_TOWARDS,
+    V_DECORRELATE, V_SIGMOID, V_INIT_SD, V_PAD, V_JITTER, V_JITTER2, V_SCALE, V_ROTATE, V_TV, V_L1, V_L2, V_TOWARDS, V_GRADCLIP,
     V_GRADNORM, V_ROUNDS, V_ZOOM, V_BLUR, V_OUTPUT, V_FRAMES, V_FRAME_EVERY, V_GIF, V_SAVE, V_END
 };
 
@@ -48,6 +48,8 @@ static const cli_option vis_options[] = {
     {"penalties-towards", "grey|black", "the value the L1/L2 penalties pull the image to (black suits models "
      "trained on light objects on black, such as MNIST)", "grey", V_TOWARDS},
     {"gradnorm", "on|off", "divide the gradient by its mean |g| (per image)", "the recipe's (off)", V_GRADNORM},
+    {"gradclip", "C", "clip every gradient element to [-C, C] (after --gradnorm); 0: off", "the recipe's (0)",
+     V_GRADCLIP},
     {"rounds", "R", "Sainburg schedule: R rounds of --steps, zoom and blur between rounds", "the recipe's", V_ROUNDS},
     {"zoom", "Z", "zoom factor between rounds", "the recipe's (sainburg 1.01)", V_ZOOM},
     {"blur", "SIGMA", "Gaussian blur between rounds", "the recipe's (sainburg 1)", V_BLUR},
@@ -161,6 +163,7 @@ static int apply_override(vis_cli *v, int id, const char *arg) {
         else return cli_error(v->ctx, CLI_EXIT_USAGE, "--penalties-towards: '%s' is not grey or black", arg);
         return 0;
     case V_GRADNORM: return parse_switch(v, id, arg, &r->gradnorm);
+    case V_GRADCLIP: return parse_float(v, id, arg, &r->gradclip);
     case V_ROUNDS: return parse_int_option(v, id, arg, 0, &r->rounds);
     case V_ZOOM: return parse_float(v, id, arg, &r->zoom);
     case V_BLUR: return parse_float(v, id, arg, &r->blur_sigma);
@@ -319,14 +322,14 @@ void vis_session_frame(void *user, int step, const float *images, const cnv_shap
 
 static json_t *recipe_json(const cnv_recipe *r) {
     return json_pack("{s:s, s:s, s:b, s:f, s:b, s:b, s:f, s:s, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, s:f, "
-                     "s:f, s:f, s:f, s:s, s:b, s:i, s:f, s:f}",
+                     "s:f, s:f, s:f, s:s, s:b, s:f, s:i, s:f, s:f}",
                      "name", r->name, "source", r->source, "fourier", r->fourier, "decay", r->decay, "decorrelate",
                      r->decorrelate, "sigmoid", r->sigmoid, "init_sd", r->init_sd, "optimizer",
                      r->optimizer == CNV_OPTIM_ADAM ? "adam" : "sgd", "lr", r->lr, "beta1", r->beta1, "beta2", r->beta2,
                      "eps", r->eps, "steps", r->steps, "pad", r->pad, "jitter", r->jitter, "jitter2", r->jitter2,
                      "scale_min", r->scale_min, "scale_max", r->scale_max, "rotate_deg", r->rotate_deg, "tv", r->tv,
                      "l1", r->l1, "l2", r->l2, "penalties_towards", r->penalties_to_black ? "black" : "grey",
-                     "gradnorm", r->gradnorm, "rounds", r->rounds, "zoom", r->zoom,
+                     "gradnorm", r->gradnorm, "gradclip", r->gradclip, "rounds", r->rounds, "zoom", r->zoom,
                      "blur_sigma", r->blur_sigma);
 }
 

@@ -29,6 +29,7 @@ typedef struct cnv_recipe {
     float tv, l1, l2;
     int penalties_to_black; /* the L1/L2 penalties pull towards black (0) instead of grey (0.5) */
     int gradnorm;
+    float gradclip; /* clip each gradient element to [-gradclip, gradclip]; 0: off */
     /* Sainburg schedule: `rounds` rounds of `steps`, then zoom and blur the image between them */
     int rounds;
     float zoom, blur_sigma;

@@ -21,6 +21,7 @@ cnv_status cnv_recipe_validate(const cnv_recipe *r) {
         return cnv_fail(CNV_ERR_ARG, "--scale must be a range of positive numbers, low first");
     if (r->rotate_deg < 0 || r->rotate_deg > 180) return cnv_fail(CNV_ERR_ARG, "--rotate must be within 0..180 degrees");
     if (r->tv < 0 || r->l1 < 0 || r->l2 < 0) return cnv_fail(CNV_ERR_ARG, "penalty weights must be >= 0");
+    if (r->gradclip < 0) return cnv_fail(CNV_ERR_ARG, "--gradclip must be >= 0");
     if (r->rounds > 0 && r->fourier) return cnv_fail(CNV_ERR_ARG, "zoom rounds need the pixel parameterization");
     if (r->rounds > 0 && (!(r->zoom > 0) || r->blur_sigma < 0))
         return cnv_fail(CNV_ERR_ARG, "--zoom must be positive and --blur >= 0");
@@ -219,6 +220,7 @@ static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_pres
         .l2 = r->l2,
         .l_center = r->penalties_to_black ? 0.0f : 0.5f,
         .gradnorm = r->gradnorm,
+        .gradclip = r->gradclip,
     };
     if (!o->build_objective && (o->objective_node < 0 || o->objective_node >= model->n_nodes))
         return cnv_fail(CNV_ERR_ARG, "%s: no layer %d", model->source, o->objective_node);

@@ -67,7 +67,14 @@ static cnv_status build_head(cnv_vis_graph *vg, const cnv_graph *model, const cn
     if (v < 0) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     g->input = v;
 
-    if (h->gradnorm) {
+    /* Nodes nearer the parameter act last on the gradient: clipping happens after normalizing. */
+    if (h->gradclip > 0) {
+        cnv_attrs_default(CNV_OP_GRADNORM, &a);
+        a.gradnorm_clip = 1;
+        a.clip = h->gradclip;
+        v = add(g, "cnnvis/gradclip", CNV_OP_GRADNORM, &a, 1, &v, &ps);
+    }
+    if (v >= 0 && h->gradnorm) {
         cnv_attrs_default(CNV_OP_GRADNORM, &a);
         v = add(g, "cnnvis/gradnorm", CNV_OP_GRADNORM, &a, 1, &v, &ps);
     }

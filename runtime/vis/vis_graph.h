@@ -24,6 +24,7 @@ typedef struct cnv_vis_head {
     float tv, l1, l2;    /* penalties on the image (0: no Regularize node) */
     float l_center;      /* the value L1/L2 pull towards */
     int gradnorm;        /* normalize the parameter's gradient by its mean |g| per item */
+    float gradclip;      /* then clip it to [-gradclip, gradclip] (0: no clipping) */
 } cnv_vis_head;
 
 typedef struct cnv_vis_graph {
