@@ -109,10 +109,11 @@ static int render_all(demo *d) {
             "parameterization, transformation robustness): images the model scores highest for each class.</p>\n");
     snprintf(out, sizeof out, "%s/classes.png", d->dir);
     /* A 28x28 model trained on light objects on black: Lucid's transforms scaled down to a 56-pixel
-     * image, and light total-variation and L2 penalties that pull the background to black. */
+     * image, a steeper spectrum (decay 2: smoother strokes) and light total-variation and L2
+     * penalties that pull the background to black. */
     if ((code = run(cmd_class, "class", m, "--class", "0,1,2,3,4,5,6,7,8,9", "--size", "56", "--pad", "4", "--jitter",
-                    "2", "--jitter2", "1", "--rotate", "5", "--tv", "0.1", "--l2", "0.05", "--penalties-towards",
-                    "black", "--steps", steps, "--device", dev, "-o", out, NULL)))
+                    "2", "--jitter2", "1", "--rotate", "5", "--decay", "2", "--tv", "0.02", "--l2", "0.02",
+                    "--penalties-towards", "black", "--steps", steps, "--device", dev, "-o", out, NULL)))
         return code;
     figure(d, "classes.png", "The ten classes: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, "
                              "Ankle boot");
@@ -170,7 +171,7 @@ static int write_index(demo *d) {
     snprintf(page, sizeof d->html + 4096,
              "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cnnvis demo</title>\n"
              "<style>body{font-family:sans-serif;background:#111;color:#ddd;max-width:1200px;margin:auto}"
-             "figure{display:inline-block;margin:8px;vertical-align:top}img{image-rendering:pixelated;max-width:560px}"
+             "figure{display:inline-block;margin:8px;vertical-align:top}img{image-rendering:pixelated;min-width:320px;max-width:560px;height:auto}"
              "figcaption{max-width:560px}</style></head>\n"
              "<body data-images=\"pending\"><h1>cnnvis demo: a Fashion-MNIST CNN trained by cnnvis</h1>\n"
              "<p>Model: %s. Every picture was written by `cnnvis demo`; the same verbs work on any ONNX or Keras "
