@@ -2,14 +2,12 @@
  * vulkan-forced): small odd shapes against the float64 oracle and finite differences
  * (tu_opcheck); image sizes of real use (227x227, 512x512) against the oracle sampled at random
  * pixels and coefficients (the whole oracle is O((HW)^2)); on the Vulkan backends the same large
- * runs against the CPU backend element by element. Also: ONNX export refuses both ops, and the
- * spectral random init. */
+ * runs against the CPU backend element by element. Also: ONNX export refuses both ops. */
 #include "opcheck.h"
 #include "oracle.h"
 #include "test_util.h"
 
 #include "models/onnx_export.h"
-#include "vis/spectral.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -280,37 +278,11 @@ static void test_onnx_export_refuses(void **state) {
     }
 }
 
-/* Normal noise of the requested deviation in exactly cnv_spectral_numel floats, the same for a
- * seed. */
-static void test_spectral_random_init(void **state) {
-    (void)state;
-    const int C = 3, H = 64, W = 63;
-    const size_t n = cnv_spectral_numel(C, H, W);
-    assert_int_equal(n, (size_t)2 * C * H * (W / 2 + 1));
-    float *a = tu_calloc(n + 1, sizeof(float)), *b = tu_calloc(n + 1, sizeof(float));
-    a[n] = b[n] = 12345.0f; /* a sentinel past the end */
-    cnv_rng r;
-    cnv_rng_seed(&r, 7);
-    cnv_spectral_random_init(&r, C, H, W, 0.01f, a);
-    cnv_rng_seed(&r, 7);
-    cnv_spectral_random_init(&r, C, H, W, 0.01f, b);
-    assert_memory_equal(a, b, (n + 1) * sizeof(float));
-    assert_true(a[n] == 12345.0f);
-    double sum = 0.0, sq = 0.0;
-    for (size_t i = 0; i < n; i++) sum += a[i], sq += (double)a[i] * a[i];
-    const double mean = sum / (double)n, sd = sqrt(sq / (double)n - mean * mean);
-    /* n is about 12000: the sample deviation is within 3% and the mean within 0.05 sd. */
-    assert_true(fabs(sd - 0.01) < 0.0003);
-    assert_true(fabs(mean) < 0.0005);
-    free(a), free(b);
-}
-
 int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fourier_small),       cmocka_unit_test(test_blur_small),
         cmocka_unit_test(test_fourier_large),       cmocka_unit_test(test_blur_large),
         cmocka_unit_test(test_matches_cpu),         cmocka_unit_test(test_onnx_export_refuses),
-        cmocka_unit_test(test_spectral_random_init),
     };
     return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }
