@@ -57,15 +57,6 @@ static const cli_verb check_verb = {
     .on_option = on_option,
 };
 
-/* The deepest node whose output is a 4-D map with more than one position. */
-static int default_objective(const cnv_graph *g) {
-    for (int n = g->n_nodes - 1; n >= 0; n--) {
-        const cnv_shape *s = &g->values[g->nodes[n].out].shape;
-        if (s->ndim == 4 && s->d[2] * s->d[3] > 1) return n;
-    }
-    return g->n_nodes - 1;
-}
-
 /* A random 8-bit image through the preset's preprocessing, so values are in the model's range. */
 static int random_input(const cli_ctx *ctx, int seed, float *dst) {
     const cnv_shape *s = &ctx->g->values[ctx->g->input].shape;
@@ -123,7 +114,9 @@ static int run_check(cli_ctx *ctx, check_args *a) {
     if (strcmp(cnv_backend_name(ctx->be), "cpu") == 0)
         return cli_error(ctx, CLI_EXIT_USAGE,
                          "no GPU to check: name a Vulkan device with --device (cnnvis devices lists them)");
-    int node = default_objective(ctx->g), code;
+    /* Default objective: the deepest map layer (the last node when the model has none). */
+    int node = cnv_graph_last_map_node(ctx->g, ctx->g->n_nodes), code;
+    if (node < 0) node = ctx->g->n_nodes - 1;
     if (a->layer && (code = cli_find_layer(ctx, a->layer, &node))) return code;
     const cnv_shape *os = &ctx->g->values[ctx->g->nodes[node].out].shape;
     if (os->ndim < 2 || a->channel >= os->d[1])

@@ -117,7 +117,7 @@ static int compute_map(const cli_ctx *ctx, const gradcam_args *a, cnv_exec *ex, 
     } else if (a->layer) {
         int code = cli_find_layer(ctx, a->layer, layer);
         if (code) return code;
-    } else if ((*layer = cnv_gradcam_default_layer(ctx->g, logits_node)) < 0) {
+    } else if ((*layer = cnv_graph_last_map_node(ctx->g, logits_node)) < 0) {
         return cli_error(ctx, CLI_EXIT_USAGE, "%s: no layer with a spatial output before the logits", ctx->model_path);
     }
     const cnv_shape *as = &ctx->g->values[ctx->g->nodes[*layer].out].shape;

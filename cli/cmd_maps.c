@@ -68,17 +68,13 @@ static const cli_verb maps_verb = {
     .on_option = on_option,
 };
 
-static int is_spatial(const cnv_shape *s) { return s->ndim == 4 && s->d[2] * s->d[3] > 1; }
-
 /* "out.png" + (7, "fire2/concat") -> "out_7_fire2_concat.png": the extension stays last. */
 static void per_layer_path(const char *path, int index, const char *layer, char *buf, size_t size) {
-    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-    if (!dot || (slash && dot < slash)) dot = path + strlen(path);
-    char name[128];
-    snprintf(name, sizeof name, "%s", layer);
-    for (char *c = name; *c; c++)
+    char insert[160];
+    snprintf(insert, sizeof insert, "_%d_%.120s", index, layer);
+    for (char *c = insert; *c; c++)
         if (!isalnum((unsigned char)*c) && *c != '-') *c = '_';
-    snprintf(buf, size, "%.*s_%d_%s%s", (int)(dot - path), path, index, name, dot);
+    cli_derived_path(path, insert, NULL, buf, size);
 }
 
 /* The grid of one layer: the input picture, then channels first..last. */
@@ -132,7 +128,7 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
     cnv_status st = cnv_exec_forward(ex, node);
     if (st != CNV_OK) return cli_status_error(ctx, st);
     int code = cli_read_output(ctx, ex, node, &y, &s);
-    if (!code && !is_spatial(&s))
+    if (!code && !cnv_shape_is_map(&s))
         code = cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: maps need an NxCxHxW output with H*W > 1", nd->name,
                          cnv_shape_str(&s, buf, sizeof buf));
     if (!code) code = cli_channel_range_resolve(ctx, &a->channels, s.d[1], nd->name);
@@ -187,7 +183,7 @@ static int run_maps(const cli_ctx *ctx, maps_args *a) {
     }
     if (!code && a->layer) code = one_layer(ctx, a, ex, &seen, node, records);
     for (int n = 0; !code && a->all_layers && n < ctx->g->n_nodes; n++)
-        if (is_spatial(&ctx->g->values[ctx->g->nodes[n].out].shape)) code = one_layer(ctx, a, ex, &seen, n, records);
+        if (cnv_shape_is_map(&ctx->g->values[ctx->g->nodes[n].out].shape)) code = one_layer(ctx, a, ex, &seen, n, records);
     if (!code && records) {
         json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:O}", "input", ctx->inputs[0], "preset", ctx->preset->name,
                                  "norm", a->norm == CNV_NORM_LAYER ? "layer" : "channel", "cmap",

@@ -33,13 +33,6 @@ static int on_option(void *state, int id, const char *arg) {
     return vis_cli_on_option(&a->vis, id, arg);
 }
 
-/* OUT.png -> OUT_crop.png */
-static void crop_path(const char *out, char *path, size_t cap) {
-    const char *dot = strrchr(out, '.');
-    size_t stem = dot && !strchr(dot, '/') ? (size_t)(dot - out) : strlen(out);
-    snprintf(path, cap, "%.*s_crop.png", (int)stem, out);
-}
-
 /* Cuts the field out of the image and enlarges it (nearest neighbour) to at least 128 pixels. */
 static int write_crop(const cli_ctx *ctx, const char *out, const float *chw, const cnv_shape *s, const int box[4]) {
     cnv_image full, crop = {0}, big = {0};
@@ -58,7 +51,7 @@ static int write_crop(const cli_ctx *ctx, const char *out, const float *chw, con
     if (!code && cnv_image_scale(&crop, crop.w * zoom, crop.h * zoom, CNV_SCALE_NEAREST, &big) != CNV_OK)
         code = cli_status_error(ctx, CNV_ERR_NOMEM);
     char path[4096];
-    crop_path(out, path, sizeof path);
+    cli_derived_path(out, "_crop", ".png", path, sizeof path);
     if (!code && cnv_image_save_png(path, &big) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_IO);
     if (!code) printf("wrote %s (receptive field rows %d-%d, columns %d-%d, zoomed %dx)\n", path, box[0], box[2], box[1], box[3], zoom);
     free(full.px);

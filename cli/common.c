@@ -342,6 +342,12 @@ int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cn
     return 0;
 }
 
+void cli_derived_path(const char *path, const char *insert, const char *ext, char *buf, size_t size) {
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/')) dot = path + strlen(path);
+    snprintf(buf, size, "%.*s%s%s", (int)(dot - path), path, insert, ext ? ext : dot);
+}
+
 int cli_save_tensor(const cli_ctx *ctx, const char *path, const float *data, const cnv_shape *shape) {
     cnv_status s = cnv_npy_write(path, data, shape);
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);

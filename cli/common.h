@@ -95,6 +95,11 @@ int cli_exec_create(const cli_ctx *ctx, cnv_exec **ex);
 int cli_set_input(const cli_ctx *ctx, cnv_exec *ex, const char *path);
 /* Reads a node's output into a malloc'ed buffer (*shape gets its shape). 0 or an exit status. */
 int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cnv_shape *shape);
+/* A file name derived from an output path: `insert` goes before the extension, which becomes
+ * `ext` unless ext is NULL. ("out.png", "_crop", NULL) -> "out_crop.png";
+ * ("out.png", "", ".json") -> "out.json". A dot inside a folder name is not an extension. */
+void cli_derived_path(const char *path, const char *insert, const char *ext, char *buf, size_t size);
+
 /* Writes a tensor as .npy (atomically). 0 or an exit status. */
 int cli_save_tensor(const cli_ctx *ctx, const char *path, const float *data, const cnv_shape *shape);
 

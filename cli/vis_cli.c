@@ -356,9 +356,7 @@ static int write_sidecar(vis_session *se, const char *what, const char *layer, j
                              "layer", layer, "objectives", objs, "runs", se->runs, "seconds", seconds);
     if (root && extra) json_object_update(root, extra);
     char path[4096];
-    const char *dot = strrchr(v->output, '.');
-    size_t stem = dot && !strchr(dot, '/') ? (size_t)(dot - v->output) : strlen(v->output);
-    snprintf(path, sizeof path, "%.*s.json", (int)stem, v->output);
+    cli_derived_path(v->output, "", ".json", path, sizeof path);
     char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(8)) : NULL;
     json_decref(root);
     if (!text) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory building %s", path);

@@ -80,6 +80,12 @@ int cnv_graph_find_value(const cnv_graph *g, const char *name) {
     return -1;
 }
 
+int cnv_graph_last_map_node(const cnv_graph *g, int before) {
+    for (int n = before - 1; n >= 0; n--)
+        if (cnv_shape_is_map(&g->values[g->nodes[n].out].shape)) return n;
+    return -1;
+}
+
 size_t cnv_node_param_count(const cnv_graph *g, int node) {
     size_t n = 0;
     const cnv_node *nd = &g->nodes[node];

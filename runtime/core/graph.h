@@ -50,6 +50,10 @@ cnv_status cnv_graph_infer_shapes(cnv_graph *g, const cnv_shape *input_shape, cn
  * into that conv's weights and bias; called by importers. BN given as scale/shift per channel. */
 cnv_status cnv_graph_fold_batchnorm(cnv_graph *g);
 
+/* The last node before `before` whose output is a map with more than one position
+ * (cnv_shape_is_map): the default layer of Grad-CAM and of `cnnvis check`. -1 when none. */
+int cnv_graph_last_map_node(const cnv_graph *g, int before);
+
 /* Number of parameters (initializer elements) of a node. */
 size_t cnv_node_param_count(const cnv_graph *g, int node);
 

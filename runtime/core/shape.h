@@ -29,6 +29,9 @@ static inline cnv_shape cnv_shape4(int n, int c, int h, int w) {
     return s;
 }
 
+/* A batch of feature maps with more than one position (NxCxHxW, H*W > 1). */
+static inline int cnv_shape_is_map(const cnv_shape *s) { return s->ndim == 4 && s->d[2] * s->d[3] > 1; }
+
 /* "1x3x227x227" into buf; returns buf. */
 char *cnv_shape_str(const cnv_shape *s, char *buf, size_t size);
 

@@ -5,14 +5,6 @@
 
 #include "core/status.h"
 
-static int spatial_4d(const cnv_shape *s) { return s->ndim == 4 && s->d[2] * s->d[3] > 1; }
-
-int cnv_gradcam_default_layer(const cnv_graph *g, int logits_node) {
-    for (int n = logits_node - 1; n >= 0; n--)
-        if (spatial_4d(&g->values[g->nodes[n].out].shape)) return n;
-    return -1;
-}
-
 /* Reads a value of the executor into a new buffer. */
 static cnv_status read_value(cnv_exec *ex, int value, int grad, float **out) {
     *out = malloc(cnv_shape_numel(&ex->shapes[value]) * sizeof **out);
@@ -30,7 +22,7 @@ cnv_status cnv_gradcam(cnv_exec *ex, int layer, int logits_node, int cls, float 
     int a_value = g->nodes[layer].out, y_value = g->nodes[logits_node].out;
     const cnv_shape *as = &ex->shapes[a_value];
     if (ex->batch != 1) return cnv_fail(CNV_ERR_ARG, "Grad-CAM: needs an executor of batch 1, not %d", ex->batch);
-    if (layer >= logits_node || !spatial_4d(as))
+    if (layer >= logits_node || !cnv_shape_is_map(as))
         return cnv_fail(CNV_ERR_ARG, "Grad-CAM: layer %s must come before the logits %s and have a spatial (NxCxHxW) output",
                         g->nodes[layer].name, g->nodes[logits_node].name);
     size_t n_logits = cnv_shape_numel(&ex->shapes[y_value]);

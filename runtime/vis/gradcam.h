@@ -11,9 +11,7 @@
 
 #include "core/exec.h"
 
-/* The last node before logits_node whose output is 4-D with more than one position: the
- * default Grad-CAM layer. -1 when there is none. */
-int cnv_gradcam_default_layer(const cnv_graph *g, int logits_node);
+/* The default layer is cnv_graph_last_map_node(g, logits_node) (core/graph.h). */
 
 /* Grad-CAM of class cls at `layer` (a node); cam receives H*W floats of the layer's output.
  * Runs forward to logits_node and backward from its logit cls. */

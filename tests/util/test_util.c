@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include "core/check.h"
+
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -10,16 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-double tu_rel_error(const float *a, const float *b, size_t n) {
-    double diff = 0.0, ref = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a[i] - (double)b[i];
-        diff += d * d;
-        ref += (double)b[i] * b[i];
-    }
-    if (ref == 0.0) return diff == 0.0 ? 0.0 : INFINITY;
-    return sqrt(diff / ref);
-}
+double tu_rel_error(const float *a, const float *b, size_t n) { return cnv_rel_error(a, b, n); }
 
 double tu_rel_error_d(const double *a, const double *b, size_t n) {
     double diff = 0.0, ref = 0.0;
