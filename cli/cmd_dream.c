@@ -10,13 +10,11 @@
 #include "vis/synth.h"
 #include "vis_cli.h"
 
-enum { OPT_LAYER = CLI_VERB_ID, OPT_CHANNEL, OPT_OCTAVES, OPT_OCTAVE_SCALE, OPT_ZOOM_FRAMES, OPT_ZOOM_STEPS };
+enum { OPT_LAYER = CLI_VERB_ID, OPT_CHANNEL, OPT_ZOOM_FRAMES, OPT_ZOOM_STEPS };
 
 static const cli_option own_options[] = {
     {"layer", "L[,L...]", "layers whose energy 0.5 ||F||^2 is maximized (summed)", NULL, OPT_LAYER},
     {"channel", "C", "maximize the mean of channel C of each layer instead", "the whole layer", OPT_CHANNEL},
-    {"octaves", "N", "scales, each --octave-scale times the previous, ending at the image's size", "4", OPT_OCTAVES},
-    {"octave-scale", "S", "size ratio between octaves", "1.4", OPT_OCTAVE_SCALE},
     {"zoom-frames", "N", "then N frames of infinite zoom (each: zoom by --zoom, dream --zoom-steps at full size), "
                           "written with --frames and --gif", "0", OPT_ZOOM_FRAMES},
     {"zoom-steps", "K", "steps dreamt on each zoom frame", "5", OPT_ZOOM_STEPS},
@@ -26,8 +24,7 @@ static const cli_option own_options[] = {
 typedef struct dream_args {
     vis_cli vis;
     const char *layers;
-    int channel, octaves, zoom_frames, zoom_steps;
-    float octave_scale;
+    int channel, zoom_frames, zoom_steps;
 } dream_args;
 
 static int on_option(void *state, int id, const char *arg) {
@@ -35,16 +32,8 @@ static int on_option(void *state, int id, const char *arg) {
     switch (id) {
     case OPT_LAYER: a->layers = arg; return 0;
     case OPT_CHANNEL: return cli_parse_int(a->vis.ctx, "channel", arg, 0, &a->channel);
-    case OPT_OCTAVES: return cli_parse_int(a->vis.ctx, "octaves", arg, 1, &a->octaves);
     case OPT_ZOOM_FRAMES: return cli_parse_int(a->vis.ctx, "zoom-frames", arg, 0, &a->zoom_frames);
     case OPT_ZOOM_STEPS: return cli_parse_int(a->vis.ctx, "zoom-steps", arg, 1, &a->zoom_steps);
-    case OPT_OCTAVE_SCALE: {
-        char *end;
-        a->octave_scale = strtof(arg, &end);
-        if (end == arg || *end || !(a->octave_scale >= 1.0f && a->octave_scale <= 4.0f))
-            return cli_error(a->vis.ctx, CLI_EXIT_USAGE, "--octave-scale: '%s' is not a number in 1..4", arg);
-        return 0;
-    }
     }
     return vis_cli_on_option(&a->vis, id, arg);
 }
@@ -76,7 +65,7 @@ typedef struct dream_run {
 } dream_run;
 
 static void add_frame(dream_run *dr, const float *images, int h, int w) {
-    cnv_synth_resample(images, dr->c, h, w, dr->frame, dr->h, dr->w, 1.0f);
+    cnv_resample_planes(images, dr->c, h, w, dr->frame, dr->h, dr->w, 1.0f);
     cnv_shape s = cnv_shape4(1, dr->c, dr->h, dr->w);
     vis_session_frame(dr->se, dr->n_frames++, dr->frame, &s);
 }
@@ -113,19 +102,18 @@ static int run(cli_ctx *ctx, dream_args *a) {
     cnv_render_opts o;
     vis_session_opts(&se, 0, 1, "dream", &o);
     o.frame = NULL; /* octaves differ in size: frames are whole octaves (and zoom frames) */
-    cnv_dream_opts d = {.octaves = a->octaves, .octave_scale = a->octave_scale, .octave_done = octave_done, .user = &dr};
+    cnv_dream_opts d = {.octave_done = octave_done, .user = &dr};
     cnv_status s = cnv_dream(ctx->g, ctx->preset, ctx->be, &obj, &o, &d, image, h, w, out);
     if (s != CNV_OK) code = cli_status_error(ctx, s);
     /* The infinite zoom: one octave at full size per frame, from the previous frame zoomed. */
-    cnv_dream_opts zd = d;
-    zd.octaves = 1;
+    o.recipe.octaves = 1;
     o.recipe.steps = a->zoom_steps;
     const float *prev = out;
     for (int f = 0; f < a->zoom_frames && !code && !dr.code; f++) {
-        cnv_synth_resample(prev, c, h, w, zoomed, h, w, v->recipe.zoom);
+        cnv_resample_planes(prev, c, h, w, zoomed, h, w, v->recipe.zoom);
         se.stage = "zoom";
         o.seed = v->seed + 1000u + (uint64_t)f;
-        s = cnv_dream(ctx->g, ctx->preset, ctx->be, &obj, &o, &zd, zoomed, h, w, next);
+        s = cnv_dream(ctx->g, ctx->preset, ctx->be, &obj, &o, &d, zoomed, h, w, next);
         if (s != CNV_OK) code = cli_status_error(ctx, s);
         prev = next;
     }
@@ -133,8 +121,7 @@ static int run(cli_ctx *ctx, dream_args *a) {
     cnv_shape shape = cnv_shape4(1, c, h, w);
     if (!code)
         code = vis_session_finish(&se, out, &shape, "dream", a->layers,
-                                  json_pack("{s:s, s:i, s:f, s:i, s:i, s:i}", "image", ctx->inputs[0], "channel",
-                                            a->channel, "octave_scale", a->octave_scale, "octaves", a->octaves,
+                                  json_pack("{s:s, s:i, s:i, s:i}", "image", ctx->inputs[0], "channel", a->channel,
                                             "zoom_frames", a->zoom_frames, "zoom_steps", a->zoom_steps));
     else
         vis_session_free(&se);
@@ -162,8 +149,7 @@ int cmd_dream(int argc, char **argv) {
     };
     vis_cli_recipe_default(table, verb.n_options, "dream");
     cli_ctx ctx;
-    dream_args a = {.vis = {.ctx = &ctx, .seed = 1, .recipe_name = "dream"}, .channel = -1, .octaves = 4,
-                    .octave_scale = 1.4f, .zoom_steps = 5};
+    dream_args a = {.vis = {.ctx = &ctx, .seed = 1, .recipe_name = "dream"}, .channel = -1, .zoom_steps = 5};
     int code = cli_parse(&ctx, &verb, argc, argv, &a);
     if (code < 0) {
         code = !a.layers ? cli_error(&ctx, CLI_EXIT_USAGE, "give --layer L") : 0;

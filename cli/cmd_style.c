@@ -70,7 +70,7 @@ static int load_sized(const cli_ctx *ctx, const char *path, int side, float **ch
     *w = ow <= oh ? side : (int)((long)side * ow / oh);
     int c = ctx->g->values[ctx->g->input].shape.d[1];
     *chw = malloc((size_t)c * *h * *w * sizeof **chw);
-    if (*chw) cnv_synth_resample(own, c, oh, ow, *chw, *h, *w, 1.0f);
+    if (*chw) cnv_resample_planes(own, c, oh, ow, *chw, *h, *w, 1.0f);
     free(own);
     return *chw ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
 }

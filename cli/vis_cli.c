@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 enum {
-    V_RECIPE = VIS_OPT_FIRST, V_STEPS, V_LR, V_SIZE, V_SEED, V_BATCH, V_OPTIMIZER, V_FOURIER, V_DECAY,
+    V_RECIPE = VIS_OPT_FIRST, V_STEPS, V_LR, V_LR_DECAY, V_SIZE, V_SEED, V_BATCH, V_OPTIMIZER, V_FOURIER, V_DECAY,
     V_DECORRELATE, V_SIGMOID, V_INIT_SD, V_PAD, V_JITTER, V_JITTER2, V_SCALE, V_ROTATE, V_TV, V_L1, V_L2, V_TOWARDS, V_GRADCLIP,
-    V_GRADNORM, V_ROUNDS, V_ZOOM, V_BLUR, V_OUTPUT, V_FRAMES, V_FRAME_EVERY, V_GIF, V_SAVE, V_END
+    V_GRADNORM, V_ROUNDS, V_ZOOM, V_BLUR, V_OCTAVES, V_OCTAVE_SCALE, V_PRE_RELU, V_OUTPUT, V_FRAMES, V_FRAME_EVERY, V_GIF, V_SAVE, V_END
 };
 
 static const cli_option vis_options[] = {
@@ -28,6 +28,8 @@ static const cli_option vis_options[] = {
      "lucid", V_RECIPE},
     {"steps", "N", "optimization steps (per round with --rounds)", "the recipe's (lucid 512)", V_STEPS},
     {"lr", "LR", "learning rate", "the recipe's (lucid 0.05)", V_LR},
+    {"lr-decay", "none|cosine", "anneal the learning rate to 0 along a half cosine over the steps", "the recipe's",
+     V_LR_DECAY},
     {"size", "S", "image size in pixels (square; the model's input size or larger)", "the model's input size", V_SIZE},
     {"seed", "S", "random seed: the same seed gives the same image on the same device", "1", V_SEED},
     {"batch", "B", "images optimized together", "16", V_BATCH},
@@ -53,6 +55,11 @@ static const cli_option vis_options[] = {
     {"rounds", "R", "Sainburg schedule: R rounds of --steps, zoom and blur between rounds", "the recipe's", V_ROUNDS},
     {"zoom", "Z", "zoom factor between rounds", "the recipe's (sainburg 1.01)", V_ZOOM},
     {"blur", "SIGMA", "Gaussian blur between rounds", "the recipe's (sainburg 1)", V_BLUR},
+    {"octaves", "N", "coarse to fine: N sizes, each --octave-scale times the previous, ending at the image's size, "
+     "--steps at each (pixel parameterization)", "the recipe's (dream 4, others off)", V_OCTAVES},
+    {"octave-scale", "S", "size ratio between octaves", "1.4", V_OCTAVE_SCALE},
+    {"pre-relu", "on|off", "when the layer ends in a ReLU (or a Concat of ReLUs), optimize the values before it: "
+     "units off on the start still get a gradient", "on", V_PRE_RELU},
     {"output", "FILE", "the picture (PNG; a grid with captions for several images); FILE.json gets the run's record",
      NULL, V_OUTPUT},
     {"frames", "DIR", "write a PNG of the images every --frame-every steps into DIR", "none", V_FRAMES},
@@ -130,6 +137,11 @@ static int apply_override(vis_cli *v, int id, const char *arg) {
     switch (id) {
     case V_STEPS: return parse_int_option(v, id, arg, 1, &r->steps);
     case V_LR: return parse_float(v, id, arg, &r->lr);
+    case V_LR_DECAY:
+        if (strcmp(arg, "none") == 0) r->lr_cosine = 0;
+        else if (strcmp(arg, "cosine") == 0) r->lr_cosine = 1;
+        else return cli_error(v->ctx, CLI_EXIT_USAGE, "--lr-decay: '%s' is not none or cosine", arg);
+        return 0;
     case V_OPTIMIZER:
         if (strcmp(arg, "adam") == 0) r->optimizer = CNV_OPTIM_ADAM;
         else if (strcmp(arg, "sgd") == 0) r->optimizer = CNV_OPTIM_SGD;
@@ -167,6 +179,9 @@ static int apply_override(vis_cli *v, int id, const char *arg) {
     case V_ROUNDS: return parse_int_option(v, id, arg, 0, &r->rounds);
     case V_ZOOM: return parse_float(v, id, arg, &r->zoom);
     case V_BLUR: return parse_float(v, id, arg, &r->blur_sigma);
+    case V_OCTAVES: return parse_int_option(v, id, arg, 0, &r->octaves);
+    case V_OCTAVE_SCALE: return parse_float(v, id, arg, &r->octave_scale);
+    case V_PRE_RELU: return parse_switch(v, id, arg, &v->pre_relu);
     }
     return 0;
 }
@@ -182,6 +197,7 @@ int vis_cli_prepare(vis_cli *v) {
                          list);
     }
     v->recipe = *base;
+    v->pre_relu = 1;
     for (int id = VIS_OPT_FIRST; id < V_END; id++) {
         const char *arg = v->overrides[id - VIS_OPT_FIRST];
         int code = arg ? apply_override(v, id, arg) : 0;
@@ -321,16 +337,16 @@ void vis_session_frame(void *user, int step, const float *images, const cnv_shap
 }
 
 static json_t *recipe_json(const cnv_recipe *r) {
-    return json_pack("{s:s, s:s, s:b, s:f, s:b, s:b, s:f, s:s, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, s:f, "
-                     "s:f, s:f, s:f, s:s, s:b, s:f, s:i, s:f, s:f}",
+    return json_pack("{s:s, s:s, s:b, s:f, s:b, s:b, s:f, s:s, s:f, s:s, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, "
+                     "s:f, s:f, s:f, s:f, s:s, s:b, s:f, s:i, s:f, s:f, s:i, s:f}",
                      "name", r->name, "source", r->source, "fourier", r->fourier, "decay", r->decay, "decorrelate",
                      r->decorrelate, "sigmoid", r->sigmoid, "init_sd", r->init_sd, "optimizer",
-                     r->optimizer == CNV_OPTIM_ADAM ? "adam" : "sgd", "lr", r->lr, "beta1", r->beta1, "beta2", r->beta2,
+                     r->optimizer == CNV_OPTIM_ADAM ? "adam" : "sgd", "lr", r->lr, "lr_decay", r->lr_cosine ? "cosine" : "none", "beta1", r->beta1, "beta2", r->beta2,
                      "eps", r->eps, "steps", r->steps, "pad", r->pad, "jitter", r->jitter, "jitter2", r->jitter2,
                      "scale_min", r->scale_min, "scale_max", r->scale_max, "rotate_deg", r->rotate_deg, "tv", r->tv,
                      "l1", r->l1, "l2", r->l2, "penalties_towards", r->penalties_to_black ? "black" : "grey",
                      "gradnorm", r->gradnorm, "gradclip", r->gradclip, "rounds", r->rounds, "zoom", r->zoom,
-                     "blur_sigma", r->blur_sigma);
+                     "blur_sigma", r->blur_sigma, "octaves", r->octaves, "octave_scale", r->octave_scale);
 }
 
 /* The sidecar: OUT.png -> OUT.json with everything needed to reproduce and judge the run. */
@@ -349,11 +365,11 @@ static int write_sidecar(vis_session *se, const char *what, const char *layer, j
         if (o->kind == CNV_OBJ_NEURON) json_object_set_new(j, "position", json_pack("[i, i]", o->y, o->x));
         json_array_append_new(objs, j);
     }
-    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:s, s:o, s:O, s:f}", "verb", what,
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:b, s:s, s:o, s:O, s:f}", "verb", what,
                              "model", ctx->model_path, "model_sha256", hash, "preset", ctx->preset->name, "device",
                              cnv_backend_device(ctx->be), "backend", cnv_backend_name(ctx->be), "seed",
                              (json_int_t)v->seed, "size", v->size, "batch", v->batch, "recipe", recipe_json(&v->recipe),
-                             "layer", layer, "objectives", objs, "runs", se->runs, "seconds", seconds);
+                             "pre_relu", v->pre_relu, "layer", layer, "objectives", objs, "runs", se->runs, "seconds", seconds);
     if (root && extra) json_object_update(root, extra);
     char path[4096];
     cli_derived_path(v->output, "", ".json", path, sizeof path);
@@ -436,8 +452,8 @@ int vis_session_finish(vis_session *se, const float *images, const cnv_shape *s,
     if (!code) code = write_sidecar(se, what, layer, extra, seconds);
     json_decref(extra);
     if (!code)
-        printf("wrote %s (%d image%s, %s, %d steps each, %.1f s on %s)\n", v->output, s->d[0], s->d[0] == 1 ? "" : "s",
-               v->recipe.name, v->recipe.steps * (v->recipe.rounds > 0 ? v->recipe.rounds : 1), seconds,
+        printf("wrote %s (%d image%s, %s, %d steps, %.1f s on %s)\n", v->output, s->d[0], s->d[0] == 1 ? "" : "s",
+               v->recipe.name, cnv_recipe_total_steps(&v->recipe), seconds,
                cnv_backend_device(ctx->be));
     vis_session_free(se);
     return code;
@@ -456,11 +472,16 @@ int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *
     cnv_objective *objs = malloc((size_t)n * sizeof *objs);
     if (!code && (!all || !objs)) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int i = 0; i < n && !code; i++) objs[i] = items[i].objective;
+    /* The objective acts on the layer's pre-ReLU twin; the layer itself is measured too. */
+    int target = v->pre_relu ? cnv_graph_pre_relu(ctx->g, node) : node;
+    if (!code && target < 0) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int first = 0; first < n && !code; first += v->batch) {
         int count = n - first < v->batch ? n - first : v->batch;
         vis_session_opts(&se, first, count, NULL, &o);
-        o.objective_node = node;
+        o.objective_node = target;
         o.objectives = objs + first;
+        o.has_report = target != node;
+        o.report_node = node;
         cnv_render_result res;
         cnv_status st = cnv_render(ctx->g, ctx->preset, ctx->be, &o, &res);
         if (st != CNV_OK) {
@@ -468,11 +489,21 @@ int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *
             break;
         }
         memcpy(all + (size_t)first * item, res.images, (size_t)count * item * sizeof *all);
-        code = vis_session_log(&se, &res, count, NULL);
+        json_t *layer = NULL;
+        if (o.has_report) {
+            json_t *start = json_array(), *final = json_array();
+            for (int i = 0; i < count; i++) {
+                json_array_append_new(start, cli_json_number(res.report_start[i]));
+                json_array_append_new(final, cli_json_number(res.report_final[i]));
+            }
+            layer = json_pack("{s:o, s:o}", "layer_start", start, "layer_final", final);
+        }
+        code = vis_session_log(&se, &res, count, layer);
         cnv_render_result_free(&res);
     }
     free(objs);
-    if (!code) code = vis_session_finish(&se, all, &s, what, ctx->g->nodes[node].name, NULL);
+    json_t *extra = code ? NULL : json_pack("{s:s}", "objective_layer", ctx->g->nodes[target].name);
+    if (!code) code = vis_session_finish(&se, all, &s, what, ctx->g->nodes[node].name, extra);
     else vis_session_free(&se);
     if (!code && item_shape) *item_shape = cnv_shape4(1, s.d[1], s.d[2], s.d[3]);
     if (!code && images_out)

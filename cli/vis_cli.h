@@ -20,6 +20,7 @@ typedef struct vis_cli {
     unsigned long long seed;
     const char *output, *frames_dir, *gif, *save_tensor;
     int frame_every;
+    int pre_relu; /* objectives on a ReLU layer act on the values before it (--pre-relu) */
     cnv_recipe recipe; /* the named recipe with the overrides applied (vis_cli_prepare) */
 } vis_cli;
 

@@ -178,8 +178,9 @@ static void dream_rises_every_octave_where_the_layer_responds(void **state) {
     cnv_synth_term term = {.kind = CNV_SYNTH_ENERGY, .node = n, .weight = 1};
     cnv_synth_objective obj = {&term, 1};
     cnv_render_opts o = opts("dream", 6, h, w);
+    o.recipe.octaves = 3;
     octaves_seen seen = {0};
-    cnv_dream_opts d = {.octaves = 3, .octave_scale = 1.4f, .octave_done = octave_done, .user = &seen};
+    cnv_dream_opts d = {.octave_done = octave_done, .user = &seen};
     assert_int_equal(cnv_dream(f->g, f->p, f->be, &obj, &o, &d, image, h, w, out), CNV_OK);
     assert_int_equal(seen.n, 3);
     for (int k = 0; k < 3; k++) {
@@ -195,7 +196,7 @@ static void dream_rises_every_octave_where_the_layer_responds(void **state) {
     assert_true(energy && up && diff);
     for (int c = 0; c < fs.d[1]; c++)
         for (int i = 0; i < fh * fw; i++) energy[i] += feat[(size_t)c * fh * fw + i] * feat[(size_t)c * fh * fw + i];
-    cnv_synth_resample(energy, 1, fh, fw, up, h, w, 1.0f);
+    cnv_resample_planes(energy, 1, fh, fw, up, h, w, 1.0f);
     for (int i = 0; i < h * w; i++) {
         diff[i] = 0;
         for (int c = 0; c < 3; c++) diff[i] += fabsf(out[(size_t)c * h * w + i] - image[(size_t)c * h * w + i]) / 3;

@@ -26,7 +26,8 @@ for layer in conv1 fire3 fire6 fire9; do
     case $layer in conv1) l=conv1 ;; *) l=$layer/concat ;; esac
     "$cnnvis" neuron "$squeezenet" --layer "$l" --channel 12 --steps 256 "$@" -o "$here/neuron_$layer.png"
 done
-# 16 channels of every fire module (64 steps each: the objective is far above 20x its start by then).
+# 16 channels of every fire module with the default recipe (512 steps; the objective acts before the
+# ReLUs, so channels that are off on the start image still get a gradient).
 for m in 2 3 4 5 6 7 8 9; do
-    "$cnnvis" filter "$squeezenet" --layer fire$m/concat --channels 0-15 --steps 64 "$@" -o "$here/filter_fire$m.png"
+    "$cnnvis" filter "$squeezenet" --layer fire$m/concat --channels 0-15 "$@" -o "$here/filter_fire$m.png"
 done

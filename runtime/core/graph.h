@@ -54,6 +54,11 @@ cnv_status cnv_graph_fold_batchnorm(cnv_graph *g);
  * (cnv_shape_is_map): the default layer of Grad-CAM and of `cnnvis check`. -1 when none. */
 int cnv_graph_last_map_node(const cnv_graph *g, int before);
 
+/* The node giving `node`'s output before its ReLU: the Relu's input for a Relu; for a Concat of
+ * Relus, a Concat of their inputs appended to the graph (once, named "<concat>/pre_relu");
+ * `node` itself when no ReLU ends it. -1 when out of memory or no such node. */
+int cnv_graph_pre_relu(cnv_graph *g, int node);
+
 /* Number of parameters (initializer elements) of a node. */
 size_t cnv_node_param_count(const cnv_graph *g, int node);
 

@@ -27,6 +27,7 @@ static const cnv_recipe recipes[] = {
         .scale_min = 0.9f,
         .scale_max = 1.1f,
         .rotate_deg = 10.0f,
+        .octave_scale = 1.4f,
     },
     {
         .name = "sainburg",
@@ -45,6 +46,7 @@ static const cnv_recipe recipes[] = {
         .blur_sigma = 1.0f,
         .scale_min = 1.0f,
         .scale_max = 1.0f,
+        .octave_scale = 1.4f,
     },
     {
         .name = "plain",
@@ -60,8 +62,13 @@ static const cnv_recipe recipes[] = {
         .scale_min = 1.0f,
         .scale_max = 1.0f,
         .l2 = 1e-3f,
+        .octave_scale = 1.4f,
     },
 };
+
+int cnv_recipe_total_steps(const cnv_recipe *r) {
+    return r->steps * (r->rounds > 0 ? r->rounds : 1) * (r->octaves > 1 ? r->octaves : 1);
+}
 
 const cnv_recipe *cnv_recipe_find(const char *name) {
     for (size_t i = 0; i < sizeof recipes / sizeof recipes[0]; i++)

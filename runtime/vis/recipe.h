@@ -20,6 +20,7 @@ typedef struct cnv_recipe {
     cnv_optim_kind optimizer;
     float lr, beta1, beta2, eps;
     int steps; /* per round when rounds > 0 */
+    int lr_cosine; /* anneal the learning rate from lr to 0 along a half cosine over all the steps */
     /* transformation robustness, drawn per step and per image */
     int pad;
     int jitter, jitter2; /* translations uniform in [-j, j] pixels, summed (Lucid jitters twice) */
@@ -33,7 +34,15 @@ typedef struct cnv_recipe {
     /* Sainburg schedule: `rounds` rounds of `steps`, then zoom and blur the image between them */
     int rounds;
     float zoom, blur_sigma;
+    /* Octaves (coarse to fine, as DeepDream's multiscale rendering): `octaves` sizes from the
+     * image size / octave_scale^(octaves - 1) up to the image size, `steps` at each, every
+     * octave starting from the previous one upscaled. 0 or 1: off. */
+    int octaves;
+    float octave_scale;
 } cnv_recipe;
+
+/* Steps of a whole run: steps x rounds x octaves (each at least 1). */
+int cnv_recipe_total_steps(const cnv_recipe *r);
 
 /* NULL when unknown. */
 const cnv_recipe *cnv_recipe_find(const char *name);

@@ -25,6 +25,10 @@ cnv_status cnv_recipe_validate(const cnv_recipe *r) {
     if (r->rounds > 0 && r->fourier) return cnv_fail(CNV_ERR_ARG, "zoom rounds need the pixel parameterization");
     if (r->rounds > 0 && (!(r->zoom > 0) || r->blur_sigma < 0))
         return cnv_fail(CNV_ERR_ARG, "--zoom must be positive and --blur >= 0");
+    if (r->octaves < 0 || r->octaves > 16) return cnv_fail(CNV_ERR_ARG, "--octaves must be within 0..16 (got %d)", r->octaves);
+    if (r->octaves > 1 && r->fourier) return cnv_fail(CNV_ERR_ARG, "octaves need the pixel parameterization (--fourier off)");
+    if (r->octaves > 1 && !(r->octave_scale > 1.0f && r->octave_scale <= 4.0f))
+        return cnv_fail(CNV_ERR_ARG, "--octave-scale must be within 1..4 and above 1");
     return CNV_OK;
 }
 
@@ -39,6 +43,7 @@ typedef struct render_state {
     cnv_vis_graph vg;
     cnv_exec *ex;
     int node, value; /* objective node and its output in the visualization graph */
+    int report_node, report_value; /* the same for the report (-1: none) */
     float *seed, *out, *affine;
     cnv_buf *m, *v, *hyper, *scratch, *zoom_t;
     cnv_program *prog;
@@ -73,12 +78,17 @@ static cnv_status set_transforms(render_state *st, int random) {
     return st->be->vt->buf_write(st->be, st->ex->vals[st->vg.transform], 0, st->affine, (size_t)st->o->batch * 6);
 }
 
-/* Objective values of the current image without transforms (start and end measurements). */
-static cnv_status measure(render_state *st, double *values) {
+/* Objective values of the current image without transforms (start and end measurements), at
+ * the objective and at the report node. */
+static cnv_status measure(render_state *st, double *values, double *report) {
     CNV_TRY(set_transforms(st, 0));
     CNV_TRY(cnv_exec_forward(st->ex, st->node));
     CNV_TRY(cnv_exec_read(st->ex, st->value, st->out));
     cnv_objective_values(st->seed, st->out, &st->ex->shapes[st->value], values);
+    if (st->report_node < 0) return CNV_OK;
+    CNV_TRY(cnv_exec_forward(st->ex, st->report_node));
+    CNV_TRY(cnv_exec_read(st->ex, st->report_value, st->out));
+    cnv_objective_values(st->seed, st->out, &st->ex->shapes[st->report_value], report);
     return CNV_OK;
 }
 
@@ -153,14 +163,22 @@ static cnv_status log_step(render_state *st, cnv_render_result *res, int step, i
 
 static cnv_status read_images(render_state *st, float *dst) { return cnv_exec_read(st->ex, st->vg.image, dst); }
 
+/* The learning rate of step 1..steps: constant, or annealed along a half cosine (late steps
+ * refine instead of bouncing around the optimum the constant rate cannot settle into). */
+static float step_lr(const cnv_recipe *r, int step, int steps) {
+    if (!r->lr_cosine) return r->lr;
+    return r->lr * 0.5f * (1.0f + cosf(3.14159265f * (float)(step - 1) / (float)steps));
+}
+
 static cnv_status run(render_state *st, cnv_render_result *res) {
     const cnv_render_opts *o = st->o;
     const cnv_recipe *r = &o->recipe;
     const cnv_backend_vtable *vt = st->be->vt;
-    int rounds = r->rounds > 0 ? r->rounds : 1, steps = rounds * r->steps;
+    /* One render is one octave (render_octaves sets octaves to 0 for each). */
+    int rounds = r->rounds > 0 ? r->rounds : 1, steps = cnv_recipe_total_steps(r);
     res->total_steps = steps;
     CNV_TRY(init_param(st));
-    CNV_TRY(measure(st, res->start));
+    CNV_TRY(measure(st, res->start, res->report_start));
     CNV_TRY(read_images(st, res->start_images));
     CNV_TRY(vt->buf_fill(st->be, st->m, 0.0f, st->n_param));
     CNV_TRY(vt->buf_fill(st->be, st->v, 0.0f, st->n_param));
@@ -171,7 +189,7 @@ static cnv_status run(render_state *st, cnv_render_result *res) {
         for (int k = 0; k < r->steps; k++) {
             step++;
             float h[CNV_HYPER_COUNT];
-            cnv_optim_hyper(r->lr, r->beta1, r->beta2, r->eps, step, h);
+            cnv_optim_hyper(step_lr(r, step, steps), r->beta1, r->beta2, r->eps, step, h);
             CNV_TRY(vt->buf_write(st->be, st->hyper, 0, h, CNV_HYPER_COUNT));
             CNV_TRY(set_transforms(st, random));
             CNV_TRY(vt->program_run(st->be, st->prog));
@@ -183,22 +201,24 @@ static cnv_status run(render_state *st, cnv_render_result *res) {
             }
         }
     }
-    CNV_TRY(measure(st, res->final));
+    CNV_TRY(measure(st, res->final, res->report_final));
     return read_images(st, res->images);
 }
 
 static cnv_status alloc_result(render_state *st, cnv_render_result *res) {
     const cnv_render_opts *o = st->o;
-    int rounds = o->recipe.rounds > 0 ? o->recipe.rounds : 1;
-    size_t max_log = (size_t)rounds * (size_t)o->recipe.steps + 2;
+    size_t max_log = (size_t)cnv_recipe_total_steps(&o->recipe) + 2;
     res->shape = st->ex->shapes[st->vg.image];
     res->images = malloc(cnv_shape_numel(&res->shape) * sizeof *res->images);
     res->start_images = malloc(cnv_shape_numel(&res->shape) * sizeof *res->start_images);
     res->start = calloc((size_t)o->batch, sizeof *res->start);
     res->final = calloc((size_t)o->batch, sizeof *res->final);
+    res->report_start = calloc((size_t)o->batch, sizeof *res->report_start);
+    res->report_final = calloc((size_t)o->batch, sizeof *res->report_final);
     res->log_steps = calloc(max_log, sizeof *res->log_steps);
     res->log = calloc(max_log * (size_t)o->batch, sizeof *res->log);
-    if (!res->images || !res->start_images || !res->start || !res->final || !res->log_steps || !res->log)
+    if (!res->images || !res->start_images || !res->start || !res->final || !res->report_start || !res->report_final ||
+        !res->log_steps || !res->log)
         return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     return CNV_OK;
 }
@@ -240,6 +260,16 @@ static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_pres
     st->value = st->vg.g->nodes[st->node].out;
     const cnv_shape *os = &st->ex->shapes[st->value];
     CNV_TRY(cnv_objective_check(objectives, o->batch, os, st->vg.g->nodes[st->node].name));
+    st->report_node = -1;
+    if (o->has_report) {
+        if (o->build_objective || o->report_node < 0 || o->report_node >= model->n_nodes)
+            return cnv_fail(CNV_ERR_ARG, "%s: no layer %d to report on", model->source, o->report_node);
+        st->report_node = st->vg.node_offset + o->report_node;
+        st->report_value = st->vg.g->nodes[st->report_node].out;
+        if (!cnv_shape_equal(&st->ex->shapes[st->report_value], os))
+            return cnv_fail(CNV_ERR_ARG, "%s: the reported layer's shape differs from the objective's",
+                            st->vg.g->nodes[st->report_node].name);
+    }
     size_t n_out = cnv_shape_numel(os);
     st->seed = malloc(n_out * sizeof *st->seed);
     st->out = malloc(n_out * sizeof *st->out);
@@ -275,13 +305,10 @@ static void teardown(render_state *st) {
     free(st->affine);
 }
 
-cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_render_opts *o,
-                      cnv_render_result *res) {
+/* One render at o->size (no octaves). */
+static cnv_status render_once(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be,
+                              const cnv_render_opts *o, cnv_render_result *res) {
     memset(res, 0, sizeof *res);
-    CNV_TRY(cnv_recipe_validate(&o->recipe));
-    if (o->batch < 1) return cnv_fail(CNV_ERR_ARG, "batch must be at least 1");
-    if (o->init_images && o->recipe.fourier)
-        return cnv_fail(CNV_ERR_ARG, "starting from an image needs the pixel parameterization (--fourier off)");
     render_state st = {.o = o, .be = be};
     cnv_status s = setup(&st, model, preset);
     if (s == CNV_OK) s = alloc_result(&st, res);
@@ -291,11 +318,133 @@ cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_back
     return s;
 }
 
+/* Passes an octave's progress and frames on with the steps counted from the first octave and
+ * the frames at the full size (a GIF needs one size). */
+typedef struct octave_relay {
+    const cnv_render_opts *o;
+    int offset, total;
+    float *frame; /* full-size scratch */
+} octave_relay;
+
+static void relay_progress(void *user, int step, int steps, const double *values, int n) {
+    (void)steps;
+    const octave_relay *r = user;
+    r->o->progress(r->o->user, r->offset + step, r->total, values, n);
+}
+
+static void relay_frame(void *user, int step, const float *images, const cnv_shape *shape) {
+    const octave_relay *r = user;
+    cnv_shape full = cnv_shape4(shape->d[0], shape->d[1], r->o->size[0], r->o->size[1]);
+    cnv_resample_planes(images, shape->d[0] * shape->d[1], shape->d[2], shape->d[3], r->frame, full.d[2], full.d[3], 1.0f);
+    r->o->frame(r->o->user, r->offset + step, r->frame, &full);
+}
+
+/* Appends an octave's log to the whole run's, its steps moved by `offset`. */
+static cnv_status append_log(cnv_render_result *all, const cnv_render_result *part, int batch, int offset) {
+    int n = all->n_log + part->n_log;
+    int *steps = realloc(all->log_steps, (size_t)(n ? n : 1) * sizeof *steps);
+    if (steps) all->log_steps = steps;
+    double *log = realloc(all->log, (size_t)(n ? n : 1) * (size_t)batch * sizeof *log);
+    if (log) all->log = log;
+    if (!steps || !log) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < part->n_log; k++) all->log_steps[all->n_log + k] = offset + part->log_steps[k];
+    memcpy(all->log + (size_t)all->n_log * batch, part->log, (size_t)part->n_log * batch * sizeof *log);
+    all->n_log = n;
+    return CNV_OK;
+}
+
+/* Moves the buffers of src that the whole run keeps into dst (the rest of src is freed later). */
+#define TAKE(dst, src, field)                                                                                          \
+    do {                                                                                                               \
+        free((dst)->field);                                                                                            \
+        (dst)->field = (src)->field;                                                                                   \
+        (src)->field = NULL;                                                                                           \
+    } while (0)
+
+/* Coarse to fine: each octave renders at its size from the previous octave's images upscaled;
+ * the result has the first octave's start and the last's images, the logs of all. */
+static cnv_status render_octaves(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be,
+                                 const cnv_render_opts *o, cnv_render_result *res) {
+    memset(res, 0, sizeof *res);
+    const cnv_recipe *r = &o->recipe;
+    const int K = r->octaves, H = o->size[0], W = o->size[1], planes = o->batch * model->values[model->input].shape.d[1];
+    size_t full = (size_t)planes * H * W;
+    float *start = malloc(full * sizeof *start), *frame = malloc(full * sizeof *frame);
+    octave_relay relay = {.o = o, .total = cnv_recipe_total_steps(r), .frame = frame};
+    cnv_render_result prev = {0};
+    int ph = 0, pw = 0;
+    cnv_status s = start && frame ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < K && s == CNV_OK; k++) {
+        double f = pow(r->octave_scale, K - 1 - k);
+        int hk = (int)lround(H / f), wk = (int)lround(W / f);
+        if (hk < 8 || wk < 8) {
+            s = cnv_fail(CNV_ERR_ARG, "octave %d of %d would be %dx%d pixels: use fewer octaves or a smaller scale", k + 1,
+                         K, hk, wk);
+            break;
+        }
+        cnv_render_opts ro = *o;
+        ro.recipe.octaves = 0;
+        ro.size[0] = hk;
+        ro.size[1] = wk;
+        ro.seed = o->seed + (uint64_t)k;
+        ro.progress = o->progress ? relay_progress : NULL;
+        ro.frame = o->frame ? relay_frame : NULL;
+        ro.user = &relay;
+        if (k > 0) {
+            ro.recipe.init_sd = 0; /* the noise belongs to the first start only */
+            cnv_resample_planes(prev.images, planes, ph, pw, start, hk, wk, 1.0f);
+            ro.init_images = start;
+        } else if (o->init_images) {
+            cnv_resample_planes(o->init_images, planes, H, W, start, hk, wk, 1.0f);
+            ro.init_images = start;
+        }
+        cnv_render_result cur;
+        s = render_once(model, preset, be, &ro, &cur);
+        if (s == CNV_OK && k == 0) {
+            TAKE(res, &cur, start);
+            TAKE(res, &cur, report_start);
+            res->start_images = malloc(full * sizeof *res->start_images);
+            if (res->start_images) cnv_resample_planes(cur.start_images, planes, hk, wk, res->start_images, H, W, 1.0f);
+            else s = cnv_fail(CNV_ERR_NOMEM, "out of memory");
+        }
+        if (s == CNV_OK) s = append_log(res, &cur, o->batch, relay.offset);
+        relay.offset += cur.total_steps;
+        cnv_render_result_free(&prev);
+        prev = cur;
+        ph = hk;
+        pw = wk;
+    }
+    if (s == CNV_OK) {
+        TAKE(res, &prev, images);
+        TAKE(res, &prev, final);
+        TAKE(res, &prev, report_final);
+        res->shape = prev.shape;
+        res->total_steps = relay.offset;
+    }
+    cnv_render_result_free(&prev);
+    free(start);
+    free(frame);
+    if (s != CNV_OK) cnv_render_result_free(res);
+    return s;
+}
+
+cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_render_opts *o,
+                      cnv_render_result *res) {
+    memset(res, 0, sizeof *res);
+    CNV_TRY(cnv_recipe_validate(&o->recipe));
+    if (o->batch < 1) return cnv_fail(CNV_ERR_ARG, "batch must be at least 1");
+    if (o->init_images && o->recipe.fourier)
+        return cnv_fail(CNV_ERR_ARG, "starting from an image needs the pixel parameterization (--fourier off)");
+    return o->recipe.octaves > 1 ? render_octaves(model, preset, be, o, res) : render_once(model, preset, be, o, res);
+}
+
 void cnv_render_result_free(cnv_render_result *res) {
     free(res->images);
     free(res->start_images);
     free(res->start);
     free(res->final);
+    free(res->report_start);
+    free(res->report_final);
     free(res->log_steps);
     free(res->log);
     memset(res, 0, sizeof *res);

@@ -18,6 +18,10 @@ typedef struct cnv_render_opts {
     uint64_t seed;
     int objective_node; /* a node of the model */
     const cnv_objective *objectives; /* batch entries */
+    /* When has_report: the objectives are also measured at model node report_node (of the
+     * same output shape) on the start and final images, into report_start/report_final: the
+     * layer the user named when the objective is on its pre-ReLU twin (cnv_graph_pre_relu). */
+    int has_report, report_node;
     /* Objectives that are not linear in one layer (inversion, style, DeepDream's energy):
      * when set, called once to append nodes to the visualization graph (model node i is
      * vg->node_offset + i there); it returns the node whose [N, 1] output each item maximizes,
@@ -42,10 +46,11 @@ typedef struct cnv_render_result {
     cnv_shape shape;
     double *start;  /* objective of each item on the starting image (no transforms) */
     double *final;  /* objective of each item on the final image (no transforms) */
+    double *report_start, *report_final; /* the same at the report node (when has_report) */
     int n_log;      /* logged steps */
     int *log_steps; /* [n_log] */
     double *log;    /* [n_log x N] objective values (with that step's transforms) */
-    int total_steps;
+    int total_steps; /* over every round and octave */
 } cnv_render_result;
 
 cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_render_opts *o,

@@ -28,6 +28,7 @@ static const cnv_recipe synth_recipes[] = {
         .scale_max = 1.0f,
         .tv = 1e-5f,
         .l2 = 1e-6f,
+        .octave_scale = 1.4f,
     },
     {
         .name = "dream",
@@ -42,6 +43,8 @@ static const cnv_recipe synth_recipes[] = {
         .scale_min = 1.0f,
         .scale_max = 1.0f,
         .gradnorm = 1,
+        .octaves = 4,
+        .octave_scale = 1.4f,
     },
     {
         .name = "style",
@@ -57,6 +60,7 @@ static const cnv_recipe synth_recipes[] = {
         .scale_min = 1.0f,
         .scale_max = 1.0f,
         .tv = 1e-5f,
+        .octave_scale = 1.4f,
     },
 };
 
@@ -64,29 +68,6 @@ const cnv_recipe *cnv_synth_recipe(const char *verb) {
     for (size_t i = 0; i < sizeof synth_recipes / sizeof synth_recipes[0]; i++)
         if (strcmp(synth_recipes[i].name, verb) == 0) return &synth_recipes[i];
     return NULL;
-}
-
-void cnv_synth_resample(const float *src, int c, int h, int w, float *dst, int h2, int w2, float zoom) {
-    /* Destination pixel centre -> source coordinates, both about the centres. */
-    float sy = (float)h / ((float)h2 * zoom), sx = (float)w / ((float)w2 * zoom);
-    for (int y = 0; y < h2; y++) {
-        float fy = ((float)y + 0.5f - 0.5f * (float)h2) * sy + 0.5f * (float)h - 0.5f;
-        fy = fy < 0 ? 0 : fy > (float)(h - 1) ? (float)(h - 1) : fy;
-        int y0 = (int)fy, y1 = y0 + 1 < h ? y0 + 1 : y0;
-        float ay = fy - (float)y0;
-        for (int x = 0; x < w2; x++) {
-            float fx = ((float)x + 0.5f - 0.5f * (float)w2) * sx + 0.5f * (float)w - 0.5f;
-            fx = fx < 0 ? 0 : fx > (float)(w - 1) ? (float)(w - 1) : fx;
-            int x0 = (int)fx, x1 = x0 + 1 < w ? x0 + 1 : x0;
-            float ax = fx - (float)x0;
-            for (int k = 0; k < c; k++) {
-                const float *p = src + (size_t)k * h * w;
-                float top = p[y0 * w + x0] * (1 - ax) + p[y0 * w + x1] * ax;
-                float bot = p[y1 * w + x0] * (1 - ax) + p[y1 * w + x1] * ax;
-                dst[((size_t)k * h2 + y) * w2 + x] = top * (1 - ay) + bot * ay;
-            }
-        }
-    }
 }
 
 /* ---- the model at the image's size ---- */
@@ -350,8 +331,9 @@ cnv_status cnv_synth_render(const cnv_graph *model, const cnv_preset *preset, cn
 
 cnv_status cnv_dream(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_synth_objective *obj,
                      const cnv_render_opts *o, const cnv_dream_opts *d, const float *image, int h, int w, float *out) {
-    if (d->octaves < 1 || !(d->octave_scale >= 1.0f))
-        return cnv_fail(CNV_ERR_ARG, "dream: octaves must be >= 1 and the octave scale >= 1");
+    const int octaves = o->recipe.octaves > 1 ? o->recipe.octaves : 1;
+    if (octaves > 1 && !(o->recipe.octave_scale > 1.0f))
+        return cnv_fail(CNV_ERR_ARG, "dream: the octave scale must be above 1");
     const int c = model->values[model->input].shape.d[1];
     size_t full = (size_t)c * h * w;
     /* Every octave is at most the full size: one buffer each for the base, the start and the detail. */
@@ -359,18 +341,19 @@ cnv_status cnv_dream(const cnv_graph *model, const cnv_preset *preset, cnv_backe
           *detail = malloc(full * sizeof *detail);
     cnv_status s = (base && start && detail) ? CNV_OK : NOMEM();
     int ph = 0, pw = 0; /* the previous octave's size (0: none yet) */
-    for (int k = 0; k < d->octaves && s == CNV_OK; k++) {
-        double f = pow(d->octave_scale, d->octaves - 1 - k);
+    for (int k = 0; k < octaves && s == CNV_OK; k++) {
+        double f = pow(o->recipe.octave_scale, octaves - 1 - k);
         int hk = (int)lround(h / f), wk = (int)lround(w / f);
         if (hk < 1 || wk < 1) {
             s = cnv_fail(CNV_ERR_ARG, "dream: octave %d would be %dx%d pixels", k + 1, hk, wk);
             break;
         }
         size_t nk = (size_t)c * hk * wk;
-        cnv_synth_resample(image, c, h, w, base, hk, wk, 1.0f);
-        if (ph) cnv_synth_resample(detail, c, ph, pw, start, hk, wk, 1.0f);
+        cnv_resample_planes(image, c, h, w, base, hk, wk, 1.0f);
+        if (ph) cnv_resample_planes(detail, c, ph, pw, start, hk, wk, 1.0f);
         for (size_t i = 0; i < nk; i++) start[i] = base[i] + (ph ? start[i] : 0.0f);
         cnv_render_opts ro = *o;
+        ro.recipe.octaves = 0; /* this loop is the octaves: each render is one */
         ro.batch = 1;
         ro.size[0] = hk;
         ro.size[1] = wk;
@@ -381,7 +364,7 @@ cnv_status cnv_dream(const cnv_graph *model, const cnv_preset *preset, cnv_backe
         if (s != CNV_OK) break;
         if (d->octave_done) d->octave_done(d->user, k, hk, wk, &res);
         for (size_t i = 0; i < nk; i++) detail[i] = res.images[i] - base[i];
-        if (k == d->octaves - 1) memcpy(out, res.images, nk * sizeof *out);
+        if (k == octaves - 1) memcpy(out, res.images, nk * sizeof *out);
         cnv_render_result_free(&res);
         ph = hk;
         pw = wk;

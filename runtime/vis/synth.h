@@ -10,6 +10,7 @@
 
 #include "recipe.h"
 #include "render.h"
+#include "transform.h"
 
 typedef enum cnv_synth_kind {
     CNV_SYNTH_MATCH,        /* -weight * ||F - T||^2 / ||T||^2: F the layer's output, T its target */
@@ -59,19 +60,15 @@ cnv_status cnv_synth_term_values(const cnv_graph *model, const cnv_preset *prese
 cnv_status cnv_synth_render(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be,
                             const cnv_synth_objective *obj, const cnv_render_opts *o, cnv_render_result *res);
 
-/* Bilinear resampling of a [c, h, w] image into [c, h2, w2] showing the source zoomed by `zoom`
- * about its centre (1: a plain resize); half-pixel centres, edges clamped. */
-void cnv_synth_resample(const float *src, int c, int h, int w, float *dst, int h2, int w2, float zoom);
 
 typedef struct cnv_dream_opts {
-    int octaves;        /* scales, the smallest first, ending at the image's size */
-    float octave_scale; /* size ratio between neighbouring octaves */
     /* Called after each octave with its size and render result (may be NULL). */
     void (*octave_done)(void *user, int octave, int h, int w, const cnv_render_result *res);
     void *user;
 } cnv_dream_opts;
 
-/* DeepDream of image [C, h, w] (0..1) into out (same size): at each octave from the smallest,
+/* DeepDream of image [C, h, w] (0..1) into out (same size): at each of o->recipe.octaves sizes
+ * (each octave_scale times the previous, ending at the image's size), from the smallest,
  * the base image at that scale plus the upscaled detail gained so far is optimized for
  * o->recipe.steps steps, and the new detail (result - base) carried up. */
 cnv_status cnv_dream(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_synth_objective *obj,

@@ -15,4 +15,8 @@
  * scale must be non-zero. (1, 0, 0, 0) is the identity {1, 0, 0, 0, 1, 0}. */
 void cnv_affine_compose(float scale, float angle_deg, float tx, float ty, float T[6]);
 
+/* Bilinear resampling of planes [c, h, w] into [c, h2, w2] showing the source zoomed by `zoom`
+ * about its centre (1: a plain resize); half-pixel centres, edges clamped. */
+void cnv_resample_planes(const float *src, int c, int h, int w, float *dst, int h2, int w2, float zoom);
+
 #endif

@@ -197,9 +197,10 @@ cnv_status cnv_vis_graph_build(const cnv_graph *model, const cnv_preset *preset,
     if (ms->ndim != 4 || (ms->d[1] != 1 && ms->d[1] != 3))
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: visualizations need an image input (1 or 3 channels), not this %d-D one",
                         model->source, ms->ndim);
-    if (head->batch < 1 || head->size[0] < ms->d[2] || head->size[1] < ms->d[3])
-        return cnv_fail(CNV_ERR_ARG, "%s: image size %dx%d is smaller than the model's input %dx%d", model->source,
-                        head->size[0], head->size[1], ms->d[2], ms->d[3]);
+    /* A smaller image is upscaled to the model's input (the coarse octaves of a render). */
+    if (head->batch < 1 || head->size[0] < 1 || head->size[1] < 1)
+        return cnv_fail(CNV_ERR_ARG, "%s: no image size %dx%d (batch %d)", model->source, head->size[0], head->size[1],
+                        head->batch);
     out->g = cnv_graph_new(model->source);
     if (!out->g) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     out->g->opset = model->opset;

@@ -14,7 +14,7 @@
 
 typedef struct cnv_vis_head {
     int batch;           /* images optimized together */
-    int size[2];         /* image H, W (the model's input size, or larger) */
+    int size[2];         /* image H, W (resampled to the model's input) */
     int fourier;         /* spectral parameterization (else pixels) */
     float decay;         /* Fourier amplitude decay power */
     int decorrelate;     /* ImageNet colour decorrelation (3-channel models only) */

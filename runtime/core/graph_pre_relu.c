@@ -1,0 +1,40 @@
+/* The pre-activation twin of a layer: where a layer's output is a ReLU (or a Concat of ReLUs,
+ * as in SqueezeNet's fire modules and Inception's mixed layers), an objective on it has no
+ * gradient wherever the unit is off, so a unit dead on the starting image never moves. The same
+ * objective on the values before the ReLU always has a gradient and is maximized by the same
+ * images where it is positive (ReLU is monotonic); Lucid's "_pre_relu" layers are this. */
+#include "graph.h"
+
+#include <stdio.h>
+
+/* The node producing value v when it is a Relu, else -1. */
+static int relu_producer(const cnv_graph *g, int v) {
+    int p = g->values[v].producer;
+    return p >= 0 && g->nodes[p].op == CNV_OP_RELU ? p : -1;
+}
+
+int cnv_graph_pre_relu(cnv_graph *g, int node) {
+    if (node < 0 || node >= g->n_nodes) return -1;
+    const cnv_node *n = &g->nodes[node];
+    if (n->op == CNV_OP_RELU) {
+        int p = g->values[n->in[0]].producer;
+        return p >= 0 ? p : node;
+    }
+    if (n->op != CNV_OP_CONCAT || n->n_in < 1) return node;
+    int in[CNV_MAX_INPUTS];
+    for (int i = 0; i < n->n_in; i++) {
+        int r = relu_producer(g, n->in[i]);
+        if (r < 0) return node;
+        in[i] = g->nodes[r].in[0];
+    }
+    char name[512];
+    snprintf(name, sizeof name, "%s/pre_relu", n->name);
+    int v = cnv_graph_find_value(g, name);
+    if (v >= 0) return g->values[v].producer;
+    cnv_shape shape = g->values[n->out].shape;
+    cnv_attrs attrs = n->attrs;
+    int n_in = n->n_in;
+    /* n may move when the node array grows: everything needed is copied above. */
+    v = cnv_graph_add_value(g, name, &shape, NULL);
+    return v < 0 ? -1 : cnv_graph_add_node(g, name, CNV_OP_CONCAT, &attrs, n_in, in, v);
+}
