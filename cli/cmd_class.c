@@ -92,6 +92,7 @@ int cmd_class(int argc, char **argv) {
         if (!code) code = vis_cli_run(&a.vis, node, items, n, a.softmax ? "class (probability)" : "class (logit)", NULL, NULL);
         free(items);
     }
+    vis_cli_free(&a.vis);
     cli_free(&ctx);
     return code;
 }

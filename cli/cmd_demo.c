@@ -105,39 +105,32 @@ static int render_all(demo *d) {
     char out[4096], file[256];
     int code;
 
-    html(d, "<h2>What each class looks like to the network</h2>\n<p>Activation maximization: images the model scores "
-            "highest for each class, optimized at the model's 28x28 from a grey start in a steep Fourier "
-            "parameterization (only smooth, filled shapes), under random scaling by 0.7-1.3, small shifts and "
-            "rotations, a slow learning rate, and light L2 (towards black) and total-variation penalties. The "
-            "network reads garments mostly by their outlines, so these are rough silhouettes, not photographs: "
-            "the trouser's dark gap between the legs shows best, the ankle boot's shaft and sole and the bag's "
-            "body and handle opening less so; the tops (T-shirt, pullover, coat, shirt), the dress, the sandal and "
-            "the sneaker stay abstract. Each image is still the model's top-1 for its class.</p>\n");
+    html(d, "<h2>What each class looks like to the network</h2>\n<p>Activation maximization: the image the model "
+            "scores highest for each class. Left, within a Gaussian image prior fitted to the training images "
+            "(their 64 principal components): the optimization may only move among images the data set makes "
+            "likely, so it draws the garment the network expects. Right, without it (Fourier parameterization and "
+            "transformation robustness): the outlines and edges the network detects, drawn anywhere.</p>\n");
+    /* A 28x28 grey model: pixel- or Fourier-space optimization draws the white edge strokes the
+     * network detects (right-hand picture), and no pixel prior tried (Lucid's transforms and
+     * spectrum, Yosinski's L2 decay and blur) turned them into garments. The image prior does:
+     * image = clip(mean + z * basis, 0, 1) with Adam on z and the Gaussian penalty 0.2/2 |z|^2. */
     snprintf(out, sizeof out, "%s/classes.png", d->dir);
-    /* A 28x28 model trained on light garments on black. Maximizing a logit alone draws the white
-     * edge strokes this network detects. What moves them towards filled silhouettes (a grid over the
-     * class verb's knobs, see the commit message; only the trouser, and more loosely the ankle boot
-     * and the bag, end up recognizable):
-     *  - Fourier decay 2.5 at the model's own size (no upsampling): the spectrum falls so steeply that
-     *    only smooth, filled regions can form (decay 2 still gives strokes; 3 gives bare blobs);
-     *  - random scale 0.7-1.3 (transformation robustness): a shape must score at every size, which
-     *    favours areas over thin lines, and zooming in crops the borders, a pull towards the centre;
-     *    small jitter (2+1 px) and rotation (5 degrees) because the garments are centred and upright;
-     *  - no padding (--pad 0): the pad is grey, the data set's background is black;
-     *  - lr 0.005: the sigmoid saturates more slowly, so shapes keep grey tones instead of binary blobs;
-     *  - light L2 towards black (0.005) and TV (0.05): a black background and flat areas. A stronger L2
-     *    (0.01 and more with this spectrum) can pull a whole image into the sigmoid's black end, where
-     *    its gradient vanishes and the class is lost.
-     * Pixel-space alternatives tried (Yosinski et al. 2015: L2 decay and a Gaussian blur every k
-     * steps, plain SGD or Adam, with or without the sigmoid) kept the strokes or dissolved them into
-     * noise or grey. */
+    if ((code = run(cmd_class, "class", m, "--class", "0,1,2,3,4,5,6,7,8,9", "--image-prior", d->data, "--fourier", "off",
+                    "--sigmoid", "off", "--pad", "0", "--jitter", "0", "--jitter2", "0", "--rotate", "0", "--scale",
+                    "1-1", "--steps", steps, "--device", dev, "-o", out, NULL)))
+        return code;
+    figure(d, "classes.png", "The ten classes within the image prior: T-shirt/top, Trouser, Pullover, Dress, Coat, "
+                             "Sandal, Shirt, Sneaker, Bag, Ankle boot");
+    /* Without the prior: Fourier decay 2.5 at the model's size (smooth, filled regions), random
+     * scale 0.7-1.3 (areas over thin lines), small shifts and rotations, no grey padding (the
+     * background is black), lr 0.005 and light L2 towards black and TV. */
+    snprintf(out, sizeof out, "%s/classes_fourier.png", d->dir);
     if ((code = run(cmd_class, "class", m, "--class", "0,1,2,3,4,5,6,7,8,9", "--size", "28", "--pad", "0", "--decay",
                     "2.5", "--scale", "0.7-1.3", "--jitter", "2", "--jitter2", "1", "--rotate", "5", "--lr", "0.005",
                     "--l2", "0.005", "--tv", "0.05", "--penalties-towards", "black", "--steps", steps, "--device",
                     dev, "-o", out, NULL)))
         return code;
-    figure(d, "classes.png", "The ten classes: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, "
-                             "Ankle boot");
+    figure(d, "classes_fourier.png", "The same classes without a prior: what the network's detectors respond to");
 
     html(d, "<h2>What each filter responds to</h2>\n<p>Every channel of both convolution layers, maximized one by "
             "one (batched).</p>\n");

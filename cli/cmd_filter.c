@@ -91,6 +91,7 @@ int cmd_filter(int argc, char **argv) {
         if (!code) code = vis_cli_prepare(&a.vis);
         if (!code) code = run(&ctx, &a);
     }
+    vis_cli_free(&a.vis);
     cli_free(&ctx);
     return code;
 }

@@ -126,6 +126,7 @@ int cmd_invert(int argc, char **argv) {
         if (!code) code = vis_cli_prepare(&a.vis);
         if (!code) code = run(&ctx, &a);
     }
+    vis_cli_free(&a.vis);
     cli_free(&ctx);
     return code;
 }

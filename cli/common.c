@@ -305,8 +305,8 @@ int cli_find_class(const cli_ctx *ctx, const char *spec, int n_classes, int *cls
     }
     int found = cnv_labels_find(&ctx->labels, spec);
     if (found < 0)
-        return cli_error(ctx, CLI_EXIT_USAGE, "no class named '%s' in the labels%s%s", spec,
-                         ctx->labels_origin[0] ? " of " : "", ctx->labels_origin);
+        return cli_error(ctx, CLI_EXIT_USAGE, "no class named '%s' in the labels%s%s%s", spec,
+                         ctx->labels_origin[0] ? " (" : "", ctx->labels_origin, ctx->labels_origin[0] ? ")" : "");
     if (found >= n_classes)
         return cli_error(ctx, CLI_EXIT_USAGE, "class '%s' is number %d, but %s has %d classes", spec, found,
                          ctx->model_path, n_classes);

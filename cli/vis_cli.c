@@ -2,6 +2,7 @@
 
 #include "core/sha256.h"
 #include "io/atomic_file.h"
+#include "io/dataset.h"
 #include "io/gif.h"
 #include "io/grid.h"
 #include "io/normalize.h"
@@ -20,7 +21,7 @@
 enum {
     V_RECIPE = VIS_OPT_FIRST, V_STEPS, V_LR, V_LR_DECAY, V_SIZE, V_SEED, V_BATCH, V_OPTIMIZER, V_FOURIER, V_DECAY,
     V_DECORRELATE, V_SIGMOID, V_INIT_SD, V_PAD, V_JITTER, V_JITTER2, V_SCALE, V_ROTATE, V_TV, V_L1, V_L2, V_TOWARDS, V_GRADCLIP,
-    V_GRADNORM, V_ROUNDS, V_ZOOM, V_BLUR, V_OCTAVES, V_OCTAVE_SCALE, V_PRE_RELU, V_OUTPUT, V_FRAMES, V_FRAME_EVERY, V_GIF, V_SAVE, V_END
+    V_GRADNORM, V_ROUNDS, V_ZOOM, V_BLUR, V_OCTAVES, V_OCTAVE_SCALE, V_PRE_RELU, V_PRIOR, V_PRIOR_K, V_PRIOR_W, V_OUTPUT, V_FRAMES, V_FRAME_EVERY, V_GIF, V_SAVE, V_END
 };
 
 static const cli_option vis_options[] = {
@@ -60,6 +61,10 @@ static const cli_option vis_options[] = {
     {"octave-scale", "S", "size ratio between octaves", "1.4", V_OCTAVE_SCALE},
     {"pre-relu", "on|off", "when the layer ends in a ReLU (or a Concat of ReLUs), optimize the values before it: "
      "units off on the start still get a gradient", "on", V_PRE_RELU},
+    {"image-prior", "DIR", "optimize in a Gaussian image prior fitted to the training images of a data set (IDX or "
+     "image folders, as `train --data`; pixels without a sigmoid at the model's input size)", "none", V_PRIOR},
+    {"prior-components", "K", "principal components of the image prior", "64", V_PRIOR_K},
+    {"prior-weight", "W", "weight of the prior's penalty W/2 |z|^2 on the coefficients", "0.2", V_PRIOR_W},
     {"output", "FILE", "the picture (PNG; a grid with captions for several images); FILE.json gets the run's record",
      NULL, V_OUTPUT},
     {"frames", "DIR", "write a PNG of the images every --frame-every steps into DIR", "none", V_FRAMES},
@@ -182,8 +187,27 @@ static int apply_override(vis_cli *v, int id, const char *arg) {
     case V_OCTAVES: return parse_int_option(v, id, arg, 0, &r->octaves);
     case V_OCTAVE_SCALE: return parse_float(v, id, arg, &r->octave_scale);
     case V_PRE_RELU: return parse_switch(v, id, arg, &v->pre_relu);
+    case V_PRIOR: v->prior_data = arg; return 0;
+    case V_PRIOR_K: return parse_int_option(v, id, arg, 1, &r->prior_components);
+    case V_PRIOR_W: return parse_float(v, id, arg, &r->prior_weight);
     }
     return 0;
+}
+
+/* The image prior from the training split of --image-prior at the model's input size. */
+static int fit_prior(vis_cli *v, const cnv_shape *in) {
+    if (v->recipe.fourier || v->recipe.sigmoid)
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--image-prior needs --fourier off --sigmoid off (the prior makes the image)");
+    if (v->size && (v->size != in->d[2] || v->size != in->d[3]))
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--image-prior renders at the model's input size %dx%d, not --size %d",
+                         in->d[2], in->d[3], v->size);
+    cnv_dataset d;
+    if (cnv_dataset_load(v->prior_data, CNV_SPLIT_TRAIN, in->d[1], in->d[2], in->d[3], 0, &d) != CNV_OK)
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--image-prior: %s", cnv_last_error());
+    cnv_status s = cnv_image_prior_fit(d.images, d.n, d.c, d.h, d.w, v->recipe.prior_components, &v->prior);
+    v->prior_images = d.n;
+    cnv_dataset_free(&d);
+    return s == CNV_OK ? 0 : cli_error(v->ctx, CLI_EXIT_USAGE, "--image-prior %s: %s", v->prior_data, cnv_last_error());
 }
 
 int vis_cli_prepare(vis_cli *v) {
@@ -197,6 +221,8 @@ int vis_cli_prepare(vis_cli *v) {
                          list);
     }
     v->recipe = *base;
+    v->recipe.prior_components = 64;
+    v->recipe.prior_weight = 0.2f;
     v->pre_relu = 1;
     for (int id = VIS_OPT_FIRST; id < V_END; id++) {
         const char *arg = v->overrides[id - VIS_OPT_FIRST];
@@ -215,8 +241,10 @@ int vis_cli_prepare(vis_cli *v) {
                          in->d[3]);
     if (!v->batch) v->batch = 16;
     if (!v->frame_every) v->frame_every = 16;
-    return 0;
+    return v->prior_data ? fit_prior(v, in) : 0;
 }
+
+void vis_cli_free(vis_cli *v) { cnv_image_prior_free(&v->prior); }
 
 int vis_cli_to_image(const cli_ctx *ctx, const float *chw, int c, int h, int w, cnv_image *img) {
     img->w = w;
@@ -292,10 +320,13 @@ static int compose(const vis_cli *v, int cols, const float *images, const cnv_sh
     if (!code) {
         cnv_grid_layout l;
         cnv_grid_layout_default(&l);
-        l.tile_w = w;
-        l.tile_h = h;
+        /* Small images (28x28 models) are enlarged by a whole factor, pixels kept sharp, so that
+         * they can be seen and their captions fit under them. */
+        int f = w < 96 ? (96 + w - 1) / w : 1;
+        l.tile_w = w * f;
+        l.tile_h = h * f;
         l.cols = cols;
-        l.scale = CNV_SCALE_BILINEAR;
+        l.scale = f > 1 ? CNV_SCALE_NEAREST : CNV_SCALE_BILINEAR;
         l.font_scale = w >= 128 ? 2 : 1;
         if (cnv_grid_compose(tiles, captions, n, &l, out) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_NOMEM);
     }
@@ -370,6 +401,10 @@ static int write_sidecar(vis_session *se, const char *what, const char *layer, j
                              cnv_backend_device(ctx->be), "backend", cnv_backend_name(ctx->be), "seed",
                              (json_int_t)v->seed, "size", v->size, "batch", v->batch, "recipe", recipe_json(&v->recipe),
                              "pre_relu", v->pre_relu, "layer", layer, "objectives", objs, "runs", se->runs, "seconds", seconds);
+    if (root && v->prior.k)
+        json_object_set_new(root, "image_prior", json_pack("{s:s, s:i, s:i, s:f}", "data", v->prior_data, "images",
+                                                           v->prior_images, "components", v->prior.k, "weight",
+                                                           v->recipe.prior_weight));
     if (root && extra) json_object_update(root, extra);
     char path[4096];
     cli_derived_path(v->output, "", ".json", path, sizeof path);
@@ -403,7 +438,7 @@ void vis_session_opts(vis_session *se, int first, int count, const char *stage, 
                                                                          v->size ? v->size : in->d[3]},
                            .seed = v->seed, .log_every = 1, .progress = progress, .user = se,
                            .frame = (v->frames_dir || v->gif) ? vis_session_frame : NULL,
-                           .frame_every = v->frame_every};
+                           .frame_every = v->frame_every, .prior = v->prior.k ? &v->prior : NULL};
 }
 
 int vis_session_log(vis_session *se, const cnv_render_result *res, int count, json_t *extra) {

@@ -7,6 +7,7 @@
 
 #include "common.h"
 #include "io/image.h"
+#include "vis/image_prior.h"
 #include "vis/render.h"
 
 /* Option ids of the shared options (above every verb's own). */
@@ -21,6 +22,9 @@ typedef struct vis_cli {
     const char *output, *frames_dir, *gif, *save_tensor;
     int frame_every;
     int pre_relu; /* objectives on a ReLU layer act on the values before it (--pre-relu) */
+    const char *prior_data; /* --image-prior: the data set the prior is fitted to */
+    int prior_images;       /* images it was fitted to */
+    cnv_image_prior prior;  /* fitted by vis_cli_prepare (k = 0: none) */
     cnv_recipe recipe; /* the named recipe with the overrides applied (vis_cli_prepare) */
 } vis_cli;
 
@@ -31,8 +35,11 @@ int vis_cli_options(const cli_option *own, int n_own, cli_option *table, int cap
 void vis_cli_recipe_default(cli_option *table, int n, const char *name);
 /* Handles a shared option (ids >= VIS_OPT_FIRST); returns 0 or an exit status. */
 int vis_cli_on_option(vis_cli *v, int id, const char *arg);
-/* Resolves the recipe and every override, the size and the output; 0 or an exit status. */
+/* Resolves the recipe and every override, the size and the output, and fits the image prior;
+ * 0 or an exit status. */
 int vis_cli_prepare(vis_cli *v);
+/* Frees what vis_cli_prepare made. */
+void vis_cli_free(vis_cli *v);
 
 /* One rendered item: its objective and the caption under its tile. */
 typedef struct vis_item {

@@ -61,8 +61,8 @@ static void test_seed_and_backends_agree(void **state) {
 
 /* With transforms off and a pixel parameterization every op before the model is pointwise, so
  * a unit's gradient is zero outside its receptive field and Adam never moves those pixels.
- * Eight channels' centre units render as one batch: none may change a pixel outside the field;
- * at least one must be active (a ReLU unit at zero has no gradient) and change pixels inside. */
+ * Eight channels' centre units render as one batch, their objective before the ReLU: none may
+ * change a pixel outside the field, and every one must change pixels inside. */
 #define NEURONS 8
 static void check_neuron_field(cnv_backend *be, cnv_graph *g, const char *layer) {
     int node;
@@ -72,8 +72,11 @@ static void check_neuron_field(cnv_backend *be, cnv_graph *g, const char *layer)
     assert_int_equal(cnv_graph_unit_field(g, node, y, x, box), CNV_OK);
     cnv_objective objs[NEURONS];
     for (int i = 0; i < NEURONS; i++) objs[i] = (cnv_objective){CNV_OBJ_NEURON, i, y, x};
+    /* The objective on the values before the ReLU, as the neuron verb has it by default. */
+    int pre = cnv_graph_pre_relu(g, node);
+    assert_true(pre >= 0);
     cnv_render_opts o = {.recipe = *cnv_recipe_find("plain"), .batch = NEURONS, .size = {227, 227}, .seed = 3,
-                         .objective_node = node, .objectives = objs};
+                         .objective_node = pre, .objectives = objs};
     o.recipe.steps = 3;
     o.recipe.l2 = 0;
     o.recipe.lr = 0.05f;
@@ -96,7 +99,8 @@ static void check_neuron_field(cnv_backend *be, cnv_graph *g, const char *layer)
         assert_int_equal(changed_out, 0);
         active += changed_in > 0;
     }
-    assert_true(active > 0);
+    /* Before the ReLU every unit has a gradient, also those off on the start image. */
+    assert_int_equal(active, NEURONS);
     cnv_render_result_free(&res);
 }
 
@@ -144,6 +148,16 @@ static void test_bad_options(void **state) {
     expect_usage_error(args, "steps");
     snprintf(args, sizeof args, "neuron %s --layer conv1 --channel 0 --position 500,1", m);
     expect_usage_error(args, "position");
+    snprintf(args, sizeof args, "filter %s --layer conv1 --channel 0 --octaves 3", m);
+    expect_usage_error(args, "octaves need the pixel parameterization");
+    snprintf(args, sizeof args, "filter %s --layer conv1 --channel 0 --fourier off --octaves 3 --octave-scale 0.5", m);
+    expect_usage_error(args, "--octave-scale");
+    snprintf(args, sizeof args, "filter %s --layer conv1 --channel 0 --lr-decay sometimes", m);
+    expect_usage_error(args, "--lr-decay");
+    snprintf(args, sizeof args, "class %s --class 1 --image-prior /nonexistent --fourier off --sigmoid off", m);
+    expect_usage_error(args, "/nonexistent");
+    snprintf(args, sizeof args, "class %s --class 1 --image-prior /nonexistent", m);
+    expect_usage_error(args, "--fourier off --sigmoid off");
 }
 
 int main(void) {

@@ -39,6 +39,10 @@ typedef struct cnv_recipe {
      * octave starting from the previous one upscaled. 0 or 1: off. */
     int octaves;
     float octave_scale;
+    /* With an image prior (render.h): its components and the weight w of the Gaussian penalty
+     * w/2 |z|^2 on the coefficients. */
+    int prior_components;
+    float prior_weight;
 } cnv_recipe;
 
 /* Steps of a whole run: steps x rounds x octaves (each at least 1). */

@@ -98,7 +98,7 @@ static cnv_status init_param(render_state *st) {
     if (!p) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     /* Without a sigmoid the parameter is the image: start from mid-grey, or from the given
      * images (through the sigmoid's inverse when there is one; kept off its flat ends). */
-    float base = r->sigmoid ? 0.0f : 0.5f;
+    float base = r->sigmoid || st->o->prior ? 0.0f : 0.5f; /* z = 0 is the prior's mean image */
     for (size_t i = 0; i < st->n_param; i++) {
         float x = base;
         if (st->o->init_images) {
@@ -190,6 +190,8 @@ static cnv_status run(render_state *st, cnv_render_result *res) {
             step++;
             float h[CNV_HYPER_COUNT];
             cnv_optim_hyper(step_lr(r, step, steps), r->beta1, r->beta2, r->eps, step, h);
+            /* The prior's penalty on z: ascent follows g - w z. */
+            if (o->prior) h[CNV_HYPER_WD] = -r->prior_weight;
             CNV_TRY(vt->buf_write(st->be, st->hyper, 0, h, CNV_HYPER_COUNT));
             CNV_TRY(set_transforms(st, random));
             CNV_TRY(vt->program_run(st->be, st->prog));
@@ -241,6 +243,7 @@ static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_pres
         .l_center = r->penalties_to_black ? 0.0f : 0.5f,
         .gradnorm = r->gradnorm,
         .gradclip = r->gradclip,
+        .prior = o->prior,
     };
     if (!o->build_objective && (o->objective_node < 0 || o->objective_node >= model->n_nodes))
         return cnv_fail(CNV_ERR_ARG, "%s: no layer %d", model->source, o->objective_node);
@@ -435,6 +438,9 @@ cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_back
     if (o->batch < 1) return cnv_fail(CNV_ERR_ARG, "batch must be at least 1");
     if (o->init_images && o->recipe.fourier)
         return cnv_fail(CNV_ERR_ARG, "starting from an image needs the pixel parameterization (--fourier off)");
+    if (o->prior && (o->init_images || o->recipe.octaves > 1 || o->recipe.rounds > 0))
+        return cnv_fail(CNV_ERR_ARG, "the image prior works at one size from its mean: no start image, octaves or rounds");
+    if (o->prior && o->recipe.prior_weight < 0) return cnv_fail(CNV_ERR_ARG, "--prior-weight must be >= 0");
     return o->recipe.octaves > 1 ? render_octaves(model, preset, be, o, res) : render_once(model, preset, be, o, res);
 }
 

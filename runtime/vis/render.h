@@ -28,6 +28,9 @@ typedef struct cnv_render_opts {
      * and objective_node/objectives are ignored. */
     cnv_status (*build_objective)(void *user, cnv_vis_graph *vg, int *node);
     void *objective_user;
+    /* Optimize the coefficients of this image prior instead of pixels (the recipe must use
+     * pixels without a sigmoid, at the prior's size; NULL: none). */
+    const cnv_image_prior *prior;
     /* Start from these images ([N, C, H, W] in 0..1, the render size) instead of noise; needs
      * the pixel parameterization. */
     const float *init_images;

@@ -16,6 +16,7 @@ static const float color_sqrt[3][3] = {
 };
 
 cnv_shape cnv_vis_param_shape(const cnv_vis_head *h, int channels) {
+    if (h->prior) return (cnv_shape){2, {h->batch, h->prior->k}};
     if (h->fourier) return cnv_shape4(h->batch, 2 * channels, h->size[0], h->size[1] / 2 + 1);
     return cnv_shape4(h->batch, channels, h->size[0], h->size[1]);
 }
@@ -77,6 +78,31 @@ static cnv_status build_head(cnv_vis_graph *vg, const cnv_graph *model, const cn
     if (v >= 0 && h->gradnorm) {
         cnv_attrs_default(CNV_OP_GRADNORM, &a);
         v = add(g, "cnnvis/gradnorm", CNV_OP_GRADNORM, &a, 1, &v, &ps);
+    }
+    if (v >= 0 && h->prior) {
+        const cnv_image_prior *pr = h->prior;
+        if (pr->c != c || pr->h != H || pr->w != W || h->fourier || h->sigmoid)
+            return cnv_fail(CNV_ERR_ARG, "the image prior (%dx%dx%d) needs pixels without a sigmoid at the model's "
+                            "input size %dx%dx%d", pr->c, pr->h, pr->w, c, H, W);
+        int p = c * H * W;
+        cnv_shape bs = {2, {pr->k, p}}, ms1 = {1, {p}}, flat = {2, {n, p}};
+        int bv = cnv_graph_add_value(g, "cnnvis/prior.basis", &bs, pr->basis),
+            mv = cnv_graph_add_value(g, "cnnvis/prior.mean", &ms1, pr->mean);
+        if (bv < 0 || mv < 0) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+        cnv_attrs_default(CNV_OP_GEMM, &a);
+        v = add(g, "cnnvis/prior", CNV_OP_GEMM, &a, 3, (int[]){v, bv, mv}, &flat);
+        cnv_attrs_default(CNV_OP_RESHAPE, &a);
+        a.shape_n = 4;
+        a.shape[0] = -1;
+        a.shape[1] = c;
+        a.shape[2] = H;
+        a.shape[3] = W;
+        if (v >= 0) v = add(g, "cnnvis/prior_image", CNV_OP_RESHAPE, &a, 1, &v, &img);
+        /* Clipped to the displayable range, so the model sees exactly the picture that is saved. */
+        cnv_attrs_default(CNV_OP_CLIP, &a);
+        a.min = 0.0f;
+        a.max = 1.0f;
+        if (v >= 0) v = add(g, "cnnvis/prior_clip", CNV_OP_CLIP, &a, 1, &v, &img);
     }
     if (v >= 0 && h->fourier) {
         cnv_attrs_default(CNV_OP_FOURIER, &a);

@@ -4,11 +4,13 @@
  * optimizer steps. The whole chain is one cnv_graph, so the executor, both backends and
  * recorded programs serve it unchanged.
  *
- *   param -> [GradNorm] -> [Fourier] -> [decorrelate: 1x1 Conv] -> [Sigmoid] = image (0..1, RGB or gray)
+ *   param -> [GradNorm] -> [Fourier | image prior: Gemm + Reshape] -> [decorrelate: 1x1 Conv] -> [Sigmoid]
+ *         = image (0..1, RGB or gray)
  *         -> [Regularize] -> [Pad] -> [Resample (per-step affine)] -> preprocess (1x1 Conv) -> model */
 #ifndef CNV_VIS_VIS_GRAPH_H
 #define CNV_VIS_VIS_GRAPH_H
 
+#include "image_prior.h"
 #include "core/graph.h"
 #include "models/preset.h"
 
@@ -25,6 +27,9 @@ typedef struct cnv_vis_head {
     float l_center;      /* the value L1/L2 pull towards */
     int gradnorm;        /* normalize the parameter's gradient by its mean |g| per item */
     float gradclip;      /* then clip it to [-gradclip, gradclip] (0: no clipping) */
+    /* When set (pixels without a sigmoid only): the parameter is the prior's coefficients z
+     * [N, k] and the image is mean + z basis, reshaped to the prior's (= the model's) size. */
+    const cnv_image_prior *prior;
 } cnv_vis_head;
 
 typedef struct cnv_vis_graph {
@@ -41,7 +46,8 @@ cnv_status cnv_vis_graph_build(const cnv_graph *model, const cnv_preset *preset,
                                cnv_vis_graph *out);
 void cnv_vis_graph_free(cnv_vis_graph *vg);
 
-/* The parameter's shape for a head (pixels: [N, C, H, W]; Fourier: [N, 2C, H, W/2+1]). */
+/* The parameter's shape for a head (pixels: [N, C, H, W]; Fourier: [N, 2C, H, W/2+1]; image
+ * prior: [N, k]). */
 cnv_shape cnv_vis_param_shape(const cnv_vis_head *head, int channels);
 
 #endif
