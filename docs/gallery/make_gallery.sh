@@ -57,3 +57,11 @@ astronaut=$shared/images/astronaut.png
 # fire2, fire3, fire5, fire7; content fire5; weights 10 and 1; from the content).
 "$cnnvis" style "$squeezenet" --content "$chelsea" --style "$astronaut" -o "$here/style_chelsea_astronaut.png"
 rm -f "$here/invert_astronaut.json" "$here/dream_chelsea_fire5.json" "$here/style_chelsea_astronaut.json"
+
+# The demo's pictures of the bundled Fashion-MNIST model: class images within the image prior and
+# without it, relu2's filters, and Grad-CAM of the trouser test image.
+"$cnnvis" demo -o "$tmp/demo" >/dev/null
+cp "$tmp/demo/classes.png" "$here/demo_classes.png"
+cp "$tmp/demo/classes_fourier.png" "$here/demo_classes_fourier.png"
+cp "$tmp/demo/filters_relu2.png" "$here/demo_filters_relu2.png"
+cp "$tmp/demo/gradcam_1.png" "$here/demo_gradcam_trouser.png"

@@ -31,3 +31,6 @@ done
 for m in 2 3 4 5 6 7 8 9; do
     "$cnnvis" filter "$squeezenet" --layer fire$m/concat --channels 0-15 "$@" -o "$here/filter_fire$m.png"
 done
+# Coarse to fine: 4 octaves (x1.4) of 64 steps on pixels (with the sigmoid and colour decorrelation).
+"$cnnvis" filter "$squeezenet" --layer fire5/concat --channels 0-3 --fourier off --octaves 4 --steps 64 "$@" \
+    -o "$here/filter_fire5_octaves.png"
