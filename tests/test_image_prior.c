@@ -163,10 +163,50 @@ static void test_class_images_within_the_prior(void **state) {
     cnv_model_free(g);
 }
 
+/* The prior's head (Gemm, Reshape, Clip) on Vulkan agrees with the CPU over 16 steps. */
+static void test_prior_backends_agree(void **state) {
+    (void)state;
+    if (access(FASHION_DIR, R_OK) != 0) {
+        printf("SKIP: %s not found (install Debian's dataset-fashion-mnist)\n", FASHION_DIR);
+        skip();
+    }
+    cnv_graph *g;
+    assert_int_equal(cnv_model_load(BUNDLED, &g), CNV_OK);
+    cnv_dataset train;
+    assert_int_equal(cnv_dataset_load(FASHION_DIR, CNV_SPLIT_TRAIN, 1, 28, 28, 2000, &train), CNV_OK);
+    cnv_image_prior prior;
+    assert_int_equal(cnv_image_prior_fit(train.images, train.n, 1, 28, 28, 32, &prior), CNV_OK);
+    cnv_objective objs[2] = {{.kind = CNV_OBJ_CHANNEL, .channel = 1}, {.kind = CNV_OBJ_CHANNEL, .channel = 7}};
+    cnv_render_opts o = {.recipe = *cnv_recipe_find("lucid"), .batch = 2, .size = {28, 28}, .seed = 3,
+                         .objective_node = g->n_nodes - 1, .objectives = objs, .prior = &prior};
+    o.recipe.steps = 16;
+    o.recipe.fourier = o.recipe.sigmoid = 0;
+    o.recipe.pad = 2;
+    o.recipe.prior_weight = 0.2f;
+    cnv_render_result rc, rv;
+    cnv_backend *cpu = tu_backend_create("cpu");
+    assert_int_equal(cnv_render(g, cnv_preset_find("fashion-mnist"), cpu, &o, &rc), CNV_OK);
+    tu_backend_free(cpu);
+    cnv_backend *gpu = tu_backend_create("vulkan");
+    assert_int_equal(cnv_render(g, cnv_preset_find("fashion-mnist"), gpu, &o, &rv), CNV_OK);
+    tu_backend_free(gpu);
+    double err = tu_rel_error(rv.images, rc.images, 2 * 784);
+    printf("16 steps within the prior, images vulkan vs cpu: relative error %.2e (logits %.2f, %.2f)\n", err,
+           rc.final[0], rc.final[1]);
+    assert_true(err < 1e-3);
+    assert_true(rc.final[0] > rc.start[0] && rc.final[1] > rc.start[1]);
+    cnv_render_result_free(&rc);
+    cnv_render_result_free(&rv);
+    cnv_image_prior_free(&prior);
+    cnv_dataset_free(&train);
+    cnv_model_free(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fit_recovers_subspace),
         cmocka_unit_test(test_class_images_within_the_prior),
+        cmocka_unit_test(test_prior_backends_agree),
     };
     return cmocka_run_group_tests_name("image_prior", tests, NULL, NULL);
 }
