@@ -15,18 +15,19 @@ static const cnv_recipe synth_recipes[] = {
     {
         .name = "invert",
         .source = "Mahendran & Vedaldi, Understanding Deep Image Representations by Inverting Them, CVPR 2015: "
-                  "from noise, Adam on pixels, total variation with beta 2 and an L2 prior; weights tuned for "
-                  "SqueezeNet 1.1 (docs/BENCHMARKS.md, Synthesis)",
-        .init_sd = 0.1f,
+                  "from noise, Adam on pixels, total variation with beta 2 and an L2 prior; steps, rate (cosine "
+                  "decay) and weights tuned for SqueezeNet 1.1's fire9 (docs/BENCHMARKS.md, Synthesis)",
+        .init_sd = 0.01f,
         .optimizer = CNV_OPTIM_ADAM,
-        .lr = 0.02f,
+        .lr = 0.03f,
+        .lr_cosine = 1,
         .beta1 = 0.9f,
         .beta2 = 0.999f,
         .eps = 1e-8f,
-        .steps = 300,
+        .steps = 1600,
         .scale_min = 1.0f,
         .scale_max = 1.0f,
-        .tv = 1e-5f,
+        .tv = 3e-5f,
         .l2 = 1e-6f,
         .octave_scale = 1.4f,
     },
