@@ -142,7 +142,7 @@ static void invert_conv1_and_fire2(void **state) {
     free(image);
 }
 
-/* With the recipe's defaults (1600 Adam steps, lr 0.03 with cosine decay, TV 3e-5). */
+/* With the recipe's defaults (1600 Adam steps, lr 0.03 with cosine decay, TV 1e-5). */
 static void invert_fire9_error_falls_tenfold(void **state) {
     fixture *f = *state;
     float *image = load_image("images/astronaut.png", 227, 227), *pic;

@@ -27,7 +27,7 @@ static const cnv_recipe synth_recipes[] = {
         .steps = 1600,
         .scale_min = 1.0f,
         .scale_max = 1.0f,
-        .tv = 3e-5f,
+        .tv = 1e-5f,
         .l2 = 1e-6f,
         .octave_scale = 1.4f,
     },
