@@ -441,20 +441,22 @@ void vis_session_opts(vis_session *se, int first, int count, const char *stage, 
                            .frame_every = v->frame_every, .prior = v->prior.k ? &v->prior : NULL};
 }
 
+/* values[0..n-1] as a JSON array of numbers. */
+static json_t *json_numbers(const double *values, int n) {
+    json_t *a = json_array();
+    for (int i = 0; a && i < n; i++) json_array_append_new(a, cli_json_number(values[i]));
+    return a;
+}
+
 int vis_session_log(vis_session *se, const cnv_render_result *res, int count, json_t *extra) {
-    json_t *steps = json_array(), *values = json_array(), *start = json_array(), *final = json_array();
+    json_t *steps = json_array(), *values = json_array();
     for (int k = 0; k < res->n_log; k++) {
         json_array_append_new(steps, json_integer(res->log_steps[k]));
-        json_t *row = json_array();
-        for (int i = 0; i < count; i++) json_array_append_new(row, cli_json_number(res->log[(size_t)k * count + i]));
-        json_array_append_new(values, row);
-    }
-    for (int i = 0; i < count; i++) {
-        json_array_append_new(start, cli_json_number(res->start[i]));
-        json_array_append_new(final, cli_json_number(res->final[i]));
+        json_array_append_new(values, json_numbers(res->log + (size_t)k * count, count));
     }
     json_t *run = json_pack("{s:i, s:i, s:o, s:o, s:o, s:o}", "first_item", se->first_item, "items", count, "start",
-                            start, "final", final, "logged_steps", steps, "objective", values);
+                            json_numbers(res->start, count), "final", json_numbers(res->final, count), "logged_steps",
+                            steps, "objective", values);
     if (run && se->stage) json_object_set_new(run, "stage", json_string(se->stage));
     if (run && extra) json_object_update(run, extra);
     json_decref(extra);
@@ -524,15 +526,9 @@ int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *
             break;
         }
         memcpy(all + (size_t)first * item, res.images, (size_t)count * item * sizeof *all);
-        json_t *layer = NULL;
-        if (o.has_report) {
-            json_t *start = json_array(), *final = json_array();
-            for (int i = 0; i < count; i++) {
-                json_array_append_new(start, cli_json_number(res.report_start[i]));
-                json_array_append_new(final, cli_json_number(res.report_final[i]));
-            }
-            layer = json_pack("{s:o, s:o}", "layer_start", start, "layer_final", final);
-        }
+        json_t *layer = o.has_report ? json_pack("{s:o, s:o}", "layer_start", json_numbers(res.report_start, count),
+                                                 "layer_final", json_numbers(res.report_final, count))
+                                     : NULL;
         code = vis_session_log(&se, &res, count, layer);
         cnv_render_result_free(&res);
     }

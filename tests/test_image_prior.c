@@ -60,22 +60,6 @@ static void test_fit_recovers_subspace(void **state) {
     free(x);
 }
 
-static double pearson(const float *a, const float *b, int n) {
-    double ma = 0, mb = 0, ab = 0, aa = 0, bb = 0;
-    for (int i = 0; i < n; i++) {
-        ma += a[i];
-        mb += b[i];
-    }
-    ma /= n;
-    mb /= n;
-    for (int i = 0; i < n; i++) {
-        ab += (a[i] - ma) * (b[i] - mb);
-        aa += (a[i] - ma) * (a[i] - ma);
-        bb += (b[i] - mb) * (b[i] - mb);
-    }
-    return ab / sqrt(aa * bb);
-}
-
 /* The ten class images of the bundled model (256 steps of Adam 0.05 on the logits), within the
  * prior or, with prior NULL, Lucid's Fourier parameterization at 28x28. Returns the mean Pearson r
  * of each image with its class's mean test image; every image must be top-1 for its class, and
@@ -110,9 +94,9 @@ static double class_images(cnv_graph *g, cnv_backend *be, const cnv_image_prior 
         int best = 0;
         for (int j = 1; j < 10; j++)
             if (logits[k * 10 + j] > logits[k * 10 + best]) best = j;
-        double rk = pearson(x + k * 784, class_means + k * 784, 784), others = 0;
+        double rk = tu_pearson(x + k * 784, class_means + k * 784, 784), others = 0;
         for (int j = 0; j < 10; j++)
-            if (j != k) others += pearson(x + k * 784, class_means + j * 784, 784) / 9;
+            if (j != k) others += tu_pearson(x + k * 784, class_means + j * 784, 784) / 9;
         printf("  %-11s top-1 %-11s r with the class's mean image %.2f, with the other classes' %.2f\n",
                p->builtin_labels[k], p->builtin_labels[best], rk, others);
         assert_int_equal(best, k);

@@ -71,22 +71,6 @@ static float *load_image(const char *name, int h, int w) {
     return chw;
 }
 
-static double pearson(const float *a, const float *b, size_t n) {
-    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
-    for (size_t i = 0; i < n; i++) {
-        ma += a[i];
-        mb += b[i];
-    }
-    ma /= (double)n;
-    mb /= (double)n;
-    for (size_t i = 0; i < n; i++) {
-        sab += (a[i] - ma) * (b[i] - mb);
-        saa += (a[i] - ma) * (a[i] - ma);
-        sbb += (b[i] - mb) * (b[i] - mb);
-    }
-    return sab / sqrt(saa * sbb);
-}
-
 static cnv_render_opts opts(const char *recipe, int steps, int h, int w) {
     cnv_render_opts o = {.recipe = *cnv_synth_recipe(recipe), .batch = 1, .size = {h, w}, .seed = 1, .log_every = 0};
     o.recipe.steps = steps;
@@ -129,13 +113,13 @@ static void invert_conv1_and_fire2(void **state) {
     fixture *f = *state;
     float *image = load_image("images/astronaut.png", 227, 227), *pic;
     double start, err = invert(f, "conv1", 60, 0.05f, 0, 5e-6f, image, &start, &pic);
-    double r = pearson(pic, image, (size_t)3 * 227 * 227);
+    double r = tu_pearson(pic, image, (size_t)3 * 227 * 227);
     printf("invert conv1: activation relative error %.4f (start %.4f), pixel Pearson r %.4f\n", err, start, r);
     assert_true(err < 0.10);
     assert_true(r >= 0.8);
     free(pic);
     err = invert(f, "fire2/concat", 120, 0.05f, 0, 5e-6f, image, &start, &pic);
-    r = pearson(pic, image, (size_t)3 * 227 * 227);
+    r = tu_pearson(pic, image, (size_t)3 * 227 * 227);
     printf("invert fire2/concat: activation relative error %.4f (start %.4f), pixel Pearson r %.4f\n", err, start, r);
     assert_true(err < 0.10);
     free(pic);
@@ -204,7 +188,7 @@ static void dream_rises_every_octave_where_the_layer_responds(void **state) {
         diff[i] = 0;
         for (int c = 0; c < 3; c++) diff[i] += fabsf(out[(size_t)c * h * w + i] - image[(size_t)c * h * w + i]) / 3;
     }
-    double r = pearson(diff, up, (size_t)h * w);
+    double r = tu_pearson(diff, up, (size_t)h * w);
     printf("dream: Pearson r between |output - input| and the layer's energy on the input %.4f\n", r);
     assert_true(r > 0.1);
     free(feat);

@@ -2,6 +2,7 @@
 
 #include "core/name_list.h"
 
+#include <math.h>
 #include <string.h>
 
 static const cnv_recipe recipes[] = {
@@ -68,6 +69,12 @@ static const cnv_recipe recipes[] = {
 
 int cnv_recipe_total_steps(const cnv_recipe *r) {
     return r->steps * (r->rounds > 0 ? r->rounds : 1) * (r->octaves > 1 ? r->octaves : 1);
+}
+
+void cnv_recipe_octave_size(const cnv_recipe *r, int k, int h, int w, int *hk, int *wk) {
+    double f = r->octaves > 1 ? pow(r->octave_scale, r->octaves - 1 - k) : 1.0;
+    *hk = (int)lround(h / f);
+    *wk = (int)lround(w / f);
 }
 
 const cnv_recipe *cnv_recipe_find(const char *name) {

@@ -48,6 +48,10 @@ typedef struct cnv_recipe {
 /* Steps of a whole run: steps x rounds x octaves (each at least 1). */
 int cnv_recipe_total_steps(const cnv_recipe *r);
 
+/* The size of octave k (0: the smallest) of an h x w image: h and w divided by
+ * octave_scale^(octaves - 1 - k), rounded; with octaves off, h x w. */
+void cnv_recipe_octave_size(const cnv_recipe *r, int k, int h, int w, int *hk, int *wk);
+
 /* NULL when unknown. */
 const cnv_recipe *cnv_recipe_find(const char *name);
 /* "lucid, sainburg, plain" into buf. */

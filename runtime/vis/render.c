@@ -378,8 +378,8 @@ static cnv_status render_octaves(const cnv_graph *model, const cnv_preset *prese
     int ph = 0, pw = 0;
     cnv_status s = start && frame ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "out of memory");
     for (int k = 0; k < K && s == CNV_OK; k++) {
-        double f = pow(r->octave_scale, K - 1 - k);
-        int hk = (int)lround(H / f), wk = (int)lround(W / f);
+        int hk, wk;
+        cnv_recipe_octave_size(r, k, H, W, &hk, &wk);
         if (hk < 8 || wk < 8) {
             s = cnv_fail(CNV_ERR_ARG, "octave %d of %d would be %dx%d pixels: use fewer octaves or a smaller scale", k + 1,
                          K, hk, wk);

@@ -332,9 +332,8 @@ cnv_status cnv_synth_render(const cnv_graph *model, const cnv_preset *preset, cn
 
 cnv_status cnv_dream(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_synth_objective *obj,
                      const cnv_render_opts *o, const cnv_dream_opts *d, const float *image, int h, int w, float *out) {
+    CNV_TRY(cnv_recipe_validate(&o->recipe));
     const int octaves = o->recipe.octaves > 1 ? o->recipe.octaves : 1;
-    if (octaves > 1 && !(o->recipe.octave_scale > 1.0f))
-        return cnv_fail(CNV_ERR_ARG, "dream: the octave scale must be above 1");
     const int c = model->values[model->input].shape.d[1];
     size_t full = (size_t)c * h * w;
     /* Every octave is at most the full size: one buffer each for the base, the start and the detail. */
@@ -343,8 +342,8 @@ cnv_status cnv_dream(const cnv_graph *model, const cnv_preset *preset, cnv_backe
     cnv_status s = (base && start && detail) ? CNV_OK : NOMEM();
     int ph = 0, pw = 0; /* the previous octave's size (0: none yet) */
     for (int k = 0; k < octaves && s == CNV_OK; k++) {
-        double f = pow(o->recipe.octave_scale, octaves - 1 - k);
-        int hk = (int)lround(h / f), wk = (int)lround(w / f);
+        int hk, wk;
+        cnv_recipe_octave_size(&o->recipe, k, h, w, &hk, &wk);
         if (hk < 1 || wk < 1) {
             s = cnv_fail(CNV_ERR_ARG, "dream: octave %d would be %dx%d pixels", k + 1, hk, wk);
             break;

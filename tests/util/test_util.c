@@ -25,6 +25,22 @@ double tu_rel_error_d(const double *a, const double *b, size_t n) {
     return sqrt(diff / ref);
 }
 
+double tu_pearson(const float *a, const float *b, size_t n) {
+    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ma += a[i];
+        mb += b[i];
+    }
+    ma /= (double)n;
+    mb /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        sab += (a[i] - ma) * (b[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return sab / sqrt(saa * sbb);
+}
+
 void tu_expect_ok(cnv_status s) {
     if (s != CNV_OK) fail_msg("%s (%s)", cnv_status_str(s), cnv_last_error());
 }

@@ -14,6 +14,8 @@
 /* ‖a−b‖/‖b‖ in double; 0 when both are zero. */
 double tu_rel_error(const float *a, const float *b, size_t n);
 double tu_rel_error_d(const double *a, const double *b, size_t n);
+/* Pearson correlation of two arrays (pixels of two images, for example). */
+double tu_pearson(const float *a, const float *b, size_t n);
 
 /* Path under ../shared (beside the repository). Fails the test with a clear message when the
  * shared folder is absent. Returns a static buffer valid until the next call. */
