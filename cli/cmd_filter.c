@@ -1,9 +1,10 @@
-/* cnnvis filter MODEL --layer L --channel C | --channels a-b|all: images that maximize the mean
- * of one channel of a layer; several channels render in batches into one grid with the
- * channel index under each tile. */
+/* cnnvis filter MODEL --layer L --channel C | --channels LIST|all: images that maximize the mean
+ * of one channel of a layer; several channels render in batches into one grid, in the order
+ * listed, with the channel index under each tile. */
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "channel_range.h"
 #include "commands.h"
 #include "vis_cli.h"
 
@@ -12,12 +13,14 @@ enum { OPT_LAYER = CLI_VERB_ID, OPT_CHANNEL, OPT_CHANNELS };
 static const cli_option own_options[] = {
     {"layer", "L", "layer by node name, output-tensor name or index", NULL, OPT_LAYER},
     {"channel", "C", "one channel", NULL, OPT_CHANNEL},
-    {"channels", "a-b|all", "a range of channels, or all of them, as one grid", NULL, OPT_CHANNELS},
+    {"channels", "LIST|all", "channels as one grid: items a or a-b, comma-separated (0-8,10-16), or all of them",
+     NULL, OPT_CHANNELS},
 };
 
 typedef struct filter_args {
     vis_cli vis;
-    const char *layer, *channels;
+    const char *layer;
+    cli_channel_list channels;
     int channel;
 } filter_args;
 
@@ -26,44 +29,39 @@ static int on_option(void *state, int id, const char *arg) {
     switch (id) {
     case OPT_LAYER: a->layer = arg; return 0;
     case OPT_CHANNEL: return cli_parse_int(a->vis.ctx, "channel", arg, 0, &a->channel);
-    case OPT_CHANNELS: a->channels = arg; return 0;
+    case OPT_CHANNELS: a->channels.spec = arg; return 0;
     }
     return vis_cli_on_option(&a->vis, id, arg);
 }
 
-static int channel_range(const cli_ctx *ctx, const filter_args *a, int channels, int *lo, int *hi) {
-    if (!a->channels) {
-        *lo = *hi = a->channel;
-    } else if (strcmp(a->channels, "all") == 0) {
-        *lo = 0;
-        *hi = channels - 1;
-    } else {
-        char *end;
-        long x = strtol(a->channels, &end, 10), y = x;
-        if (end != a->channels && *end == '-') y = strtol(end + 1, &end, 10);
-        if (end == a->channels || *end || x < 0 || y < x)
-            return cli_error(ctx, CLI_EXIT_USAGE, "--channels: '%s' is not a range a-b or all", a->channels);
-        *lo = (int)x;
-        *hi = (int)y;
+/* The channels to render: the --channels list, or the one --channel. */
+static int pick_channels(const cli_ctx *ctx, filter_args *a, int node, int n_channels, const int **index, int *n) {
+    if (a->channels.spec) {
+        int code = cli_channel_list_resolve(ctx, &a->channels, n_channels, ctx->g->nodes[node].name);
+        *index = a->channels.index;
+        *n = a->channels.n;
+        return code;
     }
-    if (*hi >= channels)
-        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has %d channels (0..%d): no channel %d", a->layer, channels,
-                         channels - 1, *hi);
+    if (a->channel >= n_channels)
+        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has %d channels (0..%d): no channel %d", a->layer, n_channels,
+                         n_channels - 1, a->channel);
+    *index = &a->channel;
+    *n = 1;
     return 0;
 }
 
 static int run(cli_ctx *ctx, filter_args *a) {
-    int node, lo = 0, hi = 0, code = cli_find_layer(ctx, a->layer, &node);
+    int node, n = 0, code = cli_find_layer(ctx, a->layer, &node);
     if (code) return code;
     const cnv_shape *s = &ctx->g->values[ctx->g->nodes[node].out].shape;
     if (s->ndim != 4) return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has no channels of maps (shape is not NCHW)", a->layer);
-    if ((code = channel_range(ctx, a, s->d[1], &lo, &hi))) return code;
-    int n = hi - lo + 1;
+    const int *channels = NULL;
+    if ((code = pick_channels(ctx, a, node, s->d[1], &channels, &n))) return code;
     vis_item *items = calloc((size_t)n, sizeof *items);
     if (!items) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int i = 0; i < n; i++) {
-        items[i].objective = (cnv_objective){.kind = CNV_OBJ_CHANNEL, .channel = lo + i};
-        snprintf(items[i].caption, sizeof items[i].caption, "%d", lo + i);
+        items[i].objective = (cnv_objective){.kind = CNV_OBJ_CHANNEL, .channel = channels[i]};
+        snprintf(items[i].caption, sizeof items[i].caption, "%d", channels[i]);
     }
     code = vis_cli_run(&a->vis, node, items, n, "filter", NULL, NULL);
     free(items);
@@ -74,7 +72,7 @@ int cmd_filter(int argc, char **argv) {
     cli_option table[64];
     cli_verb verb = {
         .name = "filter",
-        .synopsis = "MODEL --layer L (--channel C | --channels a-b|all) -o OUT.png [options]",
+        .synopsis = "MODEL --layer L (--channel C | --channels LIST|all) -o OUT.png [options]",
         .summary = "Synthesize images that maximize a channel (a filter) of a layer; several channels as a grid.",
         .options = table,
         .n_options = vis_cli_options(own_options, 3, table, 64),
@@ -85,12 +83,13 @@ int cmd_filter(int argc, char **argv) {
     int code = cli_parse(&ctx, &verb, argc, argv, &a);
     if (code < 0) {
         code = !a.layer ? cli_error(&ctx, CLI_EXIT_USAGE, "give --layer L") : 0;
-        if (!code && a.channel < 0 && !a.channels)
-            code = cli_error(&ctx, CLI_EXIT_USAGE, "give --channel C or --channels a-b|all");
+        if (!code && a.channel < 0 && !a.channels.spec)
+            code = cli_error(&ctx, CLI_EXIT_USAGE, "give --channel C or --channels LIST|all");
         if (!code) code = cli_load(&ctx, 1);
         if (!code) code = vis_cli_prepare(&a.vis);
         if (!code) code = run(&ctx, &a);
     }
+    cli_channel_list_free(&a.channels);
     vis_cli_free(&a.vis);
     cli_free(&ctx);
     return code;

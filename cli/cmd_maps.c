@@ -22,7 +22,8 @@ static const cli_option maps_options[] = {
     {"layer", "L", "layer by node name, output-tensor name or index", NULL, OPT_LAYER},
     {"layers", "all", "every layer with a spatial output: -o OUT.png writes OUT_<index>_<layer>.png each "
                       "(and --save-tensor X.npy writes X_<index>_<layer>.npy)", NULL, OPT_LAYERS},
-    {"channels", "a-b|all", "which channels to show", "all", OPT_CHANNELS},
+    {"channels", "LIST|all", "which channels to show, in this order: items a or a-b, comma-separated (0-8,10-16)",
+     "all", OPT_CHANNELS},
     {"norm", "MODE", "min-max scaling: channel (each map its own range) or layer (one range)", "channel", OPT_NORM},
     {"cmap", "NAME", "colormap: magma, viridis, gray", "magma", OPT_CMAP},
     {"output", "FILE", "the grid (PNG)", NULL, OPT_OUTPUT},
@@ -33,7 +34,7 @@ typedef struct maps_args {
     const cli_ctx *ctx;
     const char *layer, *output, *save;
     int all_layers;
-    cli_channel_range channels;
+    cli_channel_list channels;
     cnv_norm_mode norm;
     cnv_colormap cmap;
 } maps_args;
@@ -77,11 +78,11 @@ static void per_layer_path(const char *path, int index, const char *layer, char 
     cli_derived_path(path, insert, NULL, buf, size);
 }
 
-/* The grid of one layer: the input picture, then channels first..last. */
+/* The grid of one layer: the input picture, then the listed channels. */
 static int write_grid(const cli_ctx *ctx, const maps_args *a, const cnv_image *input, const float *y,
                       const cnv_shape *s, const char *path, cnv_grid_layout *l, int *n_tiles) {
     enum { LABEL = 16 };
-    int c = s->d[1], h = s->d[2], w = s->d[3], first = a->channels.first, n = a->channels.last - first + 1;
+    int c = s->d[1], h = s->d[2], w = s->d[3], n = a->channels.n;
     size_t plane = (size_t)h * w;
     unsigned char *bytes = malloc(plane * c);
     cnv_image *tiles = calloc((size_t)n + 1, sizeof *tiles);
@@ -95,8 +96,9 @@ static int write_grid(const cli_ctx *ctx, const maps_args *a, const cnv_image *i
         tiles[0] = *input;
         captions[0] = "input";
         for (int i = 0; st == CNV_OK && i < n; i++) {
-            st = cnv_colormap_apply(a->cmap, bytes + (size_t)(first + i) * plane, w, h, &tiles[i + 1]);
-            snprintf(labels + LABEL * (i + 1), LABEL, "%d", first + i);
+            int ch = a->channels.index[i];
+            st = cnv_colormap_apply(a->cmap, bytes + (size_t)ch * plane, w, h, &tiles[i + 1]);
+            snprintf(labels + LABEL * (i + 1), LABEL, "%d", ch);
             captions[i + 1] = labels + LABEL * (i + 1);
         }
         /* Each map pixel becomes a k x k block: crisp, and every tile the same size. */
@@ -118,11 +120,22 @@ static int write_grid(const cli_ctx *ctx, const maps_args *a, const cnv_image *i
     return code;
 }
 
+/* The tiles' channels, in grid order (NULL when out of memory: json_pack then fails). */
+static json_t *channels_json(const cli_channel_list *l) {
+    json_t *list = json_array();
+    for (int i = 0; list && i < l->n; i++)
+        if (json_array_append_new(list, json_integer(l->index[i]))) {
+            json_decref(list);
+            return NULL;
+        }
+    return list;
+}
+
 /* One layer: forward, optional tensor, grid; adds its record to `records` (JSON) or prints it. */
 static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_image *input, int node,
                      json_t *records) {
     const cnv_node *nd = &ctx->g->nodes[node];
-    char path[4096], tensor_path[4096], buf[64];
+    char path[4096], tensor_path[4096], buf[64], all[24];
     float *y = NULL;
     cnv_shape s;
     cnv_status st = cnv_exec_forward(ex, node);
@@ -131,7 +144,7 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
     if (!code && !cnv_shape_is_map(&s))
         code = cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: maps need an NxCxHxW output with H*W > 1", nd->name,
                          cnv_shape_str(&s, buf, sizeof buf));
-    if (!code) code = cli_channel_range_resolve(ctx, &a->channels, s.d[1], nd->name);
+    if (!code) code = cli_channel_list_resolve(ctx, &a->channels, s.d[1], nd->name);
     if (!code) {
         if (a->all_layers) {
             per_layer_path(a->output, node, nd->name, path, sizeof path);
@@ -150,15 +163,15 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
     int cols, rows, w, h;
     cnv_grid_size(&l, n_tiles, &cols, &rows, &w, &h);
     if (records) {
-        json_t *r = json_pack("{s:i, s:s, s:o, s:[i,i], s:[i,i], s:i, s:i, s:[i,i], s:s}", "index", node, "layer",
-                              nd->name, "shape", cli_json_shape(&s), "channels", a->channels.first,
-                              a->channels.last, "tile", l.tile_w, l.tile_h, "cols", cols, "rows", rows, "size", w, h,
-                              "output", path);
+        json_t *r = json_pack("{s:i, s:s, s:o, s:o, s:[i,i], s:i, s:i, s:[i,i], s:s}", "index", node, "layer",
+                              nd->name, "shape", cli_json_shape(&s), "channels", channels_json(&a->channels), "tile",
+                              l.tile_w, l.tile_h, "cols", cols, "rows", rows, "size", w, h, "output", path);
         if (r && a->save) json_object_set_new(r, "saved", json_string(tensor_path));
         return json_array_append_new(records, r) == 0 ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     }
-    printf("%-4d %-24s %-16s channels %d-%d, %dx%d tiles, %dx%d grid -> %s\n", node, nd->name,
-           cnv_shape_str(&s, buf, sizeof buf), a->channels.first, a->channels.last, l.tile_w, l.tile_h, w, h, path);
+    printf("%-4d %-24s %-16s channels %s, %dx%d tiles, %dx%d grid -> %s\n", node, nd->name,
+           cnv_shape_str(&s, buf, sizeof buf), cli_channel_list_text(&a->channels, all), l.tile_w, l.tile_h, w, h,
+           path);
     if (a->save) printf("     saved %s\n", tensor_path);
     return 0;
 }
@@ -205,6 +218,7 @@ int cmd_maps(int argc, char **argv) {
         code = cli_load(&ctx, 1);
         if (!code) code = run_maps(&ctx, &a);
     }
+    cli_channel_list_free(&a.channels);
     cli_free(&ctx);
     return code;
 }

@@ -26,7 +26,8 @@ enum { OPT_IMAGES = CLI_VERB_ID, OPT_LAYER, OPT_CHANNELS, OPT_K, OPT_BATCH, OPT_
 static const cli_option topk_options[] = {
     {"images", "DIR", "folder of images (PNG, JPEG, BMP) or preprocessed .npy tensors", NULL, OPT_IMAGES},
     {"layer", "L", "layer by node name, output-tensor name or index", NULL, OPT_LAYER},
-    {"channels", "a-b|all", "which channels (one row each)", "all", OPT_CHANNELS},
+    {"channels", "LIST|all", "which channels, one row each in this order: items a or a-b, comma-separated "
+     "(0-8,10-16)", "all", OPT_CHANNELS},
     {"k", "K", "images per channel", "9", OPT_K},
     {"batch", "B", "images per forward pass", "16", OPT_BATCH},
     {"output", "FILE", "the grid (PNG): a row per channel, patches captioned with their activation", NULL,
@@ -36,7 +37,7 @@ static const cli_option topk_options[] = {
 typedef struct topk_args {
     const cli_ctx *ctx;
     const char *dir, *layer, *output;
-    cli_channel_range channels;
+    cli_channel_list channels;
     int k, batch;
 } topk_args;
 
@@ -119,6 +120,7 @@ static int list_folder(const cli_ctx *ctx, const char *dir, file_list *l) {
 typedef struct stream {
     cnv_exec *ex;
     float *batch_in, *batch_out;
+    float *tracked; /* one item's tracked maps, side by side, as the ranking takes them */
     size_t in_numel, out_numel;
     int *used, n_used, n_skipped;
 } stream;
@@ -132,9 +134,12 @@ static int flush(const cli_ctx *ctx, const topk_args *a, stream *s, int node, in
     if (st == CNV_OK) st = cnv_exec_forward(s->ex, node);
     if (st == CNV_OK) st = cnv_exec_read(s->ex, ctx->g->nodes[node].out, s->batch_out);
     if (st != CNV_OK) return cli_status_error(ctx, st);
-    for (int i = 0; i < filled; i++)
-        cnv_topk_add(t, s->batch_out + i * s->out_numel + (size_t)a->channels.first * plane, h, w,
-                     s->n_used - filled + i);
+    for (int i = 0; i < filled; i++) {
+        const float *maps = s->batch_out + i * s->out_numel;
+        for (int c = 0; c < a->channels.n; c++)
+            memcpy(s->tracked + c * plane, maps + a->channels.index[c] * plane, plane * sizeof *maps);
+        cnv_topk_add(t, s->tracked, h, w, s->n_used - filled + i);
+    }
     return 0;
 }
 
@@ -148,7 +153,10 @@ static int rank_folder(const cli_ctx *ctx, const topk_args *a, const file_list *
     s->batch_in = calloc(s->in_numel * a->batch, sizeof *s->batch_in);
     s->batch_out = malloc(sizeof *s->batch_out * s->out_numel * a->batch);
     s->used = malloc(sizeof *s->used * (size_t)files->n);
-    if (!s->batch_in || !s->batch_out || !s->used) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    const cnv_shape *os = &ctx->g->values[ctx->g->nodes[node].out].shape;
+    s->tracked = malloc(sizeof *s->tracked * (size_t)a->channels.n * os->d[2] * os->d[3]);
+    if (!s->batch_in || !s->batch_out || !s->used || !s->tracked)
+        return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     int filled = 0, code = 0;
     for (int f = 0; !code && f < files->n; f++) {
         float *data;
@@ -239,7 +247,7 @@ static int write_grid(const cli_ctx *ctx, const topk_args *a, const file_list *f
             if (st == CNV_OK) st = make_patch(ctx, files->path[s->used[e->item]], &b, l.background, &tiles[i]);
             /* The row's first caption names the channel. */
             if (r == 0)
-                snprintf(labels + LABEL * i, LABEL, "%d: %.4g", a->channels.first + c, e->score);
+                snprintf(labels + LABEL * i, LABEL, "%d: %.4g", a->channels.index[c], e->score);
             else
                 snprintf(labels + LABEL * i, LABEL, "%.4g", e->score);
             captions[i] = labels + LABEL * i;
@@ -262,12 +270,13 @@ static int write_grid(const cli_ctx *ctx, const topk_args *a, const file_list *f
 static int report(const cli_ctx *ctx, const topk_args *a, const file_list *files, const stream *s, int node,
                   const cnv_topk *t) {
     json_t *channels = ctx->json ? json_array() : NULL;
+    char all[24];
     if (!ctx->json)
-        printf("%s: %d images ranked, %d skipped; layer %s, channels %d-%d -> %s\n", a->dir, s->n_used, s->n_skipped,
-               ctx->g->nodes[node].name, a->channels.first, a->channels.last, a->output);
+        printf("%s: %d images ranked, %d skipped; layer %s, channels %s -> %s\n", a->dir, s->n_used, s->n_skipped,
+               ctx->g->nodes[node].name, cli_channel_list_text(&a->channels, all), a->output);
     for (int c = 0; c < t->n_channels; c++) {
         json_t *top = channels ? json_array() : NULL;
-        if (!ctx->json) printf("  channel %d:", a->channels.first + c);
+        if (!ctx->json) printf("  channel %d:", a->channels.index[c]);
         for (int r = 0; r < t->count[c]; r++) {
             const cnv_topk_entry *e = &t->best[(size_t)c * t->k + r];
             const char *path = files->path[s->used[e->item]];
@@ -285,7 +294,7 @@ static int report(const cli_ctx *ctx, const topk_args *a, const file_list *files
             else
                 printf(" %s (%.4g)", strrchr(path, '/') + 1, e->score);
         }
-        if (channels) json_array_append_new(channels, json_pack("{s:i, s:o}", "channel", a->channels.first + c, "top", top));
+        if (channels) json_array_append_new(channels, json_pack("{s:i, s:o}", "channel", a->channels.index[c], "top", top));
         else putchar('\n');
     }
     if (!ctx->json) return 0;
@@ -308,20 +317,21 @@ static int run_topk(const cli_ctx *ctx, topk_args *a) {
         return cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: topk needs an NxCxHxW output", ctx->g->nodes[node].name,
                          cnv_shape_str(os, buf, sizeof buf));
     }
-    code = cli_channel_range_resolve(ctx, &a->channels, os->d[1], ctx->g->nodes[node].name);
+    code = cli_channel_list_resolve(ctx, &a->channels, os->d[1], ctx->g->nodes[node].name);
     if (code) return code;
     file_list files;
     code = list_folder(ctx, a->dir, &files);
     if (code) return code;
     cnv_topk t = {0};
     stream s = {0};
-    cnv_status st = cnv_topk_init(&t, a->channels.last - a->channels.first + 1, a->k);
+    cnv_status st = cnv_topk_init(&t, a->channels.n, a->k);
     code = st == CNV_OK ? rank_folder(ctx, a, &files, node, &t, &s) : cli_status_error(ctx, st);
     if (!code) code = write_grid(ctx, a, &files, &s, node, &t);
     if (!code) code = report(ctx, a, &files, &s, node, &t);
     cnv_exec_free(s.ex);
     free(s.batch_in);
     free(s.batch_out);
+    free(s.tracked);
     free(s.used);
     cnv_topk_free(&t);
     file_list_free(&files);
@@ -336,6 +346,7 @@ int cmd_topk(int argc, char **argv) {
         code = cli_load(&ctx, 1);
         if (!code) code = run_topk(&ctx, &a);
     }
+    cli_channel_list_free(&a.channels);
     cli_free(&ctx);
     return code;
 }

@@ -1,6 +1,7 @@
 /* Looking at real images through real networks, end to end through the cnnvis binary:
  * gradcam (the heatmap lies on the cat), topk (equals a brute-force ranking), maps (grid
- * geometry, the tensor, the pixels), and bad inputs (one-line errors, exit 2, no output). */
+ * geometry, the tensor, the pixels), channel lists (--channels with gaps for maps, topk and
+ * filter), and bad inputs (one-line errors, exit 2, no output). */
 #include "cli_check.h"
 #include "test_util.h"
 
@@ -355,6 +356,123 @@ static void maps_all_layers_one_file_each(void **state) {
     json_decref(root);
 }
 
+/* ---- channel lists ---- */
+
+/* A list with a gap, out of order: each verb takes the channels in the order given. */
+#define LIST "9-10,2,4-5"
+static const int list_channels[] = {9, 10, 2, 4, 5};
+enum { LIST_N = sizeof list_channels / sizeof list_channels[0] };
+
+static void assert_channel_array(json_t *array) {
+    assert_int_equal(json_array_size(array), LIST_N);
+    for (int i = 0; i < LIST_N; i++) assert_int_equal(json_integer_value(json_array_get(array, i)), list_channels[i]);
+}
+
+/* The tile at grid position t: tile_w x tile_h pixels, gap 4, 11-pixel captions under the tiles. */
+static const unsigned char *tile_pixel(const cnv_image *grid, int cols, int tile_w, int tile_h, int t, int y, int x) {
+    int ox = 4 + (t % cols) * (tile_w + 4), oy = 4 + (t / cols) * (tile_h + 11 + 4);
+    return grid->px + ((size_t)(oy + y) * grid->w + ox + x) * 3;
+}
+
+static void maps_channel_list(void **state) {
+    tu_path digit = tu_scratch_path("digits/d003.png"), full = tu_scratch_path("maps_full.png"),
+            part = tu_scratch_path("maps_list.png");
+    tu_cli_expect(0, "maps '%s' '%s' --layer ReLU114 -o '%s'", mnist, digit.s, full.s);
+    tu_cli_expect(0, "maps '%s' '%s' --layer ReLU114 --channels " LIST " -o '%s' --json", mnist, digit.s, part.s);
+    json_t *root = tu_cli_json(), *layer = json_array_get(json_object_get(root, "layers"), 0);
+    assert_channel_array(json_object_get(layer, "channels"));
+    int cols = (int)json_integer_value(json_object_get(layer, "cols"));
+    json_decref(root);
+    /* Per-channel scaling: a channel's tile is the same picture in both grids (the full grid has
+     * channel c at position c + 1, after the input). */
+    cnv_image a, b;
+    assert_int_equal(cnv_image_load(full.s, 3, &a), CNV_OK);
+    assert_int_equal(cnv_image_load(part.s, 3, &b), CNV_OK);
+    enum { TILE = 70, FULL_COLS = 5 }; /* 14x14 maps scaled by 5; 17 tiles in the full grid */
+    for (int i = 0; i < LIST_N; i++)
+        for (int y = 0; y < TILE; y++)
+            assert_memory_equal(tile_pixel(&b, cols, TILE, TILE, i + 1, y, 0),
+                                tile_pixel(&a, FULL_COLS, TILE, TILE, list_channels[i] + 1, y, 0), 3 * TILE);
+    cnv_image_free(&a);
+    cnv_image_free(&b);
+}
+
+static void topk_channel_list(void **state) {
+    enum { K = 3 };
+    tu_path dir = tu_scratch_path("digits"), png = tu_scratch_path("topk_list.png");
+    tu_cli_expect(0, "topk '%s' --images '%s' --layer ReLU114 --k %d -o '%s' --json", mnist, dir.s, K, png.s);
+    json_t *all = tu_cli_json();
+    tu_cli_expect(0, "topk '%s' --images '%s' --layer ReLU114 --channels " LIST " --k %d -o '%s' --json", mnist, dir.s,
+                  K, png.s);
+    json_t *some = tu_cli_json(), *rows = json_object_get(some, "channels");
+    assert_int_equal(json_array_size(rows), LIST_N);
+    for (int i = 0; i < LIST_N; i++) {
+        json_t *row = json_array_get(rows, i);
+        assert_int_equal(json_integer_value(json_object_get(row, "channel")), list_channels[i]);
+        /* The same ranking as the run over every channel. */
+        json_t *want = json_array_get(json_object_get(all, "channels"), list_channels[i]);
+        assert_true(json_equal(json_object_get(row, "top"), json_object_get(want, "top")));
+    }
+    json_decref(all);
+    json_decref(some);
+    cnv_image pic;
+    assert_int_equal(cnv_image_load(png.s, 3, &pic), CNV_OK);
+    assert_int_equal(pic.h, 4 + LIST_N * (14 * 5 + 11 + 4)); /* a row per listed channel */
+    cnv_image_free(&pic);
+}
+
+static void filter_channel_list(void **state) {
+    tu_path png = tu_scratch_path("filter_list.png"), sidecar = tu_scratch_path("filter_list.json");
+    tu_cli_expect(0, "filter '%s' --layer ReLU114 --channels " LIST " --steps 2 -o '%s'", mnist, png.s);
+    json_error_t error;
+    json_t *root = json_load_file(sidecar.s, 0, &error);
+    assert_non_null(root);
+    json_t *objectives = json_object_get(root, "objectives");
+    assert_int_equal(json_array_size(objectives), LIST_N);
+    for (int i = 0; i < LIST_N; i++) {
+        json_t *o = json_array_get(objectives, i);
+        char caption[16];
+        snprintf(caption, sizeof caption, "%d", list_channels[i]);
+        assert_int_equal(json_integer_value(json_object_get(o, "channel")), list_channels[i]);
+        assert_string_equal(json_string_value(json_object_get(o, "caption")), caption);
+    }
+    json_decref(root);
+    /* --channel C still renders the one channel. */
+    tu_cli_expect(0, "filter '%s' --layer ReLU114 --channel 7 --steps 2 -o '%s'", mnist, png.s);
+    root = json_load_file(sidecar.s, 0, &error);
+    assert_non_null(root);
+    objectives = json_object_get(root, "objectives");
+    assert_int_equal(json_array_size(objectives), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(objectives, 0), "caption")), "7");
+    json_decref(root);
+}
+
+/* Every bad list: exit 2, one line naming the option, the spec and the layer's channels, no output. */
+static void bad_channel_lists_exit_2(void **state) {
+    static const char *bad[] = {"0-3,,5", "0-3,", ",1", "-1", "5-3", "3x", "0-16", "16", "2,0-3", "4,4", "all,1"};
+    tu_path o = tu_scratch_path("bad_list.png"), sidecar = tu_scratch_path("bad_list.json"),
+            digit = tu_scratch_path("digits/d000.png"), dir = tu_scratch_path("digits");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (int verb = 0; verb < 3; verb++) {
+            if (verb == 0)
+                tu_cli_expect(2, "maps '%s' '%s' --layer ReLU114 --channels '%s' -o '%s'", mnist, digit.s, bad[i], o.s);
+            else if (verb == 1)
+                tu_cli_expect(2, "topk '%s' --images '%s' --layer ReLU114 --channels '%s' -o '%s'", mnist, dir.s,
+                              bad[i], o.s);
+            else
+                tu_cli_expect(2, "filter '%s' --layer ReLU114 --channels '%s' --steps 2 -o '%s'", mnist, bad[i], o.s);
+            assert_int_equal(count_lines(tu_cli_err), 1);
+            char quoted[32];
+            snprintf(quoted, sizeof quoted, "'%s'", bad[i]);
+            assert_non_null(strstr(tu_cli_err, "--channels"));
+            assert_non_null(strstr(tu_cli_err, quoted));
+            assert_non_null(strstr(tu_cli_err, "0..15"));
+            assert_false(tu_file_exists(o.s));
+            assert_false(tu_file_exists(sidecar.s));
+        }
+    }
+}
+
 /* ---- bad inputs ---- */
 
 static void bad_inputs_exit_2_without_output(void **state) {
@@ -409,6 +527,10 @@ int main(void) {
         cmocka_unit_test(topk_skips_unreadable_files),
         cmocka_unit_test(maps_grid_tensor_and_pixels),
         cmocka_unit_test(maps_all_layers_one_file_each),
+        cmocka_unit_test(maps_channel_list),
+        cmocka_unit_test(topk_channel_list),
+        cmocka_unit_test(filter_channel_list),
+        cmocka_unit_test(bad_channel_lists_exit_2),
         cmocka_unit_test(bad_inputs_exit_2_without_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
