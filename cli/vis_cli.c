@@ -21,7 +21,7 @@
 enum {
     V_RECIPE = VIS_OPT_FIRST, V_STEPS, V_LR, V_LR_DECAY, V_SIZE, V_SEED, V_BATCH, V_OPTIMIZER, V_FOURIER, V_DECAY,
     V_DECORRELATE, V_SIGMOID, V_INIT_SD, V_PAD, V_JITTER, V_JITTER2, V_SCALE, V_ROTATE, V_TV, V_L1, V_L2, V_TOWARDS, V_GRADCLIP,
-    V_GRADNORM, V_ROUNDS, V_ZOOM, V_BLUR, V_OCTAVES, V_OCTAVE_SCALE, V_PRE_RELU, V_PRIOR, V_PRIOR_K, V_PRIOR_W, V_OUTPUT, V_FRAMES, V_FRAME_EVERY, V_GIF, V_SAVE, V_END
+    V_GRADNORM, V_ROUNDS, V_ZOOM, V_BLUR, V_OCTAVES, V_OCTAVE_SCALE, V_RELU_SLOPE, V_PRIOR, V_PRIOR_K, V_PRIOR_W, V_OUTPUT, V_FRAMES, V_FRAME_EVERY, V_GIF, V_SAVE, V_END
 };
 
 static const cli_option vis_options[] = {
@@ -59,8 +59,9 @@ static const cli_option vis_options[] = {
     {"octaves", "N", "coarse to fine: N sizes, each --octave-scale times the previous, ending at the image's size, "
      "--steps at each (pixel parameterization)", "the recipe's (dream 4, others off)", V_OCTAVES},
     {"octave-scale", "S", "size ratio between octaves", "1.4", V_OCTAVE_SCALE},
-    {"pre-relu", "on|off", "when the layer ends in a ReLU (or a Concat of ReLUs), optimize the values before it: "
-     "units off on the start still get a gradient", "on", V_PRE_RELU},
+    {"relu-slope", "S", "when the layer ends in a ReLU (or a Concat of ReLUs), the objective sees a leaky ReLU of "
+     "slope S below zero in its place, so units off on the start still get a gradient (0: the layer itself, 1: the "
+     "values before the ReLU); the layer itself is measured too", "0.01", V_RELU_SLOPE},
     {"image-prior", "DIR", "optimize in a Gaussian image prior fitted to the training images of a data set (IDX or "
      "image folders, as `train --data`; pixels without a sigmoid at the model's input size)", "none", V_PRIOR},
     {"prior-components", "K", "principal components of the image prior", "64", V_PRIOR_K},
@@ -186,7 +187,11 @@ static int apply_override(vis_cli *v, int id, const char *arg) {
     case V_BLUR: return parse_float(v, id, arg, &r->blur_sigma);
     case V_OCTAVES: return parse_int_option(v, id, arg, 0, &r->octaves);
     case V_OCTAVE_SCALE: return parse_float(v, id, arg, &r->octave_scale);
-    case V_PRE_RELU: return parse_switch(v, id, arg, &v->pre_relu);
+    case V_RELU_SLOPE:
+        if (parse_float(v, id, arg, &v->relu_slope)) return CLI_EXIT_USAGE;
+        if (v->relu_slope < 0.0f || v->relu_slope > 1.0f)
+            return cli_error(v->ctx, CLI_EXIT_USAGE, "--relu-slope: %s is not in 0..1", arg);
+        return 0;
     case V_PRIOR: v->prior_data = arg; return 0;
     case V_PRIOR_K: return parse_int_option(v, id, arg, 1, &r->prior_components);
     case V_PRIOR_W: return parse_float(v, id, arg, &r->prior_weight);
@@ -223,7 +228,7 @@ int vis_cli_prepare(vis_cli *v) {
     v->recipe = *base;
     v->recipe.prior_components = 64;
     v->recipe.prior_weight = 0.2f;
-    v->pre_relu = 1;
+    v->relu_slope = CNV_LEAKY_TWIN_SLOPE;
     for (int id = VIS_OPT_FIRST; id < V_END; id++) {
         const char *arg = v->overrides[id - VIS_OPT_FIRST];
         int code = arg ? apply_override(v, id, arg) : 0;
@@ -396,11 +401,11 @@ static int write_sidecar(vis_session *se, const char *what, const char *layer, j
         if (o->kind == CNV_OBJ_NEURON) json_object_set_new(j, "position", json_pack("[i, i]", o->y, o->x));
         json_array_append_new(objs, j);
     }
-    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:b, s:s, s:o, s:O, s:f}", "verb", what,
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:f, s:s, s:o, s:O, s:f}", "verb", what,
                              "model", ctx->model_path, "model_sha256", hash, "preset", ctx->preset->name, "device",
                              cnv_backend_device(ctx->be), "backend", cnv_backend_name(ctx->be), "seed",
                              (json_int_t)v->seed, "size", v->size, "batch", v->batch, "recipe", recipe_json(&v->recipe),
-                             "pre_relu", v->pre_relu, "layer", layer, "objectives", objs, "runs", se->runs, "seconds", seconds);
+                             "relu_slope", (double)v->relu_slope, "layer", layer, "objectives", objs, "runs", se->runs, "seconds", seconds);
     if (root && v->prior.k)
         json_object_set_new(root, "image_prior", json_pack("{s:s, s:i, s:i, s:f}", "data", v->prior_data, "images",
                                                            v->prior_images, "components", v->prior.k, "weight",
@@ -509,8 +514,8 @@ int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *
     cnv_objective *objs = malloc((size_t)n * sizeof *objs);
     if (!code && (!all || !objs)) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int i = 0; i < n && !code; i++) objs[i] = items[i].objective;
-    /* The objective acts on the layer's pre-ReLU twin; the layer itself is measured too. */
-    int target = v->pre_relu ? cnv_graph_pre_relu(ctx->g, node) : node;
+    /* The objective acts on the layer's leaky twin; the layer itself is measured too. */
+    int target = cnv_graph_leaky_twin(ctx->g, node, v->relu_slope);
     if (!code && target < 0) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int first = 0; first < n && !code; first += v->batch) {
         int count = n - first < v->batch ? n - first : v->batch;

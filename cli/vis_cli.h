@@ -21,7 +21,7 @@ typedef struct vis_cli {
     unsigned long long seed;
     const char *output, *frames_dir, *gif, *save_tensor;
     int frame_every;
-    int pre_relu; /* objectives on a ReLU layer act on the values before it (--pre-relu) */
+    float relu_slope; /* objectives on a ReLU layer see a leaky ReLU of this slope (--relu-slope) */
     const char *prior_data; /* --image-prior: the data set the prior is fitted to */
     int prior_images;       /* images it was fitted to */
     cnv_image_prior prior;  /* fitted by vis_cli_prepare (k = 0: none) */

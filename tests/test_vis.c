@@ -61,8 +61,9 @@ static void test_seed_and_backends_agree(void **state) {
 
 /* With transforms off and a pixel parameterization every op before the model is pointwise, so
  * a unit's gradient is zero outside its receptive field and Adam never moves those pixels.
- * Eight channels' centre units render as one batch, their objective before the ReLU: none may
- * change a pixel outside the field, and every one must change pixels inside. */
+ * Eight channels' centre units render as one batch, their objective on the layer's leaky twin as
+ * the neuron verb has it (units off on the start still move): none may change a pixel outside the
+ * field, and every one must change pixels inside. */
 #define NEURONS 8
 static void check_neuron_field(cnv_backend *be, cnv_graph *g, const char *layer) {
     int node;
@@ -72,11 +73,10 @@ static void check_neuron_field(cnv_backend *be, cnv_graph *g, const char *layer)
     assert_int_equal(cnv_graph_unit_field(g, node, y, x, box), CNV_OK);
     cnv_objective objs[NEURONS];
     for (int i = 0; i < NEURONS; i++) objs[i] = (cnv_objective){CNV_OBJ_NEURON, i, y, x};
-    /* The objective on the values before the ReLU, as the neuron verb has it by default. */
-    int pre = cnv_graph_pre_relu(g, node);
-    assert_true(pre >= 0);
+    int twin = cnv_graph_leaky_twin(g, node, CNV_LEAKY_TWIN_SLOPE);
+    assert_true(twin >= 0);
     cnv_render_opts o = {.recipe = *cnv_recipe_find("plain"), .batch = NEURONS, .size = {227, 227}, .seed = 3,
-                         .objective_node = pre, .objectives = objs};
+                         .objective_node = twin, .objectives = objs};
     o.recipe.steps = 3;
     o.recipe.l2 = 0;
     o.recipe.lr = 0.05f;
@@ -99,7 +99,7 @@ static void check_neuron_field(cnv_backend *be, cnv_graph *g, const char *layer)
         assert_int_equal(changed_out, 0);
         active += changed_in > 0;
     }
-    /* Before the ReLU every unit has a gradient, also those off on the start image. */
+    /* Through the leak every unit has a gradient, also those off on the start image. */
     assert_int_equal(active, NEURONS);
     cnv_render_result_free(&res);
 }
@@ -110,6 +110,55 @@ static void test_neuron_stays_in_field(void **state) {
     cnv_backend *be = tu_backend_create("cpu");
     const char *layers[] = {"conv1", "fire3/concat", "fire6/concat", "fire9/concat"};
     for (int i = 0; i < 4; i++) check_neuron_field(be, g, layers[i]);
+    cnv_backend_free(be);
+    cnv_model_free(g);
+}
+
+/* The leaky twin of a Concat of ReLUs (fire2): slope 0 is the layer, slope 1 the values before
+ * the ReLUs, in between a node appended once whose output is the pre-ReLU value where positive and
+ * slope times it elsewhere; the layer is the twin's positive part. */
+static void test_leaky_twin(void **state) {
+    cnv_graph *g = NULL;
+    assert_int_equal(cnv_model_load(squeezenet(), &g), CNV_OK);
+    int node;
+    assert_int_equal(cnv_model_find_layer(g, "fire2/concat", &node), CNV_OK);
+    assert_int_equal(cnv_graph_leaky_twin(g, node, 0.0f), node);
+    int pre = cnv_graph_leaky_twin(g, node, 1.0f);
+    assert_int_equal(pre, cnv_graph_pre_relu(g, node));
+    assert_true(pre != node);
+    int twin = cnv_graph_leaky_twin(g, node, 0.25f);
+    assert_true(twin >= 0 && twin != pre && twin != node);
+    const int nodes = g->n_nodes;
+    assert_int_equal(cnv_graph_leaky_twin(g, node, 0.25f), twin);
+    assert_int_equal(g->n_nodes, nodes);
+    cnv_backend *be = tu_backend_create("cpu");
+    cnv_exec *ex;
+    assert_int_equal(cnv_exec_create(g, be, 1, &ex), CNV_OK);
+    const size_t in_n = 3 * 227 * 227;
+    float *in = malloc(in_n * sizeof *in);
+    assert_non_null(in);
+    unsigned r = 7;
+    for (size_t i = 0; i < in_n; i++) in[i] = (float)((r = r * 1103515245u + 12345u) >> 8) / (1 << 24) * 4 - 2;
+    assert_int_equal(cnv_exec_set_input(ex, in), CNV_OK);
+    /* A forward pass runs the nodes its target needs: the layer and the twin are on two branches. */
+    assert_int_equal(cnv_exec_forward(ex, node), CNV_OK);
+    assert_int_equal(cnv_exec_forward(ex, twin), CNV_OK);
+    size_t n = cnv_shape_numel(&g->values[g->nodes[node].out].shape);
+    float *layer = malloc(n * sizeof *layer), *x = malloc(n * sizeof *x), *t = malloc(n * sizeof *t);
+    assert_true(layer && x && t);
+    assert_int_equal(cnv_exec_read(ex, g->nodes[node].out, layer), CNV_OK);
+    assert_int_equal(cnv_exec_read(ex, g->nodes[pre].out, x), CNV_OK);
+    assert_int_equal(cnv_exec_read(ex, g->nodes[twin].out, t), CNV_OK);
+    size_t negative = 0;
+    for (size_t i = 0; i < n; i++) {
+        negative += x[i] < 0;
+        assert_float_equal(t[i], x[i] > 0 ? x[i] : 0.25f * x[i], 1e-6);
+        assert_float_equal(layer[i], t[i] > 0 ? t[i] : 0.0f, 1e-6);
+    }
+    printf("fire2 leaky twin: %zu of %zu values negative before the ReLU\n", negative, n);
+    assert_true(negative > n / 10 && negative < n - n / 10);
+    free(in), free(layer), free(x), free(t);
+    cnv_exec_free(ex);
     cnv_backend_free(be);
     cnv_model_free(g);
 }
@@ -158,11 +207,16 @@ static void test_bad_options(void **state) {
     expect_usage_error(args, "/nonexistent");
     snprintf(args, sizeof args, "class %s --class 1 --image-prior /nonexistent", m);
     expect_usage_error(args, "--fourier off --sigmoid off");
+    snprintf(args, sizeof args, "filter %s --layer conv1 --channel 0 --relu-slope 2", m);
+    expect_usage_error(args, "--relu-slope");
+    snprintf(args, sizeof args, "filter %s --layer conv1 --channel 0 --relu-slope steep", m);
+    expect_usage_error(args, "--relu-slope");
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_leaky_twin),
         cmocka_unit_test(test_neuron_stays_in_field),
         cmocka_unit_test(test_seed_and_backends_agree),
     };

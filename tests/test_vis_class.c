@@ -158,7 +158,7 @@ static void test_cifar10_resnet8_classes(void **state) {
 }
 
 /* Filters of fire modules (the gallery renders 16 channels of every module; docs/gallery keeps
- * their sidecars), the objective on the values before the ReLUs as the filter verb has it: each
+ * their sidecars), the objective on the leaky twin of the ReLUs as the filter verb has it: each
  * channel's mean at least 20x its value on the starting noise; fire2's channels 2 and 7 are off
  * (0) on the start image, where a gradient after the ReLU could never reach them. */
 static void test_filter_objective_rises(void **state) {
@@ -175,14 +175,14 @@ static void test_filter_objective_rises(void **state) {
         cnv_objective objs[2];
         for (int i = 0; i < 2; i++) objs[i] = (cnv_objective){CNV_OBJ_CHANNEL, cases[l].channels[i], 0, 0};
         cnv_render_opts o = {.recipe = *cnv_recipe_find("lucid"), .batch = 2, .size = {227, 227}, .seed = 1,
-                             .objective_node = cnv_graph_pre_relu(g, node), .objectives = objs, .has_report = 1,
+                             .objective_node = cnv_graph_leaky_twin(g, node, CNV_LEAKY_TWIN_SLOPE), .objectives = objs, .has_report = 1,
                              .report_node = node};
         o.recipe.steps = 32;
         cnv_render_result res;
         assert_int_equal(cnv_render(g, cnv_preset_find("squeezenet"), be, &o, &res), CNV_OK);
         for (int i = 0; i < 2; i++) {
             double a = res.report_start[i], b = res.report_final[i];
-            printf("%s channel %d: %.4g -> %.4g (before the ReLU %.4g -> %.4g)\n", cases[l].layer,
+            printf("%s channel %d: %.4g -> %.4g (leaky twin %.4g -> %.4g)\n", cases[l].layer,
                    cases[l].channels[i], a, b, res.start[i], res.final[i]);
             assert_true(b > 10);
             assert_true(b >= 20 * a);

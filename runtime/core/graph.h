@@ -58,6 +58,12 @@ int cnv_graph_last_map_node(const cnv_graph *g, int before);
  * Relus, a Concat of their inputs appended to the graph (once, named "<concat>/pre_relu");
  * `node` itself when no ReLU ends it. -1 when out of memory or no such node. */
 int cnv_graph_pre_relu(cnv_graph *g, int node);
+/* The node giving LeakyRelu(slope) of `node`'s pre-ReLU values, appended once ("<node>/leaky_relu_<slope>"):
+ * slope 0 gives `node`, slope 1 the pre-ReLU node (cnv_graph_pre_relu), and `node` when no ReLU ends it.
+ * -1 when out of memory. */
+int cnv_graph_leaky_twin(cnv_graph *g, int node, float slope);
+/* The slope the optimization verbs use by default (--relu-slope). */
+#define CNV_LEAKY_TWIN_SLOPE 0.01f
 
 /* Number of parameters (initializer elements) of a node. */
 size_t cnv_node_param_count(const cnv_graph *g, int node);

@@ -2,7 +2,10 @@
  * as in SqueezeNet's fire modules and Inception's mixed layers), an objective on it has no
  * gradient wherever the unit is off, so a unit dead on the starting image never moves. The same
  * objective on the values before the ReLU always has a gradient and is maximized by the same
- * images where it is positive (ReLU is monotonic); Lucid's "_pre_relu" layers are this. */
+ * images where it is positive (ReLU is monotonic); Lucid's "_pre_relu" layers are this. Between the
+ * two, a leaky twin (slope s below zero) keeps the layer's own objective where units are on, so
+ * the optimizer is not spent on raising positions that stay negative, and still moves dead units:
+ * Adam divides out the gradient's scale, so even a small slope moves them at full speed. */
 #include "graph.h"
 
 #include <stdio.h>
@@ -37,4 +40,21 @@ int cnv_graph_pre_relu(cnv_graph *g, int node) {
     /* n may move when the node array grows: everything needed is copied above. */
     v = cnv_graph_add_value(g, name, &shape, NULL);
     return v < 0 ? -1 : cnv_graph_add_node(g, name, CNV_OP_CONCAT, &attrs, n_in, in, v);
+}
+
+int cnv_graph_leaky_twin(cnv_graph *g, int node, float slope) {
+    if (slope <= 0.0f) return node;
+    int pre = cnv_graph_pre_relu(g, node);
+    if (pre < 0 || pre == node || slope >= 1.0f) return pre;
+    char name[512];
+    snprintf(name, sizeof name, "%s/leaky_relu_%g", g->nodes[node].name, slope);
+    int v = cnv_graph_find_value(g, name);
+    if (v >= 0) return g->values[v].producer;
+    cnv_shape shape = g->values[g->nodes[node].out].shape;
+    cnv_attrs attrs;
+    cnv_attrs_default(CNV_OP_LEAKYRELU, &attrs);
+    attrs.alpha = slope;
+    int in = g->nodes[pre].out;
+    v = cnv_graph_add_value(g, name, &shape, NULL);
+    return v < 0 ? -1 : cnv_graph_add_node(g, name, CNV_OP_LEAKYRELU, &attrs, 1, &in, v);
 }
