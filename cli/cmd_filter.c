@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "channel_range.h"
+#include "channel_list.h"
 #include "commands.h"
 #include "vis_cli.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "channel_range.h"
+#include "channel_list.h"
 #include "commands.h"
 #include "common.h"
 #include "io/colormap.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "channel_range.h"
+#include "channel_list.h"
 #include "commands.h"
 #include "common.h"
 #include "core/status.h"

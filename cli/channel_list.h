@@ -1,7 +1,7 @@
 /* --channels for verbs that show many channels of a layer: "all", or a comma-separated list of
  * items, each a channel "a" or an inclusive range "a-b", e.g. "0-8,10-16" or "3,17,42". */
-#ifndef CNV_CLI_CHANNEL_RANGE_H
-#define CNV_CLI_CHANNEL_RANGE_H
+#ifndef CNV_CLI_CHANNEL_LIST_H
+#define CNV_CLI_CHANNEL_LIST_H
 
 #include "common.h"
 

@@ -1,4 +1,4 @@
-#include "channel_range.h"
+#include "channel_list.h"
 
 #include <ctype.h>
 #include <stdio.h>
