@@ -28,7 +28,8 @@
 static const char *out_path(const char *file) {
     static char buf[4096];
     if (mkdir(OUT_DIR, 0755) != 0 && errno != EEXIST) fail_msg("cannot create %s: %s", OUT_DIR, strerror(errno));
-    snprintf(buf, sizeof buf, "%s/%s", OUT_DIR, file);
+    const int len = snprintf(buf, sizeof buf, "%s/%s", OUT_DIR, file);
+    if (len < 0 || (size_t)len >= sizeof buf) fail_msg("path too long: %s/%s", OUT_DIR, file);
     return buf;
 }
 

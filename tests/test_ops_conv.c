@@ -27,7 +27,7 @@ static const conv_spec conv_specs[] = {
     {"conv 3x3 s2 p1 batch 2", 2, 3, 7, 5, 4, 3, 3, .stride = {2, 2}, .pads = {1, 1, 1, 1}, .bias = 1},
     {"conv 3x2 s3x2 asym pads", 1, 3, 8, 7, 2, 3, 2, .stride = {3, 2}, .pads = {0, 1, 2, 0}, .bias = 1},
     {"conv 3x3 dilation 2 p2", 1, 2, 9, 7, 3, 3, 3, .dilation = {2, 2}, .pads = {2, 2, 2, 2}, .bias = 1},
-    {"conv 3x3 dil 2x1 s2 no bias", 1, 3, 9, 8, 2, 3, 3, {2, 2}, {2, 1}, {1, 0, 0, 1}},
+    {"conv 3x3 dil 2x1 s2 no bias", 1, 3, 9, 8, 2, 3, 3, .stride = {2, 2}, .dilation = {2, 1}, .pads = {1, 0, 0, 1}},
     {"conv group 2 p1", 2, 4, 6, 5, 6, 3, 3, .pads = {1, 1, 1, 1}, .group = 2, .bias = 1},
     {"conv depthwise s2 p1", 1, 3, 7, 6, 3, 3, 3, .stride = {2, 2}, .pads = {1, 1, 1, 1}, .group = 3, .bias = 1},
     {"conv depthwise x2 mult", 1, 3, 5, 5, 6, 3, 3, .pads = {1, 1, 1, 1}, .group = 3},
@@ -76,8 +76,8 @@ static const pool_spec pool_specs[] = {
      .pads = {0, 1, 1, 0}, .ceil_mode = 1, .count_include_pad = 1},
     {"avgpool 2x2 dilation 2", CNV_OP_AVGPOOL, 1, 2, 7, 6, .kernel = {2, 2}, .stride = {1, 2},
      .dilation = {2, 2}, .pads = {1, 0, 1, 1}},
-    {"globalavgpool 7x5", CNV_OP_GLOBALAVGPOOL, 2, 3, 7, 5},
-    {"globalavgpool 1x1", CNV_OP_GLOBALAVGPOOL, 1, 4, 1, 1},
+    {"globalavgpool 7x5", CNV_OP_GLOBALAVGPOOL, .n = 2, .c = 3, .h = 7, .w = 5},
+    {"globalavgpool 1x1", CNV_OP_GLOBALAVGPOOL, .n = 1, .c = 4, .h = 1, .w = 1},
 };
 
 typedef struct gemm_spec {

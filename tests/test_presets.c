@@ -71,7 +71,7 @@ static void imagenet_vgg_preprocessing(void **state) {
 }
 
 typedef struct named_node {
-    char name[32];
+    char name[32 + sizeof "/dense"]; /* a layer's name (< 32 chars), with its product's suffix */
     cnv_op_type op;
 } named_node;
 

@@ -120,7 +120,8 @@ static void make_bars(const char *dir, int per_class) {
     assert_int_equal(mkdir(dir, 0755), 0);
     for (int k = 0; k < 2; k++) {
         char sub[600], file[700];
-        snprintf(sub, sizeof sub, "%s/%s", dir, classes[k]);
+        const int len = snprintf(sub, sizeof sub, "%s/%s", dir, classes[k]);
+        assert_true(len >= 0 && (size_t)len < sizeof sub);
         assert_int_equal(mkdir(sub, 0755), 0);
         for (int i = 0; i < per_class; i++) {
             snprintf(file, sizeof file, "%s/img%02d.png", sub, i);

@@ -5,6 +5,7 @@
 
 static cnv_status plane_size(const cnv_cpu_args *a, size_t *planes, size_t *plane) {
     const cnv_shape *in = &a->in_shape[0];
+    *planes = *plane = 0; /* written on every path; callers read them only on success */
     if (in->ndim != 4 || cnv_shape_numel(&a->out_shape) != (size_t)in->d[0] * in->d[1] || in->d[2] * in->d[3] == 0)
         return cnv_fail(CNV_ERR_SHAPE, "globalavgpool '%s': expects a non-empty NCHW input and an [N, C, 1, 1] output",
                         a->node->name);

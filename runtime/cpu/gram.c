@@ -18,6 +18,7 @@ typedef struct gram_geom {
 
 static cnv_status geom_init(const cnv_cpu_args *a, gram_geom *g) {
     const cnv_shape *s = &a->in_shape[0];
+    *g = (gram_geom){0}; /* written on every path; callers read it only on success */
     if (a->n_in != 1 || s->ndim != 4 || a->out_shape.ndim != 4 || a->out_shape.d[0] != s->d[0] ||
         a->out_shape.d[1] != 1 || a->out_shape.d[2] != s->d[1] || a->out_shape.d[3] != s->d[1])
         return cnv_fail(CNV_ERR_SHAPE, "%s: Gram needs one NCHW input and an [N, 1, C, C] output", a->node->name);

@@ -24,6 +24,7 @@ typedef struct resample_dims {
 
 static cnv_status resample_dims_of(const cnv_cpu_args *a, resample_dims *d) {
     const cnv_shape *x = &a->in_shape[0], *t = &a->in_shape[1], *y = &a->out_shape;
+    *d = (resample_dims){0}; /* written on every path; callers read it only on success */
     if (a->n_in != 2 || x->ndim != 4 || y->ndim != 4 || t->ndim != 2 || t->d[0] != x->d[0] || t->d[1] != 6 ||
         y->d[0] != x->d[0] || y->d[1] != x->d[1])
         return cnv_fail(CNV_ERR_SHAPE, "%s: Resample needs X [N,C,H,W], T [N,6] and a [N,C,Ho,Wo] output",

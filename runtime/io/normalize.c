@@ -44,7 +44,7 @@ void cnv_map_to_u8(const float *x, size_t n, float lo, float hi, unsigned char *
 
 void cnv_maps_to_u8(const float *chw, int c, int h, int w, cnv_norm_mode mode, unsigned char *dst) {
     size_t plane = (size_t)h * w;
-    float lo, hi;
+    float lo = 0, hi = 0; /* the layer's range, or each channel's in turn */
     if (mode == CNV_NORM_LAYER) cnv_map_range(chw, plane * c, &lo, &hi);
     for (int ch = 0; ch < c; ch++) {
         if (mode == CNV_NORM_CHANNEL) cnv_map_range(chw + ch * plane, plane, &lo, &hi);

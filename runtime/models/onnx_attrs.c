@@ -94,6 +94,7 @@ static cnv_status get_float(const attr_ctx *c, const Onnx__AttributeProto *a, fl
 /* A string attribute compared against a list of choices; *index = position in `choices`. */
 static cnv_status get_choice(const attr_ctx *c, const Onnx__AttributeProto *a, const char *const *choices, int n,
                              int *index) {
+    *index = 0; /* written on every path; callers read it only on success */
     CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING));
     for (int k = 0; k < n; k++)
         if (a->s.len == strlen(choices[k]) && memcmp(a->s.data, choices[k], a->s.len) == 0) {

@@ -13,6 +13,7 @@ typedef struct act_push {
 /* The kernel's own numbering (shaders/activation.glsl), and its two parameters. */
 static cnv_status act_params(const cnv_node *node, uint32_t *act, act_push *push) {
     const cnv_attrs *a = &node->attrs;
+    *act = 0; /* written on every path; callers read it only on success */
     switch (node->op) {
     case CNV_OP_RELU: *act = 0; break;
     case CNV_OP_LEAKYRELU: *act = 1; push->p0 = a->alpha; break;

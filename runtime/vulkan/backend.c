@@ -220,7 +220,7 @@ static cnv_status record_write(cnv_vk_backend *vb, cnv_buf *b, size_t offset, co
         p->snapshots = grown;
         p->cap_snapshots = cap;
     }
-    cnv_buf *snap;
+    cnv_buf *snap = NULL;
     CNV_TRY(vk_buf_alloc(&vb->base, n, &snap));
     p->snapshots[p->n_snapshots++] = snap;
     CNV_TRY(cnv_vk_buffer_write(vb->ctx, snap->vb, 0, src, n * sizeof(float)));

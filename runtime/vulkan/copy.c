@@ -11,6 +11,7 @@ typedef struct copy_push {
 
 static cnv_status check(const cnv_op_io *io, uint32_t *n) {
     const size_t numel = cnv_shape_numel(&io->out_shape);
+    *n = 0; /* written on every path; callers read it only on success */
     if (io->n_in < 1 || cnv_shape_numel(&io->in_shape[0]) != numel)
         return cnv_fail(CNV_ERR_SHAPE, "%s: %s changes the element count", io->node->name, cnv_op_name(io->node->op));
     if (numel > UINT32_MAX)

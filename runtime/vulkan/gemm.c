@@ -37,6 +37,7 @@ static cnv_status geom_init(const cnv_op_io *io, gemm_geom *g) {
     const cnv_shape *sa = &io->in_shape[0], *sb = &io->in_shape[1];
     const cnv_attrs *at = &io->node->attrs;
     const int is_gemm = io->node->op == CNV_OP_GEMM;
+    *g = (gemm_geom){0}; /* written on every path; callers read it only on success */
     if (io->n_in < 2 || sa->ndim != 2 || sb->ndim != 2 || io->out_shape.ndim != 2)
         return cnv_fail(CNV_ERR_SHAPE, "vulkan gemm '%s': A and B must be 2-D", io->node->name);
     *g = (gemm_geom){

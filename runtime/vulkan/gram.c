@@ -27,6 +27,8 @@ typedef struct gram_push {
 
 static cnv_status geom_init(const cnv_op_io *io, gram_push *push, uint32_t *items) {
     const cnv_shape *s = &io->in_shape[0];
+    *push = (gram_push){0}; /* written on every path; callers read them only on success */
+    *items = 0;
     if (io->n_in != 1 || s->ndim != 4 || io->out_shape.ndim != 4 || io->out_shape.d[0] != s->d[0] ||
         io->out_shape.d[1] != 1 || io->out_shape.d[2] != s->d[1] || io->out_shape.d[3] != s->d[1])
         return cnv_fail(CNV_ERR_SHAPE, "%s: Gram needs one NCHW input and an [N, 1, C, C] output", io->node->name);

@@ -18,6 +18,7 @@ typedef struct sqdist_bwd_push {
 
 static cnv_status item_size(const cnv_op_io *io, uint32_t *items, uint32_t *len) {
     const cnv_shape *s = &io->in_shape[0];
+    *items = *len = 0; /* written on every path; callers read them only on success */
     if (io->n_in != 2 || s->ndim < 1 || !cnv_shape_equal(s, &io->in_shape[1]) ||
         cnv_shape_numel(&io->out_shape) != (size_t)s->d[0])
         return cnv_fail(CNV_ERR_SHAPE, "%s: SquaredDistance needs X and a target of X's shape, and an [N, 1] output",
