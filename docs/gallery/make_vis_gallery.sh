@@ -26,10 +26,13 @@ for layer in conv1 fire3 fire6 fire9; do
     case $layer in conv1) l=conv1 ;; *) l=$layer/concat ;; esac
     "$cnnvis" neuron "$squeezenet" --layer "$l" --channel 12 --steps 256 "$@" -o "$here/neuron_$layer.png"
 done
-# 16 channels of every fire module with the default recipe (512 steps; the objective acts before the
-# ReLUs, so channels that are off on the start image still get a gradient).
+# At least 16 channels of every fire module with the default recipe (512 steps; the objective sees a
+# leaky ReLU, so channels that are off on the start image still get a gradient). fire2, fire3 and
+# fire5 go on past channel 15 so that 16 channels reach 20x their start next to the ones that cannot
+# (README.md: fire3's 5 and 9 answer the grey start strongly, fire5's 9 is a dead filter).
 for m in 2 3 4 5 6 7 8 9; do
-    "$cnnvis" filter "$squeezenet" --layer fire$m/concat --channels 0-15 "$@" -o "$here/filter_fire$m.png"
+    case $m in 2 | 5) channels=0-16 ;; 3) channels=0-17 ;; *) channels=0-15 ;; esac
+    "$cnnvis" filter "$squeezenet" --layer fire$m/concat --channels $channels "$@" -o "$here/filter_fire$m.png"
 done
 # Coarse to fine: 4 octaves (x1.4) of 64 steps on pixels (with the sigmoid and colour decorrelation).
 "$cnnvis" filter "$squeezenet" --layer fire5/concat --channels 0-3 --fourier off --octaves 4 --steps 64 "$@" \
