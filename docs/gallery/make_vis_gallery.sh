@@ -2,8 +2,8 @@
 # Regenerates the feature-visualization pictures of the gallery (class, filter, neuron) from the
 # built binary, with their JSON sidecars (every parameter, the seed, the model's sha256, the
 # objective per step: the filter grids' start and final objectives are in their sidecars).
-# On the CPU backend of a 2-core machine this takes about an hour; a GPU is much faster
-# (--device). usage: docs/gallery/make_vis_gallery.sh [path/to/cnnvis] [extra options...]
+# On the CPU backend of a 2-core machine this takes about two hours (each fire grid about ten
+# minutes); a GPU is much faster (--device). usage: docs/gallery/make_vis_gallery.sh [path/to/cnnvis] [extra options...]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
