@@ -187,11 +187,13 @@ static int apply_override(vis_cli *v, int id, const char *arg) {
     case V_BLUR: return parse_float(v, id, arg, &r->blur_sigma);
     case V_OCTAVES: return parse_int_option(v, id, arg, 0, &r->octaves);
     case V_OCTAVE_SCALE: return parse_float(v, id, arg, &r->octave_scale);
-    case V_RELU_SLOPE:
-        if (parse_float(v, id, arg, &v->relu_slope)) return CLI_EXIT_USAGE;
+    case V_RELU_SLOPE: {
+        int code = parse_float(v, id, arg, &v->relu_slope);
+        if (code) return code;
         if (v->relu_slope < 0.0f || v->relu_slope > 1.0f)
             return cli_error(v->ctx, CLI_EXIT_USAGE, "--relu-slope: %s is not in 0..1", arg);
         return 0;
+    }
     case V_PRIOR: v->prior_data = arg; return 0;
     case V_PRIOR_K: return parse_int_option(v, id, arg, 1, &r->prior_components);
     case V_PRIOR_W: return parse_float(v, id, arg, &r->prior_weight);

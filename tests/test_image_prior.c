@@ -109,14 +109,20 @@ static double class_images(cnv_graph *g, cnv_backend *be, const cnv_image_prior 
     return mean_r;
 }
 
-static void test_class_images_within_the_prior(void **state) {
-    (void)state;
+/* The bundled model, where Debian's Fashion-MNIST is installed (the test is skipped otherwise). */
+static cnv_graph *bundled_model_or_skip(void) {
     if (access(FASHION_DIR, R_OK) != 0) {
         printf("SKIP: %s not found (install Debian's dataset-fashion-mnist)\n", FASHION_DIR);
         skip();
     }
     cnv_graph *g;
     assert_int_equal(cnv_model_load(BUNDLED, &g), CNV_OK);
+    return g;
+}
+
+static void test_class_images_within_the_prior(void **state) {
+    (void)state;
+    cnv_graph *g = bundled_model_or_skip();
     cnv_dataset train, test;
     assert_int_equal(cnv_dataset_load(FASHION_DIR, CNV_SPLIT_TRAIN, 1, 28, 28, 0, &train), CNV_OK);
     assert_int_equal(cnv_dataset_load(FASHION_DIR, CNV_SPLIT_TEST, 1, 28, 28, 0, &test), CNV_OK);
@@ -150,12 +156,7 @@ static void test_class_images_within_the_prior(void **state) {
 /* The prior's head (Gemm, Reshape, Clip) on Vulkan agrees with the CPU over 16 steps. */
 static void test_prior_backends_agree(void **state) {
     (void)state;
-    if (access(FASHION_DIR, R_OK) != 0) {
-        printf("SKIP: %s not found (install Debian's dataset-fashion-mnist)\n", FASHION_DIR);
-        skip();
-    }
-    cnv_graph *g;
-    assert_int_equal(cnv_model_load(BUNDLED, &g), CNV_OK);
+    cnv_graph *g = bundled_model_or_skip();
     cnv_dataset train;
     assert_int_equal(cnv_dataset_load(FASHION_DIR, CNV_SPLIT_TRAIN, 1, 28, 28, 2000, &train), CNV_OK);
     cnv_image_prior prior;

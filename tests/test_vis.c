@@ -4,6 +4,7 @@
  * does change pixels inside it; bad options fail with one line and exit 2. */
 #include "test_util.h"
 
+#include "core/rng.h"
 #include "models/preset.h"
 #include "vis/render.h"
 
@@ -137,8 +138,9 @@ static void test_leaky_twin(void **state) {
     const size_t in_n = 3 * 227 * 227;
     float *in = malloc(in_n * sizeof *in);
     assert_non_null(in);
-    unsigned r = 7;
-    for (size_t i = 0; i < in_n; i++) in[i] = (float)((r = r * 1103515245u + 12345u) >> 8) / (1 << 24) * 4 - 2;
+    cnv_rng rng;
+    cnv_rng_seed(&rng, 7);
+    tu_fill_uniform(&rng, in, in_n, -2.0f, 2.0f);
     assert_int_equal(cnv_exec_set_input(ex, in), CNV_OK);
     /* A forward pass runs the nodes its target needs: the layer and the twin are on two branches. */
     assert_int_equal(cnv_exec_forward(ex, node), CNV_OK);

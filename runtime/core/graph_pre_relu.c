@@ -16,6 +16,16 @@ static int relu_producer(const cnv_graph *g, int v) {
     return p >= 0 && g->nodes[p].op == CNV_OP_RELU ? p : -1;
 }
 
+/* The node whose output value is `name`, appended (value and node of that name) when the graph
+ * has none yet: asking twice gives the same node. -1 when out of memory. */
+static int append_once(cnv_graph *g, const char *name, cnv_op_type op, const cnv_attrs *attrs, int n_in,
+                       const int *in, const cnv_shape *shape) {
+    int v = cnv_graph_find_value(g, name);
+    if (v >= 0) return g->values[v].producer;
+    v = cnv_graph_add_value(g, name, shape, NULL);
+    return v < 0 ? -1 : cnv_graph_add_node(g, name, op, attrs, n_in, in, v);
+}
+
 int cnv_graph_pre_relu(cnv_graph *g, int node) {
     if (node < 0 || node >= g->n_nodes) return -1;
     const cnv_node *n = &g->nodes[node];
@@ -32,14 +42,10 @@ int cnv_graph_pre_relu(cnv_graph *g, int node) {
     }
     char name[512];
     snprintf(name, sizeof name, "%s/pre_relu", n->name);
-    int v = cnv_graph_find_value(g, name);
-    if (v >= 0) return g->values[v].producer;
     cnv_shape shape = g->values[n->out].shape;
     cnv_attrs attrs = n->attrs;
-    int n_in = n->n_in;
     /* n may move when the node array grows: everything needed is copied above. */
-    v = cnv_graph_add_value(g, name, &shape, NULL);
-    return v < 0 ? -1 : cnv_graph_add_node(g, name, CNV_OP_CONCAT, &attrs, n_in, in, v);
+    return append_once(g, name, CNV_OP_CONCAT, &attrs, n->n_in, in, &shape);
 }
 
 int cnv_graph_leaky_twin(cnv_graph *g, int node, float slope) {
@@ -48,13 +54,10 @@ int cnv_graph_leaky_twin(cnv_graph *g, int node, float slope) {
     if (pre < 0 || pre == node || slope >= 1.0f) return pre;
     char name[512];
     snprintf(name, sizeof name, "%s/leaky_relu_%g", g->nodes[node].name, slope);
-    int v = cnv_graph_find_value(g, name);
-    if (v >= 0) return g->values[v].producer;
     cnv_shape shape = g->values[g->nodes[node].out].shape;
     cnv_attrs attrs;
     cnv_attrs_default(CNV_OP_LEAKYRELU, &attrs);
     attrs.alpha = slope;
     int in = g->nodes[pre].out;
-    v = cnv_graph_add_value(g, name, &shape, NULL);
-    return v < 0 ? -1 : cnv_graph_add_node(g, name, CNV_OP_LEAKYRELU, &attrs, 1, &in, v);
+    return append_once(g, name, CNV_OP_LEAKYRELU, &attrs, 1, &in, &shape);
 }
