@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "io/npy.h"
 #include "io/preprocess.h"
+#include "models/arch.h"
 
 /* How far up from the model's folder a preset's labels file is looked for. */
 #define LABELS_MAX_UP 3
@@ -21,7 +22,9 @@ enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, O
 
 static const cli_option common_options[] = {
     {"model", "FILE", "the model (.onnx, Keras .h5); or give it as the first argument", NULL, OPT_MODEL},
-    {"arch", "NAME", "the architecture of a Keras weights-only .h5 (save_weights): vgg16 or vgg19",
+    {"arch", "NAME",
+     "with MODEL, the architecture of a Keras weights-only .h5 (save_weights): vgg16 or vgg19; without MODEL, a "
+     "built-in architecture with seeded weights (cnnvis convert --help lists them)",
      "none: the file holds the whole model", OPT_ARCH},
     {"preset", "NAME", "input size, channel order, value range, mean/std, logits, labels", "detected from the model",
      OPT_PRESET},
@@ -127,7 +130,8 @@ static int take_positionals(cli_ctx *ctx, int argc, char **argv) {
             return cli_error(ctx, CLI_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[i]);
         ctx->inputs[ctx->n_inputs++] = argv[i];
     }
-    if (!ctx->model_path) return cli_error(ctx, CLI_EXIT_USAGE, "no MODEL given (usage: cnnvis %s %s)", v->name, v->synopsis);
+    if (!ctx->model_path && !(ctx->arch && cnv_arch_describe(ctx->arch)))
+        return cli_error(ctx, CLI_EXIT_USAGE, "no MODEL given (usage: cnnvis %s %s)", v->name, v->synopsis);
     if (ctx->n_inputs < v->min_inputs)
         return cli_error(ctx, CLI_EXIT_USAGE, "no IMAGE|NPY given (usage: cnnvis %s %s)", v->name, v->synopsis);
     if (v->max_inputs >= 0 && ctx->n_inputs > v->max_inputs)
@@ -230,9 +234,14 @@ static int load_labels(cli_ctx *ctx) {
     return 0;
 }
 
+/* The weights of a built-in architecture named without a MODEL (as cnnvis convert --arch). */
+#define BUILTIN_ARCH_SEED 1
+
 int cli_load(cli_ctx *ctx, int want_backend) {
-    cnv_status s = cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g);
+    cnv_status s = ctx->model_path ? cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g)
+                                   : cnv_arch_build(ctx->arch, BUILTIN_ARCH_SEED, &ctx->g);
     if (s != CNV_OK) return cli_status_error(ctx, s);
+    if (!ctx->model_path) ctx->model_path = ctx->g->source;
     int code = choose_preset(ctx);
     if (!code) code = load_labels(ctx);
     if (code) return code;
