@@ -17,6 +17,7 @@ int cmd_forward(int argc, char **argv);
 int cmd_grad(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_class(int argc, char **argv);

@@ -15,6 +15,7 @@ static const cnv_command commands[] = {
     {"filter", cmd_filter, "synthesize images that maximize a channel of a layer (grids of many)"},
     {"neuron", cmd_neuron, "synthesize an image that maximizes one unit, with its receptive field"},
     {"demo", cmd_demo, "render the bundled model's classes, filters, maps, Grad-CAM and deconv into index.html"},
+    {"bench", cmd_bench, "time named workloads (built-in VGG16, ResNet-50, SqueezeNet, training, gemm) on a device"},
     {"check", cmd_check, "check a GPU against the CPU backend on a model, forward and backward"},
     {"maps", cmd_maps, "activation maps of an image: every channel of a layer as a grid"},
     {"gradcam", cmd_gradcam, "Grad-CAM / CAM heatmap of a class over the image, with the top predictions"},
