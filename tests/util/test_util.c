@@ -96,7 +96,9 @@ static int capture_read(capture *c) {
 int tu_run_cli(const char *args, char *out, size_t out_cap, char *err, size_t err_cap) {
     char cmd[8192];
     int po[2], pe[2];
-    if (snprintf(cmd, sizeof cmd, "exec '%s' %s", CNNVIS_CLI, args) >= (int)sizeof cmd)
+    /* CNNVIS_TEST_CLI: the binary beside relocated test binaries (bench/device/run.sh). */
+    const char *cli = getenv("CNNVIS_TEST_CLI");
+    if (snprintf(cmd, sizeof cmd, "exec '%s' %s", cli && *cli ? cli : CNNVIS_CLI, args) >= (int)sizeof cmd)
         fail_msg("tu_run_cli: command line too long");
     if (out && out_cap) out[0] = '\0';
     if (err && err_cap) err[0] = '\0';
