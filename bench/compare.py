@@ -65,36 +65,35 @@ def main():
                            "--device", args.peer_device, "--threads", str(args.threads)] + common)
 
     load_before = os.getloadavg()
+    print(f"machine: {machine()}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}")
+    print(f"{args.rounds} rounds x {args.repeat} timed repeats each, interleaved; medians of the round medians")
+    print("(a row is printed as soon as its rounds are done)\n", flush=True)
+    med = lambda runs, key: statistics.median(r[key] for r in runs if r.get(key) is not None) if runs else None
+    fmt = lambda v, d: "-" if v is None else f"{v:.{d}f}"
+    ratio = lambda a, b: "-" if a is None or not b else f"{a / b:.2f}"
     rounds = {}
-    for w in names:
+    for k, w in enumerate(names):
         rounds[w] = {"cnnvis": [], "peer": []}
         for _ in range(args.rounds):
             rounds[w]["cnnvis"].append(run_json(cnnvis_cmd(w)))
             if not args.no_peer:
                 rounds[w]["peer"].append(run_json(peer_cmd(w)))
-    load_after = os.getloadavg()
-
-    print(f"machine: {machine()}")
-    print(f"load average: before {' '.join(f'{x:.2f}' for x in load_before)}, "
-          f"after {' '.join(f'{x:.2f}' for x in load_after)}")
-    first = rounds[names[0]]
-    print(f"cnnvis: {first['cnnvis'][0]['device']} (--device {args.device})")
-    if first["peer"]:
-        p = first["peer"][0]
-        print(f"PyTorch {p['torch']} on {p['device']} ({p['threads']} threads)"
-              + (", float32, TF32 off" if args.peer_device == "cuda" else ""))
-    print(f"{args.rounds} rounds x {args.repeat} timed repeats each, interleaved; medians of the round medians\n")
-    print("| workload | cnnvis s | PyTorch s | ratio | cnnvis peak MB | PyTorch peak MB | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    med = lambda runs, key: statistics.median(r[key] for r in runs) if runs else None
-    for w in names:
         c, p = rounds[w]["cnnvis"], rounds[w]["peer"]
+        if k == 0:
+            print(f"cnnvis: {c[0]['device']} (--device {args.device})")
+            if p:
+                print(f"PyTorch {p[0]['torch']} on {p[0]['device']} ({p[0]['threads']} threads)"
+                      + (", float32, TF32 off" if args.peer_device == "cuda" else ""))
+            print("\n| workload | cnnvis s | PyTorch s | ratio | cnnvis peak MB | PyTorch peak MB | ratio |")
+            print("|---|---:|---:|---:|---:|---:|---:|")
         ct, pt, cm, pm = med(c, "median_s"), med(p, "median_s"), med(c, "peak_rss_mb"), med(p, "peak_rss_mb")
-        fmt = lambda v, d: "-" if v is None else f"{v:.{d}f}"
-        ratio = lambda a, b: "-" if a is None or not b else f"{a / b:.2f}"
         print(f"| {w} | {fmt(ct, 4)} | {fmt(pt, 4)} | {ratio(ct, pt)} | {fmt(cm, 0)} | {fmt(pm, 0)} | {ratio(cm, pm)} |")
         if w == "gemm":
             print(f"|   gemm GFLOP/s | {fmt(med(c, 'gflops'), 1)} | {fmt(med(p, 'gflops'), 1)} | | | | |")
+        sys.stdout.flush()
+    load_after = os.getloadavg()
+    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in load_after)}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine(), "load_before": load_before, "load_after": load_after,

@@ -486,10 +486,23 @@ static void test_devices_verb(void **state) {
     assert_string_equal(json_string_value(json_object_get(report, "default")), default_is_cpu ? "cpu" : "0");
     json_decref(report);
 
-    /* No driver at all: said plainly, exit 0, the CPU backend listed. */
-    setenv("VK_ICD_FILENAMES", "/nonexistent/cnnvis-no-driver.json", 1);
+    /* No driver at all: said plainly, exit 0, the CPU backend listed. Loaders since 1.3.207 read
+     * VK_DRIVER_FILES before VK_ICD_FILENAMES, so both name the missing file (bench/device/run.sh
+     * sets a driver through them); what was set before is restored. */
+    static const char *const driver_vars[2] = {"VK_DRIVER_FILES", "VK_ICD_FILENAMES"};
+    char saved[2][4096];
+    int had[2];
+    for (int i = 0; i < 2; i++) {
+        const char *v = getenv(driver_vars[i]);
+        had[i] = v != NULL;
+        snprintf(saved[i], sizeof saved[i], "%s", v ? v : "");
+        setenv(driver_vars[i], "/nonexistent/cnnvis-no-driver.json", 1);
+    }
     code = tu_run_cli("devices", out, sizeof out, err, sizeof err);
-    unsetenv("VK_ICD_FILENAMES");
+    for (int i = 0; i < 2; i++) {
+        if (had[i]) setenv(driver_vars[i], saved[i], 1);
+        else unsetenv(driver_vars[i]);
+    }
     assert_int_equal(code, 0);
     assert_non_null(strstr(out, "no Vulkan device found"));
     assert_non_null(strstr(out, "[cpu] CPU backend"));

@@ -14,11 +14,14 @@
 #   compare.txt    bench/compare.py: cnnvis and the peer interleaved, 3 rounds, the table
 #
 # usage: bench/device/run.sh OUT
-# env:   DEVICE (NVIDIA; llvmpipe here: the name, or an index, a device is chosen by), QUICK=1 (a
-#        short run: size 32, 1 repeat, a few workloads and one suite), BUDGET_S (480), REPEAT (10),
-#        SIZE, BENCH_WORKLOADS, COMPARE_WORKLOADS, TESTS (suite names), PEER_DEVICE (cuda; cpu
-#        with lavapipe), PYTHON (python3: the one with PyTorch), KIT (ROOT/.devkit), VK_ICD (an ICD
-#        file to use instead of searching)
+# env:   DEVICE       the device, by a name substring or an index (NVIDIA; llvmpipe here)
+#        QUICK=1      a short run: size 32, 1 repeat, SqueezeNet and gemm, two suites
+#        BUDGET_S     seconds for the whole run; steps that no longer fit are skipped (480)
+#        REPEAT, SIZE the bench's repeats (10) and image size (each workload's own)
+#        CHECK_S      each check's time limit (90; QUICK: 240)
+#        BENCH_WORKLOADS, COMPARE_WORKLOADS, TESTS (suite names)   what runs
+#        PEER_DEVICE  cuda (cpu with llvmpipe); PYTHON: the python3 with PyTorch (python3)
+#        KIT          the kit (ROOT/.devkit); VK_ICD: an ICD file to use instead of searching
 set -u
 OUT=${1:?usage: bench/device/run.sh OUT}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,12 +31,12 @@ QUICK=${QUICK:-0}
 BUDGET_S=${BUDGET_S:-480}
 case "$DEVICE" in *llvmpipe* | *lavapipe*) LAVAPIPE=1 ;; *) LAVAPIPE=0 ;; esac
 if [ "$QUICK" = 1 ]; then
-    REPEAT=${REPEAT:-1} SIZE=${SIZE:-32}
+    REPEAT=${REPEAT:-1} SIZE=${SIZE:-32} CHECK_S=${CHECK_S:-240}
     BENCH_WORKLOADS=${BENCH_WORKLOADS:-"squeezenet-lucid-b1 gemm"}
     COMPARE_WORKLOADS=${COMPARE_WORKLOADS:-"squeezenet-lucid-b1"}
     TESTS=${TESTS:-"test_ops_rules test_vulkan_runtime"}
 else
-    REPEAT=${REPEAT:-10} SIZE=${SIZE:-}
+    REPEAT=${REPEAT:-10} SIZE=${SIZE:-} CHECK_S=${CHECK_S:-90}
     BENCH_WORKLOADS=${BENCH_WORKLOADS:-}
     COMPARE_WORKLOADS=${COMPARE_WORKLOADS:-"vgg16-class-224 vgg16-conv5_3-224 resnet50-class-224 squeezenet-lucid-b8 gemm"}
     TESTS=${TESTS:-}
@@ -147,7 +150,7 @@ for model in squeezenet vgg16 resnet50; do
     squeezenet) src=("$WORK/kit/models/squeezenet1.1.onnx") ;;
     *) src=(--arch "$model") ;;
     esac
-    step "check-$model" 90 "$WORK/check-$model.json" "$CNNVIS" check "${src[@]}" --device "$DEVICE" --json
+    step "check-$model" "$CHECK_S" "$WORK/check-$model.json" "$CNNVIS" check "${src[@]}" --device "$DEVICE" --json
 done
 
 # ---- the op suites with validation on (the test backend turns it on) ----
@@ -178,10 +181,11 @@ else
     echo '{"step": "peer", "rc": null, "skipped": "no torch"}' >> "$OUT/summary.jsonl"
     PEER_OPT=(--no-peer)
 fi
-run_suites vulkan-forced
 # shellcheck disable=SC2086
 step compare 240 "$OUT/compare.txt" "$PYTHON" "$ROOT/bench/compare.py" $COMPARE_WORKLOADS --cnnvis "$CNNVIS" --device "$DEVICE" \
     --peer-device "$PEER_DEVICE" --rounds 3 --repeat "$REPEAT" $SIZE_OPT "${PEER_OPT[@]}"
+
+run_suites vulkan-forced
 
 # ---- check.json: the three reports in one object (a report that is not JSON is kept as text) ----
 "$PYTHON" - "$WORK" "$OUT/check.json" << 'PY'
