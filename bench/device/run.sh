@@ -150,7 +150,9 @@ for model in squeezenet vgg16 resnet50; do
     squeezenet) src=("$WORK/kit/models/squeezenet1.1.onnx") ;;
     *) src=(--arch "$model") ;;
     esac
-    step "check-$model" "$CHECK_S" "$WORK/check-$model.json" "$CNNVIS" check "${src[@]}" --device "$DEVICE" --json
+    STEP_ERR=$WORK/check-$model.err step "check-$model" "$CHECK_S" "$WORK/check-$model.json" "$CNNVIS" check "${src[@]}" \
+        --device "$DEVICE" --json
+    cat "$WORK/check-$model.err" >> "$LOG"
 done
 
 # ---- the op suites with validation on (the test backend turns it on) ----
@@ -187,7 +189,8 @@ step compare 240 "$OUT/compare.txt" "$PYTHON" "$ROOT/bench/compare.py" $COMPARE_
 
 run_suites vulkan-forced
 
-# ---- check.json: the three reports in one object (a report that is not JSON is kept as text) ----
+# ---- check.json: the three reports in one object, each with what check said on stderr (a report
+# that is not JSON is kept as text) ----
 "$PYTHON" - "$WORK" "$OUT/check.json" << 'PY'
 import json, os, sys
 work, out = sys.argv[1], sys.argv[2]
@@ -199,6 +202,8 @@ for model in ("squeezenet", "vgg16", "resnet50"):
         reports[model] = json.loads(text)
     except ValueError:
         reports[model] = {"not_json": text}
+    err = os.path.join(work, f"check-{model}.err")
+    reports[model]["stderr"] = open(err).read() if os.path.exists(err) else ""
 json.dump(reports, open(out, "w"), indent=1)
 PY
 
