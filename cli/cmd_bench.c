@@ -44,12 +44,21 @@ static void usage(void) {
            "  --json                 machine-readable results on stdout, kernels included (default: off)\n"
            "  --list                 list the workloads and exit\n"
            "  -h, --help             show this help\n\n"
+           "GFLOP/s: gemm's product; elsewhere (marked *) the forward convolutions' rate in their kernel\n\n"
            "workloads (default: all):\n",
            CNV_BENCH_MAX_REPEAT, DEFAULT_REPEAT);
     for (int i = 0; i < cnv_bench_count(); i++) printf("  %-22s %s\n", cnv_bench_name(i), cnv_bench_describe(i));
 }
 
 static json_t *number(double v) { return v == v ? json_real(v) : json_null(); }
+
+/* The forward conv kernel's milliseconds over the repeats: "Conv forward" on the CPU, the
+ * conv2d_fwd shader on Vulkan (the visualization head's small 1x1 convs included); -1 if absent. */
+static double conv_forward_ms(const cnv_bench_result *r) {
+    for (int k = 0; k < r->n_kernels; k++)
+        if (!strcmp(r->kernels[k].name, "Conv forward") || !strcmp(r->kernels[k].name, "conv2d_fwd")) return r->kernels[k].ms;
+    return -1;
+}
 
 static json_t *result_json(const cnv_bench_result *r) {
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "workload", r->workload, "backend", r->backend,
@@ -61,6 +70,11 @@ static json_t *result_json(const cnv_bench_result *r) {
     json_object_set_new(o, "min_s", number(r->min));
     json_object_set_new(o, "max_s", number(r->max));
     json_object_set_new(o, "gflops", r->flops > 0 && r->median > 0 ? number(r->flops / r->median * 1e-9) : json_null());
+    double conv_ms = conv_forward_ms(r);
+    json_object_set_new(o, "conv_forward_gflop", r->conv_forward_flops > 0 ? number(r->conv_forward_flops * 1e-9) : json_null());
+    json_object_set_new(o, "conv_forward_gflops", r->conv_forward_flops > 0 && conv_ms > 0
+                                                      ? number(r->conv_forward_flops / (conv_ms / r->n) * 1e-6)
+                                                      : json_null());
     json_object_set_new(o, "peak_rss_mb", r->peak_rss_kb >= 0 ? number(r->peak_rss_kb / 1024.0) : json_null());
     json_t *kernels = json_array();
     double total = r->kernel_ms_other;
@@ -84,7 +98,10 @@ static void print_header(void) {
 
 static void print_result(const cnv_bench_result *r, int profile) {
     char gflops[32] = "-";
+    double conv_ms = conv_forward_ms(r);
     if (r->flops > 0 && r->median > 0) snprintf(gflops, sizeof gflops, "%.1f", r->flops / r->median * 1e-9);
+    else if (r->conv_forward_flops > 0 && conv_ms > 0)
+        snprintf(gflops, sizeof gflops, "%.1f*", r->conv_forward_flops / (conv_ms / r->n) * 1e-6);
     printf("%-22s %-8s %12.4f %12.4f %12.4f %10s %10.0f\n", r->workload, r->backend, r->median, r->min, r->max, gflops,
            r->peak_rss_kb / 1024.0);
     if (!profile) return;

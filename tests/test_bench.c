@@ -112,6 +112,15 @@ static void test_every_workload_json(void **state) {
     assert_true(num(find_result(results, "vgg16-class-224"), "peak_rss_mb") >
                 num(find_result(results, "gemm"), "peak_rss_mb") + 100);
     assert_int_equal(json_integer_value(json_object_get(find_result(results, "squeezenet-lucid-b8"), "batch")), 8);
+    /* VGG16's 13 convs at 32x32: 2 x sum(Cout x H x W x Cin x 9) = 626,393,088 (30.69 GFLOP at 224),
+     * whether the step ends at the logits or at conv5_3; their rate comes from the conv kernel. */
+    static const char *const vgg[3] = {"vgg16-class-224", "vgg16-conv5_3-224", "vgg16-forward-224"};
+    for (int i = 0; i < 3; i++) {
+        json_t *r = find_result(results, vgg[i]);
+        assert_true(fabs(num(r, "conv_forward_gflop") - 0.626393088) < 1e-7); /* JSON keeps 8 digits */
+        assert_true(num(r, "conv_forward_gflops") > 0);
+    }
+    assert_true(json_is_null(json_object_get(find_result(results, "gemm"), "conv_forward_gflop")));
     assert_true(has_kernel(find_result(results, "squeezenet-lucid-b1"), "Fourier"));
     json_decref(root);
 }

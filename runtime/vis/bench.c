@@ -144,6 +144,19 @@ static void clock_tick(step_clock *c) {
     c->last_ms = cnv_now_ms(); /* the bookkeeping above is not a step's time */
 }
 
+/* 2 x multiply-adds of the convolutions among nodes 0..last (topological order: what a forward to
+ * `last` runs, for these architectures) at batch `batch`. */
+static double conv_forward_flops(const cnv_graph *g, int last, int batch) {
+    double flops = 0;
+    for (int n = 0; n <= last && n < g->n_nodes; n++) {
+        const cnv_node *node = &g->nodes[n];
+        if (node->op != CNV_OP_CONV) continue;
+        const cnv_shape *w = &g->values[node->in[1]].shape;
+        flops += 2.0 * (double)cnv_shape_numel(&g->values[node->out].shape) * w->d[1] * w->d[2] * w->d[3] * batch;
+    }
+    return flops;
+}
+
 static void on_render_step(void *user, int step, int steps, const double *values, int n) { clock_tick(user); }
 static void on_train_batch(void *user, int epoch, int batch, int n_batches, double loss) { clock_tick(user); }
 
@@ -173,6 +186,7 @@ static cnv_status run_render(const workload *w, cnv_graph *g, cnv_backend *be, s
     };
     o.recipe.l2 = 0;
     o.recipe.steps = WARMUP + c->repeat;
+    c->res->conv_forward_flops = conv_forward_flops(g, node, w->batch);
     cnv_render_result res;
     clock_start(c);
     CNV_TRY(cnv_render(g, preset, be, &o, &res));
@@ -210,6 +224,7 @@ static cnv_status time_forward(cnv_graph *g, cnv_backend *be, int batch, int nod
 static cnv_status run_forward(const workload *w, cnv_graph *g, cnv_backend *be, step_clock *c) {
     int node;
     CNV_TRY(cnv_model_find_layer(g, w->layer, &node));
+    c->res->conv_forward_flops = conv_forward_flops(g, node, w->batch);
     return time_forward(g, be, w->batch, node, c);
 }
 
@@ -227,6 +242,7 @@ static cnv_status run_train(const workload *w, cnv_graph *g, cnv_backend *be, st
     for (int i = 0; s == CNV_OK && i < d.n; i++) d.labels[i] = (int)cnv_rng_below(&rng, (uint32_t)d.n_classes);
     cnv_train_options opt = {.epochs = 1, .batch = w->batch, .optimizer = CNV_OPTIM_ADAM, .lr = 1e-3f, .seed = BENCH_SEED,
                              .on_batch = on_train_batch, .user = c};
+    c->res->conv_forward_flops = conv_forward_flops(g, g->n_nodes - 1, w->batch);
     clock_start(c);
     if (s == CNV_OK) s = cnv_train(g, be, &d, NULL, &opt);
     free(d.images);
