@@ -387,6 +387,15 @@ static json_t *recipe_json(const cnv_recipe *r) {
                      "blur_sigma", r->blur_sigma, "octaves", r->octaves, "octave_scale", r->octave_scale);
 }
 
+json_t *vis_cli_settings(const vis_cli *v) {
+    json_t *j = json_pack("{s:o, s:i, s:I, s:i, s:f}", "recipe", recipe_json(&v->recipe), "size", v->size, "seed",
+                          (json_int_t)v->seed, "batch", v->batch, "relu_slope", (double)v->relu_slope);
+    if (j && v->prior.k)
+        json_object_set_new(j, "image_prior", json_pack("{s:s, s:i, s:f}", "data", v->prior_data, "components",
+                                                        v->prior.k, "weight", v->recipe.prior_weight));
+    return j;
+}
+
 /* The sidecar: OUT.png -> OUT.json with everything needed to reproduce and judge the run. */
 static int write_sidecar(vis_session *se, const char *what, const char *layer, json_t *extra, double seconds) {
     vis_cli *v = se->v;
