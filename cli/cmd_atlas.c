@@ -15,11 +15,12 @@
 #include "vis/atlas.h"
 #include "vis_cli.h"
 
-enum { OPT_LAYERS = CLI_VERB_ID, OPT_IMAGES, OPT_IMAGES_LIMIT, OPT_K, OPT_CHUNK, OPT_SHARD };
+enum { OPT_LAYERS = CLI_VERB_ID, OPT_MAX_CHANNELS, OPT_IMAGES, OPT_IMAGES_LIMIT, OPT_K, OPT_CHUNK, OPT_SHARD };
 
 static const cli_option own_options[] = {
     {"layers", "L,...|all", "layers by node name, output-tensor name or index; all: every Conv and Concat",
      "the preset's layers worth visualizing, else all", OPT_LAYERS},
+    {"max-channels", "N", "draw only the first N channels of each layer", "all", OPT_MAX_CHANNELS},
     {"images", "DIR", "rank these images for each channel's top-k: a folder of pictures, or a data set as `train "
      "--data` takes (its test split)", "none", OPT_IMAGES},
     {"images-limit", "N", "rank at most the first N images", "all", OPT_IMAGES_LIMIT},
@@ -37,7 +38,7 @@ static const char *const not_for_atlas[] = {"frames", "frame-every", "gif", "sav
 typedef struct atlas_args {
     vis_cli vis;
     const char *layers, *images, *shard_spec;
-    int images_limit, k, chunk;
+    int max_channels, images_limit, k, chunk;
     cnv_atlas_shard shard;
     /* progress */
     int tty;
@@ -53,6 +54,7 @@ static int on_option(void *state, int id, const char *arg) {
     switch (id) {
     case OPT_LAYERS: a->layers = arg; return 0;
     case OPT_IMAGES: a->images = arg; return 0;
+    case OPT_MAX_CHANNELS: return cli_parse_int(ctx, "max-channels", arg, 1, &a->max_channels);
     case OPT_IMAGES_LIMIT: return cli_parse_int(ctx, "images-limit", arg, 1, &a->images_limit);
     case OPT_K: return cli_parse_int(ctx, "k", arg, 1, &a->k);
     case OPT_CHUNK: return cli_parse_int(ctx, "rank-chunk", arg, 1, &a->chunk);
@@ -116,6 +118,15 @@ static void step_progress(void *user, int step, int steps, const double *values,
     draw_bar(a, (double)step / steps, what);
 }
 
+/* One JSON object as one line on stdout (a scheduler reads them as they come). Takes line. */
+static void print_line(json_t *line) {
+    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    if (text) printf("%s\n", text);
+    fflush(stdout);
+    free(text);
+    json_decref(line);
+}
+
 static void on_item(void *user, const cnv_atlas *atlas, const cnv_atlas_item *it, int skipped, int done, int total,
                     double seconds) {
     atlas_args *a = user;
@@ -139,11 +150,7 @@ static void on_item(void *user, const cnv_atlas *atlas, const cnv_atlas_item *it
                                  done, "total", total, "seconds", seconds,
                                  "eta_seconds", left >= 0 ? json_real(left) : json_null(), "shard", a->shard.index,
                                  a->shard.count);
-        char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
-        if (text) printf("%s\n", text);
-        fflush(stdout);
-        free(text);
-        json_decref(line);
+        print_line(line);
     }
     if (a->tty) {
         draw_bar(a, 0, skipped ? "(skipping what is done)" : "");
@@ -186,6 +193,7 @@ static int pick_layers(const cli_ctx *ctx, const char *spec, int **nodes, int *n
 /* What shapes the pictures and the ranking: checked against DIR/atlas.json by every process. */
 static json_t *settings(const atlas_args *a, const cnv_atlas_images *images) {
     json_t *s = vis_cli_settings(&a->vis);
+    if (s) json_object_set_new(s, "max_channels", json_integer(a->max_channels));
     if (s && images)
         json_object_set_new(s, "images", json_pack("{s:s, s:i, s:i, s:i}", "source", images->source, "count", images->n,
                                                    "k", a->k, "chunk", a->chunk));
@@ -203,7 +211,7 @@ static int run(cli_ctx *ctx, atlas_args *a) {
         if (s != CNV_OK) code = cli_status_error(ctx, s);
     }
     if (!code) {
-        s = cnv_atlas_plan(&atlas, a->vis.output, ctx->g, ctx->model_path, nodes, n, a->vis.batch, a->vis.seed,
+        s = cnv_atlas_plan(&atlas, a->vis.output, ctx->g, ctx->model_path, nodes, n, a->max_channels, a->vis.batch, a->vis.seed,
                            a->images ? &images : NULL, a->k, a->chunk, settings(a, a->images ? &images : NULL));
         if (s == CNV_OK) s = cnv_atlas_open(&atlas);
         if (s != CNV_OK) code = cli_status_error(ctx, s);
@@ -241,7 +249,7 @@ static int run(cli_ctx *ctx, atlas_args *a) {
         json_t *line = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:f}", "event", "done", "atlas", atlas.dir, "items",
                                  atlas.n_items, "shard_items", a->total, "rendered", a->rendered, "index", index,
                                  "seconds", since(&a->t0));
-        code = cli_print_json(ctx, line);
+        print_line(line);
     }
     cnv_atlas_free(&atlas);
     cnv_atlas_images_free(&images);

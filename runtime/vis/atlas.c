@@ -47,8 +47,8 @@ static char *dup_text(const char *s) {
 }
 
 cnv_status cnv_atlas_plan(cnv_atlas *a, const char *dir, const cnv_graph *g, const char *model_path,
-                          const int *nodes, int n_layers, int batch, uint64_t seed, const cnv_atlas_images *images,
-                          int k, int rank_chunk, json_t *settings) {
+                          const int *nodes, int n_layers, int max_channels, int batch, uint64_t seed,
+                          const cnv_atlas_images *images, int k, int rank_chunk, json_t *settings) {
     memset(a, 0, sizeof *a);
     a->settings = settings;
     if (n_layers < 1 || batch < 1 || (images && (k < 1 || rank_chunk < 1))) {
@@ -74,7 +74,8 @@ cnv_status cnv_atlas_plan(cnv_atlas *a, const char *dir, const cnv_graph *g, con
             cnv_atlas_free(a);
             return cnv_fail(CNV_ERR_ARG, "layer %s has no channels of maps (shape is not NCHW)", g->nodes[nodes[i]].name);
         }
-        n_items += (os->d[1] + batch - 1) / batch;
+        int drawn = max_channels > 0 && max_channels < os->d[1] ? max_channels : os->d[1];
+        n_items += (drawn + batch - 1) / batch;
     }
     a->items = calloc((size_t)n_items, sizeof *a->items);
     if (!a->dir || !a->model_path || !a->layers || !a->items) {
@@ -86,7 +87,8 @@ cnv_status cnv_atlas_plan(cnv_atlas *a, const char *dir, const cnv_graph *g, con
         cnv_atlas_layer *l = &a->layers[a->n_layers++];
         l->name = dup_text(g->nodes[nodes[i]].name);
         l->node = nodes[i];
-        l->channels = os->d[1];
+        l->all_channels = os->d[1];
+        l->channels = max_channels > 0 && max_channels < os->d[1] ? max_channels : os->d[1];
         l->map_h = os->d[2];
         l->map_w = os->d[3];
         if (!l->name) {

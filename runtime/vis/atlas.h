@@ -27,7 +27,8 @@
 typedef struct cnv_atlas_layer {
     char *name;
     int node;            /* in the model */
-    int channels;        /* of its NCHW output */
+    int channels;        /* drawn: the first ones of its NCHW output */
+    int all_channels;    /* of its output */
     int map_h, map_w;    /* its maps' size at the model's input */
 } cnv_atlas_layer;
 
@@ -75,12 +76,13 @@ typedef struct cnv_atlas {
     json_t *settings; /* everything that shapes the pictures (owned) */
 } cnv_atlas;
 
-/* Plans the atlas of the model's layers `nodes` (each with an NCHW output) into dir: the items,
- * their seeds from the model file's hash, the layer, the first channel and `seed`. settings
- * (taken) describes the recipe and sizes; images may be NULL. Writes nothing. */
+/* Plans the atlas of the model's layers `nodes` (each with an NCHW output; the first
+ * max_channels channels of each, 0: all) into dir: the items, their seeds from the model file's
+ * hash, the layer, the first channel and `seed`. settings (taken) describes the recipe and
+ * sizes; images may be NULL. Writes nothing. */
 cnv_status cnv_atlas_plan(cnv_atlas *a, const char *dir, const cnv_graph *g, const char *model_path,
-                          const int *nodes, int n_layers, int batch, uint64_t seed, const cnv_atlas_images *images,
-                          int k, int rank_chunk, json_t *settings);
+                          const int *nodes, int n_layers, int max_channels, int batch, uint64_t seed,
+                          const cnv_atlas_images *images, int k, int rank_chunk, json_t *settings);
 void cnv_atlas_free(cnv_atlas *a);
 
 /* The seed of a render: FNV-1a over "sha256/layer/channel/seed", mixed by splitmix64. */

@@ -184,7 +184,7 @@ static cnv_status layer_json(const cnv_atlas *a, cnv_atlas_engine *e, picture_ca
     snprintf(grid, sizeof grid, "%s/grid.png", folder);
     snprintf(data, sizeof data, "%s/channels.js", folder);
     *out = json_pack("{s:i, s:s, s:i, s:i, s:[i,i,i], s:s, s:s}", "index", l, "name", L->name, "node", L->node,
-                     "channels", L->channels, "shape", L->channels, L->map_h, L->map_w, "grid", grid, "data", data);
+                     "channels", L->channels, "shape", L->all_channels, L->map_h, L->map_w, "grid", grid, "data", data);
     return s;
 }
 

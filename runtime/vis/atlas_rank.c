@@ -64,7 +64,7 @@ static cnv_status forward_batch(const cnv_atlas *a, cnv_atlas_engine *e, chunk *
         const cnv_atlas_layer *L = &a->layers[l];
         size_t plane = (size_t)L->map_h * L->map_w;
         for (int i = 0; i < filled; i++) {
-            const float *maps = c->out[l] + (size_t)i * L->channels * plane;
+            const float *maps = c->out[l] + (size_t)i * L->all_channels * plane; /* the drawn channels come first */
             cnv_topk_add(&c->tops[l], maps, L->map_h, L->map_w, first_image + i);
             for (int ch = 0; ch < L->channels; ch++) {
                 const float *m = maps + ch * plane;
@@ -108,7 +108,7 @@ static cnv_status chunk_init(const cnv_atlas *a, cnv_atlas_engine *e, int batch,
     for (int l = 0; l < a->n_layers; l++) {
         const cnv_atlas_layer *L = &a->layers[l];
         if (L->node > a->layers[c->deepest].node) c->deepest = l;
-        c->out[l] = malloc(sizeof **c->out * (size_t)batch * L->channels * L->map_h * L->map_w);
+        c->out[l] = malloc(sizeof **c->out * (size_t)batch * L->all_channels * L->map_h * L->map_w);
         if (!c->out[l]) return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
         CNV_TRY(cnv_topk_init(&c->tops[l], L->channels, a->k));
     }
