@@ -73,6 +73,7 @@ typedef struct cnv_atlas {
     int k;          /* top-k per channel (with images) */
     int rank_chunk; /* images per rank item */
     const cnv_atlas_images *images; /* NULL: no ranking */
+    int jpeg_quality; /* pictures as JPEG of this quality; 0: PNG (set before cnv_atlas_open) */
     json_t *settings; /* everything that shapes the pictures (owned) */
 } cnv_atlas;
 

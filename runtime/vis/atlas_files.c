@@ -16,10 +16,20 @@ void cnv_atlas_layer_path(const cnv_atlas *a, int layer, const char *name, char 
     snprintf(buf, size, "%s/layers/L%03d%s%s", a->dir, layer, *name ? "/" : "", name);
 }
 
+void cnv_atlas_picture_name(const cnv_atlas *a, char kind, int channel, char *buf, size_t size) {
+    const char *ext = a->jpeg_quality ? "jpg" : "png";
+    if (kind == 'g') snprintf(buf, size, "grid.%s", ext);
+    else snprintf(buf, size, "%c%06d.%s", kind, channel, ext);
+}
+
 void cnv_atlas_channel_path(const cnv_atlas *a, int layer, int channel, char *buf, size_t size) {
     char name[32];
-    snprintf(name, sizeof name, "c%06d.png", channel);
+    cnv_atlas_picture_name(a, 'c', channel, name, sizeof name);
     cnv_atlas_layer_path(a, layer, name, buf, size);
+}
+
+cnv_status cnv_atlas_save_picture(const cnv_atlas *a, const char *path, const cnv_image *img) {
+    return a->jpeg_quality ? cnv_image_save_jpg(path, img, a->jpeg_quality) : cnv_image_save_png(path, img);
 }
 
 void cnv_atlas_item_record_path(const cnv_atlas *a, const cnv_atlas_item *it, char *buf, size_t size) {

@@ -11,8 +11,13 @@
 void cnv_atlas_path(const cnv_atlas *a, char *buf, size_t size, const char *relative);
 /* DIR/layers/L<layer>/<name> (name may be empty: the folder). */
 void cnv_atlas_layer_path(const cnv_atlas *a, int layer, const char *name, char *buf, size_t size);
+/* A picture's file name: "<kind><channel>.png" (c: the channel's picture, t: its top-k strip),
+ * or "grid.png" for kind 'g'; .jpg with JPEG pictures. */
+void cnv_atlas_picture_name(const cnv_atlas *a, char kind, int channel, char *buf, size_t size);
 /* The picture of one channel: DIR/layers/L<layer>/c<channel>.png. */
 void cnv_atlas_channel_path(const cnv_atlas *a, int layer, int channel, char *buf, size_t size);
+/* Saves a picture in the atlas' format (atomically). */
+cnv_status cnv_atlas_save_picture(const cnv_atlas *a, const char *path, const cnv_image *img);
 /* DIR/items/<id>.json, DIR/rank/<id>.npy. */
 void cnv_atlas_item_record_path(const cnv_atlas *a, const cnv_atlas_item *it, char *buf, size_t size);
 void cnv_atlas_rank_path(const cnv_atlas *a, const cnv_atlas_item *it, char *buf, size_t size);

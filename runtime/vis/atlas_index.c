@@ -72,9 +72,10 @@ static cnv_status layer_grid(const cnv_atlas *a, int l) {
         g.scale = f > 1 ? CNV_SCALE_NEAREST : CNV_SCALE_BILINEAR;
         s = cnv_grid_compose(tiles, captions, L->channels, &g, &grid);
     }
-    char path[4096];
-    cnv_atlas_layer_path(a, l, "grid.png", path, sizeof path);
-    if (s == CNV_OK) s = cnv_image_save_png(path, &grid);
+    char path[4096], name[32];
+    cnv_atlas_picture_name(a, 'g', 0, name, sizeof name);
+    cnv_atlas_layer_path(a, l, name, path, sizeof path);
+    if (s == CNV_OK) s = cnv_atlas_save_picture(a, path, &grid);
     cnv_image_free(&grid);
     for (int c = 0; tiles && c < L->channels; c++) cnv_image_free(&tiles[c]);
     free(tiles);
@@ -132,10 +133,10 @@ static cnv_status topk_strip(const cnv_atlas *a, cnv_atlas_engine *e, picture_ca
     g.tile_h = fh * k;
     g.cols = n;
     char path[4096], name[32];
-    snprintf(name, sizeof name, "t%06d.png", c);
+    cnv_atlas_picture_name(a, 't', c, name, sizeof name);
     cnv_atlas_layer_path(a, l, name, path, sizeof path);
     if (s == CNV_OK) s = cnv_grid_compose(tiles, captions, n, &g, &strip);
-    if (s == CNV_OK) s = cnv_image_save_png(path, &strip);
+    if (s == CNV_OK) s = cnv_atlas_save_picture(a, path, &strip);
     cnv_image_free(&strip);
     for (int r = 0; r < n; r++) cnv_image_free(&tiles[r]);
     return s;
@@ -166,9 +167,10 @@ static cnv_status layer_json(const cnv_atlas *a, cnv_atlas_engine *e, picture_ca
     cnv_status s = CNV_OK;
     for (int c = 0; s == CNV_OK && c < L->channels; c++) {
         json_t *ch = json_array_get(channels, (size_t)c);
-        char rel[64];
+        char rel[64], name[32];
         json_object_set_new(ch, "channel", json_integer(c));
-        snprintf(rel, sizeof rel, "%s/c%06d.png", folder, c);
+        cnv_atlas_picture_name(a, 'c', c, name, sizeof name);
+        snprintf(rel, sizeof rel, "%s/%s", folder, name);
         json_object_set_new(ch, "picture", json_string(rel));
         if (!top) continue;
         const float *st = stats + (size_t)c * STATS;
@@ -177,11 +179,13 @@ static cnv_status layer_json(const cnv_atlas *a, cnv_atlas_engine *e, picture_ca
         json_t *list = json_array();
         s = topk_strip(a, e, pc, l, c, top, list);
         json_object_set_new(ch, "top", list);
-        snprintf(rel, sizeof rel, "%s/t%06d.png", folder, c);
+        cnv_atlas_picture_name(a, 't', c, name, sizeof name);
+        snprintf(rel, sizeof rel, "%s/%s", folder, name);
         if (top->count[c]) json_object_set_new(ch, "top_picture", json_string(rel));
     }
-    char grid[64], data[64];
-    snprintf(grid, sizeof grid, "%s/grid.png", folder);
+    char grid[64], data[64], name[32];
+    cnv_atlas_picture_name(a, 'g', 0, name, sizeof name);
+    snprintf(grid, sizeof grid, "%s/%s", folder, name);
     snprintf(data, sizeof data, "%s/channels.js", folder);
     *out = json_pack("{s:i, s:s, s:i, s:i, s:[i,i,i], s:s, s:s}", "index", l, "name", L->name, "node", L->node,
                      "channels", L->channels, "shape", L->all_channels, L->map_h, L->map_w, "grid", grid, "data", data);

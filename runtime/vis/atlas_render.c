@@ -1,5 +1,5 @@
 /* A render item of an atlas: one batch of a layer's channels, each maximized by the recipe, each
- * picture written as DIR/layers/L<i>/c<channel>.png (vis/atlas_files.h). */
+ * picture written as DIR/layers/L<i>/c<channel>.png or .jpg (vis/atlas_files.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +60,7 @@ cnv_status cnv_atlas_render_item(const cnv_atlas *a, cnv_atlas_engine *e, const 
         cnv_image img;
         s = to_pixels(&res, i, &img);
         cnv_atlas_channel_path(a, it->layer, it->first + i, path, sizeof path);
-        if (s == CNV_OK) s = cnv_image_save_png(path, &img);
+        if (s == CNV_OK) s = cnv_atlas_save_picture(a, path, &img);
         cnv_image_free(&img);
     }
     json_object_set_new(record, "kind", json_string("render"));
