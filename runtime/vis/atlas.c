@@ -140,12 +140,14 @@ static const char *difference(json_t *had, json_t *want) {
     return "other settings";
 }
 
+/* Empty, or holding only the manifest another shard is writing at this moment. */
 static int folder_is_empty(const char *dir) {
     int empty = 1;
     DIR *d = opendir(dir);
     if (!d) return 0;
     for (struct dirent *e; empty && (e = readdir(d));)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) empty = 0;
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strncmp(e->d_name, "atlas.json.tmp-", 15) != 0)
+            empty = 0;
     closedir(d);
     return empty;
 }
@@ -179,14 +181,14 @@ cnv_status cnv_atlas_open(const cnv_atlas *a) {
     }
     if (s == CNV_OK && mkdir(a->dir, 0777) != 0 && errno != EEXIST)
         s = cnv_fail(CNV_ERR_IO, "%s: cannot create the folder: %s", a->dir, strerror(errno));
-    if (s == CNV_OK) s = cnv_atlas_make_folders(a);
     char *text = s == CNV_OK ? json_dumps(want, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(want);
     if (s == CNV_OK && !text) s = cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
-    /* Shards starting together write the same text: whichever rename lands last, it is the same. */
+    /* Shards starting together write the same text: whichever rename lands last, it is the same.
+     * The manifest comes before any other file, so a shard never finds files without it. */
     if (s == CNV_OK) s = cnv_write_text_file(path, text);
     free(text);
-    return s;
+    return s == CNV_OK ? cnv_atlas_make_folders(a) : s;
 }
 
 /* ---- shards ---- */
