@@ -56,22 +56,27 @@ static cnv_status layer_grid(const cnv_atlas *a, int l) {
     char *labels = calloc((size_t)L->channels, 12);
     const char **captions = calloc((size_t)L->channels, sizeof *captions);
     cnv_status s = tiles && labels && captions ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
+    cnv_grid_layout g;
+    cnv_grid_layout_default(&g);
+    /* Each picture is brought to the tile's size as it is loaded, so that a layer of thousands of
+     * channels holds thousands of tiles, not of full pictures. */
     for (int c = 0; s == CNV_OK && c < L->channels; c++) {
         char path[4096];
+        cnv_image full;
         cnv_atlas_channel_path(a, l, c, path, sizeof path);
-        s = cnv_image_load(path, 3, &tiles[c]);
+        s = cnv_image_load(path, 3, &full);
+        if (s == CNV_OK && c == 0) {
+            int f = full.w < MIN_TILE ? (MIN_TILE + full.w - 1) / full.w : 1;
+            g.tile_w = full.w * f > MAX_TILE ? MAX_TILE : full.w * f;
+            g.tile_h = full.h * g.tile_w / full.w;
+            g.scale = f > 1 ? CNV_SCALE_NEAREST : CNV_SCALE_BILINEAR;
+        }
+        if (s == CNV_OK) s = cnv_image_scale(&full, g.tile_w, g.tile_h, g.scale, &tiles[c]);
+        cnv_image_free(&full);
         snprintf(labels + 12 * c, 12, "%d", c);
         captions[c] = labels + 12 * c;
     }
-    if (s == CNV_OK) {
-        cnv_grid_layout g;
-        cnv_grid_layout_default(&g);
-        int w = tiles[0].w, h = tiles[0].h, f = w < MIN_TILE ? (MIN_TILE + w - 1) / w : 1;
-        g.tile_w = w * f > MAX_TILE ? MAX_TILE : w * f;
-        g.tile_h = h * g.tile_w / w;
-        g.scale = f > 1 ? CNV_SCALE_NEAREST : CNV_SCALE_BILINEAR;
-        s = cnv_grid_compose(tiles, captions, L->channels, &g, &grid);
-    }
+    if (s == CNV_OK) s = cnv_grid_compose(tiles, captions, L->channels, &g, &grid);
     char path[4096], name[32];
     cnv_atlas_picture_name(a, 'g', 0, name, sizeof name);
     cnv_atlas_layer_path(a, l, name, path, sizeof path);
