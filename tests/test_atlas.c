@@ -276,6 +276,10 @@ static void test_slurm_array_killed_and_requeued(void **state) {
     snprintf(cmd, sizeof cmd, "cmp '%s' '%s'", a, b);
     assert_int_equal(shell(cmd, NULL, 0), 0);
     printf("%d pictures, %d partial lists and index.json equal the single-process run\n", pictures, partials);
+    /* The killed process's temporary files were removed when its item was taken up again. */
+    snprintf(cmd, sizeof cmd, "find '%s' -name '*.tmp-*'", dir);
+    shell(cmd, text, sizeof text);
+    assert_string_equal(text, "");
     assert_int_equal(pictures, 96 + 2 + 96); /* every channel, a grid per layer, a top-k strip per channel */
     assert_int_equal(partials, 4);
 

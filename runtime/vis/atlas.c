@@ -317,6 +317,7 @@ cnv_status cnv_atlas_run_shard(const cnv_atlas *a, cnv_atlas_engine *e, cnv_atla
         if (cnv_atlas_item_done(a, it)) continue;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        cnv_atlas_remove_temporaries(a, it);
         work_log(a, "start", it, shard);
         json_t *record = json_object();
         if (!record) return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");

@@ -1,6 +1,7 @@
 /* Where the atlas' files live (vis/atlas_files.h). */
 #include "vis/atlas_files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,46 @@ void cnv_atlas_item_record_path(const cnv_atlas *a, const cnv_atlas_item *it, ch
 
 void cnv_atlas_rank_path(const cnv_atlas *a, const cnv_atlas_item *it, char *buf, size_t size) {
     snprintf(buf, size, "%s/rank/%s.npy", a->dir, it->id);
+}
+
+/* Removes folder/<name>.tmp-* for every name that `mine` accepts. */
+static void remove_in(const char *folder, int (*mine)(const cnv_atlas *, const cnv_atlas_item *, const char *),
+                      const cnv_atlas *a, const cnv_atlas_item *it) {
+    DIR *d = opendir(folder);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[4096];
+        if (!strstr(e->d_name, ".tmp-") || !mine(a, it, e->d_name)) continue;
+        if (snprintf(path, sizeof path, "%s/%s", folder, e->d_name) < (int)sizeof path) remove(path);
+    }
+    closedir(d);
+}
+
+/* "c<channel>.<ext>.tmp-...": a picture of one of the item's channels. */
+static int picture_of_item(const cnv_atlas *a, const cnv_atlas_item *it, const char *name) {
+    int channel;
+    char kind;
+    return sscanf(name, "%c%6d.", &kind, &channel) == 2 && kind == 'c' && channel >= it->first &&
+           channel < it->first + it->count;
+}
+
+/* "<id>.<ext>.tmp-...": the item's partial list or record. */
+static int named_after_item(const cnv_atlas *a, const cnv_atlas_item *it, const char *name) {
+    size_t n = strlen(it->id);
+    return strncmp(name, it->id, n) == 0 && name[n] == '.';
+}
+
+void cnv_atlas_remove_temporaries(const cnv_atlas *a, const cnv_atlas_item *it) {
+    char folder[4096];
+    if (it->kind == CNV_ATLAS_RENDER) {
+        cnv_atlas_layer_path(a, it->layer, "", folder, sizeof folder);
+        remove_in(folder, picture_of_item, a, it);
+    } else {
+        cnv_atlas_path(a, folder, sizeof folder, "rank");
+        remove_in(folder, named_after_item, a, it);
+    }
+    cnv_atlas_path(a, folder, sizeof folder, "items");
+    remove_in(folder, named_after_item, a, it);
 }
 
 static cnv_status make_folder(const char *path) {

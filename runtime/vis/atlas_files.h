@@ -21,6 +21,9 @@ cnv_status cnv_atlas_save_picture(const cnv_atlas *a, const char *path, const cn
 /* DIR/items/<id>.json, DIR/rank/<id>.npy. */
 void cnv_atlas_item_record_path(const cnv_atlas *a, const cnv_atlas_item *it, char *buf, size_t size);
 void cnv_atlas_rank_path(const cnv_atlas *a, const cnv_atlas_item *it, char *buf, size_t size);
+/* Removes the temporary files a killed process left for this item (its pictures, partial list
+ * and record: only the item's shard writes them, so none belongs to a live process). */
+void cnv_atlas_remove_temporaries(const cnv_atlas *a, const cnv_atlas_item *it);
 /* Creates DIR/items, DIR/rank and every layer's folder (those that exist are kept). */
 cnv_status cnv_atlas_make_folders(const cnv_atlas *a);
 
