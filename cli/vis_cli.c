@@ -526,23 +526,19 @@ int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *
     if (!code && (!all || !objs)) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int i = 0; i < n && !code; i++) objs[i] = items[i].objective;
     /* The objective acts on the layer's leaky twin; the layer itself is measured too. */
-    int target = cnv_graph_leaky_twin(ctx->g, node, v->relu_slope);
-    if (!code && target < 0) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    int target = node;
     for (int first = 0; first < n && !code; first += v->batch) {
         int count = n - first < v->batch ? n - first : v->batch;
         vis_session_opts(&se, first, count, NULL, &o);
-        o.objective_node = target;
-        o.objectives = objs + first;
-        o.has_report = target != node;
-        o.report_node = node;
         cnv_render_result res;
-        cnv_status st = cnv_render(ctx->g, ctx->preset, ctx->be, &o, &res);
+        cnv_status st = cnv_render_at_layer(ctx->g, ctx->preset, ctx->be, &o, node, v->relu_slope, objs + first, count,
+                                            &res, &target);
         if (st != CNV_OK) {
             code = cli_status_error(ctx, st);
             break;
         }
         memcpy(all + (size_t)first * item, res.images, (size_t)count * item * sizeof *all);
-        json_t *layer = o.has_report ? json_pack("{s:o, s:o}", "layer_start", json_numbers(res.report_start, count),
+        json_t *layer = target != node ? json_pack("{s:o, s:o}", "layer_start", json_numbers(res.report_start, count),
                                                  "layer_final", json_numbers(res.report_final, count))
                                      : NULL;
         code = vis_session_log(&se, &res, count, layer);

@@ -38,21 +38,13 @@ cnv_status cnv_atlas_render_item(const cnv_atlas *a, cnv_atlas_engine *e, const 
     cnv_objective *objs = calloc((size_t)it->count, sizeof *objs);
     if (!objs) return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
     for (int i = 0; i < it->count; i++) objs[i] = (cnv_objective){.kind = CNV_OBJ_CHANNEL, .channel = it->first + i};
-    /* As `filter` does: the objective acts on the layer's leaky twin, the layer is measured too. */
-    int target = cnv_graph_leaky_twin(e->g, l->node, e->relu_slope);
-    if (target < 0) {
-        free(objs);
-        return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory for the leaky twin of %s", l->name);
-    }
+    /* As `filter` renders a batch: on the layer's leaky twin, the layer itself measured too. */
     cnv_render_opts o = e->render;
-    o.batch = it->count;
     o.seed = it->seed;
-    o.objective_node = target;
-    o.objectives = objs;
-    o.has_report = target != l->node;
-    o.report_node = l->node;
     cnv_render_result res;
-    cnv_status s = cnv_render(e->g, e->preset, e->be, &o, &res);
+    int target;
+    cnv_status s = cnv_render_at_layer(e->g, e->preset, e->be, &o, l->node, e->relu_slope, objs, it->count, &res,
+                                       &target);
     free(objs);
     if (s != CNV_OK) return s;
     for (int i = 0; s == CNV_OK && i < it->count; i++) {
@@ -73,7 +65,7 @@ cnv_status cnv_atlas_render_item(const cnv_atlas *a, cnv_atlas_engine *e, const 
     json_object_set_new(record, "device", json_string(cnv_backend_device(e->be)));
     json_object_set_new(record, "objective_start", numbers(res.start, it->count));
     json_object_set_new(record, "objective_final", numbers(res.final, it->count));
-    if (o.has_report) {
+    if (target != l->node) {
         json_object_set_new(record, "layer_start", numbers(res.report_start, it->count));
         json_object_set_new(record, "layer_final", numbers(res.report_final, it->count));
     }
