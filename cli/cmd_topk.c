@@ -257,7 +257,8 @@ static int report(const cli_ctx *ctx, const topk_args *a, const file_list *files
                 json_decref(channels);
                 return cli_status_error(ctx, st);
             }
-            b = cnv_box_clamp(b, ctx->g->values[ctx->g->input].shape.d[2], ctx->g->values[ctx->g->input].shape.d[3]);
+            const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+            b = cnv_box_clamp(b, in->d[2], in->d[3]);
             if (top)
                 json_array_append_new(top, json_pack("{s:s, s:o, s:[i,i], s:[i,i,i,i]}", "file", path, "score",
                                                      cli_json_number(e->score), "position", e->y, e->x, "box", b.y0,
