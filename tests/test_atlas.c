@@ -320,10 +320,13 @@ static void test_viewer_in_chromium(void **state) {
     path_join(check, sizeof check, reference, "viewer_check.html");
     snprintf(cmd, sizeof cmd, "cp '%s/tests/atlas/viewer_check.html' '%s'", CNNVIS_SOURCE_DIR, check);
     assert_int_equal(shell(cmd, NULL, 0), 0);
+    /* The harness navigates hundreds of times within seconds: Chromium throttles that (about 200
+     * navigations per 10 s) unless its flooding protection is off. */
     snprintf(cmd, sizeof cmd,
              "timeout 180 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
              "--disable-background-networking --disable-component-update --disable-sync --user-data-dir=%s/chromium "
-             "--allow-file-access-from-files --virtual-time-budget=120000 --dump-dom 'file://%s' 2>/dev/null",
+             "--allow-file-access-from-files --disable-ipc-flooding-protection --virtual-time-budget=120000 "
+             "--dump-dom 'file://%s' 2>/dev/null",
              CNNVIS_BINARY_DIR, check);
     static char dom[1 << 20];
     shell(cmd, dom, sizeof dom);

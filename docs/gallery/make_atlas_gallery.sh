@@ -24,3 +24,10 @@ done
     --max-channels 16 --steps 64 --images "$work/images" --k 6 --format jpg "$@"
 rm -rf "$here/atlas_squeezenet"
 cp -r "$work/atlas" "$here/atlas_squeezenet"
+# The committed copy is re-encoded at JPEG quality 70 (about half of cnnvis' quality 90) to keep
+# the repository small; the pictures are otherwise as cnnvis wrote them.
+/usr/bin/python3 -c '
+import cv2, glob, sys
+for p in glob.glob(sys.argv[1] + "/layers/*/*.jpg"):
+    cv2.imwrite(p, cv2.imread(p), [cv2.IMWRITE_JPEG_QUALITY, 70])
+' "$here/atlas_squeezenet"
