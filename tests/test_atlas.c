@@ -141,7 +141,8 @@ static int slurm(const char *command, char *buf, size_t size) {
 static int stop_cluster(void **state) {
     if (!cluster_started) return 0;
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sh '%s/tests/atlas/slurm_cluster.sh' stop %s", CNNVIS_SOURCE_DIR, cluster);
+    snprintf(cmd, sizeof cmd, "sh '%s/tests/atlas/slurm_cluster.sh' stop %s && rm -rf %s", CNNVIS_SOURCE_DIR, cluster,
+             cluster);
     int rc = shell(cmd, NULL, 0);
     cluster_started = 0;
     return rc;
