@@ -42,7 +42,7 @@ CNV_CPU_DECLARE(conv);
 CNV_CPU_DECLARE(maxpool);
 CNV_CPU_DECLARE(avgpool);
 CNV_CPU_DECLARE(globalavgpool);
-CNV_CPU_DECLARE(activation); /* Relu, LeakyRelu, Clip, Sigmoid, Tanh, Elu: one elementwise file */
+CNV_CPU_DECLARE(unary);      /* every op with a CNV_UNARY_* number: one elementwise file */
 CNV_CPU_DECLARE(gemm);       /* Gemm and MatMul */
 CNV_CPU_DECLARE(add);
 CNV_CPU_DECLARE(concat);

@@ -87,36 +87,6 @@ static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const
 
 static int is_given(const Onnx__NodeProto *n, size_t k) { return k < n->n_input && n->input[k][0]; }
 
-/* Which ONNX inputs are float tensors of the op (the rest become attributes or are ignored). */
-static void float_input_range(cnv_op_type op, const Onnx__NodeProto *n, size_t *lo, size_t *hi) {
-    *lo = *hi = 1;
-    switch (op) {
-    case CNV_OP_CONV:
-    case CNV_OP_GEMM: *lo = 2; *hi = 3; break;
-    case CNV_OP_MATMUL:
-    case CNV_OP_ADD: *lo = *hi = 2; break;
-    case CNV_OP_CONCAT: *hi = n->n_input > CNV_MAX_INPUTS ? CNV_MAX_INPUTS + 1 : n->n_input; break;
-    default: break;
-    }
-}
-
-/* Inputs whose count is fixed by the op; more in the file is malformed. */
-static size_t max_onnx_inputs(cnv_op_type op) {
-    switch (op) {
-    case CNV_OP_CLIP:
-    case CNV_OP_DROPOUT: return 3;
-    case CNV_OP_PAD: return 4;
-    case CNV_OP_RESHAPE: return 2;
-    case CNV_OP_BATCHNORM: return 5;
-    case CNV_OP_CONCAT: return CNV_MAX_INPUTS;
-    case CNV_OP_CONV:
-    case CNV_OP_GEMM: return 3;
-    case CNV_OP_MATMUL:
-    case CNV_OP_ADD: return 2;
-    default: return 1;
-    }
-}
-
 /* BatchNormalization (inference) as y = x*scale' + shift' per channel, scale' and shift' new
  * weights computed in double from gamma, beta, mean, var and epsilon. */
 static cnv_status add_batchnorm_weights(onnx_import *im, const Onnx__NodeProto *n, int *in) {
@@ -167,10 +137,17 @@ static cnv_status mark_extra_outputs(onnx_import *im, const Onnx__NodeProto *n, 
 
 static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op) {
     cnv_graph *g = im->g;
-    if (n->n_input > max_onnx_inputs(op)) return node_fail(im, n, CNV_ERR_FORMAT, "too many inputs for ", n->op_type);
-    size_t lo, hi;
-    float_input_range(op, n, &lo, &hi);
-    if (hi > CNV_MAX_INPUTS) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "too many inputs for ", n->op_type);
+    const cnv_op_desc *desc = cnv_op_desc_of(op);
+    if (n->n_input > (size_t)desc->onnx_in) {
+        if (desc->onnx_in == CNV_MAX_INPUTS)
+            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s' (%s): %zu inputs; cnnvis takes at most %d", im->path,
+                            onnx_node_name(n), n->op_type, n->n_input, CNV_MAX_INPUTS);
+        return node_fail(im, n, CNV_ERR_FORMAT, "too many inputs for ", n->op_type);
+    }
+    /* The ONNX inputs that are float tensors of the graph node; the ones after them are constants
+     * read as attributes. BatchNormalization's statistics become two weights below. */
+    const size_t lo = op == CNV_OP_BATCHNORM ? 1 : (size_t)desc->min_in;
+    const size_t hi = op == CNV_OP_BATCHNORM ? 1 : (size_t)desc->max_in;
     int in[CNV_MAX_INPUTS], n_in = 0;
     for (size_t k = 0; k < hi && k < n->n_input; k++) {
         if (!n->input[k][0]) continue; /* an omitted optional input */
@@ -178,8 +155,8 @@ static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         n_in++;
     }
     if ((size_t)n_in < lo || !is_given(n, 0)) return node_fail(im, n, CNV_ERR_FORMAT, "missing inputs of ", n->op_type);
-    /* Data first: Add is commutative, so a weight-first Add is turned around. */
-    if (op == CNV_OP_ADD && g->values[in[0]].init && !g->values[in[1]].init) {
+    /* Data first: a commutative op with a weight first is turned around. */
+    if ((desc->flags & CNV_OPF_COMMUTATIVE) && n_in == 2 && g->values[in[0]].init && !g->values[in[1]].init) {
         int t = in[0];
         in[0] = in[1];
         in[1] = t;

@@ -1,17 +1,17 @@
 /* Which Vulkan kernels serve which op (the Vulkan twin of the CPU backend's table). */
 #include "vk_backend.h"
 
-static const cnv_vk_op op_table[CNV_OP_COUNT] = {
+static const cnv_vk_op op_table[] = {
     [CNV_OP_CONV] = {cnv_vk_conv_forward, cnv_vk_conv_backward},
     [CNV_OP_MAXPOOL] = {cnv_vk_maxpool_forward, cnv_vk_maxpool_backward},
     [CNV_OP_AVGPOOL] = {cnv_vk_avgpool_forward, cnv_vk_avgpool_backward},
     [CNV_OP_GLOBALAVGPOOL] = {cnv_vk_avgpool_forward, cnv_vk_avgpool_backward},
-    [CNV_OP_RELU] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_LEAKYRELU] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_CLIP] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_SIGMOID] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_TANH] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_ELU] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
+    [CNV_OP_RELU] = {cnv_vk_unary_forward, cnv_vk_unary_backward},
+    [CNV_OP_LEAKYRELU] = {cnv_vk_unary_forward, cnv_vk_unary_backward},
+    [CNV_OP_CLIP] = {cnv_vk_unary_forward, cnv_vk_unary_backward},
+    [CNV_OP_SIGMOID] = {cnv_vk_unary_forward, cnv_vk_unary_backward},
+    [CNV_OP_TANH] = {cnv_vk_unary_forward, cnv_vk_unary_backward},
+    [CNV_OP_ELU] = {cnv_vk_unary_forward, cnv_vk_unary_backward},
     [CNV_OP_GEMM] = {cnv_vk_gemm_forward, cnv_vk_gemm_backward},
     [CNV_OP_MATMUL] = {cnv_vk_gemm_forward, cnv_vk_gemm_backward},
     [CNV_OP_ADD] = {cnv_vk_add_forward, cnv_vk_add_backward},
@@ -32,6 +32,9 @@ static const cnv_vk_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_GRAM] = {cnv_vk_gram_forward, cnv_vk_gram_backward},
     [CNV_OP_SQDIST] = {cnv_vk_sqdist_forward, cnv_vk_sqdist_backward},
 };
+/* ggml-style: a table shorter than the op list fails to compile (a gap inside it fails
+ * tests/test_op_coverage.c). */
+_Static_assert(sizeof op_table / sizeof op_table[0] == CNV_OP_COUNT, "every op needs an entry");
 
 const cnv_vk_op *cnv_vk_op_get(cnv_op_type op) {
     if ((int)op < 0 || op >= CNV_OP_COUNT || !op_table[op].forward) return NULL;

@@ -51,7 +51,7 @@ const cnv_vk_op *cnv_vk_op_get(cnv_op_type op);
 CNV_VK_DECLARE(conv);
 CNV_VK_DECLARE(maxpool);
 CNV_VK_DECLARE(avgpool); /* AveragePool and GlobalAveragePool */
-CNV_VK_DECLARE(activation);
+CNV_VK_DECLARE(unary);
 CNV_VK_DECLARE(gemm); /* Gemm and MatMul */
 CNV_VK_DECLARE(add);
 CNV_VK_DECLARE(concat);

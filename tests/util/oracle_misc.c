@@ -18,7 +18,7 @@ static size_t flatten(const int idx[CNV_MAX_DIMS], const cnv_shape *s) {
     return i;
 }
 
-TU_ORACLE_DECLARE(activation) {
+TU_ORACLE_DECLARE(unary) {
     const size_t n = cnv_shape_numel(out_shape);
     for (size_t i = 0; i < n; i++) {
         const double x = in[0][i];
