@@ -14,10 +14,32 @@
 #define CNV_UNARY_SIGMOID 3
 #define CNV_UNARY_TANH 4
 #define CNV_UNARY_ELU 5         /* p0 = alpha */
-#define CNV_UNARY_COUNT 6
+#define CNV_UNARY_IDENTITY 6
+#define CNV_UNARY_NEG 7
+#define CNV_UNARY_ABS 8
+#define CNV_UNARY_SQRT 9
+#define CNV_UNARY_EXP 10
+#define CNV_UNARY_LOG 11
+#define CNV_UNARY_RECIPROCAL 12
+#define CNV_UNARY_ERF 13
+#define CNV_UNARY_SOFTPLUS 14
+#define CNV_UNARY_HARDSIGMOID 15 /* p0 = alpha, p1 = beta */
+#define CNV_UNARY_HARDSWISH 16
+#define CNV_UNARY_GELU 17        /* p0 = 0: the erf form, 1: the tanh approximation */
+#define CNV_UNARY_COUNT 18
 
 /* Binary, with numpy broadcasting: y = f(a, b). */
 #define CNV_BINARY_ADD 0
-#define CNV_BINARY_COUNT 1
+#define CNV_BINARY_SUB 1
+#define CNV_BINARY_MUL 2
+#define CNV_BINARY_DIV 3
+#define CNV_BINARY_POW 4
+#define CNV_BINARY_MAX 5
+#define CNV_BINARY_MIN 6
+#define CNV_BINARY_PRELU 7      /* a: x, b: the slope, broadcast onto x */
+#define CNV_BINARY_COUNT 8
+
+/* The rank the broadcasting kernels index (runtime/core/shape.h CNV_MAX_DIMS, asserted equal). */
+#define CNV_BROADCAST_RANK 4
 
 #endif

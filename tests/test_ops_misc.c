@@ -87,6 +87,12 @@ static void test_activation_kinks(void **state) {
     assert_true(derivative_at(CNV_OP_CLIP, -1.0f, 2.0f, 1.999f) == 1.0f);
     assert_true(derivative_at(CNV_OP_ELU, 0.5f, 0, 0.0f) == 1.0f);
     assert_float_equal(derivative_at(CNV_OP_ELU, 0.5f, 0, -1.0f), 0.5f * 0.36787944f, 1e-7);
+    assert_true(derivative_at(CNV_OP_ABS, 0, 0, 0.0f) == 0.0f);
+    assert_true(derivative_at(CNV_OP_HARDSIGMOID, 0.2f, 0, 2.5f) == 0.0f);  /* alpha x + beta = 1 */
+    assert_true(derivative_at(CNV_OP_HARDSIGMOID, 0.2f, 0, -2.5f) == 0.0f); /* = 0 */
+    assert_true(derivative_at(CNV_OP_HARDSWISH, 0, 0, -3.0f) == -0.5f);     /* x/3 + 1/2 on [-3, 3] */
+    assert_true(derivative_at(CNV_OP_HARDSWISH, 0, 0, 3.0f) == 1.5f);
+    assert_true(derivative_at(CNV_OP_HARDSWISH, 0, 0, 3.001f) == 1.0f);
 }
 
 
@@ -227,7 +233,7 @@ static void test_bad_shapes_fail(void **state) {
     a.in_shape[0] = S2(3, 4);
     a.in_shape[1] = S2(2, 4);
     a.out_shape = S2(3, 4);
-    assert_int_equal(cnv_cpu_add_forward(&a), CNV_ERR_SHAPE);
+    assert_int_equal(cnv_cpu_binary_forward(&a), CNV_ERR_SHAPE);
 
     node.op = CNV_OP_CONCAT;
     node.attrs.axis = 1;

@@ -27,6 +27,16 @@ const cnv_op_desc *cnv_op_desc_of(cnv_op_type op) {
     return &op_descs[op];
 }
 
+int cnv_op_unary_number(cnv_op_type op) {
+    const cnv_op_desc *d = cnv_op_desc_of(op);
+    return d && d->elementwise >= 0 && d->shape == CNV_SHAPE_SAME ? d->elementwise : -1;
+}
+
+int cnv_op_binary_number(cnv_op_type op) {
+    const cnv_op_desc *d = cnv_op_desc_of(op);
+    return d && d->elementwise >= 0 && d->shape != CNV_SHAPE_SAME ? d->elementwise : -1;
+}
+
 int cnv_word_in_list(const char *list, const char *word) {
     const size_t len = strlen(word);
     while (list && *list) {
@@ -62,6 +72,8 @@ void cnv_unary_params(cnv_op_type op, const cnv_attrs *a, float p[2]) {
     case CNV_OP_LEAKYRELU:
     case CNV_OP_ELU: p[0] = a->alpha; break;
     case CNV_OP_CLIP: p[0] = a->min; p[1] = a->max; break;
+    case CNV_OP_HARDSIGMOID: p[0] = a->alpha; p[1] = a->beta; break;
+    case CNV_OP_GELU: p[0] = (float)a->approximate; break;
     default: break;
     }
 }
@@ -80,6 +92,7 @@ void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
     switch (op) {
     case CNV_OP_LEAKYRELU: a->alpha = 0.01f; break;
     case CNV_OP_ELU: a->alpha = 1.0f; break;
+    case CNV_OP_HARDSIGMOID: a->alpha = 0.2f; a->beta = 0.5f; break;
     case CNV_OP_GEMM: a->alpha = 1.0f; a->beta = 1.0f; break;
     case CNV_OP_LRN: a->alpha = 1e-4f; a->beta = 0.75f; a->bias = 1.0f; break;
     case CNV_OP_SOFTMAX: a->axis = -1; break;

@@ -14,6 +14,8 @@
 #define CNV_OPF_NCHW 1u        /* input 0 must be 4-D NCHW */
 #define CNV_OPF_COMMUTATIVE 2u /* the importer may swap two inputs to put the computed one first */
 #define CNV_OPF_IMAGE 4u       /* image-space op of cnnvis ("cnnvis.*"): no ONNX import or export */
+#define CNV_OPF_VARIADIC 8u    /* the ONNX op takes any number of inputs: one is the tensor itself, more
+                                  are imported as a chain of two-input nodes */
 
 #include "op_list.h"
 
@@ -46,6 +48,11 @@ typedef struct cnv_op_desc {
 /* The description of op (NULL when op is out of range). */
 const cnv_op_desc *cnv_op_desc_of(cnv_op_type op);
 
+/* The op's number in the shared unary kernel (CNV_UNARY_*), or -1: the elementwise ops whose output
+ * has their input's shape. The others with a number are binary (CNV_BINARY_*, broadcasting). */
+int cnv_op_unary_number(cnv_op_type op);
+int cnv_op_binary_number(cnv_op_type op);
+
 /* Whether `word` is one of the space-separated words of `list`. */
 int cnv_word_in_list(const char *list, const char *word);
 
@@ -59,9 +66,10 @@ typedef struct cnv_attrs {
     int group;
     int ceil_mode;
     int count_include_pad;
-    /* LeakyRelu/Elu alpha; LRN alpha/beta/bias; Gemm alpha/beta. */
+    /* LeakyRelu/Elu alpha; LRN alpha/beta/bias; Gemm alpha/beta; HardSigmoid alpha/beta. */
     float alpha, beta, bias;
     int size;              /* LRN window */
+    int approximate;       /* Gelu: 0 the erf form ("none"), 1 the tanh approximation */
     float min, max;        /* Clip */
     int axis;              /* Concat, Flatten, Softmax (non-negative after import) */
     int softmax_legacy;    /* opset < 13: softmax over the flattened dims [axis, end) */
@@ -87,7 +95,8 @@ typedef struct cnv_attrs {
 void cnv_attrs_default(cnv_op_type op, cnv_attrs *a);
 
 /* The two parameters p0, p1 a unary elementwise op passes to its function (shaders/unary.glsl,
- * runtime/cpu/unary.c): LeakyRelu/Elu alpha; Clip min, max. Zero where unused. */
+ * runtime/cpu/unary.c): LeakyRelu/Elu alpha; Clip min, max; HardSigmoid alpha, beta; Gelu's
+ * approximation. Zero where unused. */
 void cnv_unary_params(cnv_op_type op, const cnv_attrs *a, float p[2]);
 
 /* ONNX op_type name ("Conv", "MaxPool", ...). */

@@ -14,9 +14,9 @@
  *              its own in runtime/core/shape_infer.c)
  * elementwise  the op's number in the shared elementwise kernels (shaders/elementwise_ops.h),
  *              -1 for the others
- * flags        CNV_OPF_* (op.h): NCHW input, commutative, image-space
+ * flags        CNV_OPF_* (op.h): NCHW input, commutative, image-space, variadic
  * attrs        the ONNX attributes the importer accepts, space separated; every other attribute
- *              is refused by name (opsets 7..17)
+ *              is refused by name (opsets 7..20)
  *
  * The op's kernels are runtime/cpu/<file>.c and runtime/vulkan/<file>.c (their tables:
  * cpu/backend.c, vulkan/op_table.c); tests/test_op_coverage.c fails when an op lacks a kernel,
@@ -59,6 +59,29 @@
     X(BATCHNORM, "BatchNormalization", "", 3, 3, 5, OWN, -1, 0, "epsilon momentum spatial training_mode")      \
     /* tf2onnx models start with one to read NHWC input. */                                                    \
     X(TRANSPOSE, "Transpose", "", 1, 1, 1, OWN, -1, 0, "perm")                                                 \
+    /* Elementwise binary ops with numpy broadcasting (PRelu: the slope broadcasts onto X). Max and Min       \
+     * (and Sum, imported as Add) of more inputs become a chain of two-input nodes. */                         \
+    X(SUB, "Sub", "", 2, 2, 2, BROADCAST, CNV_BINARY_SUB, 0, "")                                               \
+    X(MUL, "Mul", "", 2, 2, 2, BROADCAST, CNV_BINARY_MUL, CNV_OPF_COMMUTATIVE, "")                             \
+    X(DIV, "Div", "", 2, 2, 2, BROADCAST, CNV_BINARY_DIV, 0, "")                                               \
+    X(POW, "Pow", "", 2, 2, 2, BROADCAST, CNV_BINARY_POW, 0, "")                                               \
+    X(MAX, "Max", "", 2, 2, 2, BROADCAST, CNV_BINARY_MAX, CNV_OPF_COMMUTATIVE | CNV_OPF_VARIADIC, "")          \
+    X(MIN, "Min", "", 2, 2, 2, BROADCAST, CNV_BINARY_MIN, CNV_OPF_COMMUTATIVE | CNV_OPF_VARIADIC, "")          \
+    X(PRELU, "PRelu", "", 2, 2, 2, BROADCAST_TO_FIRST, CNV_BINARY_PRELU, 0, "")                                \
+    /* Elementwise unary ops. */                                                                               \
+    X(IDENTITY, "Identity", "", 1, 1, 1, SAME, CNV_UNARY_IDENTITY, 0, "")                                      \
+    X(NEG, "Neg", "", 1, 1, 1, SAME, CNV_UNARY_NEG, 0, "")                                                     \
+    X(ABS, "Abs", "", 1, 1, 1, SAME, CNV_UNARY_ABS, 0, "")                                                     \
+    X(SQRT, "Sqrt", "", 1, 1, 1, SAME, CNV_UNARY_SQRT, 0, "")                                                  \
+    X(EXP, "Exp", "exponential", 1, 1, 1, SAME, CNV_UNARY_EXP, 0, "")                                          \
+    X(LOG, "Log", "", 1, 1, 1, SAME, CNV_UNARY_LOG, 0, "")                                                     \
+    X(RECIPROCAL, "Reciprocal", "", 1, 1, 1, SAME, CNV_UNARY_RECIPROCAL, 0, "")                                \
+    X(ERF, "Erf", "", 1, 1, 1, SAME, CNV_UNARY_ERF, 0, "")                                                     \
+    X(SOFTPLUS, "Softplus", "softplus", 1, 1, 1, SAME, CNV_UNARY_SOFTPLUS, 0, "")                              \
+    X(HARDSIGMOID, "HardSigmoid", "", 1, 1, 1, SAME, CNV_UNARY_HARDSIGMOID, 0, "alpha beta")                   \
+    X(HARDSWISH, "HardSwish", "hard_swish hard_silu", 1, 1, 1, SAME, CNV_UNARY_HARDSWISH, 0, "")               \
+    /* Opset 20; PyTorch 1.13 writes the erf form as Div, Erf, Add, Mul. */                                    \
+    X(GELU, "Gelu", "gelu", 1, 1, 1, SAME, CNV_UNARY_GELU, 0, "approximate")                                   \
     /* Image-space ops of feature visualization: never in model files. */                                      \
     /* Spectral parameterization: [N, 2C, H, W/2+1] (re, im per channel) -> [N, C, H, W]. */                   \
     X(FOURIER, "cnnvis.Fourier", "", 1, 1, 0, OWN, -1, CNV_OPF_NCHW | CNV_OPF_IMAGE, "")                       \

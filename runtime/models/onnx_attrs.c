@@ -13,6 +13,8 @@
 /* The attributes that are one number (or one word of a fixed list) stored in a cnv_attrs field:
  * read here and written back by the exporter (onnx_export.c) from the same table, for every op
  * whose descriptor (core/op_list.h) lists them. */
+static const char *const gelu_approximations[] = {"none", "tanh", NULL};
+
 static const onnx_attr_field onnx_attr_fields[] = {
     {"alpha", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, alpha), NULL},
     {"beta", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, beta), NULL},
@@ -27,6 +29,7 @@ static const onnx_attr_field onnx_attr_fields[] = {
     {"count_include_pad", ONNX_FIELD_INT, offsetof(cnv_attrs, count_include_pad), NULL},
     {"transA", ONNX_FIELD_INT, offsetof(cnv_attrs, trans_a), NULL},
     {"transB", ONNX_FIELD_INT, offsetof(cnv_attrs, trans_b), NULL},
+    {"approximate", ONNX_FIELD_CHOICE, offsetof(cnv_attrs, approximate), gelu_approximations},
     {NULL, ONNX_FIELD_INT, 0, NULL},
 };
 

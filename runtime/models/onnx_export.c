@@ -499,6 +499,12 @@ static cnv_status write_model(const Onnx__ModelProto *model, const char *path) {
     return st;
 }
 
+static int has_op(const cnv_graph *g, cnv_op_type op) {
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == op) return 1;
+    return 0;
+}
+
 cnv_status cnv_onnx_save(cnv_graph *g, const char *path) {
     if (g->input < 0 || g->output < 0 || g->n_nodes == 0)
         return cnv_fail(CNV_ERR_ARG, "%s: the graph has no input, output or nodes to write", path);
@@ -511,12 +517,13 @@ cnv_status cnv_onnx_save(cnv_graph *g, const char *path) {
         onnx__operator_set_id_proto__init(&opset);
         opset.domain = "";
         opset.has_version = 1;
-        opset.version = CNV_ONNX_EXPORT_OPSET;
+        const int gelu = has_op(g, CNV_OP_GELU);
+        opset.version = gelu ? CNV_ONNX_EXPORT_GELU_OPSET : CNV_ONNX_EXPORT_OPSET;
         Onnx__OperatorSetIdProto *opsets[1] = {&opset};
         Onnx__ModelProto model;
         onnx__model_proto__init(&model);
         model.has_ir_version = 1;
-        model.ir_version = CNV_ONNX_EXPORT_IR_VERSION;
+        model.ir_version = gelu ? CNV_ONNX_EXPORT_GELU_IR_VERSION : CNV_ONNX_EXPORT_IR_VERSION;
         model.n_opset_import = 1;
         model.opset_import = opsets;
         model.producer_name = "cnnvis";

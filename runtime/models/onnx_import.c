@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define ONNX_MIN_OPSET 7
-#define ONNX_MAX_OPSET 17
+#define ONNX_MAX_OPSET 20
 
 const char *onnx_node_name(const Onnx__NodeProto *n) {
     if (n->name && n->name[0]) return n->name;
@@ -194,6 +194,32 @@ static int all_inputs_constant(const onnx_import *im, const Onnx__NodeProto *n) 
     return 1;
 }
 
+/* Sum, Max or Min of k > 2 inputs as k - 1 two-input nodes, each folding in the next input:
+ * '<name>/1', '<name>/2', ... with outputs '<output>/1', ...; the last is the node itself. */
+static cnv_status import_chain(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op) {
+    if (n->n_input > CNV_MAX_INPUTS)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s' (%s): %zu inputs; cnnvis takes at most %d", im->path,
+                        onnx_node_name(n), n->op_type, n->n_input, CNV_MAX_INPUTS);
+    char names[2][512], outs[2][512];
+    const char *acc = n->input[0];
+    for (size_t k = 1; k < n->n_input; k++) {
+        const int last = k + 1 == n->n_input, slot = (int)(k & 1);
+        snprintf(names[slot], sizeof names[slot], "%s/%zu", onnx_node_name(n), k);
+        snprintf(outs[slot], sizeof outs[slot], "%s/%zu", n->output[0], k);
+        Onnx__NodeProto step = *n;
+        char *ins[2] = {(char *)acc, n->input[k]};
+        char *out[1] = {last ? n->output[0] : outs[slot]};
+        step.input = ins;
+        step.n_input = 2;
+        step.output = out;
+        step.n_output = 1;
+        step.name = last ? n->name : names[slot];
+        CNV_TRY(import_op(im, &step, op));
+        acc = outs[slot];
+    }
+    return CNV_OK;
+}
+
 static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
     if (!n->op_type || n->n_output < 1 || !n->output[0][0])
         return cnv_fail(CNV_ERR_FORMAT, "%s: node '%s' has no op type or no output", im->path, onnx_node_name(n));
@@ -201,15 +227,12 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s' (domain '%s')", im->path,
                         onnx_node_name(n), n->op_type, n->domain);
     cnv_op_type op = cnv_op_from_name(n->op_type);
-    int single_input = n->n_input == 1 && n->input[0][0];
-    /* Identity (and a one-input Sum) of a computed tensor: another name for the same value. */
-    if ((!strcmp(n->op_type, "Identity") || !strcmp(n->op_type, "Sum")) && single_input &&
-        !onnx_find_const(im, n->input[0])) {
-        int v;
-        CNV_TRY(resolve_value(im, n, n->input[0], &v));
-        return add_name(im, n->output[0], v, NULL);
-    }
-    if (!strcmp(n->op_type, "Sum") && n->n_input == 2) op = CNV_OP_ADD;
+    const int is_sum = !strcmp(n->op_type, "Sum");
+    if (is_sum) op = CNV_OP_ADD;
+    const int variadic = op != CNV_OP_COUNT && (is_sum || (cnv_op_desc_of(op)->flags & CNV_OPF_VARIADIC));
+    /* A one-input Sum, Max or Min is the tensor itself. */
+    if (variadic && n->n_input == 1) op = CNV_OP_IDENTITY;
+    if (variadic && n->n_input > 2 && !all_inputs_constant(im, n)) return import_chain(im, n, op);
     if (op == CNV_OP_COUNT || all_inputs_constant(im, n)) {
         int handled;
         CNV_TRY(onnx_fold_constant_node(im, n, &handled));
@@ -250,7 +273,8 @@ static cnv_status read_initializers(onnx_import *im, const Onnx__GraphProto *gp)
     return CNV_OK;
 }
 
-/* The image (or vector) input: float32, 4-D NCHW or 2-D; an unknown batch dim becomes 1. */
+/* The image (or other tensor) input: float32, 4-D NCHW for images, 1 to CNV_MAX_DIMS dims; an
+ * unknown batch dim becomes 1. */
 static cnv_status add_data_input(onnx_import *im, const Onnx__ValueInfoProto *vi) {
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
@@ -261,9 +285,9 @@ static cnv_status add_data_input(onnx_import *im, const Onnx__ValueInfoProto *vi
                         (int)tt->elem_type);
     if (!tt->shape) return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has no shape", im->path, vi->name);
     cnv_shape s = {(int)tt->shape->n_dim, {0}};
-    if (s.ndim != 4 && s.ndim != 2)
-        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' is %d-D; cnnvis takes a 4-D NCHW image or a 2-D input",
-                        im->path, vi->name, s.ndim);
+    if (s.ndim < 1 || s.ndim > CNV_MAX_DIMS)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' is %d-D; cnnvis takes 1 to %d dims (a 4-D NCHW image)",
+                        im->path, vi->name, s.ndim, CNV_MAX_DIMS);
     for (int k = 0; k < s.ndim; k++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
         int known = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;

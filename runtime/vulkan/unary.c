@@ -11,9 +11,9 @@ typedef struct unary_push {
 } unary_push;
 
 static cnv_status unary_params(const cnv_node *node, uint32_t *f, unary_push *push) {
-    const int number = cnv_op_desc_of(node->op)->elementwise;
+    const int number = cnv_op_unary_number(node->op);
     *f = 0; /* written on every path; callers read it only on success */
-    if (cnv_op_desc_of(node->op)->shape != CNV_SHAPE_SAME || number < 0 || number >= CNV_UNARY_COUNT)
+    if (number < 0)
         return cnv_fail(CNV_ERR_INTERNAL, "vulkan: %s is not a unary elementwise op", cnv_op_name(node->op));
     *f = (uint32_t)number;
     float p[2];

@@ -281,6 +281,81 @@ static size_t transpose_cases(tu_opcase *out) {
     return keep(out, cases, (size_t)n);
 }
 
+static tu_opcase with_alpha_beta(tu_opcase c, float alpha, float beta) {
+    c.attrs.alpha = alpha;
+    c.attrs.beta = beta;
+    return c;
+}
+
+static tu_opcase with_approximate(tu_opcase c, int approximate) {
+    c.attrs.approximate = approximate;
+    return c;
+}
+
+/* The unary ops beyond the activations, each on ranges clear of its kinks and poles. */
+static size_t unary_cases(tu_opcase *out) {
+    const tu_opcase cases[] = {
+        CASE("Identity 1x3x7x5", CNV_OP_IDENTITY, 0, 0, S4(1, 3, 7, 5)),
+        CASE("Neg 3x7", CNV_OP_NEG, 0, 0, S2(3, 7)),
+        CASE("Abs 2x5x3x3 x<0", CNV_OP_ABS, -1.0f, -0.05f, S4(2, 5, 3, 3)),
+        CASE("Abs 3x7 x>0", CNV_OP_ABS, 0.05f, 1.0f, S2(3, 7)),
+        CASE("Sqrt 1x3x7x5", CNV_OP_SQRT, 0.1f, 2.0f, S4(1, 3, 7, 5)),
+        CASE("Exp 2x5x3x3", CNV_OP_EXP, -2.0f, 2.0f, S4(2, 5, 3, 3)),
+        CASE("Log 1x3x7x5", CNV_OP_LOG, 0.1f, 3.0f, S4(1, 3, 7, 5)),
+        CASE("Reciprocal 3x7 x>0", CNV_OP_RECIPROCAL, 0.5f, 2.0f, S2(3, 7)),
+        CASE("Reciprocal 2x5x3x3 x<0", CNV_OP_RECIPROCAL, -2.0f, -0.5f, S4(2, 5, 3, 3)),
+        CASE("Erf 1x3x7x5", CNV_OP_ERF, -2.5f, 2.5f, S4(1, 3, 7, 5)),
+        CASE("Erf 3x7 small x", CNV_OP_ERF, -0.3f, 0.3f, S2(3, 7)),
+        CASE("Softplus 2x5x3x3", CNV_OP_SOFTPLUS, -4.0f, 4.0f, S4(2, 5, 3, 3)),
+        CASE("HardSigmoid(default) 1x3x7x5 inside", CNV_OP_HARDSIGMOID, -2.4f, 2.4f, S4(1, 3, 7, 5)),
+        with_alpha_beta(CASE("HardSigmoid(0.5,0.3) 3x7 above", CNV_OP_HARDSIGMOID, 1.5f, 3.0f, S2(3, 7)), 0.5f, 0.3f),
+        with_alpha_beta(CASE("HardSigmoid(0.5,0.3) 2x5x3x3 below", CNV_OP_HARDSIGMOID, -3.0f, -0.7f, S4(2, 5, 3, 3)),
+                        0.5f, 0.3f),
+        CASE("HardSwish 1x3x7x5 inside", CNV_OP_HARDSWISH, -2.9f, 2.9f, S4(1, 3, 7, 5)),
+        CASE("HardSwish 3x7 above", CNV_OP_HARDSWISH, 3.1f, 5.0f, S2(3, 7)),
+        CASE("HardSwish 2x5x3x3 below", CNV_OP_HARDSWISH, -5.0f, -3.1f, S4(2, 5, 3, 3)),
+        CASE("Gelu(none) 1x3x7x5", CNV_OP_GELU, -3.0f, 3.0f, S4(1, 3, 7, 5)),
+        with_approximate(CASE("Gelu(tanh) 2x5x3x3", CNV_OP_GELU, -3.0f, 3.0f, S4(2, 5, 3, 3)), 1),
+        CASE("Gelu(none) 2x16x9x11 (many workgroups)", CNV_OP_GELU, -3.0f, 3.0f, S4(2, 16, 9, 11)),
+    };
+    return keep(out, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* A constant input (never differentiated): the last one of the case. */
+static tu_opcase with_const(tu_opcase c, const float *values) {
+    c.n_const = 1;
+    c.const_data[c.n_in - 1] = values;
+    return c;
+}
+
+/* The broadcasting binary ops beyond Add: both sides broadcast, weights, constants. Div and Pow
+ * stay clear of zero; PRelu runs on each side of its kink. */
+static size_t binary_cases(tu_opcase *out) {
+    static const float two[1] = {2.0f}, three[1] = {3.0f};
+    const tu_opcase cases[] = {
+        CASE("Sub 2x3x4x5 - 3x1x1", CNV_OP_SUB, 0, 0, S4(2, 3, 4, 5), S3(3, 1, 1)),
+        CASE("Sub 3x1 - 1x7", CNV_OP_SUB, 0, 0, S2(3, 1), S2(1, 7)),
+        CASE("Mul 2x3x4x5 * 2x3x1x1 (squeeze-excite)", CNV_OP_MUL, 0, 0, S4(2, 3, 4, 5), S4(2, 3, 1, 1)),
+        CASE("Mul 2x1x4x1 * 1x3x1x5 (both broadcast)", CNV_OP_MUL, 0, 0, S4(2, 1, 4, 1), S4(1, 3, 1, 5)),
+        as_weights(CASE("Mul 2x16x9x7 * weight 16x1x1", CNV_OP_MUL, 0, 0, S4(2, 16, 9, 7), S3(16, 1, 1)), 1),
+        CASE("Div 2x3x4x5 / 3x1x1", CNV_OP_DIV, 0.5f, 2.0f, S4(2, 3, 4, 5), S3(3, 1, 1)),
+        CASE("Div 1 / 1x3x7x5 (left side broadcast)", CNV_OP_DIV, 0.5f, 2.0f, S1(1), S4(1, 3, 7, 5)),
+        CASE("Pow 3x7 ^ 3x7", CNV_OP_POW, 0.5f, 2.0f, S2(3, 7), S2(3, 7)),
+        as_weights(CASE("Pow 2x3x4x5 ^ weight 5", CNV_OP_POW, 0.5f, 2.0f, S4(2, 3, 4, 5), S1(5)), 1),
+        with_const(CASE("Pow 2x5x3x3 ^ 2 (constant), both signs", CNV_OP_POW, 0, 0, S4(2, 5, 3, 3), S1(1)), two),
+        with_const(CASE("Pow 3x7 ^ 3 (constant), both signs", CNV_OP_POW, 0, 0, S2(3, 7), S1(1)), three),
+        CASE("Max 2x3x4x5, 1x3x1x5", CNV_OP_MAX, 0, 0, S4(2, 3, 4, 5), S4(1, 3, 1, 5)),
+        CASE("Max 3x7, 3x7", CNV_OP_MAX, 0, 0, S2(3, 7), S2(3, 7)),
+        CASE("Min 3x7, 7", CNV_OP_MIN, 0, 0, S2(3, 7), S1(7)),
+        CASE("Min 2x1x4x1, 1x3x1x5", CNV_OP_MIN, 0, 0, S4(2, 1, 4, 1), S4(1, 3, 1, 5)),
+        as_weights(CASE("PRelu 2x3x4x5 slope 3x1x1 x<0", CNV_OP_PRELU, -1.0f, -0.05f, S4(2, 3, 4, 5), S3(3, 1, 1)), 1),
+        as_weights(CASE("PRelu 2x3x4x5 slope 3x1x1 x>0", CNV_OP_PRELU, 0.05f, 1.0f, S4(2, 3, 4, 5), S3(3, 1, 1)), 1),
+        as_weights(CASE("PRelu 3x7 slope 1", CNV_OP_PRELU, -1.0f, -0.05f, S2(3, 7), S1(1)), 1),
+        CASE("Mul 2x16x20x21 * 2x16x1x1 (many workgroups)", CNV_OP_MUL, 0, 0, S4(2, 16, 20, 21), S4(2, 16, 1, 1)),
+    };
+    return keep(out, cases, sizeof cases / sizeof cases[0]);
+}
+
 /* One small case for each op whose full suite lives elsewhere (test_ops_conv.c,
  * test_ops_pool_extra.c, test_ops_vis_*.c), so that this registry covers every op. */
 static size_t other_cases(tu_opcase *out) {
@@ -318,7 +393,9 @@ static size_t other_cases(tu_opcase *out) {
 
 static const tu_case_table tables[] = {
     {"activations", activations_cases},
+    {"Unary elementwise ops", unary_cases},
     {"Add", add_cases},
+    {"Binary elementwise ops", binary_cases},
     {"Concat", concat_cases},
     {"Flatten / Reshape / Dropout", copy_ops_cases},
     {"Pad", pad_cases},

@@ -27,7 +27,7 @@ TU_ORACLE_DECLARE(globalavgpool);
 TU_ORACLE_DECLARE(gemm); /* Gemm and MatMul */
 /* tests/util/oracle_misc.c: the rest */
 TU_ORACLE_DECLARE(unary); /* every op with a CNV_UNARY_* number */
-TU_ORACLE_DECLARE(add);
+TU_ORACLE_DECLARE(binary); /* every op with a CNV_BINARY_* number */
 TU_ORACLE_DECLARE(concat);
 TU_ORACLE_DECLARE(copy);
 TU_ORACLE_DECLARE(pad);
