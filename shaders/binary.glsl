@@ -1,10 +1,11 @@
 // The binary elementwise functions with numpy broadcasting, picked by specialization constant 3:
 // the op's number from elementwise_ops.h (shared with runtime/cpu/binary.c, which these mirror).
-// Inputs and output are viewed at CNV_BROADCAST_RANK dims (leading unit dims added); an input dim
+// Inputs and output are viewed at CNV_MAX_DIMS dims (leading unit dims added); an input dim
 // of 1 against a larger output dim is broadcast: its index stays 0 there.
 #include "elementwise_ops.h"
+#include "limits.h"
 layout(constant_id = 3) const int BINARY = CNV_BINARY_ADD;
-#define R CNV_BROADCAST_RANK
+#define R CNV_MAX_DIMS
 
 // Flat index into an input of dims in_dims at output position o (broadcast dims read index 0).
 uint broadcast_index(uint o[R], uint in_dims[R]) {

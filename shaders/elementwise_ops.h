@@ -39,7 +39,4 @@
 #define CNV_BINARY_PRELU 7      /* a: x, b: the slope, broadcast onto x */
 #define CNV_BINARY_COUNT 8
 
-/* The rank the broadcasting kernels index (runtime/core/shape.h CNV_MAX_DIMS, asserted equal). */
-#define CNV_BROADCAST_RANK 4
-
 #endif

@@ -287,7 +287,7 @@ static cnv_graph *every_op_graph(void) {
     int lr = node(&b, "leaky", CNV_OP_LEAKYRELU, &a, 1, &c1);
     a = defaults(CNV_OP_PAD);
     a.pad_mode = CNV_PAD_REFLECT;
-    a.pad_full[2] = 1; a.pad_full[4 + 2] = 2; a.pad_full[4 + 3] = 1;
+    cnv_pad_set(&a, 2, 1, 2); cnv_pad_set(&a, 3, 0, 1);
     int pr = node(&b, "pad_reflect", CNV_OP_PAD, &a, 1, &lr);
     a = defaults(CNV_OP_MAXPOOL);
     a.kernel[0] = a.kernel[1] = 3; a.stride[0] = a.stride[1] = 2; a.ceil_mode = 1;
@@ -325,7 +325,7 @@ static cnv_graph *every_op_graph(void) {
     int c2 = node(&b, "conv_group_dil", CNV_OP_CONV, &a, 2, (int[]){tr, param(&b, "conv_group_dil.w", cnv_shape4(6, 4, 2, 2))});
     a = defaults(CNV_OP_PAD);
     a.pad_value = 0.5f;
-    a.pad_full[3] = 1; a.pad_full[4 + 2] = 1;
+    cnv_pad_set(&a, 2, 0, 1); cnv_pad_set(&a, 3, 1, 0);
     int pc = node(&b, "pad_const", CNV_OP_PAD, &a, 1, &c2);
     a = defaults(CNV_OP_GLOBALAVGPOOL);
     int gp = node(&b, "gap", CNV_OP_GLOBALAVGPOOL, &a, 1, &pc);

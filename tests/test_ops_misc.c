@@ -113,7 +113,8 @@ static void test_pad_wide_reflect_matches_cpu(void **state) {
     node.op = CNV_OP_PAD;
     cnv_attrs_default(CNV_OP_PAD, &node.attrs);
     node.attrs.pad_mode = CNV_PAD_REFLECT;
-    memcpy(node.attrs.pad_full, ((const int[8]){0, 0, 7, -1, 0, 2, 4, 11}), sizeof node.attrs.pad_full);
+    const int pads[8] = {0, 0, 7, -1, 0, 2, 4, 11}; /* begins of dims 0..3, then their ends */
+    for (int k = 0; k < 4; k++) cnv_pad_set(&node.attrs, k, pads[k], pads[4 + k]);
     const cnv_shape in_shape = S4(1, 2, 3, 4), out_shape = S4(1, 4, 14, 14);
     enum { N_IN = 1 * 2 * 3 * 4, N_OUT = 1 * 4 * 14 * 14 };
     float x[N_IN], g[N_OUT], y[N_OUT], y_cpu[N_OUT], dx[N_IN], dx_cpu[N_IN];

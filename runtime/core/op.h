@@ -58,6 +58,8 @@ int cnv_word_in_list(const char *list, const char *word);
 
 typedef enum { CNV_AUTO_PAD_NOTSET, CNV_AUTO_PAD_SAME_UPPER, CNV_AUTO_PAD_SAME_LOWER, CNV_AUTO_PAD_VALID } cnv_auto_pad;
 typedef enum { CNV_PAD_CONSTANT, CNV_PAD_REFLECT, CNV_PAD_EDGE } cnv_pad_mode;
+/* Pad's kernels view tensors as 4-D; shape inference refuses more dims. */
+#define CNV_PAD_MAX_DIMS 4
 
 typedef struct cnv_attrs {
     /* Conv, pools: spatial (H, W) parameters. pads = {top, left, bottom, right} (ONNX order). */
@@ -76,7 +78,7 @@ typedef struct cnv_attrs {
     int trans_a, trans_b;  /* Gemm */
     cnv_pad_mode pad_mode; /* Pad */
     float pad_value;
-    int pad_full[8];       /* Pad: begins of dims 0..3 then ends of dims 0..3 */
+    int pad_full[2 * CNV_MAX_DIMS]; /* Pad: begins of dims 0..CNV_MAX_DIMS-1, then their ends */
     int shape_n;           /* Reshape target as given (0 = copy dim, -1 = infer) */
     int shape[CNV_MAX_DIMS];
     int perm[CNV_MAX_DIMS]; /* Transpose: output dim k is input dim perm[k] (the first ndim entries) */
@@ -90,6 +92,12 @@ typedef struct cnv_attrs {
     float clip, eps;
     float sigma;           /* Blur */
 } cnv_attrs;
+
+/* Pad's begin and end pads along one dim (pad_full's layout). */
+static inline void cnv_pad_set(cnv_attrs *a, int dim, int begin, int end) {
+    a->pad_full[dim] = begin;
+    a->pad_full[CNV_MAX_DIMS + dim] = end;
+}
 
 /* Default attributes (ONNX defaults: stride 1, dilation 1, group 1, alpha per op, ...). */
 void cnv_attrs_default(cnv_op_type op, cnv_attrs *a);

@@ -209,6 +209,9 @@ static cnv_status infer_reshape(const cnv_attrs *a, const cnv_shape *x, cnv_shap
 
 static cnv_status infer_pad(const cnv_attrs *a, const cnv_shape *x, cnv_shape *out, const char *node) {
     *out = *x;
+    if (x->ndim > CNV_PAD_MAX_DIMS)
+        return shape_fail(CNV_OP_PAD, node, "input %s has %d dims; Pad takes up to %d", SHAPE_STR(x), x->ndim,
+                          CNV_PAD_MAX_DIMS);
     for (int i = 0; i < CNV_MAX_DIMS; i++) {
         int begin = a->pad_full[i], end = a->pad_full[CNV_MAX_DIMS + i];
         if (i >= x->ndim) {

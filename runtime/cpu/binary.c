@@ -1,6 +1,6 @@
 /* The binary elementwise ops with multidirectional (numpy) broadcasting (core/op_list.h: the ops
  * with a CNV_BINARY_* number): Add, Sub, Mul, Div, Pow, Max, Min, PRelu. Shapes are aligned on
- * their last dimension and viewed at CNV_BROADCAST_RANK dims; a broadcast dimension gets stride 0,
+ * their last dimension and viewed at CNV_MAX_DIMS dims; a broadcast dimension gets stride 0,
  * so one walk over the output serves every combination. The backward of each input adds
  * dy * df/d(input) over the positions broadcast from each of its elements. The functions mirror
  * shaders/binary.glsl. */
@@ -10,8 +10,7 @@
 
 #include <math.h>
 
-#define R CNV_BROADCAST_RANK
-_Static_assert(CNV_BROADCAST_RANK == CNV_MAX_DIMS, "the broadcasting kernels index every dim of a shape");
+#define R CNV_MAX_DIMS
 
 static float binary_value(int f, float a, float b) {
     switch (f) {

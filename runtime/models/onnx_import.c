@@ -73,7 +73,11 @@ static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const
     const onnx_const *c = onnx_find_const(im, name);
     if (!c) return node_fail(im, n, CNV_ERR_FORMAT, "input is not defined before the node: ", name);
     if (!c->f) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "int64 tensor used as float data: ", name);
-    if (c->ndim > CNV_MAX_DIMS) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "weight with more than 4 dims: ", name);
+    if (c->ndim > CNV_MAX_DIMS) {
+        char problem[64];
+        snprintf(problem, sizeof problem, "weight with more than %d dims: ", CNV_MAX_DIMS);
+        return node_fail(im, n, CNV_ERR_UNSUPPORTED, problem, name);
+    }
     cnv_shape s = {c->ndim, {0}};
     for (int k = 0; k < c->ndim; k++) {
         if (c->dims[k] < 1 || c->dims[k] > INT32_MAX)

@@ -1,6 +1,6 @@
 /* The binary elementwise ops with multidirectional (numpy) broadcasting: shaders/binary_fwd.comp
  * and binary_bwd.comp, the function picked by specialization constant 3 (the op's number from
- * shaders/elementwise_ops.h). Shapes are viewed at CNV_BROADCAST_RANK dims with leading unit
+ * shaders/elementwise_ops.h). Shapes are viewed at CNV_MAX_DIMS dims with leading unit
  * dims. The forward maps each output element to both inputs; the backward, run once per wanted
  * input (constant 4), gathers per gradient element dy * df/d(input) over the positions broadcast
  * from it, so no atomics. It serves an input that is a weight (a bias, PRelu's slope) alike. */
@@ -8,7 +8,7 @@
 
 #include "core/status.h"
 
-#define R CNV_BROADCAST_RANK
+#define R CNV_MAX_DIMS
 
 typedef struct binary_push {
     uint32_t n, out_dims[R], a_dims[R], b_dims[R];

@@ -61,7 +61,7 @@ static tu_opcase with_shape(tu_opcase c, int n, int d0, int d1, int d2) {
 static tu_opcase with_pads(tu_opcase c, cnv_pad_mode mode, float value, const int pads[8]) {
     c.attrs.pad_mode = mode;
     c.attrs.pad_value = value;
-    memcpy(c.attrs.pad_full, pads, sizeof c.attrs.pad_full);
+    for (int k = 0; k < 4; k++) cnv_pad_set(&c.attrs, k, pads[k], pads[4 + k]);
     return c;
 }
 
@@ -160,6 +160,13 @@ static size_t concat_cases(tu_opcase *out) {
     return keep(out, cases, sizeof cases / sizeof cases[0]);
 }
 
+static tu_opcase with_shape5(tu_opcase c, int d0, int d1, int d2, int d3, int d4) {
+    const int target[5] = {d0, d1, d2, d3, d4};
+    c.attrs.shape_n = 5;
+    memcpy(c.attrs.shape, target, sizeof target);
+    return c;
+}
+
 static size_t copy_ops_cases(tu_opcase *out) {
     const tu_opcase cases[] = {
         with_axis(CASE("Flatten axis 1 2x3x4x5", CNV_OP_FLATTEN, 0, 0, S4(2, 3, 4, 5)), 1),
@@ -169,6 +176,8 @@ static size_t copy_ops_cases(tu_opcase *out) {
         CASE("Dropout 1x3x7x5", CNV_OP_DROPOUT, 0, 0, S4(1, 3, 7, 5)),
         CASE("Dropout 3x7", CNV_OP_DROPOUT, 0, 0, S2(3, 7)),
         with_axis(CASE("Flatten axis 1 2x16x9x11 (many workgroups)", CNV_OP_FLATTEN, 0, 0, S4(2, 16, 9, 11)), 1),
+        with_axis(CASE("Flatten axis 2 5-D 2x2x3x5x4", CNV_OP_FLATTEN, 0, 0, S5(2, 2, 3, 5, 4)), 2),
+        with_shape5(CASE("Reshape 2x6x5x4 -> (0,2,-1,5,4) (5-D)", CNV_OP_RESHAPE, 0, 0, S4(2, 6, 5, 4)), 0, 2, -1, 5, 4),
     };
     return keep(out, cases, sizeof cases / sizeof cases[0]);
 }
@@ -246,9 +255,10 @@ static size_t batchnorm_cases(tu_opcase *out) {
 }
 
 /* Every permutation of a 4-D, 3-D and 2-D tensor whose dims all differ (a wrong dim order
- * cannot go unnoticed), then NCHW <-> NHWC on tensors spanning several workgroups. */
+ * cannot go unnoticed), NCHW <-> NHWC on tensors spanning several workgroups, ShuffleNet's 5-D
+ * channel shuffle and a 6-D permutation. */
 static size_t transpose_cases(tu_opcase *out) {
-    enum { MAX_CASES = 24 + 6 + 2 + 2 };
+    enum { MAX_CASES = 24 + 6 + 2 + 4 };
     static tu_opcase cases[MAX_CASES];
     static char labels[MAX_CASES][64];
     static const cnv_shape shapes[] = {S2(5, 7), S3(3, 5, 7), S4(2, 3, 5, 7)};
@@ -273,6 +283,8 @@ static size_t transpose_cases(tu_opcase *out) {
     } wide[] = {
         {"NHWC 2x9x11x7 -> NCHW (many workgroups)", S4(2, 9, 11, 7), {0, 3, 1, 2}},
         {"NCHW 2x7x9x11 -> NHWC (many workgroups)", S4(2, 7, 9, 11), {0, 2, 3, 1}},
+        {"channel shuffle 2x2x3x5x4 perm 02134", S5(2, 2, 3, 5, 4), {0, 2, 1, 3, 4}},
+        {"6-D 2x3x1x4x5x2 perm 503142", S6(2, 3, 1, 4, 5, 2), {5, 0, 3, 1, 4, 2}},
     };
     for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++, n++) {
         cases[n] = CASE(wide[i].label, CNV_OP_TRANSPOSE, 0, 0, wide[i].x);
@@ -317,6 +329,7 @@ static size_t unary_cases(tu_opcase *out) {
         CASE("Gelu(none) 1x3x7x5", CNV_OP_GELU, -3.0f, 3.0f, S4(1, 3, 7, 5)),
         with_approximate(CASE("Gelu(tanh) 2x5x3x3", CNV_OP_GELU, -3.0f, 3.0f, S4(2, 5, 3, 3)), 1),
         CASE("Gelu(none) 2x16x9x11 (many workgroups)", CNV_OP_GELU, -3.0f, 3.0f, S4(2, 16, 9, 11)),
+        CASE("Sigmoid 6-D 1x2x3x2x3x2", CNV_OP_SIGMOID, -2.0f, 2.0f, S6(1, 2, 3, 2, 3, 2)),
     };
     return keep(out, cases, sizeof cases / sizeof cases[0]);
 }
@@ -352,6 +365,8 @@ static size_t binary_cases(tu_opcase *out) {
         as_weights(CASE("PRelu 2x3x4x5 slope 3x1x1 x>0", CNV_OP_PRELU, 0.05f, 1.0f, S4(2, 3, 4, 5), S3(3, 1, 1)), 1),
         as_weights(CASE("PRelu 3x7 slope 1", CNV_OP_PRELU, -1.0f, -0.05f, S2(3, 7), S1(1)), 1),
         CASE("Mul 2x16x20x21 * 2x16x1x1 (many workgroups)", CNV_OP_MUL, 0, 0, S4(2, 16, 20, 21), S4(2, 16, 1, 1)),
+        CASE("Sub 5-D 2x3x1x4x5 - 3x1x5", CNV_OP_SUB, 0, 0, S5(2, 3, 1, 4, 5), S3(3, 1, 5)),
+        CASE("Max 6-D 2x1x3x1x2x3, 1x2x1x2x1x3", CNV_OP_MAX, 0, 0, S6(2, 1, 3, 1, 2, 3), S6(1, 2, 1, 2, 1, 3)),
     };
     return keep(out, cases, sizeof cases / sizeof cases[0]);
 }

@@ -17,11 +17,13 @@ typedef struct tu_case_table {
 /* Every table; *n = their count. */
 const tu_case_table *tu_case_tables(size_t *n);
 
-/* Shapes of 1..4 dims. */
+/* Shapes of 1..6 dims. */
 #define S1(a) ((cnv_shape){1, {a}})
 #define S2(a, b) ((cnv_shape){2, {a, b}})
 #define S3(a, b, c) ((cnv_shape){3, {a, b, c}})
 #define S4(a, b, c, d) ((cnv_shape){4, {a, b, c, d}})
+#define S5(a, b, c, d, e) ((cnv_shape){5, {a, b, c, d, e}})
+#define S6(a, b, c, d, e, f) ((cnv_shape){6, {a, b, c, d, e, f}})
 
 /* A case with default attributes for op, inputs in [lo, hi) ([-1, 1) when both are 0). */
 tu_opcase tu_make_case(const char *label, cnv_op_type op, float lo, float hi, int n_in, const cnv_shape *shapes);
