@@ -6,7 +6,7 @@
 
 /* Loads an ONNX model: initializers become weights, Constant nodes and constant int inputs
  * (Reshape shape, Pad pads, Clip min/max) are resolved into attributes, BatchNormalization is
- * folded into the preceding Conv, shapes are inferred with batch 1. Opsets 7..17.
+ * folded into the preceding Conv, shapes are inferred with batch 1. Opsets 7..20.
  * Errors name the file and, for an unsupported op or attribute, the node. */
 cnv_status cnv_onnx_load(const char *path, cnv_graph **out);
 

@@ -1,9 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Elementwise activations backward to the input: dx += dy * f'(x), with f' from x and y,
+// Unary elementwise ops backward to the input: dx += dy * f'(x), with f' from x and y,
 // or Relu's deconvnet / guided-backprop rule.
 #include "common.glsl"
-#include "activation.glsl"
+#include "unary.glsl"
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer Y { float y[]; };
@@ -24,5 +24,5 @@ void main() {
     float g = dy[i];
     if (RULE == RULE_DECONVNET) dx[i] += g > 0.0 ? g : 0.0;
     else if (RULE == RULE_GUIDED) dx[i] += (x[i] > 0.0 && g > 0.0) ? g : 0.0;
-    else dx[i] += g * act_derivative(x[i], y[i], pc.p0, pc.p1);
+    else dx[i] += g * unary_derivative(x[i], y[i], pc.p0, pc.p1);
 }
