@@ -195,8 +195,8 @@ static int choose_preset(cli_ctx *ctx) {
         }
         return 0;
     }
-    ctx->preset = cnv_preset_detect(ctx->g);
-    ctx->preset_origin = "detected";
+    ctx->preset = cnv_preset_detect_why(ctx->g, ctx->preset_why, sizeof ctx->preset_why);
+    ctx->preset_origin = ctx->preset_why;
     if (!ctx->preset) {
         ctx->preset = cnv_preset_find("generic");
         ctx->preset_origin = "no preset matched";
