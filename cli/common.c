@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "io/npy.h"
+#include "io/npy.h"
 #include "io/preprocess.h"
 
 /* How far up from the model's folder a preset's labels file is looked for. */
@@ -230,8 +231,27 @@ static int load_labels(cli_ctx *ctx) {
     return 0;
 }
 
+/* The height and width of the first input when it is a 4-D .npy (0 x 0 otherwise): a model
+ * exported with a symbolic height and width is loaded at that size. */
+static void npy_input_size(const cli_ctx *ctx, int *h, int *w) {
+    *h = *w = 0;
+    const char *path = ctx->n_inputs > 0 ? ctx->inputs[0] : NULL;
+    size_t n = path ? strlen(path) : 0;
+    float *data = NULL;
+    cnv_shape shape;
+    if (n < 4 || strcmp(path + n - 4, ".npy") != 0 || cnv_npy_read(path, &data, &shape) != CNV_OK) return;
+    free(data);
+    if (shape.ndim == 4) {
+        *h = shape.d[2];
+        *w = shape.d[3];
+    }
+}
+
 int cli_load(cli_ctx *ctx, int want_backend) {
-    cnv_status s = cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g);
+    int h, w;
+    npy_input_size(ctx, &h, &w);
+    cnv_status s = ctx->arch && ctx->arch[0] ? cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g)
+                                             : cnv_model_load_sized(ctx->model_path, h, w, &ctx->g);
     if (s != CNV_OK) return cli_status_error(ctx, s);
     int code = choose_preset(ctx);
     if (!code) code = load_labels(ctx);

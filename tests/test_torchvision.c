@@ -6,9 +6,10 @@
  *   fails the test, so the list has to follow the importer;
  * - its logits are within 1e-4 (relative) of PyTorch's float64 logits;
  * - the input gradient of sum_n logits[n, classes[n]] is within max(3 x PyTorch float32's own
- *   error against float64, 3 x the kink error, 1e-3) of PyTorch's float64 gradient. The kink
- *   error (make_torchvision_sweep.py) is how far float64's gradient moves when the decisions
- *   within 1e-5 of a ReLU's 0, a ReLU6's bounds or a max-pool tie are taken the other way:
+ *   error against float64, the kink error, 1e-3) of PyTorch's float64 gradient. The kink error
+ *   (make_torchvision_sweep.py) is how far float64's gradient moves when all the decisions
+ *   within 1e-5 of a ReLU's 0, a ReLU6's bounds or a max-pool tie are taken the other way
+ *   (float32's values are within about 1e-6 of float64's, so it can flip only some of them):
  *   float32 takes some of them either way (vgg16_bn's 4e-3 of issue 13 was two max-pool windows
  *   whose two largest values were 9e-7 and 8e-7 apart, tests/fixtures/check_vgg_kinks.py), and
  *   whether PyTorch's own float32 happens to take them as float64 does is luck: its error is
@@ -128,7 +129,8 @@ static int check_run(const json_t *entry, const json_t *run, cnv_backend *be, co
     double logits_err = tu_rel_error(logits, ref_logits, n_logits);
     double grad_err = tu_rel_error(grad, ref_grad, n_in);
     double grad_noise = entry_number(run, "grad_fp32_error"), kinks = entry_number(run, "grad_kink_error");
-    double grad_tol = GRAD_NOISE_FACTOR * (grad_noise > kinks ? grad_noise : kinks);
+    /* The kink error flips every near decision at once, more than float32 ever does: no factor. */
+    double grad_tol = GRAD_NOISE_FACTOR * grad_noise > kinks ? GRAD_NOISE_FACTOR * grad_noise : kinks;
     if (grad_tol < GRAD_TOLERANCE_FLOOR) grad_tol = GRAD_TOLERANCE_FLOOR;
     int pass = logits_err < LOGITS_TOLERANCE && grad_err < grad_tol;
     printf("  %-20s %-9s %dx%dx%dx%d  logits %.1e (tol %.0e, torch fp32 %.1e)  grad %.1e (tol %.1e; torch fp32 "
@@ -204,6 +206,64 @@ static void test_model(void **state) {
     n_matched++;
 }
 
+/* The first model of the manifest that is not refused and has (dynamic) or lacks (fixed) a
+ * second run, or NULL. */
+static const json_t *first_loaded(int dynamic) {
+    const json_t *models = json_object_get(manifest, "models"), *e;
+    size_t i;
+    json_array_foreach(models, i, e) {
+        const json_t *runs = json_object_get(e, "runs");
+        const char *name = json_string_value(json_object_get(e, "name"));
+        if (runs && name && !expected_refusal(name) && (json_array_size(runs) > 1) == dynamic) return e;
+    }
+    return NULL;
+}
+
+/* The CLI: `info` names the preset and why, and says the size is free; `forward` on a .npy of
+ * another size loads a dynamic model at that size and gives PyTorch's logits; a fixed model
+ * refuses that .npy with one line naming its size. */
+static void test_cli_sizes(void **state) {
+    (void)state;
+    const json_t *dyn = first_loaded(1), *fixed = first_loaded(0);
+    if (!dyn || !fixed) skip();
+    const json_t *run = json_array_get(json_object_get(dyn, "runs"), 1);
+    cnv_shape shape, ref_shape;
+    float *input = read_npy(entry_string(run, "input"), &shape);
+    float *ref = read_npy(entry_string(run, "logits"), &ref_shape);
+    shape.d[0] = 1; /* item 0 */
+    char item[4096], out_npy[4096], args[16384], out[65536], err[8192];
+    snprintf(item, sizeof item, "%s", manifest_file("cli_item.npy"));
+    snprintf(out_npy, sizeof out_npy, "%s", manifest_file("cli_logits.npy"));
+    tu_expect_ok(cnv_npy_write(item, input, &shape));
+
+    const char *model = manifest_file(entry_string(dyn, "model"));
+    snprintf(args, sizeof args, "info '%s'", model);
+    int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
+    if (rc != 0) fail_msg("info exited %d: %s", rc, err);
+    assert_non_null(strstr(out, "preset: imagenet-torchvision (detected: node names as torch.onnx.export writes them"));
+    assert_non_null(strstr(out, "(height and width symbolic in the file"));
+
+    snprintf(args, sizeof args, "forward '%s' '%s' --device cpu --save-tensor '%s'", model, item, out_npy);
+    rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
+    if (rc != 0) fail_msg("forward exited %d: %s", rc, err);
+    float *got = read_npy("cli_logits.npy", &shape);
+    double e = tu_rel_error(got, ref, (size_t)ref_shape.d[1]);
+    const json_t *hw = json_object_get(run, "input_shape");
+    printf("  cli: forward %s at %dx%d: logits of item 0 within %.1e of PyTorch\n", entry_string(dyn, "name"),
+           (int)json_integer_value(json_array_get(hw, 2)), (int)json_integer_value(json_array_get(hw, 3)), e);
+    assert_true(e < LOGITS_TOLERANCE);
+
+    snprintf(args, sizeof args, "forward '%s' '%s' --device cpu", manifest_file(entry_string(fixed, "model")), item);
+    rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
+    printf("  cli: forward %s: exit %d: %s", entry_string(fixed, "name"), rc, err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, "the model's input is fixed at 1x3x"));
+    assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1); /* one line */
+    free(got);
+    free(ref);
+    free(input);
+}
+
 int main(void) {
     json_error_t jerr;
     const char *path = manifest_file("manifest.json");
@@ -216,7 +276,7 @@ int main(void) {
         return TU_SKIP_EXIT;
     }
     size_t n = json_array_size(models);
-    struct CMUnitTest *tests = calloc(n, sizeof *tests);
+    struct CMUnitTest *tests = calloc(n + 1, sizeof *tests);
     if (!tests) return 1;
     for (size_t i = 0; i < n; i++) {
         const json_t *entry = json_array_get(models, i);
@@ -224,7 +284,8 @@ int main(void) {
         /* cmocka hands initial_state to the test as *state; it is never written through. */
         tests[i] = (struct CMUnitTest){name ? name : "?", test_model, NULL, NULL, (void *)entry};
     }
-    int failed = _cmocka_run_group_tests("torchvision", tests, n, NULL, NULL);
+    tests[n] = (struct CMUnitTest){"cli: sizes", test_cli_sizes, NULL, NULL, NULL};
+    int failed = _cmocka_run_group_tests("torchvision", tests, n + 1, NULL, NULL);
     printf("%d load and match, %d refused:\n%s", n_matched, n_refused, refusal_log);
     free(tests);
     json_decref(manifest);
