@@ -252,6 +252,9 @@ int cli_load(cli_ctx *ctx, int want_backend) {
     npy_input_size(ctx, &h, &w);
     cnv_status s = ctx->arch && ctx->arch[0] ? cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g)
                                              : cnv_model_load_sized(ctx->model_path, h, w, &ctx->g);
+    /* The size came from the .npy: name it too. */
+    if (s == CNV_ERR_SHAPE && h > 0)
+        return cli_error(ctx, CLI_EXIT_USAGE, "%s: %s", ctx->inputs[0], cnv_last_error());
     if (s != CNV_OK) return cli_status_error(ctx, s);
     int code = choose_preset(ctx);
     if (!code) code = load_labels(ctx);
