@@ -1,7 +1,9 @@
 /* ONNX model import: protobuf (protobuf-c bindings generated from the system's onnx.proto)
  * into a cnv_graph whose nodes hold only float inputs. Integer and constant inputs become
  * attributes, shape arithmetic is evaluated here, BatchNormalization is folded, and shapes are
- * inferred with batch 1. */
+ * inferred with batch 1 at one height and width: a symbolic height and width take the size the
+ * caller asks for, so shape arithmetic that reads them (Shape -> Gather -> Reshape) is evaluated
+ * for that size; running at another size means loading again. */
 #include "onnx_internal.h"
 #include "models/onnx.h"
 #include "core/alloc.h"
@@ -277,8 +279,32 @@ static cnv_status read_initializers(onnx_import *im, const Onnx__GraphProto *gp)
     return CNV_OK;
 }
 
-/* The image (or other tensor) input: float32, 4-D NCHW for images, 1 to CNV_MAX_DIMS dims; an
- * unknown batch dim becomes 1. */
+/* The size a symbolic height or width takes when the caller asks for none: torchvision's and
+ * Keras applications' ImageNet size, which any fully convolutional classifier accepts. */
+#define ONNX_DEFAULT_SPATIAL 224
+
+/* One dim of the image (or vector) input: a symbolic batch becomes 1; a symbolic height or
+ * width of a 4-D input becomes the size asked for (im->want_hw, 0: ONNX_DEFAULT_SPATIAL); a
+ * fixed one must equal the size asked for. Sets bit k of g->input_symbolic for symbolic dims. */
+static cnv_status input_dim(onnx_import *im, const Onnx__ValueInfoProto *vi, int ndim, int k, int *dim) {
+    const Onnx__TensorShapeProto__Dimension *d = vi->type->tensor_type->shape->dim[k];
+    int known = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;
+    if (known && d->dim_value > INT32_MAX)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' dim %d is too large", im->path, vi->name, k);
+    int spatial = ndim == 4 && k >= 2, want = spatial ? im->want_hw[k - 2] : 0;
+    if (known) {
+        *dim = (int)d->dim_value;
+        return CNV_OK;
+    }
+    if (k > 0 && !spatial)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has an unknown dim %d (only the batch, height and width may be symbolic)",
+                        im->path, vi->name, k);
+    im->g->input_symbolic |= 1u << k;
+    *dim = k == 0 ? 1 : want > 0 ? want : ONNX_DEFAULT_SPATIAL;
+    return CNV_OK;
+}
+
+/* The image (or other tensor) input: float32, 4-D NCHW for images, 1 to CNV_MAX_DIMS dims. */
 static cnv_status add_data_input(onnx_import *im, const Onnx__ValueInfoProto *vi) {
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
@@ -292,15 +318,15 @@ static cnv_status add_data_input(onnx_import *im, const Onnx__ValueInfoProto *vi
     if (s.ndim < 1 || s.ndim > CNV_MAX_DIMS)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' is %d-D; cnnvis takes 1 to %d dims (a 4-D NCHW image)",
                         im->path, vi->name, s.ndim, CNV_MAX_DIMS);
-    for (int k = 0; k < s.ndim; k++) {
-        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
-        int known = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;
-        if (known && d->dim_value > INT32_MAX)
-            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' dim %d is too large", im->path, vi->name, k);
-        if (!known && k > 0)
-            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has an unknown dim %d (only the batch may be symbolic)",
-                            im->path, vi->name, k);
-        s.d[k] = known ? (int)d->dim_value : 1;
+    for (int k = 0; k < s.ndim; k++) CNV_TRY(input_dim(im, vi, s.ndim, k, &s.d[k]));
+    int asked = im->want_hw[0] > 0 || im->want_hw[1] > 0;
+    if (asked && (s.ndim != 4 || (im->want_hw[0] > 0 && s.d[2] != im->want_hw[0]) ||
+                  (im->want_hw[1] > 0 && s.d[3] != im->want_hw[1]))) {
+        char fixed[64];
+        cnv_shape one = s;
+        one.d[0] = 1;
+        return cnv_fail(CNV_ERR_SHAPE, "%s: the model's input is fixed at %s; it cannot run at %dx%d", im->path,
+                        cnv_shape_str(&one, fixed, sizeof fixed), im->want_hw[0], im->want_hw[1]);
     }
     im->g->input = cnv_graph_add_value(im->g, vi->name, &s, NULL);
     if (im->g->input < 0) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
@@ -378,7 +404,9 @@ static void import_free(onnx_import *im) {
     free(im->names);
 }
 
-cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const *bound_pb, cnv_graph **out) {
+/* Loads with the symbolic height and width of the input set to want_h x want_w (0: default). */
+static cnv_status load(const char *path, int want_h, int want_w, int n_bound, const char *const *bound_pb,
+                       cnv_graph **out) {
     *out = NULL;
     uint8_t *bytes;
     size_t size;
@@ -386,7 +414,7 @@ cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const 
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, bytes);
     free(bytes);
     if (!m) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (protobuf decoding failed)", path);
-    onnx_import im = {.path = path, .g = cnv_graph_new(path)};
+    onnx_import im = {.path = path, .g = cnv_graph_new(path), .want_hw = {want_h, want_w}};
     cnv_status st = im.g ? import_model(&im, m, n_bound, bound_pb) : cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
     onnx__model_proto__free_unpacked(m, NULL);
     import_free(&im);
@@ -398,7 +426,15 @@ cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const 
     return CNV_OK;
 }
 
-cnv_status cnv_onnx_load(const char *path, cnv_graph **out) { return cnv_onnx_load_bound(path, 0, NULL, out); }
+cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const *bound_pb, cnv_graph **out) {
+    return load(path, 0, 0, n_bound, bound_pb, out);
+}
+
+cnv_status cnv_onnx_load(const char *path, cnv_graph **out) { return load(path, 0, 0, 0, NULL, out); }
+
+cnv_status cnv_onnx_load_sized(const char *path, int height, int width, cnv_graph **out) {
+    return load(path, height, width, 0, NULL, out);
+}
 
 /* Appends op to the space-separated list unless it is there already. */
 static int add_op_name(char **list, size_t *len, const char *op) {

@@ -54,6 +54,7 @@ typedef struct onnx_import {
     int n_consts, cap_consts;
     onnx_name *names;
     int n_names, cap_names;
+    int want_hw[2]; /* the size asked for the input's height and width; 0: none */
 } onnx_import;
 
 /* The constant named `name`, or NULL. */
