@@ -151,7 +151,8 @@ static void npy_rejects_other_dtypes(void **state) {
     write_npy_raw(path, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", ints, sizeof ints);
     expect_error(cnv_npy_read(path, &y, &s), CNV_ERR_UNSUPPORTED, path);
 
-    write_npy_raw(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 4), }", ints,
+    /* More dims than CNV_MAX_DIMS (6). */
+    write_npy_raw(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1, 4), }", ints,
                   sizeof ints);
     expect_error(cnv_npy_read(path, &y, &s), CNV_ERR_UNSUPPORTED, path);
 }
