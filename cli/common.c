@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "io/image.h"
 #include "io/npy.h"
 #include "io/preprocess.h"
 
@@ -17,7 +18,7 @@
 #define LABELS_MAX_UP 3
 #define MAX_OPTIONS 72
 
-enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_PROFILE, OPT_JSON, OPT_HELP };
+enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_MAX_PIXELS, OPT_PROFILE, OPT_JSON, OPT_HELP };
 
 static const cli_option common_options[] = {
     {"model", "FILE", "the model (.onnx, Keras .h5); or give it as the first argument", NULL, OPT_MODEL},
@@ -31,6 +32,8 @@ static const cli_option common_options[] = {
      OPT_INPUT},
     {"device", "NAME", "cpu, or a Vulkan device by index or name (cnnvis devices)",
      "auto: the best GPU, else cpu", OPT_DEVICE},
+    {"max-pixels", "N", "refuse pictures with more pixels than this (read from the header, before decoding)",
+     "64000000", OPT_MAX_PIXELS},
     {"profile", NULL, "print the time spent in each kernel on stderr", "off", OPT_PROFILE},
     {"json", NULL, "machine-readable results on stdout", "off", OPT_JSON},
     {"help", NULL, "show this help", NULL, OPT_HELP},
@@ -87,6 +90,7 @@ static void print_help(const cli_verb *v) {
 }
 
 static int handle_common(cli_ctx *ctx, int id, const char *arg) {
+    int n = 0;
     switch (id) {
     case OPT_MODEL: ctx->model_path = arg; break;
     case OPT_ARCH: ctx->arch = arg; break;
@@ -94,6 +98,10 @@ static int handle_common(cli_ctx *ctx, int id, const char *arg) {
     case OPT_LABELS: ctx->labels_path = arg; break;
     case OPT_INPUT: ctx->inputs[ctx->n_inputs++] = arg; break;
     case OPT_DEVICE: ctx->device = arg; break;
+    case OPT_MAX_PIXELS:
+        if (cli_parse_int(ctx, "max-pixels", arg, 1, &n)) return CLI_EXIT_USAGE;
+        cnv_image_set_max_pixels((size_t)n);
+        break;
     case OPT_PROFILE: ctx->profile = 1; break;
     case OPT_JSON: ctx->json = 1; break;
     }

@@ -13,6 +13,21 @@
 #include "core/status.h"
 #include "io/atomic_file.h"
 
+static size_t max_pixels = CNV_IMAGE_DEFAULT_MAX_PIXELS;
+
+void cnv_image_set_max_pixels(size_t n) { max_pixels = n ? n : CNV_IMAGE_DEFAULT_MAX_PIXELS; }
+size_t cnv_image_max_pixels(void) { return max_pixels; }
+
+/* The formats the README names, by their magic bytes: stb_image would also take GIF, PSD, PIC,
+ * PNM, HDR and TGA (which has no magic at all, so any bytes may decode as one). */
+static const char *format_of(const unsigned char *b, size_t n) {
+    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+    if (n >= 8 && memcmp(b, png, 8) == 0) return "PNG";
+    if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) return "JPEG";
+    if (n >= 2 && b[0] == 'B' && b[1] == 'M') return "BMP";
+    return NULL;
+}
+
 cnv_status cnv_image_load(const char *path, int channels, cnv_image *out) {
     memset(out, 0, sizeof *out);
     if (channels != 1 && channels != 3)
@@ -20,10 +35,25 @@ cnv_status cnv_image_load(const char *path, int channels, cnv_image *out) {
     /* Opening the file ourselves tells a missing file (IO) from a bad one (FORMAT). */
     FILE *f = fopen(path, "rb");
     if (!f) return cnv_fail(CNV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char magic[8];
+    size_t got = fread(magic, 1, sizeof magic, f);
+    const char *format = format_of(magic, got);
     int w, h, file_channels;
-    unsigned char *px = stbi_load_from_file(f, &w, &h, &file_channels, channels);
+    /* The header alone first: the size is checked before anything is decoded or allocated. */
+    int known = format && fseek(f, 0, SEEK_SET) == 0 && stbi_info_from_file(f, &w, &h, &file_channels);
+    cnv_status st = CNV_OK;
+    if (!format)
+        st = cnv_fail(CNV_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image (the formats cnnvis reads)", path);
+    else if (!known || w <= 0 || h <= 0)
+        st = cnv_fail(CNV_ERR_FORMAT, "%s: cannot read the %s header: truncated or corrupt (stb_image: %s)", path, format,
+                      stbi_failure_reason());
+    else if ((size_t)w * (size_t)h > max_pixels)
+        st = cnv_fail(CNV_ERR_LIMIT, "%s: %dx%d pixels is above the limit of %zu pixels (raise it with --max-pixels)",
+                      path, w, h, max_pixels);
+    unsigned char *px = st == CNV_OK ? stbi_load_from_file(f, &w, &h, &file_channels, channels) : NULL;
     fclose(f);
-    if (!px) return cnv_fail(CNV_ERR_FORMAT, "%s: cannot decode as an image: truncated, corrupt or not an image (stb_image: %s)", path, stbi_failure_reason());
+    if (st != CNV_OK) return st;
+    if (!px) return cnv_fail(CNV_ERR_FORMAT, "%s: cannot decode the %s image: truncated or corrupt (stb_image: %s)", path, format, stbi_failure_reason());
     out->w = w;
     out->h = h;
     out->c = channels;
