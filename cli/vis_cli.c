@@ -5,6 +5,7 @@
 #include "io/dataset.h"
 #include "io/gif.h"
 #include "io/grid.h"
+#include "io/image.h"
 #include "io/normalize.h"
 #include "io/npy.h"
 #include "vis/synth.h"
@@ -246,6 +247,9 @@ int vis_cli_prepare(vis_cli *v) {
     if (v->size && v->size < in->d[2])
         return cli_error(v->ctx, CLI_EXIT_USAGE, "--size %d is smaller than the model's input %dx%d", v->size, in->d[2],
                          in->d[3]);
+    if (v->size && (double)v->size * v->size > (double)cnv_image_max_pixels())
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--size %d: %dx%d pixels is above the limit of %zu pixels (raise it "
+                         "with --max-pixels)", v->size, v->size, v->size, cnv_image_max_pixels());
     if (!v->batch) v->batch = 16;
     if (!v->frame_every) v->frame_every = 16;
     return v->prior_data ? fit_prior(v, in) : 0;

@@ -2,6 +2,7 @@
 #include "io/image.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,13 @@ static void write_to_file(void *context, void *data, int size) { fwrite(data, 1,
 cnv_status cnv_image_save_png(const char *path, const cnv_image *img) {
     if (img->c != 1 && img->c != 3)
         return cnv_fail(CNV_ERR_ARG, "%s: cannot save an image of %d channels", path, img->c);
+    /* stb_image_write counts bytes in int: keep every row and the whole picture well inside it. */
+    if (img->w < 1 || img->h < 1 || (double)img->w * img->h > (double)cnv_image_max_pixels())
+        return cnv_fail(CNV_ERR_LIMIT, "%s: a %dx%d picture is above the limit of %zu pixels (raise it with --max-pixels)",
+                        path, img->w, img->h, cnv_image_max_pixels());
+    if ((double)img->w * img->h * img->c > (double)(INT_MAX / 2))
+        return cnv_fail(CNV_ERR_LIMIT, "%s: a %dx%d picture is beyond what the PNG writer can encode (1 GiB)", path,
+                        img->w, img->h);
     cnv_atomic_file af;
     CNV_TRY(cnv_atomic_open(path, &af));
     if (!stbi_write_png_to_func(write_to_file, af.f, img->w, img->h, img->c, img->px, img->w * img->c)) {
