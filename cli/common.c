@@ -342,6 +342,12 @@ int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cn
     *data = malloc(cnv_shape_numel(shape) * sizeof **data);
     if (!*data) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     cnv_status s = cnv_exec_read(ex, value, *data);
+    /* Finite weights and inputs can still overflow inside a model: say so rather than print NaN. */
+    size_t n = cnv_shape_numel(shape), bad = 0;
+    for (size_t i = 0; s == CNV_OK && i < n; i++) bad += !isfinite((*data)[i]);
+    if (s == CNV_OK && bad)
+        s = cnv_fail(CNV_ERR_NUMERIC, "%s: layer '%s' gave %zu non-finite values of %zu (NaN or infinity: an overflow "
+                     "in the model or an extreme input)", ctx->model_path, ctx->g->nodes[node].name, bad, n);
     if (s != CNV_OK) {
         free(*data);
         *data = NULL;
