@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "common.h"
 #include "io/atomic_file.h"
 #include "io/idx.h"
 #include "io/image.h"
@@ -232,7 +233,13 @@ int cmd_demo(int argc, char **argv) {
         fprintf(stderr, "cnnvis demo: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    if (mkdir(d.dir, 0777) != 0 && errno != EEXIST) {
+    char problem[4200];
+    if (cli_output_problem(CLI_OUT_DIR, d.dir, problem, sizeof problem)) {
+        fprintf(stderr, "cnnvis demo: -o %s\n", problem);
+        return 2;
+    }
+    if (mkdir(d.dir, 0777) == 0) cnv_atomic_note_dir(d.dir);
+    else if (errno != EEXIST) {
         fprintf(stderr, "cnnvis demo: %s: cannot create the folder (%s)\n", d.dir, strerror(errno));
         return 2;
     }

@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/status.h"
 #include "io/image.h"
@@ -108,6 +110,50 @@ static int handle_common(cli_ctx *ctx, int id, const char *arg) {
     return 0;
 }
 
+int cli_output_problem(int kind, const char *path, char *msg, size_t size) {
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (kind == CLI_OUT_DIR && exists) {
+        if (!S_ISDIR(st.st_mode)) return snprintf(msg, size, "%s: exists and is not a folder", path), 1;
+        if (access(path, W_OK | X_OK) != 0) return snprintf(msg, size, "%s: the folder is not writable", path), 1;
+        return 0;
+    }
+    if (kind == CLI_OUT_FILE && exists && S_ISDIR(st.st_mode))
+        return snprintf(msg, size, "%s: is a folder, not a file", path), 1;
+    /* The file (or the folder to create) goes into its parent folder, which must exist. */
+    size_t end = strlen(path);
+    while (end > 1 && path[end - 1] == '/') end--; /* "frames/" is the folder "frames" */
+    while (end > 0 && path[end - 1] != '/') end--;
+    while (end > 1 && path[end - 1] == '/') end--;
+    char parent[4096];
+    if (end == 0) snprintf(parent, sizeof parent, ".");
+    else snprintf(parent, sizeof parent, "%.*s", (int)end, path);
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+        return snprintf(msg, size, "%s: the folder %s does not exist", path, parent), 1;
+    if (access(parent, W_OK | X_OK) != 0) return snprintf(msg, size, "%s: the folder %s is not writable", path, parent), 1;
+    return 0;
+}
+
+int cli_check_output(const cli_ctx *ctx, const char *option, int kind, const char *path) {
+    char msg[4200];
+    return cli_output_problem(kind, path, msg, sizeof msg) ? cli_error(ctx, CLI_EXIT_USAGE, "--%s %s", option, msg) : 0;
+}
+
+static const cli_option *verb_option(const cli_verb *v, int id) {
+    for (int i = 0; i < v->n_options; i++)
+        if (v->options[i].id == id) return &v->options[i];
+    return NULL;
+}
+
+/* CLI_OUT_* of an option, by the names every verb uses for what it writes. */
+static int output_kind(const cli_option *o) {
+    static const char *const files[] = {"output", "save-tensor", "gif", "log"};
+    if (!o || !o->arg) return CLI_OUT_NONE;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (strcmp(o->name, files[i]) == 0) return CLI_OUT_FILE;
+    return strcmp(o->name, "frames") == 0 ? CLI_OUT_DIR : CLI_OUT_NONE;
+}
+
 /* The id of the verb's own option `name`, or -1 (a verb with an "output" option also takes -o). */
 static int verb_option_id(const cli_verb *v, const char *name) {
     for (int i = 0; i < v->n_options; i++)
@@ -171,10 +217,10 @@ int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *s
             code = cli_error(ctx, CLI_EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
         } else if (c == ':') {
             code = cli_error(ctx, CLI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
-        } else if (c >= CLI_VERB_ID) {
-            code = verb->on_option(state, c, optarg);
-        } else if (c == 'o') {
-            code = verb->on_option(state, output_id, optarg);
+        } else if (c >= CLI_VERB_ID || c == 'o') {
+            const cli_option *o = verb_option(verb, c == 'o' ? output_id : c);
+            code = verb->on_option(state, c == 'o' ? output_id : c, optarg);
+            if (!code && output_kind(o)) code = cli_check_output(ctx, o->name, output_kind(o), optarg);
         } else {
             code = handle_common(ctx, c, optarg);
         }

@@ -434,8 +434,12 @@ int vis_session_begin(vis_session *se, vis_cli *v, const vis_item *items, int n)
     se->n_items = n;
     se->tty = isatty(2);
     clock_gettime(CLOCK_MONOTONIC, &se->t0);
-    if (v->frames_dir && mkdir(v->frames_dir, 0777) != 0 && errno != EEXIST)
-        return cli_error(v->ctx, CLI_EXIT_USAGE, "%s: cannot create the frames folder", v->frames_dir);
+    if (v->frames_dir) {
+        if (mkdir(v->frames_dir, 0777) == 0) cnv_atomic_note_dir(v->frames_dir);
+        else if (errno != EEXIST)
+            return cli_error(v->ctx, CLI_EXIT_USAGE, "%s: cannot create the frames folder: %s", v->frames_dir,
+                             strerror(errno));
+    }
     se->runs = json_array();
     return se->runs ? 0 : cli_error(v->ctx, CLI_EXIT_RUNTIME, "out of memory");
 }
