@@ -11,6 +11,9 @@ shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 harnesses=${*:-onnx_model onnx_tensor keras_h5 keras_config npy image idx model_run}
 mkdir -p "$work"
+# Each execution rewrites one input file: keep it in memory where possible.
+scratch=$work
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm
 [ -d "$work/seeds" ] || /usr/bin/python3 "$here/make_corpus.py" "$work/seeds" || exit 1
 status=0
 for h in $harnesses; do
@@ -22,7 +25,7 @@ for h in $harnesses; do
   log="$work/$h/log"
   dirs=("$work/$h/corpus" "$work/seeds/$h")
   [ -d "$here/regressions/$h" ] && dirs+=("$here/regressions/$h")
-  TMPDIR="$work/$h" "$build/tests/fuzz/fuzz_$h" "${dirs[@]}" \
+  TMPDIR="$scratch" "$build/tests/fuzz/fuzz_$h" "${dirs[@]}" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
     -artifact_prefix="$work/$h/findings/" -print_final_stats=1 "${extra[@]}" >"$log" 2>&1
   rc=$?
