@@ -94,6 +94,8 @@ static int write_samples(demo *d, char paths[N_SAMPLES][4096], int classes[N_SAM
         classes[k] = wanted[k];
         if (cnv_image_save_png(paths[k], &img) != CNV_OK) code = 1;
     }
+    /* The verbs below read these pictures: they go into place now, not at the demo's end. */
+    if (!code && cnv_atomic_publish() != CNV_OK) code = 1;
     if (code) fprintf(stderr, "cnnvis demo: cannot write the test images into %s\n", dir);
     cnv_idx_free(&im);
     cnv_idx_free(&lb);

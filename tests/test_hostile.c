@@ -143,7 +143,7 @@ static void keras_files_that_break_libhdf5(void **state) {
         n++;
     }
     closedir(d);
-    assert_true(n >= 9);
+    assert_true(n >= 11);
     unsetenv("CNNVIS_H5_SECONDS");
 }
 

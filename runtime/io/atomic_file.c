@@ -222,9 +222,9 @@ void cnv_atomic_note_dir(const char *path) {
     if (n_created_dirs < MAX_DIRS && (created_dirs[n_created_dirs] = dup_str(path))) n_created_dirs++;
 }
 
-cnv_status cnv_atomic_finish(int commit) {
+/* Renames (commit) or removes every queued file; the first failure is returned. */
+static cnv_status settle(int commit) {
     cnv_status first = CNV_OK;
-    in_transaction = 0;
     for (int i = 0; i < n_temps && owner == getpid(); i++) {
         temp_entry *t = &temps[i];
         if (!t->tmp_path || !t->queued) continue;
@@ -239,6 +239,14 @@ cnv_status cnv_atomic_finish(int commit) {
         free(tmp_path);
         free(path);
     }
+    return first;
+}
+
+cnv_status cnv_atomic_publish(void) { return settle(1); }
+
+cnv_status cnv_atomic_finish(int commit) {
+    in_transaction = 0;
+    cnv_status first = settle(commit);
     for (int i = n_created_dirs - 1; i >= 0; i--) {
         if (!commit) rmdir(created_dirs[i]); /* only when empty: never anyone else's files */
         free(created_dirs[i]);

@@ -40,6 +40,9 @@ void cnv_atomic_begin(void);
  * first failure is returned, the rest still tried); 0 removes them, and the folders noted with
  * cnv_atomic_note_dir when they are left empty. */
 cnv_status cnv_atomic_finish(int commit);
+/* Renames the files committed so far into place now, inside the transaction: for a verb that
+ * reads back what it wrote (the demo's input pictures). */
+cnv_status cnv_atomic_publish(void);
 /* A folder this run created for its outputs (removed again by a failed transaction if empty). */
 void cnv_atomic_note_dir(const char *path);
 /* Installs handlers for SIGINT, SIGTERM and SIGHUP that remove every temporary file of the
