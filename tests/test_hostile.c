@@ -196,6 +196,11 @@ static void numeric_faults_stop_the_run(void **state) {
                    "training diverged (try a lower --lr than 10000)");
     expect_refusal(1, "forward", "forward '{H}/overflow.onnx' '{H}/ones.npy' --save-tensor '{O}/t.npy'",
                    "layer 'fc' gave 2 non-finite values");
+    /* Device memory exhausted, forced by the documented cap. */
+    setenv("CNNVIS_DEVICE_MEMORY_MB", "1", 1);
+    expect_refusal(1, "class", "class {M} --class 1 --steps 8 --device cpu -o '{O}/keep.png'",
+                   "device memory exhausted: batch 1 needs up to 2 MiB of tensors, above the 1 MiB allowed");
+    unsetenv("CNNVIS_DEVICE_MEMORY_MB");
 }
 
 int main(void) {
