@@ -10,7 +10,8 @@
  * A transaction (cnv_atomic_begin ... cnv_atomic_finish) makes every commit of the process wait:
  * committed files stay under their temporary names, synced, until cnv_atomic_finish(1) renames
  * them all into place, or cnv_atomic_finish(0) removes them, so a run that fails half-way leaves
- * every existing output as it was. The CLI runs each verb in one transaction. */
+ * every existing output as it was. The CLI runs each verb in one transaction.
+ * The list of temporary files is the process's: write files from one thread at a time. */
 #ifndef CNV_IO_ATOMIC_FILE_H
 #define CNV_IO_ATOMIC_FILE_H
 
