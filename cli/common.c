@@ -152,6 +152,8 @@ static const cli_option *verb_option(const cli_verb *v, int id) {
 static int output_kind(const cli_option *o) {
     static const char *const files[] = {"output", "save-tensor", "gif", "log"};
     if (!o || !o->arg) return CLI_OUT_NONE;
+    /* An output the verb declares as a folder (atlas -o DIR) may exist: it is resumed into. */
+    if (strcmp(o->name, "output") == 0 && strcmp(o->arg, "DIR") == 0) return CLI_OUT_DIR;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (strcmp(o->name, files[i]) == 0) return CLI_OUT_FILE;
     return strcmp(o->name, "frames") == 0 ? CLI_OUT_DIR : CLI_OUT_NONE;

@@ -53,7 +53,7 @@ cnv_status cnv_model_load_sized(const char *path, int height, int width, cnv_gra
     *out = NULL;
     if (height < 0 || width < 0)
         return cnv_fail(CNV_ERR_ARG, "%s: input size %dx%d is not positive", path, height, width);
-    if (has_extension(path, ".onnx")) return cnv_onnx_load_sized(path, height, width, out);
+    if (has_extension(path, ".onnx")) return finish(path, cnv_onnx_load_sized(path, height, width, out), out);
     CNV_TRY(cnv_model_load(path, out));
     /* Keras files freeze their input size at load (keras_build.c): another one is refused. */
     const cnv_shape *in = &(*out)->values[(*out)->input].shape;

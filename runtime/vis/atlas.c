@@ -187,6 +187,10 @@ cnv_status cnv_atlas_open(const cnv_atlas *a) {
     /* Shards starting together write the same text: whichever rename lands last, it is the same.
      * The manifest comes before any other file, so a shard never finds files without it. */
     if (s == CNV_OK) s = cnv_write_text_file(path, text);
+    /* An atlas is many commits, not one: inside the CLI's transaction (io/atomic_file.h) the
+     * manifest and each finished item are published at once, so other shards see them and a
+     * killed run keeps every item it finished. */
+    if (s == CNV_OK) s = cnv_atomic_publish();
     free(text);
     return s == CNV_OK ? cnv_atlas_make_folders(a) : s;
 }
@@ -299,6 +303,8 @@ static cnv_status commit(const cnv_atlas *a, const cnv_atlas_item *it, cnv_atlas
     cnv_atlas_item_record_path(a, it, path, sizeof path);
     cnv_status s = cnv_write_text_file(path, text);
     free(text);
+    /* The item's pictures were committed before its record: publishing renames them first. */
+    if (s == CNV_OK) s = cnv_atomic_publish();
     if (s == CNV_OK) work_log(a, "done", it, shard);
     return s;
 }
