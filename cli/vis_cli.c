@@ -7,7 +7,8 @@
 #include "io/grid.h"
 #include "io/normalize.h"
 #include "io/npy.h"
-#include "vis/synth.h"
+#include "io/planes.h"
+#include "vis/render_setup.h"
 
 #include <errno.h>
 #include <math.h>
@@ -218,18 +219,8 @@ static int fit_prior(vis_cli *v, const cnv_shape *in) {
 }
 
 int vis_cli_prepare(vis_cli *v) {
-    const char *name = v->recipe_name ? v->recipe_name : "lucid";
-    const cnv_recipe *base = cnv_recipe_find(name);
-    if (!base) base = cnv_synth_recipe(name);
-    if (!base) {
-        char list[128];
-        cnv_recipe_list(list, sizeof list);
-        return cli_error(v->ctx, CLI_EXIT_USAGE, "--recipe: no recipe '%s' (recipes: %s, invert, dream, style)", name,
-                         list);
-    }
-    v->recipe = *base;
-    v->recipe.prior_components = 64;
-    v->recipe.prior_weight = 0.2f;
+    if (cnv_recipe_resolve(v->recipe_name ? v->recipe_name : "lucid", &v->recipe) != CNV_OK)
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--recipe: %s", cnv_last_error());
     v->relu_slope = CNV_LEAKY_TWIN_SLOPE;
     for (int id = VIS_OPT_FIRST; id < V_END; id++) {
         const char *arg = v->overrides[id - VIS_OPT_FIRST];
@@ -254,19 +245,8 @@ int vis_cli_prepare(vis_cli *v) {
 void vis_cli_free(vis_cli *v) { cnv_image_prior_free(&v->prior); }
 
 int vis_cli_to_image(const cli_ctx *ctx, const float *chw, int c, int h, int w, cnv_image *img) {
-    img->w = w;
-    img->h = h;
-    img->c = c;
-    img->px = malloc((size_t)w * h * c);
-    if (!img->px) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int k = 0; k < c; k++) {
-                float f = chw[((size_t)k * h + y) * w + x];
-                f = f < 0 ? 0 : f > 1 ? 1 : f;
-                img->px[((size_t)y * w + x) * c + k] = (unsigned char)lrintf(f * 255.0f);
-            }
-    return 0;
+    cnv_status s = cnv_image_from_planes(chw, c, h, w, img);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 int vis_cli_load_image(const cli_ctx *ctx, const char *path, int h, int w, float **chw, int *out_h, int *out_w) {
@@ -517,15 +497,15 @@ int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *
     if (!code && (!all || !objs)) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int i = 0; i < n && !code; i++) objs[i] = items[i].objective;
     /* The objective acts on the layer's leaky twin; the layer itself is measured too. */
-    int target = cnv_graph_leaky_twin(ctx->g, node, v->relu_slope);
-    if (!code && target < 0) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    cnv_render_opts aim = {0};
+    if (!code && cnv_render_aim(ctx->g, node, v->relu_slope, &aim) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_NOMEM);
     for (int first = 0; first < n && !code; first += v->batch) {
         int count = n - first < v->batch ? n - first : v->batch;
         vis_session_opts(&se, first, count, NULL, &o);
-        o.objective_node = target;
+        o.objective_node = aim.objective_node;
+        o.has_report = aim.has_report;
+        o.report_node = aim.report_node;
         o.objectives = objs + first;
-        o.has_report = target != node;
-        o.report_node = node;
         cnv_render_result res;
         cnv_status st = cnv_render(ctx->g, ctx->preset, ctx->be, &o, &res);
         if (st != CNV_OK) {
@@ -540,7 +520,7 @@ int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *
         cnv_render_result_free(&res);
     }
     free(objs);
-    json_t *extra = code ? NULL : json_pack("{s:s}", "objective_layer", ctx->g->nodes[target].name);
+    json_t *extra = code ? NULL : json_pack("{s:s}", "objective_layer", ctx->g->nodes[aim.objective_node].name);
     if (!code) code = vis_session_finish(&se, all, &s, what, ctx->g->nodes[node].name, extra);
     else vis_session_free(&se);
     if (!code && item_shape) *item_shape = cnv_shape4(1, s.d[1], s.d[2], s.d[3]);
