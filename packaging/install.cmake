@@ -44,3 +44,6 @@ add_custom_target(cnnvis-man ALL DEPENDS ${CMAKE_BINARY_DIR}/cnnvis.1)
 install(FILES ${CMAKE_BINARY_DIR}/cnnvis.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${CMAKE_SOURCE_DIR}/packaging/cnnvis.bash-completion
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME cnnvis)
+# The Python binding (pure ctypes), where it finds the library of this install.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/python/cnnvis DESTINATION ${CMAKE_INSTALL_DATADIR}/cnnvis/python
+  PATTERN __pycache__ EXCLUDE)

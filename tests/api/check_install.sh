@@ -94,4 +94,11 @@ check_model "$squeeze" "$src/../shared/images/chelsea.png" 227 227
 # A library error reaches the caller as a status and a message naming the file.
 out=$("$work/classify" "$work/missing.onnx" "$src/../shared/images/chelsea.png" 2>&1) && fail "a missing model succeeded"
 [[ $out == *missing.onnx* ]] || fail "the error does not name the file: $out"
+# The installed Python binding finds the installed library by itself.
+found=$(env -u CNNVIS_LIBRARY PYTHONPATH="$prefix/share/cnnvis/python" "$py" -c \
+    'import cnnvis; m = cnnvis.load("'"$src"'/models/fashion_mnist.onnx", device="cpu"); print(cnnvis.library_path, m.classify(m.load_input("'"$src"'/../shared/images/astronaut.png"), 1)[0][0])')
+[[ $found == "$libdir/libcnnvis.so "* ]] || fail "the installed binding used ${found% *}, not $libdir/libcnnvis.so"
+[[ ${found#* } == "$(cli_top1 "$src/models/fashion_mnist.onnx" "$src/../shared/images/astronaut.png")" ]] ||
+    fail "the installed binding's top-1 ${found#* } differs from the CLI's"
+echo "installed Python binding: $found"
 echo "install test passed"
