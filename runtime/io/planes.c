@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "cnnvis/visualize.h"
 #include "core/status.h"
 
 cnv_status cnv_image_from_planes(const float *chw, int c, int h, int w, cnv_image *img) {
@@ -20,12 +19,4 @@ cnv_status cnv_image_from_planes(const float *chw, int c, int h, int w, cnv_imag
                 img->px[((size_t)y * w + x) * c + k] = (unsigned char)lrintf(f * 255.0f);
             }
     return CNV_OK;
-}
-
-cnv_status cnv_save_png(const char *path, const float *image, int c, int h, int w) {
-    cnv_image img;
-    CNV_TRY(cnv_image_from_planes(image, c, h, w, &img));
-    cnv_status s = cnv_image_save_png(path, &img);
-    cnv_image_free(&img);
-    return s;
 }

@@ -37,6 +37,14 @@ for verb in $("$prefix/bin/cnnvis" --help | sed -n 's/^  \([a-z][a-z]*\)  *.*/\1
     grep -q "^\.SH \"cnnvis $verb\"" "$prefix/share/man/man1/cnnvis.1" || fail "man page lacks verb $verb"
 done
 
+# Bash completion offers the verbs and a verb's options.
+complete_words() { # WORDS...: what completing the last word offers
+    bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _cnnvis; echo "${COMPREPLY[*]}"' \
+        _ "$prefix/share/bash-completion/completions/cnnvis" "$prefix/bin/cnnvis" "$@"
+}
+[[ $(complete_words fil) == filter ]] || fail "completion of 'fil': $(complete_words fil)"
+[[ $(complete_words filter --re) == "--recipe --relu-slope" ]] || fail "completion of 'filter --re': $(complete_words filter --re)"
+
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 export LD_LIBRARY_PATH=$libdir
 for ex in render_filter classify gradcam; do

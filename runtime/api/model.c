@@ -6,7 +6,7 @@
 #include "core/graph.h"
 #include "core/status.h"
 #include "io/preprocess.h"
-#include "models/model_api.h"
+#include "api/model.h"
 
 int cnv_model_layer_count(const cnv_graph *g) { return g->n_nodes; }
 

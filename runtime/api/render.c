@@ -6,7 +6,7 @@
 
 #include "cnnvis/visualize.h"
 #include "core/status.h"
-#include "models/model_api.h"
+#include "api/model.h"
 #include "vis/render_setup.h"
 
 void cnv_render_params_default(cnv_render_params *p) {

@@ -1,6 +1,6 @@
-/* Internal side of the public model calls (model_api.c). */
-#ifndef CNV_MODELS_MODEL_API_H
-#define CNV_MODELS_MODEL_API_H
+/* Internal side of the public model calls (api/model.c). */
+#ifndef CNV_API_MODEL_H
+#define CNV_API_MODEL_H
 
 #include "models/preset.h"
 
