@@ -84,6 +84,7 @@ _declare("cnv_input_gradient", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, c
 _declare("cnv_classify", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, _c_int_p, _c_float_p)
 _declare("cnv_gradcam_default_layer", ctypes.c_int, _P)
 _declare("cnv_gradcam_map", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, _c_float_p)
+_declare("cnv_saliency", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint64, _c_float_p)
 _declare("cnv_render_params_default", None, ctypes.POINTER(_RenderParams))
 _declare("cnv_render_shape", ctypes.c_int, _P, ctypes.POINTER(_RenderParams), _c_int_p, _c_int_p, _c_int_p)
 _declare("cnv_render_filter", ctypes.c_int, _P, _P, ctypes.c_int, ctypes.c_int, ctypes.POINTER(_RenderParams),
@@ -249,6 +250,14 @@ class Model:
         cam = np.empty(shape[2:] if len(shape) == 4 else (0,), np.float32)
         _check(_lib.cnv_gradcam_map(self._g, self._be, _floats(x), int(cls), index, _floats(cam)))
         return cam
+
+    def saliency(self, x, cls, method="grad", seed=0):
+        """The attribution of class cls for one input, shaped like x: method "grad", "guided"
+        (guided backprop), "smoothgrad" (50 noisy copies drawn from seed) or "gradxinput"."""
+        x = self._batch(x)
+        a = np.empty_like(x[:1])
+        _check(_lib.cnv_saliency(self._g, self._be, _floats(x), int(cls), method.encode(), seed, _floats(a)))
+        return a
 
     # ---- feature visualization ----
     def _params(self, recipe, steps, size, seed, relu_slope, progress):

@@ -1,7 +1,7 @@
 """The Python binding against the CLI: forward equals `forward --save-tensor` bit for bit, the
 input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`class` with the
-same seed (their --save-tensor), classify agrees with `classify --json`, Grad-CAM has the
-layer's map shape, and a library error raises CnnvisError with the library's message.
+same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals `saliency --save-tensor`, Grad-CAM has
+the layer's map shape, and a library error raises CnnvisError with the library's message.
 usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
 import json
 import os
@@ -75,6 +75,17 @@ class Binding(unittest.TestCase):
         self.assertEqual(got.shape, self.x.shape)
         self.assertGreater(np.abs(got).max(), 0)
         self.assertEqual(got.tobytes(), want.tobytes())
+
+    def test_saliency_equals_cli(self):
+        for method, seed in (("guided", 0), ("smoothgrad", 4)):
+            cli("saliency", FASHION, self.x_path, "--class", 2, "--method", method, "--seed", seed,
+                "-o", self.path("s.png"), "--save-tensor", self.path("s.npy"))
+            got = self.model.saliency(self.x, 2, method=method, seed=seed)
+            self.assertGreater(np.abs(got).max(), 0, method)
+            self.assertEqual(got.tobytes(), np.load(self.path("s.npy")).tobytes(), method)
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.saliency(self.x, 2, method="occlusion")
+        self.assertIn("occlusion", str(e.exception))
 
     def test_classify_equals_cli(self):
         top = json.loads(cli("classify", FASHION, self.x_path, "--top", 3, "--json"))[0]["top"]

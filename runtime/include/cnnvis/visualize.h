@@ -46,6 +46,15 @@ CNV_API int cnv_gradcam_default_layer(const cnv_graph *g);
  * cnv_model_layer_shape), unnormalized. */
 CNV_API cnv_status cnv_gradcam_map(cnv_graph *g, cnv_backend *be, const float *input, int cls, int layer, float *cam);
 
+/* The saliency of class `cls` for one input (batch 1) at the logits layer, an attribution of
+ * the input's shape into attribution (the input shape's element count). method: "grad" (the
+ * input gradient, Simonyan et al. 2014), "guided" (guided backpropagation, Springenberg et al.
+ * 2015), "smoothgrad" (the gradient averaged over 50 copies with Gaussian noise of sd 0.15 of the
+ * input's range, drawn from seed; Smilkov et al. 2017) or "gradxinput" (the gradient times the
+ * input); NULL: "grad". The same as `cnnvis saliency --save-tensor` with that method and seed. */
+CNV_API cnv_status cnv_saliency(cnv_graph *g, cnv_backend *be, const float *input, int cls, const char *method,
+                                uint64_t seed, float *attribution);
+
 /* ---- feature visualization by optimization ---- */
 
 /* Called after every optimization step: the step (1..steps over every round and octave) and
@@ -74,8 +83,8 @@ CNV_API cnv_status cnv_render_shape(const cnv_graph *g, const cnv_render_params 
 /* An image that maximizes the mean of channel `channel` of `layer` (a filter), or class `cls`
  * at the logits layer (cnv_model_logits_layer), into image: channels x height x width of
  * cnv_render_shape, values in 0..1. The same as `cnnvis filter` / `cnnvis class` with the same
- * recipe, steps, size, seed and relu slope. The model gains the layer's leaky twin (a hidden
- * node) the first time. */
+ * recipe, steps, size, seed and relu slope. The first render of a ReLU layer appends its leaky
+ * twin to the model as a layer ("<layer>/leaky_relu_<slope>", after the others). */
 CNV_API cnv_status cnv_render_filter(cnv_graph *g, cnv_backend *be, int layer, int channel, const cnv_render_params *p,
                                      float *image);
 CNV_API cnv_status cnv_render_class(cnv_graph *g, cnv_backend *be, int cls, const cnv_render_params *p, float *image);
