@@ -27,7 +27,10 @@ static void print_text(const cli_ctx *ctx, const cnv_receptive_field *rf, size_t
     char shape[64], a[32], b[32];
     printf("model:  %s\n", ctx->model_path);
     printf("preset: %s (%s): %s\n", ctx->preset->name, ctx->preset_origin, ctx->preset->description);
-    printf("input:  %s %s\n", in->name, cnv_shape_str(&in->shape, shape, sizeof shape));
+    printf("input:  %s %s%s\n", in->name, cnv_shape_str(&in->shape, shape, sizeof shape),
+           (g->input_symbolic & 12u) ? " (height and width symbolic in the file: a .npy input of another size "
+                                       "loads the model at its size)"
+                                     : "");
     if (ctx->labels.n) printf("labels: %s (%d classes)\n", ctx->labels_origin, ctx->labels.n);
     if (ctx->preset->default_layers) printf("layers worth visualizing: %s\n", ctx->preset->default_layers);
     int name_w = 4;

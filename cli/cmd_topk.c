@@ -180,8 +180,7 @@ static int rank_folder(const cli_ctx *ctx, const topk_args *a, const file_list *
     return code;
 }
 
-/* The patch of one entry: the receptive field's box on the picture the model saw, drawn into a
- * canvas of the whole field's size so that a box clamped at the image border keeps its scale. */
+/* The patch of one entry: the receptive field's box on the picture the model saw. */
 static cnv_status make_patch(const cli_ctx *ctx, const char *path, const cnv_box *b, const unsigned char bg[3],
                              cnv_image *out) {
     const cnv_shape *in_shape = &ctx->g->values[ctx->g->input].shape;
@@ -190,37 +189,9 @@ static cnv_status make_patch(const cli_ctx *ctx, const char *path, const cnv_box
     CNV_TRY(cnv_input_picture(path, ctx->preset, in_shape, &pic));
     cnv_status st = cnv_image_resize(&pic, in_shape->d[3], in_shape->d[2], &seen);
     cnv_image_free(&pic);
-    if (st != CNV_OK) return st;
-    int fw = b->x1 - b->x0, fh = b->y1 - b->y0;
-    out->px = malloc((size_t)fw * fh * 3);
-    if (!out->px) {
-        cnv_image_free(&seen);
-        return cnv_fail(CNV_ERR_NOMEM, "topk: out of memory for a %dx%d patch", fw, fh);
-    }
-    out->w = fw;
-    out->h = fh;
-    out->c = 3;
-    for (int y = 0; y < fh; y++)
-        for (int x = 0; x < fw; x++) {
-            int sy = b->y0 + y, sx = b->x0 + x;
-            unsigned char *d = out->px + ((size_t)y * fw + x) * 3;
-            int inside = sy >= 0 && sy < seen.h && sx >= 0 && sx < seen.w;
-            for (int k = 0; k < 3; k++)
-                d[k] = inside ? seen.px[((size_t)sy * seen.w + sx) * seen.c + (seen.c == 3 ? k : 0)] : bg[k];
-        }
+    if (st == CNV_OK) st = cnv_topk_patch(&seen, b, bg, out);
     cnv_image_free(&seen);
-    return CNV_OK;
-}
-
-/* The clamped box, as reported (the pixels of the image the patch shows). */
-static cnv_box clamp_box(const cli_ctx *ctx, cnv_box b) {
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    int h = in->d[2], w = in->d[3];
-    b.y0 = b.y0 < 0 ? 0 : b.y0;
-    b.x0 = b.x0 < 0 ? 0 : b.x0;
-    b.y1 = b.y1 > h ? h : b.y1;
-    b.x1 = b.x1 > w ? w : b.x1;
-    return b;
+    return st;
 }
 
 static int write_grid(const cli_ctx *ctx, const topk_args *a, const file_list *files, const stream *s, int node,
@@ -286,7 +257,8 @@ static int report(const cli_ctx *ctx, const topk_args *a, const file_list *files
                 json_decref(channels);
                 return cli_status_error(ctx, st);
             }
-            b = clamp_box(ctx, b);
+            const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+            b = cnv_box_clamp(b, in->d[2], in->d[3]);
             if (top)
                 json_array_append_new(top, json_pack("{s:s, s:o, s:[i,i], s:[i,i,i,i]}", "file", path, "score",
                                                      cli_json_number(e->score), "position", e->y, e->x, "box", b.y0,

@@ -32,5 +32,6 @@ int cmd_train(int argc, char **argv);
 int cmd_invert(int argc, char **argv);
 int cmd_dream(int argc, char **argv);
 int cmd_style(int argc, char **argv);
+int cmd_atlas(int argc, char **argv);
 
 #endif

@@ -200,8 +200,8 @@ static int choose_preset(cli_ctx *ctx) {
         }
         return 0;
     }
-    ctx->preset = cnv_preset_detect(ctx->g);
-    ctx->preset_origin = "detected";
+    ctx->preset = cnv_preset_detect_why(ctx->g, ctx->preset_why, sizeof ctx->preset_why);
+    ctx->preset_origin = ctx->preset_why;
     if (!ctx->preset) {
         ctx->preset = cnv_preset_find("generic");
         ctx->preset_origin = "no preset matched";
@@ -238,9 +238,31 @@ static int load_labels(cli_ctx *ctx) {
 /* The weights of a built-in architecture named without a MODEL (as cnnvis convert --arch). */
 #define BUILTIN_ARCH_SEED 1
 
+/* The height and width of the first input when it is a 4-D .npy (0 x 0 otherwise): a model
+ * exported with a symbolic height and width is loaded at that size. */
+static void npy_input_size(const cli_ctx *ctx, int *h, int *w) {
+    *h = *w = 0;
+    const char *path = ctx->n_inputs > 0 ? ctx->inputs[0] : NULL;
+    size_t n = path ? strlen(path) : 0;
+    float *data = NULL;
+    cnv_shape shape;
+    if (n < 4 || strcmp(path + n - 4, ".npy") != 0 || cnv_npy_read(path, &data, &shape) != CNV_OK) return;
+    free(data);
+    if (shape.ndim == 4) {
+        *h = shape.d[2];
+        *w = shape.d[3];
+    }
+}
+
 int cli_load(cli_ctx *ctx, int want_backend) {
-    cnv_status s = ctx->model_path ? cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g)
-                                   : cnv_arch_build(ctx->arch, BUILTIN_ARCH_SEED, &ctx->g);
+    int h, w;
+    npy_input_size(ctx, &h, &w);
+    cnv_status s = !ctx->model_path              ? cnv_arch_build(ctx->arch, BUILTIN_ARCH_SEED, &ctx->g)
+                   : ctx->arch && ctx->arch[0] ? cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g)
+                                               : cnv_model_load_sized(ctx->model_path, h, w, &ctx->g);
+    /* The size came from the .npy: name it too. */
+    if (s == CNV_ERR_SHAPE && h > 0)
+        return cli_error(ctx, CLI_EXIT_USAGE, "%s: %s", ctx->inputs[0], cnv_last_error());
     if (s != CNV_OK) return cli_status_error(ctx, s);
     if (!ctx->model_path) ctx->model_path = ctx->g->source;
     int code = choose_preset(ctx);

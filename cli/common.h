@@ -53,7 +53,8 @@ typedef struct cli_ctx {
     /* loaded by cli_load */
     cnv_graph *g;
     const cnv_preset *preset;
-    const char *preset_origin; /* "detected", "--preset", "no preset matched" */
+    const char *preset_origin; /* "--preset", "no preset matched" or preset_why */
+    char preset_why[320];      /* "detected: <what was recognized>" */
     cnv_labels labels;
     char labels_origin[4096];
     cnv_backend *be;

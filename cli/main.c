@@ -25,6 +25,7 @@ static const cnv_command commands[] = {
     {"invert", cmd_invert, "reconstruct an image from a layer's activations (from noise, TV and L2 priors)"},
     {"dream", cmd_dream, "DeepDream: amplify what layers see in an image, over octaves; infinite-zoom frames"},
     {"style", cmd_style, "style transfer: Gram matrices of style layers plus a content layer"},
+    {"atlas", cmd_atlas, "every channel of a model's layers and its top images: sharded, resumable, with a viewer"},
     {"train", cmd_train, "train a classifier on IDX files or image folders; save ONNX and a JSON log"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

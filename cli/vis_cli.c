@@ -367,6 +367,15 @@ static json_t *recipe_json(const cnv_recipe *r) {
                      "blur_sigma", r->blur_sigma, "octaves", r->octaves, "octave_scale", r->octave_scale);
 }
 
+json_t *vis_cli_settings(const vis_cli *v) {
+    json_t *j = json_pack("{s:o, s:i, s:I, s:i, s:f}", "recipe", recipe_json(&v->recipe), "size", v->size, "seed",
+                          (json_int_t)v->seed, "batch", v->batch, "relu_slope", (double)v->relu_slope);
+    if (j && v->prior.k)
+        json_object_set_new(j, "image_prior", json_pack("{s:s, s:i, s:f}", "data", v->prior_data, "components",
+                                                        v->prior.k, "weight", v->recipe.prior_weight));
+    return j;
+}
+
 /* The sidecar: OUT.png -> OUT.json with everything needed to reproduce and judge the run. */
 static int write_sidecar(vis_session *se, const char *what, const char *layer, json_t *extra, double seconds) {
     vis_cli *v = se->v;
@@ -497,30 +506,26 @@ int vis_cli_run(vis_cli *v, int node, const vis_item *items, int n, const char *
     if (!code && (!all || !objs)) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int i = 0; i < n && !code; i++) objs[i] = items[i].objective;
     /* The objective acts on the layer's leaky twin; the layer itself is measured too. */
-    cnv_render_opts aim = {0};
-    if (!code && cnv_render_aim(ctx->g, node, v->relu_slope, &aim) != CNV_OK) code = cli_status_error(ctx, CNV_ERR_NOMEM);
+    int target = node;
     for (int first = 0; first < n && !code; first += v->batch) {
         int count = n - first < v->batch ? n - first : v->batch;
         vis_session_opts(&se, first, count, NULL, &o);
-        o.objective_node = aim.objective_node;
-        o.has_report = aim.has_report;
-        o.report_node = aim.report_node;
-        o.objectives = objs + first;
         cnv_render_result res;
-        cnv_status st = cnv_render(ctx->g, ctx->preset, ctx->be, &o, &res);
+        cnv_status st = cnv_render_at_layer(ctx->g, ctx->preset, ctx->be, &o, node, v->relu_slope, objs + first, count,
+                                            &res, &target);
         if (st != CNV_OK) {
             code = cli_status_error(ctx, st);
             break;
         }
         memcpy(all + (size_t)first * item, res.images, (size_t)count * item * sizeof *all);
-        json_t *layer = o.has_report ? json_pack("{s:o, s:o}", "layer_start", json_numbers(res.report_start, count),
+        json_t *layer = target != node ? json_pack("{s:o, s:o}", "layer_start", json_numbers(res.report_start, count),
                                                  "layer_final", json_numbers(res.report_final, count))
                                      : NULL;
         code = vis_session_log(&se, &res, count, layer);
         cnv_render_result_free(&res);
     }
     free(objs);
-    json_t *extra = code ? NULL : json_pack("{s:s}", "objective_layer", ctx->g->nodes[aim.objective_node].name);
+    json_t *extra = code ? NULL : json_pack("{s:s}", "objective_layer", ctx->g->nodes[target].name);
     if (!code) code = vis_session_finish(&se, all, &s, what, ctx->g->nodes[node].name, extra);
     else vis_session_free(&se);
     if (!code && item_shape) *item_shape = cnv_shape4(1, s.d[1], s.d[2], s.d[3]);

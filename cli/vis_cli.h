@@ -38,6 +38,9 @@ int vis_cli_on_option(vis_cli *v, int id, const char *arg);
 /* Resolves the recipe and every override, the size and the output, and fits the image prior;
  * 0 or an exit status. */
 int vis_cli_prepare(vis_cli *v);
+/* What shapes the pictures, as JSON (new reference): the recipe with every knob, the size
+ * (0: the model's input), seed, batch, ReLU slope and the image prior. */
+json_t *vis_cli_settings(const vis_cli *v);
 /* Frees what vis_cli_prepare made. */
 void vis_cli_free(vis_cli *v);
 

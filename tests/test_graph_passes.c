@@ -115,9 +115,11 @@ static void test_dense_and_layout_ops(void **state) {
     assert_int_equal(cnv_op_infer_shape(CNV_OP_RESHAPE, &a, 1, &f, &out, "r"), CNV_ERR_SHAPE);
 
     cnv_attrs_default(CNV_OP_PAD, &a);
-    int pads[8] = {0, 0, 1, 2, 0, 0, 3, 4};
-    memcpy(a.pad_full, pads, sizeof pads);
+    cnv_pad_set(&a, 2, 1, 3);
+    cnv_pad_set(&a, 3, 2, 4);
     assert_shape(infer_ok(CNV_OP_PAD, &a, 1, &f), 4, 2, 3, 8, 11);
+    const cnv_shape f5 = {5, {2, 3, 4, 5, 1}}; /* Pad's kernels are 4-D: more dims are refused */
+    assert_int_equal(cnv_op_infer_shape(CNV_OP_PAD, &a, 1, &f5, &out, "p"), CNV_ERR_SHAPE);
 
     cnv_attrs_default(CNV_OP_GLOBALAVGPOOL, &a);
     assert_shape(infer_ok(CNV_OP_GLOBALAVGPOOL, &a, 1, &f), 4, 2, 3, 1, 1);

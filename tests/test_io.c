@@ -151,7 +151,8 @@ static void npy_rejects_other_dtypes(void **state) {
     write_npy_raw(path, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", ints, sizeof ints);
     expect_error(cnv_npy_read(path, &y, &s), CNV_ERR_UNSUPPORTED, path);
 
-    write_npy_raw(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 4), }", ints,
+    /* More dims than CNV_MAX_DIMS (6). */
+    write_npy_raw(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1, 4), }", ints,
                   sizeof ints);
     expect_error(cnv_npy_read(path, &y, &s), CNV_ERR_UNSUPPORTED, path);
 }
@@ -365,6 +366,24 @@ static void preprocess_npy_must_have_the_input_shape(void **state) {
     assert_non_null(strstr(cnv_last_error(), "1x3x4x4"));
 }
 
+/* A model whose input size is fixed in the file loads at that size and refuses any other with
+ * one line naming the size it takes (the symbolic case: tests/test_torchvision.c). */
+static void load_sized_fixed_model(void **state) {
+    (void)state;
+    const char *path = tu_fixture_path("torch_arch/resnet_block.onnx");
+    cnv_graph *g = NULL;
+    assert_int_equal(cnv_model_load_sized(path, 16, 16, &g), CNV_OK);
+    assert_int_equal(g->input_symbolic, 0u); /* exported at 1x3x16x16: nothing symbolic */
+    cnv_model_free(g);
+    assert_int_equal(cnv_model_load_sized(path, 0, 0, &g), CNV_OK);
+    cnv_model_free(g);
+    expect_error(cnv_model_load_sized(path, 16, 24, &g), CNV_ERR_SHAPE, path);
+    assert_non_null(strstr(cnv_last_error(), "the model's input is fixed at 1x3x16x16; it cannot run at 16x24"));
+    assert_null(strchr(cnv_last_error(), '\n'));
+    assert_null(g);
+    expect_error(cnv_model_load_sized(path, -1, 16, &g), CNV_ERR_ARG, path);
+}
+
 /* ---- presets and labels ---- */
 
 static cnv_graph *graph_with_io(const char *input_name, cnv_shape in, cnv_shape out) {
@@ -467,6 +486,7 @@ int main(void) {
         cmocka_unit_test(preprocess_resizes_chelsea_like_the_image_functions),
         cmocka_unit_test(preprocess_generic_gray_scales_to_unit_range),
         cmocka_unit_test(preprocess_npy_must_have_the_input_shape),
+        cmocka_unit_test(load_sized_fixed_model),
         cmocka_unit_test(presets_are_found_and_detected),
         cmocka_unit_test(labels_synset_lines_display_first_name),
         cmocka_unit_test(labels_are_located_in_parent_folders),

@@ -30,9 +30,15 @@ static int for_each_preset(void (*fn)(const cnv_preset *)) {
 
 static void assert_complete(const cnv_preset *p) {
     assert_non_null(p->description);
-    assert_true(p->scale == 1.0f || p->scale == 1.0f / 255.0f);
+    /* Raw pixels, 0..1, or -1..1 (Keras "tf" mode: x / 127.5 - 1). */
+    assert_true(p->scale == 1.0f || p->scale == 1.0f / 255.0f || (p->scale == 1.0f / 127.5f && p->mean[0] == 1.0f));
     for (int c = 0; c < 3; c++) assert_true(p->std[c] > 0.0f);
     if (strcmp(p->name, "generic") == 0) return; /* takes the model's own size and names */
+    if (p->height == 0) { /* a family of any input size: no fixed size or layer names */
+        assert_true(p->channels == 0 && p->width == 0);
+        if (!p->labels_file) fail_msg("%s: no labels", p->name);
+        return;
+    }
     if (p->channels != 1 && p->channels != 3) fail_msg("%s: %d channels", p->name, p->channels);
     assert_int_equal(p->order == CNV_ORDER_GRAY, p->channels == 1);
     assert_true(p->height > 0 && p->width > 0);
@@ -185,8 +191,70 @@ static void info_prints_detected_preset(void **state) {
     snprintf(args, sizeof args, "info '%s'", tu_fixture_path(TORCH_VGG16));
     int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
     if (rc != 0) fail_msg("info exited %d: %s", rc, err);
-    assert_non_null(strstr(out, "preset: vgg16-torchvision (detected)"));
+    assert_non_null(strstr(out, "preset: vgg16-torchvision (detected: torchvision VGG16 node names"));
     assert_non_null(strstr(out, "/features/features.28/Conv"));
+}
+
+/* A graph with the given input, node names (each a Relu, chained) and number of outputs. */
+static cnv_graph *named_graph(int c, int h, int w, const char *const *names, int n, int classes) {
+    cnv_graph *g = cnv_graph_new("named");
+    assert_non_null(g);
+    cnv_shape in = cnv_shape4(1, c, h, w), out = {2, {1, classes}};
+    int x = g->input = cnv_graph_add_value(g, "input", &in, NULL);
+    for (int i = 0; i < n; i++) {
+        cnv_attrs a;
+        cnv_attrs_default(CNV_OP_RELU, &a);
+        int y = cnv_graph_add_value(g, names[i], i == n - 1 ? &out : &in, NULL);
+        assert_true(y >= 0 && cnv_graph_add_node(g, names[i], CNV_OP_RELU, &a, 1, &x, y) >= 0);
+        x = y;
+    }
+    g->output = x;
+    return g;
+}
+
+/* What detection says for a graph of these names: the preset's name, or "none". */
+static const char *detected(int c, int h, int w, const char *const *names, int n, int classes, char *why,
+                            size_t size) {
+    cnv_graph *g = named_graph(c, h, w, names, n, classes);
+    const cnv_preset *p = cnv_preset_detect_why(g, why, size);
+    cnv_graph_free(g);
+    return p ? p->name : "none";
+}
+
+/* torchvision exports of any architecture and size get torchvision's ImageNet input; Keras
+ * MobileNets the -1..1 of their preprocess_input; each says why. */
+static void detects_imagenet_families(void **state) {
+    (void)state;
+    char why[320];
+    static const char *const torch[] = {"/conv1/Conv", "/layer1/layer1.0/relu/Relu", "/fc/Gemm"};
+    assert_string_equal(detected(3, 64, 96, torch, 3, 1000, why, sizeof why), "imagenet-torchvision");
+    assert_non_null(strstr(why, "detected: node names as torch.onnx.export writes them ('/conv1/Conv')"));
+    assert_string_equal(detected(3, 227, 227, torch, 3, 1000, why, sizeof why), "imagenet-torchvision");
+    assert_string_equal(detected(3, 64, 96, torch, 3, 10, why, sizeof why), "none"); /* not ImageNet's classes */
+    assert_string_equal(why, "");
+    assert_string_equal(detected(1, 64, 96, torch, 3, 1000, why, sizeof why), "none");
+    static const char *const mixed[] = {"/conv1/Conv", "conv2", "/fc/Gemm"};
+    assert_string_equal(detected(3, 64, 96, mixed, 3, 1000, why, sizeof why), "none");
+
+    static const char *const v1[] = {"conv1", "conv_dw_1/depthwise", "conv_dw_1", "conv_pw_1/conv", "conv_pw_1",
+                                     "conv_preds"};
+    assert_string_equal(detected(3, 224, 224, v1, 6, 1000, why, sizeof why), "mobilenet-keras");
+    assert_non_null(strstr(why, "Keras MobileNet layer names"));
+    static const char *const v2[] = {"Conv1", "block_1_expand", "block_1_depthwise", "predictions"};
+    assert_string_equal(detected(3, 128, 128, v2, 4, 1000, why, sizeof why), "mobilenet-keras");
+    assert_non_null(strstr(why, "MobileNetV2"));
+    static const char *const near[] = {"conv_dw_10", "conv_pw_1x"}; /* names must match whole */
+    assert_string_equal(detected(3, 224, 224, near, 2, 1000, why, sizeof why), "none");
+
+    const cnv_preset *tv = cnv_preset_find("imagenet-torchvision"), *mn = cnv_preset_find("mobilenet-keras");
+    assert_int_equal(tv->order, CNV_ORDER_RGB);
+    assert_float_equal(tv->scale, 1.0f / 255.0f, 0.0f);
+    assert_float_equal(tv->mean[0], 0.485f, 0.0f);
+    assert_float_equal(tv->std[2], 0.225f, 0.0f);
+    assert_int_equal(mn->order, CNV_ORDER_RGB);
+    /* Pixel 0 -> -1, 255 -> 1. */
+    assert_float_equal((0.0f * mn->scale - mn->mean[0]) / mn->std[0], -1.0f, 1e-6f);
+    assert_float_equal((255.0f * mn->scale - mn->mean[1]) / mn->std[1], 1.0f, 1e-6f);
 }
 
 int main(void) {
@@ -196,6 +264,7 @@ int main(void) {
         cmocka_unit_test(detects_keras_vgg),
         cmocka_unit_test(detects_torchvision_vgg16_export),
         cmocka_unit_test(info_prints_detected_preset),
+        cmocka_unit_test(detects_imagenet_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

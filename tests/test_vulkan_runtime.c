@@ -12,13 +12,17 @@
 
 #include "test_util.h"
 #include "core/backend_open.h"
+#include "core/op.h"
 #include "vulkan/command.h"
 #include "vulkan/context.h"
 #include "vulkan/memory.h"
 #include "vulkan/pipeline.h"
 
-/* shaders/activation.glsl, constant 3 */
-enum { ACT_RELU, ACT_LEAKYRELU, ACT_CLIP, ACT_SIGMOID, ACT_TANH, ACT_ELU, ACT_COUNT };
+/* The unary kernels this test runs (shaders/unary.glsl, constant 3: numbers from
+ * shaders/elementwise_ops.h). */
+static const int tested[] = {CNV_UNARY_RELU, CNV_UNARY_LEAKYRELU, CNV_UNARY_CLIP,
+                             CNV_UNARY_SIGMOID, CNV_UNARY_TANH, CNV_UNARY_ELU};
+#define ACT_COUNT ((int)(sizeof tested / sizeof tested[0]))
 
 typedef struct act_push {
     uint32_t n;
@@ -65,7 +69,7 @@ static void close_context(cnv_vk_context *ctx, unsigned messages_before) {
 
 static cnv_vk_pipeline *activation_pipeline(cnv_vk_context *ctx, uint32_t act, uint32_t local) {
     cnv_vk_kernel_desc d = {
-        .shader = "activation_fwd",
+        .shader = "unary_fwd",
         .bindings = 2,
         .written = 1u << 1,
         .push_size = sizeof(act_push),
@@ -80,11 +84,11 @@ static cnv_vk_pipeline *activation_pipeline(cnv_vk_context *ctx, uint32_t act, u
 
 static float host_act(int act, float x, float p0, float p1) {
     switch (act) {
-    case ACT_RELU: return x > 0 ? x : 0;
-    case ACT_LEAKYRELU: return x >= 0 ? x : p0 * x;
-    case ACT_CLIP: return x < p0 ? p0 : x > p1 ? p1 : x;
-    case ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-    case ACT_TANH: return tanhf(x);
+    case CNV_UNARY_RELU: return x > 0 ? x : 0;
+    case CNV_UNARY_LEAKYRELU: return x >= 0 ? x : p0 * x;
+    case CNV_UNARY_CLIP: return x < p0 ? p0 : x > p1 ? p1 : x;
+    case CNV_UNARY_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case CNV_UNARY_TANH: return tanhf(x);
     default: return x >= 0 ? x : p0 * (expf(x) - 1.0f);
     }
 }
@@ -183,7 +187,7 @@ static void test_caps(void **state) {
     /* A 256-wide workgroup is within the real limits (1024 on lavapipe)... */
     const uint32_t wide = 256;
     int wide_fits = c->max_workgroup_invocations >= wide;
-    if (wide_fits) cnv_vk_pipeline_free(ctx, activation_pipeline(ctx, ACT_RELU, wide));
+    if (wide_fits) cnv_vk_pipeline_free(ctx, activation_pipeline(ctx, CNV_UNARY_RELU, wide));
     close_context(ctx, before);
 
     /* ...but not within the forced ones. */
@@ -194,7 +198,7 @@ static void test_caps(void **state) {
     assert_true(c->max_shared_memory <= 16384);
     assert_true(c->max_storage_buffer_range <= (64u << 20));
     assert_true(c->workarounds.preferred_workgroup_size <= 128);
-    cnv_vk_kernel_desc d = {.shader = "activation_fwd", .bindings = 2, .written = 2, .push_size = 12,
+    cnv_vk_kernel_desc d = {.shader = "unary_fwd", .bindings = 2, .written = 2, .push_size = 12,
                             .local_size = {wide, 1, 1}};
     cnv_vk_pipeline *p = NULL;
     assert_int_equal(cnv_vk_pipeline_create(ctx, &d, &p), CNV_ERR_UNSUPPORTED);
@@ -285,7 +289,7 @@ static void test_split_buffer(void **state) {
     assert_int_equal(cnv_vk_buffer_write(ctx, big, 0, &head, sizeof head), CNV_OK);
     cnv_vk_buffer *out = new_buffer(ctx, sizeof y);
     uint32_t local = ctx->caps.workarounds.preferred_workgroup_size;
-    cnv_vk_pipeline *relu = activation_pipeline(ctx, ACT_RELU, local);
+    cnv_vk_pipeline *relu = activation_pipeline(ctx, CNV_UNARY_RELU, local);
     cnv_vk_recorder *rec = NULL;
     assert_int_equal(cnv_vk_recorder_create(ctx, 1, &rec), CNV_OK);
     assert_int_equal(cnv_vk_recorder_begin(rec), CNV_OK);
@@ -300,7 +304,7 @@ static void test_split_buffer(void **state) {
     assert_int_equal(cnv_vk_recorder_end(rec), CNV_OK);
     assert_int_equal(cnv_vk_recorder_submit(rec), CNV_OK);
     assert_int_equal(cnv_vk_buffer_read(ctx, out, 0, y, sizeof y), CNV_OK);
-    for (int i = 0; i < N_VALUES; i++) want[i] = host_act(ACT_RELU, x[i], 0, 0);
+    for (int i = 0; i < N_VALUES; i++) want[i] = host_act(CNV_UNARY_RELU, x[i], 0, 0);
     assert_true(tu_rel_error(y, want, N_VALUES) == 0.0);
     assert_int_equal(cnv_vk_buffer_read(ctx, big, 0, &head_back, sizeof head_back), CNV_OK);
     assert_true(head_back == head);
@@ -330,7 +334,7 @@ static void test_activation_kernels(void **state) {
     uint32_t groups[3] = {groups_for(N_VALUES, local), 1, 1};
     for (int a = 0; a < ACT_COUNT; a++) {
         outs[a] = new_buffer(ctx, sizeof y);
-        pipes[a] = activation_pipeline(ctx, (uint32_t)a, local);
+        pipes[a] = activation_pipeline(ctx, (uint32_t)tested[a], local);
         act_push push = {N_VALUES, p0[a], p1[a]};
         cnv_vk_binding b[2] = {{in, 0, 0}, {outs[a], 0, 0}};
         assert_int_equal(cnv_vk_recorder_dispatch(rec, pipes[a], b, &push, groups), CNV_OK);
@@ -338,20 +342,20 @@ static void test_activation_kernels(void **state) {
     assert_int_equal(cnv_vk_recorder_barriers(rec), 0);
     /* tanh(relu(x)): reads what the first dispatch wrote. */
     act_push push = {N_VALUES, 0, 0};
-    cnv_vk_binding b[2] = {{outs[ACT_RELU], 0, 0}, {chain, 0, 0}};
-    assert_int_equal(cnv_vk_recorder_dispatch(rec, pipes[ACT_TANH], b, &push, groups), CNV_OK);
+    cnv_vk_binding b[2] = {{outs[CNV_UNARY_RELU], 0, 0}, {chain, 0, 0}};
+    assert_int_equal(cnv_vk_recorder_dispatch(rec, pipes[CNV_UNARY_TANH], b, &push, groups), CNV_OK);
     assert_int_equal(cnv_vk_recorder_barriers(rec), 1);
     assert_int_equal(cnv_vk_recorder_end(rec), CNV_OK);
     assert_int_equal(cnv_vk_recorder_submit(rec), CNV_OK);
 
     for (int a = 0; a < ACT_COUNT; a++) {
         assert_int_equal(cnv_vk_buffer_read(ctx, outs[a], 0, y, sizeof y), CNV_OK);
-        for (int i = 0; i < N_VALUES; i++) want[i] = host_act(a, x[i], p0[a], p1[a]);
+        for (int i = 0; i < N_VALUES; i++) want[i] = host_act(tested[a], x[i], p0[a], p1[a]);
         double err = tu_rel_error(y, want, N_VALUES);
         if (err >= 1e-5) fail_msg("activation %d: relative error %g", a, err);
     }
     assert_int_equal(cnv_vk_buffer_read(ctx, chain, 0, y, sizeof y), CNV_OK);
-    for (int i = 0; i < N_VALUES; i++) want[i] = tanhf(host_act(ACT_RELU, x[i], 0, 0));
+    for (int i = 0; i < N_VALUES; i++) want[i] = tanhf(host_act(CNV_UNARY_RELU, x[i], 0, 0));
     assert_true(tu_rel_error(y, want, N_VALUES) < 1e-5);
 
     double ms[ACT_COUNT + 1];
@@ -382,7 +386,7 @@ static void test_replay_100(void **state) {
     random_values(x, N_VALUES, 3);
     cnv_vk_buffer *a = new_buffer(ctx, sizeof x), *b = new_buffer(ctx, sizeof x);
     assert_int_equal(cnv_vk_buffer_write(ctx, a, 0, x, sizeof x), CNV_OK);
-    cnv_vk_pipeline *leaky = activation_pipeline(ctx, ACT_LEAKYRELU, local);
+    cnv_vk_pipeline *leaky = activation_pipeline(ctx, CNV_UNARY_LEAKYRELU, local);
     cnv_vk_recorder *rec = NULL;
     assert_int_equal(cnv_vk_recorder_create(ctx, 2, &rec), CNV_OK);
     assert_int_equal(cnv_vk_recorder_begin(rec), CNV_OK);
@@ -400,7 +404,7 @@ static void test_replay_100(void **state) {
 
     assert_int_equal(cnv_vk_buffer_read(ctx, a, 0, y, sizeof y), CNV_OK);
     for (int i = 0; i < N_VALUES; i++)
-        for (int k = 0; k < 2 * REPLAYS; k++) x[i] = host_act(ACT_LEAKYRELU, x[i], slope, 0);
+        for (int k = 0; k < 2 * REPLAYS; k++) x[i] = host_act(CNV_UNARY_LEAKYRELU, x[i], slope, 0);
     assert_true(tu_rel_error(y, x, N_VALUES) < 1e-5);
 
     cnv_vk_recorder_free(rec);
@@ -427,7 +431,7 @@ static void test_pipeline_cache(void **state) {
     snprintf(path, sizeof path, "%s", ctx->pipeline_cache_path);
     assert_int_equal(strncmp(path, dir, strlen(dir)), 0);
     assert_int_equal(ctx->pipeline_cache_loaded, 0);
-    cnv_vk_pipeline_free(ctx, activation_pipeline(ctx, ACT_SIGMOID, 64));
+    cnv_vk_pipeline_free(ctx, activation_pipeline(ctx, CNV_UNARY_SIGMOID, 64));
     close_context(ctx, before);
     long size = file_size(path);
     assert_true(size > 0);
@@ -435,7 +439,7 @@ static void test_pipeline_cache(void **state) {
     ctx = open_context((cnv_vk_options){0});
     assert_string_equal(ctx->pipeline_cache_path, path);
     assert_int_equal(ctx->pipeline_cache_loaded, size);
-    cnv_vk_pipeline *p = activation_pipeline(ctx, ACT_SIGMOID, 64);
+    cnv_vk_pipeline *p = activation_pipeline(ctx, CNV_UNARY_SIGMOID, 64);
     printf("pipeline cache: %ld bytes; creation feedback says cache hit = %d (-1: not reported)\n", size,
            p->cache_hit);
     cnv_vk_pipeline_free(ctx, p);

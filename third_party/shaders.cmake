@@ -1,7 +1,7 @@
 # Compiles every shaders/*.comp to SPIR-V with glslangValidator and embeds the words in a
 # generated C file, with a table from kernel name to code (see runtime/vulkan/shaders.h).
 file(GLOB SHADER_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.comp)
-file(GLOB SHADER_INCLUDES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.glsl)
+file(GLOB SHADER_INCLUDES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.glsl ${CMAKE_SOURCE_DIR}/shaders/*.h)
 set(SHADER_GEN_DIR ${CMAKE_BINARY_DIR}/generated/shaders)
 file(MAKE_DIRECTORY ${SHADER_GEN_DIR})
 

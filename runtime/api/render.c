@@ -1,6 +1,6 @@
-/* The public render calls (visualize.h): one image per call, with the recipe, seed and leaky
- * twin set up as the CLI's optimization verbs set them (render_setup.h), so the same seed gives
- * the CLI's image. */
+/* The public render calls (visualize.h): one image per call, with the recipe (render_setup.h)
+ * and the leaky twin (cnv_render_at_layer) set up as the CLI's optimization verbs set them, so
+ * the same seed gives the CLI's image. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,15 +42,14 @@ static cnv_status render_one(cnv_graph *g, cnv_backend *be, int layer, const cnv
     if (p->steps < 0) return cnv_fail(CNV_ERR_ARG, "steps %d is negative", p->steps);
     int c, h, w;
     CNV_TRY(cnv_render_shape(g, p, &c, &h, &w));
-    cnv_render_opts o = {.batch = 1, .size = {h, w}, .seed = p->seed, .objectives = obj, .log_every = 1,
+    cnv_render_opts o = {.size = {h, w}, .seed = p->seed, .log_every = 1,
                          .progress = p->progress ? forward_progress : NULL, .user = (void *)p};
     CNV_TRY(cnv_recipe_resolve(p->recipe ? p->recipe : "lucid", &o.recipe));
     if (p->steps) o.recipe.steps = p->steps;
     CNV_TRY(cnv_recipe_validate(&o.recipe));
     CNV_TRY(cnv_objective_check(obj, 1, &g->values[g->nodes[layer].out].shape, g->nodes[layer].name));
-    CNV_TRY(cnv_render_aim(g, layer, p->relu_slope, &o));
     cnv_render_result res;
-    CNV_TRY(cnv_render(g, cnv_model_default_preset(g), be, &o, &res));
+    CNV_TRY(cnv_render_at_layer(g, cnv_model_default_preset(g), be, &o, layer, p->relu_slope, obj, 1, &res, NULL));
     memcpy(image, res.images, (size_t)c * h * w * sizeof *image);
     cnv_render_result_free(&res);
     return CNV_OK;

@@ -30,6 +30,7 @@ struct cnv_graph {
     int n_nodes, cap_nodes;
     int input;  /* the value fed by the user (one image input) */
     int output; /* the graph's final output value */
+    unsigned input_symbolic; /* bit k: dim k of the input is symbolic in the file (any size loads) */
 };
 
 cnv_graph *cnv_graph_new(const char *source);

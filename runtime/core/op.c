@@ -1,49 +1,81 @@
+/* The op descriptors (op_list.h) as a table, op names both ways, and default attributes. */
 #include "op.h"
 
 #include <string.h>
 
-static const char *const op_names[CNV_OP_COUNT] = {
-    [CNV_OP_CONV] = "Conv",
-    [CNV_OP_MAXPOOL] = "MaxPool",
-    [CNV_OP_AVGPOOL] = "AveragePool",
-    [CNV_OP_GLOBALAVGPOOL] = "GlobalAveragePool",
-    [CNV_OP_RELU] = "Relu",
-    [CNV_OP_LEAKYRELU] = "LeakyRelu",
-    [CNV_OP_CLIP] = "Clip",
-    [CNV_OP_SIGMOID] = "Sigmoid",
-    [CNV_OP_TANH] = "Tanh",
-    [CNV_OP_ELU] = "Elu",
-    [CNV_OP_GEMM] = "Gemm",
-    [CNV_OP_MATMUL] = "MatMul",
-    [CNV_OP_ADD] = "Add",
-    [CNV_OP_CONCAT] = "Concat",
-    [CNV_OP_FLATTEN] = "Flatten",
-    [CNV_OP_RESHAPE] = "Reshape",
-    [CNV_OP_PAD] = "Pad",
-    [CNV_OP_LRN] = "LRN",
-    [CNV_OP_SOFTMAX] = "Softmax",
-    [CNV_OP_DROPOUT] = "Dropout",
-    [CNV_OP_BATCHNORM] = "BatchNormalization",
-    [CNV_OP_TRANSPOSE] = "Transpose",
-    [CNV_OP_FOURIER] = "cnnvis.Fourier",
-    [CNV_OP_RESAMPLE] = "cnnvis.Resample",
-    [CNV_OP_REGULARIZE] = "cnnvis.Regularize",
-    [CNV_OP_GRADNORM] = "cnnvis.GradNorm",
-    [CNV_OP_BLUR] = "cnnvis.Blur",
-    [CNV_OP_GRAM] = "cnnvis.Gram",
-    [CNV_OP_SQDIST] = "cnnvis.SquaredDistance",
+static const cnv_op_desc op_descs[CNV_OP_COUNT] = {
+#define CNV_OP_DESC(id, name, keras, min_in, max_in, onnx_in, shape, elementwise, flags, attrs) \
+    [CNV_OP_##id] = {name, keras, min_in, max_in, onnx_in, CNV_SHAPE_##shape, elementwise, flags, attrs},
+    CNV_OP_LIST(CNV_OP_DESC)
+#undef CNV_OP_DESC
 };
+
+/* Each elementwise op's number lies in its kernel's range (shaders/elementwise_ops.h): unary ops
+ * are those whose output has their input's shape, binary ones those that broadcast. */
+#define CNV_OP_CHECK_NUMBER(id, name, keras, min_in, max_in, onnx_in, shape, elementwise, flags, attrs)         \
+    _Static_assert(CNV_SHAPE_##shape != CNV_SHAPE_SAME || (elementwise) < CNV_UNARY_COUNT,                       \
+                   #id ": unary number out of range");                                                         \
+    _Static_assert(CNV_SHAPE_##shape == CNV_SHAPE_SAME || (elementwise) < CNV_BINARY_COUNT,                      \
+                   #id ": binary number out of range");                                                        \
+    _Static_assert((min_in) >= 1 && (min_in) <= (max_in) && (max_in) <= CNV_MAX_INPUTS, #id ": arity");
+CNV_OP_LIST(CNV_OP_CHECK_NUMBER)
+#undef CNV_OP_CHECK_NUMBER
+_Static_assert(CNV_MAX_INPUTS >= 49, "DenseNet-201's last dense block concatenates 49 tensors");
+
+const cnv_op_desc *cnv_op_desc_of(cnv_op_type op) {
+    if ((int)op < 0 || op >= CNV_OP_COUNT) return NULL;
+    return &op_descs[op];
+}
+
+int cnv_op_unary_number(cnv_op_type op) {
+    const cnv_op_desc *d = cnv_op_desc_of(op);
+    return d && d->elementwise >= 0 && d->shape == CNV_SHAPE_SAME ? d->elementwise : -1;
+}
+
+int cnv_op_binary_number(cnv_op_type op) {
+    const cnv_op_desc *d = cnv_op_desc_of(op);
+    return d && d->elementwise >= 0 && d->shape != CNV_SHAPE_SAME ? d->elementwise : -1;
+}
+
+int cnv_word_in_list(const char *list, const char *word) {
+    const size_t len = strlen(word);
+    while (list && *list) {
+        const char *end = strchr(list, ' ');
+        const size_t n = end ? (size_t)(end - list) : strlen(list);
+        if (n == len && strncmp(list, word, n) == 0) return 1;
+        list = end ? end + 1 : NULL;
+    }
+    return 0;
+}
 
 const char *cnv_op_name(cnv_op_type op) {
     if ((int)op < 0 || op >= CNV_OP_COUNT) return "?";
-    return op_names[op];
+    return op_descs[op].name;
 }
 
 cnv_op_type cnv_op_from_name(const char *name) {
     /* Only ONNX ops: the image-space ops are not part of model files. */
-    for (int i = 0; i < CNV_OP_ONNX_COUNT; i++)
-        if (strcmp(op_names[i], name) == 0) return (cnv_op_type)i;
+    for (int i = 0; i < CNV_OP_COUNT; i++)
+        if (!(op_descs[i].flags & CNV_OPF_IMAGE) && strcmp(op_descs[i].name, name) == 0) return (cnv_op_type)i;
     return CNV_OP_COUNT;
+}
+
+cnv_op_type cnv_op_from_keras(const char *name) {
+    for (int i = 0; i < CNV_OP_COUNT; i++)
+        if (cnv_word_in_list(op_descs[i].keras, name)) return (cnv_op_type)i;
+    return CNV_OP_COUNT;
+}
+
+void cnv_unary_params(cnv_op_type op, const cnv_attrs *a, float p[2]) {
+    p[0] = p[1] = 0.0f;
+    switch (op) {
+    case CNV_OP_LEAKYRELU:
+    case CNV_OP_ELU: p[0] = a->alpha; break;
+    case CNV_OP_CLIP: p[0] = a->min; p[1] = a->max; break;
+    case CNV_OP_HARDSIGMOID: p[0] = a->alpha; p[1] = a->beta; break;
+    case CNV_OP_GELU: p[0] = (float)a->approximate; break;
+    default: break;
+    }
 }
 
 void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
@@ -60,6 +92,7 @@ void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
     switch (op) {
     case CNV_OP_LEAKYRELU: a->alpha = 0.01f; break;
     case CNV_OP_ELU: a->alpha = 1.0f; break;
+    case CNV_OP_HARDSIGMOID: a->alpha = 0.2f; a->beta = 0.5f; break;
     case CNV_OP_GEMM: a->alpha = 1.0f; a->beta = 1.0f; break;
     case CNV_OP_LRN: a->alpha = 1e-4f; a->beta = 0.75f; a->bias = 1.0f; break;
     case CNV_OP_SOFTMAX: a->axis = -1; break;

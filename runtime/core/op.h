@@ -6,45 +6,60 @@
 #include "shape.h"
 #include "cnnvis/cnnvis.h"
 
-#define CNV_MAX_INPUTS 8
+/* Inputs of one node. DenseNet-201's last block concatenates 49 tensors; more is refused at
+ * import with a one-line error naming the node, the op and the file. */
+#define CNV_MAX_INPUTS 64
+
+/* Op flags (the flags column of op_list.h). */
+#define CNV_OPF_NCHW 1u        /* input 0 must be 4-D NCHW */
+#define CNV_OPF_COMMUTATIVE 2u /* the importer may swap two inputs to put the computed one first */
+#define CNV_OPF_IMAGE 4u       /* image-space op of cnnvis ("cnnvis.*"): no ONNX import or export */
+#define CNV_OPF_VARIADIC 8u    /* the ONNX op takes any number of inputs: one is the tensor itself, more
+                                  are imported as a chain of two-input nodes */
+
+#include "op_list.h"
 
 typedef enum cnv_op_type {
-    CNV_OP_CONV,        /* in: X, W [M, C/group, kH, kW], optional B [M] */
-    CNV_OP_MAXPOOL,     /* switches (argmax) kept for backward and deconvnet */
-    CNV_OP_AVGPOOL,
-    CNV_OP_GLOBALAVGPOOL,
-    CNV_OP_RELU,
-    CNV_OP_LEAKYRELU,   /* alpha */
-    CNV_OP_CLIP,        /* min, max (ReLU6 is Clip 0..6) */
-    CNV_OP_SIGMOID,
-    CNV_OP_TANH,
-    CNV_OP_ELU,         /* alpha */
-    CNV_OP_GEMM,        /* in: A, B, optional C; alpha, beta, trans_a, trans_b */
-    CNV_OP_MATMUL,      /* in: A [M,K], B [K,N] (2-D) */
-    CNV_OP_ADD,         /* two inputs, multidirectional (numpy) broadcasting */
-    CNV_OP_CONCAT,      /* axis; up to CNV_MAX_INPUTS inputs */
-    CNV_OP_FLATTEN,     /* axis */
-    CNV_OP_RESHAPE,     /* target shape resolved at import (0 and -1 handled) */
-    CNV_OP_PAD,         /* constant / reflect / edge, 4-D pads */
-    CNV_OP_LRN,         /* size, alpha, beta, bias (across channels) */
-    CNV_OP_SOFTMAX,     /* axis; legacy (opset < 13) coerces to 2-D at axis */
-    CNV_OP_DROPOUT,     /* identity at inference */
-    CNV_OP_BATCHNORM,   /* unfolded BatchNormalization: in: X, scale [C], shift [C] (y = x*scale+shift) */
-    CNV_OP_TRANSPOSE,   /* perm (up to 4-D); tf2onnx models start with one to read NHWC input */
-    CNV_OP_ONNX_COUNT, /* the ops above are ONNX's; those below are cnnvis's own */
-    /* Image-space ops of feature visualization (never in model files; names "cnnvis.*"). */
-    CNV_OP_FOURIER = CNV_OP_ONNX_COUNT,     /* spectral parameterization: in [N, 2C, H, W/2+1] (re, im per channel) -> [N, C, H, W] */
-    CNV_OP_RESAMPLE,    /* affine bilinear resampling: in X [N,C,Hi,Wi], T [N,6] (constant) -> [N,C,Ho,Wo] */
-    CNV_OP_REGULARIZE,  /* identity forward; backward adds -(tv, l1, l2 penalty gradients) of its input */
-    CNV_OP_GRADNORM,    /* identity forward; backward normalizes (per item) or clips the gradient */
-    CNV_OP_BLUR,        /* separable Gaussian blur, sigma; edges clamped */
-    CNV_OP_GRAM,        /* Gram matrix of feature maps: [N,C,H,W] -> [N,1,C,C], G = F F^T / (H*W) */
-    CNV_OP_SQDIST,      /* in: X, T (constant, X's shape) -> [N,1]: alpha/2 * sum over the item of (X-T)^2 */
+#define CNV_OP_ENUM(id, ...) CNV_OP_##id,
+    CNV_OP_LIST(CNV_OP_ENUM)
+#undef CNV_OP_ENUM
     CNV_OP_COUNT
 } cnv_op_type;
 
+typedef enum cnv_shape_rule {
+    CNV_SHAPE_SAME,
+    CNV_SHAPE_BROADCAST,
+    CNV_SHAPE_BROADCAST_TO_FIRST,
+    CNV_SHAPE_OWN
+} cnv_shape_rule;
+
+/* One op's description (a line of op_list.h). */
+typedef struct cnv_op_desc {
+    const char *name;   /* ONNX op_type, or "cnnvis.<Name>" */
+    const char *keras;  /* Keras activation names, space separated ("" when none) */
+    int min_in, max_in; /* graph inputs: data first, then weights */
+    int onnx_in;        /* inputs an ONNX node may carry (0: not an ONNX op) */
+    cnv_shape_rule shape;
+    int elementwise;    /* CNV_UNARY_* / CNV_BINARY_* (shaders/elementwise_ops.h), -1 for none */
+    unsigned flags;     /* CNV_OPF_* */
+    const char *attrs;  /* ONNX attributes accepted, space separated */
+} cnv_op_desc;
+
+/* The description of op (NULL when op is out of range). */
+const cnv_op_desc *cnv_op_desc_of(cnv_op_type op);
+
+/* The op's number in the shared unary kernel (CNV_UNARY_*), or -1: the elementwise ops whose output
+ * has their input's shape. The others with a number are binary (CNV_BINARY_*, broadcasting). */
+int cnv_op_unary_number(cnv_op_type op);
+int cnv_op_binary_number(cnv_op_type op);
+
+/* Whether `word` is one of the space-separated words of `list`. */
+int cnv_word_in_list(const char *list, const char *word);
+
 typedef enum { CNV_AUTO_PAD_NOTSET, CNV_AUTO_PAD_SAME_UPPER, CNV_AUTO_PAD_SAME_LOWER, CNV_AUTO_PAD_VALID } cnv_auto_pad;
 typedef enum { CNV_PAD_CONSTANT, CNV_PAD_REFLECT, CNV_PAD_EDGE } cnv_pad_mode;
+/* Pad's kernels view tensors as 4-D; shape inference refuses more dims. */
+#define CNV_PAD_MAX_DIMS 4
 
 typedef struct cnv_attrs {
     /* Conv, pools: spatial (H, W) parameters. pads = {top, left, bottom, right} (ONNX order). */
@@ -53,16 +68,17 @@ typedef struct cnv_attrs {
     int group;
     int ceil_mode;
     int count_include_pad;
-    /* LeakyRelu/Elu alpha; LRN alpha/beta/bias; Gemm alpha/beta. */
+    /* LeakyRelu/Elu alpha; LRN alpha/beta/bias; Gemm alpha/beta; HardSigmoid alpha/beta. */
     float alpha, beta, bias;
     int size;              /* LRN window */
+    int approximate;       /* Gelu: 0 the erf form ("none"), 1 the tanh approximation */
     float min, max;        /* Clip */
     int axis;              /* Concat, Flatten, Softmax (non-negative after import) */
     int softmax_legacy;    /* opset < 13: softmax over the flattened dims [axis, end) */
     int trans_a, trans_b;  /* Gemm */
     cnv_pad_mode pad_mode; /* Pad */
     float pad_value;
-    int pad_full[8];       /* Pad: begins of dims 0..3 then ends of dims 0..3 */
+    int pad_full[2 * CNV_MAX_DIMS]; /* Pad: begins of dims 0..CNV_MAX_DIMS-1, then their ends */
     int shape_n;           /* Reshape target as given (0 = copy dim, -1 = infer) */
     int shape[CNV_MAX_DIMS];
     int perm[CNV_MAX_DIMS]; /* Transpose: output dim k is input dim perm[k] (the first ndim entries) */
@@ -77,13 +93,26 @@ typedef struct cnv_attrs {
     float sigma;           /* Blur */
 } cnv_attrs;
 
+/* Pad's begin and end pads along one dim (pad_full's layout). */
+static inline void cnv_pad_set(cnv_attrs *a, int dim, int begin, int end) {
+    a->pad_full[dim] = begin;
+    a->pad_full[CNV_MAX_DIMS + dim] = end;
+}
+
 /* Default attributes (ONNX defaults: stride 1, dilation 1, group 1, alpha per op, ...). */
 void cnv_attrs_default(cnv_op_type op, cnv_attrs *a);
 
+/* The two parameters p0, p1 a unary elementwise op passes to its function (shaders/unary.glsl,
+ * runtime/cpu/unary.c): LeakyRelu/Elu alpha; Clip min, max; HardSigmoid alpha, beta; Gelu's
+ * approximation. Zero where unused. */
+void cnv_unary_params(cnv_op_type op, const cnv_attrs *a, float p[2]);
+
 /* ONNX op_type name ("Conv", "MaxPool", ...). */
 const char *cnv_op_name(cnv_op_type op);
-/* Parses an ONNX op_type; returns CNV_OP_COUNT when unknown. */
+/* Parses an ONNX op_type; returns CNV_OP_COUNT when unknown (and for the image-space ops). */
 cnv_op_type cnv_op_from_name(const char *name);
+/* The op a Keras activation name means; CNV_OP_COUNT when none. */
+cnv_op_type cnv_op_from_keras(const char *name);
 
 /* Infers the output shape from input shapes; resolves auto_pad into attrs->pads.
  * Fails with CNV_ERR_SHAPE (message names the node) when the inputs do not fit. */

@@ -1,10 +1,10 @@
-/* Tensor shapes: float32, NCHW, up to 4 dims. */
+/* Tensor shapes: float32, NCHW for images, up to CNV_MAX_DIMS (6) dims. */
 #ifndef CNV_CORE_SHAPE_H
 #define CNV_CORE_SHAPE_H
 
 #include <stddef.h>
 
-#define CNV_MAX_DIMS 4
+#include "../../shaders/limits.h" /* CNV_MAX_DIMS, shared with the shaders */
 
 typedef struct cnv_shape {
     int ndim;

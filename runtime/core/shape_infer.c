@@ -209,6 +209,9 @@ static cnv_status infer_reshape(const cnv_attrs *a, const cnv_shape *x, cnv_shap
 
 static cnv_status infer_pad(const cnv_attrs *a, const cnv_shape *x, cnv_shape *out, const char *node) {
     *out = *x;
+    if (x->ndim > CNV_PAD_MAX_DIMS)
+        return shape_fail(CNV_OP_PAD, node, "input %s has %d dims; Pad takes up to %d", SHAPE_STR(x), x->ndim,
+                          CNV_PAD_MAX_DIMS);
     for (int i = 0; i < CNV_MAX_DIMS; i++) {
         int begin = a->pad_full[i], end = a->pad_full[CNV_MAX_DIMS + i];
         if (i >= x->ndim) {
@@ -238,58 +241,37 @@ static cnv_status infer_transpose(const cnv_attrs *a, const cnv_shape *x, cnv_sh
     return CNV_OK;
 }
 
-/* Inputs each op accepts: [min, max]. */
-static void input_count_range(cnv_op_type op, int *lo, int *hi) {
-    *lo = *hi = 1;
-    switch (op) {
-    case CNV_OP_CONV: *lo = 2; *hi = 3; break;
-    case CNV_OP_GEMM: *lo = 2; *hi = 3; break;
-    case CNV_OP_MATMUL:
-    case CNV_OP_ADD: *lo = *hi = 2; break;
-    case CNV_OP_CONCAT: *lo = 1; *hi = CNV_MAX_INPUTS; break;
-    case CNV_OP_BATCHNORM: *lo = *hi = 3; break;
-    case CNV_OP_RESAMPLE:
-    case CNV_OP_SQDIST: *lo = *hi = 2; break;
-    default: break;
-    }
-}
-
-/* Ops that need 4-D NCHW data. */
-static int needs_nchw(cnv_op_type op) {
-    return op == CNV_OP_CONV || op == CNV_OP_MAXPOOL || op == CNV_OP_AVGPOOL || op == CNV_OP_GLOBALAVGPOOL ||
-           op == CNV_OP_LRN || op == CNV_OP_FOURIER || op == CNV_OP_RESAMPLE || op == CNV_OP_REGULARIZE ||
-           op == CNV_OP_BLUR || op == CNV_OP_GRAM;
-}
-
 cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const cnv_shape *in, cnv_shape *out,
                               const char *node_name) {
-    int lo, hi;
-    if ((int)op < 0 || op >= CNV_OP_COUNT)
-        return cnv_fail(CNV_ERR_INTERNAL, "node '%s': unknown op %d", node_name ? node_name : "?", (int)op);
-    input_count_range(op, &lo, &hi);
-    if (n_in < lo || n_in > hi) return shape_fail(op, node_name, "takes %d..%d inputs, got %d", lo, hi, n_in);
+    const cnv_op_desc *desc = cnv_op_desc_of(op);
+    if (!desc) return cnv_fail(CNV_ERR_INTERNAL, "node '%s': unknown op %d", node_name ? node_name : "?", (int)op);
+    if (n_in < desc->min_in || n_in > desc->max_in)
+        return shape_fail(op, node_name, "takes %d..%d inputs, got %d", desc->min_in, desc->max_in, n_in);
     for (int j = 0; j < n_in; j++) {
         if (in[j].ndim < 0 || in[j].ndim > CNV_MAX_DIMS)
             return shape_fail(op, node_name, "input %d has %d dims", j, in[j].ndim);
         for (int i = 0; i < in[j].ndim; i++)
             if (in[j].d[i] <= 0) return shape_fail(op, node_name, "input %d has an empty dim: %s", j, SHAPE_STR(&in[j]));
     }
-    if (needs_nchw(op) && in[0].ndim != 4)
+    if ((desc->flags & CNV_OPF_NCHW) && in[0].ndim != 4)
         return shape_fail(op, node_name, "input %s must be 4-D NCHW", SHAPE_STR(&in[0]));
+    switch (desc->shape) {
+    case CNV_SHAPE_SAME: *out = in[0]; return CNV_OK;
+    case CNV_SHAPE_BROADCAST: return infer_broadcast(op, &in[0], &in[1], out, node_name);
+    case CNV_SHAPE_BROADCAST_TO_FIRST:
+        CNV_TRY(infer_broadcast(op, &in[0], &in[1], out, node_name));
+        if (!cnv_shape_equal(out, &in[0]))
+            return shape_fail(op, node_name, "input 1 %s does not broadcast onto input 0 %s", SHAPE_STR(&in[1]),
+                              SHAPE_STR(&in[0]));
+        return CNV_OK;
+    case CNV_SHAPE_OWN: break;
+    }
 
     switch (op) {
     case CNV_OP_CONV: return infer_conv(attrs, n_in, in, out, node_name);
     case CNV_OP_MAXPOOL:
     case CNV_OP_AVGPOOL: return infer_window(op, attrs, &in[0], in[0].d[1], out, node_name);
     case CNV_OP_GLOBALAVGPOOL: *out = cnv_shape4(in[0].d[0], in[0].d[1], 1, 1); return CNV_OK;
-    case CNV_OP_RELU:
-    case CNV_OP_LEAKYRELU:
-    case CNV_OP_CLIP:
-    case CNV_OP_SIGMOID:
-    case CNV_OP_TANH:
-    case CNV_OP_ELU:
-    case CNV_OP_LRN:
-    case CNV_OP_DROPOUT: *out = in[0]; return CNV_OK;
     case CNV_OP_SOFTMAX:
         if (!normalize_axis(&attrs->axis, in[0].ndim, in[0].ndim))
             return shape_fail(op, node_name, "axis %d out of range for %s", attrs->axis, SHAPE_STR(&in[0]));
@@ -305,7 +287,6 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
         return CNV_OK;
     case CNV_OP_GEMM: return infer_gemm(attrs, n_in, in, out, node_name);
     case CNV_OP_MATMUL: return infer_matmul(in, out, node_name);
-    case CNV_OP_ADD: return infer_broadcast(op, &in[0], &in[1], out, node_name);
     case CNV_OP_CONCAT: return infer_concat(attrs, n_in, in, out, node_name);
     case CNV_OP_FLATTEN: return infer_flatten(attrs, &in[0], out, node_name);
     case CNV_OP_RESHAPE: return infer_reshape(attrs, &in[0], out, node_name);
@@ -326,16 +307,13 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
             return shape_fail(op, node_name, "transforms %s must be [%d, 6]", SHAPE_STR(&in[1]), in[0].d[0]);
         *out = cnv_shape4(in[0].d[0], in[0].d[1], attrs->out_hw[0], attrs->out_hw[1]);
         return CNV_OK;
-    case CNV_OP_REGULARIZE:
-    case CNV_OP_GRADNORM:
-    case CNV_OP_BLUR: *out = in[0]; return CNV_OK;
     case CNV_OP_GRAM: *out = cnv_shape4(in[0].d[0], 1, in[0].d[1], in[0].d[1]); return CNV_OK;
     case CNV_OP_SQDIST:
         if (!cnv_shape_equal(&in[0], &in[1]))
             return shape_fail(op, node_name, "target %s differs from the input %s", SHAPE_STR(&in[1]), SHAPE_STR(&in[0]));
         *out = (cnv_shape){2, {in[0].d[0], 1}};
         return CNV_OK;
-    case CNV_OP_COUNT: break;
+    default: break;
     }
     return cnv_fail(CNV_ERR_INTERNAL, "node '%s': no shape rule for op %d", node_name ? node_name : "?", (int)op);
 }

@@ -63,20 +63,18 @@ static cnv_status record(cnv_backend *be, const rec_entry *e) {
     return CNV_OK;
 }
 
+/* The elementwise ops (a CNV_UNARY_* or CNV_BINARY_* number in their descriptor) all share one
+ * kernel of each kind; every other op has its entry here. */
+static const cnv_cpu_op unary_op = {cnv_cpu_unary_forward, cnv_cpu_unary_backward};
+static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward};
+
 static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward},
     [CNV_OP_MAXPOOL] = {cnv_cpu_maxpool_forward, cnv_cpu_maxpool_backward},
     [CNV_OP_AVGPOOL] = {cnv_cpu_avgpool_forward, cnv_cpu_avgpool_backward},
     [CNV_OP_GLOBALAVGPOOL] = {cnv_cpu_globalavgpool_forward, cnv_cpu_globalavgpool_backward},
-    [CNV_OP_RELU] = {cnv_cpu_activation_forward, cnv_cpu_activation_backward},
-    [CNV_OP_LEAKYRELU] = {cnv_cpu_activation_forward, cnv_cpu_activation_backward},
-    [CNV_OP_CLIP] = {cnv_cpu_activation_forward, cnv_cpu_activation_backward},
-    [CNV_OP_SIGMOID] = {cnv_cpu_activation_forward, cnv_cpu_activation_backward},
-    [CNV_OP_TANH] = {cnv_cpu_activation_forward, cnv_cpu_activation_backward},
-    [CNV_OP_ELU] = {cnv_cpu_activation_forward, cnv_cpu_activation_backward},
     [CNV_OP_GEMM] = {cnv_cpu_gemm_forward, cnv_cpu_gemm_backward},
     [CNV_OP_MATMUL] = {cnv_cpu_gemm_forward, cnv_cpu_gemm_backward},
-    [CNV_OP_ADD] = {cnv_cpu_add_forward, cnv_cpu_add_backward},
     [CNV_OP_CONCAT] = {cnv_cpu_concat_forward, cnv_cpu_concat_backward},
     [CNV_OP_FLATTEN] = {cnv_cpu_copy_forward, cnv_cpu_copy_backward},
     [CNV_OP_RESHAPE] = {cnv_cpu_copy_forward, cnv_cpu_copy_backward},
@@ -96,6 +94,8 @@ static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
 };
 
 const cnv_cpu_op *cnv_cpu_op_get(cnv_op_type op) {
+    if (cnv_op_unary_number(op) >= 0) return &unary_op;
+    if (cnv_op_binary_number(op) >= 0) return &binary_op;
     if ((int)op < 0 || op >= CNV_OP_COUNT || !op_table[op].forward) return NULL;
     return &op_table[op];
 }

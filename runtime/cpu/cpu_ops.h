@@ -43,9 +43,9 @@ CNV_CPU_DECLARE(conv);
 CNV_CPU_DECLARE(maxpool);
 CNV_CPU_DECLARE(avgpool);
 CNV_CPU_DECLARE(globalavgpool);
-CNV_CPU_DECLARE(activation); /* Relu, LeakyRelu, Clip, Sigmoid, Tanh, Elu: one elementwise file */
+CNV_CPU_DECLARE(unary);      /* every op with a CNV_UNARY_* number: one elementwise file */
 CNV_CPU_DECLARE(gemm);       /* Gemm and MatMul */
-CNV_CPU_DECLARE(add);
+CNV_CPU_DECLARE(binary);     /* every op with a CNV_BINARY_* number: one broadcasting file */
 CNV_CPU_DECLARE(concat);
 CNV_CPU_DECLARE(copy);       /* Flatten, Reshape, Dropout: same data, new shape */
 CNV_CPU_DECLARE(pad);

@@ -13,11 +13,11 @@ typedef struct pad_plan {
 
 static cnv_status plan(const cnv_cpu_args *a, pad_plan *p) {
     const cnv_shape *s = &a->in_shape[0], *o = &a->out_shape;
-    if (a->n_in < 1 || s->ndim != o->ndim || s->ndim > CNV_MAX_DIMS)
+    if (a->n_in < 1 || s->ndim != o->ndim || s->ndim > CNV_PAD_MAX_DIMS)
         return cnv_fail(CNV_ERR_SHAPE, "%s: Pad output rank differs from its input's", a->node->name);
     p->mode = a->a->pad_mode;
-    const int lead = CNV_MAX_DIMS - s->ndim; /* view as 4-D with leading unit dims */
-    for (int k = 0; k < CNV_MAX_DIMS; k++) {
+    const int lead = CNV_PAD_MAX_DIMS - s->ndim; /* view as 4-D with leading unit dims */
+    for (int k = 0; k < CNV_PAD_MAX_DIMS; k++) {
         const int t = k - lead; /* the tensor's own dim */
         p->in4[k] = t >= 0 ? s->d[t] : 1;
         p->out4[k] = t >= 0 ? o->d[t] : 1;

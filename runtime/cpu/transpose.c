@@ -4,33 +4,35 @@
 
 #include "core/status.h"
 
-/* dst (dims src's permuted by perm) = or += src transposed. Both are viewed as 4-D with
- * leading unit dims so that one loop nest serves every rank. */
+/* dst (dims src's permuted by perm) = or += src transposed: dst is walked in order, an
+ * odometer over its dims keeping the matching src offset in step, so one loop serves every rank. */
 static void transpose_into(const float *src, const cnv_shape *s, const int *perm, float *dst, int accumulate) {
-    const int lead = CNV_MAX_DIMS - s->ndim;
     size_t stride[CNV_MAX_DIMS]; /* of src's own dims */
     size_t step = 1;
     for (int k = s->ndim - 1; k >= 0; k--) {
         stride[k] = step;
         step *= (size_t)s->d[k];
     }
-    int dim[CNV_MAX_DIMS];
+    int dim[CNV_MAX_DIMS], idx[CNV_MAX_DIMS] = {0};
     size_t st[CNV_MAX_DIMS]; /* along each dst dim: its extent and its step in src */
-    for (int k = 0; k < CNV_MAX_DIMS; k++) {
-        const int t = k - lead;
-        dim[k] = t >= 0 ? s->d[perm[t]] : 1;
-        st[k] = t >= 0 ? stride[perm[t]] : 0;
+    for (int k = 0; k < s->ndim; k++) {
+        dim[k] = s->d[perm[k]];
+        st[k] = stride[perm[k]];
     }
-    size_t i = 0;
-    for (int a = 0; a < dim[0]; a++)
-        for (int b = 0; b < dim[1]; b++)
-            for (int c = 0; c < dim[2]; c++) {
-                const float *row = src + a * st[0] + b * st[1] + c * st[2];
-                if (accumulate)
-                    for (int d = 0; d < dim[3]; d++) dst[i++] += row[d * st[3]];
-                else
-                    for (int d = 0; d < dim[3]; d++) dst[i++] = row[d * st[3]];
-            }
+    const size_t n = cnv_shape_numel(s);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (accumulate)
+            dst[i] += src[at];
+        else
+            dst[i] = src[at];
+        for (int k = s->ndim - 1; k >= 0; k--) {
+            at += st[k];
+            if (++idx[k] < dim[k]) break;
+            at -= st[k] * (size_t)dim[k];
+            idx[k] = 0;
+        }
+    }
 }
 
 static cnv_status check(const cnv_cpu_args *a) {

@@ -101,6 +101,18 @@ cnv_status cnv_image_save_png(const char *path, const cnv_image *img) {
     return cnv_atomic_commit(&af);
 }
 
+cnv_status cnv_image_save_jpg(const char *path, const cnv_image *img, int quality) {
+    if (img->c != 1 && img->c != 3)
+        return cnv_fail(CNV_ERR_ARG, "%s: cannot save an image of %d channels", path, img->c);
+    cnv_atomic_file af;
+    CNV_TRY(cnv_atomic_open(path, &af));
+    if (!stbi_write_jpg_to_func(write_to_file, af.f, img->w, img->h, img->c, img->px, quality)) {
+        cnv_atomic_abort(&af);
+        return cnv_fail(CNV_ERR_IO, "%s: JPEG encoding failed", path);
+    }
+    return cnv_atomic_commit(&af);
+}
+
 void cnv_image_free(cnv_image *img) {
     /* Loaded images come from stb's allocator, which is malloc in Debian's build. */
     free(img->px);

@@ -14,6 +14,8 @@ cnv_status cnv_image_load(const char *path, int channels, cnv_image *out);
 /* Bilinear resize (half-pixel centres, as OpenCV INTER_LINEAR). */
 cnv_status cnv_image_resize(const cnv_image *src, int w, int h, cnv_image *out);
 cnv_status cnv_image_save_png(const char *path, const cnv_image *img);
+/* JPEG of quality 1..100 (pictures that come by the thousand, such as an atlas'). */
+cnv_status cnv_image_save_jpg(const char *path, const cnv_image *img, int quality);
 void cnv_image_free(cnv_image *img);
 
 #endif

@@ -47,17 +47,10 @@ void keras_model_free(keras_model *m) {
 }
 
 cnv_status keras_activation_parse(const char *path, const keras_layer *l, const char *name, keras_activation *act) {
-    static const struct {
-        const char *name;
-        cnv_op_type op;
-    } known[] = {
-        {"linear", CNV_OP_DROPOUT}, {"relu", CNV_OP_RELU},       {"elu", CNV_OP_ELU},
-        {"softmax", CNV_OP_SOFTMAX}, {"sigmoid", CNV_OP_SIGMOID}, {"tanh", CNV_OP_TANH},
-        {"relu6", CNV_OP_CLIP},
-    };
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        if (strcmp(name, known[i].name) != 0) continue;
-        act->op = known[i].op;
+    /* The Keras names of each op are in its descriptor (core/op_list.h). */
+    const cnv_op_type op = cnv_op_from_keras(name);
+    if (op != CNV_OP_COUNT) {
+        act->op = op;
         act->alpha = 1.0f; /* Keras' elu activation has alpha 1 */
         act->max = 6.0f;   /* used by relu6 only */
         return CNV_OK;

@@ -6,9 +6,15 @@
 
 /* Loads an ONNX model: initializers become weights, Constant nodes and constant int inputs
  * (Reshape shape, Pad pads, Clip min/max) are resolved into attributes, BatchNormalization is
- * folded into the preceding Conv, shapes are inferred with batch 1. Opsets 7..17.
+ * folded into the preceding Conv, shapes are inferred with batch 1. A symbolic batch is 1 and a
+ * symbolic height and width are 224 (g->input_symbolic says which were). Opsets 7..20.
  * Errors name the file and, for an unsupported op or attribute, the node. */
 cnv_status cnv_onnx_load(const char *path, cnv_graph **out);
+
+/* Like cnv_onnx_load, with a symbolic input height and width set to height x width (0: 224) and
+ * shape arithmetic evaluated for that size; a model whose input size is fixed in the file loads
+ * only at that size, and any other gives CNV_ERR_SHAPE naming the shape it expects. */
+cnv_status cnv_onnx_load_sized(const char *path, int height, int width, cnv_graph **out);
 
 /* Like cnv_onnx_load, for models that take weights or shapes as graph inputs (ONNX's operator
  * tests do): the graph inputs after the first non-initializer one are bound, in order, to the

@@ -5,43 +5,38 @@
 #include "core/status.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Attributes each op accepts, space separated (opsets 7..17). */
-static const char *const accepted[CNV_OP_COUNT] = {
-    [CNV_OP_CONV] = "kernel_shape strides dilations pads auto_pad group",
-    /* storage_order only changes the Indices output, which cnnvis never exposes. */
-    [CNV_OP_MAXPOOL] = "kernel_shape strides dilations pads auto_pad ceil_mode storage_order",
-    [CNV_OP_AVGPOOL] = "kernel_shape strides pads auto_pad ceil_mode count_include_pad",
-    [CNV_OP_LEAKYRELU] = "alpha",
-    [CNV_OP_ELU] = "alpha",
-    [CNV_OP_CLIP] = "min max",
-    [CNV_OP_GEMM] = "alpha beta transA transB",
-    [CNV_OP_CONCAT] = "axis",
-    [CNV_OP_FLATTEN] = "axis",
-    [CNV_OP_RESHAPE] = "allowzero",
-    [CNV_OP_PAD] = "mode pads value",
-    [CNV_OP_LRN] = "alpha beta bias size",
-    [CNV_OP_SOFTMAX] = "axis",
-    /* ratio/seed only matter in training; is_test is the opset < 7 spelling of inference. */
-    [CNV_OP_DROPOUT] = "ratio seed is_test",
-    /* epsilon is read by the importer, which reduces BN to a per-channel scale and shift. */
-    [CNV_OP_BATCHNORM] = "epsilon momentum spatial training_mode",
-    [CNV_OP_TRANSPOSE] = "perm",
+/* The attributes that are one number (or one word of a fixed list) stored in a cnv_attrs field:
+ * read here and written back by the exporter (onnx_export.c) from the same table, for every op
+ * whose descriptor (core/op_list.h) lists them. */
+static const char *const gelu_approximations[] = {"none", "tanh", NULL};
+
+static const onnx_attr_field onnx_attr_fields[] = {
+    {"alpha", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, alpha), NULL},
+    {"beta", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, beta), NULL},
+    {"bias", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, bias), NULL},
+    {"min", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, min), NULL},
+    {"max", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, max), NULL},
+    {"value", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, pad_value), NULL},
+    {"size", ONNX_FIELD_INT, offsetof(cnv_attrs, size), NULL},
+    {"axis", ONNX_FIELD_INT, offsetof(cnv_attrs, axis), NULL},
+    {"group", ONNX_FIELD_INT, offsetof(cnv_attrs, group), NULL},
+    {"ceil_mode", ONNX_FIELD_INT, offsetof(cnv_attrs, ceil_mode), NULL},
+    {"count_include_pad", ONNX_FIELD_INT, offsetof(cnv_attrs, count_include_pad), NULL},
+    {"transA", ONNX_FIELD_INT, offsetof(cnv_attrs, trans_a), NULL},
+    {"transB", ONNX_FIELD_INT, offsetof(cnv_attrs, trans_b), NULL},
+    {"approximate", ONNX_FIELD_CHOICE, offsetof(cnv_attrs, approximate), gelu_approximations},
+    {NULL, ONNX_FIELD_INT, 0, NULL},
 };
 
-static int is_accepted(cnv_op_type op, const char *name) {
-    const char *list = accepted[op];
-    size_t len = strlen(name);
-    while (list && *list) {
-        const char *end = strchr(list, ' ');
-        size_t n = end ? (size_t)(end - list) : strlen(list);
-        if (n == len && strncmp(list, name, n) == 0) return 1;
-        list = end ? end + 1 : NULL;
-    }
-    return 0;
+const onnx_attr_field *onnx_attr_field_find(const char *name) {
+    for (const onnx_attr_field *f = onnx_attr_fields; f->name; f++)
+        if (!strcmp(f->name, name)) return f;
+    return NULL;
 }
 
 typedef struct attr_ctx {
@@ -154,6 +149,17 @@ static cnv_status get_perm(const attr_ctx *c, const Onnx__AttributeProto *a, con
     return CNV_OK;
 }
 
+/* One attribute of onnx_attr_fields into its cnv_attrs field. */
+static cnv_status get_field(const attr_ctx *c, const Onnx__AttributeProto *a, const onnx_attr_field *f,
+                            cnv_attrs *attrs) {
+    void *field = (char *)attrs + f->offset;
+    switch (f->kind) {
+    case ONNX_FIELD_FLOAT: return get_float(c, a, field);
+    case ONNX_FIELD_CHOICE: return get_choice(c, a, f->choices, onnx_choice_count(f->choices), field);
+    default: return get_int(c, a, field);
+    }
+}
+
 static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, const cnv_shape *in,
                              cnv_attrs *attrs) {
     const char *name = a->name;
@@ -179,19 +185,8 @@ static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, c
         attrs->pad_mode = (cnv_pad_mode)k;
         return CNV_OK;
     }
-    if (!strcmp(name, "group")) return get_int(c, a, &attrs->group);
-    if (!strcmp(name, "ceil_mode")) return get_int(c, a, &attrs->ceil_mode);
-    if (!strcmp(name, "count_include_pad")) return get_int(c, a, &attrs->count_include_pad);
-    if (!strcmp(name, "size")) return get_int(c, a, &attrs->size);
-    if (!strcmp(name, "axis")) return get_int(c, a, &attrs->axis);
-    if (!strcmp(name, "transA")) return get_int(c, a, &attrs->trans_a);
-    if (!strcmp(name, "transB")) return get_int(c, a, &attrs->trans_b);
-    if (!strcmp(name, "alpha")) return get_float(c, a, &attrs->alpha);
-    if (!strcmp(name, "beta")) return get_float(c, a, &attrs->beta);
-    if (!strcmp(name, "bias")) return get_float(c, a, &attrs->bias);
-    if (!strcmp(name, "min")) return get_float(c, a, &attrs->min);
-    if (!strcmp(name, "max")) return get_float(c, a, &attrs->max);
-    if (!strcmp(name, "value")) return get_float(c, a, &attrs->pad_value);
+    const onnx_attr_field *f = onnx_attr_field_find(name);
+    if (f) return get_field(c, a, f, attrs);
     if (!strcmp(name, "perm")) return get_perm(c, a, in, attrs);
     if (!strcmp(name, "allowzero") || !strcmp(name, "training_mode")) return require_int(c, a, 0);
     if (!strcmp(name, "spatial")) return require_int(c, a, 1);
@@ -278,7 +273,7 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         const Onnx__AttributeProto *a = n->attribute[k];
         if (!a->name) return node_fail(&c, CNV_ERR_FORMAT, "attribute without a name", "");
         /* Opset >= 11 Clip takes min/max as inputs; the attributes belong to older opsets. */
-        int accepted_here = is_accepted(op, a->name) &&
+        int accepted_here = cnv_word_in_list(cnv_op_desc_of(op)->attrs, a->name) &&
                             !(op == CNV_OP_CLIP && im->opset >= 11) &&
                             !(op == CNV_OP_PAD && im->opset >= 11 && strcmp(a->name, "mode") != 0);
         if (!accepted_here) {

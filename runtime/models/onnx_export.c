@@ -9,7 +9,7 @@
 
 #include "core/status.h"
 #include "io/atomic_file.h"
-#include "onnx.pb-c.h"
+#include "onnx_internal.h"
 
 /* BatchNormalization written with mean 0, var 1 - eps and this eps: both are exact in float and
  * var + eps == 1 exactly, so y = x * scale + shift holds bit for bit in every reader. */
@@ -283,6 +283,25 @@ static void emit_softmax(writer *w, const cnv_node *n, const char *in) {
     new_node(w, "Reshape", reshape_node, 2, ins, out);
 }
 
+/* An op whose ONNX node is its inputs and the one-field attributes its descriptor lists
+ * (onnx_attr_fields: alpha, axis, transA, ...), written from the node's attributes. */
+static void emit_plain(writer *w, const cnv_node *n, const char *const *in, const char *out) {
+    const cnv_op_desc *desc = cnv_op_desc_of(n->op);
+    Onnx__NodeProto *p = new_node(w, desc->name, n->name, n->n_in, in, out);
+    for (const char *list = desc->attrs; *list;) {
+        char word[32];
+        size_t len = strcspn(list, " ");
+        snprintf(word, sizeof word, "%.*s", (int)len, list);
+        list += len + (list[len] == ' ');
+        const onnx_attr_field *f = onnx_attr_field_find(word);
+        if (!f) continue; /* accepted on import and without effect at inference (Dropout's ratio) */
+        const void *field = (const char *)&n->attrs + f->offset;
+        if (f->kind == ONNX_FIELD_FLOAT) attr_float(w, p, word, *(const float *)field);
+        else if (f->kind == ONNX_FIELD_CHOICE) attr_string(w, p, word, f->choices[*(const int *)field]);
+        else attr_int(w, p, word, *(const int *)field);
+    }
+}
+
 static cnv_status emit_node(writer *w, const cnv_node *n) {
     const cnv_attrs *a = &n->attrs;
     const char *in[CNV_MAX_INPUTS + 4];
@@ -321,25 +340,10 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
         attr_int(w, p, "count_include_pad", a->count_include_pad);
         attr_padding(w, p, a);
         break;
-    case CNV_OP_LEAKYRELU:
-    case CNV_OP_ELU:
-        attr_float(w, new_node(w, op, n->name, n->n_in, in, out), "alpha", a->alpha);
-        break;
     case CNV_OP_CLIP:
         in[1] = add_scalar_init(w, n->name, "min", a->min);
         in[2] = add_scalar_init(w, n->name, "max", a->max);
         new_node(w, op, n->name, 3, in, out);
-        break;
-    case CNV_OP_GEMM:
-        p = new_node(w, op, n->name, n->n_in, in, out);
-        attr_float(w, p, "alpha", a->alpha);
-        attr_float(w, p, "beta", a->beta);
-        attr_int(w, p, "transA", a->trans_a);
-        attr_int(w, p, "transB", a->trans_b);
-        break;
-    case CNV_OP_CONCAT:
-    case CNV_OP_FLATTEN:
-        attr_int(w, new_node(w, op, n->name, n->n_in, in, out), "axis", a->axis);
         break;
     case CNV_OP_RESHAPE:
         in[1] = add_int64_init(w, n->name, "shape", a->shape_n, a->shape);
@@ -359,13 +363,6 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
         attr_string(w, new_node(w, op, n->name, n_in, in, out), "mode", modes[a->pad_mode]);
         break;
     }
-    case CNV_OP_LRN:
-        p = new_node(w, op, n->name, n->n_in, in, out);
-        attr_int(w, p, "size", a->size);
-        attr_float(w, p, "alpha", a->alpha);
-        attr_float(w, p, "beta", a->beta);
-        attr_float(w, p, "bias", a->bias);
-        break;
     case CNV_OP_SOFTMAX:
         emit_softmax(w, n, in[0]);
         break;
@@ -379,28 +376,14 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
     case CNV_OP_TRANSPOSE:
         attr_ints(w, new_node(w, op, n->name, n->n_in, in, out), "perm", w->g->values[n->in[0]].shape.ndim, a->perm);
         break;
-    case CNV_OP_GLOBALAVGPOOL:
-    case CNV_OP_RELU:
-    case CNV_OP_SIGMOID:
-    case CNV_OP_TANH:
-    case CNV_OP_MATMUL:
-    case CNV_OP_ADD:
-    case CNV_OP_DROPOUT:
-        new_node(w, op, n->name, n->n_in, in, out);
-        break;
-    case CNV_OP_FOURIER:
-    case CNV_OP_RESAMPLE:
-    case CNV_OP_REGULARIZE:
-    case CNV_OP_GRADNORM:
-    case CNV_OP_BLUR:
-    case CNV_OP_GRAM:
-    case CNV_OP_SQDIST:
-        /* Feature-visualization ops live only in cnnvis's own graphs; ONNX has no such op. */
-        return cnv_fail(CNV_ERR_UNSUPPORTED,
-                        "%s: node '%s': %s is an image-space op of cnnvis and cannot be written to ONNX", w->path,
-                        n->name, op);
     default:
-        return cnv_fail(CNV_ERR_INTERNAL, "%s: node '%s': op %d has no ONNX mapping", w->path, n->name, (int)n->op);
+        if (cnv_op_desc_of(n->op)->flags & CNV_OPF_IMAGE)
+            /* Feature-visualization ops live only in cnnvis's own graphs; ONNX has no such op. */
+            return cnv_fail(CNV_ERR_UNSUPPORTED,
+                            "%s: node '%s': %s is an image-space op of cnnvis and cannot be written to ONNX", w->path,
+                            n->name, op);
+        emit_plain(w, n, in, out);
+        break;
     }
     return CNV_OK;
 }
@@ -516,6 +499,12 @@ static cnv_status write_model(const Onnx__ModelProto *model, const char *path) {
     return st;
 }
 
+static int has_op(const cnv_graph *g, cnv_op_type op) {
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == op) return 1;
+    return 0;
+}
+
 cnv_status cnv_onnx_save(cnv_graph *g, const char *path) {
     if (g->input < 0 || g->output < 0 || g->n_nodes == 0)
         return cnv_fail(CNV_ERR_ARG, "%s: the graph has no input, output or nodes to write", path);
@@ -528,12 +517,13 @@ cnv_status cnv_onnx_save(cnv_graph *g, const char *path) {
         onnx__operator_set_id_proto__init(&opset);
         opset.domain = "";
         opset.has_version = 1;
-        opset.version = CNV_ONNX_EXPORT_OPSET;
+        const int gelu = has_op(g, CNV_OP_GELU);
+        opset.version = gelu ? CNV_ONNX_EXPORT_GELU_OPSET : CNV_ONNX_EXPORT_OPSET;
         Onnx__OperatorSetIdProto *opsets[1] = {&opset};
         Onnx__ModelProto model;
         onnx__model_proto__init(&model);
         model.has_ir_version = 1;
-        model.ir_version = CNV_ONNX_EXPORT_IR_VERSION;
+        model.ir_version = gelu ? CNV_ONNX_EXPORT_GELU_IR_VERSION : CNV_ONNX_EXPORT_IR_VERSION;
         model.n_opset_import = 1;
         model.opset_import = opsets;
         model.producer_name = "cnnvis";

@@ -7,6 +7,9 @@
 
 #define CNV_ONNX_EXPORT_OPSET 13
 #define CNV_ONNX_EXPORT_IR_VERSION 7
+/* A graph with a Gelu (an ONNX op from opset 20 on) is written at opset 20, IR version 9. */
+#define CNV_ONNX_EXPORT_GELU_OPSET 20
+#define CNV_ONNX_EXPORT_GELU_IR_VERSION 9
 
 /* Writes g to path atomically (temporary file, then rename: never a partial file).
  * Weights become float32 initializers (raw_data); constant inputs held as attributes here

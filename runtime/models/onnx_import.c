@@ -1,7 +1,9 @@
 /* ONNX model import: protobuf (protobuf-c bindings generated from the system's onnx.proto)
  * into a cnv_graph whose nodes hold only float inputs. Integer and constant inputs become
  * attributes, shape arithmetic is evaluated here, BatchNormalization is folded, and shapes are
- * inferred with batch 1. */
+ * inferred with batch 1 at one height and width: a symbolic height and width take the size the
+ * caller asks for, so shape arithmetic that reads them (Shape -> Gather -> Reshape) is evaluated
+ * for that size; running at another size means loading again. */
 #include "onnx_internal.h"
 #include "models/onnx.h"
 #include "core/alloc.h"
@@ -13,7 +15,7 @@
 #include <string.h>
 
 #define ONNX_MIN_OPSET 7
-#define ONNX_MAX_OPSET 17
+#define ONNX_MAX_OPSET 20
 
 const char *onnx_node_name(const Onnx__NodeProto *n) {
     if (n->name && n->name[0]) return n->name;
@@ -73,7 +75,11 @@ static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const
     const onnx_const *c = onnx_find_const(im, name);
     if (!c) return node_fail(im, n, CNV_ERR_FORMAT, "input is not defined before the node: ", name);
     if (!c->f) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "int64 tensor used as float data: ", name);
-    if (c->ndim > CNV_MAX_DIMS) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "weight with more than 4 dims: ", name);
+    if (c->ndim > CNV_MAX_DIMS) {
+        char problem[64];
+        snprintf(problem, sizeof problem, "weight with more than %d dims: ", CNV_MAX_DIMS);
+        return node_fail(im, n, CNV_ERR_UNSUPPORTED, problem, name);
+    }
     cnv_shape s = {c->ndim, {0}};
     for (int k = 0; k < c->ndim; k++) {
         if (c->dims[k] < 1 || c->dims[k] > INT32_MAX)
@@ -86,36 +92,6 @@ static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const
 }
 
 static int is_given(const Onnx__NodeProto *n, size_t k) { return k < n->n_input && n->input[k][0]; }
-
-/* Which ONNX inputs are float tensors of the op (the rest become attributes or are ignored). */
-static void float_input_range(cnv_op_type op, const Onnx__NodeProto *n, size_t *lo, size_t *hi) {
-    *lo = *hi = 1;
-    switch (op) {
-    case CNV_OP_CONV:
-    case CNV_OP_GEMM: *lo = 2; *hi = 3; break;
-    case CNV_OP_MATMUL:
-    case CNV_OP_ADD: *lo = *hi = 2; break;
-    case CNV_OP_CONCAT: *hi = n->n_input > CNV_MAX_INPUTS ? CNV_MAX_INPUTS + 1 : n->n_input; break;
-    default: break;
-    }
-}
-
-/* Inputs whose count is fixed by the op; more in the file is malformed. */
-static size_t max_onnx_inputs(cnv_op_type op) {
-    switch (op) {
-    case CNV_OP_CLIP:
-    case CNV_OP_DROPOUT: return 3;
-    case CNV_OP_PAD: return 4;
-    case CNV_OP_RESHAPE: return 2;
-    case CNV_OP_BATCHNORM: return 5;
-    case CNV_OP_CONCAT: return CNV_MAX_INPUTS;
-    case CNV_OP_CONV:
-    case CNV_OP_GEMM: return 3;
-    case CNV_OP_MATMUL:
-    case CNV_OP_ADD: return 2;
-    default: return 1;
-    }
-}
 
 /* BatchNormalization (inference) as y = x*scale' + shift' per channel, scale' and shift' new
  * weights computed in double from gamma, beta, mean, var and epsilon. */
@@ -167,10 +143,17 @@ static cnv_status mark_extra_outputs(onnx_import *im, const Onnx__NodeProto *n, 
 
 static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op) {
     cnv_graph *g = im->g;
-    if (n->n_input > max_onnx_inputs(op)) return node_fail(im, n, CNV_ERR_FORMAT, "too many inputs for ", n->op_type);
-    size_t lo, hi;
-    float_input_range(op, n, &lo, &hi);
-    if (hi > CNV_MAX_INPUTS) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "too many inputs for ", n->op_type);
+    const cnv_op_desc *desc = cnv_op_desc_of(op);
+    if (n->n_input > (size_t)desc->onnx_in) {
+        if (desc->onnx_in == CNV_MAX_INPUTS)
+            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s' (%s): %zu inputs; cnnvis takes at most %d", im->path,
+                            onnx_node_name(n), n->op_type, n->n_input, CNV_MAX_INPUTS);
+        return node_fail(im, n, CNV_ERR_FORMAT, "too many inputs for ", n->op_type);
+    }
+    /* The ONNX inputs that are float tensors of the graph node; the ones after them are constants
+     * read as attributes. BatchNormalization's statistics become two weights below. */
+    const size_t lo = op == CNV_OP_BATCHNORM ? 1 : (size_t)desc->min_in;
+    const size_t hi = op == CNV_OP_BATCHNORM ? 1 : (size_t)desc->max_in;
     int in[CNV_MAX_INPUTS], n_in = 0;
     for (size_t k = 0; k < hi && k < n->n_input; k++) {
         if (!n->input[k][0]) continue; /* an omitted optional input */
@@ -178,8 +161,8 @@ static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         n_in++;
     }
     if ((size_t)n_in < lo || !is_given(n, 0)) return node_fail(im, n, CNV_ERR_FORMAT, "missing inputs of ", n->op_type);
-    /* Data first: Add is commutative, so a weight-first Add is turned around. */
-    if (op == CNV_OP_ADD && g->values[in[0]].init && !g->values[in[1]].init) {
+    /* Data first: a commutative op with a weight first is turned around. */
+    if ((desc->flags & CNV_OPF_COMMUTATIVE) && n_in == 2 && g->values[in[0]].init && !g->values[in[1]].init) {
         int t = in[0];
         in[0] = in[1];
         in[1] = t;
@@ -217,6 +200,32 @@ static int all_inputs_constant(const onnx_import *im, const Onnx__NodeProto *n) 
     return 1;
 }
 
+/* Sum, Max or Min of k > 2 inputs as k - 1 two-input nodes, each folding in the next input:
+ * '<name>/1', '<name>/2', ... with outputs '<output>/1', ...; the last is the node itself. */
+static cnv_status import_chain(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op) {
+    if (n->n_input > CNV_MAX_INPUTS)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s' (%s): %zu inputs; cnnvis takes at most %d", im->path,
+                        onnx_node_name(n), n->op_type, n->n_input, CNV_MAX_INPUTS);
+    char names[2][512], outs[2][512];
+    const char *acc = n->input[0];
+    for (size_t k = 1; k < n->n_input; k++) {
+        const int last = k + 1 == n->n_input, slot = (int)(k & 1);
+        snprintf(names[slot], sizeof names[slot], "%s/%zu", onnx_node_name(n), k);
+        snprintf(outs[slot], sizeof outs[slot], "%s/%zu", n->output[0], k);
+        Onnx__NodeProto step = *n;
+        char *ins[2] = {(char *)acc, n->input[k]};
+        char *out[1] = {last ? n->output[0] : outs[slot]};
+        step.input = ins;
+        step.n_input = 2;
+        step.output = out;
+        step.n_output = 1;
+        step.name = last ? n->name : names[slot];
+        CNV_TRY(import_op(im, &step, op));
+        acc = outs[slot];
+    }
+    return CNV_OK;
+}
+
 static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
     if (!n->op_type || n->n_output < 1 || !n->output[0][0])
         return cnv_fail(CNV_ERR_FORMAT, "%s: node '%s' has no op type or no output", im->path, onnx_node_name(n));
@@ -224,15 +233,12 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s': unsupported op '%s' (domain '%s')", im->path,
                         onnx_node_name(n), n->op_type, n->domain);
     cnv_op_type op = cnv_op_from_name(n->op_type);
-    int single_input = n->n_input == 1 && n->input[0][0];
-    /* Identity (and a one-input Sum) of a computed tensor: another name for the same value. */
-    if ((!strcmp(n->op_type, "Identity") || !strcmp(n->op_type, "Sum")) && single_input &&
-        !onnx_find_const(im, n->input[0])) {
-        int v;
-        CNV_TRY(resolve_value(im, n, n->input[0], &v));
-        return add_name(im, n->output[0], v, NULL);
-    }
-    if (!strcmp(n->op_type, "Sum") && n->n_input == 2) op = CNV_OP_ADD;
+    const int is_sum = !strcmp(n->op_type, "Sum");
+    if (is_sum) op = CNV_OP_ADD;
+    const int variadic = op != CNV_OP_COUNT && (is_sum || (cnv_op_desc_of(op)->flags & CNV_OPF_VARIADIC));
+    /* A one-input Sum, Max or Min is the tensor itself. */
+    if (variadic && n->n_input == 1) op = CNV_OP_IDENTITY;
+    if (variadic && n->n_input > 2 && !all_inputs_constant(im, n)) return import_chain(im, n, op);
     if (op == CNV_OP_COUNT || all_inputs_constant(im, n)) {
         int handled;
         CNV_TRY(onnx_fold_constant_node(im, n, &handled));
@@ -273,7 +279,32 @@ static cnv_status read_initializers(onnx_import *im, const Onnx__GraphProto *gp)
     return CNV_OK;
 }
 
-/* The image (or vector) input: float32, 4-D NCHW or 2-D; an unknown batch dim becomes 1. */
+/* The size a symbolic height or width takes when the caller asks for none: torchvision's and
+ * Keras applications' ImageNet size, which any fully convolutional classifier accepts. */
+#define ONNX_DEFAULT_SPATIAL 224
+
+/* One dim of the image (or vector) input: a symbolic batch becomes 1; a symbolic height or
+ * width of a 4-D input becomes the size asked for (im->want_hw, 0: ONNX_DEFAULT_SPATIAL); a
+ * fixed one must equal the size asked for. Sets bit k of g->input_symbolic for symbolic dims. */
+static cnv_status input_dim(onnx_import *im, const Onnx__ValueInfoProto *vi, int ndim, int k, int *dim) {
+    const Onnx__TensorShapeProto__Dimension *d = vi->type->tensor_type->shape->dim[k];
+    int known = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;
+    if (known && d->dim_value > INT32_MAX)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' dim %d is too large", im->path, vi->name, k);
+    int spatial = ndim == 4 && k >= 2, want = spatial ? im->want_hw[k - 2] : 0;
+    if (known) {
+        *dim = (int)d->dim_value;
+        return CNV_OK;
+    }
+    if (k > 0 && !spatial)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has an unknown dim %d (only the batch, height and width may be symbolic)",
+                        im->path, vi->name, k);
+    im->g->input_symbolic |= 1u << k;
+    *dim = k == 0 ? 1 : want > 0 ? want : ONNX_DEFAULT_SPATIAL;
+    return CNV_OK;
+}
+
+/* The image (or other tensor) input: float32, 4-D NCHW for images, 1 to CNV_MAX_DIMS dims. */
 static cnv_status add_data_input(onnx_import *im, const Onnx__ValueInfoProto *vi) {
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
@@ -284,18 +315,18 @@ static cnv_status add_data_input(onnx_import *im, const Onnx__ValueInfoProto *vi
                         (int)tt->elem_type);
     if (!tt->shape) return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has no shape", im->path, vi->name);
     cnv_shape s = {(int)tt->shape->n_dim, {0}};
-    if (s.ndim != 4 && s.ndim != 2)
-        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' is %d-D; cnnvis takes a 4-D NCHW image or a 2-D input",
-                        im->path, vi->name, s.ndim);
-    for (int k = 0; k < s.ndim; k++) {
-        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
-        int known = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;
-        if (known && d->dim_value > INT32_MAX)
-            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' dim %d is too large", im->path, vi->name, k);
-        if (!known && k > 0)
-            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' has an unknown dim %d (only the batch may be symbolic)",
-                            im->path, vi->name, k);
-        s.d[k] = known ? (int)d->dim_value : 1;
+    if (s.ndim < 1 || s.ndim > CNV_MAX_DIMS)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: input '%s' is %d-D; cnnvis takes 1 to %d dims (a 4-D NCHW image)",
+                        im->path, vi->name, s.ndim, CNV_MAX_DIMS);
+    for (int k = 0; k < s.ndim; k++) CNV_TRY(input_dim(im, vi, s.ndim, k, &s.d[k]));
+    int asked = im->want_hw[0] > 0 || im->want_hw[1] > 0;
+    if (asked && (s.ndim != 4 || (im->want_hw[0] > 0 && s.d[2] != im->want_hw[0]) ||
+                  (im->want_hw[1] > 0 && s.d[3] != im->want_hw[1]))) {
+        char fixed[64];
+        cnv_shape one = s;
+        one.d[0] = 1;
+        return cnv_fail(CNV_ERR_SHAPE, "%s: the model's input is fixed at %s; it cannot run at %dx%d", im->path,
+                        cnv_shape_str(&one, fixed, sizeof fixed), im->want_hw[0], im->want_hw[1]);
     }
     im->g->input = cnv_graph_add_value(im->g, vi->name, &s, NULL);
     if (im->g->input < 0) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
@@ -373,7 +404,9 @@ static void import_free(onnx_import *im) {
     free(im->names);
 }
 
-cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const *bound_pb, cnv_graph **out) {
+/* Loads with the symbolic height and width of the input set to want_h x want_w (0: default). */
+static cnv_status load(const char *path, int want_h, int want_w, int n_bound, const char *const *bound_pb,
+                       cnv_graph **out) {
     *out = NULL;
     uint8_t *bytes;
     size_t size;
@@ -381,7 +414,7 @@ cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const 
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, bytes);
     free(bytes);
     if (!m) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (protobuf decoding failed)", path);
-    onnx_import im = {.path = path, .g = cnv_graph_new(path)};
+    onnx_import im = {.path = path, .g = cnv_graph_new(path), .want_hw = {want_h, want_w}};
     cnv_status st = im.g ? import_model(&im, m, n_bound, bound_pb) : cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
     onnx__model_proto__free_unpacked(m, NULL);
     import_free(&im);
@@ -393,7 +426,15 @@ cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const 
     return CNV_OK;
 }
 
-cnv_status cnv_onnx_load(const char *path, cnv_graph **out) { return cnv_onnx_load_bound(path, 0, NULL, out); }
+cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const *bound_pb, cnv_graph **out) {
+    return load(path, 0, 0, n_bound, bound_pb, out);
+}
+
+cnv_status cnv_onnx_load(const char *path, cnv_graph **out) { return load(path, 0, 0, 0, NULL, out); }
+
+cnv_status cnv_onnx_load_sized(const char *path, int height, int width, cnv_graph **out) {
+    return load(path, height, width, 0, NULL, out);
+}
 
 /* Appends op to the space-separated list unless it is there already. */
 static int add_op_name(char **list, size_t *len, const char *op) {

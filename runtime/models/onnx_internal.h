@@ -6,6 +6,7 @@
 #include "core/graph.h"
 #include "onnx.pb-c.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define ONNX_MAX_CONST_DIMS 8
@@ -53,6 +54,7 @@ typedef struct onnx_import {
     int n_consts, cap_consts;
     onnx_name *names;
     int n_names, cap_names;
+    int want_hw[2]; /* the size asked for the input's height and width; 0: none */
 } onnx_import;
 
 /* The constant named `name`, or NULL. */
@@ -68,6 +70,24 @@ const char *onnx_node_name(const Onnx__NodeProto *n);
  * attribute or attribute value cnnvis does not implement. in_shape: the data input's shape. */
 cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_shape *in_shape,
                             cnv_attrs *attrs);
+
+/* An ONNX attribute held in one cnv_attrs field: an int, a float, or a word of `choices` (a
+ * NULL-terminated list) stored as its index. */
+typedef enum { ONNX_FIELD_INT, ONNX_FIELD_FLOAT, ONNX_FIELD_CHOICE } onnx_field_kind;
+typedef struct onnx_attr_field {
+    const char *name;
+    onnx_field_kind kind;
+    size_t offset; /* offsetof(cnv_attrs, ...) */
+    const char *const *choices;
+} onnx_attr_field;
+/* The field an attribute name is read into, NULL when the attribute is not one field. */
+const onnx_attr_field *onnx_attr_field_find(const char *name);
+
+static inline int onnx_choice_count(const char *const *choices) {
+    int n = 0;
+    while (choices[n]) n++;
+    return n;
+}
 
 /* Evaluates a node whose inputs are all known at import time (shape arithmetic exported by
  * PyTorch: Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Add/Sub/Mul/Div, Slice, Constant,

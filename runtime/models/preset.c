@@ -17,6 +17,14 @@
  *   (block 5's last conv) is "/features/features.28/Conv"; checked against a real export in
  *   tests/fixtures/torch_arch/vgg16_tv_names.onnx. The default layers are each block's last
  *   conv, as for Keras (block1_conv2 = features.2, ..., block5_conv3 = features.28).
+ * - imagenet-torchvision: any other torchvision ImageNet classifier exported by torch.onnx.export
+ *   (ResNet, SqueezeNet, MobileNet, ...: torchvision's weights all take the same input): RGB,
+ *   0..1, ImageNet mean/std, the model's own input size. Recognized by 1000 outputs, a 3-channel
+ *   input and node names as torch (1.13 and later) writes them, "/<module path>/<OpType>".
+ * - mobilenet-keras: keras.applications MobileNet and MobileNetV2, whose preprocess_input is the
+ *   "tf" mode, x / 127.5 - 1 (RGB, -1..1), at the model's own size (128..224). Recognized by
+ *   1000 outputs and the applications' layer names: conv_dw_1 and conv_pw_1 (v1),
+ *   block_1_expand and block_1_depthwise (v2).
  * - fashion-mnist: models/fashion_mnist.onnx, trained by `cnnvis train` on pixels / 255 (gray,
  *   0..1, no mean); detected by the input name the training command gives it.
  * - generic: never detected; used when nothing matches, taking the model's own input size. */
@@ -24,6 +32,7 @@
 
 #include "core/name_list.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ImageNet mean and std of torchvision's models, for 0..1 RGB. */
@@ -104,6 +113,25 @@ static const cnv_preset presets[] = {
                           "/features/features.21/Conv,/features/features.28/Conv",
     },
     {
+        /* channels/height/width 0: whatever the model's input is (torchvision's CNNs take any). */
+        .name = "imagenet-torchvision",
+        .description = "torchvision ImageNet classifier (ONNX from torch): RGB 0..1, ImageNet mean/std",
+        .order = CNV_ORDER_RGB,
+        .scale = 1.0f / 255.0f,
+        .mean = TORCHVISION_MEAN,
+        .std = TORCHVISION_STD,
+        .labels_file = "synset_words.txt",
+    },
+    {
+        .name = "mobilenet-keras",
+        .description = "Keras MobileNet / MobileNetV2 ImageNet: RGB scaled to -1..1 (x / 127.5 - 1)",
+        .order = CNV_ORDER_RGB,
+        .scale = 1.0f / 127.5f,
+        .mean = {1.0f, 1.0f, 1.0f},
+        .std = {1.0f, 1.0f, 1.0f},
+        .labels_file = "synset_words.txt",
+    },
+    {
         .name = "fashion-mnist",
         .description = "Fashion-MNIST classifier (models/fashion_mnist.onnx): 1x28x28 gray, 0..1",
         .channels = 1, .height = 28, .width = 28,
@@ -173,30 +201,81 @@ static int has_node(const cnv_graph *g, const char *name) {
     return 0;
 }
 
+/* A node named `layer` or "<layer>/..." (the Keras importer's names for a layer's parts). */
+static int has_layer(const cnv_graph *g, const char *layer) {
+    size_t n = strlen(layer);
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strncmp(g->nodes[i].name, layer, n) == 0 && (g->nodes[i].name[n] == '\0' || g->nodes[i].name[n] == '/'))
+            return 1;
+    return 0;
+}
+
+/* torch.onnx.export (torch 1.13 on) names every node "/<module path>/<OpType>". */
+static int torch_node_names(const cnv_graph *g) {
+    if (g->n_nodes == 0) return 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].name[0] != '/') return 0;
+    return 1;
+}
+
+static const cnv_preset *found(const char *preset, char *why, size_t size, const char *reason, const char *detail) {
+    if (why && size) snprintf(why, size, "detected: %s%s", reason, detail ? detail : "");
+    return cnv_preset_find(preset);
+}
+
 /* An ImageNet VGG by its layer names: Keras names its convs block<b>_conv<k> and its first
  * dense fc1 (VGG19 has a fourth conv in block 5); torchvision's VGG16 ends its features with
  * the conv features.28 and the pool features.30 (VGG19 has convs up to features.34, and the
  * BatchNorm variants other indices). */
-static const cnv_preset *detect_imagenet_vgg(const cnv_graph *g) {
-    if (has_node(g, "fc1") && has_node(g, "block5_conv4")) return cnv_preset_find("vgg19-keras");
-    if (has_node(g, "fc1") && has_node(g, "block5_conv3")) return cnv_preset_find("vgg16-keras");
+static const cnv_preset *detect_imagenet_vgg(const cnv_graph *g, char *why, size_t size) {
+    if (has_node(g, "fc1") && has_node(g, "block5_conv4"))
+        return found("vgg19-keras", why, size, "Keras VGG19 layer names (block5_conv4, fc1), 1000 classes", NULL);
+    if (has_node(g, "fc1") && has_node(g, "block5_conv3"))
+        return found("vgg16-keras", why, size, "Keras VGG16 layer names (block5_conv3, fc1), 1000 classes", NULL);
     if (has_node(g, "/features/features.28/Conv") && has_node(g, "/features/features.30/MaxPool") &&
         has_node(g, "/classifier/classifier.6/Gemm"))
-        return cnv_preset_find("vgg16-torchvision");
+        return found("vgg16-torchvision", why, size,
+                     "torchvision VGG16 node names (/features/features.28/Conv, /classifier/classifier.6/Gemm), "
+                     "1000 classes",
+                     NULL);
     return NULL;
 }
 
-const cnv_preset *cnv_preset_detect(const cnv_graph *g) {
-    if (g->input < 0 || g->output < 0) return NULL;
-    size_t outputs = cnv_shape_numel(&g->values[g->output].shape);
-    if (input_is(g, 3, 227, 227) && outputs == 1000) return cnv_preset_find("squeezenet");
-    if (input_is(g, 3, 224, 224) && outputs == 1000) return detect_imagenet_vgg(g);
-    if (input_is(g, 1, 28, 28) && strcmp(g->values[g->input].name, "Input3") == 0)
-        return cnv_preset_find("mnist-zoo");
-    if (input_is(g, 1, 28, 28) && strcmp(g->values[g->input].name, "fashion_mnist_input") == 0)
-        return cnv_preset_find("fashion-mnist");
+/* The ImageNet classifiers whose input size varies: Keras MobileNets, any torchvision export. */
+static const cnv_preset *detect_imagenet_any_size(const cnv_graph *g, char *why, size_t size) {
+    if (has_layer(g, "conv_dw_1") && has_layer(g, "conv_pw_1"))
+        return found("mobilenet-keras", why, size, "Keras MobileNet layer names (conv_dw_1, conv_pw_1), 1000 classes",
+                     NULL);
+    if (has_layer(g, "block_1_expand") && has_layer(g, "block_1_depthwise"))
+        return found("mobilenet-keras", why, size,
+                     "Keras MobileNetV2 layer names (block_1_expand, block_1_depthwise), 1000 classes", NULL);
+    if (torch_node_names(g)) {
+        char detail[160];
+        snprintf(detail, sizeof detail, " ('%.100s'), 3-channel input, 1000 classes", g->nodes[0].name);
+        return found("imagenet-torchvision", why, size, "node names as torch.onnx.export writes them", detail);
+    }
     return NULL;
 }
+
+const cnv_preset *cnv_preset_detect_why(const cnv_graph *g, char *why, size_t size) {
+    if (why && size) why[0] = '\0';
+    if (g->input < 0 || g->output < 0) return NULL;
+    const cnv_shape *in = &g->values[g->input].shape;
+    size_t outputs = cnv_shape_numel(&g->values[g->output].shape);
+    if (input_is(g, 3, 227, 227) && outputs == 1000 && !torch_node_names(g))
+        return found("squeezenet", why, size, "3x227x227 input, 1000 classes (Caffe SqueezeNet)", NULL);
+    const cnv_preset *p = NULL;
+    if (input_is(g, 3, 224, 224) && outputs == 1000) p = detect_imagenet_vgg(g, why, size);
+    if (!p && in->ndim == 4 && in->d[1] == 3 && outputs == 1000) p = detect_imagenet_any_size(g, why, size);
+    if (p) return p;
+    if (input_is(g, 1, 28, 28) && strcmp(g->values[g->input].name, "Input3") == 0)
+        return found("mnist-zoo", why, size, "1x28x28 input named Input3 (ONNX model zoo MNIST)", NULL);
+    if (input_is(g, 1, 28, 28) && strcmp(g->values[g->input].name, "fashion_mnist_input") == 0)
+        return found("fashion-mnist", why, size, "1x28x28 input named fashion_mnist_input (cnnvis train)", NULL);
+    return NULL;
+}
+
+const cnv_preset *cnv_preset_detect(const cnv_graph *g) { return cnv_preset_detect_why(g, NULL, 0); }
 
 void cnv_preset_list(char *buf, size_t size) {
     if (size) buf[0] = '\0';

@@ -455,3 +455,18 @@ void cnv_render_result_free(cnv_render_result *res) {
     free(res->log);
     memset(res, 0, sizeof *res);
 }
+
+cnv_status cnv_render_at_layer(cnv_graph *g, const cnv_preset *preset, cnv_backend *be, const cnv_render_opts *base,
+                               int node, float relu_slope, const cnv_objective *objectives, int n,
+                               cnv_render_result *res, int *target) {
+    int twin = cnv_graph_leaky_twin(g, node, relu_slope);
+    if (twin < 0) return cnv_fail(CNV_ERR_NOMEM, "out of memory for the leaky twin of %s", g->nodes[node].name);
+    if (target) *target = twin;
+    cnv_render_opts o = *base;
+    o.batch = n;
+    o.objective_node = twin;
+    o.objectives = objectives;
+    o.has_report = twin != node;
+    o.report_node = node;
+    return cnv_render(g, preset, be, &o, res);
+}

@@ -60,6 +60,14 @@ cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_back
                       cnv_render_result *res);
 void cnv_render_result_free(cnv_render_result *res);
 
+/* One batch of objectives at model node `node` as the optimization verbs render them: base's
+ * recipe, size, seed and callbacks, the objectives on the node's leaky twin of slope relu_slope
+ * (cnv_graph_leaky_twin: the node itself when it ends in no ReLU), the node itself measured on
+ * the start and final images. *target (may be NULL) gets the node the objectives acted on. */
+cnv_status cnv_render_at_layer(cnv_graph *g, const cnv_preset *preset, cnv_backend *be, const cnv_render_opts *base,
+                               int node, float relu_slope, const cnv_objective *objectives, int n,
+                               cnv_render_result *res, int *target);
+
 /* Checks a recipe's knobs (ranges, combinations); messages name the knob. */
 cnv_status cnv_recipe_validate(const cnv_recipe *r);
 

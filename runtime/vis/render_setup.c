@@ -16,12 +16,3 @@ cnv_status cnv_recipe_resolve(const char *name, cnv_recipe *out) {
     out->prior_weight = 0.2f;
     return CNV_OK;
 }
-
-cnv_status cnv_render_aim(cnv_graph *g, int node, float slope, cnv_render_opts *o) {
-    int target = cnv_graph_leaky_twin(g, node, slope);
-    if (target < 0) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
-    o->objective_node = target;
-    o->has_report = target != node;
-    o->report_node = node;
-    return CNV_OK;
-}

@@ -38,6 +38,10 @@ static void insert(cnv_topk_entry *list, int *count, int k, cnv_topk_entry e) {
     if (*count < k) (*count)++;
 }
 
+void cnv_topk_offer(cnv_topk *t, int channel, cnv_topk_entry e) {
+    insert(t->best + (size_t)channel * t->k, &t->count[channel], t->k, e);
+}
+
 void cnv_topk_add(cnv_topk *t, const float *maps, int h, int w, int item) {
     size_t plane = (size_t)h * w;
     for (int c = 0; c < t->n_channels; c++) {
@@ -47,7 +51,7 @@ void cnv_topk_add(cnv_topk *t, const float *maps, int h, int w, int item) {
             if (isfinite(m[i]) && (arg == plane || m[i] > m[arg])) arg = i;
         if (arg == plane) continue;
         cnv_topk_entry e = {m[arg], item, (int)(arg / w), (int)(arg % w)};
-        insert(t->best + (size_t)c * t->k, &t->count[c], t->k, e);
+        cnv_topk_offer(t, c, e);
     }
 }
 
@@ -93,4 +97,31 @@ cnv_status cnv_receptive_box(const cnv_graph *g, int node, int y, int x, cnv_box
     free(rf);
     free(off);
     return CNV_OK;
+}
+
+cnv_status cnv_topk_patch(const cnv_image *seen, const cnv_box *b, const unsigned char bg[3], cnv_image *out) {
+    int fw = b->x1 - b->x0, fh = b->y1 - b->y0;
+    memset(out, 0, sizeof *out);
+    out->px = fw > 0 && fh > 0 ? malloc((size_t)fw * fh * 3) : NULL;
+    if (!out->px) return cnv_fail(CNV_ERR_NOMEM, "topk: out of memory for a %dx%d patch", fw, fh);
+    out->w = fw;
+    out->h = fh;
+    out->c = 3;
+    for (int y = 0; y < fh; y++)
+        for (int x = 0; x < fw; x++) {
+            int sy = b->y0 + y, sx = b->x0 + x;
+            unsigned char *d = out->px + ((size_t)y * fw + x) * 3;
+            int inside = sy >= 0 && sy < seen->h && sx >= 0 && sx < seen->w;
+            for (int k = 0; k < 3; k++)
+                d[k] = inside ? seen->px[((size_t)sy * seen->w + sx) * seen->c + (seen->c == 3 ? k : 0)] : bg[k];
+        }
+    return CNV_OK;
+}
+
+cnv_box cnv_box_clamp(cnv_box b, int h, int w) {
+    b.y0 = b.y0 < 0 ? 0 : b.y0;
+    b.x0 = b.x0 < 0 ? 0 : b.x0;
+    b.y1 = b.y1 > h ? h : b.y1;
+    b.x1 = b.x1 > w ? w : b.x1;
+    return b;
 }

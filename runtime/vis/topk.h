@@ -5,6 +5,7 @@
 #define CNV_VIS_TOPK_H
 
 #include "core/graph.h"
+#include "io/image.h"
 
 typedef struct cnv_topk_entry {
     float score; /* max over positions */
@@ -24,11 +25,22 @@ void cnv_topk_free(cnv_topk *t);
  * values never win. */
 void cnv_topk_add(cnv_topk *t, const float *maps, int h, int w, int item);
 
+/* Offers one entry to a channel's list (merging partial lists: offered in the order of their
+ * items, the result equals one pass over all the inputs). */
+void cnv_topk_offer(cnv_topk *t, int channel, cnv_topk_entry e);
+
 /* The input pixels output position (y, x) of `node` sees: rows [y0, y1), columns [x0, x1),
  * before clamping to the image (they may reach past its borders). */
 typedef struct cnv_box {
     int y0, x0, y1, x1;
 } cnv_box;
 cnv_status cnv_receptive_box(const cnv_graph *g, int node, int y, int x, cnv_box *box);
+/* The box cut to an h x w image (the pixels a patch of it shows). */
+cnv_box cnv_box_clamp(cnv_box b, int h, int w);
+
+/* The patch of input pixels a box covers on the picture the model saw (at its input size), as
+ * RGB, drawn into a canvas of the whole box so that a box clamped at the border keeps its
+ * scale (outside the picture: bg). out->px is malloc'ed. */
+cnv_status cnv_topk_patch(const cnv_image *seen, const cnv_box *b, const unsigned char bg[3], cnv_image *out);
 
 #endif

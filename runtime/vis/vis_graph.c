@@ -155,7 +155,8 @@ static cnv_status build_head(cnv_vis_graph *vg, const cnv_graph *model, const cn
         cnv_attrs_default(CNV_OP_PAD, &a);
         a.pad_mode = CNV_PAD_CONSTANT;
         a.pad_value = 0.5f;
-        a.pad_full[2] = a.pad_full[3] = a.pad_full[6] = a.pad_full[7] = h->pad;
+        cnv_pad_set(&a, 2, h->pad, h->pad);
+        cnv_pad_set(&a, 3, h->pad, h->pad);
         ch += 2 * h->pad;
         cw += 2 * h->pad;
         cnv_shape padded = cnv_shape4(n, c, ch, cw);

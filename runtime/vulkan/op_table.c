@@ -1,20 +1,18 @@
 /* Which Vulkan kernels serve which op (the Vulkan twin of the CPU backend's table). */
 #include "vk_backend.h"
 
+/* The elementwise ops (a CNV_UNARY_* or CNV_BINARY_* number in their descriptor) all share one
+ * kernel of each kind; every other op has its entry here. */
+static const cnv_vk_op unary_op = {cnv_vk_unary_forward, cnv_vk_unary_backward};
+static const cnv_vk_op binary_op = {cnv_vk_binary_forward, cnv_vk_binary_backward};
+
 static const cnv_vk_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_CONV] = {cnv_vk_conv_forward, cnv_vk_conv_backward},
     [CNV_OP_MAXPOOL] = {cnv_vk_maxpool_forward, cnv_vk_maxpool_backward},
     [CNV_OP_AVGPOOL] = {cnv_vk_avgpool_forward, cnv_vk_avgpool_backward},
     [CNV_OP_GLOBALAVGPOOL] = {cnv_vk_avgpool_forward, cnv_vk_avgpool_backward},
-    [CNV_OP_RELU] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_LEAKYRELU] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_CLIP] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_SIGMOID] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_TANH] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
-    [CNV_OP_ELU] = {cnv_vk_activation_forward, cnv_vk_activation_backward},
     [CNV_OP_GEMM] = {cnv_vk_gemm_forward, cnv_vk_gemm_backward},
     [CNV_OP_MATMUL] = {cnv_vk_gemm_forward, cnv_vk_gemm_backward},
-    [CNV_OP_ADD] = {cnv_vk_add_forward, cnv_vk_add_backward},
     [CNV_OP_CONCAT] = {cnv_vk_concat_forward, cnv_vk_concat_backward},
     [CNV_OP_FLATTEN] = {cnv_vk_copy_forward, cnv_vk_copy_backward},
     [CNV_OP_RESHAPE] = {cnv_vk_copy_forward, cnv_vk_copy_backward},
@@ -34,6 +32,8 @@ static const cnv_vk_op op_table[CNV_OP_COUNT] = {
 };
 
 const cnv_vk_op *cnv_vk_op_get(cnv_op_type op) {
+    if (cnv_op_unary_number(op) >= 0) return &unary_op;
+    if (cnv_op_binary_number(op) >= 0) return &binary_op;
     if ((int)op < 0 || op >= CNV_OP_COUNT || !op_table[op].forward) return NULL;
     return &op_table[op];
 }

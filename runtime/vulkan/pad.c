@@ -24,12 +24,12 @@ static uint32_t kernel_mode(cnv_pad_mode mode) {
 static cnv_status plan(const cnv_op_io *io, pad_push *p) {
     const cnv_shape *s = &io->in_shape[0], *o = &io->out_shape;
     const cnv_attrs *a = &io->node->attrs;
-    if (io->n_in < 1 || s->ndim != o->ndim || s->ndim > CNV_MAX_DIMS)
+    if (io->n_in < 1 || s->ndim != o->ndim || s->ndim > CNV_PAD_MAX_DIMS)
         return cnv_fail(CNV_ERR_SHAPE, "%s: Pad output rank differs from its input's", io->node->name);
     if (cnv_shape_numel(o) > INT32_MAX || cnv_shape_numel(s) > INT32_MAX)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: Pad tensor too large for one dispatch", io->node->name);
-    const int lead = CNV_MAX_DIMS - s->ndim;
-    for (int k = 0; k < CNV_MAX_DIMS; k++) {
+    const int lead = CNV_PAD_MAX_DIMS - s->ndim;
+    for (int k = 0; k < CNV_PAD_MAX_DIMS; k++) {
         const int t = k - lead; /* the tensor's own dim */
         p->in4[k] = t >= 0 ? s->d[t] : 1;
         p->out4[k] = t >= 0 ? o->d[t] : 1;

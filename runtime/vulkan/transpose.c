@@ -6,10 +6,11 @@
 #include "core/status.h"
 
 typedef struct transpose_push {
-    uint32_t n, dim4[4], step4[4];
+    uint32_t n, dims[CNV_MAX_DIMS], steps[CNV_MAX_DIMS];
 } transpose_push;
 
-/* The push constants for dst = src (of shape s) transposed by perm, both viewed as 4-D. */
+/* The push constants for dst = src (of shape s) transposed by perm, both viewed at CNV_MAX_DIMS
+ * dims (leading unit dims). */
 static cnv_status plan(const cnv_op_io *io, const cnv_shape *s, const int *perm, transpose_push *p) {
     if (cnv_shape_numel(s) > UINT32_MAX)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: Transpose tensor too large for one dispatch", io->node->name);
@@ -21,8 +22,8 @@ static cnv_status plan(const cnv_op_io *io, const cnv_shape *s, const int *perm,
     const int lead = CNV_MAX_DIMS - s->ndim;
     for (int k = 0; k < CNV_MAX_DIMS; k++) {
         const int t = k - lead;
-        p->dim4[k] = t >= 0 ? (uint32_t)s->d[perm[t]] : 1;
-        p->step4[k] = t >= 0 ? stride[perm[t]] : 0;
+        p->dims[k] = t >= 0 ? (uint32_t)s->d[perm[t]] : 1;
+        p->steps[k] = t >= 0 ? stride[perm[t]] : 0;
     }
     p->n = (uint32_t)cnv_shape_numel(s);
     return CNV_OK;

@@ -51,9 +51,9 @@ const cnv_vk_op *cnv_vk_op_get(cnv_op_type op);
 CNV_VK_DECLARE(conv);
 CNV_VK_DECLARE(maxpool);
 CNV_VK_DECLARE(avgpool); /* AveragePool and GlobalAveragePool */
-CNV_VK_DECLARE(activation);
+CNV_VK_DECLARE(unary);  /* every op with a CNV_UNARY_* number */
 CNV_VK_DECLARE(gemm); /* Gemm and MatMul */
-CNV_VK_DECLARE(add);
+CNV_VK_DECLARE(binary); /* every op with a CNV_BINARY_* number */
 CNV_VK_DECLARE(concat);
 CNV_VK_DECLARE(copy); /* Flatten, Reshape, Dropout */
 CNV_VK_DECLARE(pad);

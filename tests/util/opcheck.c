@@ -9,6 +9,7 @@
  * l_center is kept clear of the inputs, and its smooth TV power (sharply curved where
  * neighbours nearly agree when tv_beta < 2) gets a smaller step, which float64 affords.
  * Constant inputs (the last n_const) take the case's values and are never differentiated.
+ * GradNorm's backward, which is no gradient, is compared with tu_oracle_gradnorm_grad instead.
  *
  * The gradient buffers are filled with random values before the backward, not zeroed, and the
  * prefill is subtracted afterwards: that also proves the backward accumulates (+=), which the
@@ -153,8 +154,11 @@ static double check_backward(opcheck_ctx *k, cnv_backend *be, opcheck_bufs *b, i
     for (int i = first; i < last; i++) {
         float *got = tu_calloc(k->in_n[i], sizeof(float));
         read_floats(be, b->io.grad_in[i], got, k->in_n[i], label);
+        /* GradNorm's backward is not the gradient of anything: its oracle gives dx directly. */
+        if (k->c->op == CNV_OP_GRADNORM) tu_oracle_gradnorm_grad(&k->node.attrs, &k->c->in_shape[i], k->g, numeric + at);
         for (size_t j = 0; j < k->in_n[i]; j++, at++) {
             analytic[at] = (double)got[j] - (double)prefill[i][j];
+            if (k->c->op == CNV_OP_GRADNORM) continue;
             double x0 = k->xd[i][j], h = k->step[i];
             k->xd[i][j] = x0 + h;
             double up = loss(k);

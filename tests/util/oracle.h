@@ -9,6 +9,8 @@
 typedef void (*tu_oracle_fn)(cnv_op_type op, const cnv_attrs *a, int n_in, const double *const *in,
                              const cnv_shape *in_shape, double *out, const cnv_shape *out_shape);
 
+/* The oracle of op, NULL when it has none. */
+tu_oracle_fn tu_oracle_of(cnv_op_type op);
 /* Dispatches to the functions below. */
 void tu_oracle_forward(cnv_op_type op, const cnv_attrs *a, int n_in, const double *const *in,
                        const cnv_shape *in_shape, double *out, const cnv_shape *out_shape);
@@ -24,8 +26,8 @@ TU_ORACLE_DECLARE(avgpool);
 TU_ORACLE_DECLARE(globalavgpool);
 TU_ORACLE_DECLARE(gemm); /* Gemm and MatMul */
 /* tests/util/oracle_misc.c: the rest */
-TU_ORACLE_DECLARE(activation);
-TU_ORACLE_DECLARE(add);
+TU_ORACLE_DECLARE(unary); /* every op with a CNV_UNARY_* number */
+TU_ORACLE_DECLARE(binary); /* every op with a CNV_BINARY_* number */
 TU_ORACLE_DECLARE(concat);
 TU_ORACLE_DECLARE(copy);
 TU_ORACLE_DECLARE(pad);

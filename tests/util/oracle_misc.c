@@ -18,30 +18,60 @@ static size_t flatten(const int idx[CNV_MAX_DIMS], const cnv_shape *s) {
     return i;
 }
 
-TU_ORACLE_DECLARE(activation) {
+/* Straight from the ONNX definitions (Gelu: opset 20; HardSwish: x * HardSigmoid(1/6, 1/2)). */
+static double unary(cnv_op_type op, const cnv_attrs *a, double x) {
+    switch (op) {
+    case CNV_OP_RELU: return x > 0 ? x : 0;
+    case CNV_OP_LEAKYRELU: return x >= 0 ? x : a->alpha * x;
+    case CNV_OP_CLIP: return fmin(fmax(x, a->min), a->max);
+    case CNV_OP_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case CNV_OP_TANH: return tanh(x);
+    case CNV_OP_ELU: return x >= 0 ? x : a->alpha * (exp(x) - 1.0);
+    case CNV_OP_IDENTITY: return x;
+    case CNV_OP_NEG: return -x;
+    case CNV_OP_ABS: return fabs(x);
+    case CNV_OP_SQRT: return sqrt(x);
+    case CNV_OP_EXP: return exp(x);
+    case CNV_OP_LOG: return log(x);
+    case CNV_OP_RECIPROCAL: return 1.0 / x;
+    case CNV_OP_ERF: return erf(x);
+    case CNV_OP_SOFTPLUS: return log(1.0 + exp(x));
+    case CNV_OP_HARDSIGMOID: return fmax(0.0, fmin(1.0, a->alpha * x + a->beta));
+    case CNV_OP_HARDSWISH: return x * fmax(0.0, fmin(1.0, x / 6.0 + 0.5));
+    case CNV_OP_GELU:
+        if (a->approximate) return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+        return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+    default: return NAN; /* no oracle: test_op_coverage and every comparison fail */
+    }
+}
+
+TU_ORACLE_DECLARE(unary) {
     const size_t n = cnv_shape_numel(out_shape);
-    for (size_t i = 0; i < n; i++) {
-        const double x = in[0][i];
-        double y;
-        switch (op) {
-        case CNV_OP_RELU: y = x > 0 ? x : 0; break;
-        case CNV_OP_LEAKYRELU: y = x >= 0 ? x : a->alpha * x; break;
-        case CNV_OP_CLIP: y = fmin(fmax(x, a->min), a->max); break;
-        case CNV_OP_SIGMOID: y = 1.0 / (1.0 + exp(-x)); break;
-        case CNV_OP_TANH: y = tanh(x); break;
-        default: y = x >= 0 ? x : a->alpha * (exp(x) - 1.0); break; /* Elu */
-        }
-        out[i] = y;
+    for (size_t i = 0; i < n; i++) out[i] = unary(op, a, in[0][i]);
+}
+
+static double binary(cnv_op_type op, double x, double y) {
+    switch (op) {
+    case CNV_OP_ADD: return x + y;
+    case CNV_OP_SUB: return x - y;
+    case CNV_OP_MUL: return x * y;
+    case CNV_OP_DIV: return x / y;
+    case CNV_OP_POW: return pow(x, y);
+    case CNV_OP_MAX: return fmax(x, y);
+    case CNV_OP_MIN: return fmin(x, y);
+    case CNV_OP_PRELU: return x < 0 ? y * x : x;
+    default: return NAN; /* no oracle: test_op_coverage and every comparison fail */
     }
 }
 
 /* numpy broadcasting: shapes aligned on the right, size-1 dims repeat. */
-TU_ORACLE_DECLARE(add) {
+TU_ORACLE_DECLARE(binary) {
+    (void)a;
     const size_t n = cnv_shape_numel(out_shape);
     for (size_t i = 0; i < n; i++) {
         int oi[CNV_MAX_DIMS];
         unflatten(i, out_shape, oi);
-        double sum = 0;
+        double v[2];
         for (int t = 0; t < 2; t++) {
             const cnv_shape *s = &in_shape[t];
             int ii[CNV_MAX_DIMS];
@@ -49,9 +79,9 @@ TU_ORACLE_DECLARE(add) {
                 const int ok = k + out_shape->ndim - s->ndim;
                 ii[k] = s->d[k] == 1 ? 0 : oi[ok];
             }
-            sum += in[t][flatten(ii, s)];
+            v[t] = in[t][flatten(ii, s)];
         }
-        out[i] = sum;
+        out[i] = binary(op, v[0], v[1]);
     }
 }
 

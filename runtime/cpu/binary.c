@@ -1,0 +1,111 @@
+/* The binary elementwise ops with multidirectional (numpy) broadcasting (core/op_list.h: the ops
+ * with a CNV_BINARY_* number): Add, Sub, Mul, Div, Pow, Max, Min, PRelu. Shapes are aligned on
+ * their last dimension and viewed at CNV_MAX_DIMS dims; a broadcast dimension gets stride 0,
+ * so one walk over the output serves every combination. The backward of each input adds
+ * dy * df/d(input) over the positions broadcast from each of its elements. The functions mirror
+ * shaders/binary.glsl. */
+#include "cpu_ops.h"
+
+#include "core/status.h"
+
+#include <math.h>
+
+#define R CNV_MAX_DIMS
+
+static float binary_value(int f, float a, float b) {
+    switch (f) {
+    case CNV_BINARY_ADD: return a + b;
+    case CNV_BINARY_SUB: return a - b;
+    case CNV_BINARY_MUL: return a * b;
+    case CNV_BINARY_DIV: return a / b;
+    case CNV_BINARY_POW: return powf(a, b);
+    case CNV_BINARY_MAX: return a >= b ? a : b;
+    case CNV_BINARY_MIN: return a <= b ? a : b;
+    default: return a >= 0.0f ? a : b * a; /* CNV_BINARY_PRELU */
+    }
+}
+
+/* df/da (which = 0) or df/db (which = 1). Max and Min pass a tie to a; Pow's df/db needs a > 0. */
+static float binary_partial(int f, int which, float a, float b) {
+    switch (f) {
+    case CNV_BINARY_ADD: return 1.0f;
+    case CNV_BINARY_SUB: return which ? -1.0f : 1.0f;
+    case CNV_BINARY_MUL: return which ? a : b;
+    case CNV_BINARY_DIV: return which ? -a / (b * b) : 1.0f / b;
+    case CNV_BINARY_POW: return which ? powf(a, b) * logf(a) : b * powf(a, b - 1.0f);
+    case CNV_BINARY_MAX: return (a >= b) == !which ? 1.0f : 0.0f;
+    case CNV_BINARY_MIN: return (a <= b) == !which ? 1.0f : 0.0f;
+    default: return a >= 0.0f ? (which ? 0.0f : 1.0f) : (which ? a : b); /* CNV_BINARY_PRELU */
+    }
+}
+
+typedef struct binary_plan {
+    int f;
+    int out[R];
+    size_t total;        /* output elements */
+    size_t stride[2][R]; /* element strides of a and b seen through the output, 0 where broadcast */
+} binary_plan;
+
+static cnv_status plan(const cnv_cpu_args *a, binary_plan *p) {
+    p->f = cnv_op_binary_number(a->node->op);
+    const cnv_shape *o = &a->out_shape;
+    if (p->f < 0)
+        return cnv_fail(CNV_ERR_INTERNAL, "%s: op %s is not a binary elementwise op", a->node->name,
+                        cnv_op_name(a->node->op));
+    if (a->n_in != 2 || o->ndim > R || a->in_shape[0].ndim > o->ndim || a->in_shape[1].ndim > o->ndim)
+        return cnv_fail(CNV_ERR_SHAPE, "%s: %s needs two inputs of rank up to the output's", a->node->name,
+                        cnv_op_name(a->node->op));
+    p->total = cnv_shape_numel(o);
+    for (int k = 0; k < R; k++) p->out[k] = k >= R - o->ndim ? o->d[k - (R - o->ndim)] : 1;
+    for (int i = 0; i < 2; i++) {
+        const cnv_shape *s = &a->in_shape[i];
+        size_t step = 1;
+        for (int k = R - 1; k >= 0; k--) {
+            const int dim = k >= R - s->ndim ? s->d[k - (R - s->ndim)] : 1;
+            if (dim != p->out[k] && dim != 1)
+                return cnv_fail(CNV_ERR_SHAPE, "%s: %s input %d does not broadcast to the output", a->node->name,
+                                cnv_op_name(a->node->op), i);
+            p->stride[i][k] = dim == 1 ? 0 : step;
+            step *= (size_t)dim;
+        }
+    }
+    return CNV_OK;
+}
+
+/* A position in the output walked in order, with the offsets of a and b it reads. */
+typedef struct cursor {
+    int idx[R];
+    size_t ia, ib;
+} cursor;
+
+static inline void advance(const binary_plan *p, cursor *c) {
+    for (int k = R - 1; k >= 0; k--) {
+        c->ia += p->stride[0][k], c->ib += p->stride[1][k];
+        if (++c->idx[k] < p->out[k]) return;
+        c->ia -= p->stride[0][k] * (size_t)p->out[k], c->ib -= p->stride[1][k] * (size_t)p->out[k];
+        c->idx[k] = 0;
+    }
+}
+
+cnv_status cnv_cpu_binary_forward(const cnv_cpu_args *a) {
+    binary_plan p;
+    CNV_TRY(plan(a, &p));
+    const float *x = a->in[0], *y = a->in[1];
+    cursor c = {{0}, 0, 0};
+    for (size_t o = 0; o < p.total; o++, advance(&p, &c)) a->out[o] = binary_value(p.f, x[c.ia], y[c.ib]);
+    return CNV_OK;
+}
+
+cnv_status cnv_cpu_binary_backward(const cnv_cpu_args *a) {
+    binary_plan p;
+    CNV_TRY(plan(a, &p));
+    const float *x = a->in[0], *y = a->in[1], *g = a->grad_out;
+    for (int which = 0; which < 2; which++) {
+        float *d = a->grad_in[which];
+        if (!d) continue;
+        cursor c = {{0}, 0, 0};
+        for (size_t o = 0; o < p.total; o++, advance(&p, &c))
+            d[which ? c.ib : c.ia] += g[o] * binary_partial(p.f, which, x[c.ia], y[c.ib]);
+    }
+    return CNV_OK;
+}

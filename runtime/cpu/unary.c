@@ -1,0 +1,121 @@
+/* The unary elementwise ops (core/op_list.h: the ops with a CNV_UNARY_* number), one switch over
+ * the shared numbering (shaders/elementwise_ops.h). The value and the derivative mirror
+ * shaders/unary.glsl exactly, kinks included (Relu'(0) = 0, LeakyRelu'(0) = 1, Clip' = 1 only
+ * strictly inside (min, max), Elu'(x >= 0) = 1), so the CPU and Vulkan backends agree in the
+ * choice of branch (the Vulkan erf is a rational approximation, not libm's, so Erf and Gelu agree
+ * to about 1e-7). p0, p1 are the op's parameters (cnv_unary_params). The backward recomputes y
+ * from x, so it needs only the input and grad_out. Relu's backward also follows the deconvnet
+ * and guided-backprop rules (core/backend.h); the other ops ignore them. */
+#include "cpu_ops.h"
+
+#include "core/status.h"
+
+#include <math.h>
+
+#define SQRT_HALF 0.70710678118654752f
+#define SQRT_2_OVER_PI 0.79788456080286536f
+#define INV_SQRT_2PI 0.39894228040143268f
+#define TWO_OVER_SQRT_PI 1.12837916709551257f
+#define GELU_TANH_CUBIC 0.044715f
+
+/* The argument of tanh in Gelu's tanh approximation. */
+static float gelu_tanh_arg(float x) { return SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x); }
+
+static float unary_value(int f, float p0, float p1, float x) {
+    switch (f) {
+    case CNV_UNARY_RELU: return x > 0.0f ? x : 0.0f;
+    case CNV_UNARY_LEAKYRELU: return x >= 0.0f ? x : p0 * x;
+    case CNV_UNARY_CLIP: return x < p0 ? p0 : (x > p1 ? p1 : x);
+    case CNV_UNARY_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case CNV_UNARY_TANH: return tanhf(x);
+    case CNV_UNARY_ELU: return x >= 0.0f ? x : p0 * expm1f(x);
+    case CNV_UNARY_IDENTITY: return x;
+    case CNV_UNARY_NEG: return -x;
+    case CNV_UNARY_ABS: return fabsf(x);
+    case CNV_UNARY_SQRT: return sqrtf(x);
+    case CNV_UNARY_EXP: return expf(x);
+    case CNV_UNARY_LOG: return logf(x);
+    case CNV_UNARY_RECIPROCAL: return 1.0f / x;
+    case CNV_UNARY_ERF: return erff(x);
+    case CNV_UNARY_SOFTPLUS: return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))); /* no overflow for large x */
+    case CNV_UNARY_HARDSIGMOID: return fminf(fmaxf(p0 * x + p1, 0.0f), 1.0f);
+    case CNV_UNARY_HARDSWISH: return x * fminf(fmaxf(x + 3.0f, 0.0f), 6.0f) / 6.0f;
+    default: /* CNV_UNARY_GELU */
+        return p0 != 0.0f ? 0.5f * x * (1.0f + tanhf(gelu_tanh_arg(x))) : 0.5f * x * (1.0f + erff(x * SQRT_HALF));
+    }
+}
+
+/* f'(x), using y = f(x) where that is cheaper (sigmoid, tanh, elu, exp, sqrt, reciprocal). At the
+ * kinks: Abs'(0) = 0, HardSigmoid' = alpha only strictly inside (0, 1), HardSwish' = x/3 + 1/2 on
+ * [-3, 3] (PyTorch's choice). */
+static float unary_derivative(int f, float p0, float p1, float x, float y) {
+    switch (f) {
+    case CNV_UNARY_RELU: return x > 0.0f ? 1.0f : 0.0f;
+    case CNV_UNARY_LEAKYRELU: return x >= 0.0f ? 1.0f : p0;
+    case CNV_UNARY_CLIP: return (x > p0 && x < p1) ? 1.0f : 0.0f;
+    case CNV_UNARY_SIGMOID: return y * (1.0f - y);
+    case CNV_UNARY_TANH: return 1.0f - y * y;
+    case CNV_UNARY_ELU: return x >= 0.0f ? 1.0f : y + p0; /* alpha*exp(x) = y + alpha */
+    case CNV_UNARY_IDENTITY: return 1.0f;
+    case CNV_UNARY_NEG: return -1.0f;
+    case CNV_UNARY_ABS: return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f);
+    case CNV_UNARY_SQRT: return 0.5f / y;
+    case CNV_UNARY_EXP: return y;
+    case CNV_UNARY_LOG: return 1.0f / x;
+    case CNV_UNARY_RECIPROCAL: return -y * y;
+    case CNV_UNARY_ERF: return TWO_OVER_SQRT_PI * expf(-x * x);
+    case CNV_UNARY_SOFTPLUS: return 1.0f / (1.0f + expf(-x));
+    case CNV_UNARY_HARDSIGMOID: {
+        const float z = p0 * x + p1;
+        return (z > 0.0f && z < 1.0f) ? p0 : 0.0f;
+    }
+    case CNV_UNARY_HARDSWISH: return x < -3.0f ? 0.0f : (x <= 3.0f ? x / 3.0f + 0.5f : 1.0f);
+    default: /* CNV_UNARY_GELU */
+        if (p0 != 0.0f) {
+            const float t = tanhf(gelu_tanh_arg(x));
+            return 0.5f * (1.0f + t) +
+                   0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_TANH_CUBIC * x * x);
+        }
+        return 0.5f * (1.0f + erff(x * SQRT_HALF)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+    }
+}
+
+static cnv_status check(const cnv_cpu_args *a, int *f, float p[2]) {
+    *f = cnv_op_unary_number(a->node->op);
+    if (*f < 0)
+        return cnv_fail(CNV_ERR_INTERNAL, "%s: op %s is not a unary elementwise op", a->node->name,
+                        cnv_op_name(a->node->op));
+    if (a->n_in < 1 || cnv_shape_numel(&a->in_shape[0]) != cnv_shape_numel(&a->out_shape))
+        return cnv_fail(CNV_ERR_SHAPE, "%s: output size differs from its input", a->node->name);
+    cnv_unary_params(a->node->op, a->a, p);
+    return CNV_OK;
+}
+
+cnv_status cnv_cpu_unary_forward(const cnv_cpu_args *a) {
+    int f;
+    float p[2];
+    CNV_TRY(check(a, &f, p));
+    const size_t n = cnv_shape_numel(&a->out_shape);
+    for (size_t i = 0; i < n; i++) a->out[i] = unary_value(f, p[0], p[1], a->in[0][i]);
+    return CNV_OK;
+}
+
+cnv_status cnv_cpu_unary_backward(const cnv_cpu_args *a) {
+    int f;
+    float p[2];
+    CNV_TRY(check(a, &f, p));
+    float *dx = a->grad_in[0];
+    if (!dx) return CNV_OK;
+    const size_t n = cnv_shape_numel(&a->out_shape);
+    const cnv_backward_rule rule = a->node->op == CNV_OP_RELU ? a->rule : CNV_RULE_GRADIENT;
+    for (size_t i = 0; i < n; i++) {
+        const float x = a->in[0][i], dy = a->grad_out[i];
+        if (rule == CNV_RULE_DECONVNET)
+            dx[i] += dy > 0.0f ? dy : 0.0f;
+        else if (rule == CNV_RULE_GUIDED)
+            dx[i] += (x > 0.0f && dy > 0.0f) ? dy : 0.0f;
+        else
+            dx[i] += dy * unary_derivative(f, p[0], p[1], x, unary_value(f, p[0], p[1], x));
+    }
+    return CNV_OK;
+}
