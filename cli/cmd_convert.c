@@ -1,6 +1,7 @@
 /* cnnvis convert: writes ONNX, either from any model cnnvis reads or from a named architecture
  * with freshly initialized (seeded) weights. */
 #include "commands.h"
+#include "common.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -83,6 +84,11 @@ int cmd_convert(int argc, char **argv) {
         problem = "--seed applies only with --arch";
     if (problem) {
         fprintf(stderr, "cnnvis convert: %s (cnnvis convert --help)\n", problem);
+        return 2;
+    }
+    char out_problem[4200];
+    if (cli_output_problem(CLI_OUT_FILE, output, out_problem, sizeof out_problem)) {
+        fprintf(stderr, "cnnvis convert: -o %s\n", out_problem);
         return 2;
     }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "common.h"
 #include "io/atomic_file.h"
 #include "io/idx.h"
 #include "io/image.h"
@@ -93,6 +94,8 @@ static int write_samples(demo *d, char paths[N_SAMPLES][4096], int classes[N_SAM
         classes[k] = wanted[k];
         if (cnv_image_save_png(paths[k], &img) != CNV_OK) code = 1;
     }
+    /* The verbs below read these pictures: they go into place now, not at the demo's end. */
+    if (!code && cnv_atomic_publish() != CNV_OK) code = 1;
     if (code) fprintf(stderr, "cnnvis demo: cannot write the test images into %s\n", dir);
     cnv_idx_free(&im);
     cnv_idx_free(&lb);
@@ -232,7 +235,13 @@ int cmd_demo(int argc, char **argv) {
         fprintf(stderr, "cnnvis demo: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
-    if (mkdir(d.dir, 0777) != 0 && errno != EEXIST) {
+    char problem[4200];
+    if (cli_output_problem(CLI_OUT_DIR, d.dir, problem, sizeof problem)) {
+        fprintf(stderr, "cnnvis demo: -o %s\n", problem);
+        return 2;
+    }
+    if (mkdir(d.dir, 0777) == 0) cnv_atomic_note_dir(d.dir);
+    else if (errno != EEXIST) {
         fprintf(stderr, "cnnvis demo: %s: cannot create the folder (%s)\n", d.dir, strerror(errno));
         return 2;
     }

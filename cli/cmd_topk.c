@@ -4,6 +4,7 @@
  * folder is streamed through the model in batches, so its size does not matter. Files that
  * cannot be read are skipped with a warning each. */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,12 +195,25 @@ static cnv_status make_patch(const cli_ctx *ctx, const char *path, const cnv_box
     return st;
 }
 
+/* The grid: a row of k patches per channel, tiles the receptive field's shape scaled to at
+ * least MIN_TILE pixels. */
+static cnv_status grid_layout(const cnv_graph *g, int node, int k, cnv_grid_layout *l) {
+    cnv_grid_layout_default(l);
+    cnv_box field = {0};
+    CNV_TRY(cnv_receptive_box(g, node, 0, 0, &field));
+    int fw = field.x1 - field.x0, fh = field.y1 - field.y0, side = fw > fh ? fw : fh;
+    int scale = side > 0 ? (MIN_TILE + side - 1) / side : 1;
+    l->tile_w = fw * scale;
+    l->tile_h = fh * scale;
+    l->cols = k;
+    return CNV_OK;
+}
+
 static int write_grid(const cli_ctx *ctx, const topk_args *a, const file_list *files, const stream *s, int node,
                       const cnv_topk *t) {
     enum { LABEL = 24 };
     int n = t->n_channels * t->k;
     cnv_grid_layout l;
-    cnv_grid_layout_default(&l);
     cnv_image *tiles = calloc((size_t)n, sizeof *tiles), grid = {0};
     char *labels = calloc((size_t)n, LABEL);
     const char **captions = calloc((size_t)n, sizeof *captions);
@@ -207,8 +221,7 @@ static int write_grid(const cli_ctx *ctx, const topk_args *a, const file_list *f
         free(tiles), free(labels), free(captions);
         return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     }
-    cnv_box field = {0};
-    cnv_status st = cnv_receptive_box(ctx->g, node, 0, 0, &field);
+    cnv_status st = CNV_OK;
     for (int c = 0; st == CNV_OK && c < t->n_channels; c++)
         for (int r = 0; st == CNV_OK && r < t->count[c]; r++) {
             const cnv_topk_entry *e = &t->best[(size_t)c * t->k + r];
@@ -223,11 +236,7 @@ static int write_grid(const cli_ctx *ctx, const topk_args *a, const file_list *f
                 snprintf(labels + LABEL * i, LABEL, "%.4g", e->score);
             captions[i] = labels + LABEL * i;
         }
-    int fw = field.x1 - field.x0, fh = field.y1 - field.y0, side = fw > fh ? fw : fh;
-    int k = side > 0 ? (MIN_TILE + side - 1) / side : 1;
-    l.tile_w = fw * k;
-    l.tile_h = fh * k;
-    l.cols = t->k;
+    if (st == CNV_OK) st = grid_layout(ctx->g, node, t->k, &l);
     if (st == CNV_OK) st = cnv_grid_compose(tiles, captions, n, &l, &grid);
     if (st == CNV_OK) st = cnv_image_save_png(a->output, &grid);
     for (int i = 0; i < n; i++) cnv_image_free(&tiles[i]);
@@ -294,9 +303,19 @@ static int run_topk(const cli_ctx *ctx, topk_args *a) {
     file_list files;
     code = list_folder(ctx, a->dir, &files);
     if (code) return code;
+    /* The picture's size is known now: refuse an oversized grid before ranking anything. */
+    cnv_grid_layout l;
+    cnv_status st = grid_layout(ctx->g, node, a->k, &l);
+    if (st == CNV_OK && (size_t)a->channels.n * (size_t)a->k > INT_MAX)
+        st = cnv_fail(CNV_ERR_LIMIT, "--k %d for %d channels: too many tiles", a->k, a->channels.n);
+    if (st == CNV_OK) st = cnv_grid_check(&l, a->channels.n * a->k);
+    if (st != CNV_OK) {
+        file_list_free(&files);
+        return cli_status_error(ctx, st);
+    }
     cnv_topk t = {0};
     stream s = {0};
-    cnv_status st = cnv_topk_init(&t, a->channels.n, a->k);
+    st = cnv_topk_init(&t, a->channels.n, a->k);
     code = st == CNV_OK ? rank_folder(ctx, a, &files, node, &t, &s) : cli_status_error(ctx, st);
     if (!code) code = write_grid(ctx, a, &files, &s, node, &t);
     if (!code) code = report(ctx, a, &files, &s, node, &t);

@@ -8,8 +8,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/status.h"
+#include "io/image.h"
 #include "io/npy.h"
 #include "io/preprocess.h"
 #include "models/arch.h"
@@ -19,7 +22,7 @@
 #define LABELS_MAX_UP 3
 #define MAX_OPTIONS 72
 
-enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_PROFILE, OPT_JSON, OPT_HELP };
+enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_MAX_PIXELS, OPT_PROFILE, OPT_JSON, OPT_HELP };
 
 static const cli_option common_options[] = {
     {"model", "FILE", "the model (.onnx, Keras .h5); or give it as the first argument", NULL, OPT_MODEL},
@@ -35,6 +38,8 @@ static const cli_option common_options[] = {
      OPT_INPUT},
     {"device", "NAME", "cpu, or a Vulkan device by index or name (cnnvis devices)",
      "auto: the best GPU, else cpu", OPT_DEVICE},
+    {"max-pixels", "N", "refuse pictures with more pixels than this (read from the header, before decoding)",
+     "64000000", OPT_MAX_PIXELS},
     {"profile", NULL, "print the time spent in each kernel on stderr", "off", OPT_PROFILE},
     {"json", NULL, "machine-readable results on stdout", "off", OPT_JSON},
     {"help", NULL, "show this help", NULL, OPT_HELP},
@@ -91,6 +96,7 @@ static void print_help(const cli_verb *v) {
 }
 
 static int handle_common(cli_ctx *ctx, int id, const char *arg) {
+    int n = 0;
     switch (id) {
     case OPT_MODEL: ctx->model_path = arg; break;
     case OPT_ARCH: ctx->arch = arg; break;
@@ -98,10 +104,58 @@ static int handle_common(cli_ctx *ctx, int id, const char *arg) {
     case OPT_LABELS: ctx->labels_path = arg; break;
     case OPT_INPUT: ctx->inputs[ctx->n_inputs++] = arg; break;
     case OPT_DEVICE: ctx->device = arg; break;
+    case OPT_MAX_PIXELS:
+        if (cli_parse_int(ctx, "max-pixels", arg, 1, &n)) return CLI_EXIT_USAGE;
+        cnv_image_set_max_pixels((size_t)n);
+        break;
     case OPT_PROFILE: ctx->profile = 1; break;
     case OPT_JSON: ctx->json = 1; break;
     }
     return 0;
+}
+
+int cli_output_problem(int kind, const char *path, char *msg, size_t size) {
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (kind == CLI_OUT_DIR && exists) {
+        if (!S_ISDIR(st.st_mode)) return snprintf(msg, size, "%s: exists and is not a folder", path), 1;
+        if (access(path, W_OK | X_OK) != 0) return snprintf(msg, size, "%s: the folder is not writable", path), 1;
+        return 0;
+    }
+    if (kind == CLI_OUT_FILE && exists && S_ISDIR(st.st_mode))
+        return snprintf(msg, size, "%s: is a folder, not a file", path), 1;
+    /* The file (or the folder to create) goes into its parent folder, which must exist. */
+    size_t end = strlen(path);
+    while (end > 1 && path[end - 1] == '/') end--; /* "frames/" is the folder "frames" */
+    while (end > 0 && path[end - 1] != '/') end--;
+    while (end > 1 && path[end - 1] == '/') end--;
+    char parent[4096];
+    if (end == 0) snprintf(parent, sizeof parent, ".");
+    else snprintf(parent, sizeof parent, "%.*s", (int)end, path);
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+        return snprintf(msg, size, "%s: the folder %s does not exist", path, parent), 1;
+    if (access(parent, W_OK | X_OK) != 0) return snprintf(msg, size, "%s: the folder %s is not writable", path, parent), 1;
+    return 0;
+}
+
+int cli_check_output(const cli_ctx *ctx, const char *option, int kind, const char *path) {
+    char msg[4200];
+    return cli_output_problem(kind, path, msg, sizeof msg) ? cli_error(ctx, CLI_EXIT_USAGE, "--%s %s", option, msg) : 0;
+}
+
+static const cli_option *verb_option(const cli_verb *v, int id) {
+    for (int i = 0; i < v->n_options; i++)
+        if (v->options[i].id == id) return &v->options[i];
+    return NULL;
+}
+
+/* CLI_OUT_* of an option, by the names every verb uses for what it writes. */
+static int output_kind(const cli_option *o) {
+    static const char *const files[] = {"output", "save-tensor", "gif", "log"};
+    if (!o || !o->arg) return CLI_OUT_NONE;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (strcmp(o->name, files[i]) == 0) return CLI_OUT_FILE;
+    return strcmp(o->name, "frames") == 0 ? CLI_OUT_DIR : CLI_OUT_NONE;
 }
 
 /* The id of the verb's own option `name`, or -1 (a verb with an "output" option also takes -o). */
@@ -168,10 +222,10 @@ int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *s
             code = cli_error(ctx, CLI_EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
         } else if (c == ':') {
             code = cli_error(ctx, CLI_EXIT_USAGE, "option '%s' needs a value", argv[optind - 1]);
-        } else if (c >= CLI_VERB_ID) {
-            code = verb->on_option(state, c, optarg);
-        } else if (c == 'o') {
-            code = verb->on_option(state, output_id, optarg);
+        } else if (c >= CLI_VERB_ID || c == 'o') {
+            const cli_option *o = verb_option(verb, c == 'o' ? output_id : c);
+            code = verb->on_option(state, c == 'o' ? output_id : c, optarg);
+            if (!code && output_kind(o)) code = cli_check_output(ctx, o->name, output_kind(o), optarg);
         } else {
             code = handle_common(ctx, c, optarg);
         }
@@ -366,6 +420,12 @@ int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cn
     *data = malloc(cnv_shape_numel(shape) * sizeof **data);
     if (!*data) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     cnv_status s = cnv_exec_read(ex, value, *data);
+    /* Finite weights and inputs can still overflow inside a model: say so rather than print NaN. */
+    size_t n = cnv_shape_numel(shape), bad = 0;
+    for (size_t i = 0; s == CNV_OK && i < n; i++) bad += !isfinite((*data)[i]);
+    if (s == CNV_OK && bad)
+        s = cnv_fail(CNV_ERR_NUMERIC, "%s: layer '%s' gave %zu non-finite values of %zu (NaN or infinity: an overflow "
+                     "in the model or an extreme input)", ctx->model_path, ctx->g->nodes[node].name, bad, n);
     if (s != CNV_OK) {
         free(*data);
         *data = NULL;

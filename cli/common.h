@@ -16,6 +16,11 @@
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
 
+/* What an option's value is, when it names something the verb writes. Every verb names its
+ * outputs alike (-o/--output, --save-tensor, --gif, --log: files; --frames: a folder), so
+ * cli_parse checks them by name before anything runs (cli_check_output). */
+enum { CLI_OUT_NONE = 0, CLI_OUT_FILE, CLI_OUT_DIR };
+
 /* A verb's own option. `id` is passed back to the verb's handler; use values >= CLI_VERB_ID. */
 typedef struct cli_option {
     const char *name;    /* long name, without "--" */
@@ -73,6 +78,12 @@ int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* Whether `path` can be written as the output of option `option` (a file: not a folder, in a
+ * folder that exists and is writable; a folder: a writable folder, or one that can be created
+ * in an existing one). 0, or exit 2 after one line naming the option and the path. */
+int cli_check_output(const cli_ctx *ctx, const char *option, int kind, const char *path);
+/* The same check for verbs that parse their own options: 0, or 1 with the problem in msg. */
+int cli_output_problem(int kind, const char *path, char *msg, size_t size);
 /* Reports cnv_last_error(); returns 2 for input errors, 1 for runtime failures. */
 int cli_status_error(const cli_ctx *ctx, cnv_status s);
 

@@ -1,8 +1,24 @@
-/* cnnvis <verb> [options]: dispatches to cli/cmd_<verb>.c. */
+/* cnnvis <verb> [options]: dispatches to cli/cmd_<verb>.c. Each verb runs in one output
+ * transaction (io/atomic_file.h): its files appear together when it succeeds, none when it
+ * fails or is interrupted, and an interrupt removes its temporary files. */
 #include "commands.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "cnnvis/cnnvis.h"
+#include "io/atomic_file.h"
+
+static int run_verb(const cnv_command *c, int argc, char **argv) {
+    cnv_atomic_cleanup_on_signals();
+    cnv_atomic_begin();
+    int code = c->run(argc, argv);
+    if (cnv_atomic_finish(code == 0) != CNV_OK) {
+        fprintf(stderr, "cnnvis %s: %s\n", c->name, cnv_last_error());
+        return 1;
+    }
+    return code;
+}
 
 static const cnv_command commands[] = {
     {"devices", cmd_devices, "list Vulkan devices with their capabilities, and the CPU backend"},
@@ -50,7 +66,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (int i = 0; i < n_commands; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) return run_verb(&commands[i], argc - 1, argv + 1);
     fprintf(stderr, "cnnvis: unknown verb '%s' (cnnvis --help lists them)\n", argv[1]);
     return 2;
 }

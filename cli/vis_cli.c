@@ -5,6 +5,7 @@
 #include "io/dataset.h"
 #include "io/gif.h"
 #include "io/grid.h"
+#include "io/image.h"
 #include "io/normalize.h"
 #include "io/npy.h"
 #include "io/planes.h"
@@ -237,6 +238,9 @@ int vis_cli_prepare(vis_cli *v) {
     if (v->size && v->size < in->d[2])
         return cli_error(v->ctx, CLI_EXIT_USAGE, "--size %d is smaller than the model's input %dx%d", v->size, in->d[2],
                          in->d[3]);
+    if (v->size && (double)v->size * v->size > (double)cnv_image_max_pixels())
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--size %d: %dx%d pixels is above the limit of %zu pixels (raise it "
+                         "with --max-pixels)", v->size, v->size, v->size, cnv_image_max_pixels());
     if (!v->batch) v->batch = 16;
     if (!v->frame_every) v->frame_every = 16;
     return v->prior_data ? fit_prior(v, in) : 0;
@@ -419,8 +423,12 @@ int vis_session_begin(vis_session *se, vis_cli *v, const vis_item *items, int n)
     se->n_items = n;
     se->tty = isatty(2);
     clock_gettime(CLOCK_MONOTONIC, &se->t0);
-    if (v->frames_dir && mkdir(v->frames_dir, 0777) != 0 && errno != EEXIST)
-        return cli_error(v->ctx, CLI_EXIT_USAGE, "%s: cannot create the frames folder", v->frames_dir);
+    if (v->frames_dir) {
+        if (mkdir(v->frames_dir, 0777) == 0) cnv_atomic_note_dir(v->frames_dir);
+        else if (errno != EEXIST)
+            return cli_error(v->ctx, CLI_EXIT_USAGE, "%s: cannot create the frames folder: %s", v->frames_dir,
+                             strerror(errno));
+    }
     se->runs = json_array();
     return se->runs ? 0 : cli_error(v->ctx, CLI_EXIT_RUNTIME, "out of memory");
 }

@@ -368,6 +368,35 @@ static void test_corrupted_files(void **state) {
     free(real);
 }
 
+/* h5py writes a Python str as a variable-length UTF-8 string: such a model_config (with a
+ * non-ASCII model name) gives the same graph as the bytes Keras writes. */
+static void test_utf8_model_config(void **state) {
+    (void)state;
+    char *real = model_path(&real_models[1], real_models[1].file), cmd[2048];
+    const char *utf8 = FIXTURES "utf8_config.h5";
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", tu_fixture_path("make_keras_utf8.py"), real, utf8);
+    assert_int_equal(system(cmd), 0);
+    cnv_graph *a = load_ok(real), *b = load_ok(utf8);
+    assert_int_equal(a->n_nodes, b->n_nodes);
+    assert_int_equal(a->n_values, b->n_values);
+    for (int i = 0; i < a->n_nodes; i++) {
+        assert_string_equal(a->nodes[i].name, b->nodes[i].name);
+        assert_int_equal(a->nodes[i].op, b->nodes[i].op);
+    }
+    int weights = 0;
+    for (int i = 0; i < a->n_values; i++) {
+        assert_true(cnv_shape_equal(&a->values[i].shape, &b->values[i].shape));
+        assert_int_equal(!a->values[i].init, !b->values[i].init);
+        if (!a->values[i].init) continue;
+        assert_memory_equal(a->values[i].init, b->values[i].init, cnv_shape_numel(&a->values[i].shape) * sizeof(float));
+        weights++;
+    }
+    assert_true(weights >= 8); /* 2 convs + 2 dense, kernel and bias each */
+    cnv_model_free(a);
+    cnv_model_free(b);
+    free(real);
+}
+
 static void test_unsupported_and_mismatched(void **state) {
     (void)state;
     expect_failure(FIXTURES "keras_unsupported.h5", NULL, CNV_ERR_UNSUPPORTED, "'max_pooling2d' (UpSampling2D)");
@@ -406,6 +435,7 @@ int main(void) {
         cmocka_unit_test(test_vgg16_notop),
         cmocka_unit_test(test_vgg19_top),
         cmocka_unit_test(test_corrupted_files),
+        cmocka_unit_test(test_utf8_model_config),
         cmocka_unit_test(test_unsupported_and_mismatched),
         cmocka_unit_test(test_cli_arch),
         cmocka_unit_test(test_real_models_vulkan),

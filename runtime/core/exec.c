@@ -7,6 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The memory an executor may take on its device, in MiB (CNNVIS_DEVICE_MEMORY_MB; unset: no
+ * cap of cnnvis's own). Its tensors are counted before any is allocated, with room for their
+ * gradients, so a run that cannot fit stops with one line instead of failing part-way; a small
+ * value forces that path (docs/RELIABILITY.md). */
+static cnv_status check_memory(const cnv_exec *ex) {
+    const char *cap = getenv("CNNVIS_DEVICE_MEMORY_MB");
+    char *end;
+    unsigned long long mib = cap && *cap ? strtoull(cap, &end, 10) : 0;
+    if (!mib) return CNV_OK;
+    unsigned long long bytes = 0;
+    for (int v = 0; v < ex->g->n_values; v++) bytes += 2ull * cnv_shape_numel(&ex->shapes[v]) * sizeof(float);
+    for (int n = 0; n < ex->g->n_nodes; n++)
+        bytes += cnv_op_aux_numel(&ex->g->nodes[n], &ex->shapes[ex->g->nodes[n].out]) * sizeof(float);
+    if (bytes <= mib << 20) return CNV_OK;
+    return cnv_fail(CNV_ERR_DEVICE, "%s: device memory exhausted: batch %d needs up to %llu MiB of tensors, above the %llu "
+                    "MiB allowed (CNNVIS_DEVICE_MEMORY_MB); use a smaller batch or size", ex->g->source, ex->batch,
+                    (bytes + (1u << 20) - 1) >> 20, mib);
+}
+
 static cnv_status alloc_value(cnv_exec *ex, int v, cnv_buf **slot) {
     return ex->be->vt->buf_alloc(ex->be, cnv_shape_numel(&ex->shapes[v]), slot);
 }
@@ -30,6 +49,7 @@ cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **
     cnv_shape in = g->values[g->input].shape;
     in.d[0] = batch;
     cnv_status s = cnv_graph_infer_shapes(g, &in, ex->shapes);
+    if (s == CNV_OK) s = check_memory(ex);
     for (int v = 0; s == CNV_OK && v < g->n_values; v++) {
         s = alloc_value(ex, v, &ex->vals[v]);
         if (s == CNV_OK && g->values[v].init)

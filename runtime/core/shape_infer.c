@@ -2,6 +2,7 @@
  * Runs at load (batch 1) and again whenever an executor is created for another batch size, so
  * it must be cheap and must leave attributes in a state that re-running it reproduces. */
 #include "graph.h"
+#include "shape_check.h"
 #include "status.h"
 
 #include <stdarg.h>
@@ -344,7 +345,9 @@ cnv_status cnv_graph_infer_shapes(cnv_graph *g, const cnv_shape *input_shape, cn
                 in[j] = shapes[v];
         }
         if (st != CNV_OK) break;
-        st = cnv_op_infer_shape(n->op, &n->attrs, n->n_in, in, &shapes[n->out], n->name);
+        st = cnv_shape_check_inputs(g, n, in);
+        if (st == CNV_OK) st = cnv_op_infer_shape(n->op, &n->attrs, n->n_in, in, &shapes[n->out], n->name);
+        if (st == CNV_OK) st = cnv_shape_check_output(g, n, &shapes[n->out]);
         if (st == CNV_OK) known[n->out] = 1;
     }
     free(known);

@@ -17,6 +17,8 @@ static const char *const status_names[CNV_STATUS_COUNT] = {
     [CNV_ERR_NOMEM] = "CNV_ERR_NOMEM",
     [CNV_ERR_DEVICE] = "CNV_ERR_DEVICE",
     [CNV_ERR_INTERNAL] = "CNV_ERR_INTERNAL",
+    [CNV_ERR_LIMIT] = "CNV_ERR_LIMIT",
+    [CNV_ERR_NUMERIC] = "CNV_ERR_NUMERIC",
 };
 
 const char *cnv_status_str(cnv_status s) {
@@ -32,6 +34,7 @@ int cnv_status_is_input_error(cnv_status s) {
     case CNV_ERR_UNSUPPORTED:
     case CNV_ERR_SHAPE:
     case CNV_ERR_NOT_FOUND:
+    case CNV_ERR_LIMIT:
         return 1;
     default:
         return 0;

@@ -64,6 +64,10 @@ cnv_status cnv_gif_write(const char *path, const cnv_image *frames, int n, int d
     for (int i = 1; i < n; i++)
         if (frames[i].w != frames[0].w || frames[i].h != frames[0].h)
             return cnv_fail(CNV_ERR_ARG, "%s: frames differ in size", path);
+    /* GIF stores sides in 16 bits. */
+    if (frames[0].w < 1 || frames[0].h < 1 || frames[0].w > 65535 || frames[0].h > 65535)
+        return cnv_fail(CNV_ERR_LIMIT, "%s: %dx%d frames do not fit a GIF (at most 65535 pixels a side)", path,
+                        frames[0].w, frames[0].h);
     cnv_atomic_file af;
     CNV_TRY(cnv_atomic_open(path, &af));
     /* giflib closes the descriptor it is given: hand it a duplicate, the FILE keeps its own. */

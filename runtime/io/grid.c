@@ -1,5 +1,6 @@
 #include "io/grid.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,34 @@ static int columns(const cnv_grid_layout *l, int n) {
     return c < 1 ? 1 : c;
 }
 
+/* The grid's width and height in 64 bits, so that a huge tile count cannot wrap them. */
+static void grid_extent(const cnv_grid_layout *l, int n, long long *w, long long *h) {
+    int c = columns(l, n), r = (n + c - 1) / c;
+    *w = l->gap + (long long)c * (l->tile_w + l->gap);
+    *h = l->gap + (long long)r * (l->tile_h + cnv_grid_caption_height(l) + l->gap);
+}
+
 void cnv_grid_size(const cnv_grid_layout *l, int n, int *cols, int *rows, int *w, int *h) {
     int c = columns(l, n), r = (n + c - 1) / c;
+    long long lw, lh;
+    grid_extent(l, n, &lw, &lh);
     if (cols) *cols = c;
     if (rows) *rows = r;
-    if (w) *w = l->gap + c * (l->tile_w + l->gap);
-    if (h) *h = l->gap + r * (l->tile_h + cnv_grid_caption_height(l) + l->gap);
+    if (w) *w = lw > INT_MAX ? INT_MAX : (int)lw;
+    if (h) *h = lh > INT_MAX ? INT_MAX : (int)lh;
+}
+
+cnv_status cnv_grid_check(const cnv_grid_layout *l, int n) {
+    if (n < 1 || l->tile_w < 1 || l->tile_h < 1 || l->gap < 0)
+        return cnv_fail(CNV_ERR_ARG, "grid: needs at least one tile of positive size (got %d tiles of %dx%d)", n,
+                        l->tile_w, l->tile_h);
+    long long w, h;
+    grid_extent(l, n, &w, &h);
+    size_t limit = cnv_image_max_pixels();
+    if (w > INT_MAX || h > INT_MAX || (double)w * (double)h > (double)limit)
+        return cnv_fail(CNV_ERR_LIMIT, "a grid of %d tiles of %dx%d would be %lldx%lld pixels, above the limit of %zu "
+                        "pixels (raise it with --max-pixels, or ask for fewer tiles)", n, l->tile_w, l->tile_h, w, h, limit);
+    return CNV_OK;
 }
 
 void cnv_grid_tile_origin(const cnv_grid_layout *l, int n, int i, int *x, int *y) {
@@ -92,9 +115,7 @@ static void blit(cnv_image *canvas, const cnv_image *tile, int x, int y) {
 cnv_status cnv_grid_compose(const cnv_image *tiles, const char *const *captions, int n, const cnv_grid_layout *l,
                             cnv_image *out) {
     memset(out, 0, sizeof *out);
-    if (n < 1 || l->tile_w < 1 || l->tile_h < 1 || l->gap < 0)
-        return cnv_fail(CNV_ERR_ARG, "grid: needs at least one tile of positive size (got %d tiles of %dx%d)", n,
-                        l->tile_w, l->tile_h);
+    CNV_TRY(cnv_grid_check(l, n));
     int w, h;
     cnv_grid_size(l, n, NULL, NULL, &w, &h);
     out->px = malloc((size_t)w * h * 3);

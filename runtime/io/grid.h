@@ -27,6 +27,9 @@ void cnv_grid_layout_default(cnv_grid_layout *l);
 
 /* The geometry of a grid of n tiles: columns, rows, and the image size. */
 void cnv_grid_size(const cnv_grid_layout *l, int n, int *cols, int *rows, int *w, int *h);
+/* Whether a grid of n tiles can be made: positive tiles, and the picture within the pixel limit
+ * (cnv_image_max_pixels; CNV_ERR_LIMIT naming --max-pixels). Verbs call it before their run. */
+cnv_status cnv_grid_check(const cnv_grid_layout *l, int n);
 /* Top-left corner of tile i in the composed image; the caption (if any) starts at
  * y + tile_h + gap/2 and is centred on the tile. */
 void cnv_grid_tile_origin(const cnv_grid_layout *l, int n, int i, int *x, int *y);

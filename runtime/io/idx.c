@@ -55,6 +55,35 @@ static cnv_status read_header(gzFile f, const char *path, int ndim, int limit, c
     return CNV_OK;
 }
 
+/* The n data bytes the header announced, in a buffer that grows with what actually arrives: a
+ * header may claim 2 GiB in a 20-byte file (or a gzip stream), and nothing should be allocated for
+ * bytes that are not there. */
+static cnv_status read_data(gzFile f, const char *path, size_t n, unsigned char **data) {
+    size_t cap = n < ((size_t)1 << 20) ? n : ((size_t)1 << 20), have = 0;
+    unsigned char *buf = malloc(cap ? cap : 1);
+    cnv_status s = buf ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
+    while (s == CNV_OK && have < n) {
+        if (have == cap) {
+            size_t grown_cap = cap * 2 < n ? cap * 2 : n;
+            unsigned char *grown = realloc(buf, grown_cap);
+            if (!grown) {
+                s = cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = grown;
+            cap = grown_cap;
+        }
+        s = read_exact(f, path, buf + have, cap - have, "data");
+        if (s == CNV_OK) have = cap;
+    }
+    if (s != CNV_OK) {
+        free(buf);
+        buf = NULL;
+    }
+    *data = buf;
+    return s;
+}
+
 cnv_status cnv_idx_read(const char *path, int ndim, int limit, cnv_idx *out) {
     memset(out, 0, sizeof *out);
     if (ndim < 1 || ndim > CNV_IDX_MAX_DIMS) return cnv_fail(CNV_ERR_INTERNAL, "%s: %d dimensions asked for", path, ndim);
@@ -63,8 +92,7 @@ cnv_status cnv_idx_read(const char *path, int ndim, int limit, cnv_idx *out) {
     cnv_status s = read_header(f, path, ndim, limit, out);
     size_t n = 1;
     for (int i = 0; s == CNV_OK && i < ndim; i++) n *= (size_t)out->dims[i];
-    if (s == CNV_OK && !(out->data = malloc(n))) s = cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
-    if (s == CNV_OK) s = read_exact(f, path, out->data, n, "data");
+    if (s == CNV_OK) s = read_data(f, path, n, &out->data);
     gzclose(f);
     if (s != CNV_OK) cnv_idx_free(out);
     return s;

@@ -2,6 +2,7 @@
 #include "io/image.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,38 @@
 #include "core/status.h"
 #include "io/atomic_file.h"
 
+static size_t max_pixels = CNV_IMAGE_DEFAULT_MAX_PIXELS;
+
+void cnv_image_set_max_pixels(size_t n) { max_pixels = n ? n : CNV_IMAGE_DEFAULT_MAX_PIXELS; }
+size_t cnv_image_max_pixels(void) { return max_pixels; }
+
+/* The formats the README names, by their magic bytes: stb_image would also take GIF, PSD, PIC,
+ * PNM, HDR and TGA (which has no magic at all, so any bytes may decode as one). */
+static const char *format_of(const unsigned char *b, size_t n) {
+    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
+    if (n >= 8 && memcmp(b, png, 8) == 0) return "PNG";
+    if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) return "JPEG";
+    if (n >= 2 && b[0] == 'B' && b[1] == 'M') return "BMP";
+    return NULL;
+}
+
+/* Every PNG chunk must fit in the file: stb_image grows its buffer to the length a chunk claims
+ * before reading it (libFuzzer: a 107-byte file asked for 1.8 GB). 1 when they fit. */
+static int png_chunks_fit(FILE *f) {
+    if (fseek(f, 0, SEEK_END) != 0) return 0;
+    long size = ftell(f);
+    long at = 8;
+    while (size >= 0 && at < size) {
+        unsigned char head[8];
+        if (size - at < 12 || fseek(f, at, SEEK_SET) != 0 || fread(head, 1, 8, f) != 8) return 0;
+        unsigned long len = (unsigned long)head[0] << 24 | (unsigned long)head[1] << 16 | (unsigned long)head[2] << 8 | head[3];
+        if (len > (unsigned long)(size - at - 12)) return 0;
+        at += 12 + (long)len;
+        if (memcmp(head + 4, "IEND", 4) == 0) break;
+    }
+    return 1;
+}
+
 cnv_status cnv_image_load(const char *path, int channels, cnv_image *out) {
     memset(out, 0, sizeof *out);
     if (channels != 1 && channels != 3)
@@ -20,10 +53,27 @@ cnv_status cnv_image_load(const char *path, int channels, cnv_image *out) {
     /* Opening the file ourselves tells a missing file (IO) from a bad one (FORMAT). */
     FILE *f = fopen(path, "rb");
     if (!f) return cnv_fail(CNV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char magic[8];
+    size_t got = fread(magic, 1, sizeof magic, f);
+    const char *format = format_of(magic, got);
     int w, h, file_channels;
-    unsigned char *px = stbi_load_from_file(f, &w, &h, &file_channels, channels);
+    /* The header alone first: the size is checked before anything is decoded or allocated. */
+    int known = format && fseek(f, 0, SEEK_SET) == 0 && stbi_info_from_file(f, &w, &h, &file_channels);
+    cnv_status st = CNV_OK;
+    if (!format)
+        st = cnv_fail(CNV_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image (the formats cnnvis reads)", path);
+    else if (!strcmp(format, "PNG") && !png_chunks_fit(f))
+        st = cnv_fail(CNV_ERR_FORMAT, "%s: truncated or corrupt PNG: a chunk is longer than the file", path);
+    else if (!known || w <= 0 || h <= 0)
+        st = cnv_fail(CNV_ERR_FORMAT, "%s: cannot read the %s header: truncated or corrupt (stb_image: %s)", path, format,
+                      stbi_failure_reason());
+    else if ((size_t)w * (size_t)h > max_pixels)
+        st = cnv_fail(CNV_ERR_LIMIT, "%s: %dx%d pixels is above the limit of %zu pixels (raise it with --max-pixels)",
+                      path, w, h, max_pixels);
+    unsigned char *px = st == CNV_OK && fseek(f, 0, SEEK_SET) == 0 ? stbi_load_from_file(f, &w, &h, &file_channels, channels) : NULL;
     fclose(f);
-    if (!px) return cnv_fail(CNV_ERR_FORMAT, "%s: cannot decode as an image: truncated, corrupt or not an image (stb_image: %s)", path, stbi_failure_reason());
+    if (st != CNV_OK) return st;
+    if (!px) return cnv_fail(CNV_ERR_FORMAT, "%s: cannot decode the %s image: truncated or corrupt (stb_image: %s)", path, format, stbi_failure_reason());
     out->w = w;
     out->h = h;
     out->c = channels;
@@ -92,6 +142,13 @@ static void write_to_file(void *context, void *data, int size) { fwrite(data, 1,
 cnv_status cnv_image_save_png(const char *path, const cnv_image *img) {
     if (img->c != 1 && img->c != 3)
         return cnv_fail(CNV_ERR_ARG, "%s: cannot save an image of %d channels", path, img->c);
+    /* stb_image_write counts bytes in int: keep every row and the whole picture well inside it. */
+    if (img->w < 1 || img->h < 1 || (double)img->w * img->h > (double)cnv_image_max_pixels())
+        return cnv_fail(CNV_ERR_LIMIT, "%s: a %dx%d picture is above the limit of %zu pixels (raise it with --max-pixels)",
+                        path, img->w, img->h, cnv_image_max_pixels());
+    if ((double)img->w * img->h * img->c > (double)(INT_MAX / 2))
+        return cnv_fail(CNV_ERR_LIMIT, "%s: a %dx%d picture is beyond what the PNG writer can encode (1 GiB)", path,
+                        img->w, img->h);
     cnv_atomic_file af;
     CNV_TRY(cnv_atomic_open(path, &af));
     if (!stbi_write_png_to_func(write_to_file, af.f, img->w, img->h, img->c, img->px, img->w * img->c)) {

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "core/checked.h"
 #include "core/status.h"
 #include "io/atomic_file.h"
 
@@ -164,6 +166,17 @@ cnv_status cnv_npy_read(const char *path, float **data, cnv_shape *shape) {
         return s;
     }
     size_t numel = cnv_shape_numel(&h.shape);
+    /* The header's claim against the file's size, before allocating for it. */
+    struct stat st;
+    long data_start = ftell(f);
+    size_t need;
+    if (fstat(fileno(f), &st) != 0 || data_start < 0 || !cnv_size_mul(numel, (size_t)h.item_size, &need) ||
+        (uintmax_t)st.st_size < (uintmax_t)data_start + need) {
+        fclose(f);
+        return cnv_fail(CNV_ERR_FORMAT, "%s: truncated .npy: the header announces %zu values (%zu bytes of data), the "
+                        "file holds %jd bytes after the header", path, numel, numel * (size_t)h.item_size,
+                        (intmax_t)(st.st_size - (data_start < 0 ? 0 : data_start)));
+    }
     float *out = malloc(numel * sizeof *out);
     if (!out) {
         fclose(f);

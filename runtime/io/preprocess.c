@@ -1,5 +1,6 @@
 #include "io/preprocess.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,16 @@ static cnv_status preprocess_npy(const char *path, const cnv_shape *input_shape,
         return cnv_fail(CNV_ERR_SHAPE, "%s: tensor shape %s does not match the model input %s", path,
                         cnv_shape_str(&shape, have, sizeof have), cnv_shape_str(input_shape, want, sizeof want));
     }
+    /* A NaN or infinity would reach every output silently. */
+    size_t n = cnv_shape_numel(&shape);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite((*data)[i])) {
+            cnv_status st = cnv_fail(CNV_ERR_FORMAT, "%s: element %zu of %zu is %s: an input must hold finite numbers",
+                                     path, i, n, isnan((*data)[i]) ? "NaN" : "an infinity");
+            free(*data);
+            *data = NULL;
+            return st;
+        }
     return CNV_OK;
 }
 

@@ -1,5 +1,5 @@
 /* The few HDF5 reads a Keras file needs: string attributes (variable-length in tf.keras 2.x,
- * fixed-length in Keras 2.2), string arrays (possibly split into name0, name1, ... by Keras when
+ * fixed-length in Keras 2.2, ASCII or UTF-8), string arrays (possibly split into name0, name1, ... by Keras when
  * over HDF5's 64 KiB attribute limit) and float datasets. HDF5's own error stack printing is
  * silenced: every failure becomes one cnnvis message naming the file. */
 #include "models/keras_internal.h"
@@ -77,8 +77,11 @@ static cnv_status append_strings(const char *path, hid_t obj, hid_t attr, const 
         goto done;
     }
     mem = H5Tcopy(H5T_C_S1);
-    /* Fixed-length: null-padded, so a name may fill every byte (numpy's "S" strings do). */
-    if (mem < 0 || H5Tset_size(mem, variable ? H5T_VARIABLE : item) < 0 ||
+    /* Fixed-length: null-padded, so a name may fill every byte (numpy's "S" strings do). The
+     * memory type takes the file's character set: HDF5 converts no string between ASCII and
+     * UTF-8, and h5py writes a Python str as variable-length UTF-8. */
+    H5T_cset_t cset = H5Tget_cset(type);
+    if (mem < 0 || cset < 0 || H5Tset_cset(mem, cset) < 0 || H5Tset_size(mem, variable ? H5T_VARIABLE : item) < 0 ||
         (!variable && H5Tset_strpad(mem, H5T_STR_NULLPAD) < 0) || H5Aread(attr, mem, buf) < 0) {
         st = cnv_fail(CNV_ERR_FORMAT, "%s: attribute %s of %s cannot be read", path, name, object_path(obj, where, sizeof where));
         goto done;

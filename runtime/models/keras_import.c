@@ -45,14 +45,6 @@ static cnv_status load_full(const char *path, hid_t file, cnv_graph **out) {
     return st;
 }
 
-cnv_status cnv_keras_load(const char *path, cnv_graph **out) {
-    *out = NULL;
-    hid_t file;
-    CNV_TRY(keras_h5_open(path, &file));
-    cnv_status st = load_full(path, file, out);
-    H5Fclose(file);
-    return st;
-}
 
 static cnv_status load_arch(const char *path, hid_t file, int depth, int side, cnv_graph **out) {
     hid_t weights = open_weights(file);
@@ -65,16 +57,26 @@ static cnv_status load_arch(const char *path, hid_t file, int depth, int side, c
     return st;
 }
 
+static int arch_depth(const char *arch) {
+    return !arch ? 0 : !strcasecmp(arch, "vgg16") ? 16 : !strcasecmp(arch, "vgg19") ? 19 : 0;
+}
+
+cnv_status keras_load_direct(const char *path, const char *arch, int side, cnv_graph **out) {
+    *out = NULL;
+    hid_t file;
+    CNV_TRY(keras_h5_open(path, &file));
+    cnv_status st = arch ? load_arch(path, file, arch_depth(arch), side, out) : load_full(path, file, out);
+    H5Fclose(file);
+    return st;
+}
+
+cnv_status cnv_keras_load(const char *path, cnv_graph **out) { return keras_load_isolated(path, NULL, 0, out); }
+
 cnv_status cnv_keras_load_arch(const char *path, const char *arch, int side, cnv_graph **out) {
     *out = NULL;
-    int depth = !arch ? 0 : !strcasecmp(arch, "vgg16") ? 16 : !strcasecmp(arch, "vgg19") ? 19 : 0;
-    if (!depth)
+    if (!arch_depth(arch))
         return cnv_fail(CNV_ERR_ARG, "%s: unknown architecture '%s' for a Keras weights file (vgg16, vgg19)", path,
                         arch ? arch : "");
     if (side < 0) return cnv_fail(CNV_ERR_ARG, "%s: input size %d is negative", path, side);
-    hid_t file;
-    CNV_TRY(keras_h5_open(path, &file));
-    cnv_status st = load_arch(path, file, depth, side, out);
-    H5Fclose(file);
-    return st;
+    return keras_load_isolated(path, arch, side, out);
 }

@@ -10,6 +10,12 @@
 
 /* ---- HDF5 ---- */
 
+/* Reads a Keras file in this process (arch NULL: a full model; else "vgg16"/"vgg19" with `side`).
+ * Only for the sandbox's child and the fuzz harness: libhdf5 may crash on a hostile file. */
+cnv_status keras_load_direct(const char *path, const char *arch, int side, cnv_graph **out);
+/* keras_load_direct in a child process under memory and time limits (keras_sandbox.c). */
+cnv_status keras_load_isolated(const char *path, const char *arch, int side, cnv_graph **out);
+
 /* Opens a file read-only with HDF5's own error printing silenced; CNV_ERR_IO when it cannot be
  * read, CNV_ERR_FORMAT when it is not HDF5. */
 cnv_status keras_h5_open(const char *path, hid_t *file);

@@ -1,9 +1,13 @@
-/* cnv_model_load: picks the importer by file extension. */
+/* cnv_model_load: picks the importer by file extension, then refuses weights that are not
+ * finite numbers: a NaN or infinity in a weight turns every output it reaches into NaN (a black
+ * picture, "confident" probabilities), so a damaged file is named at load instead. */
 #include "models/keras.h"
 #include "models/onnx.h"
+#include "core/graph.h"
 #include "core/status.h"
 #include "cnnvis/cnnvis.h"
 
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -12,11 +16,35 @@ static int has_extension(const char *path, const char *ext) {
     return n > e && strcasecmp(path + n - e, ext) == 0;
 }
 
+static cnv_status check_finite(const char *path, cnv_graph *g) {
+    for (int i = 0; i < g->n_values; i++) {
+        const cnv_value *v = &g->values[i];
+        if (!v->init) continue;
+        size_t n = cnv_shape_numel(&v->shape);
+        for (size_t k = 0; k < n; k++)
+            if (!isfinite(v->init[k])) {
+                cnv_status st = cnv_fail(CNV_ERR_FORMAT, "%s: weight '%s' holds %s at element %zu of %zu (a damaged "
+                                         "model)", path, v->name, isnan(v->init[k]) ? "NaN" : "an infinity", k, n);
+                cnv_graph_free(g);
+                return st;
+            }
+    }
+    return CNV_OK;
+}
+
+/* The loaded graph, or nothing when a weight is not finite. */
+static cnv_status finish(const char *path, cnv_status st, cnv_graph **out) {
+    if (st != CNV_OK) return st;
+    st = check_finite(path, *out);
+    if (st != CNV_OK) *out = NULL;
+    return st;
+}
+
 cnv_status cnv_model_load(const char *path, cnv_graph **out) {
     if (!path || !out) return cnv_fail(CNV_ERR_ARG, "cnv_model_load: no path given");
     *out = NULL;
-    if (has_extension(path, ".onnx")) return cnv_onnx_load(path, out);
-    if (has_extension(path, ".h5") || has_extension(path, ".hdf5")) return cnv_keras_load(path, out);
+    if (has_extension(path, ".onnx")) return finish(path, cnv_onnx_load(path, out), out);
+    if (has_extension(path, ".h5") || has_extension(path, ".hdf5")) return finish(path, cnv_keras_load(path, out), out);
     return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: unknown model format (expected .onnx or .h5)", path);
 }
 
@@ -44,5 +72,5 @@ cnv_status cnv_model_load_arch(const char *path, const char *arch, cnv_graph **o
     if (!path || !out) return cnv_fail(CNV_ERR_ARG, "cnv_model_load_arch: no path given");
     *out = NULL;
     if (!arch || !arch[0]) return cnv_model_load(path, out);
-    return cnv_keras_load_arch(path, arch, 0, out);
+    return finish(path, cnv_keras_load_arch(path, arch, 0, out), out);
 }

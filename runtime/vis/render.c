@@ -152,10 +152,37 @@ static cnv_status zoom_and_blur(render_state *st) {
     return vt->sync(st->be);
 }
 
+/* A NaN or infinite objective means the optimization diverged (a learning rate far too high, or
+ * an overflow in the model): stop there instead of drawing a picture of saturated pixels. */
+static cnv_status check_values(const render_state *st, const double *values, int step, const char *what) {
+    for (int i = 0; i < st->o->batch; i++)
+        if (!isfinite(values[i]))
+            return cnv_fail(CNV_ERR_NUMERIC, "step %d: the %s of item %d is %s: the optimization diverged (try a lower "
+                            "--lr than %g)", step, what, i, isnan(values[i]) ? "NaN" : "infinite", st->o->recipe.lr);
+    return CNV_OK;
+}
+
+/* The parameter after a step: an infinite gradient leaves it infinite even where the sigmoid
+ * turns it into finite pixels (checked at every logged step, and after the last). */
+static cnv_status check_param(render_state *st, int step) {
+    float *p = malloc(st->n_param * sizeof *p);
+    if (!p) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    cnv_status s = cnv_exec_read(st->ex, st->vg.param, p);
+    for (size_t i = 0; s == CNV_OK && i < st->n_param; i++)
+        if (!isfinite(p[i]))
+            s = cnv_fail(CNV_ERR_NUMERIC, "step %d: the image's parameters hold %s (a non-finite gradient): the "
+                         "optimization diverged (try a lower --lr than %g)", step, isnan(p[i]) ? "NaN" : "infinities",
+                         st->o->recipe.lr);
+    free(p);
+    return s;
+}
+
 static cnv_status log_step(render_state *st, cnv_render_result *res, int step, int steps) {
     double *values = res->log + (size_t)res->n_log * (size_t)st->o->batch;
     CNV_TRY(cnv_exec_read(st->ex, st->value, st->out));
     cnv_objective_values(st->seed, st->out, &st->ex->shapes[st->value], values);
+    CNV_TRY(check_values(st, values, step, "objective"));
+    CNV_TRY(check_param(st, step));
     res->log_steps[res->n_log++] = step;
     if (st->o->progress) st->o->progress(st->o->user, step, steps, values, st->o->batch);
     return CNV_OK;
@@ -203,7 +230,9 @@ static cnv_status run(render_state *st, cnv_render_result *res) {
             }
         }
     }
+    CNV_TRY(check_param(st, step));
     CNV_TRY(measure(st, res->final, res->report_final));
+    CNV_TRY(check_values(st, res->final, step, "final objective"));
     return read_images(st, res->images);
 }
 

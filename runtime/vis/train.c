@@ -13,6 +13,9 @@
 #define ADAM_BETA1 0.9f
 #define ADAM_BETA2 0.999f
 #define ADAM_EPS 1e-8f
+/* A mean batch loss above this is divergence, not learning: chance is ln(classes), 2.3 for 10
+ * and 6.9 for 1000, and a diverged run climbs to 1e29. */
+#define TRAIN_EXPLODED_LOSS 100.0
 
 /* Everything one training or evaluation run holds: the executor, the optimizer state of each
  * weight on the device, and the host buffers of one batch. */
@@ -219,11 +222,17 @@ static cnv_status train_epoch(trainer *t, const cnv_dataset *d, const cnv_train_
         for (int b = 0; b < t->batch; b++) labels[b] = d->labels[order[first + b]];
         s = forward_logits(t);
         if (s != CNV_OK) break;
-        loss += softmax_xent(t, labels, &correct);
+        double batch_loss = softmax_xent(t, labels, &correct) / t->batch;
+        loss += batch_loss * t->batch;
+        /* Stop before a diverged step reaches the weights: a loss that is not finite, or far above
+         * any loss of a network that is learning (chance is ln K; TRAIN_EXPLODED_LOSS is 100). */
+        if (!isfinite(batch_loss) || batch_loss > TRAIN_EXPLODED_LOSS) {
+            s = cnv_fail(CNV_ERR_NUMERIC, "epoch %d batch %d: the loss is %s%.3g: training diverged (try a lower --lr "
+                         "than %g)", epoch, i + 1, isfinite(batch_loss) ? "" : "not finite: ", batch_loss, opt->lr);
+            break;
+        }
         s = cnv_exec_backward(t->ex, t->logits_value, t->seed, 1);
         if (s == CNV_OK) s = optim_steps(t, opt, ++*step);
-        if (s == CNV_OK && !isfinite(loss))
-            s = cnv_fail(CNV_ERR_ARG, "epoch %d batch %d: the loss is not finite (try a smaller --lr)", epoch, i + 1);
         if (opt->on_batch) opt->on_batch(opt->user, epoch, i + 1, n_batches, loss / ((double)(i + 1) * t->batch));
     }
     free(labels);

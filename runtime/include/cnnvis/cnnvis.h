@@ -44,12 +44,14 @@ typedef enum cnv_status {
     CNV_ERR_NOMEM,       /* an allocation failed */
     CNV_ERR_DEVICE,      /* the compute device failed */
     CNV_ERR_INTERNAL,    /* a bug in cnnvis */
+    CNV_ERR_LIMIT,       /* an input exceeds a size, memory or time limit (the message names the option raising it) */
+    CNV_ERR_NUMERIC,     /* a computation produced NaN or infinity (diverged) */
     CNV_STATUS_COUNT
 } cnv_status;
 
 /* Stable identifier-like name of a status, e.g. "CNV_ERR_FORMAT". */
 CNV_API const char *cnv_status_str(cnv_status s);
-/* True for statuses caused by what the user supplied (files, options): the CLI exits 2 on them. */
+/* True for statuses caused by what the user supplied (files, options, limits): the CLI exits 2 on them. */
 CNV_API int cnv_status_is_input_error(cnv_status s);
 /* The message of the last failure on this thread ("" when none). */
 CNV_API const char *cnv_last_error(void);
