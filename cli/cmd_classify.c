@@ -1,11 +1,11 @@
 /* cnnvis classify MODEL IMAGE...: class probabilities (softmax of the logits, unless the graph
  * already ends in a Softmax) and the top K classes with their labels, for each input. All
  * inputs are run before anything is printed, so a bad one leaves no partial listing. */
-#include <math.h>
 #include <stdlib.h>
 
 #include "commands.h"
 #include "common.h"
+#include "vis/class_vector.h"
 
 enum { OPT_TOP = CLI_VERB_ID };
 
@@ -34,15 +34,6 @@ static const cli_verb classify_verb = {
     .on_option = on_option,
 };
 
-/* In place, stable for large logits (shifted by the max). */
-static void softmax(float *x, int n) {
-    float m = x[0];
-    for (int i = 1; i < n; i++) m = fmaxf(m, x[i]);
-    double sum = 0;
-    for (int i = 0; i < n; i++) sum += exp((double)x[i] - m);
-    for (int i = 0; i < n; i++) x[i] = (float)(exp((double)x[i] - m) / sum);
-}
-
 /* Per input: the k best classes and their probabilities. */
 typedef struct prediction {
     int *cls;
@@ -60,7 +51,7 @@ static int predict(const cli_ctx *ctx, cnv_exec *ex, int node, const char *path,
     if (!code) code = cli_read_output(ctx, ex, node, &y, &shape);
     if (code) return code;
     int n = cli_class_count(&shape);
-    if (ctx->g->nodes[node].op != CNV_OP_SOFTMAX) softmax(y, n);
+    if (ctx->g->nodes[node].op != CNV_OP_SOFTMAX) cnv_softmax(y, n);
     cli_top_k(y, n, k, p->cls);
     for (int i = 0; i < k; i++) p->prob[i] = y[p->cls[i]];
     free(y);

@@ -16,6 +16,7 @@
 #include "io/npy.h"
 #include "io/preprocess.h"
 #include "models/arch.h"
+#include "vis/class_vector.h"
 
 /* How far up from the model's folder a preset's labels file is looked for. */
 #define LABELS_MAX_UP 3
@@ -446,28 +447,9 @@ int cli_save_tensor(const cli_ctx *ctx, const char *path, const float *data, con
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
-void cli_top_k(const float *v, int n, int k, int *idx) {
-    /* Selection by insertion into a sorted prefix: k is small (a handful of classes). */
-    int filled = 0;
-    for (int i = 0; i < n; i++) {
-        int pos = filled < k ? filled : k;
-        while (pos > 0 && v[i] > v[idx[pos - 1]]) pos--;
-        if (pos >= k) continue;
-        int last = filled < k ? filled : k - 1;
-        for (int j = last; j > pos; j--) idx[j] = idx[j - 1];
-        idx[pos] = i;
-        if (filled < k) filled++;
-    }
-}
+void cli_top_k(const float *v, int n, int k, int *idx) { cnv_top_k(v, n, k, idx); }
 
-int cli_class_count(const cnv_shape *s) {
-    if (s->ndim < 1) return 0;
-    int first = s->ndim == 1 ? 0 : 1;
-    if (first == 1 && s->d[0] != 1) return 0;
-    for (int i = first + 1; i < s->ndim; i++)
-        if (s->d[i] != 1) return 0;
-    return s->d[first];
-}
+int cli_class_count(const cnv_shape *s) { return cnv_class_count(s); }
 
 json_t *cli_json_shape(const cnv_shape *s) {
     json_t *a = json_array();

@@ -8,7 +8,8 @@
 #include "io/image.h"
 #include "io/normalize.h"
 #include "io/npy.h"
-#include "vis/synth.h"
+#include "io/planes.h"
+#include "vis/render_setup.h"
 
 #include <errno.h>
 #include <math.h>
@@ -219,18 +220,8 @@ static int fit_prior(vis_cli *v, const cnv_shape *in) {
 }
 
 int vis_cli_prepare(vis_cli *v) {
-    const char *name = v->recipe_name ? v->recipe_name : "lucid";
-    const cnv_recipe *base = cnv_recipe_find(name);
-    if (!base) base = cnv_synth_recipe(name);
-    if (!base) {
-        char list[128];
-        cnv_recipe_list(list, sizeof list);
-        return cli_error(v->ctx, CLI_EXIT_USAGE, "--recipe: no recipe '%s' (recipes: %s, invert, dream, style)", name,
-                         list);
-    }
-    v->recipe = *base;
-    v->recipe.prior_components = 64;
-    v->recipe.prior_weight = 0.2f;
+    if (cnv_recipe_resolve(v->recipe_name ? v->recipe_name : "lucid", &v->recipe) != CNV_OK)
+        return cli_error(v->ctx, CLI_EXIT_USAGE, "--recipe: %s", cnv_last_error());
     v->relu_slope = CNV_LEAKY_TWIN_SLOPE;
     for (int id = VIS_OPT_FIRST; id < V_END; id++) {
         const char *arg = v->overrides[id - VIS_OPT_FIRST];
@@ -258,19 +249,8 @@ int vis_cli_prepare(vis_cli *v) {
 void vis_cli_free(vis_cli *v) { cnv_image_prior_free(&v->prior); }
 
 int vis_cli_to_image(const cli_ctx *ctx, const float *chw, int c, int h, int w, cnv_image *img) {
-    img->w = w;
-    img->h = h;
-    img->c = c;
-    img->px = malloc((size_t)w * h * c);
-    if (!img->px) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int k = 0; k < c; k++) {
-                float f = chw[((size_t)k * h + y) * w + x];
-                f = f < 0 ? 0 : f > 1 ? 1 : f;
-                img->px[((size_t)y * w + x) * c + k] = (unsigned char)lrintf(f * 255.0f);
-            }
-    return 0;
+    cnv_status s = cnv_image_from_planes(chw, c, h, w, img);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 int vis_cli_load_image(const cli_ctx *ctx, const char *path, int h, int w, float **chw, int *out_h, int *out_w) {

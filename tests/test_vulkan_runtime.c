@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "test_util.h"
+#include "core/backend_open.h"
 #include "core/op.h"
 #include "vulkan/command.h"
 #include "vulkan/context.h"
@@ -128,7 +129,7 @@ static void test_enumerate_and_choose(void **state) {
     cnv_vk_context *ctx = open_context((cnv_vk_options){0});
     const cnv_vk_instance *inst = ctx->inst;
     assert_true(inst->device_count >= 1);
-    assert_true(cnv_vk_spec_is_cpu("cpu") && cnv_vk_spec_is_cpu("CPU") && !cnv_vk_spec_is_cpu("cpux"));
+    assert_true(cnv_device_spec_is_cpu("cpu") && cnv_device_spec_is_cpu("CPU") && !cnv_device_spec_is_cpu("cpux"));
 
     uint32_t index = 99;
     assert_int_equal(cnv_vk_choose_device(inst, "0", &index), CNV_OK);

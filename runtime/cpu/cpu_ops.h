@@ -6,6 +6,7 @@
 #include "core/backend.h"
 #include "core/graph.h"
 #include "core/optim.h"
+#include "core/penalty.h"
 
 #include <stdint.h>
 
@@ -60,10 +61,7 @@ CNV_CPU_DECLARE(gradnorm);
 CNV_CPU_DECLARE(gram);   /* Gram matrix of feature maps (style) */
 CNV_CPU_DECLARE(sqdist); /* SquaredDistance to a constant target */
 
-/* Regularize: the constant inside the TV power, (dv^2 + dh^2 + CNV_TV_EPS)^(beta/2), so that
- * beta < 2 stays differentiable where the image is flat. The Vulkan kernel receives this very
- * value, and the test oracle uses it. */
-#define CNV_TV_EPS 1e-8f
+/* Regularize's CNV_TV_EPS is in core/penalty.h: the Vulkan kernel receives the same value. */
 
 /* One optimizer step over n floats (runtime/cpu/optimizer.c). */
 void cnv_cpu_optim_step(cnv_optim_kind kind, float *x, const float *g, float *m, float *v, const float *hyper,

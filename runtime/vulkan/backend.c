@@ -406,15 +406,3 @@ cnv_status cnv_backend_vulkan_create(const cnv_vulkan_options *opt, cnv_backend 
     *out = &vb->base;
     return CNV_OK;
 }
-
-cnv_status cnv_backend_open(const char *device, const cnv_vulkan_options *opt, cnv_backend **out) {
-    if (cnv_vk_spec_is_cpu(device)) return cnv_backend_cpu_create(out);
-    int automatic = !device || !*device || strcmp(device, "auto") == 0;
-    cnv_vulkan_options vo = opt ? *opt : (cnv_vulkan_options){0};
-    vo.device = automatic ? NULL : device;
-    cnv_status s = cnv_backend_vulkan_create(&vo, out);
-    if (s == CNV_OK || !automatic) return s;
-    if (s == CNV_ERR_DEVICE) cnv_warn("Vulkan is not available (%s); using the CPU backend", cnv_last_error());
-    else if (s != CNV_ERR_NOT_FOUND) return s;
-    return cnv_backend_cpu_create(out);
-}

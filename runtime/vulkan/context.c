@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/backend_open.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "memory.h"
@@ -194,13 +195,6 @@ void cnv_vk_instance_free(cnv_vk_instance *inst) {
 
 /* ---- device choice ---- */
 
-int cnv_vk_spec_is_cpu(const char *spec) {
-    if (!spec) return 0;
-    char low[4] = {0};
-    for (int i = 0; i < 3 && spec[i]; i++) low[i] = (char)tolower((unsigned char)spec[i]);
-    return strlen(spec) == 3 && strcmp(low, "cpu") == 0;
-}
-
 static int contains_ignoring_case(const char *hay, const char *needle) {
     size_t n = strlen(needle);
     for (; *hay; hay++) {
@@ -231,7 +225,7 @@ static int default_rank(VkPhysicalDeviceType type) {
 
 cnv_status cnv_vk_choose_device(const cnv_vk_instance *inst, const char *spec, uint32_t *index) {
     if (inst->device_count == 0) return cnv_fail(CNV_ERR_NOT_FOUND, "no Vulkan device found");
-    if (cnv_vk_spec_is_cpu(spec))
+    if (cnv_device_spec_is_cpu(spec))
         return cnv_fail(CNV_ERR_NOT_FOUND, "--device cpu names the CPU backend, not a Vulkan device");
     if (spec && is_decimal(spec)) {
         unsigned long i = strtoul(spec, NULL, 10);

@@ -63,8 +63,6 @@ cnv_status cnv_vk_loader_init(void);
 cnv_status cnv_vk_instance_create(int validation, cnv_vk_instance **out);
 void cnv_vk_instance_free(cnv_vk_instance *inst);
 
-/* True when a --device value asks for the CPU backend rather than a Vulkan device. */
-int cnv_vk_spec_is_cpu(const char *spec);
 
 /* Resolves a --device value to a device index. NULL or "": the best GPU (discrete, then
  * integrated, then virtual); CPU-type devices (llvmpipe) only by index or name, since the CPU

@@ -5,7 +5,7 @@
 #include "line_reduce.h"
 
 #include "core/status.h"
-#include "cpu/cpu_ops.h" /* CNV_TV_EPS: the CPU kernel's constant, so both define the same penalty */
+#include "core/penalty.h" /* CNV_TV_EPS: the CPU kernel's constant, so both define the same penalty */
 
 typedef struct regularize_push {
     uint32_t total, h, w;

@@ -3,7 +3,7 @@
  * factorizations rather than repeat them. */
 #include "oracle.h"
 
-#include "cpu/cpu_ops.h" /* CNV_TV_EPS */
+#include "core/penalty.h" /* CNV_TV_EPS */
 
 #include <math.h>
 #include <stdlib.h>

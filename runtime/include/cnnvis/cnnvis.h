@@ -1,14 +1,33 @@
-/* cnnvis — public C API.
+/* cnnvis — public C API (models, backends, tensors; visualize.h has the visualizations).
  *
  * Pure C11, opaque handles, every fallible call returns a cnv_status. When a call fails,
  * cnv_last_error() holds a one-line message naming the file or object and the problem
- * (thread-local; valid until the next failing call on the same thread). */
+ * (thread-local; valid until the next failing call on the same thread).
+ *
+ * Ownership: a handle made by a *_load or *_create call belongs to the caller, who releases it
+ * with the matching *_free (NULL is accepted and ignored). Strings returned by the library
+ * (names, messages) belong to the library: a layer's name lives as long as its model, a
+ * status name forever. Every array a call writes is the caller's, sized as the call says; the
+ * library keeps no pointer to it after returning. A model must outlive the executors made on
+ * it; a backend must outlive the executors that use it. Handles are not thread-safe: use
+ * one from one thread at a time.
+ *
+ * Link with -lcnnvis (pkg-config cnnvis, or find_package(cnnvis) and cnnvis::cnnvis). */
 #ifndef CNNVIS_CNNVIS_H
 #define CNNVIS_CNNVIS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "cnnvis/version.h"
+
+/* Marks the functions libcnnvis exports; everything else in the library is hidden. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CNV_API __attribute__((visibility("default")))
+#else
+#define CNV_API
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,41 +50,70 @@ typedef enum cnv_status {
 } cnv_status;
 
 /* Stable identifier-like name of a status, e.g. "CNV_ERR_FORMAT". */
-const char *cnv_status_str(cnv_status s);
+CNV_API const char *cnv_status_str(cnv_status s);
 /* True for statuses caused by what the user supplied (files, options, limits): the CLI exits 2 on them. */
-int cnv_status_is_input_error(cnv_status s);
+CNV_API int cnv_status_is_input_error(cnv_status s);
 /* The message of the last failure on this thread ("" when none). */
-const char *cnv_last_error(void);
+CNV_API const char *cnv_last_error(void);
+
+/* The library's version, "MAJOR.MINOR.PATCH" (CNV_VERSION_STRING of the build it came from;
+ * compare with the header's to detect a mismatched install). */
+CNV_API const char *cnv_version(void);
 
 /* ---- models ---- */
 typedef struct cnv_graph cnv_graph;
 
 /* Loads an ONNX (.onnx) or Keras full-model (.h5, `model.save`) file; shapes are inferred at
  * load with batch 1. */
-cnv_status cnv_model_load(const char *path, cnv_graph **out);
+CNV_API cnv_status cnv_model_load(const char *path, cnv_graph **out);
 /* Like cnv_model_load at an input of height x width: an ONNX model whose height and width are
  * symbolic (exported with dynamic axes) is imported for that size (0 for either: 224); a model
  * whose input size is fixed loads only at its own size, and any other gives CNV_ERR_SHAPE with
  * one line naming the size it expects. */
-cnv_status cnv_model_load_sized(const char *path, int height, int width, cnv_graph **out);
+CNV_API cnv_status cnv_model_load_sized(const char *path, int height, int width, cnv_graph **out);
 /* Loads a Keras weights-only .h5 (`model.save_weights`) into a named architecture: "vgg16" or
  * "vgg19" (keras.applications layer names; with or without the top, 224x224 input). A NULL or
  * empty arch is cnv_model_load. */
-cnv_status cnv_model_load_arch(const char *path, const char *arch, cnv_graph **out);
-void cnv_model_free(cnv_graph *g);
+CNV_API cnv_status cnv_model_load_arch(const char *path, const char *arch, cnv_graph **out);
+CNV_API void cnv_model_free(cnv_graph *g);
 
 /* A layer is a node of the graph. `spec` is a node name, an output-tensor name, or a decimal
  * index as printed by `cnnvis info`. */
-cnv_status cnv_model_find_layer(const cnv_graph *g, const char *spec, int *node_index);
+CNV_API cnv_status cnv_model_find_layer(const cnv_graph *g, const char *spec, int *node_index);
+
+/* Layers are numbered 0..count-1 in the order they run (as `cnnvis info` lists them). */
+CNV_API int cnv_model_layer_count(const cnv_graph *g);
+/* A layer's node name and op type ("Conv", "Relu", ...); NULL when layer is out of range. */
+CNV_API const char *cnv_model_layer_name(const cnv_graph *g, int layer);
+CNV_API const char *cnv_model_layer_op(const cnv_graph *g, int layer);
+/* A layer's output shape at batch 1 into dims[CNV_MAX_RANK]; returns its rank, or -1 when layer
+ * is out of range. */
+#define CNV_MAX_RANK 4
+CNV_API int cnv_model_layer_shape(const cnv_graph *g, int layer, int dims[CNV_MAX_RANK]);
+/* The input's shape at batch 1 (NCHW for image models); returns its rank. */
+CNV_API int cnv_model_input_shape(const cnv_graph *g, int dims[CNV_MAX_RANK]);
+/* The layer computing the model's output (-1 when the output is not computed by a layer). */
+CNV_API int cnv_model_output_layer(const cnv_graph *g);
+
+/* ---- presets: how a model wants its input ---- */
+/* The preset cnnvis recognizes the model by (input size, channel order, value range, mean/std,
+ * logits layer, labels): a name such as "squeezenet" or "fashion-mnist", else "generic". Every
+ * call below that preprocesses or needs the logits uses this preset. */
+CNV_API const char *cnv_model_preset(const cnv_graph *g);
+/* An image (PNG, JPEG, ...) or a preprocessed .npy as the model's input at batch 1: resized,
+ * reordered and normalized as the preset says, into out (the input shape's element count). */
+CNV_API cnv_status cnv_model_load_input(const cnv_graph *g, const char *path, float *out);
+/* The preset's logits layer (the layer before its Softmax), else the output layer. */
+CNV_API cnv_status cnv_model_logits_layer(const cnv_graph *g, int *layer);
 
 /* ---- backends and execution ---- */
 typedef struct cnv_backend cnv_backend;
-cnv_status cnv_backend_cpu_create(cnv_backend **out);
-void cnv_backend_free(cnv_backend *be);
+CNV_API cnv_status cnv_backend_cpu_create(cnv_backend **out);
+CNV_API void cnv_backend_free(cnv_backend *be);
 /* "cpu" or "vulkan". */
-const char *cnv_backend_name(const cnv_backend *be);
+CNV_API const char *cnv_backend_name(const cnv_backend *be);
 /* The device in words: the GPU's name and driver, or "CPU (host)". */
-const char *cnv_backend_device(const cnv_backend *be);
+CNV_API const char *cnv_backend_device(const cnv_backend *be);
 
 typedef struct cnv_vulkan_options {
     const char *device; /* NULL/"": the best GPU; else an index or a name substring ("llvmpipe") */
@@ -74,38 +122,38 @@ typedef struct cnv_vulkan_options {
     int forced_limits;  /* behave like a small device: 128 invocations, 16 KiB shared, 64 MiB range */
 } cnv_vulkan_options;
 /* CNV_ERR_DEVICE when no Vulkan loader or device is usable (callers fall back to the CPU). */
-cnv_status cnv_backend_vulkan_create(const cnv_vulkan_options *opt, cnv_backend **out);
+CNV_API cnv_status cnv_backend_vulkan_create(const cnv_vulkan_options *opt, cnv_backend **out);
 /* The backend a --device value names: "cpu" is the CPU backend; NULL, "" or "auto" the best GPU,
  * falling back to the CPU backend when there is none (a CPU-type Vulkan device such as
  * llvmpipe is slower than the CPU backend, so it is used only when named); anything else an
  * index or a name substring of a Vulkan device (`cnnvis devices`). opt may be NULL; its
  * device field is ignored. Says on stderr when no Vulkan loader exists at all. */
-cnv_status cnv_backend_open(const char *device, const cnv_vulkan_options *opt, cnv_backend **out);
+CNV_API cnv_status cnv_backend_open(const char *device, const cnv_vulkan_options *opt, cnv_backend **out);
 
 /* Queue submissions made by a Vulkan backend so far (0 for other backends). */
-uint64_t cnv_backend_submit_count(const cnv_backend *be);
+CNV_API uint64_t cnv_backend_submit_count(const cnv_backend *be);
 /* Validation messages seen by a Vulkan backend so far (0 for other backends). */
-unsigned cnv_backend_validation_messages(const cnv_backend *be);
+CNV_API unsigned cnv_backend_validation_messages(const cnv_backend *be);
 /* Prints the time spent per kernel (op and direction on the CPU; GPU timestamps per shader on
  * Vulkan, collected when created with profiling). */
-void cnv_backend_profile_report(cnv_backend *be, FILE *f);
+CNV_API void cnv_backend_profile_report(cnv_backend *be, FILE *f);
 
 typedef struct cnv_exec cnv_exec;
 /* An executor holds every tensor of the graph for one batch size on one backend. The graph
  * must outlive it. */
-cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **out);
-void cnv_exec_free(cnv_exec *ex);
+CNV_API cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **out);
+CNV_API void cnv_exec_free(cnv_exec *ex);
 /* Sets the graph input: float32 NCHW, batch x the model's input shape. */
-cnv_status cnv_exec_set_input(cnv_exec *ex, const float *data);
+CNV_API cnv_status cnv_exec_set_input(cnv_exec *ex, const float *data);
 /* Runs every node that `node` depends on, then `node` itself. */
-cnv_status cnv_exec_forward(cnv_exec *ex, int node);
+CNV_API cnv_status cnv_exec_forward(cnv_exec *ex, int node);
 /* Reads a value (tensor index) computed by the last forward. */
-cnv_status cnv_exec_read(cnv_exec *ex, int value, float *dst);
+CNV_API cnv_status cnv_exec_read(cnv_exec *ex, int value, float *dst);
 /* Back-propagates `seed` (the gradient of the objective w.r.t. `value`) through everything
  * `value` depends on; then gradients of the input (and with want_weights, of every weight) can
  * be read. Needs a forward to value's producer first. */
-cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int want_weights);
-cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
+CNV_API cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int want_weights);
+CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,298 @@
+"""cnnvis for Python: a ctypes binding over libcnnvis (nothing to compile), numpy in and out.
+
+    import cnnvis
+    m = cnnvis.load("models/fashion_mnist.onnx")
+    x = m.load_input("shoe.png")          # (1, C, H, W) float32, preprocessed by the preset
+    m.classify(x)                         # [(class, probability), ...]
+    y = m.forward(x, layer="conv1")       # the layer's output, (N, ...)
+    g = m.grad(x, 3)                      # d logit 3 / d input, shaped like x
+    img = m.render_filter("conv1", 0, seed=1, steps=64)   # (C, H, W) in 0..1
+
+The library is the one named by CNNVIS_LIBRARY, else libcnnvis.so of the install this package
+sits in (PREFIX/share/cnnvis/python/cnnvis), else the system's. Errors raise CnnvisError with
+the library's one-line message. docs/PYTHON.md walks through it.
+"""
+import ctypes
+import ctypes.util
+import os
+import pathlib
+
+import numpy as np
+
+__all__ = ["load", "Model", "CnnvisError", "version", "library_path"]
+
+
+def _find_library():
+    path = os.environ.get("CNNVIS_LIBRARY")
+    if path:
+        return path
+    # Installed as PREFIX/share/cnnvis/python/cnnvis: the library is in PREFIX/lib*.
+    here = pathlib.Path(__file__).resolve()
+    if len(here.parents) > 4 and here.parents[3].name == "share":
+        prefix = here.parents[4]
+        for lib in sorted(prefix.glob("lib*/libcnnvis.so")) + sorted(prefix.glob("lib*/*/libcnnvis.so")):
+            return str(lib)
+    found = ctypes.util.find_library("cnnvis")
+    if not found:
+        raise OSError("libcnnvis not found: set CNNVIS_LIBRARY to the path of libcnnvis.so")
+    return found
+
+
+library_path = _find_library()
+_lib = ctypes.CDLL(library_path)
+
+_c_float_p = ctypes.POINTER(ctypes.c_float)
+_c_int_p = ctypes.POINTER(ctypes.c_int)
+_PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_double)
+
+
+class _RenderParams(ctypes.Structure):
+    """cnv_render_params of cnnvis/visualize.h, field for field."""
+    _fields_ = [("recipe", ctypes.c_char_p), ("steps", ctypes.c_int), ("size", ctypes.c_int),
+                ("seed", ctypes.c_uint64), ("relu_slope", ctypes.c_float), ("progress", _PROGRESS),
+                ("user", ctypes.c_void_p)]
+
+
+def _declare(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype = restype
+    f.argtypes = argtypes
+
+
+_P = ctypes.c_void_p
+_declare("cnv_version", ctypes.c_char_p)
+_declare("cnv_status_str", ctypes.c_char_p, ctypes.c_int)
+_declare("cnv_last_error", ctypes.c_char_p)
+_declare("cnv_model_load", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(_P))
+_declare("cnv_model_free", None, _P)
+_declare("cnv_model_find_layer", ctypes.c_int, _P, ctypes.c_char_p, _c_int_p)
+_declare("cnv_model_layer_count", ctypes.c_int, _P)
+_declare("cnv_model_layer_name", ctypes.c_char_p, _P, ctypes.c_int)
+_declare("cnv_model_layer_op", ctypes.c_char_p, _P, ctypes.c_int)
+_declare("cnv_model_layer_shape", ctypes.c_int, _P, ctypes.c_int, _c_int_p)
+_declare("cnv_model_input_shape", ctypes.c_int, _P, _c_int_p)
+_declare("cnv_model_output_layer", ctypes.c_int, _P)
+_declare("cnv_model_preset", ctypes.c_char_p, _P)
+_declare("cnv_model_load_input", ctypes.c_int, _P, ctypes.c_char_p, _c_float_p)
+_declare("cnv_model_logits_layer", ctypes.c_int, _P, _c_int_p)
+_declare("cnv_backend_open", ctypes.c_int, ctypes.c_char_p, _P, ctypes.POINTER(_P))
+_declare("cnv_backend_free", None, _P)
+_declare("cnv_backend_device", ctypes.c_char_p, _P)
+_declare("cnv_forward", ctypes.c_int, _P, _P, ctypes.c_int, _c_float_p, ctypes.c_int, _c_float_p, ctypes.c_size_t)
+_declare("cnv_input_gradient", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+         _c_float_p, ctypes.POINTER(ctypes.c_double))
+_declare("cnv_classify", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, _c_int_p, _c_float_p)
+_declare("cnv_gradcam_default_layer", ctypes.c_int, _P)
+_declare("cnv_gradcam_map", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, _c_float_p)
+_declare("cnv_saliency", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint64, _c_float_p)
+_declare("cnv_render_params_default", None, ctypes.POINTER(_RenderParams))
+_declare("cnv_render_shape", ctypes.c_int, _P, ctypes.POINTER(_RenderParams), _c_int_p, _c_int_p, _c_int_p)
+_declare("cnv_render_filter", ctypes.c_int, _P, _P, ctypes.c_int, ctypes.c_int, ctypes.POINTER(_RenderParams),
+         _c_float_p)
+_declare("cnv_render_class", ctypes.c_int, _P, _P, ctypes.c_int, ctypes.POINTER(_RenderParams), _c_float_p)
+
+_OBJECTIVE_UNIT, _OBJECTIVE_CHANNEL = 0, 1
+_MAX_RANK = 4
+
+
+class CnnvisError(Exception):
+    """A failed library call: .status is the status name (e.g. "CNV_ERR_IO"), str() the message."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def _check(status):
+    if status != 0:
+        raise CnnvisError(_lib.cnv_status_str(status).decode(), _lib.cnv_last_error().decode())
+
+
+def _floats(a):
+    return a.ctypes.data_as(_c_float_p)
+
+
+def version():
+    """The library's version string."""
+    return _lib.cnv_version().decode()
+
+
+class Model:
+    """A loaded model on a backend. device: None or "auto" (the best GPU, else the CPU), "cpu",
+    or a Vulkan device's index or name substring, as the CLI's --device."""
+
+    def __init__(self, path, device=None):
+        self._g = _P()
+        self._be = _P()
+        _check(_lib.cnv_model_load(os.fsencode(path), ctypes.byref(self._g)))
+        try:
+            _check(_lib.cnv_backend_open(device.encode() if device else None, None, ctypes.byref(self._be)))
+        except CnnvisError:
+            _lib.cnv_model_free(self._g)
+            self._g = None
+            raise
+        self.path = str(path)
+
+    def close(self):
+        """Frees the model and its backend now (otherwise when the object goes)."""
+        if self._be:
+            _lib.cnv_backend_free(self._be)
+            self._be = None
+        if self._g:
+            _lib.cnv_model_free(self._g)
+            self._g = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- layers and input ----
+    @property
+    def device(self):
+        return _lib.cnv_backend_device(self._be).decode()
+
+    @property
+    def preset(self):
+        return _lib.cnv_model_preset(self._g).decode()
+
+    @property
+    def input_shape(self):
+        dims = (ctypes.c_int * _MAX_RANK)()
+        return tuple(dims[:_lib.cnv_model_input_shape(self._g, dims)])
+
+    def layer_shape(self, layer):
+        dims = (ctypes.c_int * _MAX_RANK)()
+        rank = _lib.cnv_model_layer_shape(self._g, self.layer_index(layer), dims)
+        return tuple(dims[:rank])
+
+    @property
+    def layers(self):
+        """[(name, op, shape at batch 1)] in the order they run."""
+        return [(_lib.cnv_model_layer_name(self._g, i).decode(), _lib.cnv_model_layer_op(self._g, i).decode(),
+                 self.layer_shape(i)) for i in range(_lib.cnv_model_layer_count(self._g))]
+
+    def layer_index(self, layer):
+        """A layer given by index, node name or output-tensor name, as its index."""
+        if isinstance(layer, (int, np.integer)):
+            if not 0 <= layer < _lib.cnv_model_layer_count(self._g):
+                raise CnnvisError("CNV_ERR_NOT_FOUND", f"{self.path}: no layer {layer}")
+            return int(layer)
+        index = ctypes.c_int()
+        _check(_lib.cnv_model_find_layer(self._g, str(layer).encode(), ctypes.byref(index)))
+        return index.value
+
+    def _logits(self):
+        index = ctypes.c_int()
+        _check(_lib.cnv_model_logits_layer(self._g, ctypes.byref(index)))
+        return index.value
+
+    def load_input(self, path):
+        """An image or a preprocessed .npy as the model's input (1, C, H, W), by its preset."""
+        x = np.empty(self.input_shape, np.float32)
+        _check(_lib.cnv_model_load_input(self._g, os.fsencode(path), _floats(x)))
+        return x
+
+    def _batch(self, x):
+        x = np.ascontiguousarray(x, np.float32)
+        shape = self.input_shape
+        if x.shape == shape[1:]:
+            x = x[None]
+        if x.shape[1:] != shape[1:]:
+            raise CnnvisError("CNV_ERR_SHAPE", f"{self.path}: input {x.shape}, the model takes (N,) + {shape[1:]}")
+        return x
+
+    # ---- what the model computes ----
+    def forward(self, x, layer=None):
+        """The output of `layer` (default: the model's output) for a batch x (N, C, H, W)."""
+        x = self._batch(x)
+        index = _lib.cnv_model_output_layer(self._g) if layer is None else self.layer_index(layer)
+        out = np.empty((x.shape[0],) + self.layer_shape(index)[1:], np.float32)
+        _check(_lib.cnv_forward(self._g, self._be, x.shape[0], _floats(x), index, _floats(out), out.size))
+        return out
+
+    def grad(self, x, cls=None, layer=None, channel=None):
+        """The gradient of logit `cls` (at the preset's logits layer), or of the mean of `channel`
+        of `layer`, with respect to one input x; shaped like x."""
+        x = self._batch(x)
+        if x.shape[0] != 1:
+            raise CnnvisError("CNV_ERR_ARG", "grad takes one input (batch 1)")
+        if (cls is None) == (channel is None):
+            raise CnnvisError("CNV_ERR_ARG", "give cls, or layer with channel")
+        if cls is not None:
+            index, kind, which = self._logits(), _OBJECTIVE_UNIT, cls
+        else:
+            index, kind, which = self.layer_index(layer), _OBJECTIVE_CHANNEL, channel
+        g = np.empty_like(x)
+        _check(_lib.cnv_input_gradient(self._g, self._be, _floats(x), index, kind, int(which), _floats(g), None))
+        return g
+
+    def classify(self, x, k=5):
+        """[(class, probability)] of the k most probable classes of one input."""
+        x = self._batch(x)
+        cls = (ctypes.c_int * k)()
+        prob = (ctypes.c_float * k)()
+        _check(_lib.cnv_classify(self._g, self._be, _floats(x), k, cls, prob))
+        return list(zip(cls, prob))
+
+    def gradcam(self, x, cls, layer=None):
+        """The Grad-CAM map (h, w) of class cls for one input at layer (default: the last map
+        layer before the logits), unnormalized."""
+        x = self._batch(x)
+        index = _lib.cnv_gradcam_default_layer(self._g) if layer is None else self.layer_index(layer)
+        if index < 0:
+            raise CnnvisError("CNV_ERR_UNSUPPORTED", f"{self.path}: no map layer before the logits")
+        shape = self.layer_shape(index)
+        cam = np.empty(shape[2:] if len(shape) == 4 else (0,), np.float32)
+        _check(_lib.cnv_gradcam_map(self._g, self._be, _floats(x), int(cls), index, _floats(cam)))
+        return cam
+
+    def saliency(self, x, cls, method="grad", seed=0):
+        """The attribution of class cls for one input, shaped like x: method "grad", "guided"
+        (guided backprop), "smoothgrad" (50 noisy copies drawn from seed) or "gradxinput"."""
+        x = self._batch(x)
+        a = np.empty_like(x[:1])
+        _check(_lib.cnv_saliency(self._g, self._be, _floats(x), int(cls), method.encode(), seed, _floats(a)))
+        return a
+
+    # ---- feature visualization ----
+    def _params(self, recipe, steps, size, seed, relu_slope, progress):
+        p = _RenderParams()
+        _lib.cnv_render_params_default(ctypes.byref(p))
+        if recipe is not None:
+            p.recipe = recipe.encode()
+        p.steps, p.size, p.seed = steps, size, seed
+        if relu_slope is not None:
+            p.relu_slope = relu_slope
+        if progress is not None:
+            p.progress = _PROGRESS(lambda user, step, steps, value: progress(step, steps, value))
+        return p
+
+    def _render(self, call, p):
+        c, h, w = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        _check(_lib.cnv_render_shape(self._g, ctypes.byref(p), ctypes.byref(c), ctypes.byref(h), ctypes.byref(w)))
+        image = np.empty((c.value, h.value, w.value), np.float32)
+        _check(call(ctypes.byref(p), _floats(image)))
+        return image
+
+    def render_filter(self, layer, channel, seed=1, steps=0, size=0, recipe=None, relu_slope=None, progress=None):
+        """An image (C, H, W) in 0..1 that maximizes the mean of `channel` of `layer`, as
+        `cnnvis filter` with the same seed, steps, size, recipe and relu slope. steps 0: the
+        recipe's. progress(step, steps, objective) is called after every step."""
+        p = self._params(recipe, steps, size, seed, relu_slope, progress)
+        index = self.layer_index(layer)
+        return self._render(lambda pp, img: _lib.cnv_render_filter(self._g, self._be, index, channel, pp, img), p)
+
+    def render_class(self, cls, seed=1, steps=0, size=0, recipe=None, relu_slope=None, progress=None):
+        """An image (C, H, W) in 0..1 that maximizes logit `cls`, as `cnnvis class`."""
+        p = self._params(recipe, steps, size, seed, relu_slope, progress)
+        return self._render(lambda pp, img: _lib.cnv_render_class(self._g, self._be, int(cls), pp, img), p)
+
+
+def load(path, device=None):
+    """Loads an ONNX or Keras (.h5) model onto a device (see Model)."""
+    return Model(path, device)

@@ -1,0 +1,147 @@
+"""The Python binding against the CLI: forward equals `forward --save-tensor` bit for bit, the
+input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`class` with the
+same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals `saliency --save-tensor`, Grad-CAM has
+the layer's map shape, and a library error raises CnnvisError with the library's message.
+usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+import cnnvis
+
+CLI, SRC = sys.argv[1], sys.argv[2]
+FASHION = os.path.join(SRC, "models", "fashion_mnist.onnx")
+SQUEEZENET = os.path.join(SRC, "..", "shared", "models", "squeezenet1.1_openvino_fp16", "derived",
+                          "squeezenet1.1_fp32_from_ir.onnx")
+CAT = os.path.join(SRC, "..", "shared", "images", "chelsea.png")
+
+
+def cli(*args):
+    r = subprocess.run([CLI, *map(str, args), "--device", "cpu"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError(f"cnnvis {' '.join(map(str, args))}: {r.stderr}")
+    return r.stdout
+
+
+class Binding(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = cnnvis.load(FASHION, device="cpu")
+        rng = np.random.default_rng(7)
+        cls.x = rng.standard_normal(cls.model.input_shape).astype(np.float32)
+        cls.x_path = os.path.join(cls.tmp.name, "x.npy")
+        np.save(cls.x_path, cls.x)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.model.close()
+        cls.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def test_layers_and_input(self):
+        layers = self.model.layers
+        self.assertGreater(len(layers), 3)
+        self.assertEqual(self.model.input_shape, (1, 1, 28, 28))
+        self.assertIn("Conv", [op for _, op, _ in layers])
+        self.assertEqual(self.model.layer_index(layers[2][0]), 2)
+        self.assertEqual(self.model.preset, "fashion-mnist")
+
+    def test_forward_equals_cli_bit_for_bit(self):
+        for layer in (None, 1):
+            args = ["forward", FASHION, self.x_path, "--save-tensor", self.path("y.npy")]
+            if layer is not None:
+                args += ["--layer", layer]
+            cli(*args)
+            want = np.load(self.path("y.npy"))
+            got = self.model.forward(self.x, layer=layer)
+            self.assertEqual(got.shape, want.shape)
+            self.assertEqual(got.tobytes(), want.tobytes(), f"layer {layer}")
+        # A batch of two runs each item as a batch of one would, to rounding.
+        two = self.model.forward(np.concatenate([self.x, 0.5 * self.x]))
+        np.testing.assert_allclose(two[1:], self.model.forward(0.5 * self.x), rtol=1e-5, atol=1e-6)
+
+    def test_grad_equals_cli(self):
+        cli("grad", FASHION, self.x_path, "--class", 3, "--save-tensor", self.path("g.npy"))
+        want = np.load(self.path("g.npy"))
+        got = self.model.grad(self.x, 3)
+        self.assertEqual(got.shape, self.x.shape)
+        self.assertGreater(np.abs(got).max(), 0)
+        self.assertEqual(got.tobytes(), want.tobytes())
+
+    def test_saliency_equals_cli(self):
+        for method, seed in (("guided", 0), ("smoothgrad", 4)):
+            cli("saliency", FASHION, self.x_path, "--class", 2, "--method", method, "--seed", seed,
+                "-o", self.path("s.png"), "--save-tensor", self.path("s.npy"))
+            got = self.model.saliency(self.x, 2, method=method, seed=seed)
+            self.assertGreater(np.abs(got).max(), 0, method)
+            self.assertEqual(got.tobytes(), np.load(self.path("s.npy")).tobytes(), method)
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.saliency(self.x, 2, method="occlusion")
+        self.assertIn("occlusion", str(e.exception))
+
+    def test_classify_equals_cli(self):
+        top = json.loads(cli("classify", FASHION, self.x_path, "--top", 3, "--json"))[0]["top"]
+        got = self.model.classify(self.x, k=3)
+        self.assertEqual([c for c, _ in got], [t["class"] for t in top])
+        np.testing.assert_allclose([p for _, p in got], [t["probability"] for t in top], rtol=1e-6)
+
+    def test_render_filter_equals_cli_with_seed(self):
+        # A ReLU layer: the objective acts on its leaky twin, as in the CLI.
+        layer = [name for name, op, _ in self.model.layers if op == "Relu"][0]
+        cli("filter", FASHION, "--layer", layer, "--channel", 2, "--seed", 5, "--steps", 12,
+            "-o", self.path("f.png"), "--save-tensor", self.path("f.npy"))
+        want = np.load(self.path("f.npy"))[0]
+        steps = []
+        got = self.model.render_filter(layer, 2, seed=5, steps=12, progress=lambda s, n, v: steps.append(s))
+        self.assertEqual(got.shape, (1, 28, 28))
+        self.assertEqual(got.tobytes(), want.tobytes())
+        self.assertEqual(steps, list(range(1, 13)))
+        other = self.model.render_filter(layer, 2, seed=6, steps=12)
+        self.assertNotEqual(other.tobytes(), got.tobytes(), "another seed gave the same image")
+
+    def test_render_class_equals_cli_with_seed(self):
+        cli("class", FASHION, "--class", 7, "--seed", 2, "--steps", 10, "-o", self.path("c.png"),
+            "--save-tensor", self.path("c.npy"))
+        want = np.load(self.path("c.npy"))[0]
+        self.assertEqual(self.model.render_class(7, seed=2, steps=10).tobytes(), want.tobytes())
+
+    def test_gradcam_shape(self):
+        cam = self.model.gradcam(self.x, 3)
+        layer = cnnvis.Model.layer_shape(self.model, cnnvis._lib.cnv_gradcam_default_layer(self.model._g))
+        self.assertEqual(cam.shape, layer[2:])
+        self.assertTrue(np.all(cam >= 0))
+
+    def test_library_error_raises_with_its_message(self):
+        missing = self.path("missing.onnx")
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            cnnvis.load(missing)
+        self.assertIn("missing.onnx", str(e.exception))
+        self.assertEqual(e.exception.status, "CNV_ERR_IO")
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.forward(self.x, layer="no_such_layer")
+        self.assertIn("no_such_layer", str(e.exception))
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.render_filter(1, 0, recipe="nonsense", steps=1)
+        self.assertIn("nonsense", str(e.exception))
+
+    @unittest.skipUnless(os.path.exists(SQUEEZENET), "../shared SqueezeNet is missing")
+    def test_squeezenet_forward_and_classify(self):
+        with cnnvis.load(SQUEEZENET, device="cpu") as m:
+            x = m.load_input(CAT)
+            np.save(self.path("cat.npy"), x)
+            cli("forward", SQUEEZENET, CAT, "--save-tensor", self.path("sq.npy"))
+            self.assertEqual(m.forward(x).tobytes(), np.load(self.path("sq.npy")).tobytes())
+            top = json.loads(cli("classify", SQUEEZENET, CAT, "--top", 1, "--json"))[0]["top"][0]["class"]
+            self.assertEqual(m.classify(x, k=1)[0][0], top)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
