@@ -117,6 +117,19 @@ static const cnv_preset presets[] = {
         .default_layers = "conv1,conv2",
     },
     {
+        /* keras.applications.mobilenet.preprocess_input: x / 127.5 - 1. */
+        .name = "mobilenet-keras",
+        .description = "Keras Applications MobileNet ImageNet: 3x224x224 RGB, -1..1 (x/127.5 - 1)",
+        .channels = 3, .height = 224, .width = 224,
+        .order = CNV_ORDER_RGB,
+        .scale = 1.0f / 127.5f,
+        .mean = {1.0f, 1.0f, 1.0f},
+        .std = {1.0f, 1.0f, 1.0f},
+        .logits_layer = "conv_preds",
+        .labels_file = "synset_words.txt",
+        .default_layers = "conv_pw_1_relu,conv_pw_3_relu,conv_pw_5_relu,conv_pw_11_relu,conv_pw_13_relu",
+    },
+    {
         /* ../shared/models/SOURCES.md: the MLPerf Tiny ResNet-8 takes raw 0..255 RGB. */
         .name = "cifar10-raw",
         .description = "CIFAR-10 classifiers fed raw pixels (MLPerf Tiny ResNet-8): 3x32x32 RGB, 0..255",
@@ -190,6 +203,9 @@ const cnv_preset *cnv_preset_detect(const cnv_graph *g) {
     if (g->input < 0 || g->output < 0) return NULL;
     size_t outputs = cnv_shape_numel(&g->values[g->output].shape);
     if (input_is(g, 3, 227, 227) && outputs == 1000) return cnv_preset_find("squeezenet");
+    /* keras.applications MobileNet names its depthwise convs conv_dw_<k> and its classifier conv_preds. */
+    if (input_is(g, 3, 224, 224) && outputs == 1000 && has_node(g, "conv_dw_1") && has_node(g, "conv_preds"))
+        return cnv_preset_find("mobilenet-keras");
     if (input_is(g, 3, 224, 224) && outputs == 1000) return detect_imagenet_vgg(g);
     if (input_is(g, 1, 28, 28) && strcmp(g->values[g->input].name, "Input3") == 0)
         return cnv_preset_find("mnist-zoo");
