@@ -117,14 +117,14 @@ static const cnv_preset presets[] = {
         .default_layers = "conv1,conv2",
     },
     {
-        /* keras.applications.mobilenet.preprocess_input: x / 127.5 - 1. */
+        /* keras.applications.mobilenet.preprocess_input: x / 127.5 - 1 = (x / 255 - 0.5) / 0.5. */
         .name = "mobilenet-keras",
         .description = "Keras Applications MobileNet ImageNet: 3x224x224 RGB, -1..1 (x/127.5 - 1)",
         .channels = 3, .height = 224, .width = 224,
         .order = CNV_ORDER_RGB,
-        .scale = 1.0f / 127.5f,
-        .mean = {1.0f, 1.0f, 1.0f},
-        .std = {1.0f, 1.0f, 1.0f},
+        .scale = 1.0f / 255.0f,
+        .mean = {0.5f, 0.5f, 0.5f},
+        .std = {0.5f, 0.5f, 0.5f},
         .logits_layer = "conv_preds",
         .labels_file = "synset_words.txt",
         .default_layers = "conv_pw_1_relu,conv_pw_3_relu,conv_pw_5_relu,conv_pw_11_relu,conv_pw_13_relu",
