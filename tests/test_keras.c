@@ -11,6 +11,7 @@
 #include "models/keras.h"
 #include "models/onnx.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,9 +248,14 @@ static int setup_fixtures(void **state) {
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", tu_fixture_path("make_keras_vgg16.py"), FIXTURES,
              CNNVIS_SHARED_DIR);
     int rc = system(cmd);
+    if (rc == 0) {
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", tu_fixture_path("keras_numpy_forward.py"), FIXTURES,
+                 CNNVIS_SHARED_DIR);
+        rc = system(cmd);
+    }
     if (rc != 0) {
         fprintf(stderr, "test_keras: `%s` failed (%d): it needs /usr/bin/python3 with numpy and h5py "
-                        "(Debian python3-h5py)\n", cmd, rc);
+                        "(Debian python3-h5py, python3-opencv)\n", cmd, rc);
         return -1;
     }
     return 0;
@@ -320,6 +326,134 @@ static void test_vgg19_top(void **state) {
 }
 
 /* ---- failures ---- */
+
+static void expect_failure(const char *path, const char *arch, cnv_status expected, const char *must_say);
+
+/* ---- Keras application layers (SOURCES.md H-M) ---- */
+
+#define MOBILENET_V1 "models/imagenet_mobilenet_v1_025_224_st/mobilenet_v1_0.25_224.h5"
+#define CAR_PNG "models/squeezenet1.1_openvino_fp16/car.png"
+#define EMOTIONS_DIR "models/emotions_sepconv_keras38_openmv/"
+#define EMOTIONS EMOTIONS_DIR "mobilenet.h5"
+
+typedef struct numpy_checked {
+    const char *tag, *file, *output, *cli_input; /* cli_input: an image, else <tag>_in0_nchw.npy */
+    const char *layer;                           /* for maps and filter */
+} numpy_checked;
+
+static const numpy_checked numpy_checked_models[] = {
+    {"mobilenet_v1", MOBILENET_V1, "predictions", CAR_PNG, "conv_pw_5_relu"},
+    {"flowers_v2", "models/flowers_mobilenet_v2_035_128_st/mobilenet_v2_0.35_128.h5", "dense", NULL, "re_lu_10"},
+    {"esc10_rn2", "models/esc10_miniresnetv2_1stack_st/miniresnetv2_1stacks_64x50.h5", "new_head", NULL,
+     "conv2_block1_out"},
+    {"emotions", EMOTIONS, "dense_35", EMOTIONS_DIR "test_images/surprised/im1.png", "re_lu_70"},
+};
+enum { N_NUMPY_CHECKED = sizeof numpy_checked_models / sizeof numpy_checked_models[0] };
+
+/* DepthwiseConv2D, SeparableConv2D, ReLU6, ZeroPadding2D, pre-activation BN, GAP, Reshape: the
+ * logits and the softmax against the fixture's float64 numpy pass from the h5 weights. */
+static void test_application_layers_vs_numpy(void **state) {
+    (void)state;
+    for (int i = 0; i < N_NUMPY_CHECKED; i++) {
+        const numpy_checked *m = &numpy_checked_models[i];
+        char path[512];
+        snprintf(path, sizeof path, "%s", tu_shared_path(m->file));
+        cnv_graph *g = load_ok(path);
+        /* The logits: the output Dense's Gemm, or the node before MobileNet's softmax layer. */
+        int out_node = g->values[g->output].producer;
+        snprintf(path, sizeof path, "%s/dense", m->output);
+        if (cnv_graph_find_value(g, path) < 0) snprintf(path, sizeof path, "%s", g->values[g->nodes[out_node].in[0]].name);
+        check_vgg(g, m->tag, path, "logits");
+        check_vgg(g, m->tag, m->output, "out");
+        cnv_graph_free(g);
+    }
+}
+
+/* The emotion net (Keras 3.8, SeparableConv2D) on its six staged test pictures: the argmax and
+ * probability SOURCES.md K records for each (its numpy pass), two of six right. */
+static void test_emotions_pictures(void **state) {
+    (void)state;
+    static const int argmax[6] = {5, 2, 2, 0, 0, 5};
+    static const float prob[6] = {0.387f, 0.394f, 0.328f, 0.358f, 0.406f, 0.851f};
+    cnv_graph *g = load_ok(tu_shared_path(EMOTIONS));
+    cnv_shape shape;
+    float *nhwc = npy_ok(FIXTURES "emotions_in.npy", &shape);
+    float *input = nhwc_to_nchw(nhwc, &shape);
+    cnv_backend *be = tu_backend_create("cpu");
+    size_t n;
+    float *out = run_on(g, be, input, 6, &n);
+    assert_int_equal(n, 36);
+    for (int k = 0; k < 6; k++) {
+        int top = tu_argmax(out + 6 * k, 6);
+        print_message("  picture %d: class %d p %.3f (SOURCES.md: %d, %.3f)\n", k, top, out[6 * k + top], argmax[k], prob[k]);
+        assert_int_equal(top, argmax[k]);
+        assert_true(fabsf(out[6 * k + top] - prob[k]) < 1e-3f);
+    }
+    tu_backend_free(be);
+    cnv_graph_free(g);
+    free(nhwc);
+    free(input);
+    free(out);
+}
+
+/* SOURCES.md H: car.png, RGB, 224, x/127.5 - 1 is "sports car" at 0.854 in numpy; the CLI picks
+ * the mobilenet-keras preset by itself (its resize need not be cv2's bilinear: +-0.01). */
+static void test_mobilenet_v1_car(void **state) {
+    (void)state;
+    static char out[1 << 16], err[4096], args[2048], model[512];
+    snprintf(model, sizeof model, "%s", tu_shared_path(MOBILENET_V1)); /* tu_shared_path's buffer is reused */
+    snprintf(args, sizeof args, "classify '%s' '%s' --device cpu", model, tu_shared_path(CAR_PNG));
+    int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
+    print_message("  classify: exit %d\n%s%s", rc, out, err);
+    assert_int_equal(rc, 0);
+    const char *top = strstr(out, "1.  817  sports car");
+    assert_non_null(top);
+    float p = 0.0f;
+    assert_int_equal(sscanf(top + strlen("1.  817  sports car"), "%f", &p), 1);
+    assert_true(fabsf(p - 0.854f) < 0.01f);
+    snprintf(args, sizeof args, "info '%s'", tu_shared_path(MOBILENET_V1));
+    assert_int_equal(tu_run_cli(args, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "preset: mobilenet-keras (detected)"));
+}
+
+static void run_verb(const char *verb, const char *model, const char *rest) {
+    static char out[1 << 16], err[8192], args[4096];
+    snprintf(args, sizeof args, "%s '%s' %s --device cpu", verb, model, rest);
+    int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
+    print_message("  %s %s: exit %d\n", verb, model, rc);
+    if (rc != 0) fail_msg("%s: %s", args, err);
+}
+
+/* classify, maps, gradcam and filter (a few steps) exit 0 on each of these models. */
+static void test_application_verbs(void **state) {
+    (void)state;
+    char model[512], input[512], rest[2048];
+    for (int i = 0; i < N_NUMPY_CHECKED; i++) {
+        const numpy_checked *m = &numpy_checked_models[i];
+        snprintf(model, sizeof model, "%s", tu_shared_path(m->file));
+        if (!m->cli_input) snprintf(input, sizeof input, FIXTURES "%s_in0_nchw.npy", m->tag);
+        else snprintf(input, sizeof input, "%s", tu_shared_path(m->cli_input));
+        const char *layer = m->layer, *tag = m->tag;
+        snprintf(rest, sizeof rest, "'%s'", input);
+        run_verb("classify", model, rest);
+        snprintf(rest, sizeof rest, "'%s' --layer %s -o " FIXTURES "%s_maps.png", input, layer, tag);
+        run_verb("maps", model, rest);
+        snprintf(rest, sizeof rest, "'%s' -o " FIXTURES "%s_cam.png", input, tag);
+        run_verb("gradcam", model, rest);
+        snprintf(rest, sizeof rest, "--layer %s --channels 0-1 --steps 4 -o " FIXTURES "%s_filter.png", layer, tag);
+        run_verb("filter", model, rest);
+    }
+}
+
+/* The U-Nets need ops not built yet: one line naming the layer, its class and the op. */
+static void test_unets_refused(void **state) {
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s", tu_shared_path("models/mnist_unet_convtranspose_hiwony/unet.h5"));
+    expect_failure(path, NULL, CNV_ERR_UNSUPPORTED, "'conv2d_transpose_1' (Conv2DTranspose) is not supported yet: it needs the ConvTranspose op");
+    snprintf(path, sizeof path, "%s", tu_shared_path("models/lane_unet_upsampling_abdallah/unet.h5"));
+    expect_failure(path, NULL, CNV_ERR_UNSUPPORTED, "'up_sampling2d' (UpSampling2D) is not supported yet: it needs the Resize op");
+}
 
 static void expect_failure(const char *path, const char *arch, cnv_status expected, const char *must_say) {
     cnv_graph *g = (cnv_graph *)&g; /* must be reset to NULL */
@@ -438,6 +572,11 @@ int main(void) {
         cmocka_unit_test(test_utf8_model_config),
         cmocka_unit_test(test_unsupported_and_mismatched),
         cmocka_unit_test(test_cli_arch),
+        cmocka_unit_test(test_application_layers_vs_numpy),
+        cmocka_unit_test(test_emotions_pictures),
+        cmocka_unit_test(test_mobilenet_v1_car),
+        cmocka_unit_test(test_application_verbs),
+        cmocka_unit_test(test_unets_refused),
         cmocka_unit_test(test_real_models_vulkan),
     };
     return cmocka_run_group_tests(tests, setup_fixtures, NULL);

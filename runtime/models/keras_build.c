@@ -122,18 +122,53 @@ static cnv_status check_dims(const builder *b, const keras_layer *l, const layer
 
 /* ---- layers ---- */
 
-/* The activation of a Conv/Dense or an activation layer, as a node named `name` reading x. */
+/* A constant [1] named "<name>/<role>", broadcast by the elementwise ops. */
+static cnv_status add_scalar(builder *b, const char *name, const char *role, float value, int *v) {
+    char full[512];
+    snprintf(full, sizeof full, "%s/%s", name, role);
+    *v = cnv_graph_add_value(b->g, full, &(cnv_shape){1, {1}}, &value);
+    return *v < 0 ? cnv_fail(CNV_ERR_NOMEM, "%s: out of memory adding %s", b->path, full) : CNV_OK;
+}
+
+/* A binary op of x and a scalar constant. */
+static cnv_status emit_with_scalar(builder *b, const char *name, const char *role, cnv_op_type op, int x, float value,
+                                   int *out) {
+    int in[2] = {x, -1};
+    CNV_TRY(add_scalar(b, name, role, value, &in[1]));
+    cnv_attrs a;
+    cnv_attrs_default(op, &a);
+    return emit(b, name, op, &a, 2, in, out);
+}
+
+/* The activation of a Conv/Dense or an activation layer reading x: the op's node, then the
+ * steps Keras composes from it (gate, scale, cap); the last node is named `name`. */
 static cnv_status emit_activation(builder *b, const char *name, const keras_activation *act, int x, int *out) {
     cnv_attrs a;
     cnv_attrs_default(act->op, &a);
     switch (act->op) {
     case CNV_OP_ELU:
     case CNV_OP_LEAKYRELU: a.alpha = act->alpha; break;
+    case CNV_OP_HARDSIGMOID: a.alpha = act->alpha; a.beta = act->beta; break;
     case CNV_OP_CLIP: a.min = 0.0f; a.max = act->max; break;
     case CNV_OP_SOFTMAX: a.axis = 1; break; /* Keras' last axis is the channel axis, 1 in NCHW */
     default: break;
     }
-    return emit(b, name, act->op, &a, 1, &x, out);
+    int more = act->gate || act->scale != 0.0f || act->cap != 0.0f;
+    char step[512];
+    snprintf(step, sizeof step, "%s/%s", name, cnv_op_name(act->op));
+    CNV_TRY(emit(b, more ? step : name, act->op, &a, 1, &x, out));
+    if (act->gate) {
+        int pair[2] = {x, *out};
+        cnv_attrs_default(CNV_OP_MUL, &a);
+        snprintf(step, sizeof step, "%s/gate", name);
+        CNV_TRY(emit(b, act->scale != 0.0f || act->cap != 0.0f ? step : name, CNV_OP_MUL, &a, 2, pair, out));
+    }
+    if (act->scale != 0.0f) {
+        snprintf(step, sizeof step, "%s/scaled", name);
+        CNV_TRY(emit_with_scalar(b, act->cap != 0.0f ? step : name, "scale", CNV_OP_MUL, *out, act->scale, out));
+    }
+    if (act->cap != 0.0f) CNV_TRY(emit_with_scalar(b, name, "max_value", CNV_OP_MIN, *out, act->cap, out));
+    return CNV_OK;
 }
 
 /* A Conv/Dense: the main node takes the layer's name unless an activation node follows. */
@@ -170,36 +205,58 @@ static cnv_status need_4d(const builder *b, const keras_layer *l, const cnv_shap
     return layer_fail(b, l, CNV_ERR_UNSUPPORTED, "needs a 4-D (image) input%s", "");
 }
 
+/* A kernel stored HWIO (kh, kw, ci, co) as the graph's OIHW weight "<layer>/<role>". A
+ * depthwise kernel (kh, kw, C, multiplier) is HWIO with ci 1 and co C*multiplier: output channel
+ * c*multiplier + m reads input channel c, which is what a Conv with C groups computes. */
+static cnv_status add_kernel(builder *b, const keras_layer *l, const char *role, const float *hwio, int kh, int kw,
+                             int ci, int co, int *v) {
+    float *oihw = malloc((size_t)co * ci * kh * kw * sizeof *oihw);
+    if (!oihw) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory converting layer '%s'", b->path, l->name);
+    for (int o = 0; o < co; o++)
+        for (int i = 0; i < ci; i++)
+            for (int h = 0; h < kh; h++)
+                for (int w = 0; w < kw; w++)
+                    oihw[(((size_t)o * ci + i) * kh + h) * kw + w] = hwio[(((size_t)h * kw + w) * ci + i) * co + o];
+    cnv_status st = add_weight(b, l, role, cnv_shape4(co, ci, kh, kw), oihw, v);
+    free(oihw);
+    return st;
+}
+
+/* Conv2D, DepthwiseConv2D (a Conv with one group per input channel) and SeparableConv2D (that
+ * depthwise Conv, then a 1x1 Conv carrying the bias and the activation). Stored weights:
+ * kernel, bias; depthwise_kernel, bias; depthwise_kernel, pointwise_kernel, bias. */
 static cnv_status build_conv(builder *b, const keras_layer *l, int x, int *out) {
     const cnv_shape xs = b->g->values[x].shape;
     CNV_TRY(need_4d(b, l, &xs));
-    if (xs.d[1] % l->groups) return layer_fail(b, l, CNV_ERR_SHAPE, "input channels do not divide into groups%s", "");
-    int kh = l->kernel[0], kw = l->kernel[1], ci = xs.d[1] / l->groups, co = l->units;
+    const int c = xs.d[1], kh = l->kernel[0], kw = l->kernel[1], mult = l->depth_multiplier;
+    const int depthwise = l->kind != KL_CONV, separable = l->kind == KL_SEPCONV;
+    if (c % l->groups) return layer_fail(b, l, CNV_ERR_SHAPE, "input channels do not divide into groups%s", "");
+    const int co = l->kind == KL_DEPTHWISE ? c * mult : l->units;
     layer_weights w;
-    CNV_TRY(read_weights(b, l, l->use_bias ? 2 : 1, &w));
-    int kdims[4] = {kh, kw, ci, co};
-    cnv_status st = check_dims(b, l, &w, 0, "kernel", 4, kdims);
-    if (st == CNV_OK && l->use_bias) st = check_dims(b, l, &w, 1, "bias", 1, &co);
-    float *oihw = st == CNV_OK ? malloc((size_t)co * ci * kh * kw * sizeof *oihw) : NULL;
-    if (st == CNV_OK && !oihw) st = cnv_fail(CNV_ERR_NOMEM, "%s: out of memory converting layer '%s'", b->path, l->name);
-    int in[3] = {x, -1, -1};
-    if (st == CNV_OK) {
-        const float *hwio = w.data[0];
-        for (int o = 0; o < co; o++)
-            for (int i = 0; i < ci; i++)
-                for (int h = 0; h < kh; h++)
-                    for (int v = 0; v < kw; v++)
-                        oihw[(((size_t)o * ci + i) * kh + h) * kw + v] = hwio[(((size_t)h * kw + v) * ci + i) * co + o];
-        st = add_weight(b, l, "kernel", cnv_shape4(co, ci, kh, kw), oihw, &in[1]);
-    }
-    if (st == CNV_OK && l->use_bias) st = add_weight(b, l, "bias", (cnv_shape){1, {co}}, w.data[1], &in[2]);
-    free(oihw);
+    CNV_TRY(read_weights(b, l, separable + 1 + l->use_bias, &w));
+    int kdims[4] = {kh, kw, depthwise ? c : c / l->groups, depthwise ? mult : co};
+    int pdims[4] = {1, 1, c * mult, co};
+    cnv_status st = check_dims(b, l, &w, 0, depthwise ? "depthwise_kernel" : "kernel", 4, kdims);
+    if (st == CNV_OK && separable) st = check_dims(b, l, &w, 1, "pointwise_kernel", 4, pdims);
+    if (st == CNV_OK && l->use_bias) st = check_dims(b, l, &w, separable + 1, "bias", 1, &co);
+    int in[3] = {x, -1, -1}, dw_in[2] = {x, -1};
+    if (st == CNV_OK && separable) st = add_kernel(b, l, "depthwise_kernel", w.data[0], kh, kw, 1, c * mult, &dw_in[1]);
+    if (st == CNV_OK && separable) st = add_kernel(b, l, "pointwise_kernel", w.data[1], 1, 1, c * mult, co, &in[1]);
+    if (st == CNV_OK && !separable)
+        st = add_kernel(b, l, "kernel", w.data[0], kh, kw, depthwise ? 1 : c / l->groups, co, &in[1]);
+    if (st == CNV_OK && l->use_bias) st = add_weight(b, l, "bias", (cnv_shape){1, {co}}, w.data[separable + 1], &in[2]);
     free_weights(&w);
     if (st != CNV_OK) return st;
     cnv_attrs a;
     cnv_attrs_default(CNV_OP_CONV, &a);
     spatial_attrs(l, &xs, &a);
-    a.group = l->groups;
+    a.group = depthwise ? c : l->groups;
+    if (separable) {
+        char name[512];
+        snprintf(name, sizeof name, "%s/depthwise", l->name);
+        CNV_TRY(emit(b, name, CNV_OP_CONV, &a, 2, dw_in, &in[0]));
+        cnv_attrs_default(CNV_OP_CONV, &a);
+    }
     return emit_with_activation(b, l, "conv", CNV_OP_CONV, &a, l->use_bias ? 3 : 2, in, out);
 }
 
@@ -284,14 +341,20 @@ static cnv_status build_pool(builder *b, const keras_layer *l, int x, int *out) 
 static cnv_status build_global_pool(builder *b, const keras_layer *l, int x, int *out) {
     const cnv_shape xs = b->g->values[x].shape;
     CNV_TRY(need_4d(b, l, &xs));
+    /* GlobalMaxPooling2D is a MaxPool whose window is the whole map (no GlobalMaxPool op yet). */
+    const cnv_op_type op = l->kind == KL_GLOBALMAXPOOL ? CNV_OP_MAXPOOL : CNV_OP_GLOBALAVGPOOL;
     cnv_attrs a;
-    cnv_attrs_default(CNV_OP_GLOBALAVGPOOL, &a);
-    if (l->keepdims) return emit(b, l->name, CNV_OP_GLOBALAVGPOOL, &a, 1, &x, out);
+    cnv_attrs_default(op, &a);
+    if (op == CNV_OP_MAXPOOL) {
+        a.kernel[0] = a.stride[0] = xs.d[2];
+        a.kernel[1] = a.stride[1] = xs.d[3];
+    }
+    if (l->keepdims) return emit(b, l->name, op, &a, 1, &x, out);
     /* Keras drops the 1x1 spatial dims. */
     char name[512];
     snprintf(name, sizeof name, "%s/pool", l->name);
     int pooled;
-    CNV_TRY(emit(b, name, CNV_OP_GLOBALAVGPOOL, &a, 1, &x, &pooled));
+    CNV_TRY(emit(b, name, op, &a, 1, &x, &pooled));
     cnv_attrs_default(CNV_OP_FLATTEN, &a);
     return emit(b, l->name, CNV_OP_FLATTEN, &a, 1, &pooled, out);
 }
@@ -321,25 +384,84 @@ static cnv_status build_concat(builder *b, const keras_layer *l, const int *in, 
     return emit(b, l->name, CNV_OP_CONCAT, &a, l->n_in, in, out);
 }
 
-/* Add of n inputs as a chain of two-input Adds; the last carries the layer's name. */
-static cnv_status build_add(builder *b, const keras_layer *l, const int *in, int *out) {
-    if (l->n_in < 2) return layer_fail(b, l, CNV_ERR_FORMAT, "adds fewer than two inputs%s", "");
+/* Add, Subtract, Multiply, Maximum, Minimum, Average of n inputs as a chain of two-input
+ * nodes (Average: the sum times 1/n); the last node carries the layer's name. */
+static cnv_status build_merge(builder *b, const keras_layer *l, const int *in, int *out) {
+    if (l->n_in < 2) return layer_fail(b, l, CNV_ERR_FORMAT, "merges fewer than two inputs%s", "");
+    if (l->merge_op == CNV_OP_SUB && l->n_in != 2) return layer_fail(b, l, CNV_ERR_FORMAT, "subtracts other than two inputs%s", "");
     cnv_attrs a;
-    cnv_attrs_default(CNV_OP_ADD, &a);
+    cnv_attrs_default(l->merge_op, &a);
     int acc = in[0];
     for (int k = 1; k < l->n_in; k++) {
         char name[512];
-        snprintf(name, sizeof name, "%s/add%d", l->name, k);
+        snprintf(name, sizeof name, "%s/%s%d", l->name, cnv_op_name(l->merge_op), k);
         int pair[2] = {acc, in[k]};
-        CNV_TRY(emit(b, k == l->n_in - 1 ? l->name : name, CNV_OP_ADD, &a, 2, pair, &acc));
+        CNV_TRY(emit(b, k == l->n_in - 1 && !l->average ? l->name : name, l->merge_op, &a, 2, pair, &acc));
     }
+    if (l->average) CNV_TRY(emit_with_scalar(b, l->name, "inverse_count", CNV_OP_MUL, acc, 1.0f / (float)l->n_in, &acc));
     *out = acc;
     return CNV_OK;
 }
 
+static cnv_status emit_transpose(builder *b, const char *name, int x, const int perm[4], int *out) {
+    cnv_attrs a;
+    cnv_attrs_default(CNV_OP_TRANSPOSE, &a);
+    memcpy(a.perm, perm, 4 * sizeof *perm);
+    return emit(b, name, CNV_OP_TRANSPOSE, &a, 1, &x, out);
+}
+
+static const int to_nhwc[4] = {0, 2, 3, 1}, to_nchw[4] = {0, 3, 1, 2};
+
+/* Reshape in Keras' (H, W, C) order: the input goes to NHWC (a flattened map first back to its
+ * C, H, W), is reshaped, and a 3-D target comes back to NCHW. A 1x1 map to features, the
+ * classifier heads' case, is a plain Flatten. */
+static cnv_status build_reshape(builder *b, const keras_layer *l, const built *src, int *out) {
+    const cnv_shape xs = b->g->values[src->value].shape;
+    char name[512];
+    cnv_attrs a;
+    int x = src->value;
+    if (xs.ndim == 4 && xs.d[2] * xs.d[3] == 1 && l->rank == 1) {
+        cnv_attrs_default(CNV_OP_FLATTEN, &a);
+        return emit(b, l->name, CNV_OP_FLATTEN, &a, 1, &x, out);
+    }
+    if (xs.ndim != 4 && xs.ndim != 2) return layer_fail(b, l, CNV_ERR_UNSUPPORTED, "reads a 3-D input%s", "");
+    if (src->flat_c) {
+        cnv_attrs_default(CNV_OP_RESHAPE, &a);
+        a.shape_n = 4;
+        a.shape[0] = 0;
+        a.shape[1] = src->flat_c;
+        a.shape[2] = src->flat_h;
+        a.shape[3] = src->flat_w;
+        snprintf(name, sizeof name, "%s/unflatten", l->name);
+        CNV_TRY(emit(b, name, CNV_OP_RESHAPE, &a, 1, &x, &x));
+    }
+    if (b->g->values[x].shape.ndim == 4) {
+        snprintf(name, sizeof name, "%s/to_nhwc", l->name);
+        CNV_TRY(emit_transpose(b, name, x, to_nhwc, &x));
+    }
+    cnv_attrs_default(CNV_OP_RESHAPE, &a);
+    a.shape_n = l->rank + 1;
+    a.shape[0] = 0; /* the batch */
+    for (int i = 0; i < l->rank; i++) a.shape[i + 1] = l->shape[i];
+    snprintf(name, sizeof name, "%s/reshape", l->name);
+    CNV_TRY(emit(b, l->rank == 3 ? name : l->name, CNV_OP_RESHAPE, &a, 1, &x, out));
+    return l->rank == 3 ? emit_transpose(b, l->name, *out, to_nchw, out) : CNV_OK;
+}
+
+/* Permute of Keras' (H, W, C) axes as a Transpose of the NCHW ones. */
+static cnv_status build_permute(builder *b, const keras_layer *l, int x, int *out) {
+    const cnv_shape xs = b->g->values[x].shape;
+    CNV_TRY(need_4d(b, l, &xs));
+    if (l->rank != 3) return layer_fail(b, l, CNV_ERR_UNSUPPORTED, "permutes other than the (H, W, C) axes%s", "");
+    /* Keras axis k (1 H, 2 W, 3 C) is NCHW axis to_nhwc[k]; NCHW output axes 1, 2, 3 are
+     * Keras output axes 3, 1, 2. */
+    int perm[4] = {0, to_nhwc[l->shape[2]], to_nhwc[l->shape[0]], to_nhwc[l->shape[1]]};
+    return emit_transpose(b, l->name, x, perm, out);
+}
+
 /* Layers that act on each element alone: they pass a flattened map's order along. */
 static int is_elementwise(const keras_layer *l) {
-    return l->kind == KL_ACTIVATION || l->kind == KL_DROPOUT || l->kind == KL_ADD;
+    return l->kind == KL_ACTIVATION || l->kind == KL_DROPOUT || l->kind == KL_MERGE;
 }
 
 static cnv_status build_input(builder *b, const keras_layer *l, built *res) {
@@ -359,21 +481,24 @@ static cnv_status build_layer(builder *b, int index) {
         src[k] = &b->out[find_layer(b->m, l->inputs[k])];
         in[k] = src[k]->value;
         int same_order = src[k]->flat_c == src[0]->flat_c && src[k]->flat_h == src[0]->flat_h;
-        if (src[k]->flat_c && (!(l->kind == KL_DENSE || is_elementwise(l)) || !same_order))
+        if (src[k]->flat_c && (!(l->kind == KL_DENSE || l->kind == KL_RESHAPE || is_elementwise(l)) || !same_order))
             return layer_fail(b, l, CNV_ERR_UNSUPPORTED,
-                              "reads a flattened feature map (Keras orders it H,W,C); only Dense, Dropout, Add and "
+                              "reads a flattened feature map (Keras orders it H,W,C); only Dense, Reshape, Dropout, merges and "
                               "activations may%s", "");
     }
     if (l->n_in < 1) return layer_fail(b, l, CNV_ERR_FORMAT, "has no input%s", "");
-    if (l->n_in > 1 && l->kind != KL_CONCAT && l->kind != KL_ADD)
+    if (l->n_in > 1 && l->kind != KL_CONCAT && l->kind != KL_MERGE)
         return layer_fail(b, l, CNV_ERR_UNSUPPORTED, "has several inputs%s", "");
     int x = in[0];
     switch (l->kind) {
-    case KL_CONV: CNV_TRY(build_conv(b, l, x, &res->value)); break;
+    case KL_CONV:
+    case KL_DEPTHWISE:
+    case KL_SEPCONV: CNV_TRY(build_conv(b, l, x, &res->value)); break;
     case KL_DENSE: CNV_TRY(build_dense(b, l, src[0], &res->value)); return CNV_OK;
     case KL_MAXPOOL:
     case KL_AVGPOOL: CNV_TRY(build_pool(b, l, x, &res->value)); break;
-    case KL_GLOBALAVGPOOL: CNV_TRY(build_global_pool(b, l, x, &res->value)); break;
+    case KL_GLOBALAVGPOOL:
+    case KL_GLOBALMAXPOOL: CNV_TRY(build_global_pool(b, l, x, &res->value)); break;
     case KL_FLATTEN: {
         const cnv_shape xs = b->g->values[x].shape;
         cnv_attrs a;
@@ -396,7 +521,9 @@ static cnv_status build_layer(builder *b, int index) {
     case KL_ACTIVATION: CNV_TRY(emit_activation(b, l->name, &l->act, x, &res->value)); break;
     case KL_ZEROPAD: CNV_TRY(build_zero_pad(b, l, x, &res->value)); break;
     case KL_CONCAT: CNV_TRY(build_concat(b, l, in, &res->value)); break;
-    case KL_ADD: CNV_TRY(build_add(b, l, in, &res->value)); break;
+    case KL_MERGE: CNV_TRY(build_merge(b, l, in, &res->value)); break;
+    case KL_RESHAPE: CNV_TRY(build_reshape(b, l, src[0], &res->value)); return CNV_OK;
+    case KL_PERMUTE: CNV_TRY(build_permute(b, l, x, &res->value)); break;
     case KL_INPUT: break;
     }
     if (is_elementwise(l)) {

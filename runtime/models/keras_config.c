@@ -17,6 +17,16 @@ typedef struct parser {
     keras_model *m;
 } parser;
 
+/* Layers of Keras that need an op cnnvis does not have yet: refused by name with the reason. */
+static const struct {
+    const char *class_name, *missing;
+} unbuilt_layers[] = {
+    {"UpSampling2D", "Resize"},
+    {"Conv2DTranspose", "ConvTranspose"},
+    {"Convolution2DTranspose", "ConvTranspose"},
+    {"LayerNormalization", "LayerNormalization"},
+};
+
 static cnv_status layer_fail(const parser *p, const keras_layer *l, cnv_status s, const char *what) {
     return cnv_fail(s, "%s: layer '%s' (%s): %s", p->path, l->name, l->class_name, what);
 }
@@ -76,7 +86,7 @@ static cnv_status get_activation(const parser *p, keras_layer *l, json_t *cfg) {
     json_t *a = json_object_get(cfg, "activation");
     if (!a || json_is_null(a)) return CNV_OK;
     if (!json_is_string(a)) return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "a custom (non-string) activation");
-    return keras_activation_parse(p->path, l, json_string_value(a), &l->act);
+    return keras_activation_parse(p->path, l, json_string_value(a), p->m->keras3, &l->act);
 }
 
 /* The shape without the batch from batch_input_shape (Keras 2) or batch_shape (Keras 3). */
@@ -93,6 +103,8 @@ static cnv_status get_input_shape(const parser *p, keras_layer *l, json_t *shape
     return CNV_OK;
 }
 
+/* ReLU(max_value, negative_slope, threshold): Clip for ReLU6, LeakyRelu for a slope, and the
+ * two together as min(leaky(x), max). A threshold would need a step function: refused. */
 static cnv_status parse_relu(const parser *p, keras_layer *l, json_t *cfg) {
     json_t *max = json_object_get(cfg, "max_value");
     json_t *slope = json_object_get(cfg, "negative_slope");
@@ -100,10 +112,32 @@ static cnv_status parse_relu(const parser *p, keras_layer *l, json_t *cfg) {
     double s = json_is_number(slope) ? json_number_value(slope) : 0.0;
     if (json_is_number(threshold) && json_number_value(threshold) != 0.0)
         return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "a non-zero threshold");
-    if (json_is_number(max) && s != 0.0) return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "both max_value and negative_slope");
-    l->act.op = json_is_number(max) ? CNV_OP_CLIP : s != 0.0 ? CNV_OP_LEAKYRELU : CNV_OP_RELU;
-    l->act.max = json_is_number(max) ? (float)json_number_value(max) : 0.0f;
+    if (json_is_number(max) && json_number_value(max) <= 0.0) return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "max_value <= 0");
+    memset(&l->act, 0, sizeof l->act);
+    l->act.op = s != 0.0 ? CNV_OP_LEAKYRELU : json_is_number(max) ? CNV_OP_CLIP : CNV_OP_RELU;
     l->act.alpha = (float)s;
+    if (json_is_number(max)) {
+        if (s != 0.0) l->act.cap = (float)json_number_value(max);
+        else l->act.max = (float)json_number_value(max);
+    }
+    return CNV_OK;
+}
+
+/* Reshape's target_shape or Permute's dims (without the batch) into rank/shape. */
+static cnv_status parse_dims(const parser *p, keras_layer *l, json_t *cfg, const char *key, int permutation) {
+    json_t *v = json_object_get(cfg, key);
+    size_t n = json_array_size(v);
+    if (n != 1 && n != 3) return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "a shape other than (features) or (H, W, C)");
+    l->rank = (int)n;
+    int seen = 0;
+    for (int i = 0; i < l->rank; i++) {
+        json_t *d = json_array_get(v, (size_t)i);
+        l->shape[i] = json_is_integer(d) ? (int)json_integer_value(d) : 0;
+        int ok = permutation ? l->shape[i] >= 1 && l->shape[i] <= 3 && !(seen & 1 << l->shape[i])
+                             : l->shape[i] == -1 || (l->shape[i] >= 1 && l->shape[i] <= 1 << 24);
+        if (!ok) return layer_fail(p, l, CNV_ERR_FORMAT, permutation ? "dims is not a permutation of 1, 2, 3" : "target_shape has a bad size");
+        if (permutation) seen |= 1 << l->shape[i];
+    }
     return CNV_OK;
 }
 
@@ -157,7 +191,19 @@ static const struct {
     {"Softmax", KL_ACTIVATION},
     {"ZeroPadding2D", KL_ZEROPAD},
     {"Concatenate", KL_CONCAT},
-    {"Add", KL_ADD},
+    {"Add", KL_MERGE},
+    {"Subtract", KL_MERGE},
+    {"Multiply", KL_MERGE},
+    {"Average", KL_MERGE},
+    {"Maximum", KL_MERGE},
+    {"Minimum", KL_MERGE},
+    {"DepthwiseConv2D", KL_DEPTHWISE},
+    {"SeparableConv2D", KL_SEPCONV},
+    {"SeparableConvolution2D", KL_SEPCONV},
+    {"GlobalMaxPooling2D", KL_GLOBALMAXPOOL},
+    {"GlobalMaxPool2D", KL_GLOBALMAXPOOL},
+    {"Reshape", KL_RESHAPE},
+    {"Permute", KL_PERMUTE},
 };
 
 /* Reads the fields of one layer's config. */
@@ -170,11 +216,14 @@ static cnv_status parse_fields(const parser *p, keras_layer *l, json_t *cfg) {
         return get_input_shape(p, l, shape);
     }
     case KL_CONV:
+    case KL_DEPTHWISE:
+    case KL_SEPCONV:
         CNV_TRY(check_channels_last(p, l, cfg));
-        l->units = int_of(json_object_get(cfg, "filters"), 0);
+        l->units = l->kind == KL_DEPTHWISE ? 1 : int_of(json_object_get(cfg, "filters"), 0);
         l->groups = int_of(json_object_get(cfg, "groups"), 1);
-        if (l->units < 1 || l->groups < 1 || l->units % l->groups)
-            return layer_fail(p, l, CNV_ERR_FORMAT, "filters/groups missing or inconsistent");
+        l->depth_multiplier = int_of(json_object_get(cfg, "depth_multiplier"), 1);
+        if (l->units < 1 || l->groups < 1 || l->units % l->groups || l->depth_multiplier < 1)
+            return layer_fail(p, l, CNV_ERR_FORMAT, "filters/groups/depth_multiplier missing or inconsistent");
         CNV_TRY(get_pair(p, l, cfg, "kernel_size", l->kernel));
         CNV_TRY(get_pair(p, l, cfg, "strides", l->strides));
         CNV_TRY(get_pair(p, l, cfg, "dilation_rate", l->dilation));
@@ -196,6 +245,7 @@ static cnv_status parse_fields(const parser *p, keras_layer *l, json_t *cfg) {
         CNV_TRY(get_pair(p, l, cfg, "strides", l->strides));
         return get_padding(p, l, cfg);
     case KL_GLOBALAVGPOOL:
+    case KL_GLOBALMAXPOOL:
         l->keepdims = get_bool(cfg, "keepdims", 0);
         return check_channels_last(p, l, cfg);
     case KL_FLATTEN: return check_channels_last(p, l, cfg);
@@ -233,7 +283,16 @@ static cnv_status parse_fields(const parser *p, keras_layer *l, json_t *cfg) {
         CNV_TRY(check_channels_last(p, l, cfg));
         return parse_zero_padding(p, l, cfg);
     case KL_CONCAT: l->axis = int_of(json_object_get(cfg, "axis"), -1); return CNV_OK;
-    case KL_ADD: return CNV_OK;
+    case KL_MERGE:
+        l->merge_op = !strcmp(l->class_name, "Subtract")  ? CNV_OP_SUB
+                      : !strcmp(l->class_name, "Multiply") ? CNV_OP_MUL
+                      : !strcmp(l->class_name, "Maximum")  ? CNV_OP_MAX
+                      : !strcmp(l->class_name, "Minimum")  ? CNV_OP_MIN
+                                                           : CNV_OP_ADD;
+        l->average = !strcmp(l->class_name, "Average");
+        return CNV_OK;
+    case KL_RESHAPE: return parse_dims(p, l, cfg, "target_shape", 0);
+    case KL_PERMUTE: return parse_dims(p, l, cfg, "dims", 1);
     }
     return CNV_OK;
 }
@@ -296,6 +355,10 @@ static cnv_status parse_layer(const parser *p, json_t *entry, int functional) {
         return cnv_fail(CNV_ERR_FORMAT, "%s: model_config has a layer without class_name, config or name", p->path);
     int known;
     keras_kind kind = kind_of(class_name, &known);
+    for (size_t i = 0; !known && i < sizeof unbuilt_layers / sizeof unbuilt_layers[0]; i++)
+        if (!strcmp(class_name, unbuilt_layers[i].class_name))
+            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: layer '%s' (%s) is not supported yet: it needs the %s op", p->path,
+                            name, class_name, unbuilt_layers[i].missing);
     if (!known) return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: layer '%s' (%s) is not supported", p->path, name, class_name);
 
     /* Sequential without an InputLayer: the first layer's batch_input_shape makes one, named

@@ -35,6 +35,10 @@ static cnv_status load_full(const char *path, hid_t file, cnv_graph **out) {
     char *config;
     CNV_TRY(keras_h5_string_attr(path, file, "model_config", &config));
     keras_model m = {0};
+    char *version = NULL;
+    if (keras_h5_has_attr(file, "keras_version") && keras_h5_string_attr(path, file, "keras_version", &version) == CNV_OK)
+        m.keras3 = version[0] >= '3' && version[0] <= '9' && version[1] == '.';
+    free(version);
     cnv_status st = keras_config_parse(path, config, &m);
     free(config);
     hid_t weights = st == CNV_OK ? open_weights(file) : H5I_INVALID_HID;

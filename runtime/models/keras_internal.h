@@ -35,14 +35,21 @@ cnv_status keras_h5_read_floats(const char *path, hid_t loc, const char *name, f
 
 typedef enum keras_kind {
     KL_INPUT, KL_CONV, KL_DENSE, KL_MAXPOOL, KL_AVGPOOL, KL_GLOBALAVGPOOL, KL_FLATTEN, KL_DROPOUT,
-    KL_BATCHNORM, KL_ACTIVATION, KL_ZEROPAD, KL_CONCAT, KL_ADD
+    KL_BATCHNORM, KL_ACTIVATION, KL_ZEROPAD, KL_CONCAT, KL_MERGE, KL_DEPTHWISE, KL_SEPCONV, KL_GLOBALMAXPOOL,
+    KL_RESHAPE, KL_PERMUTE
 } keras_kind;
 
-/* An activation as a node: CNV_OP_DROPOUT stands for "linear" (no node). */
+/* An activation as a node, then what Keras composes from it: CNV_OP_DROPOUT stands for
+ * "linear" (no node). swish is x * sigmoid(x) (gate), selu scale * elu(x) (scale), ReLU with
+ * both max_value and negative_slope min(leaky(x), max) (cap). */
 typedef struct keras_activation {
-    cnv_op_type op; /* RELU, LEAKYRELU, CLIP, ELU, SIGMOID, TANH, SOFTMAX, or DROPOUT for linear */
-    float alpha;    /* LeakyRelu slope, Elu alpha */
+    cnv_op_type op; /* an elementwise op, SOFTMAX, or DROPOUT for linear */
+    float alpha;    /* LeakyRelu slope, Elu alpha, HardSigmoid alpha */
+    float beta;     /* HardSigmoid beta */
     float max;      /* Clip upper bound (lower is 0) */
+    int gate;       /* multiply the op's result by its input */
+    float scale;    /* multiply the result by this (0: no) */
+    float cap;      /* take min(result, cap) (0: no) */
 } keras_activation;
 
 #define KERAS_MAX_INPUTS 8
@@ -53,7 +60,8 @@ typedef struct keras_layer {
     keras_kind kind;
     int n_in;
     char *inputs[KERAS_MAX_INPUTS]; /* names of the layers feeding this one */
-    /* KL_INPUT: the shape without the batch, Keras order (H, W, C) or (features). */
+    /* KL_INPUT: the shape without the batch, Keras order (H, W, C) or (features); KL_RESHAPE:
+     * the target shape, the same way; KL_PERMUTE: the dims (1-based Keras axes). */
     int rank, shape[3];
     /* Conv, pools. */
     int units;                /* conv filters, dense units */
@@ -62,6 +70,9 @@ typedef struct keras_layer {
     int use_bias;
     int pads[4];              /* ZeroPadding2D: top, bottom, left, right */
     int axis;                 /* Concatenate: Keras axis (negative from the end) */
+    cnv_op_type merge_op;     /* KL_MERGE: ADD, SUB, MUL, MAX, MIN chained over the inputs */
+    int average;              /* KL_MERGE Average: the sum times 1/n */
+    int depth_multiplier;     /* DepthwiseConv2D, SeparableConv2D */
     int keepdims;             /* GlobalAveragePooling2D keeps the 1x1 spatial dims */
     keras_activation act;     /* Conv/Dense activation field, Activation/ReLU/ELU/LeakyReLU layers */
     float epsilon;            /* BatchNormalization */
@@ -72,15 +83,17 @@ typedef struct keras_model {
     keras_layer *layers;
     int n, cap;
     char *output; /* name of the output layer (NULL: the last layer) */
+    int keras3;   /* written by Keras 3, whose hard_sigmoid is relu6(x + 3) / 6 (Keras 2: 0.2x + 0.5) */
 } keras_model;
 
 /* Appends a zeroed layer with the given name and class; NULL when out of memory. */
 keras_layer *keras_model_add(keras_model *m, const char *name, const char *class_name, keras_kind kind);
 void keras_model_free(keras_model *m);
 /* Sets l->act from a Keras activation name; CNV_ERR_UNSUPPORTED (naming file and layer) if unknown. */
-cnv_status keras_activation_parse(const char *path, const keras_layer *l, const char *name, keras_activation *act);
+cnv_status keras_activation_parse(const char *path, const keras_layer *l, const char *name, int keras3,
+                                  keras_activation *act);
 
-/* Parses a model_config JSON text into layers. */
+/* Parses a model_config JSON text into layers (m->keras3 set by the caller). */
 cnv_status keras_config_parse(const char *path, const char *json_text, keras_model *m);
 
 /* Lays out VGG16/19 (depth 16 or 19) for the weights-only file whose weights group is `weights`. */

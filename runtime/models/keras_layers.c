@@ -31,6 +31,8 @@ keras_layer *keras_model_add(keras_model *m, const char *name, const char *class
     l->epsilon = 1e-3f;
     l->axis = -1;
     l->act.op = CNV_OP_DROPOUT;
+    l->merge_op = CNV_OP_ADD;
+    l->depth_multiplier = 1;
     m->n++;
     return l;
 }
@@ -46,7 +48,27 @@ void keras_model_free(keras_model *m) {
     memset(m, 0, sizeof *m);
 }
 
-cnv_status keras_activation_parse(const char *path, const keras_layer *l, const char *name, keras_activation *act) {
+cnv_status keras_activation_parse(const char *path, const keras_layer *l, const char *name, int keras3,
+                                  keras_activation *act) {
+    memset(act, 0, sizeof *act);
+    /* Keras activations composed from ops (keras.activations): */
+    if (!strcmp(name, "swish") || !strcmp(name, "silu")) {
+        act->op = CNV_OP_SIGMOID;
+        act->gate = 1;
+        return CNV_OK;
+    }
+    if (!strcmp(name, "selu")) {
+        act->op = CNV_OP_ELU;
+        act->alpha = 1.67326324235437728f;
+        act->scale = 1.05070098735548049f;
+        return CNV_OK;
+    }
+    if (!strcmp(name, "hard_sigmoid")) {
+        act->op = CNV_OP_HARDSIGMOID;
+        act->alpha = keras3 ? 1.0f / 6.0f : 0.2f;
+        act->beta = 0.5f;
+        return CNV_OK;
+    }
     /* The Keras names of each op are in its descriptor (core/op_list.h). */
     const cnv_op_type op = cnv_op_from_keras(name);
     if (op != CNV_OP_COUNT) {

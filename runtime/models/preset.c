@@ -123,12 +123,14 @@ static const cnv_preset presets[] = {
         .labels_file = "synset_words.txt",
     },
     {
+        /* keras.applications.mobilenet(_v2).preprocess_input: x / 127.5 - 1 = (x / 255 - 0.5) / 0.5.
+         * Any size (Keras applications take several); the logits are the softmax's input. */
         .name = "mobilenet-keras",
         .description = "Keras MobileNet / MobileNetV2 ImageNet: RGB scaled to -1..1 (x / 127.5 - 1)",
         .order = CNV_ORDER_RGB,
-        .scale = 1.0f / 127.5f,
-        .mean = {1.0f, 1.0f, 1.0f},
-        .std = {1.0f, 1.0f, 1.0f},
+        .scale = 1.0f / 255.0f,
+        .mean = {0.5f, 0.5f, 0.5f},
+        .std = {0.5f, 0.5f, 0.5f},
         .labels_file = "synset_words.txt",
     },
     {
