@@ -413,7 +413,7 @@ static void test_mobilenet_v1_car(void **state) {
     assert_true(fabsf(p - 0.854f) < 0.01f);
     snprintf(args, sizeof args, "info '%s'", tu_shared_path(MOBILENET_V1));
     assert_int_equal(tu_run_cli(args, out, sizeof out, err, sizeof err), 0);
-    assert_non_null(strstr(out, "preset: mobilenet-keras (detected)"));
+    assert_non_null(strstr(out, "preset: mobilenet-keras (detected"));
 }
 
 static void run_verb(const char *verb, const char *model, const char *rest) {
