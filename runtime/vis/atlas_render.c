@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "io/planes.h"
 #include "vis/atlas_files.h"
 
 static json_t *numbers(const double *v, int n) {
@@ -17,20 +18,7 @@ static json_t *numbers(const double *v, int n) {
 /* Image i of a render [N, C, H, W] in 0..1 as 8-bit pixels. */
 static cnv_status to_pixels(const cnv_render_result *r, int i, cnv_image *img) {
     int c = r->shape.d[1], h = r->shape.d[2], w = r->shape.d[3];
-    const float *x = r->images + (size_t)i * c * h * w;
-    img->px = malloc((size_t)c * h * w);
-    if (!img->px) return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
-    img->w = w;
-    img->h = h;
-    img->c = c;
-    for (int y = 0; y < h; y++)
-        for (int xx = 0; xx < w; xx++)
-            for (int k = 0; k < c; k++) {
-                float f = x[((size_t)k * h + y) * w + xx];
-                f = f < 0 ? 0 : f > 1 ? 1 : f;
-                img->px[((size_t)y * w + xx) * c + k] = (unsigned char)lrintf(f * 255.0f);
-            }
-    return CNV_OK;
+    return cnv_image_from_planes(r->images + (size_t)i * c * h * w, c, h, w, img);
 }
 
 cnv_status cnv_atlas_render_item(const cnv_atlas *a, cnv_atlas_engine *e, const cnv_atlas_item *it, json_t *record) {
