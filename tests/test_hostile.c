@@ -203,6 +203,20 @@ static void numeric_faults_stop_the_run(void **state) {
     unsetenv("CNNVIS_DEVICE_MEMORY_MB");
 }
 
+/* A lost device and a driver out of memory cannot be produced on demand here: CNNVIS_VK_FAULT
+ * (runtime/vulkan/fault.h) injects them at the call a real one comes from, and what follows is
+ * the real path: one line, exit 1, the outputs as they were. */
+static void device_faults_are_reported(void **state) {
+    (void)state;
+    setenv("CNNVIS_VK_FAULT", "device-lost@3", 1);
+    expect_refusal(1, "class", "class {M} --class 1 --steps 8 --device llvmpipe -o '{O}/keep.png' --gif '{O}/keep.gif'",
+                   "the Vulkan device was lost (VK_ERROR_DEVICE_LOST in vkWaitForFences)");
+    setenv("CNNVIS_VK_FAULT", "out-of-memory@1", 1);
+    expect_refusal(1, "class", "class {M} --class 1 --steps 8 --device llvmpipe -o '{O}/keep.png'",
+                   "device memory exhausted (VK_ERROR_OUT_OF_DEVICE_MEMORY in vkAllocateMemory)");
+    unsetenv("CNNVIS_VK_FAULT");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keras_files_that_break_libhdf5),
@@ -210,6 +224,7 @@ int main(void) {
         cmocka_unit_test(models_beyond_the_limits),
         cmocka_unit_test(output_paths_checked_before_the_run),
         cmocka_unit_test(numeric_faults_stop_the_run),
+        cmocka_unit_test(device_faults_are_reported),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "fault.h"
 
 struct cnv_vk_recorder {
     cnv_vk_context *ctx;
@@ -33,6 +34,7 @@ static cnv_status submit_and_wait(cnv_vk_context *ctx, VkCommandBuffer cmd, VkFe
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkQueueSubmit");
     ctx->submits++;
     r = ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
+    if (r == VK_SUCCESS) r = cnv_vk_fault(CNV_VK_FAULT_SUBMIT);
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkWaitForFences");
     return CNV_OK;
 }

@@ -33,7 +33,14 @@ static const char *vk_result_name(VkResult r) {
 
 cnv_status cnv_vk_fail(VkResult r, const char *what) {
     cnv_status s = CNV_ERR_DEVICE;
-    if (r == VK_ERROR_OUT_OF_HOST_MEMORY || r == VK_ERROR_OUT_OF_DEVICE_MEMORY) s = CNV_ERR_NOMEM;
+    /* The two faults a user can meet on a healthy install get a sentence, not only a code. */
+    if (r == VK_ERROR_DEVICE_LOST)
+        return cnv_fail(s, "the Vulkan device was lost (VK_ERROR_DEVICE_LOST in %s): the GPU hung, was reset or "
+                           "was removed; the run stopped", what);
+    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY)
+        return cnv_fail(CNV_ERR_NOMEM, "device memory exhausted (VK_ERROR_OUT_OF_DEVICE_MEMORY in %s); use a "
+                                       "smaller batch or size", what);
+    if (r == VK_ERROR_OUT_OF_HOST_MEMORY) s = CNV_ERR_NOMEM;
     return cnv_fail(s, "%s: %s (%d)", what, vk_result_name(r), (int)r);
 }
 

@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "core/status.h"
+#include "fault.h"
 
 /* Large enough that a model's tensors need few allocations, small enough for any device. */
 #define BLOCK_BYTES ((VkDeviceSize)64 << 20)
@@ -152,7 +153,8 @@ static cnv_status block_new(cnv_vk_context *ctx, cnv_vk_memory *mem, uint32_t ty
     mem_block *b = &mem->blocks[slot];
     VkMemoryAllocateInfo info = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size, .memoryTypeIndex = type};
-    VkResult r = ctx->vk.vkAllocateMemory(ctx->device, &info, NULL, &b->memory);
+    VkResult r = cnv_vk_fault(CNV_VK_FAULT_ALLOCATE);
+    if (r == VK_SUCCESS) r = ctx->vk.vkAllocateMemory(ctx->device, &info, NULL, &b->memory);
     if (r != VK_SUCCESS) {
         b->memory = VK_NULL_HANDLE;
         return cnv_vk_fail(r, "vkAllocateMemory");

@@ -3,7 +3,9 @@
 # prints one line per harness: executions, seconds, and the libFuzzer verdict. A finding (crash,
 # leak, timeout, out-of-memory) is written as crash-*/leak-*/timeout-*/oom-* into WORK/<name>/
 # and makes the script exit 1.
-#   usage: tests/fuzz/run.sh BUILD_FUZZ_DIR WORK SECONDS [harness...]
+#   usage: [RUNS=N] tests/fuzz/run.sh BUILD_FUZZ_DIR WORK SECONDS [harness...]
+# RUNS (optional) also stops each harness after N executions, whichever comes first: the long
+# runs are sized by executions (docs/RELIABILITY.md), not by time on a shared machine.
 # BUILD_FUZZ_DIR was configured with CC=clang-14 -DCNNVIS_FUZZ=ON (docs/RELIABILITY.md).
 set -u
 build=$1 work=$2 seconds=$3
@@ -22,6 +24,7 @@ for h in $harnesses; do
   # -ignore_crashes goes on past them (they are kept in findings/ for the regression replay).
   extra=()
   [ "$h" = keras_h5 ] && extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  [ -n "${RUNS:-}" ] && extra+=(-runs="$RUNS")
   log="$work/$h/log"
   dirs=("$work/$h/corpus" "$work/seeds/$h")
   [ -d "$here/regressions/$h" ] && dirs+=("$here/regressions/$h")
