@@ -150,6 +150,18 @@ static int normalize_axis(int *axis, int ndim, int limit) {
     return *axis >= 0 && *axis < limit;
 }
 
+/* ReduceMean/Sum/Max: the reduced dims become 1, or leave the shape without keepdims. The bits
+ * past the input's rank are dropped (the default, every dim, sets them all); the importer has
+ * refused an axis out of range by then. */
+static cnv_status infer_reduce(cnv_attrs *a, const cnv_shape *x, cnv_shape *out) {
+    a->reduce_axes &= (1 << x->ndim) - 1;
+    out->ndim = 0;
+    for (int k = 0; k < x->ndim; k++)
+        if (!(a->reduce_axes >> k & 1)) out->d[out->ndim++] = x->d[k];
+        else if (a->keepdims) out->d[out->ndim++] = 1;
+    return CNV_OK;
+}
+
 static cnv_status infer_concat(cnv_attrs *a, int n_in, const cnv_shape *in, cnv_shape *out, const char *node) {
     const cnv_op_type op = CNV_OP_CONCAT;
     if (!normalize_axis(&a->axis, in[0].ndim, in[0].ndim))
@@ -289,6 +301,9 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
     case CNV_OP_GEMM: return infer_gemm(attrs, n_in, in, out, node_name);
     case CNV_OP_MATMUL: return infer_matmul(in, out, node_name);
     case CNV_OP_CONCAT: return infer_concat(attrs, n_in, in, out, node_name);
+    case CNV_OP_REDUCEMEAN:
+    case CNV_OP_REDUCESUM:
+    case CNV_OP_REDUCEMAX: return infer_reduce(attrs, &in[0], out);
     case CNV_OP_FLATTEN: return infer_flatten(attrs, &in[0], out, node_name);
     case CNV_OP_RESHAPE: return infer_reshape(attrs, &in[0], out, node_name);
     case CNV_OP_PAD: return infer_pad(attrs, &in[0], out, node_name);
