@@ -399,6 +399,21 @@ static size_t reduce_cases(tu_opcase *out) {
     return keep(out, cases, sizeof cases / sizeof cases[0]);
 }
 
+/* MatMul with batch dims: a Linear layer on a 4-D tensor (ConvNeXt: B a weight, the products
+ * folded into one), both sides batched, each side broadcast, and ranks that differ. */
+static size_t matmul_cases(tu_opcase *out) {
+    const tu_opcase cases[] = {
+        as_weights(CASE("MatMul 2x3x4x6 * weight 6x5 (Linear)", CNV_OP_MATMUL, 0, 0, S4(2, 3, 4, 6), S2(6, 5)), 1),
+        CASE("MatMul 3x4x6 * 3x6x5", CNV_OP_MATMUL, 0, 0, S3(3, 4, 6), S3(3, 6, 5)),
+        CASE("MatMul 2x1x4x6 * 3x6x5 (both broadcast)", CNV_OP_MATMUL, 0, 0, S4(2, 1, 4, 6), S3(3, 6, 5)),
+        CASE("MatMul 4x6 * 2x3x6x5 (A broadcast)", CNV_OP_MATMUL, 0, 0, S2(4, 6), S4(2, 3, 6, 5)),
+        as_weights(CASE("MatMul 2x3x4x6 * weight 3x6x5", CNV_OP_MATMUL, 0, 0, S4(2, 3, 4, 6), S3(3, 6, 5)), 1),
+        CASE("MatMul 5-D 2x1x2x3x4 * 3x1x4x2", CNV_OP_MATMUL, 0, 0, S5(2, 1, 2, 3, 4), S4(3, 1, 4, 2)),
+        CASE("MatMul 2x40x33 * 2x33x37 (many tiles)", CNV_OP_MATMUL, 0, 0, S3(2, 40, 33), S3(2, 33, 37)),
+    };
+    return keep(out, cases, sizeof cases / sizeof cases[0]);
+}
+
 /* One small case for each op whose full suite lives elsewhere (test_ops_conv.c,
  * test_ops_pool_extra.c, test_ops_vis_*.c), so that this registry covers every op. */
 static size_t other_cases(tu_opcase *out) {
@@ -447,6 +462,7 @@ static const tu_case_table tables[] = {
     {"BatchNormalization", batchnorm_cases},
     {"Transpose", transpose_cases},
     {"ReduceMean / ReduceSum / ReduceMax", reduce_cases},
+    {"MatMul with batch dims", matmul_cases},
     {"Every other op, one small case each", other_cases},
 };
 
