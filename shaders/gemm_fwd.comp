@@ -19,13 +19,18 @@ layout(push_constant) uniform P {
     uint c_rows, c_cols;  // C's extent before broadcasting: 1 or M, 1 or N
     uint has_c;
     float alpha, beta;
+    uint a_off, b_off, out_off; // MatMul: where this batch entry's A, B and Out start
 } pc;
 
-float gemm_load_a(uint z, uint row, uint k) { return A_COLUMN_MAJOR ? a[k * pc.lda + row] : a[row * pc.lda + k]; }
-float gemm_load_b(uint z, uint k, uint col) { return B_COLUMN_MAJOR ? b[col * pc.ldb + k] : b[k * pc.ldb + col]; }
+float gemm_load_a(uint z, uint row, uint k) {
+    return A_COLUMN_MAJOR ? a[pc.a_off + k * pc.lda + row] : a[pc.a_off + row * pc.lda + k];
+}
+float gemm_load_b(uint z, uint k, uint col) {
+    return B_COLUMN_MAJOR ? b[pc.b_off + col * pc.ldb + k] : b[pc.b_off + k * pc.ldb + col];
+}
 
 void gemm_store(uint z, uint row, uint col, float value) {
-    const uint o = row * pc.n + col;
+    const uint o = pc.out_off + row * pc.n + col;
     float v = pc.alpha * value;
     if (ACCUMULATE) {
         out_[o] += v;

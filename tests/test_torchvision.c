@@ -42,9 +42,7 @@
 static const struct refusal {
     const char *prefix, *reason;
 } refusals[] = {
-    {"mnasnet", "unsupported op 'ReduceMean'"},
     {"shufflenet_v2", "(Slice): needs constant inputs"},
-    {"convnext", "unsupported op 'ReduceMean'"},
 };
 #define N_REFUSALS (sizeof refusals / sizeof refusals[0])
 

@@ -96,6 +96,10 @@ void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
     case CNV_OP_GEMM: a->alpha = 1.0f; a->beta = 1.0f; break;
     case CNV_OP_LRN: a->alpha = 1e-4f; a->beta = 0.75f; a->bias = 1.0f; break;
     case CNV_OP_SOFTMAX: a->axis = -1; break;
+    /* ONNX without axes: every dim (the bits past the input's rank are ignored). */
+    case CNV_OP_REDUCEMEAN:
+    case CNV_OP_REDUCESUM:
+    case CNV_OP_REDUCEMAX: a->reduce_axes = (1 << CNV_MAX_DIMS) - 1; a->keepdims = 1; break;
     case CNV_OP_FOURIER: a->decay = 1.0f; break;
     case CNV_OP_REGULARIZE: a->tv_beta = 2.0f; break;
     case CNV_OP_GRADNORM: a->eps = 1e-8f; break;

@@ -82,6 +82,8 @@ typedef struct cnv_attrs {
     int shape_n;           /* Reshape target as given (0 = copy dim, -1 = infer) */
     int shape[CNV_MAX_DIMS];
     int perm[CNV_MAX_DIMS]; /* Transpose: output dim k is input dim perm[k] (the first ndim entries) */
+    int reduce_axes;       /* ReduceMean/Sum/Max: bit k set = dim k is reduced (0: none, an identity) */
+    int keepdims;          /* ReduceMean/Sum/Max: reduced dims stay as 1 */
     /* Image-space ops. */
     int out_hw[2];         /* Fourier: image H, W; Resample: output H, W */
     float decay;           /* Fourier: frequency amplitudes scaled by 1 / max(f, 1/max(H,W))^decay */

@@ -43,6 +43,11 @@
     X(ELU, "Elu", "elu", 1, 1, 1, SAME, CNV_UNARY_ELU, 0, "alpha")                                             \
     X(GEMM, "Gemm", "", 2, 3, 3, OWN, -1, 0, "alpha beta transA transB")                                       \
     X(MATMUL, "MatMul", "", 2, 2, 2, OWN, -1, 0, "")                                                           \
+    /* Reductions over a set of axes (attrs.reduce_axes), keepdims; the axes are an input from opset 18       \
+     * (ReduceSum: 13). ReduceMax's gradient goes to the first maximum in row-major order. */                 \
+    X(REDUCEMEAN, "ReduceMean", "", 1, 1, 2, OWN, -1, 0, "axes keepdims noop_with_empty_axes")                 \
+    X(REDUCESUM, "ReduceSum", "", 1, 1, 2, OWN, -1, 0, "axes keepdims noop_with_empty_axes")                   \
+    X(REDUCEMAX, "ReduceMax", "", 1, 1, 2, OWN, -1, 0, "axes keepdims noop_with_empty_axes")                   \
     X(ADD, "Add", "", 2, 2, 2, BROADCAST, CNV_BINARY_ADD, CNV_OPF_COMMUTATIVE, "")                             \
     X(CONCAT, "Concat", "", 1, CNV_MAX_INPUTS, CNV_MAX_INPUTS, OWN, -1, 0, "axis")                             \
     X(FLATTEN, "Flatten", "", 1, 1, 1, OWN, -1, 0, "axis")                                                     \

@@ -121,12 +121,24 @@ static cnv_status infer_gemm(cnv_attrs *a, int n_in, const cnv_shape *in, cnv_sh
     return CNV_OK;
 }
 
+/* Multidirectional (numpy) broadcasting: dims aligned from the right must be equal or 1. */
+static cnv_status infer_broadcast(cnv_op_type op, const cnv_shape *a, const cnv_shape *b, cnv_shape *out,
+                                  const char *node);
+
+/* numpy matmul of operands with 2 or more dims: [..., M, K] x [..., K, N], the batch dims
+ * broadcast. (1-D operands, which numpy promotes, are refused.) */
 static cnv_status infer_matmul(const cnv_shape *in, cnv_shape *out, const char *node) {
     const cnv_shape *A = &in[0], *B = &in[1];
-    if (A->ndim != 2 || B->ndim != 2 || A->d[1] != B->d[0])
-        return shape_fail(CNV_OP_MATMUL, node, "needs 2-D inputs [M,K] x [K,N], got %s and %s", SHAPE_STR(A),
+    if (A->ndim < 2 || B->ndim < 2 || A->d[A->ndim - 1] != B->d[B->ndim - 2])
+        return shape_fail(CNV_OP_MATMUL, node, "needs inputs [..., M, K] x [..., K, N], got %s and %s", SHAPE_STR(A),
                           SHAPE_STR(B));
-    *out = (cnv_shape){2, {A->d[0], B->d[1]}};
+    cnv_shape ba = *A, bb = *B;
+    ba.ndim -= 2;
+    bb.ndim -= 2;
+    if (infer_broadcast(CNV_OP_MATMUL, &ba, &bb, out, node) != CNV_OK)
+        return shape_fail(CNV_OP_MATMUL, node, "batch dims of %s and %s do not broadcast", SHAPE_STR(A), SHAPE_STR(B));
+    out->d[out->ndim++] = A->d[A->ndim - 2];
+    out->d[out->ndim++] = B->d[B->ndim - 1];
     return CNV_OK;
 }
 
@@ -148,6 +160,18 @@ static cnv_status infer_broadcast(cnv_op_type op, const cnv_shape *a, const cnv_
 static int normalize_axis(int *axis, int ndim, int limit) {
     if (*axis < 0) *axis += ndim;
     return *axis >= 0 && *axis < limit;
+}
+
+/* ReduceMean/Sum/Max: the reduced dims become 1, or leave the shape without keepdims. The bits
+ * past the input's rank are dropped (the default, every dim, sets them all); the importer has
+ * refused an axis out of range by then. */
+static cnv_status infer_reduce(cnv_attrs *a, const cnv_shape *x, cnv_shape *out) {
+    a->reduce_axes &= (1 << x->ndim) - 1;
+    out->ndim = 0;
+    for (int k = 0; k < x->ndim; k++)
+        if (!(a->reduce_axes >> k & 1)) out->d[out->ndim++] = x->d[k];
+        else if (a->keepdims) out->d[out->ndim++] = 1;
+    return CNV_OK;
 }
 
 static cnv_status infer_concat(cnv_attrs *a, int n_in, const cnv_shape *in, cnv_shape *out, const char *node) {
@@ -289,6 +313,9 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
     case CNV_OP_GEMM: return infer_gemm(attrs, n_in, in, out, node_name);
     case CNV_OP_MATMUL: return infer_matmul(in, out, node_name);
     case CNV_OP_CONCAT: return infer_concat(attrs, n_in, in, out, node_name);
+    case CNV_OP_REDUCEMEAN:
+    case CNV_OP_REDUCESUM:
+    case CNV_OP_REDUCEMAX: return infer_reduce(attrs, &in[0], out);
     case CNV_OP_FLATTEN: return infer_flatten(attrs, &in[0], out, node_name);
     case CNV_OP_RESHAPE: return infer_reshape(attrs, &in[0], out, node_name);
     case CNV_OP_PAD: return infer_pad(attrs, &in[0], out, node_name);

@@ -1,12 +1,15 @@
 /* Gemm (ONNX): Y = alpha · op(A) · op(B) + beta · C, with op() an optional transpose and C
  * unidirectionally broadcast to [M, N] (scalar, [N], [1, N], [M, 1] or [M, N]).
- * MatMul (2-D) is the same product with alpha = 1 and no C.
+ * MatMul is the same product with alpha = 1 and no C, once per batch entry (core/matmul_batch.h:
+ * numpy broadcasting of the batch dims; the backward of a broadcast operand sums over the
+ * products, which run in turn).
  * Backward, for the stored (possibly transposed) layouts:
  *   dA  = alpha · dY · op(B)ᵀ   (stored transposed when trans_a: alpha · op(B) · dYᵀ)
  *   dB  = alpha · op(A)ᵀ · dY   (stored transposed when trans_b: alpha · dYᵀ · op(A))
  *   dC  = beta · dY summed over the broadcast axes */
 #include "cpu_ops.h"
 
+#include "core/matmul_batch.h"
 #include "core/status.h"
 
 #include <cblas.h>
@@ -18,6 +21,7 @@ typedef struct gemm_geom {
     float alpha, beta;
     const float *c;  /* NULL without C */
     int c_rows, c_cols; /* C's extent before broadcasting: 1 or M, 1 or N */
+    cnv_matmul_batch batch; /* MatMul's products (one for Gemm) */
 } gemm_geom;
 
 static int last_dim(const cnv_shape *s, int from_end) {
@@ -27,6 +31,14 @@ static int last_dim(const cnv_shape *s, int from_end) {
 static cnv_status geom_init(const cnv_cpu_args *a, gemm_geom *g) {
     const cnv_shape *sa = &a->in_shape[0], *sb = &a->in_shape[1];
     const int is_gemm = a->node->op == CNV_OP_GEMM;
+    if (!is_gemm) {
+        *g = (gemm_geom){.alpha = 1.0f, .c_rows = 1, .c_cols = 1};
+        CNV_TRY(cnv_matmul_batch_make(sa, sb, &a->out_shape, a->node->name, &g->batch));
+        g->m = g->batch.m, g->n = g->batch.n, g->k = g->batch.k;
+        g->lda = g->k, g->ldb = g->n;
+        return CNV_OK;
+    }
+    g->batch = (cnv_matmul_batch){.count = 1};
     if (a->n_in < 2 || sa->ndim != 2 || sb->ndim != 2 || a->out_shape.ndim != 2)
         return cnv_fail(CNV_ERR_SHAPE, "gemm '%s': A and B must be 2-D", a->node->name);
     g->trans_a = is_gemm && a->a->trans_a;
@@ -66,33 +78,45 @@ cnv_status cnv_cpu_gemm_forward(const cnv_cpu_args *a) {
     if (g.c)
         for (int i = 0; i < g.m; i++)
             for (int j = 0; j < g.n; j++) y[(size_t)i * g.n + j] = g.beta * g.c[c_index(&g, i, j)];
-    cblas_sgemm(CblasRowMajor, trans(g.trans_a), trans(g.trans_b), g.m, g.n, g.k, g.alpha, a->in[0], g.lda,
-                a->in[1], g.ldb, g.c ? 1.0f : 0.0f, y, g.n);
+    const size_t mn = (size_t)g.m * g.n;
+    for (size_t z = 0; z < g.batch.count; z++) {
+        size_t ao, bo;
+        cnv_matmul_batch_offsets(&g.batch, z, &ao, &bo);
+        cblas_sgemm(CblasRowMajor, trans(g.trans_a), trans(g.trans_b), g.m, g.n, g.k, g.alpha, a->in[0] + ao, g.lda,
+                    a->in[1] + bo, g.ldb, g.c ? 1.0f : 0.0f, y + z * mn, g.n);
+    }
     return CNV_OK;
 }
 
 cnv_status cnv_cpu_gemm_backward(const cnv_cpu_args *a) {
     gemm_geom g;
     CNV_TRY(geom_init(a, &g));
-    const float *dy = a->grad_out, *A = a->in[0], *B = a->in[1];
-    if (a->grad_in[0]) {
-        if (!g.trans_a) /* dA [M,K] += alpha · dY [M,N] · op(B)ᵀ [N,K] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, trans(!g.trans_b), g.m, g.k, g.n, g.alpha, dy, g.n, B, g.ldb,
-                        1.0f, a->grad_in[0], g.k);
-        else /* dA [K,M] += alpha · op(B) [K,N] · dYᵀ [N,M] */
-            cblas_sgemm(CblasRowMajor, trans(g.trans_b), CblasTrans, g.k, g.m, g.n, g.alpha, B, g.ldb, dy, g.n,
-                        1.0f, a->grad_in[0], g.m);
-    }
-    if (a->grad_in[1]) {
-        if (!g.trans_b) /* dB [K,N] += alpha · op(A)ᵀ [K,M] · dY [M,N] */
-            cblas_sgemm(CblasRowMajor, trans(!g.trans_a), CblasNoTrans, g.k, g.n, g.m, g.alpha, A, g.lda, dy, g.n,
-                        1.0f, a->grad_in[1], g.n);
-        else /* dB [N,K] += alpha · dYᵀ [N,M] · op(A) [M,K] */
-            cblas_sgemm(CblasRowMajor, CblasTrans, trans(g.trans_a), g.n, g.k, g.m, g.alpha, dy, g.n, A, g.lda,
-                        1.0f, a->grad_in[1], g.k);
+    const size_t mn = (size_t)g.m * g.n;
+    for (size_t z = 0; z < g.batch.count; z++) {
+        size_t ao, bo;
+        cnv_matmul_batch_offsets(&g.batch, z, &ao, &bo);
+        const float *dy = a->grad_out + z * mn, *A = a->in[0] + ao, *B = a->in[1] + bo;
+        if (a->grad_in[0]) {
+            float *dA = a->grad_in[0] + ao;
+            if (!g.trans_a) /* dA [M,K] += alpha · dY [M,N] · op(B)ᵀ [N,K] */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, trans(!g.trans_b), g.m, g.k, g.n, g.alpha, dy, g.n, B, g.ldb,
+                            1.0f, dA, g.k);
+            else /* dA [K,M] += alpha · op(B) [K,N] · dYᵀ [N,M] */
+                cblas_sgemm(CblasRowMajor, trans(g.trans_b), CblasTrans, g.k, g.m, g.n, g.alpha, B, g.ldb, dy, g.n,
+                            1.0f, dA, g.m);
+        }
+        if (a->grad_in[1]) {
+            float *dB = a->grad_in[1] + bo;
+            if (!g.trans_b) /* dB [K,N] += alpha · op(A)ᵀ [K,M] · dY [M,N] */
+                cblas_sgemm(CblasRowMajor, trans(!g.trans_a), CblasNoTrans, g.k, g.n, g.m, g.alpha, A, g.lda, dy, g.n,
+                            1.0f, dB, g.n);
+            else /* dB [N,K] += alpha · dYᵀ [N,M] · op(A) [M,K] */
+                cblas_sgemm(CblasRowMajor, CblasTrans, trans(g.trans_a), g.n, g.k, g.m, g.alpha, dy, g.n, A, g.lda,
+                            1.0f, dB, g.k);
+        }
     }
     if (g.c && a->grad_in[2])
         for (int i = 0; i < g.m; i++)
-            for (int j = 0; j < g.n; j++) a->grad_in[2][c_index(&g, i, j)] += g.beta * dy[(size_t)i * g.n + j];
+            for (int j = 0; j < g.n; j++) a->grad_in[2][c_index(&g, i, j)] += g.beta * a->grad_out[(size_t)i * g.n + j];
     return CNV_OK;
 }

@@ -27,6 +27,7 @@ static const onnx_attr_field onnx_attr_fields[] = {
     {"group", ONNX_FIELD_INT, offsetof(cnv_attrs, group), NULL},
     {"ceil_mode", ONNX_FIELD_INT, offsetof(cnv_attrs, ceil_mode), NULL},
     {"count_include_pad", ONNX_FIELD_INT, offsetof(cnv_attrs, count_include_pad), NULL},
+    {"keepdims", ONNX_FIELD_INT, offsetof(cnv_attrs, keepdims), NULL},
     {"transA", ONNX_FIELD_INT, offsetof(cnv_attrs, trans_a), NULL},
     {"transB", ONNX_FIELD_INT, offsetof(cnv_attrs, trans_b), NULL},
     {"approximate", ONNX_FIELD_CHOICE, offsetof(cnv_attrs, approximate), gelu_approximations},
@@ -188,6 +189,7 @@ static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, c
     const onnx_attr_field *f = onnx_attr_field_find(name);
     if (f) return get_field(c, a, f, attrs);
     if (!strcmp(name, "perm")) return get_perm(c, a, in, attrs);
+    if (!strcmp(name, "axes") || !strcmp(name, "noop_with_empty_axes")) return CNV_OK; /* parse_reduce_axes */
     if (!strcmp(name, "allowzero") || !strcmp(name, "training_mode")) return require_int(c, a, 0);
     if (!strcmp(name, "spatial")) return require_int(c, a, 1);
     /* Accepted and without effect at inference (see the table above). */
@@ -250,6 +252,59 @@ static cnv_status apply_const_inputs(const attr_ctx *c, const cnv_shape *in, cnv
     }
 }
 
+static int is_reduce(cnv_op_type op) {
+    return op == CNV_OP_REDUCEMEAN || op == CNV_OP_REDUCESUM || op == CNV_OP_REDUCEMAX;
+}
+
+/* ReduceSum takes its axes as an input from opset 13, ReduceMean and ReduceMax from opset 18. */
+static int reduce_axes_are_input(const attr_ctx *c) {
+    return c->im->opset >= (c->op == CNV_OP_REDUCESUM ? 13 : 18);
+}
+
+/* The reduced axes (attribute or constant input) as attrs->reduce_axes: each in [-rank, rank),
+ * none twice; none given means every axis, or none at all (an identity) with
+ * noop_with_empty_axes. */
+static cnv_status parse_reduce_axes(const attr_ctx *c, const cnv_shape *in, cnv_attrs *attrs) {
+    const int64_t *axes = NULL;
+    size_t n_axes = 0;
+    int noop = 0;
+    for (size_t k = 0; k < c->n->n_attribute; k++) {
+        const Onnx__AttributeProto *a = c->n->attribute[k];
+        if (!strcmp(a->name, "noop_with_empty_axes")) CNV_TRY(get_int(c, a, &noop));
+        if (!strcmp(a->name, "axes")) {
+            CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+            axes = a->ints;
+            n_axes = a->n_ints;
+        }
+    }
+    if (reduce_axes_are_input(c)) {
+        const onnx_const *v;
+        CNV_TRY(const_input(c, 1, "axes", &v));
+        if (v && (!v->i || v->ndim > 1)) return node_fail(c, CNV_ERR_FORMAT, "'axes' must be a 1-D int64 input", "");
+        axes = v ? v->i : NULL;
+        n_axes = v ? v->count : 0;
+    }
+    if (n_axes == 0) {
+        attrs->reduce_axes = noop ? 0 : (1 << in->ndim) - 1;
+        return CNV_OK;
+    }
+    attrs->reduce_axes = 0;
+    for (size_t k = 0; k < n_axes; k++) {
+        const int64_t axis = axes[k] < 0 ? axes[k] + in->ndim : axes[k];
+        char msg[96];
+        if (axis < 0 || axis >= in->ndim) {
+            snprintf(msg, sizeof msg, "axis %lld out of range for a %d-D input", (long long)axes[k], in->ndim);
+            return node_fail(c, CNV_ERR_FORMAT, msg, "");
+        }
+        if (attrs->reduce_axes >> axis & 1) {
+            snprintf(msg, sizeof msg, "axis %lld given twice", (long long)axes[k]);
+            return node_fail(c, CNV_ERR_FORMAT, msg, "");
+        }
+        attrs->reduce_axes |= 1 << axis;
+    }
+    return CNV_OK;
+}
+
 /* Normalizes an axis attribute (negative counts from the end) against the data input. */
 static cnv_status normalize_axis(const attr_ctx *c, int *axis, int ndim, int limit) {
     if (*axis < 0) *axis += ndim;
@@ -275,7 +330,8 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         /* Opset >= 11 Clip takes min/max as inputs; the attributes belong to older opsets. */
         int accepted_here = cnv_word_in_list(cnv_op_desc_of(op)->attrs, a->name) &&
                             !(op == CNV_OP_CLIP && im->opset >= 11) &&
-                            !(op == CNV_OP_PAD && im->opset >= 11 && strcmp(a->name, "mode") != 0);
+                            !(op == CNV_OP_PAD && im->opset >= 11 && strcmp(a->name, "mode") != 0) &&
+                            !(is_reduce(op) && reduce_axes_are_input(&c) && !strcmp(a->name, "axes"));
         if (!accepted_here) {
             char quoted[160];
             snprintf(quoted, sizeof quoted, "'%s'", a->name);
@@ -284,6 +340,7 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         CNV_TRY(apply_attr(&c, a, in_shape, attrs));
     }
     CNV_TRY(apply_const_inputs(&c, in_shape, attrs));
+    if (is_reduce(op)) CNV_TRY(parse_reduce_axes(&c, in_shape, attrs));
     if (op == CNV_OP_CONCAT || op == CNV_OP_SOFTMAX) CNV_TRY(normalize_axis(&c, &attrs->axis, in_shape->ndim, in_shape->ndim));
     if (op == CNV_OP_FLATTEN) CNV_TRY(normalize_axis(&c, &attrs->axis, in_shape->ndim, in_shape->ndim + 1));
     if (op == CNV_OP_MAXPOOL || op == CNV_OP_AVGPOOL)

@@ -373,6 +373,27 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
         attr_float(w, new_node(w, op, n->name, 5, in, out), "epsilon", BN_EPSILON);
         break;
     }
+    case CNV_OP_REDUCEMEAN:
+    case CNV_OP_REDUCESUM:
+    case CNV_OP_REDUCEMAX: {
+        /* Opset 13: axes an attribute, but ReduceSum's an input; no axes at all is an Identity. */
+        int axes[CNV_MAX_DIMS], n_axes = 0;
+        for (int k = 0; k < CNV_MAX_DIMS; k++)
+            if (a->reduce_axes >> k & 1) axes[n_axes++] = k;
+        if (n_axes == 0) {
+            new_node(w, "Identity", n->name, 1, in, out);
+            break;
+        }
+        if (n->op == CNV_OP_REDUCESUM) {
+            in[1] = add_int64_init(w, n->name, "axes", n_axes, axes);
+            p = new_node(w, op, n->name, 2, in, out);
+        } else {
+            p = new_node(w, op, n->name, 1, in, out);
+            attr_ints(w, p, "axes", n_axes, axes);
+        }
+        attr_int(w, p, "keepdims", a->keepdims);
+        break;
+    }
     case CNV_OP_TRANSPOSE:
         attr_ints(w, new_node(w, op, n->name, n->n_in, in, out), "perm", w->g->values[n->in[0]].shape.ndim, a->perm);
         break;

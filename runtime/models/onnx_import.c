@@ -168,8 +168,6 @@ static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         in[1] = t;
     }
     if (g->values[in[0]].init) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "constant data input ", n->input[0]);
-    if (op == CNV_OP_MATMUL && (g->values[in[0]].shape.ndim != 2 || g->values[in[1]].shape.ndim != 2))
-        return node_fail(im, n, CNV_ERR_UNSUPPORTED, "only 2-D inputs are supported by ", n->op_type);
     if (op == CNV_OP_BATCHNORM) {
         CNV_TRY(add_batchnorm_weights(im, n, in));
         n_in = 3;

@@ -371,6 +371,49 @@ static size_t binary_cases(tu_opcase *out) {
     return keep(out, cases, sizeof cases / sizeof cases[0]);
 }
 
+static tu_opcase with_reduce(tu_opcase c, int axes, int keepdims) {
+    c.attrs.reduce_axes = axes;
+    c.attrs.keepdims = keepdims;
+    return c;
+}
+
+/* Reductions over single axes, pairs that are not neighbours, every axis, and the layouts of
+ * the CNNs (MNASNet's mean over H, W; ConvNeXt's LayerNorm over the last dim); with and without
+ * keepdims. ReduceMax's random inputs are distinct, so the maximum is clear of ties. */
+static size_t reduce_cases(tu_opcase *out) {
+    const tu_opcase cases[] = {
+        with_reduce(CASE("ReduceMean 2x3x5x4 over H,W", CNV_OP_REDUCEMEAN, 0, 0, S4(2, 3, 5, 4)), 0xC, 0),
+        with_reduce(CASE("ReduceMean 2x3x5x4 over H,W keepdims", CNV_OP_REDUCEMEAN, 0, 0, S4(2, 3, 5, 4)), 0xC, 1),
+        with_reduce(CASE("ReduceMean 2x4x3x7 over the last dim", CNV_OP_REDUCEMEAN, 0, 0, S4(2, 4, 3, 7)), 0x8, 1),
+        with_reduce(CASE("ReduceMean 3x5x7 over 0 and 2", CNV_OP_REDUCEMEAN, 0, 0, S3(3, 5, 7)), 0x5, 0),
+        CASE("ReduceMean 3x5x7 every axis (default)", CNV_OP_REDUCEMEAN, 0, 0, S3(3, 5, 7)),
+        with_reduce(CASE("ReduceSum 2x3x5x4 over C", CNV_OP_REDUCESUM, 0, 0, S4(2, 3, 5, 4)), 0x2, 1),
+        with_reduce(CASE("ReduceSum 5-D 2x3x2x4x3 over 1 and 3", CNV_OP_REDUCESUM, 0, 0, S5(2, 3, 2, 4, 3)), 0xA, 0),
+        with_reduce(CASE("ReduceSum 4x6 none (identity)", CNV_OP_REDUCESUM, 0, 0, S2(4, 6)), 0x0, 1),
+        with_reduce(CASE("ReduceMax 2x3x5x4 over H,W", CNV_OP_REDUCEMAX, 0, 0, S4(2, 3, 5, 4)), 0xC, 1),
+        with_reduce(CASE("ReduceMax 3x5x7 over 0", CNV_OP_REDUCEMAX, 0, 0, S3(3, 5, 7)), 0x1, 0),
+        CASE("ReduceMax 4x6 every axis", CNV_OP_REDUCEMAX, 0, 0, S2(4, 6)),
+        with_reduce(CASE("ReduceMean 2x40x9x11 over C (many workgroups)", CNV_OP_REDUCEMEAN, 0, 0, S4(2, 40, 9, 11)),
+                    0x2, 1),
+    };
+    return keep(out, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* MatMul with batch dims: a Linear layer on a 4-D tensor (ConvNeXt: B a weight, the products
+ * folded into one), both sides batched, each side broadcast, and ranks that differ. */
+static size_t matmul_cases(tu_opcase *out) {
+    const tu_opcase cases[] = {
+        as_weights(CASE("MatMul 2x3x4x6 * weight 6x5 (Linear)", CNV_OP_MATMUL, 0, 0, S4(2, 3, 4, 6), S2(6, 5)), 1),
+        CASE("MatMul 3x4x6 * 3x6x5", CNV_OP_MATMUL, 0, 0, S3(3, 4, 6), S3(3, 6, 5)),
+        CASE("MatMul 2x1x4x6 * 3x6x5 (both broadcast)", CNV_OP_MATMUL, 0, 0, S4(2, 1, 4, 6), S3(3, 6, 5)),
+        CASE("MatMul 4x6 * 2x3x6x5 (A broadcast)", CNV_OP_MATMUL, 0, 0, S2(4, 6), S4(2, 3, 6, 5)),
+        as_weights(CASE("MatMul 2x3x4x6 * weight 3x6x5", CNV_OP_MATMUL, 0, 0, S4(2, 3, 4, 6), S3(3, 6, 5)), 1),
+        CASE("MatMul 5-D 2x1x2x3x4 * 3x1x4x2", CNV_OP_MATMUL, 0, 0, S5(2, 1, 2, 3, 4), S4(3, 1, 4, 2)),
+        CASE("MatMul 2x40x33 * 2x33x37 (many tiles)", CNV_OP_MATMUL, 0, 0, S3(2, 40, 33), S3(2, 33, 37)),
+    };
+    return keep(out, cases, sizeof cases / sizeof cases[0]);
+}
+
 /* One small case for each op whose full suite lives elsewhere (test_ops_conv.c,
  * test_ops_pool_extra.c, test_ops_vis_*.c), so that this registry covers every op. */
 static size_t other_cases(tu_opcase *out) {
@@ -418,6 +461,8 @@ static const tu_case_table tables[] = {
     {"Softmax", softmax_cases},
     {"BatchNormalization", batchnorm_cases},
     {"Transpose", transpose_cases},
+    {"ReduceMean / ReduceSum / ReduceMax", reduce_cases},
+    {"MatMul with batch dims", matmul_cases},
     {"Every other op, one small case each", other_cases},
 };
 

@@ -114,8 +114,44 @@ void tu_oracle_globalavgpool(cnv_op_type op, const cnv_attrs *a, int n_in, const
     }
 }
 
+/* numpy matmul: output batch index j reads batch index j of A and B, 0 along their size-1 (or
+ * missing) batch dims. */
+static void matmul(const double *const *in, const cnv_shape *in_shape, double *out, const cnv_shape *y) {
+    const cnv_shape *sa = &in_shape[0], *sb = &in_shape[1];
+    const int M = y->d[y->ndim - 2], N = y->d[y->ndim - 1], K = sa->d[sa->ndim - 1], nb = y->ndim - 2;
+    size_t batches = 1;
+    for (int k = 0; k < nb; k++) batches *= (size_t)y->d[k];
+    for (size_t z = 0; z < batches; z++) {
+        size_t rest = z, ia = 0, ib = 0, step_a = 1, step_b = 1;
+        for (int k = nb - 1; k >= 0; k--) {
+            const size_t idx = rest % (size_t)y->d[k];
+            rest /= (size_t)y->d[k];
+            const int ka = k - (y->ndim - sa->ndim), kb = k - (y->ndim - sb->ndim);
+            if (ka >= 0) {
+                ia += (sa->d[ka] == 1 ? 0 : idx) * step_a;
+                step_a *= (size_t)sa->d[ka];
+            }
+            if (kb >= 0) {
+                ib += (sb->d[kb] == 1 ? 0 : idx) * step_b;
+                step_b *= (size_t)sb->d[kb];
+            }
+        }
+        const double *A = in[0] + ia * M * K, *B = in[1] + ib * K * N;
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                double s = 0.0;
+                for (int k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+                out[z * M * N + i * N + j] = s;
+            }
+    }
+}
+
 void tu_oracle_gemm(cnv_op_type op, const cnv_attrs *a, int n_in, const double *const *in,
                     const cnv_shape *in_shape, double *out, const cnv_shape *out_shape) {
+    if (op == CNV_OP_MATMUL) {
+        matmul(in, in_shape, out, out_shape);
+        return;
+    }
     const int is_gemm = op == CNV_OP_GEMM;
     const int ta = is_gemm && a->trans_a, tb = is_gemm && a->trans_b;
     const double alpha = is_gemm ? a->alpha : 1.0, beta = is_gemm ? a->beta : 0.0;

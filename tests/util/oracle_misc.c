@@ -181,3 +181,25 @@ TU_ORACLE_DECLARE(batchnorm) {
         out[i] = in[0][i] * in[1][idx[1]] + in[2][idx[1]];
     }
 }
+
+/* ReduceMean/Sum/Max: every input element lands in the output element with its coordinates on
+ * the reduced axes set to 0 (the output's layout is the same with or without keepdims). */
+TU_ORACLE_DECLARE(reduce) {
+    const cnv_shape *x = &in_shape[0];
+    const size_t n_out = cnv_shape_numel(out_shape), n_x = cnv_shape_numel(x);
+    size_t count = 1;
+    for (int k = 0; k < x->ndim; k++)
+        if (a->reduce_axes >> k & 1) count *= (size_t)x->d[k];
+    for (size_t i = 0; i < n_out; i++) out[i] = op == CNV_OP_REDUCEMAX ? -INFINITY : 0.0;
+    for (size_t j = 0; j < n_x; j++) {
+        int idx[CNV_MAX_DIMS];
+        unflatten(j, x, idx);
+        size_t o = 0;
+        for (int k = 0; k < x->ndim; k++)
+            if (!(a->reduce_axes >> k & 1)) o = o * (size_t)x->d[k] + (size_t)idx[k];
+        if (op == CNV_OP_REDUCEMAX)
+            out[o] = fmax(out[o], in[0][j]);
+        else
+            out[o] += in[0][j] / (op == CNV_OP_REDUCEMEAN ? (double)count : 1.0);
+    }
+}
