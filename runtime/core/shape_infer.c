@@ -5,6 +5,7 @@
 #include "shape_check.h"
 #include "status.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +209,25 @@ static cnv_status infer_reshape(const cnv_attrs *a, const cnv_shape *x, cnv_shap
     return CNV_OK;
 }
 
+/* Resize: the given output size, or floor(input * scale) (ONNX); the output may not be empty and
+ * is bounded (a scale of 1e9 is a broken file, not a request for memory). */
+static cnv_status infer_resize(const cnv_attrs *a, const cnv_shape *x, cnv_shape *out, const char *node) {
+    int hw[2];
+    for (int k = 0; k < 2; k++) {
+        double s = a->resize_scale[k];
+        if (a->out_hw[k] == 0 && !(s > 0.0 && s <= 1e4))
+            return shape_fail(CNV_OP_RESIZE, node, "scale %g of the %s is not in (0, 1e4]", s, k ? "width" : "height");
+        double v = a->out_hw[k] > 0 ? a->out_hw[k] : floor(x->d[2 + k] * s);
+        if (v < 1 || v > (1 << 20))
+            return shape_fail(CNV_OP_RESIZE, node, "output %s %.0f from an input of %d is out of range (1..%d)",
+                              k ? "width" : "height", v, x->d[2 + k], 1 << 20);
+        hw[k] = (int)v;
+    }
+    if (x->d[2] < 1 || x->d[3] < 1) return shape_fail(CNV_OP_RESIZE, node, "empty input %s", SHAPE_STR(x));
+    *out = cnv_shape4(x->d[0], x->d[1], hw[0], hw[1]);
+    return CNV_OK;
+}
+
 static cnv_status infer_pad(const cnv_attrs *a, const cnv_shape *x, cnv_shape *out, const char *node) {
     *out = *x;
     if (x->ndim > CNV_PAD_MAX_DIMS)
@@ -308,6 +328,7 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
             return shape_fail(op, node_name, "transforms %s must be [%d, 6]", SHAPE_STR(&in[1]), in[0].d[0]);
         *out = cnv_shape4(in[0].d[0], in[0].d[1], attrs->out_hw[0], attrs->out_hw[1]);
         return CNV_OK;
+    case CNV_OP_RESIZE: return infer_resize(attrs, &in[0], out, node_name);
     case CNV_OP_GRAM: *out = cnv_shape4(in[0].d[0], 1, in[0].d[1], in[0].d[1]); return CNV_OK;
     case CNV_OP_SQDIST:
         if (!cnv_shape_equal(&in[0], &in[1]))

@@ -406,6 +406,44 @@ static size_t other_cases(tu_opcase *out) {
     return keep(out, c, sizeof c / sizeof c[0]);
 }
 
+/* Resize: sizes (oh, ow > 0) or scales (sh, sw); scales whose sampling points fall on no
+ * rounding tie, so that float and double agree on every nearest index. */
+static tu_opcase with_resize(tu_opcase c, int mode, int coord, int rounding, float sh, float sw, int oh, int ow) {
+    c.attrs.resize_mode = mode;
+    c.attrs.resize_coord = coord;
+    c.attrs.resize_nearest = rounding;
+    c.attrs.resize_scale[0] = sh, c.attrs.resize_scale[1] = sw;
+    c.attrs.out_hw[0] = oh, c.attrs.out_hw[1] = ow;
+    return c;
+}
+
+static size_t resize_cases(tu_opcase out[TU_MAX_TABLE_CASES]) {
+    const int N = CNV_RESIZE_NEAREST, L = CNV_RESIZE_LINEAR, RF = CNV_NEAREST_ROUND_PREFER_FLOOR;
+    tu_opcase c[] = {
+        with_resize(CASE("nearest half_pixel sizes 1x2x5x4 -> 7x9", CNV_OP_RESIZE, 0, 0, S4(1, 2, 5, 4)), N,
+                    CNV_COORD_HALF_PIXEL, RF, 0, 0, 7, 9),
+        with_resize(CASE("nearest asymmetric floor x2 2x3x4x5 (Upsample)", CNV_OP_RESIZE, 0, 0, S4(2, 3, 4, 5)), N,
+                    CNV_COORD_ASYMMETRIC, CNV_NEAREST_FLOOR, 2, 2, 0, 0),
+        with_resize(CASE("nearest asymmetric prefer_ceil x1.5 x0.5 1x2x4x6", CNV_OP_RESIZE, 0, 0, S4(1, 2, 4, 6)), N,
+                    CNV_COORD_ASYMMETRIC, CNV_NEAREST_ROUND_PREFER_CEIL, 1.5f, 0.5f, 0, 0),
+        with_resize(CASE("nearest align_corners ceil 1x3x5x7 -> 3x11", CNV_OP_RESIZE, 0, 0, S4(1, 3, 5, 7)), N,
+                    CNV_COORD_ALIGN_CORNERS, CNV_NEAREST_CEIL, 0, 0, 3, 11),
+        with_resize(CASE("nearest tf_half_pixel_for_nn x3 1x2x3x4", CNV_OP_RESIZE, 0, 0, S4(1, 2, 3, 4)), N,
+                    CNV_COORD_TF_HALF_PIXEL_FOR_NN, RF, 3, 3, 0, 0),
+        with_resize(CASE("linear half_pixel x2 2x2x5x6", CNV_OP_RESIZE, 0, 0, S4(2, 2, 5, 6)), L, CNV_COORD_HALF_PIXEL,
+                    RF, 2, 2, 0, 0),
+        with_resize(CASE("linear pytorch_half_pixel 1x2x7x5 -> 3x1", CNV_OP_RESIZE, 0, 0, S4(1, 2, 7, 5)), L,
+                    CNV_COORD_PYTORCH_HALF_PIXEL, RF, 0, 0, 3, 1),
+        with_resize(CASE("linear align_corners 1x3x4x5 -> 7x9", CNV_OP_RESIZE, 0, 0, S4(1, 3, 4, 5)), L,
+                    CNV_COORD_ALIGN_CORNERS, RF, 0, 0, 7, 9),
+        with_resize(CASE("linear asymmetric x1.5 x0.75 1x2x6x8", CNV_OP_RESIZE, 0, 0, S4(1, 2, 6, 8)), L,
+                    CNV_COORD_ASYMMETRIC, RF, 1.5f, 0.75f, 0, 0),
+        with_resize(CASE("linear half_pixel 1x3x17x13 -> 40x29 (many workgroups)", CNV_OP_RESIZE, 0, 0,
+                         S4(1, 3, 17, 13)), L, CNV_COORD_HALF_PIXEL, RF, 0, 0, 40, 29),
+    };
+    return keep(out, c, sizeof c / sizeof c[0]);
+}
+
 static const tu_case_table tables[] = {
     {"activations", activations_cases},
     {"Unary elementwise ops", unary_cases},
@@ -418,6 +456,7 @@ static const tu_case_table tables[] = {
     {"Softmax", softmax_cases},
     {"BatchNormalization", batchnorm_cases},
     {"Transpose", transpose_cases},
+    {"Resize", resize_cases},
     {"Every other op, one small case each", other_cases},
 };
 

@@ -16,6 +16,7 @@ static const tu_oracle_fn oracles[CNV_OP_COUNT] = {
     [CNV_OP_RESHAPE] = tu_oracle_copy,
     [CNV_OP_DROPOUT] = tu_oracle_copy,
     [CNV_OP_PAD] = tu_oracle_pad,
+    [CNV_OP_RESIZE] = tu_oracle_resize,
     [CNV_OP_LRN] = tu_oracle_lrn,
     [CNV_OP_SOFTMAX] = tu_oracle_softmax,
     [CNV_OP_BATCHNORM] = tu_oracle_batchnorm,

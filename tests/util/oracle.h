@@ -31,6 +31,7 @@ TU_ORACLE_DECLARE(binary); /* every op with a CNV_BINARY_* number */
 TU_ORACLE_DECLARE(concat);
 TU_ORACLE_DECLARE(copy);
 TU_ORACLE_DECLARE(pad);
+TU_ORACLE_DECLARE(resize); /* Resize (and imported Upsample) */
 TU_ORACLE_DECLARE(lrn);
 TU_ORACLE_DECLARE(softmax);
 TU_ORACLE_DECLARE(batchnorm);
