@@ -21,7 +21,7 @@ struct tap {
 
 float source_coord(int o, float scale, int in_n, int out_n) {
     if (COORD == CNV_COORD_PYTORCH_HALF_PIXEL) return out_n > 1 ? (float(o) + 0.5) / scale - 0.5 : 0.0;
-    if (COORD == CNV_COORD_ALIGN_CORNERS) return out_n > 1 ? float(o) * float(in_n - 1) / float(out_n - 1) : 0.0;
+    if (COORD == CNV_COORD_ALIGN_CORNERS) return out_n > 1 ? float(o) * float(in_n - 1) / (float(in_n) * scale - 1.0) : 0.0;
     if (COORD == CNV_COORD_ASYMMETRIC) return float(o) / scale;
     if (COORD == CNV_COORD_TF_HALF_PIXEL_FOR_NN) return (float(o) + 0.5) / scale;
     return (float(o) + 0.5) / scale - 0.5;

@@ -12,7 +12,7 @@
 /* coordinate_transformation_mode: the input coordinate x of output index o, scale s. */
 #define CNV_COORD_HALF_PIXEL 0         /* (o + 0.5) / s - 0.5 */
 #define CNV_COORD_PYTORCH_HALF_PIXEL 1 /* the same, 0 when the output has one element */
-#define CNV_COORD_ALIGN_CORNERS 2      /* o * (in - 1) / (out - 1), 0 when out == 1 */
+#define CNV_COORD_ALIGN_CORNERS 2      /* o * (in - 1) / (in * s - 1), 0 when out == 1 */
 #define CNV_COORD_ASYMMETRIC 3         /* o / s */
 #define CNV_COORD_TF_HALF_PIXEL_FOR_NN 4 /* (o + 0.5) / s */
 

@@ -18,7 +18,8 @@ typedef struct tap {
 static float source_coord(int coord, int o, float scale, int in, int out) {
     switch (coord) {
     case CNV_COORD_PYTORCH_HALF_PIXEL: return out > 1 ? ((float)o + 0.5f) / scale - 0.5f : 0.0f;
-    case CNV_COORD_ALIGN_CORNERS: return out > 1 ? (float)o * (float)(in - 1) / (float)(out - 1) : 0.0f;
+    /* The resized length is in * scale, not rounded (ONNX's own test data: 4 x 0.6 reads 2.4). */
+    case CNV_COORD_ALIGN_CORNERS: return out > 1 ? (float)o * (float)(in - 1) / ((float)in * scale - 1.0f) : 0.0f;
     case CNV_COORD_ASYMMETRIC: return (float)o / scale;
     case CNV_COORD_TF_HALF_PIXEL_FOR_NN: return ((float)o + 0.5f) / scale;
     default: return ((float)o + 0.5f) / scale - 0.5f;

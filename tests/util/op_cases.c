@@ -438,6 +438,8 @@ static size_t resize_cases(tu_opcase out[TU_MAX_TABLE_CASES]) {
                     CNV_COORD_ALIGN_CORNERS, RF, 0, 0, 7, 9),
         with_resize(CASE("linear asymmetric x1.5 x0.75 1x2x6x8", CNV_OP_RESIZE, 0, 0, S4(1, 2, 6, 8)), L,
                     CNV_COORD_ASYMMETRIC, RF, 1.5f, 0.75f, 0, 0),
+        with_resize(CASE("linear align_corners x0.6 x1.7 1x2x5x4 (unrounded length)", CNV_OP_RESIZE, 0, 0,
+                         S4(1, 2, 5, 4)), L, CNV_COORD_ALIGN_CORNERS, RF, 0.6f, 1.7f, 0, 0),
         with_resize(CASE("linear half_pixel 1x3x17x13 -> 40x29 (many workgroups)", CNV_OP_RESIZE, 0, 0,
                          S4(1, 3, 17, 13)), L, CNV_COORD_HALF_PIXEL, RF, 0, 0, 40, 29),
     };

@@ -141,7 +141,7 @@ static double resize_coord(const cnv_attrs *a, int axis, int o, int in, int out)
     switch (a->resize_coord) {
     case CNV_COORD_HALF_PIXEL: return (o + 0.5) / s - 0.5;
     case CNV_COORD_PYTORCH_HALF_PIXEL: return out > 1 ? (o + 0.5) / s - 0.5 : 0.0;
-    case CNV_COORD_ALIGN_CORNERS: return out == 1 ? 0.0 : o * (in - 1.0) / (out - 1.0);
+    case CNV_COORD_ALIGN_CORNERS: return out == 1 ? 0.0 : o * (in - 1.0) / (in * s - 1.0); /* length in * s */
     case CNV_COORD_ASYMMETRIC: return o / s;
     case CNV_COORD_TF_HALF_PIXEL_FOR_NN: return (o + 0.5) / s;
     default: return NAN;
