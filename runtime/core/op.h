@@ -67,6 +67,7 @@ typedef struct cnv_attrs {
     int kernel[2], stride[2], dilation[2], pads[4];
     cnv_auto_pad auto_pad; /* resolved into pads by shape inference */
     int group;
+    int output_padding[2]; /* ConvTranspose: extra rows, columns at the end (its out_hw: output_shape, 0 = none) */
     int ceil_mode;
     int count_include_pad;
     /* LeakyRelu/Elu alpha; LRN alpha/beta/bias; Gemm alpha/beta; HardSigmoid alpha/beta. */

@@ -99,6 +99,49 @@ static cnv_status infer_conv(cnv_attrs *a, int n_in, const cnv_shape *in, cnv_sh
     return infer_window(op, a, x, w->d[0], out, node);
 }
 
+/* ConvTranspose (ONNX): along each axis the full output is s*(in-1) + output_padding + d*(k-1) + 1
+ * before pads. With output_shape, or auto_pad SAME (output in*s), the pads are derived from the
+ * wanted size: total = max(0, full - wanted), the odd one at the start for SAME_LOWER, else at
+ * the end (ONNX's test_convtranspose_autopad_same); an output larger than the full one is zero
+ * there. */
+static cnv_status infer_convtranspose(cnv_attrs *a, const cnv_shape *in, cnv_shape *out, const char *node) {
+    const cnv_op_type op = CNV_OP_CONVTRANSPOSE;
+    const cnv_shape *x = &in[0], *w = &in[1];
+    if (w->ndim != 4) return shape_fail(op, node, "weight %s must be 4-D [C, M/group, kH, kW]", SHAPE_STR(w));
+    if (a->group <= 0 || x->d[1] != w->d[0] || w->d[0] % a->group != 0)
+        return shape_fail(op, node, "input %s, weight %s and group %d do not fit", SHAPE_STR(x), SHAPE_STR(w),
+                          a->group);
+    *out = cnv_shape4(x->d[0], w->d[1] * a->group, 0, 0);
+    for (int i = 0; i < 2; i++) {
+        if (a->kernel[i] == 0) a->kernel[i] = w->d[2 + i];
+        if (a->kernel[i] != w->d[2 + i])
+            return shape_fail(op, node, "kernel_shape %dx%d differs from the weight %s", a->kernel[0], a->kernel[1],
+                              SHAPE_STR(w));
+        const int s = a->stride[i], d = a->dilation[i], pad_out = a->output_padding[i];
+        if (s <= 0 || d <= 0 || pad_out < 0 || (pad_out >= s && pad_out >= d))
+            return shape_fail(op, node, "strides %dx%d, dilations %dx%d must be positive and output_padding %dx%d "
+                              "below one of them", a->stride[0], a->stride[1], a->dilation[0], a->dilation[1],
+                              a->output_padding[0], a->output_padding[1]);
+        const long full = (long)s * (x->d[2 + i] - 1) + pad_out + (long)d * (a->kernel[i] - 1) + 1;
+        long wanted = a->out_hw[i] > 0 ? a->out_hw[i] : 0;
+        if (!wanted && (a->auto_pad == CNV_AUTO_PAD_SAME_UPPER || a->auto_pad == CNV_AUTO_PAD_SAME_LOWER))
+            wanted = (long)x->d[2 + i] * s;
+        if (a->auto_pad == CNV_AUTO_PAD_VALID) a->pads[i] = a->pads[i + 2] = 0;
+        if (wanted) {
+            long total = full > wanted ? full - wanted : 0;
+            long head = a->auto_pad == CNV_AUTO_PAD_SAME_LOWER ? total - total / 2 : total / 2;
+            a->pads[i] = (int)head;
+            a->pads[i + 2] = (int)(total - head);
+        }
+        if (a->pads[i] < 0 || a->pads[i + 2] < 0) return shape_fail(op, node, "negative pads");
+        long o = a->out_hw[i] > 0 ? a->out_hw[i] : full - a->pads[i] - a->pads[i + 2];
+        if (o < 1 || o > (1 << 20))
+            return shape_fail(op, node, "output size %ld along axis %d is out of range (1..%d)", o, 2 + i, 1 << 20);
+        out->d[2 + i] = (int)o;
+    }
+    return CNV_OK;
+}
+
 static cnv_status infer_gemm(cnv_attrs *a, int n_in, const cnv_shape *in, cnv_shape *out, const char *node) {
     const cnv_shape *A = &in[0], *B = &in[1];
     if (A->ndim != 2 || B->ndim != 2)
@@ -329,6 +372,7 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
         *out = cnv_shape4(in[0].d[0], in[0].d[1], attrs->out_hw[0], attrs->out_hw[1]);
         return CNV_OK;
     case CNV_OP_RESIZE: return infer_resize(attrs, &in[0], out, node_name);
+    case CNV_OP_CONVTRANSPOSE: return infer_convtranspose(attrs, in, out, node_name);
     case CNV_OP_GRAM: *out = cnv_shape4(in[0].d[0], 1, in[0].d[1], in[0].d[1]); return CNV_OK;
     case CNV_OP_SQDIST:
         if (!cnv_shape_equal(&in[0], &in[1]))

@@ -88,6 +88,7 @@ static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_BLUR] = {cnv_cpu_blur_forward, cnv_cpu_blur_backward},
     [CNV_OP_RESAMPLE] = {cnv_cpu_resample_forward, cnv_cpu_resample_backward},
     [CNV_OP_RESIZE] = {cnv_cpu_resize_forward, cnv_cpu_resize_backward},
+    [CNV_OP_CONVTRANSPOSE] = {cnv_cpu_convtranspose_forward, cnv_cpu_convtranspose_backward},
     [CNV_OP_REGULARIZE] = {cnv_cpu_regularize_forward, cnv_cpu_regularize_backward},
     [CNV_OP_GRADNORM] = {cnv_cpu_gradnorm_forward, cnv_cpu_gradnorm_backward},
     [CNV_OP_GRAM] = {cnv_cpu_gram_forward, cnv_cpu_gram_backward},

@@ -195,6 +195,16 @@ static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, c
     if (!strcmp(name, "kernel_shape")) return get_ints(c, a, 2, attrs->kernel);
     if (!strcmp(name, "strides")) return get_ints(c, a, 2, attrs->stride);
     if (!strcmp(name, "dilations")) return get_ints(c, a, 2, attrs->dilation);
+    if (!strcmp(name, "output_padding")) return get_ints(c, a, 2, attrs->output_padding);
+    if (!strcmp(name, "output_shape")) { /* H, W, or N, C, H, W of which only H, W count */
+        int v[4] = {0};
+        CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+        CNV_TRY(get_ints(c, a, a->n_ints == 4 ? 4 : 2, v));
+        const int k = a->n_ints == 4 ? 2 : 0;
+        if (v[k] < 1 || v[k + 1] < 1) return node_fail(c, CNV_ERR_FORMAT, "output_shape must be positive", "");
+        attrs->out_hw[0] = v[k], attrs->out_hw[1] = v[k + 1];
+        return CNV_OK;
+    }
     if (!strcmp(name, "pads") && c->op != CNV_OP_PAD) return get_ints(c, a, 4, attrs->pads);
     if (!strcmp(name, "pads")) {
         CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
@@ -346,6 +356,11 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
                             cnv_attrs *attrs) {
     attr_ctx c = {im, n, op};
     cnv_attrs_default(op, attrs);
+    if ((op == CNV_OP_CONVTRANSPOSE || op == CNV_OP_RESIZE) && in_shape->ndim != 4) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "a %d-D input (only 4-D NCHW is supported)", in_shape->ndim);
+        return node_fail(&c, CNV_ERR_UNSUPPORTED, msg, "");
+    }
     if (op == CNV_OP_SOFTMAX) {
         attrs->softmax_legacy = im->opset < 13;
         attrs->axis = attrs->softmax_legacy ? 1 : -1;

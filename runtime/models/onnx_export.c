@@ -324,6 +324,19 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
         attr_padding(w, p, a);
         break;
     }
+    case CNV_OP_CONVTRANSPOSE: {
+        const cnv_shape *ws = &w->g->values[n->in[1]].shape;
+        int kernel[2] = {ws->d[2], ws->d[3]};
+        p = new_node(w, op, n->name, n->n_in, in, out);
+        attr_ints(w, p, "kernel_shape", 2, kernel);
+        attr_ints(w, p, "strides", 2, a->stride);
+        attr_ints(w, p, "dilations", 2, a->dilation);
+        attr_int(w, p, "group", a->group);
+        attr_ints(w, p, "output_padding", 2, a->output_padding);
+        if (a->out_hw[0] > 0) attr_ints(w, p, "output_shape", 2, a->out_hw);
+        attr_padding(w, p, a);
+        break;
+    }
     case CNV_OP_MAXPOOL:
         p = new_node(w, op, n->name, n->n_in, in, out);
         attr_ints(w, p, "kernel_shape", 2, a->kernel);

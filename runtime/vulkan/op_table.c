@@ -24,6 +24,7 @@ static const cnv_vk_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_TRANSPOSE] = {cnv_vk_transpose_forward, cnv_vk_transpose_backward},
     [CNV_OP_RESAMPLE] = {cnv_vk_resample_forward, cnv_vk_resample_backward},
     [CNV_OP_RESIZE] = {cnv_vk_resize_forward, cnv_vk_resize_backward},
+    [CNV_OP_CONVTRANSPOSE] = {cnv_vk_convtranspose_forward, cnv_vk_convtranspose_backward},
     [CNV_OP_REGULARIZE] = {cnv_vk_copy_forward, cnv_vk_regularize_backward},
     [CNV_OP_GRADNORM] = {cnv_vk_copy_forward, cnv_vk_gradnorm_backward},
     [CNV_OP_FOURIER] = {cnv_vk_fourier_forward, cnv_vk_fourier_backward},

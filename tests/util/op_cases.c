@@ -446,6 +446,49 @@ static size_t resize_cases(tu_opcase out[TU_MAX_TABLE_CASES]) {
     return keep(out, c, sizeof c / sizeof c[0]);
 }
 
+/* ConvTranspose: X, W (a weight); strides, dilations, pads {top, left, bottom, right},
+ * output_padding, group, output_shape (0: none), auto_pad. */
+typedef struct convt_geom {
+    int sh, sw, dh, dw, pads[4], oph, opw, group, out_h, out_w;
+    cnv_auto_pad auto_pad;
+} convt_geom;
+
+static tu_opcase with_convt(tu_opcase c, convt_geom g) {
+    c.attrs.stride[0] = g.sh, c.attrs.stride[1] = g.sw;
+    c.attrs.dilation[0] = g.dh ? g.dh : 1, c.attrs.dilation[1] = g.dw ? g.dw : 1;
+    for (int k = 0; k < 4; k++) c.attrs.pads[k] = g.pads[k];
+    c.attrs.output_padding[0] = g.oph, c.attrs.output_padding[1] = g.opw;
+    c.attrs.group = g.group ? g.group : 1;
+    c.attrs.out_hw[0] = g.out_h, c.attrs.out_hw[1] = g.out_w;
+    c.attrs.auto_pad = g.auto_pad;
+    return as_weights(c, 1);
+}
+
+static size_t convtranspose_cases(tu_opcase out[TU_MAX_TABLE_CASES]) {
+    const cnv_op_type T = CNV_OP_CONVTRANSPOSE;
+    tu_opcase c[] = {
+        with_convt(CASE("3x3 s1 2x3x5x4 -> 4 ch", T, 0, 0, S4(2, 3, 5, 4), S4(3, 4, 3, 3)),
+                   (convt_geom){.sh = 1, .sw = 1}),
+        with_convt(CASE("3x3 s2 p1 output_padding 1 1x4x4x5 -> 3 ch", T, 0, 0, S4(1, 4, 4, 5), S4(4, 3, 3, 3)),
+                   (convt_geom){.sh = 2, .sw = 2, .pads = {1, 1, 1, 1}, .oph = 1, .opw = 1}),
+        with_convt(CASE("2x2 s2 (U-Net up) 2x3x3x4", T, 0, 0, S4(2, 3, 3, 4), S4(3, 2, 2, 2)),
+                   (convt_geom){.sh = 2, .sw = 2}),
+        with_convt(CASE("3x2 s2x1 asym pads groups 2 1x4x4x3", T, 0, 0, S4(1, 4, 4, 3), S4(4, 3, 3, 2)),
+                   (convt_geom){.sh = 2, .sw = 1, .pads = {0, 1, 2, 0}, .group = 2}),
+        with_convt(CASE("3x3 dilation 2 s1 p2 1x2x5x5", T, 0, 0, S4(1, 2, 5, 5), S4(2, 3, 3, 3)),
+                   (convt_geom){.sh = 1, .sw = 1, .dh = 2, .dw = 2, .pads = {2, 2, 2, 2}}),
+        with_convt(CASE("3x3 s3 output_shape 10x8 1x1x3x3", T, 0, 0, S4(1, 1, 3, 3), S4(1, 2, 3, 3)),
+                   (convt_geom){.sh = 3, .sw = 3, .out_h = 10, .out_w = 8}),
+        with_convt(CASE("3x3 s2 SAME_UPPER 1x2x4x3", T, 0, 0, S4(1, 2, 4, 3), S4(2, 2, 3, 3)),
+                   (convt_geom){.sh = 2, .sw = 2, .auto_pad = CNV_AUTO_PAD_SAME_UPPER}),
+        with_convt(CASE("1x1 s1 1x6x7x5 (identity geometry)", T, 0, 0, S4(1, 6, 7, 5), S4(6, 4, 1, 1)),
+                   (convt_geom){.sh = 1, .sw = 1}),
+        with_convt(CASE("4x4 s2 p1 1x8x9x11 (many workgroups)", T, 0, 0, S4(1, 8, 9, 11), S4(8, 6, 4, 4)),
+                   (convt_geom){.sh = 2, .sw = 2, .pads = {1, 1, 1, 1}}),
+    };
+    return keep(out, c, sizeof c / sizeof c[0]);
+}
+
 static const tu_case_table tables[] = {
     {"activations", activations_cases},
     {"Unary elementwise ops", unary_cases},
@@ -459,6 +502,7 @@ static const tu_case_table tables[] = {
     {"BatchNormalization", batchnorm_cases},
     {"Transpose", transpose_cases},
     {"Resize", resize_cases},
+    {"ConvTranspose", convtranspose_cases},
     {"Every other op, one small case each", other_cases},
 };
 

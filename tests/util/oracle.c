@@ -6,6 +6,7 @@
  * CNV_UNARY_* or CNV_BINARY_* number) have theirs in tu_oracle_unary and tu_oracle_binary. */
 static const tu_oracle_fn oracles[CNV_OP_COUNT] = {
     [CNV_OP_CONV] = tu_oracle_conv,
+    [CNV_OP_CONVTRANSPOSE] = tu_oracle_convtranspose,
     [CNV_OP_MAXPOOL] = tu_oracle_maxpool,
     [CNV_OP_AVGPOOL] = tu_oracle_avgpool,
     [CNV_OP_GLOBALAVGPOOL] = tu_oracle_globalavgpool,

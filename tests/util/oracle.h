@@ -21,6 +21,7 @@ void tu_oracle_forward(cnv_op_type op, const cnv_attrs *a, int n_in, const doubl
 
 /* tests/util/oracle_conv.c: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul */
 TU_ORACLE_DECLARE(conv);
+TU_ORACLE_DECLARE(convtranspose);
 TU_ORACLE_DECLARE(maxpool);
 TU_ORACLE_DECLARE(avgpool);
 TU_ORACLE_DECLARE(globalavgpool);
