@@ -244,7 +244,7 @@ static void check_switches(cnv_backend *be, const float x[20], const int32_t wan
     cnv_shape in = cnv_shape4(1, 1, 5, 4), out;
     assert_int_equal(cnv_op_infer_shape(CNV_OP_MAXPOOL, &node.attrs, 1, &in, &out, "switches"), CNV_OK);
     assert_int_equal(cnv_shape_numel(&out), 6);
-    assert_int_equal(cnv_op_aux_numel(&node, &out), 6);
+    assert_int_equal(cnv_op_aux_numel(&node, &in, &out), 6);
     cnv_buf *bx, *by, *baux, *bdy, *bdx;
     assert_int_equal(be->vt->buf_alloc(be, 20, &bx), CNV_OK);
     assert_int_equal(be->vt->buf_alloc(be, 6, &by), CNV_OK);

@@ -74,7 +74,8 @@ struct cnv_backend {
     const cnv_backend_vtable *vt;
 };
 
-/* Number of floats of per-node state the op keeps between forward and backward (0 if none). */
-size_t cnv_op_aux_numel(const cnv_node *node, const cnv_shape *out_shape);
+/* Number of floats of per-node state the op keeps between forward and backward, or of scratch
+ * its backward needs (0 if none); in_shape: its input 0's. */
+size_t cnv_op_aux_numel(const cnv_node *node, const cnv_shape *in_shape, const cnv_shape *out_shape);
 
 #endif

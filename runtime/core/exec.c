@@ -18,8 +18,10 @@ static cnv_status check_memory(const cnv_exec *ex) {
     if (!mib) return CNV_OK;
     unsigned long long bytes = 0;
     for (int v = 0; v < ex->g->n_values; v++) bytes += 2ull * cnv_shape_numel(&ex->shapes[v]) * sizeof(float);
-    for (int n = 0; n < ex->g->n_nodes; n++)
-        bytes += cnv_op_aux_numel(&ex->g->nodes[n], &ex->shapes[ex->g->nodes[n].out]) * sizeof(float);
+    for (int n = 0; n < ex->g->n_nodes; n++) {
+        const cnv_node *node = &ex->g->nodes[n];
+        bytes += cnv_op_aux_numel(node, &ex->shapes[node->in[0]], &ex->shapes[node->out]) * sizeof(float);
+    }
     if (bytes <= mib << 20) return CNV_OK;
     return cnv_fail(CNV_ERR_DEVICE, "%s: device memory exhausted: batch %d needs up to %llu MiB of tensors, above the %llu "
                     "MiB allowed (CNNVIS_DEVICE_MEMORY_MB); use a smaller batch or size", ex->g->source, ex->batch,
@@ -56,7 +58,8 @@ cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **
             s = be->vt->buf_write(be, ex->vals[v], 0, g->values[v].init, cnv_shape_numel(&ex->shapes[v]));
     }
     for (int n = 0; s == CNV_OK && n < g->n_nodes; n++) {
-        size_t na = cnv_op_aux_numel(&g->nodes[n], &ex->shapes[g->nodes[n].out]);
+        const cnv_node *node = &g->nodes[n];
+        size_t na = cnv_op_aux_numel(node, &ex->shapes[node->in[0]], &ex->shapes[node->out]);
         if (na) s = be->vt->buf_alloc(be, na, &ex->aux[n]);
     }
     if (s != CNV_OK) {

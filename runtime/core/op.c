@@ -57,6 +57,8 @@ cnv_op_type cnv_op_from_name(const char *name) {
     /* Only ONNX ops: the image-space ops are not part of model files. */
     for (int i = 0; i < CNV_OP_COUNT; i++)
         if (!(op_descs[i].flags & CNV_OPF_IMAGE) && strcmp(op_descs[i].name, name) == 0) return (cnv_op_type)i;
+    /* Upsample (opsets 7-9) is Resize with legacy defaults (models/onnx_attrs.c). */
+    if (strcmp(name, "Upsample") == 0) return CNV_OP_RESIZE;
     return CNV_OP_COUNT;
 }
 
@@ -76,6 +78,10 @@ void cnv_unary_params(cnv_op_type op, const cnv_attrs *a, float p[2]) {
     case CNV_OP_GELU: p[0] = (float)a->approximate; break;
     default: break;
     }
+}
+
+float cnv_resize_scale(const cnv_attrs *a, int axis, int in, int out) {
+    return a->resize_scale[axis] > 0.0f ? a->resize_scale[axis] : (float)out / (float)in;
 }
 
 void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {

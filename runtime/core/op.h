@@ -18,6 +18,7 @@
                                   are imported as a chain of two-input nodes */
 
 #include "op_list.h"
+#include "../../shaders/resize_modes.h" /* shared with the shaders */
 
 typedef enum cnv_op_type {
 #define CNV_OP_ENUM(id, ...) CNV_OP_##id,
@@ -66,6 +67,7 @@ typedef struct cnv_attrs {
     int kernel[2], stride[2], dilation[2], pads[4];
     cnv_auto_pad auto_pad; /* resolved into pads by shape inference */
     int group;
+    int output_padding[2]; /* ConvTranspose: extra rows, columns at the end (its out_hw: output_shape, 0 = none) */
     int ceil_mode;
     int count_include_pad;
     /* LeakyRelu/Elu alpha; LRN alpha/beta/bias; Gemm alpha/beta; HardSigmoid alpha/beta. */
@@ -93,6 +95,12 @@ typedef struct cnv_attrs {
     int gradnorm_clip;     /* GradNorm: 0 = divide by mean|g| of each item (+eps); 1 = clip to [-clip, clip] */
     float clip, eps;
     float sigma;           /* Blur */
+    /* Resize (and Upsample): CNV_RESIZE_*, CNV_COORD_*, CNV_NEAREST_* (shaders/resize_modes.h);
+     * resize_scale: the H, W scales of the coordinate transform, 0 where the output size was
+     * given (the scale is then output / input); out_hw: the output H, W, 0 where scales were
+     * given (the size is then floor(input * scale)). */
+    int resize_mode, resize_coord, resize_nearest;
+    float resize_scale[2];
 } cnv_attrs;
 
 /* Pad's begin and end pads along one dim (pad_full's layout). */
@@ -108,6 +116,10 @@ void cnv_attrs_default(cnv_op_type op, cnv_attrs *a);
  * runtime/cpu/unary.c): LeakyRelu/Elu alpha; Clip min, max; HardSigmoid alpha, beta; Gelu's
  * approximation. Zero where unused. */
 void cnv_unary_params(cnv_op_type op, const cnv_attrs *a, float p[2]);
+
+/* Resize: the scale of the coordinate transform along H (axis 0) or W (axis 1) for an input
+ * of size in resized to out. */
+float cnv_resize_scale(const cnv_attrs *a, int axis, int in, int out);
 
 /* ONNX op_type name ("Conv", "MaxPool", ...). */
 const char *cnv_op_name(cnv_op_type op);

@@ -87,6 +87,16 @@
     X(HARDSWISH, "HardSwish", "hard_swish hard_silu", 1, 1, 1, SAME, CNV_UNARY_HARDSWISH, 0, "")               \
     /* Opset 20; PyTorch 1.13 writes the erf form as Div, Erf, Add, Mul. */                                    \
     X(GELU, "Gelu", "gelu", 1, 1, 1, SAME, CNV_UNARY_GELU, 0, "approximate")                                   \
+    /* X [N, C, H, W], W [C, M/group, kH, kW] -> [N, M, OH, OW]: the adjoint of Conv (its backward to the    \
+     * data), run on the Conv kernels. The importer splits an ONNX bias off into an Add. */                   \
+    X(CONVTRANSPOSE, "ConvTranspose", "", 2, 2, 3, OWN, -1, CNV_OPF_NCHW,                                       \
+      "kernel_shape strides dilations pads auto_pad group output_padding output_shape")                       \
+    /* Resize of H, W (nearest, bilinear); Upsample (opsets 7-9) is imported as Resize. roi, scales and   \
+     * sizes are constants read as attributes; cubic, antialias, exclude_outside, tf_crop_and_resize and   \
+     * axes other than H, W are refused by name. */                                                        \
+    X(RESIZE, "Resize", "", 1, 1, 4, OWN, -1, CNV_OPF_NCHW,                                                     \
+      "mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside extrapolation_value "   \
+      "antialias keep_aspect_ratio_policy axes scales")                                                        \
     /* Image-space ops of feature visualization: never in model files. */                                      \
     /* Spectral parameterization: [N, 2C, H, W/2+1] (re, im per channel) -> [N, C, H, W]. */                   \
     X(FOURIER, "cnnvis.Fourier", "", 1, 1, 0, OWN, -1, CNV_OPF_NCHW | CNV_OPF_IMAGE, "")                       \

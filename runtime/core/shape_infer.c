@@ -5,6 +5,7 @@
 #include "shape_check.h"
 #include "status.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,49 @@ static cnv_status infer_conv(cnv_attrs *a, int n_in, const cnv_shape *in, cnv_sh
     if (n_in == 3 && (in[2].ndim != 1 || in[2].d[0] != w->d[0]))
         return shape_fail(op, node, "bias %s must be [%d]", SHAPE_STR(&in[2]), w->d[0]);
     return infer_window(op, a, x, w->d[0], out, node);
+}
+
+/* ConvTranspose (ONNX): along each axis the full output is s*(in-1) + output_padding + d*(k-1) + 1
+ * before pads. With output_shape, or auto_pad SAME (output in*s), the pads are derived from the
+ * wanted size: total = max(0, full - wanted), the odd one at the start for SAME_LOWER, else at
+ * the end (ONNX's test_convtranspose_autopad_same); an output larger than the full one is zero
+ * there. */
+static cnv_status infer_convtranspose(cnv_attrs *a, const cnv_shape *in, cnv_shape *out, const char *node) {
+    const cnv_op_type op = CNV_OP_CONVTRANSPOSE;
+    const cnv_shape *x = &in[0], *w = &in[1];
+    if (w->ndim != 4) return shape_fail(op, node, "weight %s must be 4-D [C, M/group, kH, kW]", SHAPE_STR(w));
+    if (a->group <= 0 || x->d[1] != w->d[0] || w->d[0] % a->group != 0)
+        return shape_fail(op, node, "input %s, weight %s and group %d do not fit", SHAPE_STR(x), SHAPE_STR(w),
+                          a->group);
+    *out = cnv_shape4(x->d[0], w->d[1] * a->group, 0, 0);
+    for (int i = 0; i < 2; i++) {
+        if (a->kernel[i] == 0) a->kernel[i] = w->d[2 + i];
+        if (a->kernel[i] != w->d[2 + i])
+            return shape_fail(op, node, "kernel_shape %dx%d differs from the weight %s", a->kernel[0], a->kernel[1],
+                              SHAPE_STR(w));
+        const int s = a->stride[i], d = a->dilation[i], pad_out = a->output_padding[i];
+        if (s <= 0 || d <= 0 || pad_out < 0 || (pad_out >= s && pad_out >= d))
+            return shape_fail(op, node, "strides %dx%d, dilations %dx%d must be positive and output_padding %dx%d "
+                              "below one of them", a->stride[0], a->stride[1], a->dilation[0], a->dilation[1],
+                              a->output_padding[0], a->output_padding[1]);
+        const long full = (long)s * (x->d[2 + i] - 1) + pad_out + (long)d * (a->kernel[i] - 1) + 1;
+        long wanted = a->out_hw[i] > 0 ? a->out_hw[i] : 0;
+        if (!wanted && (a->auto_pad == CNV_AUTO_PAD_SAME_UPPER || a->auto_pad == CNV_AUTO_PAD_SAME_LOWER))
+            wanted = (long)x->d[2 + i] * s;
+        if (a->auto_pad == CNV_AUTO_PAD_VALID) a->pads[i] = a->pads[i + 2] = 0;
+        if (wanted) {
+            long total = full > wanted ? full - wanted : 0;
+            long head = a->auto_pad == CNV_AUTO_PAD_SAME_LOWER ? total - total / 2 : total / 2;
+            a->pads[i] = (int)head;
+            a->pads[i + 2] = (int)(total - head);
+        }
+        if (a->pads[i] < 0 || a->pads[i + 2] < 0) return shape_fail(op, node, "negative pads");
+        long o = a->out_hw[i] > 0 ? a->out_hw[i] : full - a->pads[i] - a->pads[i + 2];
+        if (o < 1 || o > (1 << 20))
+            return shape_fail(op, node, "output size %ld along axis %d is out of range (1..%d)", o, 2 + i, 1 << 20);
+        out->d[2 + i] = (int)o;
+    }
+    return CNV_OK;
 }
 
 static cnv_status infer_gemm(cnv_attrs *a, int n_in, const cnv_shape *in, cnv_shape *out, const char *node) {
@@ -232,6 +276,25 @@ static cnv_status infer_reshape(const cnv_attrs *a, const cnv_shape *x, cnv_shap
     return CNV_OK;
 }
 
+/* Resize: the given output size, or floor(input * scale) (ONNX); the output may not be empty and
+ * is bounded (a scale of 1e9 is a broken file, not a request for memory). */
+static cnv_status infer_resize(const cnv_attrs *a, const cnv_shape *x, cnv_shape *out, const char *node) {
+    int hw[2];
+    for (int k = 0; k < 2; k++) {
+        double s = a->resize_scale[k];
+        if (a->out_hw[k] == 0 && !(s > 0.0 && s <= 1e4))
+            return shape_fail(CNV_OP_RESIZE, node, "scale %g of the %s is not in (0, 1e4]", s, k ? "width" : "height");
+        double v = a->out_hw[k] > 0 ? a->out_hw[k] : floor(x->d[2 + k] * s);
+        if (v < 1 || v > (1 << 20))
+            return shape_fail(CNV_OP_RESIZE, node, "output %s %.0f from an input of %d is out of range (1..%d)",
+                              k ? "width" : "height", v, x->d[2 + k], 1 << 20);
+        hw[k] = (int)v;
+    }
+    if (x->d[2] < 1 || x->d[3] < 1) return shape_fail(CNV_OP_RESIZE, node, "empty input %s", SHAPE_STR(x));
+    *out = cnv_shape4(x->d[0], x->d[1], hw[0], hw[1]);
+    return CNV_OK;
+}
+
 static cnv_status infer_pad(const cnv_attrs *a, const cnv_shape *x, cnv_shape *out, const char *node) {
     *out = *x;
     if (x->ndim > CNV_PAD_MAX_DIMS)
@@ -335,6 +398,8 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
             return shape_fail(op, node_name, "transforms %s must be [%d, 6]", SHAPE_STR(&in[1]), in[0].d[0]);
         *out = cnv_shape4(in[0].d[0], in[0].d[1], attrs->out_hw[0], attrs->out_hw[1]);
         return CNV_OK;
+    case CNV_OP_RESIZE: return infer_resize(attrs, &in[0], out, node_name);
+    case CNV_OP_CONVTRANSPOSE: return infer_convtranspose(attrs, in, out, node_name);
     case CNV_OP_GRAM: *out = cnv_shape4(in[0].d[0], 1, in[0].d[1], in[0].d[1]); return CNV_OK;
     case CNV_OP_SQDIST:
         if (!cnv_shape_equal(&in[0], &in[1]))

@@ -61,6 +61,8 @@ CNV_CPU_DECLARE(regularize); /* Regularize and GradNorm: runtime/cpu/regularize.
 CNV_CPU_DECLARE(gradnorm);
 CNV_CPU_DECLARE(gram);   /* Gram matrix of feature maps (style) */
 CNV_CPU_DECLARE(sqdist); /* SquaredDistance to a constant target */
+CNV_CPU_DECLARE(resize); /* Resize (and imported Upsample) of H, W */
+CNV_CPU_DECLARE(convtranspose); /* on the Conv kernel */
 
 /* Regularize's CNV_TV_EPS is in core/penalty.h: the Vulkan kernel receives the same value. */
 

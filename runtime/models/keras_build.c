@@ -177,7 +177,7 @@ static cnv_status emit_with_activation(builder *b, const keras_layer *l, const c
     if (l->act.op == CNV_OP_DROPOUT) return emit(b, l->name, op, a, n_in, in, out);
     char name[512];
     snprintf(name, sizeof name, "%s/%s", l->name, role);
-    int pre;
+    int pre = -1;
     CNV_TRY(emit(b, name, op, a, n_in, in, &pre));
     return emit_activation(b, l->name, &l->act, pre, out);
 }
@@ -258,6 +258,61 @@ static cnv_status build_conv(builder *b, const keras_layer *l, int x, int *out) 
         cnv_attrs_default(CNV_OP_CONV, &a);
     }
     return emit_with_activation(b, l, "conv", CNV_OP_CONV, &a, l->use_bias ? 3 : 2, in, out);
+}
+
+/* The length Keras gives a Conv2DTranspose output along one axis (its deconv_output_length). */
+static int convt_length(const keras_layer *l, int i, int n) {
+    const int k = (l->kernel[i] - 1) * l->dilation[i] + 1, s = l->strides[i];
+    if (l->output_padding[i] < 0) return l->same ? n * s : n * s + (k > s ? k - s : 0);
+    return (n - 1) * s + k - 2 * (l->same ? k / 2 : 0) + l->output_padding[i];
+}
+
+/* Conv2DTranspose: a ConvTranspose to the length Keras gives (the shape rule derives the pads
+ * as TensorFlow's conv2d_transpose does: the odd one at the end), then the bias as an Add and
+ * the activation. Stored weights: kernel (kh, kw, filters, in), bias. */
+static cnv_status build_convt(builder *b, const keras_layer *l, int x, int *out) {
+    const cnv_shape xs = b->g->values[x].shape;
+    CNV_TRY(need_4d(b, l, &xs));
+    const int c = xs.d[1], kh = l->kernel[0], kw = l->kernel[1], co = l->units;
+    layer_weights w;
+    CNV_TRY(read_weights(b, l, 1 + l->use_bias, &w));
+    int kdims[4] = {kh, kw, co, c};
+    cnv_status st = check_dims(b, l, &w, 0, "kernel", 4, kdims);
+    if (st == CNV_OK && l->use_bias) st = check_dims(b, l, &w, 1, "bias", 1, &co);
+    /* (kh, kw, out, in) is HWIO of the Conv this one transposes: its OIHW is ConvTranspose's W. */
+    int in[2] = {x, -1}, bias[2] = {-1, -1};
+    if (st == CNV_OK) st = add_kernel(b, l, "kernel", w.data[0], kh, kw, co, c, &in[1]);
+    if (st == CNV_OK && l->use_bias) st = add_weight(b, l, "bias", (cnv_shape){3, {co, 1, 1}}, w.data[1], &bias[1]);
+    free_weights(&w);
+    if (st != CNV_OK) return st;
+    cnv_attrs a;
+    cnv_attrs_default(CNV_OP_CONVTRANSPOSE, &a);
+    for (int i = 0; i < 2; i++) {
+        a.stride[i] = l->strides[i];
+        a.dilation[i] = l->dilation[i];
+        a.out_hw[i] = convt_length(l, i, xs.d[2 + i]);
+    }
+    if (!l->use_bias) return emit_with_activation(b, l, "convtranspose", CNV_OP_CONVTRANSPOSE, &a, 2, in, out);
+    char name[512];
+    snprintf(name, sizeof name, "%s/convtranspose", l->name);
+    CNV_TRY(emit(b, name, CNV_OP_CONVTRANSPOSE, &a, 2, in, &bias[0]));
+    cnv_attrs_default(CNV_OP_ADD, &a);
+    return emit_with_activation(b, l, "bias", CNV_OP_ADD, &a, 2, bias, out);
+}
+
+/* UpSampling2D by integer factors: nearest reads floor((o + 0.5) / s) as TensorFlow 2's resize
+ * (the same as floor(o / s) for integer factors), bilinear samples at half pixels. */
+static cnv_status build_upsample(builder *b, const keras_layer *l, int x, int *out) {
+    const cnv_shape xs = b->g->values[x].shape;
+    CNV_TRY(need_4d(b, l, &xs));
+    cnv_attrs a;
+    cnv_attrs_default(CNV_OP_RESIZE, &a);
+    a.resize_mode = l->bilinear ? CNV_RESIZE_LINEAR : CNV_RESIZE_NEAREST;
+    a.resize_coord = l->bilinear ? CNV_COORD_HALF_PIXEL : CNV_COORD_TF_HALF_PIXEL_FOR_NN;
+    a.resize_nearest = CNV_NEAREST_FLOOR;
+    a.resize_scale[0] = (float)l->kernel[0];
+    a.resize_scale[1] = (float)l->kernel[1];
+    return emit(b, l->name, CNV_OP_RESIZE, &a, 1, &x, out);
 }
 
 static cnv_status build_dense(builder *b, const keras_layer *l, const built *src, int *out) {
@@ -494,6 +549,8 @@ static cnv_status build_layer(builder *b, int index) {
     case KL_CONV:
     case KL_DEPTHWISE:
     case KL_SEPCONV: CNV_TRY(build_conv(b, l, x, &res->value)); break;
+    case KL_CONVT: CNV_TRY(build_convt(b, l, x, &res->value)); break;
+    case KL_UPSAMPLE: CNV_TRY(build_upsample(b, l, x, &res->value)); break;
     case KL_DENSE: CNV_TRY(build_dense(b, l, src[0], &res->value)); return CNV_OK;
     case KL_MAXPOOL:
     case KL_AVGPOOL: CNV_TRY(build_pool(b, l, x, &res->value)); break;

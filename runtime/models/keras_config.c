@@ -21,9 +21,6 @@ typedef struct parser {
 static const struct {
     const char *class_name, *missing;
 } unbuilt_layers[] = {
-    {"UpSampling2D", "Resize"},
-    {"Conv2DTranspose", "ConvTranspose"},
-    {"Convolution2DTranspose", "ConvTranspose"},
     {"LayerNormalization", "LayerNormalization"},
 };
 
@@ -204,6 +201,9 @@ static const struct {
     {"GlobalMaxPool2D", KL_GLOBALMAXPOOL},
     {"Reshape", KL_RESHAPE},
     {"Permute", KL_PERMUTE},
+    {"Conv2DTranspose", KL_CONVT},
+    {"Convolution2DTranspose", KL_CONVT},
+    {"UpSampling2D", KL_UPSAMPLE},
 };
 
 /* Reads the fields of one layer's config. */
@@ -230,6 +230,38 @@ static cnv_status parse_fields(const parser *p, keras_layer *l, json_t *cfg) {
         CNV_TRY(get_padding(p, l, cfg));
         l->use_bias = get_bool(cfg, "use_bias", 1);
         return get_activation(p, l, cfg);
+    case KL_CONVT: {
+        CNV_TRY(check_channels_last(p, l, cfg));
+        l->units = int_of(json_object_get(cfg, "filters"), 0);
+        l->groups = 1;
+        if (l->units < 1) return layer_fail(p, l, CNV_ERR_FORMAT, "filters missing");
+        CNV_TRY(get_pair(p, l, cfg, "kernel_size", l->kernel));
+        CNV_TRY(get_pair(p, l, cfg, "strides", l->strides));
+        CNV_TRY(get_pair(p, l, cfg, "dilation_rate", l->dilation));
+        CNV_TRY(get_padding(p, l, cfg));
+        json_t *op = json_object_get(cfg, "output_padding");
+        l->output_padding[0] = l->output_padding[1] = -1;
+        if (op && !json_is_null(op)) {
+            for (int i = 0; i < 2; i++) {
+                json_t *v = json_is_array(op) ? json_array_get(op, (size_t)i) : op;
+                l->output_padding[i] = json_is_integer(v) ? (int)json_integer_value(v) : -2;
+                if (l->output_padding[i] < 0 || l->output_padding[i] >= l->strides[i])
+                    return layer_fail(p, l, CNV_ERR_FORMAT, "output_padding is not n or [a, b] below the strides");
+            }
+        }
+        l->use_bias = get_bool(cfg, "use_bias", 1);
+        return get_activation(p, l, cfg);
+    }
+    case KL_UPSAMPLE: {
+        CNV_TRY(check_channels_last(p, l, cfg));
+        l->kernel[0] = l->kernel[1] = 2;
+        CNV_TRY(get_pair(p, l, cfg, "size", l->kernel));
+        const char *interp = json_string_value(json_object_get(cfg, "interpolation"));
+        l->bilinear = interp && !strcmp(interp, "bilinear");
+        if (interp && !l->bilinear && strcmp(interp, "nearest") != 0)
+            return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "interpolation other than \"nearest\" or \"bilinear\"");
+        return CNV_OK;
+    }
     case KL_DENSE:
         l->units = int_of(json_object_get(cfg, "units"), 0);
         if (l->units < 1) return layer_fail(p, l, CNV_ERR_FORMAT, "units missing");

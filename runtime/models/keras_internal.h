@@ -36,7 +36,7 @@ cnv_status keras_h5_read_floats(const char *path, hid_t loc, const char *name, f
 typedef enum keras_kind {
     KL_INPUT, KL_CONV, KL_DENSE, KL_MAXPOOL, KL_AVGPOOL, KL_GLOBALAVGPOOL, KL_FLATTEN, KL_DROPOUT,
     KL_BATCHNORM, KL_ACTIVATION, KL_ZEROPAD, KL_CONCAT, KL_MERGE, KL_DEPTHWISE, KL_SEPCONV, KL_GLOBALMAXPOOL,
-    KL_RESHAPE, KL_PERMUTE
+    KL_RESHAPE, KL_PERMUTE, KL_CONVT, KL_UPSAMPLE
 } keras_kind;
 
 /* An activation as a node, then what Keras composes from it: CNV_OP_DROPOUT stands for
@@ -67,6 +67,8 @@ typedef struct keras_layer {
     int units;                /* conv filters, dense units */
     int kernel[2], strides[2], dilation[2], groups;
     int same;                 /* padding "same" (TF style: the extra pixel goes at the end) */
+    int output_padding[2];    /* Conv2DTranspose: -1 when None */
+    int bilinear;             /* UpSampling2D: interpolation "bilinear" (else "nearest"); size in kernel */
     int use_bias;
     int pads[4];              /* ZeroPadding2D: top, bottom, left, right */
     int axis;                 /* Concatenate: Keras axis (negative from the end) */

@@ -14,6 +14,10 @@
  * read here and written back by the exporter (onnx_export.c) from the same table, for every op
  * whose descriptor (core/op_list.h) lists them. */
 static const char *const gelu_approximations[] = {"none", "tanh", NULL};
+/* In the order of shaders/resize_modes.h. */
+static const char *const resize_coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                            "tf_half_pixel_for_nn", NULL};
+static const char *const resize_roundings[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil", NULL};
 
 static const onnx_attr_field onnx_attr_fields[] = {
     {"alpha", ONNX_FIELD_FLOAT, offsetof(cnv_attrs, alpha), NULL},
@@ -31,6 +35,8 @@ static const onnx_attr_field onnx_attr_fields[] = {
     {"transA", ONNX_FIELD_INT, offsetof(cnv_attrs, trans_a), NULL},
     {"transB", ONNX_FIELD_INT, offsetof(cnv_attrs, trans_b), NULL},
     {"approximate", ONNX_FIELD_CHOICE, offsetof(cnv_attrs, approximate), gelu_approximations},
+    {"coordinate_transformation_mode", ONNX_FIELD_CHOICE, offsetof(cnv_attrs, resize_coord), resize_coords},
+    {"nearest_mode", ONNX_FIELD_CHOICE, offsetof(cnv_attrs, resize_nearest), resize_roundings},
     {NULL, ONNX_FIELD_INT, 0, NULL},
 };
 
@@ -130,6 +136,29 @@ static cnv_status set_pad_full(const attr_ctx *c, const int64_t *pads, size_t n,
     return CNV_OK;
 }
 
+/* Resize's scales, one per dim of the NCHW input: N and C must keep their size. */
+static cnv_status set_resize_scales(const attr_ctx *c, const double *v, size_t n, const cnv_shape *in,
+                                    cnv_attrs *attrs) {
+    char msg[160];
+    if (n != (size_t)in->ndim) {
+        snprintf(msg, sizeof msg, "%zu scales for a %d-D input", n, in->ndim);
+        return node_fail(c, CNV_ERR_FORMAT, msg, "");
+    }
+    if (v[0] != 1.0 || v[1] != 1.0) {
+        snprintf(msg, sizeof msg, "scales %g, %g of the batch and channels (only height and width resize)", v[0], v[1]);
+        return node_fail(c, CNV_ERR_UNSUPPORTED, msg, "");
+    }
+    for (int k = 0; k < 2; k++) {
+        if (!(v[2 + k] > 0.0 && v[2 + k] <= 1e4)) {
+            snprintf(msg, sizeof msg, "scale %g is not in (0, 1e4]", v[2 + k]);
+            return node_fail(c, CNV_ERR_FORMAT, msg, "");
+        }
+        attrs->resize_scale[k] = (float)v[2 + k];
+        attrs->out_hw[k] = 0;
+    }
+    return CNV_OK;
+}
+
 /* Transpose's perm: one entry per input dim, each naming an input dim (shape inference checks
  * that none repeats). */
 static cnv_status get_perm(const attr_ctx *c, const Onnx__AttributeProto *a, const cnv_shape *in, cnv_attrs *attrs) {
@@ -167,6 +196,16 @@ static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, c
     if (!strcmp(name, "kernel_shape")) return get_ints(c, a, 2, attrs->kernel);
     if (!strcmp(name, "strides")) return get_ints(c, a, 2, attrs->stride);
     if (!strcmp(name, "dilations")) return get_ints(c, a, 2, attrs->dilation);
+    if (!strcmp(name, "output_padding")) return get_ints(c, a, 2, attrs->output_padding);
+    if (!strcmp(name, "output_shape")) { /* H, W, or N, C, H, W of which only H, W count */
+        int v[4] = {0};
+        CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+        CNV_TRY(get_ints(c, a, a->n_ints == 4 ? 4 : 2, v));
+        const int k = a->n_ints == 4 ? 2 : 0;
+        if (v[k] < 1 || v[k + 1] < 1) return node_fail(c, CNV_ERR_FORMAT, "output_shape must be positive", "");
+        attrs->out_hw[0] = v[k], attrs->out_hw[1] = v[k + 1];
+        return CNV_OK;
+    }
     if (!strcmp(name, "pads") && c->op != CNV_OP_PAD) return get_ints(c, a, 4, attrs->pads);
     if (!strcmp(name, "pads")) {
         CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
@@ -179,6 +218,18 @@ static cnv_status apply_attr(const attr_ctx *c, const Onnx__AttributeProto *a, c
         attrs->auto_pad = (cnv_auto_pad)k;
         return CNV_OK;
     }
+    if (!strcmp(name, "mode") && c->op == CNV_OP_RESIZE) {
+        static const char *const modes[] = {"nearest", "linear"}; /* in the order of CNV_RESIZE_* */
+        return get_choice(c, a, modes, 2, &attrs->resize_mode);
+    }
+    if (!strcmp(name, "scales")) { /* Upsample opset 7; later opsets take an input */
+        if (strcmp(c->n->op_type, "Upsample") != 0) return node_fail(c, CNV_ERR_UNSUPPORTED, "unsupported attribute 'scales'", "");
+        CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS));
+        double v[CNV_MAX_DIMS];
+        for (size_t k = 0; k < a->n_floats && k < CNV_MAX_DIMS; k++) v[k] = a->floats[k];
+        return set_resize_scales(c, v, a->n_floats, in, attrs);
+    }
+    if (!strcmp(name, "exclude_outside") || !strcmp(name, "antialias")) return require_int(c, a, 0);
     if (!strcmp(name, "mode")) {
         static const char *const modes[] = {"constant", "reflect", "edge"};
         int k;
@@ -211,6 +262,47 @@ static cnv_status const_scalar(const attr_ctx *c, size_t k, const char *role, fl
     if (!v) return CNV_OK;
     if (v->count != 1) return node_fail(c, CNV_ERR_FORMAT, "input must be a scalar: ", role);
     *dst = (float)onnx_const_get(v, 0);
+    return CNV_OK;
+}
+
+/* Resize's scales or sizes inputs (Upsample 9 and Resize 10: X, scales; Resize 11+: X, roi,
+ * scales, sizes, exactly one of the last two given). roi only matters for tf_crop_and_resize,
+ * which is refused. */
+static cnv_status resize_inputs(const attr_ctx *c, const cnv_shape *in, cnv_attrs *attrs) {
+    const int legacy = !strcmp(c->n->op_type, "Upsample") || c->im->opset < 11;
+    const onnx_const *scales, *sizes = NULL;
+    CNV_TRY(const_input(c, legacy ? 1 : 2, "scales", &scales));
+    if (!legacy) CNV_TRY(const_input(c, 3, "sizes", &sizes));
+    if (scales && scales->count == 0) scales = NULL; /* an empty tensor stands for an omitted input */
+    if (sizes && sizes->count == 0) sizes = NULL;
+    const int by_attr = attrs->resize_scale[0] > 0.0f;
+    if ((scales != NULL) + (sizes != NULL) + by_attr != 1)
+        return node_fail(c, CNV_ERR_FORMAT, "needs exactly one of 'scales' and 'sizes'", "");
+    if (scales) {
+        double v[CNV_MAX_DIMS] = {0};
+        for (size_t k = 0; k < scales->count && k < CNV_MAX_DIMS; k++) v[k] = onnx_const_get(scales, k);
+        CNV_TRY(set_resize_scales(c, v, scales->count, in, attrs));
+    }
+    if (sizes) {
+        if (!sizes->i || sizes->count != (size_t)in->ndim)
+            return node_fail(c, CNV_ERR_FORMAT, "'sizes' must be int64, one per input dim", "");
+        if (sizes->i[0] != in->d[0] || sizes->i[1] != in->d[1])
+            return node_fail(c, CNV_ERR_UNSUPPORTED, "'sizes' change the batch or channels (only height and width resize)", "");
+        for (int k = 0; k < 2; k++) {
+            if (sizes->i[2 + k] < 1 || sizes->i[2 + k] > (1 << 20))
+                return node_fail(c, CNV_ERR_FORMAT, "'sizes' out of range", "");
+            attrs->out_hw[k] = (int)sizes->i[2 + k];
+            attrs->resize_scale[k] = 0.0f;
+        }
+    }
+    if (!legacy) return CNV_OK;
+    /* The legacy ops sample at o / scale and, like onnxruntime, round nearest down when
+     * enlarging and up when shrinking. */
+    attrs->resize_coord = CNV_COORD_ASYMMETRIC;
+    const int up0 = attrs->resize_scale[0] >= 1.0f, up1 = attrs->resize_scale[1] >= 1.0f;
+    if (attrs->resize_mode == CNV_RESIZE_NEAREST && up0 != up1)
+        return node_fail(c, CNV_ERR_UNSUPPORTED, "legacy nearest resize that enlarges one axis and shrinks the other", "");
+    attrs->resize_nearest = up0 ? CNV_NEAREST_FLOOR : CNV_NEAREST_CEIL;
     return CNV_OK;
 }
 
@@ -248,6 +340,7 @@ static cnv_status apply_const_inputs(const attr_ctx *c, const cnv_shape *in, cnv
          * the graph usable with larger batches. */
         if (attrs->shape[0] == 1 && in->ndim >= 1 && in->d[0] == 1) attrs->shape[0] = 0;
         return CNV_OK;
+    case CNV_OP_RESIZE: return resize_inputs(c, in, attrs);
     default: return CNV_OK;
     }
 }
@@ -318,6 +411,11 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
                             cnv_attrs *attrs) {
     attr_ctx c = {im, n, op};
     cnv_attrs_default(op, attrs);
+    if ((op == CNV_OP_CONVTRANSPOSE || op == CNV_OP_RESIZE) && in_shape->ndim != 4) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "a %d-D input (only 4-D NCHW is supported)", in_shape->ndim);
+        return node_fail(&c, CNV_ERR_UNSUPPORTED, msg, "");
+    }
     if (op == CNV_OP_SOFTMAX) {
         attrs->softmax_legacy = im->opset < 13;
         attrs->axis = attrs->softmax_legacy ? 1 : -1;

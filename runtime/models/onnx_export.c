@@ -283,11 +283,10 @@ static void emit_softmax(writer *w, const cnv_node *n, const char *in) {
     new_node(w, "Reshape", reshape_node, 2, ins, out);
 }
 
-/* An op whose ONNX node is its inputs and the one-field attributes its descriptor lists
- * (onnx_attr_fields: alpha, axis, transA, ...), written from the node's attributes. */
-static void emit_plain(writer *w, const cnv_node *n, const char *const *in, const char *out) {
+/* The one-field attributes a descriptor lists (onnx_attr_fields: alpha, axis, transA, ...),
+ * written from the node's attributes; emit_plain: an op whose ONNX node is its inputs and those. */
+static void emit_plain_attrs(writer *w, Onnx__NodeProto *p, const cnv_node *n) {
     const cnv_op_desc *desc = cnv_op_desc_of(n->op);
-    Onnx__NodeProto *p = new_node(w, desc->name, n->name, n->n_in, in, out);
     for (const char *list = desc->attrs; *list;) {
         char word[32];
         size_t len = strcspn(list, " ");
@@ -300,6 +299,10 @@ static void emit_plain(writer *w, const cnv_node *n, const char *const *in, cons
         else if (f->kind == ONNX_FIELD_CHOICE) attr_string(w, p, word, f->choices[*(const int *)field]);
         else attr_int(w, p, word, *(const int *)field);
     }
+}
+
+static void emit_plain(writer *w, const cnv_node *n, const char *const *in, const char *out) {
+    emit_plain_attrs(w, new_node(w, cnv_op_desc_of(n->op)->name, n->name, n->n_in, in, out), n);
 }
 
 static cnv_status emit_node(writer *w, const cnv_node *n) {
@@ -318,6 +321,19 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
         attr_ints(w, p, "strides", 2, a->stride);
         attr_ints(w, p, "dilations", 2, a->dilation);
         attr_int(w, p, "group", a->group);
+        attr_padding(w, p, a);
+        break;
+    }
+    case CNV_OP_CONVTRANSPOSE: {
+        const cnv_shape *ws = &w->g->values[n->in[1]].shape;
+        int kernel[2] = {ws->d[2], ws->d[3]};
+        p = new_node(w, op, n->name, n->n_in, in, out);
+        attr_ints(w, p, "kernel_shape", 2, kernel);
+        attr_ints(w, p, "strides", 2, a->stride);
+        attr_ints(w, p, "dilations", 2, a->dilation);
+        attr_int(w, p, "group", a->group);
+        attr_ints(w, p, "output_padding", 2, a->output_padding);
+        if (a->out_hw[0] > 0) attr_ints(w, p, "output_shape", 2, a->out_hw);
         attr_padding(w, p, a);
         break;
     }
@@ -361,6 +377,27 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
         int n_in = 2;
         if (a->pad_mode == CNV_PAD_CONSTANT) in[n_in++] = add_scalar_init(w, n->name, "value", a->pad_value);
         attr_string(w, new_node(w, op, n->name, n_in, in, out), "mode", modes[a->pad_mode]);
+        break;
+    }
+    case CNV_OP_RESIZE: {
+        /* Opset 13: X, roi (unused), then scales or sizes, whichever the node was given. */
+        static const char *const modes[] = {[CNV_RESIZE_NEAREST] = "nearest", [CNV_RESIZE_LINEAR] = "linear"};
+        const cnv_shape *x = &w->g->values[n->in[0]].shape;
+        in[1] = "";
+        if (a->out_hw[0] > 0) {
+            int sizes[4] = {x->d[0], x->d[1], a->out_hw[0], a->out_hw[1]};
+            in[2] = "";
+            in[3] = add_int64_init(w, n->name, "sizes", 4, sizes);
+        } else {
+            float scales[4] = {1.0f, 1.0f, a->resize_scale[0], a->resize_scale[1]};
+            const char *name = aux_name(w, n->name, "scales");
+            cnv_shape s1 = {1, {4}};
+            if (name) add_float_init(w, name, &s1, scales);
+            in[2] = name;
+        }
+        p = new_node(w, op, n->name, a->out_hw[0] > 0 ? 4 : 3, in, out);
+        attr_string(w, p, "mode", modes[a->resize_mode]);
+        emit_plain_attrs(w, p, n);
         break;
     }
     case CNV_OP_SOFTMAX:

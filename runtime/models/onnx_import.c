@@ -191,6 +191,37 @@ static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
     return mark_extra_outputs(im, n, op);
 }
 
+/* ConvTranspose with a bias B [M]: the op without it ('<name>/conv', output '<output>/conv'), then
+ * an Add of B as [M, 1, 1] under the node's own name, so the bias runs on the Add kernels. */
+static cnv_status import_convtranspose_bias(onnx_import *im, const Onnx__NodeProto *n) {
+    const onnx_const *b = onnx_find_const(im, n->input[2]);
+    if (!b || !b->f || b->ndim != 1)
+        return node_fail(im, n, CNV_ERR_UNSUPPORTED, "needs a constant 1-D float bias: ", n->input[2]);
+    char name[512], out[512], bias[512];
+    snprintf(name, sizeof name, "%s/conv", onnx_node_name(n));
+    snprintf(out, sizeof out, "%s/conv", n->output[0]);
+    snprintf(bias, sizeof bias, "%s/bias", onnx_node_name(n));
+    Onnx__NodeProto step = *n;
+    char *outs[1] = {out};
+    step.n_input = 2;
+    step.output = outs;
+    step.name = name;
+    CNV_TRY(import_op(im, &step, CNV_OP_CONVTRANSPOSE));
+    cnv_graph *g = im->g;
+    const int y = cnv_graph_find_value(g, out);
+    if (b->dims[0] != g->values[y].shape.d[1])
+        return node_fail(im, n, CNV_ERR_FORMAT, "bias size differs from the output channels: ", n->input[2]);
+    cnv_shape bs = {3, {(int)b->dims[0], 1, 1}};
+    int in[2] = {y, cnv_graph_add_value(g, bias, &bs, b->f)};
+    if (in[1] < 0) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    cnv_attrs attrs;
+    cnv_attrs_default(CNV_OP_ADD, &attrs);
+    int o = cnv_graph_add_value(g, n->output[0], &g->values[y].shape, NULL);
+    if (o < 0 || cnv_graph_add_node(g, onnx_node_name(n), CNV_OP_ADD, &attrs, 2, in, o) < 0)
+        return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    return CNV_OK;
+}
+
 static int all_inputs_constant(const onnx_import *im, const Onnx__NodeProto *n) {
     if (n->n_input == 0) return 0;
     for (size_t k = 0; k < n->n_input; k++)
@@ -246,6 +277,7 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
                             n->op_type);
         return node_fail(im, n, CNV_ERR_UNSUPPORTED, "every input is a constant; cannot evaluate ", n->op_type);
     }
+    if (op == CNV_OP_CONVTRANSPOSE && is_given(n, 2)) return import_convtranspose_bias(im, n);
     return import_op(im, n, op);
 }
 

@@ -63,6 +63,8 @@ CNV_VK_DECLARE(batchnorm);
 CNV_VK_DECLARE(transpose);
 CNV_VK_DECLARE(reduce); /* ReduceMean, ReduceSum, ReduceMax */
 CNV_VK_DECLARE(resample);
+CNV_VK_DECLARE(resize);
+CNV_VK_DECLARE(convtranspose); /* on the Conv kernels */
 /* Regularize and GradNorm: forward is cnv_vk_copy_forward (identity); runtime/vulkan/regularize.c */
 cnv_status cnv_vk_regularize_backward(cnv_vk_backend *vb, const cnv_op_io *io);
 cnv_status cnv_vk_gradnorm_backward(cnv_vk_backend *vb, const cnv_op_io *io);

@@ -449,6 +449,89 @@ static size_t other_cases(tu_opcase *out) {
     return keep(out, c, sizeof c / sizeof c[0]);
 }
 
+/* Resize: sizes (oh, ow > 0) or scales (sh, sw); scales whose sampling points fall on no
+ * rounding tie, so that float and double agree on every nearest index. */
+static tu_opcase with_resize(tu_opcase c, int mode, int coord, int rounding, float sh, float sw, int oh, int ow) {
+    c.attrs.resize_mode = mode;
+    c.attrs.resize_coord = coord;
+    c.attrs.resize_nearest = rounding;
+    c.attrs.resize_scale[0] = sh, c.attrs.resize_scale[1] = sw;
+    c.attrs.out_hw[0] = oh, c.attrs.out_hw[1] = ow;
+    return c;
+}
+
+static size_t resize_cases(tu_opcase out[TU_MAX_TABLE_CASES]) {
+    const int N = CNV_RESIZE_NEAREST, L = CNV_RESIZE_LINEAR, RF = CNV_NEAREST_ROUND_PREFER_FLOOR;
+    tu_opcase c[] = {
+        with_resize(CASE("nearest half_pixel sizes 1x2x5x4 -> 7x9", CNV_OP_RESIZE, 0, 0, S4(1, 2, 5, 4)), N,
+                    CNV_COORD_HALF_PIXEL, RF, 0, 0, 7, 9),
+        with_resize(CASE("nearest asymmetric floor x2 2x3x4x5 (Upsample)", CNV_OP_RESIZE, 0, 0, S4(2, 3, 4, 5)), N,
+                    CNV_COORD_ASYMMETRIC, CNV_NEAREST_FLOOR, 2, 2, 0, 0),
+        with_resize(CASE("nearest asymmetric prefer_ceil x1.5 x0.5 1x2x4x6", CNV_OP_RESIZE, 0, 0, S4(1, 2, 4, 6)), N,
+                    CNV_COORD_ASYMMETRIC, CNV_NEAREST_ROUND_PREFER_CEIL, 1.5f, 0.5f, 0, 0),
+        with_resize(CASE("nearest align_corners ceil 1x3x5x7 -> 3x11", CNV_OP_RESIZE, 0, 0, S4(1, 3, 5, 7)), N,
+                    CNV_COORD_ALIGN_CORNERS, CNV_NEAREST_CEIL, 0, 0, 3, 11),
+        with_resize(CASE("nearest tf_half_pixel_for_nn x3 1x2x3x4", CNV_OP_RESIZE, 0, 0, S4(1, 2, 3, 4)), N,
+                    CNV_COORD_TF_HALF_PIXEL_FOR_NN, RF, 3, 3, 0, 0),
+        with_resize(CASE("linear half_pixel x2 2x2x5x6", CNV_OP_RESIZE, 0, 0, S4(2, 2, 5, 6)), L, CNV_COORD_HALF_PIXEL,
+                    RF, 2, 2, 0, 0),
+        with_resize(CASE("linear pytorch_half_pixel 1x2x7x5 -> 3x1", CNV_OP_RESIZE, 0, 0, S4(1, 2, 7, 5)), L,
+                    CNV_COORD_PYTORCH_HALF_PIXEL, RF, 0, 0, 3, 1),
+        with_resize(CASE("linear align_corners 1x3x4x5 -> 7x9", CNV_OP_RESIZE, 0, 0, S4(1, 3, 4, 5)), L,
+                    CNV_COORD_ALIGN_CORNERS, RF, 0, 0, 7, 9),
+        with_resize(CASE("linear asymmetric x1.5 x0.75 1x2x6x8", CNV_OP_RESIZE, 0, 0, S4(1, 2, 6, 8)), L,
+                    CNV_COORD_ASYMMETRIC, RF, 1.5f, 0.75f, 0, 0),
+        with_resize(CASE("linear align_corners x0.6 x1.7 1x2x5x4 (unrounded length)", CNV_OP_RESIZE, 0, 0,
+                         S4(1, 2, 5, 4)), L, CNV_COORD_ALIGN_CORNERS, RF, 0.6f, 1.7f, 0, 0),
+        with_resize(CASE("linear half_pixel 1x3x17x13 -> 40x29 (many workgroups)", CNV_OP_RESIZE, 0, 0,
+                         S4(1, 3, 17, 13)), L, CNV_COORD_HALF_PIXEL, RF, 0, 0, 40, 29),
+    };
+    return keep(out, c, sizeof c / sizeof c[0]);
+}
+
+/* ConvTranspose: X, W (a weight); strides, dilations, pads {top, left, bottom, right},
+ * output_padding, group, output_shape (0: none), auto_pad. */
+typedef struct convt_geom {
+    int sh, sw, dh, dw, pads[4], oph, opw, group, out_h, out_w;
+    cnv_auto_pad auto_pad;
+} convt_geom;
+
+static tu_opcase with_convt(tu_opcase c, convt_geom g) {
+    c.attrs.stride[0] = g.sh, c.attrs.stride[1] = g.sw;
+    c.attrs.dilation[0] = g.dh ? g.dh : 1, c.attrs.dilation[1] = g.dw ? g.dw : 1;
+    for (int k = 0; k < 4; k++) c.attrs.pads[k] = g.pads[k];
+    c.attrs.output_padding[0] = g.oph, c.attrs.output_padding[1] = g.opw;
+    c.attrs.group = g.group ? g.group : 1;
+    c.attrs.out_hw[0] = g.out_h, c.attrs.out_hw[1] = g.out_w;
+    c.attrs.auto_pad = g.auto_pad;
+    return as_weights(c, 1);
+}
+
+static size_t convtranspose_cases(tu_opcase out[TU_MAX_TABLE_CASES]) {
+    const cnv_op_type T = CNV_OP_CONVTRANSPOSE;
+    tu_opcase c[] = {
+        with_convt(CASE("3x3 s1 2x3x5x4 -> 4 ch", T, 0, 0, S4(2, 3, 5, 4), S4(3, 4, 3, 3)),
+                   (convt_geom){.sh = 1, .sw = 1}),
+        with_convt(CASE("3x3 s2 p1 output_padding 1 1x4x4x5 -> 3 ch", T, 0, 0, S4(1, 4, 4, 5), S4(4, 3, 3, 3)),
+                   (convt_geom){.sh = 2, .sw = 2, .pads = {1, 1, 1, 1}, .oph = 1, .opw = 1}),
+        with_convt(CASE("2x2 s2 (U-Net up) 2x3x3x4", T, 0, 0, S4(2, 3, 3, 4), S4(3, 2, 2, 2)),
+                   (convt_geom){.sh = 2, .sw = 2}),
+        with_convt(CASE("3x2 s2x1 asym pads groups 2 1x4x4x3", T, 0, 0, S4(1, 4, 4, 3), S4(4, 3, 3, 2)),
+                   (convt_geom){.sh = 2, .sw = 1, .pads = {0, 1, 2, 0}, .group = 2}),
+        with_convt(CASE("3x3 dilation 2 s1 p2 1x2x5x5", T, 0, 0, S4(1, 2, 5, 5), S4(2, 3, 3, 3)),
+                   (convt_geom){.sh = 1, .sw = 1, .dh = 2, .dw = 2, .pads = {2, 2, 2, 2}}),
+        with_convt(CASE("3x3 s3 output_shape 10x8 1x1x3x3", T, 0, 0, S4(1, 1, 3, 3), S4(1, 2, 3, 3)),
+                   (convt_geom){.sh = 3, .sw = 3, .out_h = 10, .out_w = 8}),
+        with_convt(CASE("3x3 s2 SAME_UPPER 1x2x4x3", T, 0, 0, S4(1, 2, 4, 3), S4(2, 2, 3, 3)),
+                   (convt_geom){.sh = 2, .sw = 2, .auto_pad = CNV_AUTO_PAD_SAME_UPPER}),
+        with_convt(CASE("1x1 s1 1x6x7x5 (identity geometry)", T, 0, 0, S4(1, 6, 7, 5), S4(6, 4, 1, 1)),
+                   (convt_geom){.sh = 1, .sw = 1}),
+        with_convt(CASE("4x4 s2 p1 1x8x9x11 (many workgroups)", T, 0, 0, S4(1, 8, 9, 11), S4(8, 6, 4, 4)),
+                   (convt_geom){.sh = 2, .sw = 2, .pads = {1, 1, 1, 1}}),
+    };
+    return keep(out, c, sizeof c / sizeof c[0]);
+}
+
 static const tu_case_table tables[] = {
     {"activations", activations_cases},
     {"Unary elementwise ops", unary_cases},
@@ -463,6 +546,8 @@ static const tu_case_table tables[] = {
     {"Transpose", transpose_cases},
     {"ReduceMean / ReduceSum / ReduceMax", reduce_cases},
     {"MatMul with batch dims", matmul_cases},
+    {"Resize", resize_cases},
+    {"ConvTranspose", convtranspose_cases},
     {"Every other op, one small case each", other_cases},
 };
 

@@ -192,7 +192,7 @@ void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, 
         write_floats(be, b.io.in[i], k.x[i], k.in_n[i], c->label);
     }
     b.io.out = buf_new(be, &b, k.out_n, c->label);
-    size_t aux_n = cnv_op_aux_numel(&k.node, &k.out_shape);
+    size_t aux_n = cnv_op_aux_numel(&k.node, &c->in_shape[0], &k.out_shape);
     if (aux_n) b.io.aux = buf_new(be, &b, aux_n, c->label);
 
     /* Forward against the oracle. */

@@ -6,6 +6,7 @@
  * CNV_UNARY_* or CNV_BINARY_* number) have theirs in tu_oracle_unary and tu_oracle_binary. */
 static const tu_oracle_fn oracles[CNV_OP_COUNT] = {
     [CNV_OP_CONV] = tu_oracle_conv,
+    [CNV_OP_CONVTRANSPOSE] = tu_oracle_convtranspose,
     [CNV_OP_MAXPOOL] = tu_oracle_maxpool,
     [CNV_OP_AVGPOOL] = tu_oracle_avgpool,
     [CNV_OP_GLOBALAVGPOOL] = tu_oracle_globalavgpool,
@@ -16,6 +17,7 @@ static const tu_oracle_fn oracles[CNV_OP_COUNT] = {
     [CNV_OP_RESHAPE] = tu_oracle_copy,
     [CNV_OP_DROPOUT] = tu_oracle_copy,
     [CNV_OP_PAD] = tu_oracle_pad,
+    [CNV_OP_RESIZE] = tu_oracle_resize,
     [CNV_OP_LRN] = tu_oracle_lrn,
     [CNV_OP_SOFTMAX] = tu_oracle_softmax,
     [CNV_OP_BATCHNORM] = tu_oracle_batchnorm,

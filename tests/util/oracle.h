@@ -21,6 +21,7 @@ void tu_oracle_forward(cnv_op_type op, const cnv_attrs *a, int n_in, const doubl
 
 /* tests/util/oracle_conv.c: Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, MatMul */
 TU_ORACLE_DECLARE(conv);
+TU_ORACLE_DECLARE(convtranspose);
 TU_ORACLE_DECLARE(maxpool);
 TU_ORACLE_DECLARE(avgpool);
 TU_ORACLE_DECLARE(globalavgpool);
@@ -31,6 +32,7 @@ TU_ORACLE_DECLARE(binary); /* every op with a CNV_BINARY_* number */
 TU_ORACLE_DECLARE(concat);
 TU_ORACLE_DECLARE(copy);
 TU_ORACLE_DECLARE(pad);
+TU_ORACLE_DECLARE(resize); /* Resize (and imported Upsample) */
 TU_ORACLE_DECLARE(lrn);
 TU_ORACLE_DECLARE(softmax);
 TU_ORACLE_DECLARE(batchnorm);

@@ -31,6 +31,34 @@ void tu_oracle_conv(cnv_op_type op, const cnv_attrs *a, int n_in, const double *
                 }
 }
 
+/* ConvTranspose as ONNX defines it: each input element, times the kernel, scattered onto the
+ * output at (input position * stride + tap * dilation - pad begin); the rest (output_padding,
+ * or an output_shape past the full size) stays 0. */
+void tu_oracle_convtranspose(cnv_op_type op, const cnv_attrs *a, int n_in, const double *const *in,
+                             const cnv_shape *in_shape, double *out, const cnv_shape *out_shape) {
+    (void)op, (void)n_in;
+    const int N = in_shape[0].d[0], C = in_shape[0].d[1], H = in_shape[0].d[2], W = in_shape[0].d[3];
+    const int M = out_shape->d[1], OH = out_shape->d[2], OW = out_shape->d[3];
+    const int KH = in_shape[1].d[2], KW = in_shape[1].d[3];
+    const int cg = C / a->group, mg = M / a->group;
+    const double *x = in[0], *w = in[1];
+    for (int k = 0; k < N * M * OH * OW; k++) out[k] = 0.0;
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int iy = 0; iy < H; iy++)
+                for (int ix = 0; ix < W; ix++)
+                    for (int m = 0; m < mg; m++)
+                        for (int i = 0; i < KH; i++)
+                            for (int j = 0; j < KW; j++) {
+                                int oy = tap(iy, a->stride[0], a->pads[0], i, a->dilation[0]);
+                                int ox = tap(ix, a->stride[1], a->pads[1], j, a->dilation[1]);
+                                if (oy < 0 || oy >= OH || ox < 0 || ox >= OW) continue;
+                                int mo = (c / cg) * mg + m;
+                                out[((n * M + mo) * OH + oy) * OW + ox] +=
+                                    x[((n * C + c) * H + iy) * W + ix] * w[((c * mg + m) * KH + i) * KW + j];
+                            }
+}
+
 /* Shared by both pools: visits every tap of every window, reporting whether it lies inside the
  * input and inside the padded input. */
 typedef void (*window_visit)(void *state, double value, int inside_input, int inside_padded);

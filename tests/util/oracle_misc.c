@@ -133,6 +133,59 @@ TU_ORACLE_DECLARE(pad) {
     }
 }
 
+/* Resize as the ONNX spec reads: x_original from the coordinate transformation; nearest rounds
+ * it and reads the nearest element in range; linear interpolates between floor(x) and floor(x)+1,
+ * the input extended by its edge values outside (ONNX's reference pads with the edge). */
+static double resize_coord(const cnv_attrs *a, int axis, int o, int in, int out) {
+    const double s = a->resize_scale[axis] > 0.0f ? (double)a->resize_scale[axis] : (double)out / in;
+    switch (a->resize_coord) {
+    case CNV_COORD_HALF_PIXEL: return (o + 0.5) / s - 0.5;
+    case CNV_COORD_PYTORCH_HALF_PIXEL: return out > 1 ? (o + 0.5) / s - 0.5 : 0.0;
+    case CNV_COORD_ALIGN_CORNERS: return out == 1 ? 0.0 : o * (in - 1.0) / (in * s - 1.0); /* length in * s */
+    case CNV_COORD_ASYMMETRIC: return o / s;
+    case CNV_COORD_TF_HALF_PIXEL_FOR_NN: return (o + 0.5) / s;
+    default: return NAN;
+    }
+}
+
+static double edge_value(const double *plane, int h_in, int w_in, int y, int x) {
+    y = y < 0 ? 0 : y >= h_in ? h_in - 1 : y;
+    x = x < 0 ? 0 : x >= w_in ? w_in - 1 : x;
+    return plane[(size_t)y * w_in + x];
+}
+
+static int round_nearest(int mode, double x) {
+    const double f = floor(x);
+    switch (mode) {
+    case CNV_NEAREST_ROUND_PREFER_FLOOR: return (int)(x - f <= 0.5 ? f : f + 1);
+    case CNV_NEAREST_ROUND_PREFER_CEIL: return (int)(x - f < 0.5 ? f : f + 1);
+    case CNV_NEAREST_FLOOR: return (int)f;
+    default: return (int)ceil(x);
+    }
+}
+
+TU_ORACLE_DECLARE(resize) {
+    (void)op, (void)n_in;
+    const int h = in_shape[0].d[2], w = in_shape[0].d[3], oh = out_shape->d[2], ow = out_shape->d[3];
+    const size_t planes = (size_t)in_shape[0].d[0] * in_shape[0].d[1];
+    for (size_t p = 0; p < planes; p++) {
+        const double *x = in[0] + p * h * w;
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                double cy = resize_coord(a, 0, oy, h, oh), cx = resize_coord(a, 1, ox, w, ow), v;
+                if (a->resize_mode == CNV_RESIZE_NEAREST) {
+                    v = edge_value(x, h, w, round_nearest(a->resize_nearest, cy), round_nearest(a->resize_nearest, cx));
+                } else {
+                    const int y0 = (int)floor(cy), x0 = (int)floor(cx);
+                    const double ry = cy - y0, rx = cx - x0;
+                    v = (1 - ry) * ((1 - rx) * edge_value(x, h, w, y0, x0) + rx * edge_value(x, h, w, y0, x0 + 1)) +
+                        ry * ((1 - rx) * edge_value(x, h, w, y0 + 1, x0) + rx * edge_value(x, h, w, y0 + 1, x0 + 1));
+                }
+                out[(p * oh + oy) * ow + ox] = v;
+            }
+    }
+}
+
 TU_ORACLE_DECLARE(lrn) {
     const size_t n = cnv_shape_numel(out_shape);
     const int channels = in_shape[0].d[1];
