@@ -14,7 +14,8 @@
 #define MAX_THREADS 64
 
 static struct {
-    pthread_once_t once;
+    pthread_mutex_t setup; /* guards started */
+    int started;
     pthread_mutex_t busy; /* held by the caller of the loop in flight; others run theirs alone */
     pthread_mutex_t lock;
     pthread_cond_t start, finish;
@@ -24,7 +25,7 @@ static struct {
     size_t n;
     cnv_cpu_range_fn fn;
     void *ctx;
-} pool = {.once = PTHREAD_ONCE_INIT, .busy = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
+} pool = {.setup = PTHREAD_MUTEX_INITIALIZER, .busy = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
           .start = PTHREAD_COND_INITIALIZER, .finish = PTHREAD_COND_INITIALIZER};
 
 /* Thread i's share of n items among t: contiguous, sizes differing by at most one. */
@@ -53,8 +54,23 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-/* Starts the workers once; a worker that cannot be created leaves the pool smaller. */
+/* A child of fork has none of the workers: it starts a pool of its own on its first loop. */
+static void forget_pool_after_fork(void) {
+    pthread_mutex_init(&pool.setup, NULL);
+    pthread_mutex_init(&pool.busy, NULL);
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.start, NULL);
+    pthread_cond_init(&pool.finish, NULL);
+    pool.started = 0;
+    pool.threads = 1;
+    pool.round = 0;
+}
+
+/* Starts the workers (setup held); a worker that cannot be created leaves the pool smaller. */
 static void start_pool(void) {
+    static int fork_handler;
+    if (!fork_handler) fork_handler = pthread_atfork(NULL, NULL, forget_pool_after_fork) == 0;
+    pool.started = 1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int want = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : (int)cores;
     pool.threads = 1;
@@ -76,7 +92,9 @@ void cnv_cpu_parallel(size_t n, size_t min_n, cnv_cpu_range_fn fn, void *ctx) {
         fn(ctx, 0, n);
         return;
     }
-    pthread_once(&pool.once, start_pool);
+    pthread_mutex_lock(&pool.setup);
+    if (!pool.started) start_pool();
+    pthread_mutex_unlock(&pool.setup);
     /* One loop at a time: a second caller (another thread's backend) runs its loop alone. */
     if (pool.threads < 2 || pthread_mutex_trylock(&pool.busy) != 0) {
         fn(ctx, 0, n);
