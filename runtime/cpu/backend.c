@@ -116,8 +116,7 @@ static cnv_status cpu_buf_alloc(cnv_backend *be, size_t n, cnv_buf **out) {
         free(data);
         return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory allocating %zu floats", n);
     }
-    b->data = data;
-    b->n = n;
+    *b = (cnv_buf){.data = data, .n = n, .borrowed = 0};
     *out = b;
     return CNV_OK;
 }
