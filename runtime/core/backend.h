@@ -42,6 +42,10 @@ typedef struct cnv_backend_vtable {
     const char *name;
     cnv_status (*buf_alloc)(cnv_backend *be, size_t n_floats, cnv_buf **out);
     void (*buf_free)(cnv_backend *be, cnv_buf *b);
+    /* Optional (NULL: allocate and write instead): a buffer holding n floats that the backend
+     * may read in place from host memory the caller keeps, unchanged, for the buffer's whole
+     * life (a graph's weights). Writing to the buffer never writes to that memory. */
+    cnv_status (*buf_wrap)(cnv_backend *be, const float *host, size_t n_floats, cnv_buf **out);
     cnv_status (*buf_write)(cnv_backend *be, cnv_buf *b, size_t offset, const float *src, size_t n);
     cnv_status (*buf_read)(cnv_backend *be, cnv_buf *b, size_t offset, float *dst, size_t n);
     cnv_status (*buf_fill)(cnv_backend *be, cnv_buf *b, float value, size_t n);

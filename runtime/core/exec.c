@@ -52,10 +52,17 @@ cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **
     in.d[0] = batch;
     cnv_status s = cnv_graph_infer_shapes(g, &in, ex->shapes);
     if (s == CNV_OK) s = check_memory(ex);
+    /* The weights: read in place where the backend can (CPU: held once, not copied), else
+     * uploaded. The graph outlives its executors, as the wrap requires. */
     for (int v = 0; s == CNV_OK && v < g->n_values; v++) {
+        const float *init = g->values[v].init;
+        const size_t n = cnv_shape_numel(&ex->shapes[v]);
+        if (init && be->vt->buf_wrap) {
+            s = be->vt->buf_wrap(be, init, n, &ex->vals[v]);
+            continue;
+        }
         s = alloc_value(ex, v, &ex->vals[v]);
-        if (s == CNV_OK && g->values[v].init)
-            s = be->vt->buf_write(be, ex->vals[v], 0, g->values[v].init, cnv_shape_numel(&ex->shapes[v]));
+        if (s == CNV_OK && init) s = be->vt->buf_write(be, ex->vals[v], 0, init, n);
     }
     for (int n = 0; s == CNV_OK && n < g->n_nodes; n++) {
         const cnv_node *node = &g->nodes[n];

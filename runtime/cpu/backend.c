@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* data is the buffer's own array, or (borrowed) the caller's memory of buf_wrap, read in place
+ * until the first write gives the buffer an array of its own (copy on write). */
 struct cnv_buf {
     float *data;
     size_t n;
+    int borrowed;
 };
 
 /* A recorded program: the calls made between program_begin and program_end, replayed in
@@ -36,6 +39,10 @@ typedef struct cpu_backend {
     cnv_backend base;
     cnv_program *recording; /* non-NULL between program_begin and program_end */
     cnv_profile profile;
+    /* The ops' scratch (im2col columns...), one block as large as the largest call needs. It is
+     * grown while a program is recorded, so replaying one never allocates. */
+    float *work;
+    size_t work_n;
 } cpu_backend;
 
 /* Runs one kernel and books its time under "<Op> <direction>". */
@@ -65,11 +72,11 @@ static cnv_status record(cnv_backend *be, const rec_entry *e) {
 
 /* The elementwise ops (a CNV_UNARY_* or CNV_BINARY_* number in their descriptor) all share one
  * kernel of each kind; every other op has its entry here. */
-static const cnv_cpu_op unary_op = {cnv_cpu_unary_forward, cnv_cpu_unary_backward};
-static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward};
+static const cnv_cpu_op unary_op = {cnv_cpu_unary_forward, cnv_cpu_unary_backward, NULL};
+static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward, NULL};
 
 static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
-    [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward},
+    [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward, cnv_cpu_conv_workspace},
     [CNV_OP_MAXPOOL] = {cnv_cpu_maxpool_forward, cnv_cpu_maxpool_backward},
     [CNV_OP_AVGPOOL] = {cnv_cpu_avgpool_forward, cnv_cpu_avgpool_backward},
     [CNV_OP_GLOBALAVGPOOL] = {cnv_cpu_globalavgpool_forward, cnv_cpu_globalavgpool_backward},
@@ -114,15 +121,34 @@ static cnv_status cpu_buf_alloc(cnv_backend *be, size_t n, cnv_buf **out) {
         free(data);
         return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory allocating %zu floats", n);
     }
-    b->data = data;
-    b->n = n;
+    *b = (cnv_buf){.data = data, .n = n, .borrowed = 0};
     *out = b;
+    return CNV_OK;
+}
+
+static cnv_status cpu_buf_wrap(cnv_backend *be, const float *host, size_t n, cnv_buf **out) {
+    cnv_buf *b = malloc(sizeof *b);
+    if (!b) return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory");
+    *b = (cnv_buf){.data = (float *)host, .n = n, .borrowed = 1}; /* never written through: see own() */
+    *out = b;
+    return CNV_OK;
+}
+
+/* Before a write: a borrowed buffer takes a copy of its data. Done when a write is recorded
+ * too, so that replaying a program never allocates. */
+static cnv_status own(cnv_buf *b) {
+    if (!b->borrowed) return CNV_OK;
+    float *data = malloc((b->n ? b->n : 1) * sizeof(float));
+    if (!data) return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory allocating %zu floats", b->n);
+    memcpy(data, b->data, b->n * sizeof(float));
+    b->data = data;
+    b->borrowed = 0;
     return CNV_OK;
 }
 
 static void cpu_buf_free(cnv_backend *be, cnv_buf *b) {
     if (!b) return;
-    free(b->data);
+    if (!b->borrowed) free(b->data);
     free(b);
 }
 
@@ -134,6 +160,7 @@ static cnv_status check_range(const cnv_buf *b, size_t offset, size_t n) {
 
 static cnv_status cpu_buf_write(cnv_backend *be, cnv_buf *b, size_t offset, const float *src, size_t n) {
     CNV_TRY(check_range(b, offset, n));
+    CNV_TRY(own(b));
     if (recording(be)) {
         rec_entry e = {.kind = REC_WRITE, .buf = b, .offset = offset, .n = n, .data = malloc((n ? n : 1) * sizeof(float))};
         if (!e.data) return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory recording a program");
@@ -149,12 +176,13 @@ static cnv_status cpu_buf_write(cnv_backend *be, cnv_buf *b, size_t offset, cons
 static cnv_status cpu_buf_read(cnv_backend *be, cnv_buf *b, size_t offset, float *dst, size_t n) {
     CNV_TRY(check_range(b, offset, n));
     if (recording(be)) return cnv_fail(CNV_ERR_INTERNAL, "cpu: buffer read while recording a program");
-    memcpy(dst, b->data + offset, n * sizeof(float));
+    if (dst != b->data + offset) memcpy(dst, b->data + offset, n * sizeof(float)); /* a borrowed buffer read back onto its source */
     return CNV_OK;
 }
 
 static cnv_status cpu_buf_fill(cnv_backend *be, cnv_buf *b, float value, size_t n) {
     CNV_TRY(check_range(b, 0, n));
+    CNV_TRY(own(b));
     if (recording(be)) return record(be, &(rec_entry){.kind = REC_FILL, .buf = b, .n = n, .value = value});
     for (size_t i = 0; i < n; i++) b->data[i] = value;
     return CNV_OK;
@@ -186,27 +214,43 @@ static cnv_status kernel_for(const cnv_op_io *io, const cnv_cpu_op **op) {
     return CNV_OK;
 }
 
+/* Unpacks io and hands the call the backend's scratch, grown first if the op needs more. A
+ * failed growth leaves the op to allocate for itself (and report it if that fails too). */
+static void prepare(cnv_backend *be, const cnv_cpu_op *op, const cnv_op_io *io, cnv_cpu_args *a) {
+    cpu_backend *cb = (cpu_backend *)be;
+    unpack(io, a);
+    const size_t need = op->workspace ? op->workspace(a) : 0;
+    if (need > cb->work_n) {
+        free(cb->work);
+        cb->work = malloc(need * sizeof(float));
+        cb->work_n = cb->work ? need : 0;
+    }
+    a->work = cb->work;
+    a->work_n = cb->work_n;
+}
+
 static cnv_status cpu_forward(cnv_backend *be, const cnv_op_io *io) {
     const cnv_cpu_op *op;
-    CNV_TRY(kernel_for(io, &op));
-    if (recording(be)) return record(be, &(rec_entry){.kind = REC_FORWARD, .io = *io});
     cnv_cpu_args a;
-    unpack(io, &a);
+    CNV_TRY(kernel_for(io, &op));
+    prepare(be, op, io, &a);
+    if (recording(be)) return record(be, &(rec_entry){.kind = REC_FORWARD, .io = *io});
     return timed(be, op->forward, &a, "forward");
 }
 
 static cnv_status cpu_backward(cnv_backend *be, const cnv_op_io *io) {
     const cnv_cpu_op *op;
-    CNV_TRY(kernel_for(io, &op));
-    if (recording(be)) return record(be, &(rec_entry){.kind = REC_BACKWARD, .io = *io});
     cnv_cpu_args a;
-    unpack(io, &a);
+    CNV_TRY(kernel_for(io, &op));
+    prepare(be, op, io, &a);
+    if (recording(be)) return record(be, &(rec_entry){.kind = REC_BACKWARD, .io = *io});
     return timed(be, op->backward, &a, "backward");
 }
 
 static cnv_status cpu_optim_step(cnv_backend *be, const cnv_optim_io *io) {
     if (!io->x || !io->g || !io->m || !io->hyper || (io->kind == CNV_OPTIM_ADAM && !io->v))
         return cnv_fail(CNV_ERR_INTERNAL, "cpu: optimizer step without its buffers");
+    CNV_TRY(own(io->x));
     if (recording(be)) return record(be, &(rec_entry){.kind = REC_OPTIM, .optim = *io});
     cnv_cpu_optim_step(io->kind, io->x->data, io->g->data, io->m->data, io->v ? io->v->data : NULL, io->hyper->data,
                        io->n);
@@ -256,6 +300,7 @@ static const cnv_profile *cpu_profile(const cnv_backend *be) { return &((const c
 static void cpu_destroy(cnv_backend *be) {
     cpu_program_free(be, ((cpu_backend *)be)->recording);
     cnv_profile_free(&((cpu_backend *)be)->profile);
+    free(((cpu_backend *)be)->work);
     free(be);
 }
 
@@ -263,6 +308,7 @@ static const cnv_backend_vtable cpu_vtable = {
     .name = "cpu",
     .buf_alloc = cpu_buf_alloc,
     .buf_free = cpu_buf_free,
+    .buf_wrap = cpu_buf_wrap,
     .buf_write = cpu_buf_write,
     .buf_read = cpu_buf_read,
     .buf_fill = cpu_buf_fill,

@@ -13,6 +13,7 @@
 
 #include <cblas.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct conv_geom {
     int n, c, h, w;      /* input */
@@ -46,34 +47,83 @@ static cnv_status conv_geom_init(const cnv_cpu_args *a, conv_geom *g) {
     return CNV_OK;
 }
 
+/* The columns ox of one output row whose tap ix = ox * sw - pl + j * dw lies inside [0, w):
+ * [*lo, *hi), computed once per kernel column instead of tested per pixel. */
+static void inside_columns(const conv_geom *g, int j, int *lo, int *hi) {
+    const int first = g->pl - j * g->dw;  /* ix >= 0  <=>  ox * sw >= first */
+    const int last = g->w - 1 + first;    /* ix < w   <=>  ox * sw <= last */
+    int a = first <= 0 ? 0 : (first + g->sw - 1) / g->sw;
+    int b = last < 0 ? 0 : last / g->sw + 1;
+    if (b > g->ow) b = g->ow;
+    if (a > b) a = b;
+    *lo = a;
+    *hi = b;
+}
+
 /* The col matrix is written (im2col) or read back onto the image (col2im) through one walk, so
  * that both directions agree on the layout by construction. */
 typedef enum { UNROLL, FOLD } col_direction;
 
-/* UNROLL: col[r][p] = x at that tap (0 in the padding). FOLD: x at that tap += col[r][p].
- * Rows r = (c * kh + i) * kw + j, columns p = oy * ow + ox; x points at the group's first channel. */
-static void col_walk(const conv_geom *g, col_direction dir, float *x, float *col) {
-    for (int c = 0; c < g->cg; c++) {
-        float *plane = x + (size_t)c * g->h * g->w;
-        for (int i = 0; i < g->kh; i++) {
-            for (int j = 0; j < g->kw; j++) {
-                float *row = col + ((size_t)(c * g->kh + i) * g->kw + j) * g->cols;
-                for (int oy = 0; oy < g->oh; oy++) {
-                    int iy = oy * g->sh - g->pt + i * g->dh;
-                    float *out = row + (size_t)oy * g->ow;
-                    int inside_y = iy >= 0 && iy < g->h;
-                    for (int ox = 0; ox < g->ow; ox++) {
-                        int ix = ox * g->sw - g->pl + j * g->dw;
-                        int inside = inside_y && ix >= 0 && ix < g->w;
-                        if (dir == UNROLL)
-                            out[ox] = inside ? plane[(size_t)iy * g->w + ix] : 0.0f;
-                        else if (inside)
-                            plane[(size_t)iy * g->w + ix] += out[ox];
-                    }
-                }
-            }
+/* Row r = (c * kh + i) * kw + j of the col matrix, columns p = oy * ow + ox. UNROLL: row[p] = x
+ * at that tap (0 in the padding). FOLD: x at that tap += row[p]. plane is channel c's. */
+static void col_row(const conv_geom *g, col_direction dir, float *plane, float *row, int i, int j) {
+    int lo, hi;
+    inside_columns(g, j, &lo, &hi);
+    const int ix0 = lo * g->sw - g->pl + j * g->dw;
+    for (int oy = 0; oy < g->oh; oy++) {
+        const int iy = oy * g->sh - g->pt + i * g->dh;
+        float *out = row + (size_t)oy * g->ow;
+        if (iy < 0 || iy >= g->h) {
+            if (dir == UNROLL) memset(out, 0, (size_t)g->ow * sizeof *out);
+            continue;
+        }
+        float *src = plane + (size_t)iy * g->w + ix0;
+        if (dir == UNROLL) {
+            memset(out, 0, (size_t)lo * sizeof *out);
+            if (g->sw == 1)
+                memcpy(out + lo, src, (size_t)(hi - lo) * sizeof *out);
+            else
+                for (int ox = lo; ox < hi; ox++) out[ox] = src[(size_t)(ox - lo) * g->sw];
+            memset(out + hi, 0, (size_t)(g->ow - hi) * sizeof *out);
+        } else {
+            for (int ox = lo; ox < hi; ox++) src[(size_t)(ox - lo) * g->sw] += out[ox];
         }
     }
+}
+
+typedef struct walk_job {
+    const conv_geom *g;
+    col_direction dir;
+    float *x, *col;
+} walk_job;
+
+/* UNROLL: rows [lo, hi), each written by one thread. */
+static void unroll_rows(void *ctx, size_t lo, size_t hi) {
+    const walk_job *j = ctx;
+    const int taps = j->g->kh * j->g->kw;
+    for (size_t r = lo; r < hi; r++)
+        col_row(j->g, UNROLL, j->x + r / taps * j->g->h * j->g->w, j->col + r * j->g->cols, (int)(r % taps) / j->g->kw,
+                (int)(r % j->g->kw));
+}
+
+/* FOLD: channels [lo, hi): the rows of one channel add onto the same plane, so a thread takes
+ * them all. */
+static void fold_channels(void *ctx, size_t lo, size_t hi) {
+    const walk_job *j = ctx;
+    const int taps = j->g->kh * j->g->kw;
+    for (size_t c = lo; c < hi; c++)
+        for (int t = 0; t < taps; t++)
+            col_row(j->g, FOLD, j->x + c * j->g->h * j->g->w, j->col + (c * taps + t) * j->g->cols, t / j->g->kw,
+                    t % j->g->kw);
+}
+
+/* x points at the group's first channel. */
+static void col_walk(const conv_geom *g, col_direction dir, float *x, float *col) {
+    walk_job job = {g, dir, x, col};
+    if (dir == UNROLL)
+        cnv_cpu_parallel((size_t)g->rows, cnv_cpu_min_items((size_t)g->cols), unroll_rows, &job);
+    else
+        cnv_cpu_parallel((size_t)g->cg, cnv_cpu_min_items((size_t)g->kh * g->kw * g->cols), fold_channels, &job);
 }
 
 /* The col matrix of image n, group gi: the input itself on the identity path, else unrolled
@@ -85,35 +135,64 @@ static const float *image_cols(const conv_geom *g, const float *x, int n, int gi
     return work;
 }
 
-static cnv_status alloc_work(const cnv_cpu_args *a, const conv_geom *g, float **work) {
-    *work = NULL;
-    if (g->identity_cols) return CNV_OK;
-    *work = malloc((size_t)g->rows * g->cols * sizeof(float) + 1);
+static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (size_t)g->rows * g->cols; }
+
+size_t cnv_cpu_conv_workspace(const cnv_cpu_args *a) {
+    conv_geom g = {0};
+    /* A shape error is reported by the call itself. */
+    return conv_geom_init(a, &g) == CNV_OK ? work_floats(&g) : 0;
+}
+
+/* The backend's scratch when it is large enough (so no step allocates), else a fresh block that
+ * the caller frees (*owned). */
+static cnv_status get_work(const cnv_cpu_args *a, const conv_geom *g, float **work, float **owned) {
+    const size_t n = work_floats(g);
+    *work = *owned = NULL;
+    if (!n) return CNV_OK;
+    if (a->work && a->work_n >= n) {
+        *work = a->work;
+        return CNV_OK;
+    }
+    *work = *owned = malloc(n * sizeof(float));
     if (!*work) return cnv_fail(CNV_ERR_NOMEM, "conv '%s': out of memory for the im2col workspace", a->node->name);
     return CNV_OK;
 }
 
+typedef struct bias_job {
+    const float *bias;
+    float *y;
+    size_t cols;
+} bias_job;
+
+/* Output rows [lo, hi) set to their channel's bias. */
+static void fill_bias(void *ctx, size_t lo, size_t hi) {
+    const bias_job *j = ctx;
+    for (size_t m = lo; m < hi; m++)
+        for (size_t p = 0; p < j->cols; p++) j->y[m * j->cols + p] = j->bias[m];
+}
+
 cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     conv_geom g;
-    float *work;
+    float *work, *owned;
     CNV_TRY(conv_geom_init(a, &g));
-    CNV_TRY(alloc_work(a, &g, &work));
+    CNV_TRY(get_work(a, &g, &work, &owned));
     const float *x = a->in[0], *wt = a->in[1], *bias = a->n_in > 2 ? a->in[2] : NULL;
     for (int n = 0; n < g.n; n++) {
         for (int gi = 0; gi < g.group; gi++) {
             const float *col = image_cols(&g, x, n, gi, work);
             float *y = a->out + ((size_t)n * g.m + (size_t)gi * g.mg) * g.cols;
             const float *wg = wt + (size_t)gi * g.mg * g.rows;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.mg, g.cols, g.rows, 1.0f, wg, g.rows,
-                        col, g.cols, 0.0f, y, g.cols);
-            if (!bias) continue;
-            for (int m = 0; m < g.mg; m++) {
-                float b = bias[gi * g.mg + m];
-                for (int p = 0; p < g.cols; p++) y[(size_t)m * g.cols + p] += b;
+            /* The bias is written first and the product added onto it: one pass over Y fewer
+             * than adding it afterwards (OpenBLAS clears C itself when beta is 0). */
+            if (bias) {
+                bias_job job = {bias + (size_t)gi * g.mg, y, (size_t)g.cols};
+                cnv_cpu_parallel((size_t)g.mg, cnv_cpu_min_items(job.cols), fill_bias, &job);
             }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.mg, g.cols, g.rows, 1.0f, wg, g.rows,
+                        col, g.cols, bias ? 1.0f : 0.0f, y, g.cols);
         }
     }
-    free(work);
+    free(owned);
     return CNV_OK;
 }
 
@@ -156,11 +235,11 @@ static void backward_weights(const cnv_cpu_args *a, const conv_geom *g, float *w
 
 cnv_status cnv_cpu_conv_backward(const cnv_cpu_args *a) {
     conv_geom g;
-    float *work;
+    float *work, *owned;
     CNV_TRY(conv_geom_init(a, &g));
-    CNV_TRY(alloc_work(a, &g, &work));
+    CNV_TRY(get_work(a, &g, &work, &owned));
     if (a->grad_in[0]) backward_data(a, &g, work);
     if (a->grad_in[1] || (a->n_in > 2 && a->grad_in[2])) backward_weights(a, &g, work);
-    free(work);
+    free(owned);
     return CNV_OK;
 }

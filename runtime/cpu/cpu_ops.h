@@ -23,13 +23,45 @@ typedef struct cnv_cpu_args {
     float *grad_in[CNV_MAX_INPUTS];
     cnv_backward_rule rule; /* backward only: see core/backend.h */
     int unpool_fill;        /* backward only: MaxPool fill unpooling */
+    /* Scratch the backend owns, at least the op's workspace() floats, kept from call to call so
+     * no step allocates; NULL where a caller builds its own args (the op then allocates). */
+    float *work;
+    size_t work_n;
 } cnv_cpu_args;
 
+/* Loops over fewer elements than this run on the calling thread: below it, waking the pool costs
+ * more than the loop (a 64x64 plane of floats, about 10 us of work). */
+#define CNV_CPU_PARALLEL_MIN ((size_t)1 << 15)
+
+/* Items [lo, hi) of a loop whose items are independent. */
+typedef void (*cnv_cpu_range_fn)(void *ctx, size_t lo, size_t hi);
+
+/* Runs fn over [0, n) split among the cores (runtime/cpu/parallel.c), or on the calling thread
+ * alone when n < min_n: min_n is CNV_CPU_PARALLEL_MIN over the floats one item touches (1 for an
+ * element-wise loop, a plane's size for a loop over planes); cnv_cpu_min_items computes it. */
+void cnv_cpu_parallel(size_t n, size_t min_n, cnv_cpu_range_fn fn, void *ctx);
+
+static inline size_t cnv_cpu_min_items(size_t floats_per_item) {
+    return floats_per_item ? CNV_CPU_PARALLEL_MIN / floats_per_item + 1 : CNV_CPU_PARALLEL_MIN;
+}
+
+/* For a loop body specialized by a constant argument (the op number): forced inline so that
+ * the constant reaches it and the per-element switch folds away. */
+#if defined(__GNUC__)
+#define CNV_CPU_INLINE static inline __attribute__((always_inline))
+#else
+#define CNV_CPU_INLINE static inline
+#endif
+
 typedef cnv_status (*cnv_cpu_fn)(const cnv_cpu_args *a);
+
+/* Floats of scratch one call needs (forward or backward: the larger); NULL: none. */
+typedef size_t (*cnv_cpu_workspace_fn)(const cnv_cpu_args *a);
 
 typedef struct cnv_cpu_op {
     cnv_cpu_fn forward;
     cnv_cpu_fn backward;
+    cnv_cpu_workspace_fn workspace;
 } cnv_cpu_op;
 
 /* The op table, indexed by cnv_op_type. */
@@ -40,6 +72,7 @@ const cnv_cpu_op *cnv_cpu_op_get(cnv_op_type op);
     cnv_status cnv_cpu_##name##_backward(const cnv_cpu_args *a)
 
 CNV_CPU_DECLARE(conv);
+size_t cnv_cpu_conv_workspace(const cnv_cpu_args *a);
 CNV_CPU_DECLARE(maxpool);
 CNV_CPU_DECLARE(avgpool);
 CNV_CPU_DECLARE(globalavgpool);

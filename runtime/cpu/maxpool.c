@@ -17,13 +17,20 @@ static cnv_status check_shapes(const cnv_cpu_args *a) {
     return CNV_OK;
 }
 
-cnv_status cnv_cpu_maxpool_forward(const cnv_cpu_args *a) {
-    CNV_TRY(check_shapes(a));
+/* The loops below run over planes [lo, hi) of the batch (cnv_cpu_parallel); ctx is the call's
+ * cnv_cpu_args. */
+static size_t planes_of(const cnv_cpu_args *a) { return (size_t)a->in_shape[0].d[0] * a->in_shape[0].d[1]; }
+
+static size_t min_planes(const cnv_cpu_args *a) {
+    return cnv_cpu_min_items((size_t)a->in_shape[0].d[2] * a->in_shape[0].d[3]);
+}
+
+static void forward_planes(void *ctx, size_t lo, size_t hi) {
+    const cnv_cpu_args *a = ctx;
     const cnv_attrs *at = a->a;
     const int h = a->in_shape[0].d[2], w = a->in_shape[0].d[3];
     const int oh = a->out_shape.d[2], ow = a->out_shape.d[3];
-    const size_t planes = (size_t)a->in_shape[0].d[0] * a->in_shape[0].d[1];
-    for (size_t p = 0; p < planes; p++) {
+    for (size_t p = lo; p < hi; p++) {
         const float *x = a->in[0] + p * h * w;
         float *y = a->out + p * oh * ow;
         int32_t *sw = a->aux + p * oh * ow;
@@ -45,17 +52,22 @@ cnv_status cnv_cpu_maxpool_forward(const cnv_cpu_args *a) {
             }
         }
     }
+}
+
+cnv_status cnv_cpu_maxpool_forward(const cnv_cpu_args *a) {
+    CNV_TRY(check_shapes(a));
+    cnv_cpu_parallel(planes_of(a), min_planes(a), forward_planes, (void *)a);
     return CNV_OK;
 }
 
 /* Fill unpooling: every output's gradient goes to each cell of its window inside the input;
  * overlapping windows add. */
-static void unpool_fill(const cnv_cpu_args *a) {
+static void unpool_fill_planes(void *ctx, size_t lo, size_t hi) {
+    const cnv_cpu_args *a = ctx;
     const cnv_attrs *at = a->a;
     const int h = a->in_shape[0].d[2], w = a->in_shape[0].d[3];
     const int oh = a->out_shape.d[2], ow = a->out_shape.d[3];
-    const size_t planes = (size_t)a->in_shape[0].d[0] * a->in_shape[0].d[1];
-    for (size_t p = 0; p < planes; p++) {
+    for (size_t p = lo; p < hi; p++) {
         float *dx = a->grad_in[0] + p * h * w;
         const float *dy = a->grad_out + p * oh * ow;
         for (int oy = 0; oy < oh; oy++)
@@ -71,22 +83,23 @@ static void unpool_fill(const cnv_cpu_args *a) {
     }
 }
 
-cnv_status cnv_cpu_maxpool_backward(const cnv_cpu_args *a) {
-    CNV_TRY(check_shapes(a));
-    if (!a->grad_in[0]) return CNV_OK;
-    if (a->unpool_fill) {
-        unpool_fill(a);
-        return CNV_OK;
-    }
+/* The gradient through the switches. */
+static void switch_planes(void *ctx, size_t lo, size_t hi) {
+    const cnv_cpu_args *a = ctx;
     const size_t plane_in = (size_t)a->in_shape[0].d[2] * a->in_shape[0].d[3];
     const size_t plane_out = (size_t)a->out_shape.d[2] * a->out_shape.d[3];
-    const size_t planes = (size_t)a->in_shape[0].d[0] * a->in_shape[0].d[1];
-    for (size_t p = 0; p < planes; p++) {
+    for (size_t p = lo; p < hi; p++) {
         float *dx = a->grad_in[0] + p * plane_in;
         const float *dy = a->grad_out + p * plane_out;
         const int32_t *sw = a->aux + p * plane_out;
         for (size_t o = 0; o < plane_out; o++)
             if (sw[o] >= 0) dx[sw[o]] += dy[o];
     }
+}
+
+cnv_status cnv_cpu_maxpool_backward(const cnv_cpu_args *a) {
+    CNV_TRY(check_shapes(a));
+    if (!a->grad_in[0]) return CNV_OK;
+    cnv_cpu_parallel(planes_of(a), min_planes(a), a->unpool_fill ? unpool_fill_planes : switch_planes, (void *)a);
     return CNV_OK;
 }

@@ -7,11 +7,11 @@
  * add nothing. T is a constant of the graph: it is never differentiated (grad_in[1] is left
  * alone).
  *
- * The backward to X is the exact adjoint in gather form, as on the GPU
- * (shaders/resample_bwd_data.comp): each input pixel sums dY over the output pixels whose sample
- * point lies within distance < 1 of it in both axes. Those output pixels lie in the preimage of
- * the square p + (-1, 1)^2 under the sampling map, a parallelogram bounded with the inverse of
- * T's 2x2 part; a singular (or non-finite) T falls back to scanning the whole output plane. */
+ * The backward to X is the exact adjoint in scatter form: each output pixel adds its dY, with
+ * the same four weights, onto the taps its forward read. Forward and backward share one walk, so
+ * they agree on the taps by construction. (The GPU gathers instead, shaders/resample_bwd_data.comp,
+ * to avoid atomics; here one thread owns a whole plane, so scattering is safe and needs one
+ * sample point per output pixel instead of one per pixel of a bounding box per channel.) */
 #include "cpu_ops.h"
 
 #include "core/status.h"
@@ -42,79 +42,64 @@ static void sample_point(const float *t, const resample_dims *d, int i, int j, f
 
 static float tent(float dist) { return fmaxf(0.0f, 1.0f - fabsf(dist)); }
 
+typedef enum { SAMPLE, SPREAD } walk_direction;
+
+/* One plane. SAMPLE: y[i, j] = Σ weight * x[tap]. SPREAD: x[tap] += weight * y[i, j]. */
+static void plane_walk(const float *t, const resample_dims *d, walk_direction dir, float *x, float *y) {
+    for (int i = 0; i < d->ho; i++)
+        for (int j = 0; j < d->wo; j++) {
+            float sx, sy;
+            sample_point(t, d, i, j, &sx, &sy);
+            const float fx = floorf(sx), fy = floorf(sy);
+            float *out = y + (size_t)i * d->wo + j, v = 0.0f;
+            /* The four taps around the sample point; fx, fy may be far outside any int range,
+             * so compare in float before converting. */
+            for (int dy = 0; dy < 2; dy++)
+                for (int dx = 0; dx < 2; dx++) {
+                    const float px = fx + (float)dx, py = fy + (float)dy;
+                    if (!(px >= 0.0f && px < (float)d->wi && py >= 0.0f && py < (float)d->hi)) continue;
+                    const float weight = tent(sx - px) * tent(sy - py);
+                    float *tap = x + (size_t)py * d->wi + (size_t)px;
+                    if (dir == SAMPLE)
+                        v += weight * *tap;
+                    else
+                        *tap += weight * *out;
+                }
+            if (dir == SAMPLE) *out = v;
+        }
+}
+
+typedef struct walk_job {
+    const float *t;
+    const resample_dims *d;
+    walk_direction dir;
+    float *x, *y;
+} walk_job;
+
+static void walk_range(void *ctx, size_t lo, size_t hi) {
+    const walk_job *j = ctx;
+    for (size_t p = lo; p < hi; p++)
+        plane_walk(j->t + p / j->d->c * 6, j->d, j->dir, j->x + p * j->d->hi * j->d->wi, j->y + p * j->d->ho * j->d->wo);
+}
+
+/* Every plane of the batch, threaded over planes (each thread writes only its own). An output
+ * pixel costs about as much as eight floats of an element-wise loop. */
+static void walk_planes(const cnv_cpu_args *a, const resample_dims *d, walk_direction dir, float *x, float *y) {
+    walk_job job = {a->in[1], d, dir, x, y};
+    cnv_cpu_parallel((size_t)d->n * d->c, cnv_cpu_min_items((size_t)d->ho * d->wo * 8), walk_range, &job);
+}
+
 cnv_status cnv_cpu_resample_forward(const cnv_cpu_args *a) {
     resample_dims d;
     CNV_TRY(resample_dims_of(a, &d));
-    for (int n = 0; n < d.n; n++) {
-        const float *t = a->in[1] + (size_t)n * 6;
-        for (int ch = 0; ch < d.c; ch++) {
-            const size_t plane = (size_t)n * d.c + ch;
-            const float *x = a->in[0] + plane * d.hi * d.wi;
-            float *y = a->out + plane * d.ho * d.wo;
-            for (int i = 0; i < d.ho; i++)
-                for (int j = 0; j < d.wo; j++) {
-                    float sx, sy;
-                    sample_point(t, &d, i, j, &sx, &sy);
-                    const float fx = floorf(sx), fy = floorf(sy);
-                    float v = 0.0f;
-                    /* The four taps around the sample point; fx, fy may be far outside any int
-                     * range, so compare in float before converting. */
-                    for (int dy = 0; dy < 2; dy++)
-                        for (int dx = 0; dx < 2; dx++) {
-                            const float px = fx + (float)dx, py = fy + (float)dy;
-                            if (!(px >= 0.0f && px < (float)d.wi && py >= 0.0f && py < (float)d.hi)) continue;
-                            v += tent(sx - px) * tent(sy - py) * x[(size_t)py * d.wi + (size_t)px];
-                        }
-                    y[(size_t)i * d.wo + j] = v;
-                }
-        }
-    }
+    walk_planes(a, &d, SAMPLE, (float *)a->in[0], a->out); /* sampling only reads x */
     return CNV_OK;
-}
-
-/* Output pixel rows [lo, hi] (and columns) whose sample points may lie within distance < 1 of
- * input pixel (py, px): the parallelogram's bounding box, widened by one pixel against
- * rounding, clamped to the output plane. */
-typedef struct out_window {
-    int i0, i1, j0, j1;
-} out_window;
-
-/* v clamped to [0, hi] and converted (NaN gives 0): never converts an out-of-range float. */
-static int clamp_index(float v, int hi) { return !(v > 0.0f) ? 0 : !(v < (float)hi) ? hi : (int)v; }
-
-static out_window window_of(const float *t, const resample_dims *d, int py, int px) {
-    const float det = t[0] * t[4] - t[1] * t[3];
-    if (!(fabsf(det) > 1e-20f) || !isfinite(det)) return (out_window){0, d->ho - 1, 0, d->wo - 1};
-    const float i00 = t[4] / det, i01 = -t[1] / det, i10 = -t[3] / det, i11 = t[0] / det;
-    const float ux = (float)px - t[2] - 0.5f * (float)(d->wi - 1), uy = (float)py - t[5] - 0.5f * (float)(d->hi - 1);
-    const float cx = i00 * ux + i01 * uy + 0.5f * (float)(d->wo - 1), cy = i10 * ux + i11 * uy + 0.5f * (float)(d->ho - 1);
-    const float ex = fabsf(i00) + fabsf(i01) + 1.0f, ey = fabsf(i10) + fabsf(i11) + 1.0f;
-    return (out_window){clamp_index(ceilf(cy - ey), d->ho - 1), clamp_index(floorf(cy + ey), d->ho - 1),
-                        clamp_index(ceilf(cx - ex), d->wo - 1), clamp_index(floorf(cx + ex), d->wo - 1)};
 }
 
 cnv_status cnv_cpu_resample_backward(const cnv_cpu_args *a) {
     resample_dims d;
     CNV_TRY(resample_dims_of(a, &d));
     if (!a->grad_in[0]) return CNV_OK;
-    for (int n = 0; n < d.n; n++) {
-        const float *t = a->in[1] + (size_t)n * 6;
-        for (int py = 0; py < d.hi; py++)
-            for (int px = 0; px < d.wi; px++) {
-                const out_window w = window_of(t, &d, py, px);
-                for (int ch = 0; ch < d.c; ch++) {
-                    const size_t plane = (size_t)n * d.c + ch;
-                    const float *dy = a->grad_out + plane * d.ho * d.wo;
-                    float acc = 0.0f;
-                    for (int i = w.i0; i <= w.i1; i++)
-                        for (int j = w.j0; j <= w.j1; j++) {
-                            float sx, sy;
-                            sample_point(t, &d, i, j, &sx, &sy);
-                            acc += tent(sx - (float)px) * tent(sy - (float)py) * dy[(size_t)i * d.wo + j];
-                        }
-                    a->grad_in[0][plane * d.hi * d.wi + (size_t)py * d.wi + px] += acc;
-                }
-            }
-    }
+    walk_planes(a, &d, SPREAD, a->grad_in[0], (float *)a->grad_out); /* spreading only reads dy */
     return CNV_OK;
 }

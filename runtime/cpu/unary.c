@@ -21,7 +21,7 @@
 /* The argument of tanh in Gelu's tanh approximation. */
 static float gelu_tanh_arg(float x) { return SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x); }
 
-static float unary_value(int f, float p0, float p1, float x) {
+CNV_CPU_INLINE float unary_value(int f, float p0, float p1, float x) {
     switch (f) {
     case CNV_UNARY_RELU: return x > 0.0f ? x : 0.0f;
     case CNV_UNARY_LEAKYRELU: return x >= 0.0f ? x : p0 * x;
@@ -48,7 +48,7 @@ static float unary_value(int f, float p0, float p1, float x) {
 /* f'(x), using y = f(x) where that is cheaper (sigmoid, tanh, elu, exp, sqrt, reciprocal). At the
  * kinks: Abs'(0) = 0, HardSigmoid' = alpha only strictly inside (0, 1), HardSwish' = x/3 + 1/2 on
  * [-3, 3] (PyTorch's choice). */
-static float unary_derivative(int f, float p0, float p1, float x, float y) {
+CNV_CPU_INLINE float unary_derivative(int f, float p0, float p1, float x, float y) {
     switch (f) {
     case CNV_UNARY_RELU: return x > 0.0f ? 1.0f : 0.0f;
     case CNV_UNARY_LEAKYRELU: return x >= 0.0f ? 1.0f : p0;
@@ -91,31 +91,61 @@ static cnv_status check(const cnv_cpu_args *a, int *f, float p[2]) {
     return CNV_OK;
 }
 
-cnv_status cnv_cpu_unary_forward(const cnv_cpu_args *a) {
+typedef struct unary_job {
     int f;
+    cnv_backward_rule rule;
     float p[2];
-    CNV_TRY(check(a, &f, p));
-    const size_t n = cnv_shape_numel(&a->out_shape);
-    for (size_t i = 0; i < n; i++) a->out[i] = unary_value(f, p[0], p[1], a->in[0][i]);
+    const float *x, *dy;
+    float *y, *dx;
+} unary_job;
+
+CNV_CPU_INLINE void forward_range(int f, const unary_job *j, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) j->y[i] = unary_value(f, j->p[0], j->p[1], j->x[i]);
+}
+
+/* Relu is by far the most common op and has the cheapest body: it gets a copy of the loop of its
+ * own (the same code, f constant), which the compiler vectorizes. */
+static void forward_job(void *ctx, size_t lo, size_t hi) {
+    const unary_job *j = ctx;
+    if (j->f == CNV_UNARY_RELU)
+        forward_range(CNV_UNARY_RELU, j, lo, hi);
+    else
+        forward_range(j->f, j, lo, hi);
+}
+
+cnv_status cnv_cpu_unary_forward(const cnv_cpu_args *a) {
+    unary_job j = {.x = a->in[0], .y = a->out};
+    CNV_TRY(check(a, &j.f, j.p));
+    cnv_cpu_parallel(cnv_shape_numel(&a->out_shape), CNV_CPU_PARALLEL_MIN, forward_job, &j);
     return CNV_OK;
 }
 
-cnv_status cnv_cpu_unary_backward(const cnv_cpu_args *a) {
-    int f;
-    float p[2];
-    CNV_TRY(check(a, &f, p));
-    float *dx = a->grad_in[0];
-    if (!dx) return CNV_OK;
-    const size_t n = cnv_shape_numel(&a->out_shape);
-    const cnv_backward_rule rule = a->node->op == CNV_OP_RELU ? a->rule : CNV_RULE_GRADIENT;
-    for (size_t i = 0; i < n; i++) {
-        const float x = a->in[0][i], dy = a->grad_out[i];
+CNV_CPU_INLINE void backward_range(int f, cnv_backward_rule rule, const unary_job *j, size_t lo, size_t hi) {
+    const float *x = j->x, *dy = j->dy;
+    float *dx = j->dx;
+    for (size_t i = lo; i < hi; i++) {
         if (rule == CNV_RULE_DECONVNET)
-            dx[i] += dy > 0.0f ? dy : 0.0f;
+            dx[i] += dy[i] > 0.0f ? dy[i] : 0.0f;
         else if (rule == CNV_RULE_GUIDED)
-            dx[i] += (x > 0.0f && dy > 0.0f) ? dy : 0.0f;
+            dx[i] += (x[i] > 0.0f && dy[i] > 0.0f) ? dy[i] : 0.0f;
         else
-            dx[i] += dy * unary_derivative(f, p[0], p[1], x, unary_value(f, p[0], p[1], x));
+            dx[i] += dy[i] * unary_derivative(f, j->p[0], j->p[1], x[i], unary_value(f, j->p[0], j->p[1], x[i]));
     }
+}
+
+static void backward_job(void *ctx, size_t lo, size_t hi) {
+    const unary_job *j = ctx;
+    if (j->f == CNV_UNARY_RELU && j->rule == CNV_RULE_GRADIENT)
+        backward_range(CNV_UNARY_RELU, CNV_RULE_GRADIENT, j, lo, hi);
+    else
+        backward_range(j->f, j->rule, j, lo, hi);
+}
+
+cnv_status cnv_cpu_unary_backward(const cnv_cpu_args *a) {
+    unary_job j = {.x = a->in[0], .dy = a->grad_out, .dx = a->grad_in[0]};
+    CNV_TRY(check(a, &j.f, j.p));
+    if (!j.dx) return CNV_OK;
+    j.rule = a->node->op == CNV_OP_RELU ? a->rule : CNV_RULE_GRADIENT;
+    cnv_cpu_parallel(cnv_shape_numel(&a->out_shape), CNV_CPU_PARALLEL_MIN, backward_job, &j);
     return CNV_OK;
 }
