@@ -2,7 +2,7 @@
  * products per group (shaders/conv2d.glsl), all three through the tiled product of
  * shaders/gemm_tile.glsl with tile sizes from tiles.c:
  *   forward:           Y_g  = W_g · im2col(X)_g (+ B)            [Mg x N*OH*OW, reduce Cg*kH*kW]
- *   backward to data:  dX_g += gather of W_gᵀ · dY_g             [Cg x N*H*W,   reduce Mg*kH*kW]
+ *   backward to data:  dX_g += W_gᵀ · dY_g per stride phase       [Cg x N*H*W/(sH*sW), reduce Mg*taps of the phase]
  *   backward to W, B:  [dW_g | dB_g] += dY_g · [im2col(X)_g | 1]ᵀ [Mg x Cg*kH*kW+1, reduce N*OH*OW]
  * The im2col matrix is never stored: the kernels read it from X on the fly. */
 #include "tiles.h"
@@ -45,23 +45,23 @@ static cnv_status conv_params(const cnv_op_io *io, conv_push *p) {
 static uint32_t groups_of(const conv_push *p) { return p->c / p->cg; }
 static uint32_t taps_of(const conv_push *p) { return p->kh * p->kw; }
 
-/* One tiled product of `rows` x `cols` per group. The kernel's B operand is read down its
- * columns (b_column_major) only in the backward to the weights, where the reduction runs
- * along the pixels. */
+/* `products` tiled products of `rows` x `cols` (the z of the grid). The kernel's B operand is
+ * read down its columns (b_column_major) only in the backward to the weights, where the
+ * reduction runs along the pixels. */
 static cnv_status conv_product(cnv_vk_backend *vb, const char *shader, uint32_t bindings, uint32_t written,
-                               int b_column_major, const conv_push *push, uint64_t rows, uint64_t cols,
-                               cnv_buf *const *bufs) {
+                               int a_column_major, int b_column_major, const conv_push *push, uint64_t rows,
+                               uint64_t cols, uint64_t products, cnv_buf *const *bufs) {
     const cnv_vk_caps *caps = cnv_vkb_caps(vb);
     cnv_vk_tiles t;
     CNV_TRY(cnv_vk_tiles_choose(caps, rows, cols, &t));
     uint32_t spec[CNV_VK_TILE_SPECS];
     cnv_vk_kernel_desc d = {.shader = shader, .bindings = bindings, .written = written, .push_size = sizeof *push,
                             .spec = spec, .spec_count = CNV_VK_TILE_SPECS};
-    cnv_vk_tiles_kernel(&t, 0, b_column_major, spec, &d);
+    cnv_vk_tiles_kernel(&t, a_column_major, b_column_major, spec, &d);
     const cnv_vk_pipeline *pipe;
     CNV_TRY(cnv_vkb_kernel(vb, &d, &pipe));
     uint32_t grid[3];
-    CNV_TRY(cnv_vk_tiles_grid(caps, &t, rows, cols, groups_of(push), grid));
+    CNV_TRY(cnv_vk_tiles_grid(caps, &t, rows, cols, products, grid));
     return cnv_vkb_dispatch(vb, pipe, bufs, push, grid);
 }
 
@@ -71,20 +71,24 @@ cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     cnv_buf *bias = io->n_in > 2 ? io->in[2] : NULL;
     if (bias) p.flags |= CONV_BIAS;
     cnv_buf *bufs[4] = {io->in[0], io->in[1], bias, io->out};
-    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow, bufs);
+    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow, groups_of(&p), bufs);
 }
 
 cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     conv_push p;
     CNV_TRY(conv_params(io, &p));
     if (io->grad_in[0]) {
+        /* One product per group and stride phase, as wide as the largest phase; W is read down
+         * its input channels when the kernel is 1x1 (neighbours in memory then). */
         cnv_buf *bufs[3] = {io->in[1], io->grad_out, io->grad_in[0]};
-        CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, 0, &p, p.cg, (uint64_t)p.n * p.h * p.w, bufs));
+        const uint64_t cols = (uint64_t)p.n * ((p.h + p.sh - 1) / p.sh) * ((p.w + p.sw - 1) / p.sw);
+        CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, taps_of(&p) == 1, 0, &p, p.cg, cols,
+                             (uint64_t)groups_of(&p) * p.sh * p.sw, bufs));
     }
     cnv_buf *dw = io->grad_in[1], *db = io->n_in > 2 ? io->grad_in[2] : NULL;
     if (!dw && !db) return CNV_OK;
     p.flags = (dw ? CONV_WANT_DW : 0u) | (db ? CONV_BIAS : 0u);
     const uint64_t cols = (dw ? (uint64_t)p.cg * taps_of(&p) : 0) + (db ? 1 : 0);
     cnv_buf *bufs[4] = {io->in[0], io->grad_out, dw, db};
-    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 1, &p, p.mg, cols, bufs);
+    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 0, 1, &p, p.mg, cols, groups_of(&p), bufs);
 }
