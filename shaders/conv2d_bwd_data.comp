@@ -2,76 +2,69 @@
 #extension GL_GOOGLE_include_directive : require
 // Conv backward to the data as a stride-decomposed transposed convolution. Input pixel
 // iy = o*stride + i*dil - pad receives from output pixel o through tap i, so the input pixels
-// of one phase (iy mod stride_y, ix mod stride_x) all receive from the same taps, and each of
-// them at o = a + offset(tap) for its index a within the phase: one dense product per
-// (group, phase), the z of the dispatch:
-//   dX_(g,phase)[c, (n, a, b)] += sum over (mo, taps of the phase) of W[mo, c, i, j] * dY[n, mo, oy, ox]
+// of one phase (iy mod stride_y, ix mod stride_x) all receive through the same taps, each
+// input pixel a of the phase from o = a + offset - t*shift through its t-th serving tap: one dense
+// product per phase (a dispatch; the groups are its z):
+//   dX_(g,phase)[c, (n, a, b)] += sum over (mo, ty, tx) of W[mo, c, i(ty), j(tx)] * dY[n, mo, oy, ox]
 // through gemm_tile.glsl. A gather over all taps would multiply the zeros between the strided
-// output pixels (3 of 4 at stride 2); here every product term is a real one. Each invocation
-// owns its input elements, so no atomics are needed.
+// output pixels (3 of 4 at stride 2); here every product term is a real one. The phase's
+// geometry arrives as specialization constants (runtime/vulkan/conv.c: phase_axis), so the
+// tap arithmetic divides by constants only. Each invocation owns its input elements: no atomics.
 #include "common.glsl"
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
+
+// Per axis: the phase (first input coordinate), the first serving tap, the step between
+// serving taps, their count, and the output coordinate offset (conv.c: phase_axis_of).
+layout(constant_id = 8) const uint PHASE_Y = 0;
+layout(constant_id = 9) const uint FIRST_Y = 0;
+layout(constant_id = 10) const uint STEP_Y = 1;
+layout(constant_id = 11) const uint COUNT_Y = 1;
+layout(constant_id = 12) const int OFFSET_Y = 0;
+layout(constant_id = 13) const uint PHASE_X = 0;
+layout(constant_id = 14) const uint FIRST_X = 0;
+layout(constant_id = 15) const uint STEP_X = 1;
+layout(constant_id = 16) const uint COUNT_X = 1;
+layout(constant_id = 17) const int OFFSET_X = 0;
 
 layout(std430, binding = 0) readonly buffer W { float wt[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
 layout(std430, binding = 2) buffer DX { float dx[]; };
 
-// One axis of a phase: the input coordinates phase + stride*a (a < extent) receive through the
-// taps first + t*step (t < count), from output coordinate a + offset - t*shift.
-struct Axis {
-    uint phase, extent, first, step, count;
-    int offset, shift;
-};
+const uint PHASE_TAPS = COUNT_Y * COUNT_X;
 
-Axis axis_of(uint phase, uint in_size, uint k, uint stride, uint dil, int pad) {
-    Axis ax;
-    ax.phase = phase;
-    ax.extent = phase < in_size ? (in_size - phase + stride - 1) / stride : 0u;
-    // Tap i serves the phase when stride divides phase + pad - i*dil; the serving taps repeat
-    // every `step` (the least step with stride dividing step*dil), so the first lies below it.
-    ax.step = 1u;
-    while ((ax.step * dil) % stride != 0u) ax.step++;
-    ax.first = k;
-    for (uint i = 0u; i < ax.step && i < k; i++) // kept non-negative: GLSL's % is not for negatives
-        if (uint(int(phase + stride * k * dil) + pad - int(i * dil)) % stride == 0u) { ax.first = i; break; }
-    ax.count = ax.first < k ? (k - ax.first + ax.step - 1u) / ax.step : 0u;
-    ax.offset = (int(phase) + pad - int(ax.first * dil)) / int(stride); // exact: stride divides it
-    ax.shift = int(ax.step * dil / stride);
-    return ax;
-}
-
-Axis ay, ax; // of this workgroup's phase (main)
+// Of the workgroup (main): the phase's input pixels along each axis, and how far the output
+// coordinate moves from one serving tap to the next.
+uint extent_y, extent_x;
+int shift_y, shift_x;
 
 // Reduction index r = (mo, ty, tx) over the output channels and the phase's taps.
-float gemm_load_a(uint z, uint c, uint r) {
-    const uint taps = ay.count * ax.count, mo = r / taps, t = r % taps;
-    const uint i = ay.first + (t / ax.count) * ay.step, j = ax.first + (t % ax.count) * ax.step;
-    const uint g = z / (pc.sh * pc.sw);
+float gemm_load_a(uint g, uint c, uint r) {
+    const uint mo = r / PHASE_TAPS, t = r % PHASE_TAPS;
+    const uint i = FIRST_Y + (t / COUNT_X) * STEP_Y, j = FIRST_X + (t % COUNT_X) * STEP_X;
     return wt[((g * pc.mg + mo) * pc.cg + c) * conv_taps() + i * pc.kw + j];
 }
 
 // Column q = (n, a, b) over the batch and the phase's input pixels.
-float gemm_load_b(uint z, uint r, uint q) {
-    const uint taps = ay.count * ax.count, mo = r / taps, t = r % taps;
-    const uint plane = ay.extent * ax.extent, n = q / plane, pix = q % plane;
-    const int oy = int(pix / ax.extent) + ay.offset - int(t / ax.count) * ay.shift;
-    const int ox = int(pix % ax.extent) + ax.offset - int(t % ax.count) * ax.shift;
+float gemm_load_b(uint g, uint r, uint q) {
+    const uint mo = r / PHASE_TAPS, t = r % PHASE_TAPS;
+    const uint plane = extent_y * extent_x, n = q / plane, pix = q % plane;
+    const int oy = int(pix / extent_x) + OFFSET_Y - int(t / COUNT_X) * shift_y;
+    const int ox = int(pix % extent_x) + OFFSET_X - int(t % COUNT_X) * shift_x;
     if (oy < 0 || oy >= int(pc.oh) || ox < 0 || ox >= int(pc.ow)) return 0.0;
-    const uint g = z / (pc.sh * pc.sw);
     return dy[((n * pc.m + g * pc.mg + mo) * pc.oh + uint(oy)) * pc.ow + uint(ox)];
 }
 
-void gemm_store(uint z, uint c, uint q, float value) {
-    const uint plane = ay.extent * ax.extent, n = q / plane, pix = q % plane;
-    const uint iy = ay.phase + (pix / ax.extent) * pc.sh, ix = ax.phase + (pix % ax.extent) * pc.sw;
-    const uint g = z / (pc.sh * pc.sw);
+void gemm_store(uint g, uint c, uint q, float value) {
+    const uint plane = extent_y * extent_x, n = q / plane, pix = q % plane;
+    const uint iy = PHASE_Y + (pix / extent_x) * pc.sh, ix = PHASE_X + (pix % extent_x) * pc.sw;
     dx[((n * pc.c + g * pc.cg + c) * pc.h + iy) * pc.w + ix] += value;
 }
 
 void main() {
-    const uint z = gl_WorkGroupID.z, phase = z % (pc.sh * pc.sw);
-    ay = axis_of(phase / pc.sw, pc.h, pc.kh, pc.sh, pc.dh, pc.pt);
-    ax = axis_of(phase % pc.sw, pc.w, pc.kw, pc.sw, pc.dw, pc.pl);
-    gemm_tile_run(z, pc.cg, pc.n * ay.extent * ax.extent, pc.mg * ay.count * ax.count);
+    extent_y = PHASE_Y < pc.h ? (pc.h - PHASE_Y + pc.sh - 1u) / pc.sh : 0u;
+    extent_x = PHASE_X < pc.w ? (pc.w - PHASE_X + pc.sw - 1u) / pc.sw : 0u;
+    shift_y = int(STEP_Y * pc.dh / pc.sh); // exact: sh divides STEP_Y * dh
+    shift_x = int(STEP_X * pc.dw / pc.sw);
+    gemm_tile_run(gl_WorkGroupID.z, pc.cg, pc.n * extent_y * extent_x, pc.mg * PHASE_TAPS);
 }
