@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,8 @@ static void usage(void) {
            "  --json                 machine-readable results on stdout, kernels included (default: off)\n"
            "  --list                 list the workloads and exit\n"
            "  -h, --help             show this help\n\n"
-           "GFLOP/s: gemm's product; elsewhere (marked *) the forward convolutions' rate in their kernel\n\n"
+           "GFLOP/s: gemm's product; elsewhere (marked *) the forward convolutions' rate in their kernel; with\n"
+           "--profile, Vulkan render workloads also print the backward to the data's rate in its kernel\n\n"
            "workloads (default: all):\n",
            CNV_BENCH_MAX_REPEAT, DEFAULT_REPEAT);
     for (int i = 0; i < cnv_bench_count(); i++) printf("  %-22s %s\n", cnv_bench_name(i), cnv_bench_describe(i));
@@ -52,12 +54,26 @@ static void usage(void) {
 
 static json_t *number(double v) { return v == v ? json_real(v) : json_null(); }
 
+/* Milliseconds over the repeats of the kernel `name`; -1 if absent. */
+static double kernel_ms(const cnv_bench_result *r, const char *name) {
+    for (int k = 0; k < r->n_kernels; k++)
+        if (!strcmp(r->kernels[k].name, name)) return r->kernels[k].ms;
+    return -1;
+}
+
 /* The forward conv kernel's milliseconds over the repeats: "Conv forward" on the CPU, the
  * conv2d_fwd shader on Vulkan (the visualization head's small 1x1 convs included); -1 if absent. */
 static double conv_forward_ms(const cnv_bench_result *r) {
-    for (int k = 0; k < r->n_kernels; k++)
-        if (!strcmp(r->kernels[k].name, "Conv forward") || !strcmp(r->kernels[k].name, "conv2d_fwd")) return r->kernels[k].ms;
-    return -1;
+    double ms = kernel_ms(r, "Conv forward");
+    return ms >= 0 ? ms : kernel_ms(r, "conv2d_fwd");
+}
+
+/* The backward to the data's rate in its Vulkan kernel (the CPU's conv backward is one entry for
+ * the data and the weights), GFLOP/s; NaN when not counted or not timed. */
+static double conv_backward_data_gflops(const cnv_bench_result *r) {
+    double ms = kernel_ms(r, "conv2d_bwd_data");
+    if (!(r->conv_backward_data_flops > 0) || !(ms > 0)) return NAN;
+    return r->conv_backward_data_flops / (ms / r->n) * 1e-6;
 }
 
 static json_t *result_json(const cnv_bench_result *r) {
@@ -75,6 +91,7 @@ static json_t *result_json(const cnv_bench_result *r) {
     json_object_set_new(o, "conv_forward_gflops", r->conv_forward_flops > 0 && conv_ms > 0
                                                       ? number(r->conv_forward_flops / (conv_ms / r->n) * 1e-6)
                                                       : json_null());
+    json_object_set_new(o, "conv_backward_data_gflops", number(conv_backward_data_gflops(r)));
     json_object_set_new(o, "peak_rss_mb", r->peak_rss_kb >= 0 ? number(r->peak_rss_kb / 1024.0) : json_null());
     json_t *kernels = json_array();
     double total = r->kernel_ms_other;
@@ -108,6 +125,8 @@ static void print_result(const cnv_bench_result *r, int profile) {
     double total = r->kernel_ms_other;
     for (int k = 0; k < r->n_kernels; k++) total += r->kernels[k].ms;
     if (r->n_kernels == 0) printf("    (no kernel times for this workload on this backend)\n");
+    double bwd = conv_backward_data_gflops(r);
+    if (bwd == bwd) printf("    conv backward to the data: %.2f GFLOP/s in its kernel\n", bwd);
     for (int k = 0; k < r->n_kernels; k++)
         printf("    %-40s %10.3f ms %8.1f calls %6.1f%%\n", r->kernels[k].name, r->kernels[k].ms / r->n,
                (double)r->kernels[k].calls / r->n, total > 0 ? 100.0 * r->kernels[k].ms / total : 0.0);

@@ -1,44 +1,70 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Conv backward to the data, as a gather: dX_g[c, q] += sum over (mo, i, j) of
-// W[mo, c, i, j] * dY[mo, the output pixel whose tap (i, j) lands on q], with q = (n, iy, ix)
-// over the input pixels. A tiled product (gemm_tile.glsl) of W_g^T [Cg, Mg*kH*kW] with an
-// implicit matrix read from dY (zero where no output pixel maps to q); each invocation owns
-// its input elements, so no atomics are needed.
+// Conv backward to the data as a stride-decomposed transposed convolution. Input pixel
+// iy = o*stride + i*dil - pad receives from output pixel o through tap i, so the input pixels
+// of one phase (iy mod stride_y, ix mod stride_x) all receive through the same taps, each
+// input pixel a of the phase from o = a + offset - t*shift through its t-th serving tap: one dense
+// product per phase (a dispatch; the groups are its z):
+//   dX_(g,phase)[c, (n, a, b)] += sum over (mo, ty, tx) of W[mo, c, i(ty), j(tx)] * dY[n, mo, oy, ox]
+// through gemm_tile.glsl. A gather over all taps would multiply the zeros between the strided
+// output pixels (3 of 4 at stride 2); here every product term is a real one. The phase's
+// geometry arrives as specialization constants (runtime/vulkan/conv.c: phase_axis), so the
+// tap arithmetic divides by constants only. Each invocation owns its input elements: no atomics.
 #include "common.glsl"
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
+
+// Per axis: the phase (first input coordinate), the first serving tap, the step between
+// serving taps, their count, and the output coordinate offset (conv.c: phase_axis_of).
+layout(constant_id = 8) const uint PHASE_Y = 0;
+layout(constant_id = 9) const uint FIRST_Y = 0;
+layout(constant_id = 10) const uint STEP_Y = 1;
+layout(constant_id = 11) const uint COUNT_Y = 1;
+layout(constant_id = 12) const int OFFSET_Y = 0;
+layout(constant_id = 13) const uint PHASE_X = 0;
+layout(constant_id = 14) const uint FIRST_X = 0;
+layout(constant_id = 15) const uint STEP_X = 1;
+layout(constant_id = 16) const uint COUNT_X = 1;
+layout(constant_id = 17) const int OFFSET_X = 0;
 
 layout(std430, binding = 0) readonly buffer W { float wt[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
 layout(std430, binding = 2) buffer DX { float dx[]; };
 
-// Reduction index r = (mo, i, j).
+const uint PHASE_TAPS = COUNT_Y * COUNT_X;
+
+// Of the workgroup (main): the phase's input pixels along each axis, and how far the output
+// coordinate moves from one serving tap to the next.
+uint extent_y, extent_x;
+int shift_y, shift_x;
+
+// Reduction index r = (mo, ty, tx) over the output channels and the phase's taps.
 float gemm_load_a(uint g, uint c, uint r) {
-    const uint mo = r / conv_taps(), tap = r % conv_taps();
-    return wt[((g * pc.mg + mo) * pc.cg + c) * conv_taps() + tap];
+    const uint mo = r / PHASE_TAPS, t = r % PHASE_TAPS;
+    const uint i = FIRST_Y + (t / COUNT_X) * STEP_Y, j = FIRST_X + (t % COUNT_X) * STEP_X;
+    return wt[((g * pc.mg + mo) * pc.cg + c) * conv_taps() + i * pc.kw + j];
 }
 
-// Output coordinate that reads input coordinate `in_` through tap t: in_ = o*stride + t*dil - pad.
-int conv_source(uint in_, uint t, uint stride, uint dil, int pad, uint extent) {
-    const int num = int(in_) + pad - int(t * dil);
-    if (num < 0 || num % int(stride) != 0) return -1;
-    const int o = num / int(stride);
-    return o < int(extent) ? o : -1;
-}
-
+// Column q = (n, a, b) over the batch and the phase's input pixels.
 float gemm_load_b(uint g, uint r, uint q) {
-    const uint mo = r / conv_taps(), tap = r % conv_taps();
-    const uint plane = pc.h * pc.w, n = q / plane, pix = q % plane;
-    const int oy = conv_source(pix / pc.w, tap / pc.kw, pc.sh, pc.dh, pc.pt, pc.oh);
-    const int ox = conv_source(pix % pc.w, tap % pc.kw, pc.sw, pc.dw, pc.pl, pc.ow);
-    if (oy < 0 || ox < 0) return 0.0;
+    const uint mo = r / PHASE_TAPS, t = r % PHASE_TAPS;
+    const uint plane = extent_y * extent_x, n = q / plane, pix = q % plane;
+    const int oy = int(pix / extent_x) + OFFSET_Y - int(t / COUNT_X) * shift_y;
+    const int ox = int(pix % extent_x) + OFFSET_X - int(t % COUNT_X) * shift_x;
+    if (oy < 0 || oy >= int(pc.oh) || ox < 0 || ox >= int(pc.ow)) return 0.0;
     return dy[((n * pc.m + g * pc.mg + mo) * pc.oh + uint(oy)) * pc.ow + uint(ox)];
 }
 
 void gemm_store(uint g, uint c, uint q, float value) {
-    const uint plane = pc.h * pc.w, n = q / plane, pix = q % plane;
-    dx[(n * pc.c + g * pc.cg + c) * plane + pix] += value;
+    const uint plane = extent_y * extent_x, n = q / plane, pix = q % plane;
+    const uint iy = PHASE_Y + (pix / extent_x) * pc.sh, ix = PHASE_X + (pix % extent_x) * pc.sw;
+    dx[((n * pc.c + g * pc.cg + c) * pc.h + iy) * pc.w + ix] += value;
 }
 
-void main() { gemm_tile_run(gl_WorkGroupID.z, pc.cg, pc.n * pc.h * pc.w, pc.mg * conv_taps()); }
+void main() {
+    extent_y = PHASE_Y < pc.h ? (pc.h - PHASE_Y + pc.sh - 1u) / pc.sh : 0u;
+    extent_x = PHASE_X < pc.w ? (pc.w - PHASE_X + pc.sw - 1u) / pc.sw : 0u;
+    shift_y = int(STEP_Y * pc.dh / pc.sh); // exact: sh divides STEP_Y * dh
+    shift_x = int(STEP_X * pc.dw / pc.sw);
+    gemm_tile_run(gl_WorkGroupID.z, pc.cg, pc.n * extent_y * extent_x, pc.mg * PHASE_TAPS);
+}

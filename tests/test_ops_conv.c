@@ -189,8 +189,9 @@ static const struct {
     {"16x16x16/2x2", 64},    {"8x8x8/1x1", 64},     {"32x16x8/2x4", 64},   {"24x40x4/3x5", 64},
 };
 
-/* Spans two 128-column tiles in the backward to the data (144 input pixels per channel), with
- * groups, unequal strides and dilations and asymmetric pads; the Gemm spans two as well. */
+/* Spans several column tiles in the backward to the data (80 and 64 input pixels per channel in
+ * its two stride phases) for every shape but the 128-wide, with groups, unequal strides and
+ * dilations and asymmetric pads; the Gemm spans two 128-column tiles. */
 static const conv_spec tile_conv = {"conv g2 s2x1 dil 1x2 batch 2", 2, 6, 9, 8, 10, 3, 3, {2, 1}, {1, 2}, {1, 2, 0, 1},
                                     2, 1};
 static const gemm_spec tile_gemm = {"gemm 20x150x20 tA tB C [M,1]", CNV_OP_GEMM, 20, 150, 20, 1, 1, 1, SHAPE2(20, 1),

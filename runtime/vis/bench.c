@@ -187,6 +187,7 @@ static cnv_status run_render(const workload *w, cnv_graph *g, cnv_backend *be, s
     o.recipe.l2 = 0;
     o.recipe.steps = WARMUP + c->repeat;
     c->res->conv_forward_flops = conv_forward_flops(g, node, w->batch);
+    c->res->conv_backward_data_flops = c->res->conv_forward_flops;
     cnv_render_result res;
     clock_start(c);
     CNV_TRY(cnv_render(g, preset, be, &o, &res));

@@ -39,6 +39,9 @@ typedef struct cnv_bench_result {
     /* Of the model's convolutions run forward in one repeat (2 x MACs; 0 for gemm): divided by the
      * forward conv kernel's time it is the conv products' rate, to hold against gemm's. */
     double conv_forward_flops;
+    /* Of the convolutions' backward to the data in one repeat (2 x MACs; 0 where not counted): a
+     * render step takes every conv's backward to the data once, as many products as forward. */
+    double conv_backward_data_flops;
     long peak_rss_kb;      /* the child's peak resident memory (isolated runs; -1 otherwise) */
     int n_kernels;         /* kernels seen during the timed repeats, most time first */
     cnv_profile_entry kernels[CNV_BENCH_MAX_KERNELS]; /* totals over the n repeats */

@@ -2,7 +2,7 @@
  * products per group (shaders/conv2d.glsl), all three through the tiled product of
  * shaders/gemm_tile.glsl with tile sizes from tiles.c:
  *   forward:           Y_g  = W_g · im2col(X)_g (+ B)            [Mg x N*OH*OW, reduce Cg*kH*kW]
- *   backward to data:  dX_g += gather of W_gᵀ · dY_g             [Cg x N*H*W,   reduce Mg*kH*kW]
+ *   backward to data:  dX_g += W_gᵀ · dY_g per stride phase       [Cg x N*H*W/(sH*sW), reduce Mg*taps of the phase]
  *   backward to W, B:  [dW_g | dB_g] += dY_g · [im2col(X)_g | 1]ᵀ [Mg x Cg*kH*kW+1, reduce N*OH*OW]
  * The im2col matrix is never stored: the kernels read it from X on the fly. */
 #include "tiles.h"
@@ -45,24 +45,75 @@ static cnv_status conv_params(const cnv_op_io *io, conv_push *p) {
 static uint32_t groups_of(const conv_push *p) { return p->c / p->cg; }
 static uint32_t taps_of(const conv_push *p) { return p->kh * p->kw; }
 
-/* One tiled product of `rows` x `cols` per group. The kernel's B operand is read down its
- * columns (b_column_major) only in the backward to the weights, where the reduction runs
- * along the pixels. */
+/* Specialization constants a conv kernel adds after the tile's (ids 8 ...). */
+#define CONV_MAX_SPECS 10
+
+/* `products` tiled products of `rows` x `cols` (the z of the grid). The kernel's B operand is
+ * read down its columns (b_column_major) only in the backward to the weights, where the
+ * reduction runs along the pixels. */
 static cnv_status conv_product(cnv_vk_backend *vb, const char *shader, uint32_t bindings, uint32_t written,
-                               int b_column_major, const conv_push *push, uint64_t rows, uint64_t cols,
+                               int a_column_major, int b_column_major, const conv_push *push, uint64_t rows,
+                               uint64_t cols, uint64_t products, const uint32_t *extra, uint32_t n_extra,
                                cnv_buf *const *bufs) {
     const cnv_vk_caps *caps = cnv_vkb_caps(vb);
     cnv_vk_tiles t;
     CNV_TRY(cnv_vk_tiles_choose(caps, rows, cols, &t));
-    uint32_t spec[CNV_VK_TILE_SPECS];
+    uint32_t spec[CNV_VK_TILE_SPECS + CONV_MAX_SPECS];
     cnv_vk_kernel_desc d = {.shader = shader, .bindings = bindings, .written = written, .push_size = sizeof *push,
-                            .spec = spec, .spec_count = CNV_VK_TILE_SPECS};
-    cnv_vk_tiles_kernel(&t, 0, b_column_major, spec, &d);
+                            .spec = spec, .spec_count = CNV_VK_TILE_SPECS + n_extra};
+    cnv_vk_tiles_kernel(&t, a_column_major, b_column_major, spec, &d);
+    for (uint32_t i = 0; i < n_extra; i++) spec[CNV_VK_TILE_SPECS + i] = extra[i];
     const cnv_vk_pipeline *pipe;
     CNV_TRY(cnv_vkb_kernel(vb, &d, &pipe));
     uint32_t grid[3];
-    CNV_TRY(cnv_vk_tiles_grid(caps, &t, rows, cols, groups_of(push), grid));
+    CNV_TRY(cnv_vk_tiles_grid(caps, &t, rows, cols, products, grid));
     return cnv_vkb_dispatch(vb, pipe, bufs, push, grid);
+}
+
+/* One axis of a stride phase of the backward to the data (shaders/conv2d_bwd_data.comp): input
+ * coordinate phase + stride*a receives from output o through tap i when o*stride + i*dil - pad
+ * equals it, i.e. when stride divides phase + pad - i*dil. The serving taps are first + t*step
+ * (t < count; step is the least with stride dividing step*dil), and tap t reads
+ * o = a + offset - t*shift. */
+typedef struct phase_axis {
+    uint32_t phase, first, step, count;
+    int32_t offset; /* the shader derives shift = step*dil/stride */
+} phase_axis;
+
+static phase_axis phase_axis_of(uint32_t phase, uint32_t k, uint32_t stride, uint32_t dil, int32_t pad) {
+    phase_axis a = {.phase = phase, .first = k, .step = 1};
+    while ((a.step * dil) % stride) a.step++;
+    for (uint32_t i = 0; i < a.step && i < k; i++) {
+        const int64_t v = (int64_t)phase + pad - (int64_t)i * dil;
+        if ((v % stride + stride) % stride == 0) {
+            a.first = i;
+            break;
+        }
+    }
+    if (a.first >= k) return a; /* no tap serves this phase: its inputs get no gradient */
+    a.count = (k - a.first + a.step - 1) / a.step;
+    a.offset = (int32_t)(((int64_t)phase + pad - (int64_t)a.first * dil) / (int64_t)stride); /* exact */
+    return a;
+}
+
+/* dX += the backward of Y over W: one product per stride phase that some tap serves. W is read
+ * down its input channels when the kernel is 1x1 (neighbours in memory then). */
+static cnv_status conv_backward_data(cnv_vk_backend *vb, const conv_push *p, cnv_buf *const *bufs) {
+    for (uint32_t py = 0; py < p->sh && py < p->h; py++) {
+        const phase_axis ay = phase_axis_of(py, p->kh, p->sh, p->dh, p->pt);
+        for (uint32_t px = 0; px < p->sw && px < p->w; px++) {
+            const phase_axis ax = phase_axis_of(px, p->kw, p->sw, p->dw, p->pl);
+            if (!ay.count || !ax.count) continue;
+            const uint32_t spec[CONV_MAX_SPECS] = {
+                ay.phase, ay.first, ay.step, ay.count, (uint32_t)ay.offset,
+                ax.phase, ax.first, ax.step, ax.count, (uint32_t)ax.offset,
+            };
+            const uint64_t cols = (uint64_t)p->n * ((p->h - py + p->sh - 1) / p->sh) * ((p->w - px + p->sw - 1) / p->sw);
+            CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, taps_of(p) == 1, 0, p, p->cg, cols, groups_of(p), spec,
+                                 CONV_MAX_SPECS, bufs));
+        }
+    }
+    return CNV_OK;
 }
 
 cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
@@ -71,7 +122,8 @@ cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     cnv_buf *bias = io->n_in > 2 ? io->in[2] : NULL;
     if (bias) p.flags |= CONV_BIAS;
     cnv_buf *bufs[4] = {io->in[0], io->in[1], bias, io->out};
-    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow, bufs);
+    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow, groups_of(&p), NULL, 0,
+                        bufs);
 }
 
 cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
@@ -79,12 +131,12 @@ cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     CNV_TRY(conv_params(io, &p));
     if (io->grad_in[0]) {
         cnv_buf *bufs[3] = {io->in[1], io->grad_out, io->grad_in[0]};
-        CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, 0, &p, p.cg, (uint64_t)p.n * p.h * p.w, bufs));
+        CNV_TRY(conv_backward_data(vb, &p, bufs));
     }
     cnv_buf *dw = io->grad_in[1], *db = io->n_in > 2 ? io->grad_in[2] : NULL;
     if (!dw && !db) return CNV_OK;
     p.flags = (dw ? CONV_WANT_DW : 0u) | (db ? CONV_BIAS : 0u);
     const uint64_t cols = (dw ? (uint64_t)p.cg * taps_of(&p) : 0) + (db ? 1 : 0);
     cnv_buf *bufs[4] = {io->in[0], io->grad_out, dw, db};
-    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 1, &p, p.mg, cols, bufs);
+    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 0, 1, &p, p.mg, cols, groups_of(&p), NULL, 0, bufs);
 }
