@@ -59,6 +59,10 @@
     X(BATCHNORM, "BatchNormalization", "", 3, 3, 5, OWN, -1, 0, "epsilon momentum spatial training_mode")      \
     /* tf2onnx models start with one to read NHWC input. */                                                    \
     X(TRANSPOSE, "Transpose", "", 1, 1, 1, OWN, -1, 0, "perm")                                                 \
+    /* Shape ops (Split, Squeeze and Unsqueeze are imported as Slice and Reshape nodes). Slice: per   \
+     * dim start, end and step (ONNX's, clamped to the input by shape inference); opsets < 10 give     \
+     * starts/ends/axes as attributes, later ones as inputs with steps. */                             \
+    X(SLICE, "Slice", "", 1, 1, 5, OWN, -1, 0, "starts ends axes")                                     \
     /* Elementwise binary ops with numpy broadcasting (PRelu: the slope broadcasts onto X). Max and Min       \
      * (and Sum, imported as Add) of more inputs become a chain of two-input nodes. */                         \
     X(SUB, "Sub", "", 2, 2, 2, BROADCAST, CNV_BINARY_SUB, 0, "")                                               \

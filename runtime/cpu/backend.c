@@ -84,6 +84,7 @@ static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_SOFTMAX] = {cnv_cpu_softmax_forward, cnv_cpu_softmax_backward},
     [CNV_OP_BATCHNORM] = {cnv_cpu_batchnorm_forward, cnv_cpu_batchnorm_backward},
     [CNV_OP_TRANSPOSE] = {cnv_cpu_transpose_forward, cnv_cpu_transpose_backward},
+    [CNV_OP_SLICE] = {cnv_cpu_slice_forward, cnv_cpu_slice_backward},
     [CNV_OP_FOURIER] = {cnv_cpu_fourier_forward, cnv_cpu_fourier_backward},
     [CNV_OP_BLUR] = {cnv_cpu_blur_forward, cnv_cpu_blur_backward},
     [CNV_OP_RESAMPLE] = {cnv_cpu_resample_forward, cnv_cpu_resample_backward},

@@ -53,6 +53,7 @@ CNV_CPU_DECLARE(lrn);
 CNV_CPU_DECLARE(softmax);
 CNV_CPU_DECLARE(batchnorm);
 CNV_CPU_DECLARE(transpose);
+CNV_CPU_DECLARE(slice);     /* Slice (Split imports as Slices) */
 CNV_CPU_DECLARE(fourier); /* spectral image parameterization */
 CNV_CPU_DECLARE(blur);
 CNV_CPU_DECLARE(resample);

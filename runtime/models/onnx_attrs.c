@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,57 @@ static cnv_status const_scalar(const attr_ctx *c, size_t k, const char *role, fl
     return CNV_OK;
 }
 
+/* One of Slice's lists: attribute `name` before opset 10, constant input k from then on (NULL,
+ * 0 values when absent). */
+static cnv_status slice_list(const attr_ctx *c, const char *name, size_t k, const int64_t **vals, size_t *n) {
+    *vals = NULL;
+    *n = 0;
+    if (c->im->opset < 10) {
+        for (size_t j = 0; j < c->n->n_attribute; j++)
+            if (!strcmp(c->n->attribute[j]->name, name)) {
+                CNV_TRY(want_type(c, c->n->attribute[j], ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+                *vals = c->n->attribute[j]->ints;
+                *n = c->n->attribute[j]->n_ints;
+            }
+        return CNV_OK;
+    }
+    const onnx_const *v;
+    CNV_TRY(const_input(c, k, name, &v));
+    if (v && !v->i) return node_fail(c, CNV_ERR_FORMAT, "must be an int64 input: ", name);
+    if (v) *vals = v->i, *n = v->count;
+    return CNV_OK;
+}
+
+static int clamp_int32(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < -INT32_MAX ? -INT32_MAX : (int)v; }
+
+/* Slice's starts, ends, axes and steps into per-dim windows (the dims not named stay whole). */
+static cnv_status set_slice(const attr_ctx *c, const cnv_shape *in, cnv_attrs *attrs) {
+    const int64_t *starts, *ends, *axes, *steps;
+    size_t ns, ne, na, nst;
+    CNV_TRY(slice_list(c, "starts", 1, &starts, &ns));
+    CNV_TRY(slice_list(c, "ends", 2, &ends, &ne));
+    CNV_TRY(slice_list(c, "axes", 3, &axes, &na));
+    CNV_TRY(slice_list(c, "steps", 4, &steps, &nst));
+    if (!starts || !ends) return node_fail(c, CNV_ERR_FORMAT, "missing 'starts' or 'ends'", "");
+    if (ns != ne || (axes && na != ns) || (steps && nst != ns))
+        return node_fail(c, CNV_ERR_FORMAT, "'starts', 'ends', 'axes' and 'steps' differ in length", "");
+    char seen[CNV_MAX_DIMS] = {0}, msg[120];
+    for (size_t k = 0; k < ns; k++) {
+        int64_t axis = axes ? axes[k] : (int64_t)k;
+        if (axis < 0) axis += in->ndim;
+        if (axis < 0 || axis >= in->ndim || seen[axis]++) {
+            snprintf(msg, sizeof msg, "axis %lld out of range or repeated for a %d-D input",
+                     (long long)(axes ? axes[k] : (int64_t)k), in->ndim);
+            return node_fail(c, CNV_ERR_FORMAT, msg, "");
+        }
+        if (steps && steps[k] == 0) return node_fail(c, CNV_ERR_FORMAT, "a step is 0", "");
+        attrs->slice_start[axis] = clamp_int32(starts[k]);
+        attrs->slice_end[axis] = clamp_int32(ends[k]);
+        attrs->slice_step[axis] = steps ? clamp_int32(steps[k]) : 1;
+    }
+    return CNV_OK;
+}
+
 /* Opset >= 11 Clip (min, max) and Pad (pads, constant_value), and Reshape's shape. */
 static cnv_status apply_const_inputs(const attr_ctx *c, const cnv_shape *in, cnv_attrs *attrs) {
     const onnx_const *v;
@@ -246,6 +298,7 @@ static cnv_status apply_const_inputs(const attr_ctx *c, const cnv_shape *in, cnv
          * the graph usable with larger batches. */
         if (attrs->shape[0] == 1 && in->ndim >= 1 && in->d[0] == 1) attrs->shape[0] = 0;
         return CNV_OK;
+    case CNV_OP_SLICE: return set_slice(c, in, attrs);
     default: return CNV_OK;
     }
 }
@@ -275,6 +328,7 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         /* Opset >= 11 Clip takes min/max as inputs; the attributes belong to older opsets. */
         int accepted_here = cnv_word_in_list(cnv_op_desc_of(op)->attrs, a->name) &&
                             !(op == CNV_OP_CLIP && im->opset >= 11) &&
+                            !(op == CNV_OP_SLICE && im->opset >= 10) &&
                             !(op == CNV_OP_PAD && im->opset >= 11 && strcmp(a->name, "mode") != 0);
         if (!accepted_here) {
             char quoted[160];

@@ -91,6 +91,10 @@ static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const
     return CNV_OK;
 }
 
+cnv_status onnx_resolve_value(onnx_import *im, const Onnx__NodeProto *n, const char *name, int *value) {
+    return resolve_value(im, n, name, value);
+}
+
 static int is_given(const Onnx__NodeProto *n, size_t k) { return k < n->n_input && n->input[k][0]; }
 
 /* BatchNormalization (inference) as y = x*scale' + shift' per channel, scale' and shift' new
@@ -141,7 +145,7 @@ static cnv_status mark_extra_outputs(onnx_import *im, const Onnx__NodeProto *n, 
     return CNV_OK;
 }
 
-static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op) {
+cnv_status onnx_import_node_as(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_attrs *given) {
     cnv_graph *g = im->g;
     const cnv_op_desc *desc = cnv_op_desc_of(op);
     if (n->n_input > (size_t)desc->onnx_in) {
@@ -176,7 +180,10 @@ static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
     }
 
     cnv_attrs attrs;
-    CNV_TRY(onnx_parse_attrs(im, n, op, &g->values[in[0]].shape, &attrs));
+    if (given)
+        attrs = *given;
+    else
+        CNV_TRY(onnx_parse_attrs(im, n, op, &g->values[in[0]].shape, &attrs));
     cnv_shape shapes[CNV_MAX_INPUTS], out_shape;
     for (int k = 0; k < n_in; k++) shapes[k] = g->values[in[k]].shape;
     const char *name = onnx_node_name(n);
@@ -220,7 +227,7 @@ static cnv_status import_chain(onnx_import *im, const Onnx__NodeProto *n, cnv_op
         step.output = out;
         step.n_output = 1;
         step.name = last ? n->name : names[slot];
-        CNV_TRY(import_op(im, &step, op));
+        CNV_TRY(onnx_import_node_as(im, &step, op, NULL));
         acc = outs[slot];
     }
     return CNV_OK;
@@ -239,6 +246,11 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
     /* A one-input Sum, Max or Min is the tensor itself. */
     if (variadic && n->n_input == 1) op = CNV_OP_IDENTITY;
     if (variadic && n->n_input > 2 && !all_inputs_constant(im, n)) return import_chain(im, n, op);
+    if (op == CNV_OP_COUNT && !all_inputs_constant(im, n)) {
+        int handled;
+        CNV_TRY(onnx_import_shape_node(im, n, &handled));
+        if (handled) return CNV_OK;
+    }
     if (op == CNV_OP_COUNT || all_inputs_constant(im, n)) {
         int handled;
         CNV_TRY(onnx_fold_constant_node(im, n, &handled));
@@ -248,7 +260,7 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
                             n->op_type);
         return node_fail(im, n, CNV_ERR_UNSUPPORTED, "every input is a constant; cannot evaluate ", n->op_type);
     }
-    return import_op(im, n, op);
+    return onnx_import_node_as(im, n, op, NULL);
 }
 
 static cnv_status read_opset(onnx_import *im, const Onnx__ModelProto *m) {

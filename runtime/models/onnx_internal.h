@@ -95,4 +95,16 @@ static inline int onnx_choice_count(const char *const *choices) {
  * into constants. *handled = 0 when the op is not one of these (nothing is reported then). */
 cnv_status onnx_fold_constant_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
 
+/* The graph value an input name stands for (an activation, an alias, or a float constant made a
+ * weight); fails naming the node when it is none of these. */
+cnv_status onnx_resolve_value(onnx_import *im, const Onnx__NodeProto *n, const char *name, int *value);
+
+/* Adds node n as one cnnvis node of op: its float inputs resolved, attributes `given` or (NULL)
+ * parsed from the node, the output shape inferred. Only n's first output is defined. */
+cnv_status onnx_import_node_as(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_attrs *given);
+
+/* Imports the shape ops that are no cnnvis op of their own, on a computed input: Split as one
+ * Slice per output, Squeeze and Unsqueeze as Reshape. *handled = 0 for any other op. */
+cnv_status onnx_import_shape_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
+
 #endif

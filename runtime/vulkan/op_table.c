@@ -22,6 +22,7 @@ static const cnv_vk_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_SOFTMAX] = {cnv_vk_softmax_forward, cnv_vk_softmax_backward},
     [CNV_OP_BATCHNORM] = {cnv_vk_batchnorm_forward, cnv_vk_batchnorm_backward},
     [CNV_OP_TRANSPOSE] = {cnv_vk_transpose_forward, cnv_vk_transpose_backward},
+    [CNV_OP_SLICE] = {cnv_vk_slice_forward, cnv_vk_slice_backward},
     [CNV_OP_RESAMPLE] = {cnv_vk_resample_forward, cnv_vk_resample_backward},
     [CNV_OP_REGULARIZE] = {cnv_vk_copy_forward, cnv_vk_regularize_backward},
     [CNV_OP_GRADNORM] = {cnv_vk_copy_forward, cnv_vk_gradnorm_backward},

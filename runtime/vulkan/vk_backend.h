@@ -61,6 +61,7 @@ CNV_VK_DECLARE(lrn);
 CNV_VK_DECLARE(softmax);
 CNV_VK_DECLARE(batchnorm);
 CNV_VK_DECLARE(transpose);
+CNV_VK_DECLARE(slice); /* Slice (Split imports as Slices) */
 CNV_VK_DECLARE(resample);
 /* Regularize and GradNorm: forward is cnv_vk_copy_forward (identity); runtime/vulkan/regularize.c */
 cnv_status cnv_vk_regularize_backward(cnv_vk_backend *vb, const cnv_op_io *io);

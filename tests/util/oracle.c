@@ -20,6 +20,7 @@ static const tu_oracle_fn oracles[CNV_OP_COUNT] = {
     [CNV_OP_SOFTMAX] = tu_oracle_softmax,
     [CNV_OP_BATCHNORM] = tu_oracle_batchnorm,
     [CNV_OP_TRANSPOSE] = tu_oracle_transpose,
+    [CNV_OP_SLICE] = tu_oracle_slice,
     [CNV_OP_FOURIER] = tu_oracle_fourier,
     [CNV_OP_BLUR] = tu_oracle_blur,
     [CNV_OP_RESAMPLE] = tu_oracle_resample,
