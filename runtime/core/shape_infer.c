@@ -262,9 +262,11 @@ cnv_status cnv_slice_resolve(const cnv_attrs *a, const cnv_shape *x, int first[C
         step[k] = a->slice_step[k];
         if (step[k] == 0) return shape_fail(CNV_OP_SLICE, node, "step 0 on dim %d", k);
         count[k] = slice_dim(a->slice_start[k], a->slice_end[k], step[k], x->d[k], &first[k]);
-        if (count[k] <= 0)
-            return shape_fail(CNV_OP_SLICE, node, "starts %d, ends %d, steps %d leave dim %d of %s empty",
-                              a->slice_start[k], a->slice_end[k], step[k], k, SHAPE_STR(x));
+        if (count[k] <= 0) /* valid ONNX, but cnnvis holds no empty tensors */
+            return cnv_fail(CNV_ERR_UNSUPPORTED,
+                            "node '%s' (Slice): starts %d, ends %d, steps %d leave dim %d of %s empty (empty tensors "
+                            "are not supported)",
+                            node ? node : "?", a->slice_start[k], a->slice_end[k], step[k], k, SHAPE_STR(x));
     }
     return CNV_OK;
 }

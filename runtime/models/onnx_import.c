@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ONNX_MIN_OPSET 7
+/* Opsets 1..6 are read where an op means what it means at opset 7 (onnx_attrs.c: legacy_attr). */
+#define ONNX_MIN_OPSET 1
 #define ONNX_MAX_OPSET 20
 
 const char *onnx_node_name(const Onnx__NodeProto *n) {
@@ -174,6 +175,8 @@ cnv_status onnx_import_node_as(onnx_import *im, const Onnx__NodeProto *n, cnv_op
     if (g->values[in[0]].init) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "constant data input ", n->input[0]);
     if (op == CNV_OP_MATMUL && (g->values[in[0]].shape.ndim != 2 || g->values[in[1]].shape.ndim != 2))
         return node_fail(im, n, CNV_ERR_UNSUPPORTED, "only 2-D inputs are supported by ", n->op_type);
+    if (im->opset < 7 && cnv_op_binary_number(op) >= 0 && n_in == 2)
+        CNV_TRY(onnx_check_legacy_broadcast(im, n, &g->values[in[0]].shape, &g->values[in[1]].shape));
     if (op == CNV_OP_BATCHNORM) {
         CNV_TRY(add_batchnorm_weights(im, n, in));
         n_in = 3;
@@ -234,6 +237,9 @@ static cnv_status import_chain(onnx_import *im, const Onnx__NodeProto *n, cnv_op
 }
 
 static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
+    if (n->op_type && n->n_output > 1 && !n->output[0][0])
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s' (%s): leaves its first output unused (unsupported)",
+                        im->path, onnx_node_name(n), n->op_type);
     if (!n->op_type || n->n_output < 1 || !n->output[0][0])
         return cnv_fail(CNV_ERR_FORMAT, "%s: node '%s' has no op type or no output", im->path, onnx_node_name(n));
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
@@ -269,6 +275,9 @@ static cnv_status read_opset(onnx_import *im, const Onnx__ModelProto *m) {
         const char *d = m->opset_import[k]->domain;
         if (!d || !d[0] || !strcmp(d, "ai.onnx")) im->opset = (int)m->opset_import[k]->version;
     }
+    if (im->opset < 0 && m->n_opset_import && m->opset_import[0]->domain)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: uses only the operator set of domain '%s' (unsupported)", im->path,
+                        m->opset_import[0]->domain);
     if (im->opset < 0) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (no default-domain opset)", im->path);
     if (im->opset < ONNX_MIN_OPSET || im->opset > ONNX_MAX_OPSET)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: opset %d is not supported (%d..%d are)", im->path, im->opset,

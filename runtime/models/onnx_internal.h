@@ -71,6 +71,12 @@ const char *onnx_node_name(const Onnx__NodeProto *n);
 cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_shape *in_shape,
                             cnv_attrs *attrs);
 
+/* Opsets < 7: a binary op's `broadcast` and `axis` attributes. Broadcasting B (shape b) onto A
+ * (shape a) from `axis` means numpy's broadcasting when B's dims end where A's do; another axis
+ * is refused naming the node (its meaning differs). */
+cnv_status onnx_check_legacy_broadcast(onnx_import *im, const Onnx__NodeProto *n, const cnv_shape *a,
+                                       const cnv_shape *b);
+
 /* An ONNX attribute held in one cnv_attrs field: an int, a float, or a word of `choices` (a
  * NULL-terminated list) stored as its index. */
 typedef enum { ONNX_FIELD_INT, ONNX_FIELD_FLOAT, ONNX_FIELD_CHOICE } onnx_field_kind;

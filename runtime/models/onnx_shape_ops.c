@@ -107,7 +107,8 @@ static cnv_status import_split(const shape_ctx *c) {
     }
     int64_t total = 0;
     for (size_t k = 0; k < n_sizes; k++) {
-        if (sizes[k] <= 0) return shape_fail(c, CNV_ERR_SHAPE, "an empty or negative part");
+        if (sizes[k] < 0) return shape_fail(c, CNV_ERR_SHAPE, "a negative part");
+        if (sizes[k] == 0) return shape_fail(c, CNV_ERR_UNSUPPORTED, "an empty part (empty tensors are not supported)");
         total += sizes[k];
     }
     if (n_sizes != parts || total != dim) {
