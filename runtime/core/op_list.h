@@ -16,7 +16,8 @@
  *              -1 for the others
  * flags        CNV_OPF_* (op.h): NCHW input, commutative, image-space, variadic
  * attrs        the ONNX attributes the importer accepts, space separated; every other attribute
- *              is refused by name (opsets 7..20)
+ *              is refused by name (opsets 7..20; the opset < 7 attributes that keep the meaning
+ *              are read by legacy_attr in runtime/models/onnx_attrs.c)
  *
  * The op's kernels are runtime/cpu/<file>.c and runtime/vulkan/<file>.c (their tables:
  * cpu/backend.c, vulkan/op_table.c); tests/test_op_coverage.c fails when an op lacks a kernel,
