@@ -173,6 +173,19 @@ static void models_beyond_the_limits(void **state) {
                    "--max-pixels");
 }
 
+/* Shape ops that do not fit their input: one line naming the file and the node, exit 2. */
+static void shapes_that_do_not_fit(void **state) {
+    (void)state;
+    expect_refusal(2, "info", "info '{H}/reshape_misfit.onnx'",
+                   "{H}/reshape_misfit.onnx: node 'view' (Reshape): 1x4 (4 elements) cannot become 1x3");
+    expect_refusal(2, "info", "info '{H}/slice_axis.onnx'",
+                   "{H}/slice_axis.onnx: node 'cut' (Slice): axis 2 out of range or repeated for a 2-D input");
+    expect_refusal(2, "info", "info '{H}/split_misfit.onnx'",
+                   "{H}/split_misfit.onnx: node 'halves' (Split): 2 parts of 5 in all do not split dim 1 (4)");
+    expect_refusal(2, "info", "info '{H}/squeeze_axis.onnx'",
+                   "{H}/squeeze_axis.onnx: node 'flat' (Squeeze): axis out of range or repeated");
+}
+
 static void output_paths_checked_before_the_run(void **state) {
     (void)state;
     expect_refusal(2, "class", "class {M} --class 1 --steps 8 --gif '{O}/missing/run.gif' -o '{O}/keep.png'",
@@ -222,6 +235,7 @@ int main(void) {
         cmocka_unit_test(keras_files_that_break_libhdf5),
         cmocka_unit_test(pictures_and_tensors_that_lie),
         cmocka_unit_test(models_beyond_the_limits),
+        cmocka_unit_test(shapes_that_do_not_fit),
         cmocka_unit_test(output_paths_checked_before_the_run),
         cmocka_unit_test(numeric_faults_stop_the_run),
         cmocka_unit_test(device_faults_are_reported),

@@ -42,9 +42,9 @@
 static const struct refusal {
     const char *prefix, *reason;
 } refusals[] = {
-    {"shufflenet_v2", "(Slice): needs constant inputs"},
+    /* None left: every model of the sweep loads. The list ends at the NULL entry. */
+    {NULL, NULL},
 };
-#define N_REFUSALS (sizeof refusals / sizeof refusals[0])
 
 /* Fixtures whose seeded weights float32 cannot follow: their activations grow to an RMS of
  * about 1.6e3 (EfficientNet's residual MBConv blocks with redrawn BN affines), so PyTorch's own
@@ -68,7 +68,7 @@ static int n_matched, n_refused;
 static char refusal_log[8192];
 
 static const char *expected_refusal(const char *model) {
-    for (size_t i = 0; i < N_REFUSALS; i++)
+    for (size_t i = 0; refusals[i].prefix; i++)
         if (!strncmp(refusals[i].prefix, model, strlen(refusals[i].prefix))) return refusals[i].reason;
     return NULL;
 }

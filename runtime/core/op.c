@@ -1,6 +1,7 @@
 /* The op descriptors (op_list.h) as a table, op names both ways, and default attributes. */
 #include "op.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static const cnv_op_desc op_descs[CNV_OP_COUNT] = {
@@ -94,7 +95,11 @@ void cnv_attrs_default(cnv_op_type op, cnv_attrs *a) {
     a->max = 3.4028234663852886e38f;
     /* Transpose: identity until set. ONNX's default (reversed dims) depends on the input's rank
      * and is filled in by the importer. */
-    for (int k = 0; k < CNV_MAX_DIMS; k++) a->perm[k] = k;
+    for (int k = 0; k < CNV_MAX_DIMS; k++) {
+        a->perm[k] = k;
+        a->slice_end[k] = INT32_MAX; /* Slice: every dim whole until set */
+        a->slice_step[k] = 1;
+    }
     switch (op) {
     case CNV_OP_LEAKYRELU: a->alpha = 0.01f; break;
     case CNV_OP_ELU: a->alpha = 1.0f; break;

@@ -86,6 +86,9 @@ typedef struct cnv_attrs {
     int perm[CNV_MAX_DIMS]; /* Transpose: output dim k is input dim perm[k] (the first ndim entries) */
     int reduce_axes;       /* ReduceMean/Sum/Max: bit k set = dim k is reduced (0: none, an identity) */
     int keepdims;          /* ReduceMean/Sum/Max: reduced dims stay as 1 */
+    /* Slice: per dim, ONNX's start, end (clamped to +-INT32_MAX at import) and step (non-zero);
+     * cnv_slice_resolve clamps them against the input. */
+    int slice_start[CNV_MAX_DIMS], slice_end[CNV_MAX_DIMS], slice_step[CNV_MAX_DIMS];
     /* Image-space ops. */
     int out_hw[2];         /* Fourier: image H, W; Resample: output H, W */
     float decay;           /* Fourier: frequency amplitudes scaled by 1 / max(f, 1/max(H,W))^decay */
@@ -127,6 +130,11 @@ const char *cnv_op_name(cnv_op_type op);
 cnv_op_type cnv_op_from_name(const char *name);
 /* The op a Keras activation name means; CNV_OP_COUNT when none. */
 cnv_op_type cnv_op_from_keras(const char *name);
+
+/* Slice's window on input x: per dim the first index, the count and the step (ONNX's clamping
+ * rules). Fails with CNV_ERR_SHAPE naming the node when a step is 0 or a dim would be empty. */
+cnv_status cnv_slice_resolve(const cnv_attrs *a, const cnv_shape *x, int first[CNV_MAX_DIMS],
+                             int count[CNV_MAX_DIMS], int step[CNV_MAX_DIMS], const char *node_name);
 
 /* Infers the output shape from input shapes; resolves auto_pad into attrs->pads.
  * Fails with CNV_ERR_SHAPE (message names the node) when the inputs do not fit. */

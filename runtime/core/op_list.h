@@ -16,7 +16,8 @@
  *              -1 for the others
  * flags        CNV_OPF_* (op.h): NCHW input, commutative, image-space, variadic
  * attrs        the ONNX attributes the importer accepts, space separated; every other attribute
- *              is refused by name (opsets 7..20)
+ *              is refused by name (opsets 7..20; the opset < 7 attributes that keep the meaning
+ *              are read by legacy_attr in runtime/models/onnx_attrs.c)
  *
  * The op's kernels are runtime/cpu/<file>.c and runtime/vulkan/<file>.c (their tables:
  * cpu/backend.c, vulkan/op_table.c); tests/test_op_coverage.c fails when an op lacks a kernel,
@@ -64,6 +65,10 @@
     X(BATCHNORM, "BatchNormalization", "", 3, 3, 5, OWN, -1, 0, "epsilon momentum spatial training_mode")      \
     /* tf2onnx models start with one to read NHWC input. */                                                    \
     X(TRANSPOSE, "Transpose", "", 1, 1, 1, OWN, -1, 0, "perm")                                                 \
+    /* Shape ops (Split, Squeeze and Unsqueeze are imported as Slice and Reshape nodes). Slice: per   \
+     * dim start, end and step (ONNX's, clamped to the input by shape inference); opsets < 10 give     \
+     * starts/ends/axes as attributes, later ones as inputs with steps. */                             \
+    X(SLICE, "Slice", "", 1, 1, 5, OWN, -1, 0, "starts ends axes")                                     \
     /* Elementwise binary ops with numpy broadcasting (PRelu: the slope broadcasts onto X). Max and Min       \
      * (and Sum, imported as Add) of more inputs become a chain of two-input nodes. */                         \
     X(SUB, "Sub", "", 2, 2, 2, BROADCAST, CNV_BINARY_SUB, 0, "")                                               \

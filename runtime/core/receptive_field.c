@@ -24,10 +24,17 @@ static int moves_positions(const cnv_graph *g, const cnv_node *n) {
     return g->values[n->in[0]].shape.ndim != 4 || p[2] != 2 || p[3] != 3;
 }
 
+/* A Slice keeps image positions when it only crops H and W (a field has no offset to move); a
+ * step other than 1 along them (a stride, or a flip) is treated as mixing positions. */
+static int slice_moves_positions(const cnv_graph *g, const cnv_node *n) {
+    return g->values[n->in[0]].shape.ndim != 4 || n->attrs.slice_step[2] != 1 || n->attrs.slice_step[3] != 1;
+}
+
 static int covers_whole_input(const cnv_graph *g, const cnv_node *n) {
     const cnv_op_type op = n->op;
     return op == CNV_OP_FLATTEN || op == CNV_OP_GEMM || op == CNV_OP_MATMUL || op == CNV_OP_GLOBALAVGPOOL ||
-           op == CNV_OP_RESHAPE || (op == CNV_OP_TRANSPOSE && moves_positions(g, n));
+           op == CNV_OP_RESHAPE || (op == CNV_OP_TRANSPOSE && moves_positions(g, n)) ||
+           (op == CNV_OP_SLICE && slice_moves_positions(g, n));
 }
 
 static int is_whole(const cnv_receptive_field *rf, const cnv_receptive_field *whole) {

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -329,6 +330,43 @@ static cnv_status infer_transpose(const cnv_attrs *a, const cnv_shape *x, cnv_sh
     return CNV_OK;
 }
 
+/* ONNX Slice on one dim of size d: a negative start or end counts from the end, then both are
+ * clamped to [0, d] (step > 0) or [0, d-1] and [-1, d-1] (step < 0). */
+static int slice_dim(long long start, long long end, int step, int d, int *first) {
+    if (start < 0) start += d;
+    if (end < 0) end += d;
+    long long lo = step > 0 ? 0 : -1, hi = step > 0 ? d : d - 1;
+    start = start < 0 ? 0 : start > hi ? hi : start;
+    end = end < lo ? lo : end > hi ? hi : end;
+    *first = (int)start;
+    long long span = step > 0 ? end - start : start - end, s = step > 0 ? step : -(long long)step;
+    return span <= 0 ? 0 : (int)((span + s - 1) / s);
+}
+
+cnv_status cnv_slice_resolve(const cnv_attrs *a, const cnv_shape *x, int first[CNV_MAX_DIMS], int count[CNV_MAX_DIMS],
+                             int step[CNV_MAX_DIMS], const char *node) {
+    for (int k = 0; k < x->ndim; k++) {
+        step[k] = a->slice_step[k];
+        if (step[k] == 0) return shape_fail(CNV_OP_SLICE, node, "step 0 on dim %d", k);
+        count[k] = slice_dim(a->slice_start[k], a->slice_end[k], step[k], x->d[k], &first[k]);
+        if (count[k] <= 0) /* valid ONNX, but cnnvis holds no empty tensors */
+            return cnv_fail(CNV_ERR_UNSUPPORTED,
+                            "node '%s' (Slice): starts %d, ends %d, steps %d leave dim %d of %s empty (empty tensors "
+                            "are not supported)",
+                            node ? node : "?", a->slice_start[k], a->slice_end[k], step[k], k, SHAPE_STR(x));
+    }
+    return CNV_OK;
+}
+
+static cnv_status infer_slice(const cnv_attrs *a, const cnv_shape *x, cnv_shape *out, const char *node) {
+    int first[CNV_MAX_DIMS], step[CNV_MAX_DIMS];
+    for (int k = x->ndim; k < CNV_MAX_DIMS; k++)
+        if (a->slice_start[k] != 0 || a->slice_end[k] != INT32_MAX || a->slice_step[k] != 1)
+            return shape_fail(CNV_OP_SLICE, node, "slices dim %d of a %d-D input %s", k, x->ndim, SHAPE_STR(x));
+    out->ndim = x->ndim;
+    return cnv_slice_resolve(a, x, first, out->d, step, node);
+}
+
 cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const cnv_shape *in, cnv_shape *out,
                               const char *node_name) {
     const cnv_op_desc *desc = cnv_op_desc_of(op);
@@ -383,6 +421,7 @@ cnv_status cnv_op_infer_shape(cnv_op_type op, cnv_attrs *attrs, int n_in, const 
     case CNV_OP_RESHAPE: return infer_reshape(attrs, &in[0], out, node_name);
     case CNV_OP_PAD: return infer_pad(attrs, &in[0], out, node_name);
     case CNV_OP_TRANSPOSE: return infer_transpose(attrs, &in[0], out, node_name);
+    case CNV_OP_SLICE: return infer_slice(attrs, &in[0], out, node_name);
     case CNV_OP_FOURIER: {
         int h = attrs->out_hw[0], w = attrs->out_hw[1];
         if (h < 1 || w < 1 || in[0].d[1] % 2 || in[0].d[2] != h || in[0].d[3] != w / 2 + 1)

@@ -87,6 +87,7 @@ CNV_CPU_DECLARE(softmax);
 CNV_CPU_DECLARE(batchnorm);
 CNV_CPU_DECLARE(transpose);
 CNV_CPU_DECLARE(reduce); /* ReduceMean, ReduceSum, ReduceMax */
+CNV_CPU_DECLARE(slice);     /* Slice (Split imports as Slices) */
 CNV_CPU_DECLARE(fourier); /* spectral image parameterization */
 CNV_CPU_DECLARE(blur);
 CNV_CPU_DECLARE(resample);

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,89 @@ static cnv_status resize_inputs(const attr_ctx *c, const cnv_shape *in, cnv_attr
     return CNV_OK;
 }
 
+/* One of Slice's lists: attribute `name` before opset 10, constant input k from then on (NULL,
+ * 0 values when absent). */
+static cnv_status slice_list(const attr_ctx *c, const char *name, size_t k, const int64_t **vals, size_t *n) {
+    *vals = NULL;
+    *n = 0;
+    if (c->im->opset < 10) {
+        for (size_t j = 0; j < c->n->n_attribute; j++)
+            if (!strcmp(c->n->attribute[j]->name, name)) {
+                CNV_TRY(want_type(c, c->n->attribute[j], ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+                *vals = c->n->attribute[j]->ints;
+                *n = c->n->attribute[j]->n_ints;
+            }
+        return CNV_OK;
+    }
+    const onnx_const *v;
+    CNV_TRY(const_input(c, k, name, &v));
+    if (v && !v->i) return node_fail(c, CNV_ERR_FORMAT, "must be an int64 input: ", name);
+    if (v) *vals = v->i, *n = v->count;
+    return CNV_OK;
+}
+
+static int clamp_int32(int64_t v) { return v > INT32_MAX ? INT32_MAX : v < -INT32_MAX ? -INT32_MAX : (int)v; }
+
+/* Slice's starts, ends, axes and steps into per-dim windows (the dims not named stay whole). */
+static cnv_status set_slice(const attr_ctx *c, const cnv_shape *in, cnv_attrs *attrs) {
+    const int64_t *starts, *ends, *axes, *steps;
+    size_t ns, ne, na, nst;
+    CNV_TRY(slice_list(c, "starts", 1, &starts, &ns));
+    CNV_TRY(slice_list(c, "ends", 2, &ends, &ne));
+    CNV_TRY(slice_list(c, "axes", 3, &axes, &na));
+    CNV_TRY(slice_list(c, "steps", 4, &steps, &nst));
+    if (!starts || !ends) return node_fail(c, CNV_ERR_FORMAT, "missing 'starts' or 'ends'", "");
+    if (ns != ne || (axes && na != ns) || (steps && nst != ns))
+        return node_fail(c, CNV_ERR_FORMAT, "'starts', 'ends', 'axes' and 'steps' differ in length", "");
+    char seen[CNV_MAX_DIMS] = {0}, msg[120];
+    for (size_t k = 0; k < ns; k++) {
+        int64_t axis = axes ? axes[k] : (int64_t)k;
+        if (axis < 0) axis += in->ndim;
+        if (axis < 0 || axis >= in->ndim || seen[axis]++) {
+            snprintf(msg, sizeof msg, "axis %lld out of range or repeated for a %d-D input",
+                     (long long)(axes ? axes[k] : (int64_t)k), in->ndim);
+            return node_fail(c, CNV_ERR_FORMAT, msg, "");
+        }
+        if (steps && steps[k] == 0) return node_fail(c, CNV_ERR_FORMAT, "a step is 0", "");
+        attrs->slice_start[axis] = clamp_int32(starts[k]);
+        attrs->slice_end[axis] = clamp_int32(ends[k]);
+        attrs->slice_step[axis] = steps ? clamp_int32(steps[k]) : 1;
+    }
+    return CNV_OK;
+}
+
+static const Onnx__AttributeProto *node_attr(const Onnx__NodeProto *n, const char *name) {
+    for (size_t k = 0; k < n->n_attribute; k++)
+        if (n->attribute[k]->name && !strcmp(n->attribute[k]->name, name)) return n->attribute[k];
+    return NULL;
+}
+
+/* Reshape's target, from the input (opset >= 5) or the attribute (opsets < 5). */
+static cnv_status set_reshape(const attr_ctx *c, const int64_t *dims, size_t n, const cnv_shape *in, cnv_attrs *attrs) {
+    if (n < 1 || n > CNV_MAX_DIMS) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "target shape has %zu dims (1..%d supported)", n, CNV_MAX_DIMS);
+        return node_fail(c, CNV_ERR_UNSUPPORTED, msg, "");
+    }
+    attrs->shape_n = (int)n;
+    for (size_t k = 0; k < n; k++) {
+        if (dims[k] < -1 || dims[k] > INT32_MAX) return node_fail(c, CNV_ERR_FORMAT, "invalid target shape", "");
+        attrs->shape[k] = (int)dims[k];
+    }
+    /* Exporters write the batch as a literal 1 ([1, -1] for x.view(1, -1), or the folded
+     * Shape of a batch-1 input). Copying dim 0 instead is the same at batch 1 and keeps
+     * the graph usable with larger batches. */
+    if (attrs->shape[0] == 1 && in->ndim >= 1 && in->d[0] == 1) attrs->shape[0] = 0;
+    return CNV_OK;
+}
+
+static cnv_status legacy_reshape(const attr_ctx *c, const cnv_shape *in, cnv_attrs *attrs) {
+    const Onnx__AttributeProto *a = node_attr(c->n, "shape");
+    if (!a) return node_fail(c, CNV_ERR_FORMAT, "missing attribute 'shape'", "");
+    CNV_TRY(want_type(c, a, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS));
+    return set_reshape(c, a->ints, a->n_ints, in, attrs);
+}
+
 /* Opset >= 11 Clip (min, max) and Pad (pads, constant_value), and Reshape's shape. */
 static cnv_status apply_const_inputs(const attr_ctx *c, const cnv_shape *in, cnv_attrs *attrs) {
     const onnx_const *v;
@@ -323,24 +407,12 @@ static cnv_status apply_const_inputs(const attr_ctx *c, const cnv_shape *in, cnv
         CNV_TRY(set_pad_full(c, v->i, v->count, in, attrs));
         return const_scalar(c, 2, "constant_value", &attrs->pad_value);
     case CNV_OP_RESHAPE:
+        if (c->im->opset < 5) return legacy_reshape(c, in, attrs);
         CNV_TRY(const_input(c, 1, "shape", &v));
         if (!v || !v->i || v->ndim != 1) return node_fail(c, CNV_ERR_FORMAT, "'shape' must be a 1-D int64 input", "");
-        if (v->count < 1 || v->count > CNV_MAX_DIMS) {
-            char msg[96];
-            snprintf(msg, sizeof msg, "target shape has %zu dims (1..%d supported)", v->count, CNV_MAX_DIMS);
-            return node_fail(c, CNV_ERR_UNSUPPORTED, msg, "");
-        }
-        attrs->shape_n = (int)v->count;
-        for (size_t k = 0; k < v->count; k++) {
-            if (v->i[k] < -1 || v->i[k] > INT32_MAX) return node_fail(c, CNV_ERR_FORMAT, "invalid target shape", "");
-            attrs->shape[k] = (int)v->i[k];
-        }
-        /* Exporters write the batch as a literal 1 ([1, -1] for x.view(1, -1), or the folded
-         * Shape of a batch-1 input). Copying dim 0 instead is the same at batch 1 and keeps
-         * the graph usable with larger batches. */
-        if (attrs->shape[0] == 1 && in->ndim >= 1 && in->d[0] == 1) attrs->shape[0] = 0;
-        return CNV_OK;
+        return set_reshape(c, v->i, v->count, in, attrs);
     case CNV_OP_RESIZE: return resize_inputs(c, in, attrs);
+    case CNV_OP_SLICE: return set_slice(c, in, attrs);
     default: return CNV_OK;
     }
 }
@@ -407,6 +479,46 @@ static cnv_status normalize_axis(const attr_ctx *c, int *axis, int ndim, int lim
     return node_fail(c, CNV_ERR_FORMAT, msg, "");
 }
 
+/* Attributes of opsets < 7 that leave an op's meaning as at opset 7: consumed_inputs (a memory
+ * hint of opsets < 6), is_test (inference is all cnnvis does), and broadcast/axis of binary ops
+ * and Gemm (checked against the shapes by onnx_check_legacy_broadcast; Gemm's C broadcasts one
+ * way as at opset 7), Reshape's shape attribute (opsets < 5). */
+static int legacy_attr(const attr_ctx *c, const char *name) {
+    if (c->im->opset >= 7) return 0;
+    if (!strcmp(name, "consumed_inputs")) return 1;
+    if (!strcmp(name, "is_test")) return c->op == CNV_OP_BATCHNORM || c->op == CNV_OP_DROPOUT;
+    if (!strcmp(name, "broadcast")) return cnv_op_binary_number(c->op) >= 0 || c->op == CNV_OP_GEMM;
+    if (!strcmp(name, "axis")) return cnv_op_binary_number(c->op) >= 0;
+    if (!strcmp(name, "shape")) return c->op == CNV_OP_RESHAPE && c->im->opset < 5;
+    return 0;
+}
+
+cnv_status onnx_check_legacy_broadcast(onnx_import *im, const Onnx__NodeProto *n, const cnv_shape *a,
+                                       const cnv_shape *b) {
+    const Onnx__AttributeProto *bc = node_attr(n, "broadcast"), *ax = node_attr(n, "axis");
+    attr_ctx c = {im, n, CNV_OP_COUNT};
+    char msg[200];
+    if (!strcmp(n->op_type, "PRelu")) {
+        /* Opset 6's slope is one value or one per channel, not numpy-aligned. */
+        if (cnv_shape_equal(a, b) || cnv_shape_numel(b) == 1) return CNV_OK;
+        snprintf(msg, sizeof msg, "opset %d PRelu's per-channel slope (unsupported before opset 7)", im->opset);
+        return node_fail(&c, CNV_ERR_UNSUPPORTED, msg, "");
+    }
+    if (!bc || bc->i == 0) {
+        if (cnv_shape_equal(a, b)) return CNV_OK;
+        snprintf(msg, sizeof msg, "opset %d without 'broadcast' needs equal shapes", im->opset);
+        return node_fail(&c, CNV_ERR_SHAPE, msg, "");
+    }
+    int64_t axis = ax ? ax->i : a->ndim - b->ndim;
+    if (axis < 0) axis += a->ndim;
+    if (b->ndim <= a->ndim && axis + b->ndim == a->ndim) return CNV_OK;
+    snprintf(msg, sizeof msg,
+             "opset %d broadcasts the %d-D input 1 from axis %lld of the %d-D input 0, which numpy broadcasting "
+             "(opset 7) does not (unsupported)",
+             im->opset, b->ndim, (long long)axis, a->ndim);
+    return node_fail(&c, CNV_ERR_UNSUPPORTED, msg, "");
+}
+
 cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_shape *in_shape,
                             cnv_attrs *attrs) {
     attr_ctx c = {im, n, op};
@@ -426,8 +538,10 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         const Onnx__AttributeProto *a = n->attribute[k];
         if (!a->name) return node_fail(&c, CNV_ERR_FORMAT, "attribute without a name", "");
         /* Opset >= 11 Clip takes min/max as inputs; the attributes belong to older opsets. */
+        if (legacy_attr(&c, a->name)) continue;
         int accepted_here = cnv_word_in_list(cnv_op_desc_of(op)->attrs, a->name) &&
                             !(op == CNV_OP_CLIP && im->opset >= 11) &&
+                            !(op == CNV_OP_SLICE && im->opset >= 10) &&
                             !(op == CNV_OP_PAD && im->opset >= 11 && strcmp(a->name, "mode") != 0) &&
                             !(is_reduce(op) && reduce_axes_are_input(&c) && !strcmp(a->name, "axes"));
         if (!accepted_here) {

@@ -434,6 +434,17 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
     case CNV_OP_TRANSPOSE:
         attr_ints(w, new_node(w, op, n->name, n->n_in, in, out), "perm", w->g->values[n->in[0]].shape.ndim, a->perm);
         break;
+    case CNV_OP_SLICE: {
+        /* Opset-10 form: every dim's window as inputs (axes 0..rank-1). */
+        int rank = w->g->values[n->in[0]].shape.ndim, axes[CNV_MAX_DIMS];
+        for (int k = 0; k < rank; k++) axes[k] = k;
+        in[1] = add_int64_init(w, n->name, "starts", rank, a->slice_start);
+        in[2] = add_int64_init(w, n->name, "ends", rank, a->slice_end);
+        in[3] = add_int64_init(w, n->name, "axes", rank, axes);
+        in[4] = add_int64_init(w, n->name, "steps", rank, a->slice_step);
+        new_node(w, op, n->name, 5, in, out);
+        break;
+    }
     default:
         if (cnv_op_desc_of(n->op)->flags & CNV_OPF_IMAGE)
             /* Feature-visualization ops live only in cnnvis's own graphs; ONNX has no such op. */

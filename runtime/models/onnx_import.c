@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ONNX_MIN_OPSET 7
+/* Opsets 1..6 are read where an op means what it means at opset 7 (onnx_attrs.c: legacy_attr). */
+#define ONNX_MIN_OPSET 1
 #define ONNX_MAX_OPSET 20
 
 const char *onnx_node_name(const Onnx__NodeProto *n) {
@@ -91,6 +92,10 @@ static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const
     return CNV_OK;
 }
 
+cnv_status onnx_resolve_value(onnx_import *im, const Onnx__NodeProto *n, const char *name, int *value) {
+    return resolve_value(im, n, name, value);
+}
+
 static int is_given(const Onnx__NodeProto *n, size_t k) { return k < n->n_input && n->input[k][0]; }
 
 /* BatchNormalization (inference) as y = x*scale' + shift' per channel, scale' and shift' new
@@ -141,7 +146,7 @@ static cnv_status mark_extra_outputs(onnx_import *im, const Onnx__NodeProto *n, 
     return CNV_OK;
 }
 
-static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op) {
+cnv_status onnx_import_node_as(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_attrs *given) {
     cnv_graph *g = im->g;
     const cnv_op_desc *desc = cnv_op_desc_of(op);
     if (n->n_input > (size_t)desc->onnx_in) {
@@ -168,13 +173,18 @@ static cnv_status import_op(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
         in[1] = t;
     }
     if (g->values[in[0]].init) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "constant data input ", n->input[0]);
+    if (im->opset < 7 && cnv_op_binary_number(op) >= 0 && n_in == 2)
+        CNV_TRY(onnx_check_legacy_broadcast(im, n, &g->values[in[0]].shape, &g->values[in[1]].shape));
     if (op == CNV_OP_BATCHNORM) {
         CNV_TRY(add_batchnorm_weights(im, n, in));
         n_in = 3;
     }
 
     cnv_attrs attrs;
-    CNV_TRY(onnx_parse_attrs(im, n, op, &g->values[in[0]].shape, &attrs));
+    if (given)
+        attrs = *given;
+    else
+        CNV_TRY(onnx_parse_attrs(im, n, op, &g->values[in[0]].shape, &attrs));
     cnv_shape shapes[CNV_MAX_INPUTS], out_shape;
     for (int k = 0; k < n_in; k++) shapes[k] = g->values[in[k]].shape;
     const char *name = onnx_node_name(n);
@@ -206,7 +216,7 @@ static cnv_status import_convtranspose_bias(onnx_import *im, const Onnx__NodePro
     step.n_input = 2;
     step.output = outs;
     step.name = name;
-    CNV_TRY(import_op(im, &step, CNV_OP_CONVTRANSPOSE));
+    CNV_TRY(onnx_import_node_as(im, &step, CNV_OP_CONVTRANSPOSE, NULL));
     cnv_graph *g = im->g;
     const int y = cnv_graph_find_value(g, out);
     if (b->dims[0] != g->values[y].shape.d[1])
@@ -249,13 +259,16 @@ static cnv_status import_chain(onnx_import *im, const Onnx__NodeProto *n, cnv_op
         step.output = out;
         step.n_output = 1;
         step.name = last ? n->name : names[slot];
-        CNV_TRY(import_op(im, &step, op));
+        CNV_TRY(onnx_import_node_as(im, &step, op, NULL));
         acc = outs[slot];
     }
     return CNV_OK;
 }
 
 static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
+    if (n->op_type && n->n_output > 1 && !n->output[0][0])
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: node '%s' (%s): leaves its first output unused (unsupported)",
+                        im->path, onnx_node_name(n), n->op_type);
     if (!n->op_type || n->n_output < 1 || !n->output[0][0])
         return cnv_fail(CNV_ERR_FORMAT, "%s: node '%s' has no op type or no output", im->path, onnx_node_name(n));
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
@@ -268,6 +281,11 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
     /* A one-input Sum, Max or Min is the tensor itself. */
     if (variadic && n->n_input == 1) op = CNV_OP_IDENTITY;
     if (variadic && n->n_input > 2 && !all_inputs_constant(im, n)) return import_chain(im, n, op);
+    if (op == CNV_OP_COUNT && !all_inputs_constant(im, n)) {
+        int handled;
+        CNV_TRY(onnx_import_shape_node(im, n, &handled));
+        if (handled) return CNV_OK;
+    }
     if (op == CNV_OP_COUNT || all_inputs_constant(im, n)) {
         int handled;
         CNV_TRY(onnx_fold_constant_node(im, n, &handled));
@@ -278,7 +296,7 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
         return node_fail(im, n, CNV_ERR_UNSUPPORTED, "every input is a constant; cannot evaluate ", n->op_type);
     }
     if (op == CNV_OP_CONVTRANSPOSE && is_given(n, 2)) return import_convtranspose_bias(im, n);
-    return import_op(im, n, op);
+    return onnx_import_node_as(im, n, op, NULL);
 }
 
 static cnv_status read_opset(onnx_import *im, const Onnx__ModelProto *m) {
@@ -287,6 +305,9 @@ static cnv_status read_opset(onnx_import *im, const Onnx__ModelProto *m) {
         const char *d = m->opset_import[k]->domain;
         if (!d || !d[0] || !strcmp(d, "ai.onnx")) im->opset = (int)m->opset_import[k]->version;
     }
+    if (im->opset < 0 && m->n_opset_import && m->opset_import[0]->domain)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: uses only the operator set of domain '%s' (unsupported)", im->path,
+                        m->opset_import[0]->domain);
     if (im->opset < 0) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (no default-domain opset)", im->path);
     if (im->opset < ONNX_MIN_OPSET || im->opset > ONNX_MAX_OPSET)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: opset %d is not supported (%d..%d are)", im->path, im->opset,

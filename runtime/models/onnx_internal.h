@@ -71,6 +71,12 @@ const char *onnx_node_name(const Onnx__NodeProto *n);
 cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_shape *in_shape,
                             cnv_attrs *attrs);
 
+/* Opsets < 7: a binary op's `broadcast` and `axis` attributes. Broadcasting B (shape b) onto A
+ * (shape a) from `axis` means numpy's broadcasting when B's dims end where A's do; another axis
+ * is refused naming the node (its meaning differs). */
+cnv_status onnx_check_legacy_broadcast(onnx_import *im, const Onnx__NodeProto *n, const cnv_shape *a,
+                                       const cnv_shape *b);
+
 /* An ONNX attribute held in one cnv_attrs field: an int, a float, or a word of `choices` (a
  * NULL-terminated list) stored as its index. */
 typedef enum { ONNX_FIELD_INT, ONNX_FIELD_FLOAT, ONNX_FIELD_CHOICE } onnx_field_kind;
@@ -94,5 +100,17 @@ static inline int onnx_choice_count(const char *const *choices) {
  * Identity, and Reshape of a constant)
  * into constants. *handled = 0 when the op is not one of these (nothing is reported then). */
 cnv_status onnx_fold_constant_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
+
+/* The graph value an input name stands for (an activation, an alias, or a float constant made a
+ * weight); fails naming the node when it is none of these. */
+cnv_status onnx_resolve_value(onnx_import *im, const Onnx__NodeProto *n, const char *name, int *value);
+
+/* Adds node n as one cnnvis node of op: its float inputs resolved, attributes `given` or (NULL)
+ * parsed from the node, the output shape inferred. Only n's first output is defined. */
+cnv_status onnx_import_node_as(onnx_import *im, const Onnx__NodeProto *n, cnv_op_type op, const cnv_attrs *given);
+
+/* Imports the shape ops that are no cnnvis op of their own, on a computed input: Split as one
+ * Slice per output, Squeeze and Unsqueeze as Reshape. *handled = 0 for any other op. */
+cnv_status onnx_import_shape_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
 
 #endif

@@ -25,6 +25,7 @@ static const cnv_vk_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_REDUCEMEAN] = {cnv_vk_reduce_forward, cnv_vk_reduce_backward},
     [CNV_OP_REDUCESUM] = {cnv_vk_reduce_forward, cnv_vk_reduce_backward},
     [CNV_OP_REDUCEMAX] = {cnv_vk_reduce_forward, cnv_vk_reduce_backward},
+    [CNV_OP_SLICE] = {cnv_vk_slice_forward, cnv_vk_slice_backward},
     [CNV_OP_RESAMPLE] = {cnv_vk_resample_forward, cnv_vk_resample_backward},
     [CNV_OP_RESIZE] = {cnv_vk_resize_forward, cnv_vk_resize_backward},
     [CNV_OP_CONVTRANSPOSE] = {cnv_vk_convtranspose_forward, cnv_vk_convtranspose_backward},

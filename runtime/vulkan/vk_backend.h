@@ -62,6 +62,7 @@ CNV_VK_DECLARE(softmax);
 CNV_VK_DECLARE(batchnorm);
 CNV_VK_DECLARE(transpose);
 CNV_VK_DECLARE(reduce); /* ReduceMean, ReduceSum, ReduceMax */
+CNV_VK_DECLARE(slice); /* Slice (Split imports as Slices) */
 CNV_VK_DECLARE(resample);
 CNV_VK_DECLARE(resize);
 CNV_VK_DECLARE(convtranspose); /* on the Conv kernels */

@@ -293,6 +293,35 @@ static size_t transpose_cases(tu_opcase *out) {
     return keep(out, cases, (size_t)n);
 }
 
+/* Slice windows: positive and negative steps, negative starts, ends past the dim (clamped),
+ * ShuffleNet's channel split, 5-D and 6-D inputs, and windows spanning several workgroups. */
+static size_t slice_cases(tu_opcase *out) {
+    static const struct {
+        const char *label;
+        cnv_shape x;
+        int start[CNV_MAX_DIMS], end[CNV_MAX_DIMS], step[CNV_MAX_DIMS];
+    } w[] = {
+        {"channel half 2x6x5x4 (ShuffleNet's split)", S4(2, 6, 5, 4), {0, 3, 0, 0}, {9, 6, 9, 9}, {1, 1, 1, 1}},
+        {"steps 2, 3 on 2x7x9x11", S4(2, 7, 9, 11), {0, 1, 0, 2}, {9, 7, 9, 11}, {1, 2, 3, 1}},
+        {"negative steps 3x7x5", S3(3, 7, 5), {2, -1, 4}, {-9, -9, 0}, {-1, -2, -1}},
+        {"negative starts, ends past the dim 4x9", S2(4, 9), {-3, -7}, {99, 1000}, {1, 2}},
+        {"ends clamped below 2x5x8", S3(2, 5, 8), {0, 4, -100}, {9, -100, 5}, {1, -3, 1}},
+        {"5-D 2x3x4x5x3", S5(2, 3, 4, 5, 3), {1, 0, 1, -2, 0}, {2, 3, 4, -9, 3}, {1, 2, 2, -1, 1}},
+        {"6-D 2x3x1x4x5x2", S6(2, 3, 1, 4, 5, 2), {0, 2, 0, 1, 4, 1}, {2, 0, 1, 4, 0, 2}, {1, -1, 1, 2, -2, 1}},
+        {"wide 2x9x33x41 (many workgroups)", S4(2, 9, 33, 41), {0, 1, 2, 0}, {2, 8, 31, 41}, {1, 1, 1, 1}},
+    };
+    static tu_opcase cases[sizeof w / sizeof w[0]];
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        cases[i] = CASE(w[i].label, CNV_OP_SLICE, 0, 0, w[i].x);
+        for (int k = 0; k < w[i].x.ndim; k++) {
+            cases[i].attrs.slice_start[k] = w[i].start[k];
+            cases[i].attrs.slice_end[k] = w[i].end[k];
+            cases[i].attrs.slice_step[k] = w[i].step[k];
+        }
+    }
+    return keep(out, cases, sizeof cases / sizeof cases[0]);
+}
+
 static tu_opcase with_alpha_beta(tu_opcase c, float alpha, float beta) {
     c.attrs.alpha = alpha;
     c.attrs.beta = beta;
@@ -548,6 +577,7 @@ static const tu_case_table tables[] = {
     {"MatMul with batch dims", matmul_cases},
     {"Resize", resize_cases},
     {"ConvTranspose", convtranspose_cases},
+    {"Slice", slice_cases},
     {"Every other op, one small case each", other_cases},
 };
 

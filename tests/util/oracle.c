@@ -25,6 +25,7 @@ static const tu_oracle_fn oracles[CNV_OP_COUNT] = {
     [CNV_OP_REDUCEMEAN] = tu_oracle_reduce,
     [CNV_OP_REDUCESUM] = tu_oracle_reduce,
     [CNV_OP_REDUCEMAX] = tu_oracle_reduce,
+    [CNV_OP_SLICE] = tu_oracle_slice,
     [CNV_OP_FOURIER] = tu_oracle_fourier,
     [CNV_OP_BLUR] = tu_oracle_blur,
     [CNV_OP_RESAMPLE] = tu_oracle_resample,

@@ -38,6 +38,7 @@ TU_ORACLE_DECLARE(softmax);
 TU_ORACLE_DECLARE(batchnorm);
 TU_ORACLE_DECLARE(transpose);
 TU_ORACLE_DECLARE(reduce); /* ReduceMean, ReduceSum, ReduceMax */
+TU_ORACLE_DECLARE(slice);
 /* tests/util/oracle_vis.c: image-space ops of feature visualization */
 TU_ORACLE_DECLARE(fourier);
 /* Fourier at one pixel (n, c, h, w) of the image, from coefficients [N, 2C, H, W/2+1] in

@@ -107,6 +107,25 @@ TU_ORACLE_DECLARE(transpose) {
     }
 }
 
+/* Python's slice(start, end, step).indices(d), which ONNX's Slice follows: the first index. */
+static long long slice_first(long long start, long long step, long long d) {
+    if (start < 0) return start + d < 0 ? (step < 0 ? -1 : 0) : start + d;
+    return start >= d ? (step < 0 ? d - 1 : d) : start;
+}
+
+/* Output index o along dim k reads input index first_k + o * step_k. */
+TU_ORACLE_DECLARE(slice) {
+    const size_t n = cnv_shape_numel(out_shape);
+    for (size_t i = 0; i < n; i++) {
+        int o[CNV_MAX_DIMS], src[CNV_MAX_DIMS];
+        unflatten(i, out_shape, o);
+        for (int k = 0; k < out_shape->ndim; k++)
+            src[k] = (int)(slice_first(a->slice_start[k], a->slice_step[k], in_shape[0].d[k]) +
+                           (long long)o[k] * a->slice_step[k]);
+        out[i] = in[0][flatten(src, &in_shape[0])];
+    }
+}
+
 TU_ORACLE_DECLARE(copy) {
     const size_t n = cnv_shape_numel(out_shape);
     for (size_t i = 0; i < n; i++) out[i] = in[0][i];
