@@ -1,8 +1,8 @@
 """The Python binding against the CLI: forward equals `forward --save-tensor` bit for bit, the
 input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`class` with the
 same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals
-`saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals `deconv --save-tensor` (and its --top channels), a
-seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
+`saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals
+`deconv --save-tensor` (and its --top channels), a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
 cam --save-tensor`, and a library error raises CnnvisError with the library's message.
 usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
 import json
