@@ -14,6 +14,7 @@ the library's one-line message. docs/PYTHON.md walks through it.
 """
 import ctypes
 import ctypes.util
+import json
 import os
 import pathlib
 
@@ -111,6 +112,9 @@ _declare("cnv_deepdream", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes
 _declare("cnv_invert", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
          ctypes.POINTER(_RenderParams), _c_float_p, ctypes.POINTER(ctypes.c_double))
 
+_declare("cnv_devices_report", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
+_declare("cnv_free", None, _P)
+
 _OBJECTIVE_UNIT, _OBJECTIVE_CHANNEL = 0, 1
 _MAX_RANK = 4
 
@@ -130,6 +134,17 @@ def _check(status):
 
 def _floats(a):
     return a.ctypes.data_as(_c_float_p)
+
+
+def devices():
+    """The compute devices as `cnnvis devices --json` reports them (a dict): "loader", "vulkan",
+    "devices" (each Vulkan device's capability table) and "default" (an index or "cpu")."""
+    text = ctypes.c_void_p()
+    _check(_lib.cnv_devices_report(ctypes.byref(text)))
+    try:
+        return json.loads(ctypes.string_at(text.value).decode())
+    finally:
+        _lib.cnv_free(text)
 
 
 def version():

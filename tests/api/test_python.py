@@ -3,7 +3,7 @@ input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`cla
 same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals
 `saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals
 `deconv --save-tensor` (and its --top channels), a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
-cam --save-tensor`, and a library error raises CnnvisError with the library's message.
+cam --save-tensor`, the device report equals `devices --json`, and a library error raises CnnvisError with the library's message.
 usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
 import json
 import os
@@ -168,6 +168,13 @@ class Binding(unittest.TestCase):
             self.model.cam(self.x, 3)
         self.assertEqual(e.exception.status, "CNV_ERR_UNSUPPORTED")
         self.assertTrue(str(e.exception), "no message")
+
+    def test_devices_equal_cli(self):
+        want = json.loads(subprocess.run([CLI, "devices", "--json"], capture_output=True, text=True, check=True).stdout)
+        del want["cpu_backend"]
+        got = cnnvis.devices()
+        self.assertEqual(got, want)
+        self.assertIn("default", got)
 
     def test_library_error_raises_with_its_message(self):
         missing = self.path("missing.onnx")

@@ -163,4 +163,5 @@ CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 #include "cnnvis/visualize.h"
 #include "cnnvis/attribution.h"
 #include "cnnvis/synthesis.h"
+#include "cnnvis/tools.h"
 #endif
