@@ -12,6 +12,7 @@
 #include "io/normalize.h"
 #include "io/overlay.h"
 #include "io/preprocess.h"
+#include "models/preset.h"
 
 static cnv_image solid(int w, int h, unsigned char r, unsigned char g, unsigned char b) {
     cnv_image im = {w, h, 3, malloc((size_t)w * h * 3)};

@@ -14,6 +14,7 @@ the library's one-line message. docs/PYTHON.md walks through it.
 """
 import ctypes
 import ctypes.util
+import json
 import os
 import pathlib
 
@@ -91,6 +92,29 @@ _declare("cnv_render_filter", ctypes.c_int, _P, _P, ctypes.c_int, ctypes.c_int, 
          _c_float_p)
 _declare("cnv_render_class", ctypes.c_int, _P, _P, ctypes.c_int, ctypes.POINTER(_RenderParams), _c_float_p)
 
+_declare("cnv_cam_layer", ctypes.c_int, _P, _c_int_p)
+_declare("cnv_cam_map", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, _c_float_p)
+
+
+class _DeconvnetParams(ctypes.Structure):
+    """cnv_deconvnet_params of cnnvis/attribution.h."""
+    _fields_ = [("all_positions", ctypes.c_int), ("unpool_fill", ctypes.c_int)]
+
+
+_declare("cnv_deconvnet", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int,
+         ctypes.POINTER(_DeconvnetParams), _c_float_p, _c_float_p)
+_declare("cnv_strongest_channels", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, _c_int_p,
+         _c_float_p)
+_declare("cnv_model_picture_size", ctypes.c_int, _P, ctypes.c_char_p, _c_int_p, _c_int_p)
+_declare("cnv_model_load_picture", ctypes.c_int, _P, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, _c_float_p)
+_declare("cnv_deepdream", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, _c_int_p, ctypes.c_int,
+         ctypes.c_int, ctypes.POINTER(_RenderParams), _c_float_p)
+_declare("cnv_invert", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+         ctypes.POINTER(_RenderParams), _c_float_p, ctypes.POINTER(ctypes.c_double))
+
+_declare("cnv_devices_report", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
+_declare("cnv_free", None, _P)
+
 _OBJECTIVE_UNIT, _OBJECTIVE_CHANNEL = 0, 1
 _MAX_RANK = 4
 
@@ -110,6 +134,17 @@ def _check(status):
 
 def _floats(a):
     return a.ctypes.data_as(_c_float_p)
+
+
+def devices():
+    """The compute devices as `cnnvis devices --json` reports them (a dict): "loader", "vulkan",
+    "devices" (each Vulkan device's capability table) and "default" (an index or "cpu")."""
+    text = ctypes.c_void_p()
+    _check(_lib.cnv_devices_report(ctypes.byref(text)))
+    try:
+        return json.loads(ctypes.string_at(text.value).decode())
+    finally:
+        _lib.cnv_free(text)
 
 
 def version():
@@ -259,6 +294,38 @@ class Model:
         _check(_lib.cnv_saliency(self._g, self._be, _floats(x), int(cls), method.encode(), seed, _floats(a)))
         return a
 
+    def cam(self, x, cls):
+        """The CAM map (h, w) of class cls for one input (Zhou et al.: models ending in
+        GlobalAveragePool [+ linear]), unrectified, as `cnnvis gradcam --method cam`."""
+        x = self._batch(x)
+        layer = ctypes.c_int()
+        _check(_lib.cnv_cam_layer(self._g, ctypes.byref(layer)))
+        cam = np.empty(self.layer_shape(layer.value)[2:], np.float32)
+        _check(_lib.cnv_cam_map(self._g, self._be, _floats(x), int(cls), _floats(cam)))
+        return cam
+
+    def deconv(self, x, layer, channel, all_positions=False, unpool="switches"):
+        """The deconvnet projection (Zeiler & Fergus) of `channel` of `layer` for one input,
+        shaped like x in the model's input space, and the channel's peak activation: only the
+        strongest activation is projected unless all_positions; unpool "switches" or "fill"."""
+        if unpool not in ("switches", "fill"):
+            raise CnnvisError("CNV_ERR_ARG", f"unpool: '{unpool}' is not switches or fill")
+        x = self._batch(x)
+        p = _DeconvnetParams(int(bool(all_positions)), int(unpool == "fill"))
+        proj = np.empty_like(x[:1])
+        peak = ctypes.c_float()
+        _check(_lib.cnv_deconvnet(self._g, self._be, _floats(x), self.layer_index(layer), int(channel),
+                                  ctypes.byref(p), _floats(proj), ctypes.byref(peak)))
+        return proj, peak.value
+
+    def strongest_channels(self, x, layer, k):
+        """[(channel, peak activation)] of the k channels of `layer` with the largest maxima."""
+        x = self._batch(x)
+        channels, peaks = (ctypes.c_int * k)(), (ctypes.c_float * k)()
+        _check(_lib.cnv_strongest_channels(self._g, self._be, _floats(x), self.layer_index(layer), k, channels,
+                                           peaks))
+        return list(zip(channels, peaks))
+
     # ---- feature visualization ----
     def _params(self, recipe, steps, size, seed, relu_slope, progress):
         p = _RenderParams()
@@ -291,6 +358,61 @@ class Model:
         """An image (C, H, W) in 0..1 that maximizes logit `cls`, as `cnnvis class`."""
         p = self._params(recipe, steps, size, seed, relu_slope, progress)
         return self._render(lambda pp, img: _lib.cnv_render_class(self._g, self._be, int(cls), pp, img), p)
+
+
+    # ---- synthesis from a picture ----
+    def load_picture(self, path, size=None):
+        """A picture file (or a preprocessed .npy) as (C, H, W) in 0..1 with the model's channel
+        count, resized to size x size (None: its own size): what dream and invert start from."""
+        h, w = ctypes.c_int(), ctypes.c_int()
+        if size is None:
+            _check(_lib.cnv_model_picture_size(self._g, os.fsencode(path), ctypes.byref(h), ctypes.byref(w)))
+        else:
+            h.value = w.value = size
+        image = np.empty((self.input_shape[1], h.value, w.value), np.float32)
+        _check(_lib.cnv_model_load_picture(self._g, os.fsencode(path), h.value, w.value, _floats(image)))
+        return image
+
+    def _synth_params(self, recipe, steps, seed, progress):
+        p = _RenderParams()
+        p.recipe = recipe.encode() if recipe is not None else None  # None: the verb's recipe
+        p.steps, p.seed = steps, seed
+        if progress is not None:
+            p.progress = _PROGRESS(lambda user, step, steps, value: progress(step, steps, value))
+        return p
+
+    def _picture(self, image):
+        image = np.ascontiguousarray(image, np.float32)
+        if image.ndim != 3 or image.shape[0] != self.input_shape[1]:
+            raise CnnvisError("CNV_ERR_SHAPE", f"{self.path}: a picture is (C, H, W) with C = {self.input_shape[1]}, "
+                              f"not {image.shape}")
+        return image
+
+    def dream(self, image, layers, channel=None, seed=1, steps=0, recipe=None, progress=None):
+        """DeepDream of a picture (C, H, W) in 0..1: the energy of `layers` (one or a list), or the
+        mean of `channel` of each, amplified over octaves; as `cnnvis dream` with the same seed,
+        steps and recipe (None: "dream") at the picture's size."""
+        image = self._picture(image)
+        names = layers if isinstance(layers, (list, tuple)) else [layers]
+        index = (ctypes.c_int * len(names))(*[self.layer_index(n) for n in names])
+        out = np.empty_like(image)
+        p = self._synth_params(recipe, steps, seed, progress)
+        _check(_lib.cnv_deepdream(self._g, self._be, _floats(image), image.shape[1], image.shape[2], index,
+                                  len(names), -1 if channel is None else int(channel), ctypes.byref(p),
+                                  _floats(out)))
+        return out
+
+    def invert(self, image, layer, seed=1, steps=0, recipe=None, progress=None):
+        """A picture (C, H, W) whose activations at `layer` match those of image, from noise, and
+        its final relative error; as `cnnvis invert --layer` with the same seed, steps and recipe
+        (None: "invert") at the picture's size."""
+        image = self._picture(image)
+        out = np.empty_like(image)
+        err = ctypes.c_double()
+        p = self._synth_params(recipe, steps, seed, progress)
+        _check(_lib.cnv_invert(self._g, self._be, _floats(image), image.shape[1], image.shape[2],
+                               self.layer_index(layer), ctypes.byref(p), _floats(out), ctypes.byref(err)))
+        return out, err.value
 
 
 def load(path, device=None):

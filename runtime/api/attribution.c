@@ -2,16 +2,9 @@
  * executor per call. */
 #include "cnnvis/visualize.h"
 #include "core/status.h"
+#include "api/model.h"
 #include "vis/gradcam.h"
 #include "vis/saliency.h"
-
-static cnv_status check_class(const cnv_graph *g, int logits, int cls) {
-    const cnv_shape *s = &g->values[g->nodes[logits].out].shape;
-    int n_classes = (int)(cnv_shape_numel(s) / (size_t)s->d[0]);
-    if (cls < 0 || cls >= n_classes)
-        return cnv_fail(CNV_ERR_ARG, "class %d out of range: %s has %d classes", cls, g->source, n_classes);
-    return CNV_OK;
-}
 
 int cnv_gradcam_default_layer(const cnv_graph *g) {
     int logits;
@@ -26,7 +19,7 @@ cnv_status cnv_gradcam_map(cnv_graph *g, cnv_backend *be, const float *input, in
                         g->nodes[logits].name, logits);
     const cnv_shape *s = &g->values[g->nodes[layer].out].shape;
     if (s->ndim != 4) return cnv_fail(CNV_ERR_SHAPE, "%s: layer %s is not a map (NCHW)", g->source, g->nodes[layer].name);
-    CNV_TRY(check_class(g, logits, cls));
+    CNV_TRY(cnv_model_check_class(g, logits, cls));
     cnv_exec *ex;
     CNV_TRY(cnv_exec_create(g, be, 1, &ex));
     cnv_status st = cnv_exec_set_input(ex, input);
@@ -43,7 +36,7 @@ cnv_status cnv_saliency(cnv_graph *g, cnv_backend *be, const float *input, int c
     CNV_TRY(cnv_saliency_parse(method ? method : "grad", &o.method));
     int logits;
     CNV_TRY(cnv_model_logits_layer(g, &logits));
-    CNV_TRY(check_class(g, logits, cls));
+    CNV_TRY(cnv_model_check_class(g, logits, cls));
     cnv_exec *ex;
     CNV_TRY(cnv_exec_create(g, be, 1, &ex));
     cnv_status st = cnv_exec_set_input(ex, input);

@@ -64,3 +64,11 @@ cnv_status cnv_model_logits_layer(const cnv_graph *g, int *layer) {
     *layer = out;
     return CNV_OK;
 }
+
+cnv_status cnv_model_check_class(const cnv_graph *g, int logits, int cls) {
+    const cnv_shape *s = &g->values[g->nodes[logits].out].shape;
+    int n_classes = (int)(cnv_shape_numel(s) / (size_t)s->d[0]);
+    if (cls < 0 || cls >= n_classes)
+        return cnv_fail(CNV_ERR_ARG, "class %d out of range: %s has %d classes", cls, g->source, n_classes);
+    return CNV_OK;
+}

@@ -7,6 +7,7 @@
 #include "cnnvis/visualize.h"
 #include "core/status.h"
 #include "api/model.h"
+#include "api/render_opts.h"
 #include "vis/render_setup.h"
 
 void cnv_render_params_default(cnv_render_params *p) {
@@ -33,20 +34,26 @@ static void forward_progress(void *user, int step, int steps, const double *valu
     p->progress(p->user, step, steps, values[0]);
 }
 
+cnv_status cnv_api_render_opts(const cnv_render_params *p, const char *default_recipe, int h, int w,
+                               cnv_render_opts *o) {
+    if (p->steps < 0) return cnv_fail(CNV_ERR_ARG, "steps %d is negative", p->steps);
+    *o = (cnv_render_opts){.batch = 1, .size = {h, w}, .seed = p->seed, .log_every = 1,
+                           .progress = p->progress ? forward_progress : NULL, .user = (void *)p};
+    CNV_TRY(cnv_recipe_resolve(p->recipe ? p->recipe : default_recipe, &o->recipe));
+    if (p->steps) o->recipe.steps = p->steps;
+    return cnv_recipe_validate(&o->recipe);
+}
+
 static cnv_status render_one(cnv_graph *g, cnv_backend *be, int layer, const cnv_objective *obj,
                              const cnv_render_params *p, float *image) {
     if (layer < 0 || layer >= g->n_nodes)
         return cnv_fail(CNV_ERR_NOT_FOUND, "%s: no layer %d (the model has %d)", g->source, layer, g->n_nodes);
     if (p->relu_slope < 0.0f || p->relu_slope > 1.0f)
         return cnv_fail(CNV_ERR_ARG, "relu slope %g is not in 0..1", (double)p->relu_slope);
-    if (p->steps < 0) return cnv_fail(CNV_ERR_ARG, "steps %d is negative", p->steps);
     int c, h, w;
     CNV_TRY(cnv_render_shape(g, p, &c, &h, &w));
-    cnv_render_opts o = {.size = {h, w}, .seed = p->seed, .log_every = 1,
-                         .progress = p->progress ? forward_progress : NULL, .user = (void *)p};
-    CNV_TRY(cnv_recipe_resolve(p->recipe ? p->recipe : "lucid", &o.recipe));
-    if (p->steps) o.recipe.steps = p->steps;
-    CNV_TRY(cnv_recipe_validate(&o.recipe));
+    cnv_render_opts o;
+    CNV_TRY(cnv_api_render_opts(p, "lucid", h, w, &o));
     CNV_TRY(cnv_objective_check(obj, 1, &g->values[g->nodes[layer].out].shape, g->nodes[layer].name));
     cnv_render_result res;
     CNV_TRY(cnv_render_at_layer(g, cnv_model_default_preset(g), be, &o, layer, p->relu_slope, obj, 1, &res, NULL));

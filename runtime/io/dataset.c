@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 
 #include "core/status.h"
+#include "core/input_spec.h"
 #include "io/idx.h"
 #include "io/preprocess.h"
-#include "models/preset.h"
 
 /* Without train/ and test/ subfolders, image i of a class (in name order) is a test image when
  * i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1. */
@@ -170,7 +170,7 @@ static cnv_status load_images(const name_list *files, int n_classes, int limit, 
     if (total == 0) return cnv_fail(CNV_ERR_FORMAT, "%s: no images (PNG, JPEG, BMP) in the class folders", where);
     d->n = total;
     CNV_TRY(alloc_set(d, where));
-    const cnv_preset *plain = cnv_preset_find("generic"); /* pixels / 255, no mean */
+    static const cnv_preset plain_preset = CNV_PRESET_GENERIC, *plain = &plain_preset; /* pixels / 255, no mean */
     cnv_shape shape = cnv_shape4(1, d->c, d->h, d->w);
     size_t numel = cnv_dataset_image_numel(d);
     int taken = 0;

@@ -5,9 +5,9 @@
 
 #include <stddef.h>
 
+#include "core/input_spec.h"
 #include "core/shape.h"
 #include "io/image.h"
-#include "models/preset.h"
 
 typedef enum { CNV_NORM_CHANNEL, CNV_NORM_LAYER } cnv_norm_mode;
 

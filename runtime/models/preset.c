@@ -174,15 +174,8 @@ static const cnv_preset presets[] = {
         .n_builtin_labels = 10,
         .default_layers = "conv2d,conv2d_1", /* tf.keras's names of the first two Conv2D layers */
     },
-    {
-        /* channels/height/width 0: whatever the model's input is. */
-        .name = "generic",
-        .description = "any model: its own input size, RGB (gray for 1 channel), 0..1, no mean",
-        .order = CNV_ORDER_RGB,
-        .scale = 1.0f / 255.0f,
-        .mean = {0.0f, 0.0f, 0.0f},
-        .std = {1.0f, 1.0f, 1.0f},
-    },
+    /* channels/height/width 0: whatever the model's input is. */
+    CNV_PRESET_GENERIC,
 };
 static const int n_presets = (int)(sizeof presets / sizeof presets[0]);
 

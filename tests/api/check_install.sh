@@ -16,7 +16,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(ls -d "$prefix"/lib*/ | head -1)
 libdir=${libdir%/}
-for f in include/cnnvis/cnnvis.h include/cnnvis/visualize.h include/cnnvis/version.h bin/cnnvis \
+for f in include/cnnvis/cnnvis.h include/cnnvis/visualize.h include/cnnvis/version.h include/cnnvis/attribution.h \
+         include/cnnvis/synthesis.h include/cnnvis/tools.h bin/cnnvis \
          share/man/man1/cnnvis.1 share/bash-completion/completions/cnnvis; do
     [[ -f $prefix/$f ]] || fail "not installed: $f"
 done

@@ -1,7 +1,9 @@
 """The Python binding against the CLI: forward equals `forward --save-tensor` bit for bit, the
 input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`class` with the
-same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals `saliency --save-tensor`, Grad-CAM has
-the layer's map shape, and a library error raises CnnvisError with the library's message.
+same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals
+`saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals
+`deconv --save-tensor` (and its --top channels), a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
+cam --save-tensor`, the device report equals `devices --json`, and a library error raises CnnvisError with the library's message.
 usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
 import json
 import os
@@ -119,6 +121,61 @@ class Binding(unittest.TestCase):
         self.assertEqual(cam.shape, layer[2:])
         self.assertTrue(np.all(cam >= 0))
 
+    def test_deconv_equals_cli(self):
+        top = json.loads(cli("deconv", FASHION, self.x_path, "--layer", "relu2", "--top", 3, "-o",
+                             self.path("dt.png"), "--json"))["channels"]
+        got = self.model.strongest_channels(self.x, "relu2", 3)
+        self.assertEqual([c for c, _ in got], [t["channel"] for t in top])
+        np.testing.assert_allclose([p for _, p in got], [t["peak"] for t in top], rtol=1e-6)
+        channel = got[0][0]
+        for extra, kw in (([], {}), (["--all-positions", "--unpool", "fill"], {"all_positions": True,
+                                                                                 "unpool": "fill"})):
+            cli("deconv", FASHION, self.x_path, "--layer", "relu2", "--channel", channel, *extra, "-o",
+                self.path("d.png"), "--save-tensor", self.path("d.npy"))
+            proj, peak = self.model.deconv(self.x, "relu2", channel, **kw)
+            self.assertGreater(np.abs(proj).max(), 0, extra)
+            self.assertEqual(proj.tobytes(), np.load(self.path("d.npy")).tobytes(), extra)
+            self.assertAlmostEqual(peak, got[0][1], places=4)
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.deconv(self.x, "relu2", 999)
+        self.assertIn("999", str(e.exception))
+
+    def test_dream_and_invert_equal_cli_with_seed(self):
+        picture = self.model.load_picture(self.x_path)
+        self.assertEqual(picture.shape, (1, 28, 28))
+        cli("dream", FASHION, self.x_path, "--layer", "relu1,relu2", "--steps", 3, "--seed", 3, "-o",
+            self.path("dr.png"), "--save-tensor", self.path("dr.npy"))
+        steps = []
+        got = self.model.dream(picture, ["relu1", "relu2"], seed=3, steps=3, progress=lambda s, n, v: steps.append(s))
+        self.assertEqual(got.tobytes(), np.load(self.path("dr.npy"))[0].tobytes())
+        self.assertGreater(np.abs(got - picture).max(), 0, "the dream left the picture as it was")
+        self.assertEqual(len(steps), 12)  # 3 steps at each of the dream recipe's 4 octaves
+        cli("dream", FASHION, self.x_path, "--layer", "relu2", "--channel", 5, "--steps", 2, "--seed", 4,
+            "--size", 40, "-o", self.path("dc.png"), "--save-tensor", self.path("dc.npy"))
+        got = self.model.dream(self.model.load_picture(self.x_path, size=40), "relu2", channel=5, seed=4, steps=2)
+        self.assertEqual(got.tobytes(), np.load(self.path("dc.npy"))[0].tobytes())
+        cli("invert", FASHION, self.x_path, "--layer", "relu1", "--steps", 4, "--seed", 2, "-o",
+            self.path("iv.png"), "--save-tensor", self.path("iv.npy"))
+        got, err = self.model.invert(picture, "relu1", seed=2, steps=4)
+        self.assertEqual(got.tobytes(), np.load(self.path("iv.npy"))[0].tobytes())
+        self.assertTrue(0 < err < 1, err)
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.dream(picture, "relu2", recipe="nonsense")
+        self.assertIn("nonsense", str(e.exception))
+
+    def test_cam_needs_a_pooled_head(self):
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.cam(self.x, 3)
+        self.assertEqual(e.exception.status, "CNV_ERR_UNSUPPORTED")
+        self.assertTrue(str(e.exception), "no message")
+
+    def test_devices_equal_cli(self):
+        want = json.loads(subprocess.run([CLI, "devices", "--json"], capture_output=True, text=True, check=True).stdout)
+        del want["cpu_backend"]
+        got = cnnvis.devices()
+        self.assertEqual(got, want)
+        self.assertIn("default", got)
+
     def test_library_error_raises_with_its_message(self):
         missing = self.path("missing.onnx")
         with self.assertRaises(cnnvis.CnnvisError) as e:
@@ -141,6 +198,11 @@ class Binding(unittest.TestCase):
             self.assertEqual(m.forward(x).tobytes(), np.load(self.path("sq.npy")).tobytes())
             top = json.loads(cli("classify", SQUEEZENET, CAT, "--top", 1, "--json"))[0]["top"][0]["class"]
             self.assertEqual(m.classify(x, k=1)[0][0], top)
+            cli("gradcam", SQUEEZENET, CAT, "--method", "cam", "--class", top, "-o", self.path("cam.png"),
+                "--save-tensor", self.path("cam.npy"))
+            cam = m.cam(x, top)
+            self.assertEqual(cam.tobytes(), np.load(self.path("cam.npy"))[0, 0].tobytes())
+            self.assertGreater(cam.max(), cam.min())
 
 
 if __name__ == "__main__":

@@ -158,4 +158,10 @@ CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 #ifdef __cplusplus
 }
 #endif
+
+/* The visualizations, an area to a header (each includes this one). */
+#include "cnnvis/visualize.h"
+#include "cnnvis/attribution.h"
+#include "cnnvis/synthesis.h"
+#include "cnnvis/tools.h"
 #endif
