@@ -450,6 +450,23 @@ static json_t *json_numbers(const double *values, int n) {
     return a;
 }
 
+/* The items of a render whose objective could not move, warned about on stderr, as the list of
+ * their indices (a grey picture otherwise looks like a result). */
+static json_t *stalled_items(const vis_session *se, const cnv_render_result *res, int count) {
+    json_t *list = json_array();
+    const cnv_recipe *r = &se->v->recipe;
+    for (int i = 0; list && i < count; i++) {
+        if (!cnv_render_stalled(res, r, i)) continue;
+        int item = se->first_item + i;
+        fprintf(stderr, "cnnvis %s: warning: item %d (%s): the objective's gradient is %.2g at the start, below the "
+                "optimizer's eps %.2g: the image cannot move and stays at its start (objective %.6g; dead or saturated "
+                "units, e.g. random weights)\n", se->v->ctx->verb->name, item, se->items ? se->items[item].caption : "", res->grad_max[i],
+                (double)r->eps, res->final[i]);
+        json_array_append_new(list, json_integer(item));
+    }
+    return list;
+}
+
 int vis_session_log(vis_session *se, const cnv_render_result *res, int count, json_t *extra) {
     json_t *steps = json_array(), *values = json_array();
     for (int k = 0; k < res->n_log; k++) {
@@ -460,6 +477,8 @@ int vis_session_log(vis_session *se, const cnv_render_result *res, int count, js
                             json_numbers(res->start, count), "final", json_numbers(res->final, count), "logged_steps",
                             steps, "objective", values);
     if (run && se->stage) json_object_set_new(run, "stage", json_string(se->stage));
+    if (run && res->grad_max) json_object_set_new(run, "grad_max_abs", json_numbers(res->grad_max, count));
+    if (run && res->grad_max) json_object_set_new(run, "no_gradient", stalled_items(se, res, count));
     if (run && extra) json_object_update(run, extra);
     json_decref(extra);
     if (!run || json_array_append_new(se->runs, run) != 0) return cli_error(se->v->ctx, CLI_EXIT_RUNTIME, "out of memory");
