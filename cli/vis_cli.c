@@ -459,8 +459,8 @@ static json_t *stalled_items(const vis_session *se, const cnv_render_result *res
         if (!cnv_render_stalled(res, r, i)) continue;
         int item = se->first_item + i;
         fprintf(stderr, "cnnvis %s: warning: item %d (%s): the objective's gradient is %.2g at the start, below the "
-                "optimizer's eps %.2g: the image cannot move and stays at its start (objective %.6g; dead or saturated "
-                "units, e.g. random weights)\n", se->v->ctx->verb->name, item, se->items ? se->items[item].caption : "", res->grad_max[i],
+                "optimizer's eps %.2g: the objective cannot rise and the picture shows no feature, only the start and "
+                "the penalties (objective %.6g; dead or saturated units, e.g. random weights)\n", se->v->ctx->verb->name, item, se->items ? se->items[item].caption : "", res->grad_max[i],
                 (double)r->eps, res->final[i]);
         json_array_append_new(list, json_integer(item));
     }

@@ -188,12 +188,15 @@ static cnv_status log_step(render_state *st, cnv_render_result *res, int step, i
     return CNV_OK;
 }
 
-/* The largest |gradient| of each item's parameters (the batch is the parameter's first axis). */
+/* The largest |gradient| of the objective with respect to each item's model input (the batch is
+ * its first axis): the parameters' own gradient also holds the penalties' (L2, TV), which move
+ * the image even where the objective cannot. */
 static cnv_status measure_grad(render_state *st, double *grad_max) {
-    float *g = malloc(st->n_param * sizeof *g);
+    size_t n = cnv_shape_numel(&st->ex->shapes[st->vg.model_input]);
+    float *g = malloc(n * sizeof *g);
     if (!g) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
-    cnv_status s = cnv_exec_read_grad(st->ex, st->vg.param, g);
-    size_t per_item = st->n_param / (size_t)st->o->batch;
+    cnv_status s = cnv_exec_read_grad(st->ex, st->vg.model_input, g);
+    size_t per_item = n / (size_t)st->o->batch;
     for (int i = 0; s == CNV_OK && i < st->o->batch; i++) {
         double m = 0;
         for (size_t k = 0; k < per_item; k++) m = fmax(m, fabs(g[(size_t)i * per_item + k]));

@@ -54,8 +54,9 @@ typedef struct cnv_render_result {
     int *log_steps; /* [n_log] */
     double *log;    /* [n_log x N] objective values (with that step's transforms) */
     int total_steps; /* over every round and octave */
-    /* The largest |gradient| of each item's parameters at the first step (of the first octave):
-     * below the recipe's eps (cnv_render_stalled) the optimizer cannot move the image. */
+    /* The largest |gradient| of each item's objective with respect to the model's input at the
+     * first step (of the first octave): below the recipe's eps (cnv_render_stalled) the
+     * objective gives the optimizer nothing to follow. */
     double *grad_max;
 } cnv_render_result;
 
