@@ -320,15 +320,21 @@ int cli_load(cli_ctx *ctx, int want_backend) {
     if (!ctx->size) npy_input_size(ctx, &h, &w);
     cnv_status s = !ctx->model_path ? cnv_arch_build(ctx->arch, BUILTIN_ARCH_SEED, &ctx->g)
                                     : cnv_model_load_arch_sized(ctx->model_path, ctx->arch, h, w, &ctx->g);
-    /* The size came from --size or the .npy: name it too. */
-    if (s == CNV_ERR_SHAPE && ctx->size)
-        return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %s", ctx->size, cnv_last_error());
+    /* A fixed model renders a --size larger than its input as a canvas resampled down to it. */
+    if (s == CNV_ERR_SHAPE && ctx->size && ctx->model_path) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", cnv_last_error());
+        s = cnv_model_load_arch_sized(ctx->model_path, ctx->arch, 0, 0, &ctx->g);
+        const cnv_shape *in = s == CNV_OK ? &ctx->g->values[ctx->g->input].shape : NULL;
+        if (s == CNV_OK && (in->ndim != 4 || in->d[2] > ctx->size || in->d[3] > ctx->size))
+            return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %s", ctx->size, why);
+    }
     if (s == CNV_ERR_SHAPE && h > 0)
         return cli_error(ctx, CLI_EXIT_USAGE, "%s: %s", ctx->inputs[0], cnv_last_error());
     if (s != CNV_OK) return cli_status_error(ctx, s);
     if (!ctx->model_path) ctx->model_path = ctx->g->source;
     const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    if (ctx->size && (in->ndim != 4 || in->d[2] != ctx->size || in->d[3] != ctx->size)) {
+    if (ctx->size && (in->ndim != 4 || in->d[2] > ctx->size || in->d[3] > ctx->size)) {
         char fixed[64];
         return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %s: the model's input is fixed at %s", ctx->size,
                          ctx->model_path, cnv_shape_str(in, fixed, sizeof fixed));

@@ -34,7 +34,8 @@ static const cli_option vis_options[] = {
     {"lr-decay", "none|cosine", "anneal the learning rate to 0 along a half cosine over the steps", "the recipe's",
      V_LR_DECAY},
     {"size", "S", "image size in pixels (square): the model runs at SxS where its input size is free (ONNX "
-     "symbolic height/width, a VGG trunk without its classifier); a fixed model refuses another size",
+     "symbolic height/width, a VGG trunk without its classifier); a fixed model renders a larger canvas "
+     "resampled to its input and refuses a smaller one",
      "the model's input size", V_SIZE},
     {"seed", "S", "random seed: the same seed gives the same image on the same device", "1", V_SEED},
     {"batch", "B", "images optimized together", "16", V_BATCH},

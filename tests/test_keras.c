@@ -572,7 +572,7 @@ static float *cli_tensor(const char *args, const char *npy, cnv_shape *shape) {
 
 /* Through the CLI: `forward` of the batch of 10 test images (one NCHW .npy) gives each CIFAR
  * model's recorded outputs; the VGG16 trunk without its classifier runs at 64x64 from a .npy
- * of that size and renders at --size 64, and VGG19 with its classifier refuses another size. */
+ * of that size and renders at --size 64, and VGG19 with its classifier refuses a smaller size. */
 static void test_cli_batches(void **state) {
     (void)state;
     char args[16384], npy[4096], saved[4096];
@@ -626,9 +626,9 @@ static void test_cli_batches(void **state) {
     tu_expect_ok(cnv_npy_read(FIXTURES "cli_vgg16_filter.npy", &got, &picture));
     want = cnv_shape4(1, 3, 64, 64);
     assert_true(cnv_shape_equal(&picture, &want));
-    rc = tu_run_cli("filter --arch vgg19 '" FIXTURES "vgg19_top.h5' --layer block3_conv1 --channel 0 --size 96 --steps 2 "
+    rc = tu_run_cli("filter --arch vgg19 '" FIXTURES "vgg19_top.h5' --layer block3_conv1 --channel 0 --size 48 --steps 2 "
                     "--device cpu -o '" FIXTURES "cli_vgg19_refused.png'", out, sizeof out, msg, sizeof msg);
-    print_message("  filter --arch vgg19 (top) --size 96: exit %d: %s", rc, msg);
+    print_message("  filter --arch vgg19 (top) --size 48: exit %d: %s", rc, msg);
     assert_int_equal(rc, 2);
     assert_non_null(strstr(msg, "fixed at 1x3x64x64"));
     assert_int_equal(strchr(msg, '\n') - msg, (long)strlen(msg) - 1);
