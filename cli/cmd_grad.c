@@ -1,7 +1,9 @@
 /* cnnvis grad MODEL IMAGE|NPY: the gradient of an objective with respect to the input tensor.
  * Objectives: --class K, the logit K of the preset's logits layer; or --layer L --channel C,
- * the mean of channel C of layer L over its positions. */
+ * the mean of channel C of layer L over its positions. A .npy of N items gives N gradients, the
+ * objective taken on each item alone. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "commands.h"
@@ -13,7 +15,8 @@ static const cli_option grad_options[] = {
     {"class", "K", "objective: logit K (index or label name) of the preset's logits layer", NULL, OPT_CLASS},
     {"layer", "L", "objective with --channel: layer by node name, output-tensor name or index", NULL, OPT_LAYER},
     {"channel", "C", "objective with --layer: the mean of channel C of that layer", NULL, OPT_CHANNEL},
-    {"save-tensor", "FILE", "write the input gradient as NCHW float32 .npy", "none", OPT_SAVE},
+    {"save-tensor", "FILE", "write the input gradient as NCHW float32 .npy (N items for a .npy of N)", "none",
+     OPT_SAVE},
 };
 
 typedef struct grad_args {
@@ -36,7 +39,8 @@ static int on_option(void *state, int id, const char *arg) {
 static const cli_verb grad_verb = {
     .name = "grad",
     .synopsis = "MODEL IMAGE|NPY (--class K | --layer L --channel C) [options]",
-    .summary = "Gradient of an objective w.r.t. the input; prints the objective, the gradient's norm and max.",
+    .summary = "Gradient of an objective w.r.t. the input; prints the objective, the gradient's norm and max. A "
+               ".npy of N inputs gives N gradients (JSON: value, grad_norm, grad_max_abs become lists of N).",
     .options = grad_options,
     .n_options = sizeof grad_options / sizeof grad_options[0],
     .min_inputs = 1,
@@ -108,53 +112,102 @@ static double dot(const float *a, const float *b, size_t n) {
     return s;
 }
 
-static int report(const cli_ctx *ctx, const grad_args *a, const objective *o, double value, const float *grad,
+/* The objective's value and the gradient's L2 norm and largest magnitude, of one item. */
+typedef struct item_stats {
+    double value, norm, max_abs;
+} item_stats;
+
+static item_stats stats_of(double value, const float *grad, size_t n) {
+    item_stats st = {value, sqrt(dot(grad, grad, n)), 0};
+    for (size_t i = 0; i < n; i++) st.max_abs = fmax(st.max_abs, fabs(grad[i]));
+    return st;
+}
+
+/* One field of every item: a number for one item, a list for a batch. */
+static json_t *field_json(const item_stats *st, int n, size_t offset) {
+    if (n == 1) return cli_json_number(*(const double *)((const char *)st + offset));
+    json_t *list = json_array();
+    for (int i = 0; list && i < n; i++)
+        json_array_append_new(list, cli_json_number(*(const double *)((const char *)&st[i] + offset)));
+    return list;
+}
+
+static int report(const cli_ctx *ctx, const grad_args *a, const objective *o, const item_stats *st,
                   const cnv_shape *shape) {
-    size_t n = cnv_shape_numel(shape);
-    double norm = sqrt(dot(grad, grad, n)), max_abs = 0;
-    for (size_t i = 0; i < n; i++) max_abs = fmax(max_abs, fabs(grad[i]));
+    int n = shape->d[0];
     if (ctx->json) {
         json_t *root = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "input", ctx->inputs[0], "preset",
-                                 ctx->preset->name, "objective", o->what, "value", cli_json_number(value),
-                                 "grad_shape", cli_json_shape(shape), "grad_norm", cli_json_number(norm),
-                                 "grad_max_abs", cli_json_number(max_abs));
+                                 ctx->preset->name, "objective", o->what, "value",
+                                 field_json(st, n, offsetof(item_stats, value)), "grad_shape", cli_json_shape(shape),
+                                 "grad_norm", field_json(st, n, offsetof(item_stats, norm)), "grad_max_abs",
+                                 field_json(st, n, offsetof(item_stats, max_abs)));
         if (root && a->save) json_object_set_new(root, "saved", json_string(a->save));
         return cli_print_json(ctx, root);
     }
     char buf[64];
     printf("input:      %s (preset %s)\n", ctx->inputs[0], ctx->preset->name);
-    printf("objective:  %s = %.6g\n", o->what, value);
-    printf("gradient:   %s, L2 norm %.6g, max |g| %.6g\n", cnv_shape_str(shape, buf, sizeof buf), norm, max_abs);
+    if (n == 1) {
+        printf("objective:  %s = %.6g\n", o->what, st->value);
+        printf("gradient:   %s, L2 norm %.6g, max |g| %.6g\n", cnv_shape_str(shape, buf, sizeof buf), st->norm,
+               st->max_abs);
+    } else {
+        printf("objective:  %s\n", o->what);
+        printf("gradient:   %s\n", cnv_shape_str(shape, buf, sizeof buf));
+        for (int i = 0; i < n; i++)
+            printf("  item %d: objective %.6g, L2 norm %.6g, max |g| %.6g\n", i, st[i].value, st[i].norm,
+                   st[i].max_abs);
+    }
     if (a->save) printf("saved:      %s\n", a->save);
     return 0;
+}
+
+/* The objective's value and the input gradient of item `item` of input into grad. */
+static int grad_item(const cli_ctx *ctx, cnv_exec *ex, const objective *o, const float *input, int item, float *grad,
+                     double *value) {
+    float *y = NULL;
+    cnv_shape y_shape;
+    int code = cli_set_item(ctx, ex, input, item);
+    if (!code) {
+        cnv_status s = cnv_exec_forward(ex, o->node);
+        if (s != CNV_OK) code = cli_status_error(ctx, s);
+    }
+    if (!code) code = cli_read_output(ctx, ex, o->node, &y, &y_shape);
+    if (!code) {
+        /* The objective is linear in the output, so its value is the seed's dot product with it. */
+        *value = dot(o->seed, y, cnv_shape_numel(&y_shape));
+        cnv_status s = cnv_exec_backward(ex, ctx->g->nodes[o->node].out, o->seed, 0);
+        if (s == CNV_OK) s = cnv_exec_read_grad(ex, ctx->g->input, grad);
+        if (s != CNV_OK) code = cli_status_error(ctx, s);
+    }
+    free(y);
+    return code;
 }
 
 static int run_grad(const cli_ctx *ctx, const grad_args *a) {
     objective o = {0};
     cnv_exec *ex = NULL;
-    float *y = NULL, *grad = NULL;
-    cnv_shape y_shape;
+    float *input = NULL, *grad = NULL;
+    item_stats *st = NULL;
+    int n = 0;
     const cnv_shape *in_shape = &ctx->g->values[ctx->g->input].shape;
+    size_t per_item = cnv_shape_numel(in_shape);
     int code = choose_objective(ctx, a, &o);
+    if (!code) code = cli_load_items(ctx, ctx->inputs[0], &input, &n);
     if (!code) code = cli_exec_create(ctx, &ex);
-    if (!code) code = cli_set_input(ctx, ex, ctx->inputs[0]);
-    if (!code) {
-        cnv_status s = cnv_exec_forward(ex, o.node);
-        if (s != CNV_OK) code = cli_status_error(ctx, s);
-    }
-    if (!code) code = cli_read_output(ctx, ex, o.node, &y, &y_shape);
-    if (!code && !(grad = malloc(cnv_shape_numel(in_shape) * sizeof *grad)))
+    if (!code && (!(grad = malloc((size_t)n * per_item * sizeof *grad)) || !(st = calloc((size_t)n, sizeof *st))))
         code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    if (!code) {
-        cnv_status s = cnv_exec_backward(ex, ctx->g->nodes[o.node].out, o.seed, 0);
-        if (s == CNV_OK) s = cnv_exec_read_grad(ex, ctx->g->input, grad);
-        if (s != CNV_OK) code = cli_status_error(ctx, s);
+    for (int i = 0; !code && i < n; i++) {
+        double value = 0;
+        code = grad_item(ctx, ex, &o, input, i, grad + (size_t)i * per_item, &value);
+        if (!code) st[i] = stats_of(value, grad + (size_t)i * per_item, per_item);
     }
-    if (!code && a->save) code = cli_save_tensor(ctx, a->save, grad, in_shape);
-    /* The objective is linear in the output, so its value is the seed's dot product with it. */
-    if (!code) code = report(ctx, a, &o, dot(o.seed, y, cnv_shape_numel(&y_shape)), grad, in_shape);
+    cnv_shape shape = *in_shape;
+    shape.d[0] = n;
+    if (!code && a->save) code = cli_save_tensor(ctx, a->save, grad, &shape);
+    if (!code) code = report(ctx, a, &o, st, &shape);
+    free(st);
     free(grad);
-    free(y);
+    free(input);
     free(o.seed);
     cnv_exec_free(ex);
     return code;

@@ -1,7 +1,8 @@
 /* cnnvis gradcam MODEL IMAGE|NPY -o OUT.png: where in the image the evidence for a class lies.
  * Grad-CAM (any layer with a spatial output; by default the last one before the logits) or CAM
  * (models ending in GlobalAveragePool [+ one linear layer]); the map is resized to the picture,
- * coloured and blended over it, next to the picture itself. Prints the top predictions. */
+ * coloured and blended over it, next to the picture itself. Prints the top predictions. A .npy of
+ * N items gives each item its picture (OUT_item<i>.png) and its class, the maps in one tensor. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 enum { OPT_CLASS = CLI_VERB_ID, OPT_LAYER, OPT_METHOD, OPT_TOP, OPT_ALPHA, OPT_CMAP, OPT_OUTPUT, OPT_SAVE };
 
 static const cli_option gradcam_options[] = {
-    {"class", "K", "class to explain (index or label name)", "the top-1 prediction", OPT_CLASS},
+    {"class", "K", "class to explain (index or label name)", "the top-1 prediction (of each item)", OPT_CLASS},
     {"layer", "L", "Grad-CAM layer (name or index); must have an NxCxHxW output", "the last such layer before the logits",
      OPT_LAYER},
     {"method", "M", "gradcam (Selvaraju et al.) or cam (Zhou et al.; GlobalAveragePool [+ linear] heads only)", "gradcam",
@@ -25,8 +26,9 @@ static const cli_option gradcam_options[] = {
     {"top", "K", "how many predictions to list", "5", OPT_TOP},
     {"alpha", "A", "heatmap opacity over the image, 0..1", "0.5", OPT_ALPHA},
     {"cmap", "NAME", "heatmap colormap: magma, viridis, gray", "magma", OPT_CMAP},
-    {"output", "FILE", "the picture (PNG): the input beside the heatmap over it", NULL, OPT_OUTPUT},
-    {"save-tensor", "FILE", "write the map (1x1xHxW float32 .npy, the layer's resolution)", "none", OPT_SAVE},
+    {"output", "FILE", "the picture (PNG): the input beside the heatmap over it (OUT_item<i>.png for a batch)", NULL,
+     OPT_OUTPUT},
+    {"save-tensor", "FILE", "write the map (Nx1xHxW float32 .npy, the layer's resolution)", "none", OPT_SAVE},
 };
 
 typedef struct gradcam_args {
@@ -64,7 +66,8 @@ static int on_option(void *state, int id, const char *arg) {
 static const cli_verb gradcam_verb = {
     .name = "gradcam",
     .synopsis = "MODEL IMAGE|NPY -o OUT.png [options]",
-    .summary = "Grad-CAM / CAM heatmap of a class over the image, with the top predictions.",
+    .summary = "Grad-CAM / CAM heatmap of a class over the image, with the top predictions. A .npy of N inputs "
+               "gives N pictures OUT_item<i>.png (JSON: an \"items\" list of class, label, output, top).",
     .options = gradcam_options,
     .n_options = sizeof gradcam_options / sizeof gradcam_options[0],
     .min_inputs = 1,
@@ -134,12 +137,13 @@ static int compute_map(const cli_ctx *ctx, const gradcam_args *a, cnv_exec *ex, 
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
-/* [picture | heatmap over it], captioned "input" and with the class name. */
-static int write_picture(const cli_ctx *ctx, const gradcam_args *a, const float *map, int h, int w, const char *label) {
+/* [picture | heatmap over it], captioned "input" and with the class name, into path. */
+static int write_picture(const cli_ctx *ctx, const gradcam_args *a, const float *input, int item, const float *map,
+                         int h, int w, const char *label, const char *path) {
     cnv_image pic, tiles[2] = {{0}}, grid = {0};
-    cnv_status s = cnv_input_picture(ctx->inputs[0], ctx->preset, &ctx->g->values[ctx->g->input].shape, &pic);
-    if (s != CNV_OK) return cli_status_error(ctx, s);
-    s = cnv_overlay_map(&pic, map, w, h, a->cmap, a->alpha, &tiles[1]);
+    int code = cli_item_picture(ctx, ctx->inputs[0], input, item, &pic);
+    if (code) return code;
+    cnv_status s = cnv_overlay_map(&pic, map, w, h, a->cmap, a->alpha, &tiles[1]);
     if (s == CNV_OK) {
         tiles[0] = pic;
         cnv_grid_layout l;
@@ -151,67 +155,98 @@ static int write_picture(const cli_ctx *ctx, const gradcam_args *a, const float 
         const char *captions[2] = {"input", label};
         s = cnv_grid_compose(tiles, captions, 2, &l, &grid);
     }
-    if (s == CNV_OK) s = cnv_image_save_png(a->output, &grid);
+    if (s == CNV_OK) s = cnv_image_save_png(path, &grid);
     cnv_image_free(&pic);
     cnv_image_free(&tiles[1]);
     cnv_image_free(&grid);
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
-static int report(const cli_ctx *ctx, const gradcam_args *a, const predictions *p, int cls, int layer, int h, int w) {
+/* One item's class, picture and predictions, as JSON or as text. */
+static json_t *item_json(const cli_ctx *ctx, const predictions *p, int cls, const char *path) {
+    char buf[64];
+    json_t *top = json_array();
+    for (int j = 0; top && j < p->k; j++)
+        json_array_append_new(top, json_pack("{s:i, s:s, s:o}", "class", p->top[j], "label",
+                                             cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
+                                             "probability", cli_json_number(p->prob[p->top[j]])));
+    return json_pack("{s:i, s:s, s:s, s:o}", "class", cls, "label", cnv_labels_name(&ctx->labels, cls, buf, sizeof buf),
+                     "output", path, "top", top);
+}
+
+static void print_item(const cli_ctx *ctx, const gradcam_args *a, const predictions *p, int cls, int layer, int h,
+                       int w, int item, int n, const char *path) {
     char buf[64];
     const char *method = a->use_cam ? "cam" : "gradcam";
-    if (ctx->json) {
-        json_t *top = json_array();
-        for (int j = 0; top && j < p->k; j++)
-            json_array_append_new(top, json_pack("{s:i, s:s, s:o}", "class", p->top[j], "label",
-                                                 cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
-                                                 "probability", cli_json_number(p->prob[p->top[j]])));
-        json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:[i,i], s:s, s:o}", "input", ctx->inputs[0], "preset",
-                                 ctx->preset->name, "method", method, "layer", ctx->g->nodes[layer].name, "class",
-                                 cls, "label", cnv_labels_name(&ctx->labels, cls, buf, sizeof buf), "map_hw", h, w,
-                                 "output", a->output, "top", top);
-        if (root && a->save) json_object_set_new(root, "saved", json_string(a->save));
-        return cli_print_json(ctx, root);
-    }
-    printf("input:   %s (preset %s)\n", ctx->inputs[0], ctx->preset->name);
+    if (n > 1) printf("item %d:\n", item);
     for (int j = 0; j < p->k; j++)
         printf("  %d. %4d  %-30s %.4f\n", j + 1, p->top[j], cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
                p->prob[p->top[j]]);
     printf("%s:  class %d (%s) at %s, %dx%d map\n", method, cls, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf),
            ctx->g->nodes[layer].name, h, w);
-    printf("wrote:   %s\n", a->output);
-    if (a->save) printf("saved:   %s\n", a->save);
-    return 0;
+    printf("wrote:   %s\n", path);
+}
+
+/* The sidecar-free summary: one item's fields at the top level, a batch's in "items". */
+static int print_json(const cli_ctx *ctx, const gradcam_args *a, json_t *items, int layer, int h, int w) {
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:[i,i]}", "input", ctx->inputs[0], "preset", ctx->preset->name,
+                             "method", a->use_cam ? "cam" : "gradcam", "layer", ctx->g->nodes[layer].name, "map_hw", h, w);
+    if (root && json_array_size(items) == 1) json_object_update(root, json_array_get(items, 0));
+    else if (root) json_object_set(root, "items", items);
+    if (root && a->save) json_object_set_new(root, "saved", json_string(a->save));
+    return cli_print_json(ctx, root);
+}
+
+/* Predictions, class, map and picture of one item; its map goes to maps + item * h * w (the
+ * buffer is made at the first item, when the map's size is known). */
+static int one_item(const cli_ctx *ctx, const gradcam_args *a, cnv_exec *ex, const float *input, int item, int n,
+                    int logits_node, int *layer, float **maps, int *h, int *w, json_t *items) {
+    predictions p = {0};
+    float *map = NULL;
+    int cls = 0;
+    char label[64], path[4096];
+    cli_item_path(a->output, item, n, path, sizeof path);
+    int code = cli_set_item(ctx, ex, input, item);
+    if (!code) code = predict(ctx, ex, logits_node, a->top, &p);
+    if (!code) code = a->class_spec ? cli_find_class(ctx, a->class_spec, p.n_classes, &cls) : (cls = p.top[0], 0);
+    if (!code) code = compute_map(ctx, a, ex, logits_node, cls, layer, &map, h, w);
+    size_t plane = (size_t)*h * *w;
+    if (!code && !*maps && !(*maps = malloc((size_t)n * plane * sizeof **maps)))
+        code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code) memcpy(*maps + (size_t)item * plane, map, plane * sizeof *map);
+    if (!code)
+        code = write_picture(ctx, a, input, item, map, *h, *w, cnv_labels_name(&ctx->labels, cls, label, sizeof label),
+                             path);
+    if (!code && items && json_array_append_new(items, item_json(ctx, &p, cls, path)))
+        code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code && !items) print_item(ctx, a, &p, cls, *layer, *h, *w, item, n, path);
+    free(map);
+    free(p.prob);
+    free(p.top);
+    return code;
 }
 
 static int run_gradcam(const cli_ctx *ctx, const gradcam_args *a) {
     if (!a->output) return cli_error(ctx, CLI_EXIT_USAGE, "needs -o OUT.png");
-    predictions p = {0};
     cnv_exec *ex = NULL;
-    float *map = NULL;
-    int logits_node, cls = 0, layer = -1, h = 0, w = 0;
-    char label[64];
+    float *input = NULL, *maps = NULL;
+    json_t *items = ctx->json ? json_array() : NULL;
+    int logits_node, layer = -1, h = 0, w = 0, n = 0;
     int code = cli_logits_layer(ctx, &logits_node);
+    if (!code && ctx->json && !items) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code) code = cli_load_items(ctx, ctx->inputs[0], &input, &n);
     if (!code) code = cli_exec_create(ctx, &ex);
-    if (!code) code = cli_set_input(ctx, ex, ctx->inputs[0]);
-    if (!code) code = predict(ctx, ex, logits_node, a->top, &p);
-    if (!code) {
-        if (a->class_spec)
-            code = cli_find_class(ctx, a->class_spec, p.n_classes, &cls);
-        else
-            cls = p.top[0];
-    }
-    if (!code) code = compute_map(ctx, a, ex, logits_node, cls, &layer, &map, &h, &w);
+    if (!code && !ctx->json) printf("input:   %s (preset %s)\n", ctx->inputs[0], ctx->preset->name);
+    for (int i = 0; !code && i < n; i++) code = one_item(ctx, a, ex, input, i, n, logits_node, &layer, &maps, &h, &w, items);
     if (!code && a->save) {
-        cnv_shape s = cnv_shape4(1, 1, h, w);
-        code = cli_save_tensor(ctx, a->save, map, &s);
+        cnv_shape s = cnv_shape4(n, 1, h, w);
+        code = cli_save_tensor(ctx, a->save, maps, &s);
     }
-    if (!code) code = write_picture(ctx, a, map, h, w, cnv_labels_name(&ctx->labels, cls, label, sizeof label));
-    if (!code) code = report(ctx, a, &p, cls, layer, h, w);
-    free(map);
-    free(p.prob);
-    free(p.top);
+    if (!code && ctx->json) code = print_json(ctx, a, items, layer, h, w);
+    else if (!code && a->save) printf("saved:   %s\n", a->save);
+    json_decref(items);
+    free(maps);
+    free(input);
     cnv_exec_free(ex);
     return code;
 }

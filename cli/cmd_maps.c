@@ -1,6 +1,7 @@
 /* cnnvis maps MODEL IMAGE|NPY --layer L -o OUT.png: every channel's activation map of one input as
  * a grid, the input (as the model saw it) first, the channel index under each map. With
- * --layers all, one grid per layer with a spatial output, named OUT_<index>_<layer>.png. */
+ * --layers all, one grid per layer with a spatial output, named OUT_<index>_<layer>.png. A .npy of
+ * N items gives each item its grids, named OUT_item<i>[_<index>_<layer>].png. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,8 @@ static const cli_option maps_options[] = {
     {"norm", "MODE", "min-max scaling: channel (each map its own range) or layer (one range)", "channel", OPT_NORM},
     {"cmap", "NAME", "colormap: magma, viridis, gray", "magma", OPT_CMAP},
     {"output", "FILE", "the grid (PNG)", NULL, OPT_OUTPUT},
-    {"save-tensor", "FILE", "write the layer's whole output (NCHW float32 .npy)", "none", OPT_SAVE},
+    {"save-tensor", "FILE", "write the layer's whole output (NCHW float32 .npy; per item as -o for a batch)", "none",
+     OPT_SAVE},
 };
 
 typedef struct maps_args {
@@ -61,7 +63,8 @@ static int on_option(void *state, int id, const char *arg) {
 static const cli_verb maps_verb = {
     .name = "maps",
     .synopsis = "MODEL IMAGE|NPY (--layer L | --layers all) -o OUT.png [options]",
-    .summary = "Activation maps of one input: a grid of every channel of a layer, the input first.",
+    .summary = "Activation maps of one input: a grid of every channel of a layer, the input first. A .npy of N "
+               "inputs gives N grids, OUT_item<i>.png (and X_item<i>.npy), i = 0..N-1.",
     .options = maps_options,
     .n_options = sizeof maps_options / sizeof maps_options[0],
     .min_inputs = 1,
@@ -132,10 +135,12 @@ static json_t *channels_json(const cli_channel_list *l) {
 }
 
 /* One layer: forward, optional tensor, grid; adds its record to `records` (JSON) or prints it. */
-static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_image *input, int node,
-                     json_t *records) {
+static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_image *input, int node, int item,
+                     int n_items, json_t *records) {
     const cnv_node *nd = &ctx->g->nodes[node];
-    char path[4096], tensor_path[4096], buf[64], all[24];
+    char path[4096], tensor_path[4096], buf[64], all[24], out[4096], save[4096];
+    cli_item_path(a->output, item, n_items, out, sizeof out);
+    if (a->save) cli_item_path(a->save, item, n_items, save, sizeof save);
     float *y = NULL;
     cnv_shape s;
     cnv_status st = cnv_exec_forward(ex, node);
@@ -147,11 +152,11 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
     if (!code) code = cli_channel_list_resolve(ctx, &a->channels, s.d[1], nd->name);
     if (!code) {
         if (a->all_layers) {
-            per_layer_path(a->output, node, nd->name, path, sizeof path);
-            if (a->save) per_layer_path(a->save, node, nd->name, tensor_path, sizeof tensor_path);
+            per_layer_path(out, node, nd->name, path, sizeof path);
+            if (a->save) per_layer_path(save, node, nd->name, tensor_path, sizeof tensor_path);
         } else {
-            snprintf(path, sizeof path, "%s", a->output);
-            if (a->save) snprintf(tensor_path, sizeof tensor_path, "%s", a->save);
+            snprintf(path, sizeof path, "%s", out);
+            if (a->save) snprintf(tensor_path, sizeof tensor_path, "%s", save);
         }
         if (a->save) code = cli_save_tensor(ctx, tensor_path, y, &s);
     }
@@ -167,6 +172,7 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
                               nd->name, "shape", cli_json_shape(&s), "channels", channels_json(&a->channels), "tile",
                               l.tile_w, l.tile_h, "cols", cols, "rows", rows, "size", w, h, "output", path);
         if (r && a->save) json_object_set_new(r, "saved", json_string(tensor_path));
+        if (r && n_items > 1) json_object_set_new(r, "item", json_integer(item));
         return json_array_append_new(records, r) == 0 ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     }
     printf("%-4d %-24s %-16s channels %s, %dx%d tiles, %dx%d grid -> %s\n", node, nd->name,
@@ -176,27 +182,39 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
     return 0;
 }
 
+/* Every grid of one item: the input picture as the model saw it, then each layer. */
+static int one_item(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const float *input, int item, int n_items,
+                    int node, json_t *records) {
+    const cnv_shape *in_shape = &ctx->g->values[ctx->g->input].shape;
+    cnv_image pic = {0}, seen = {0};
+    int code = cli_set_item(ctx, ex, input, item);
+    if (!code) code = cli_item_picture(ctx, ctx->inputs[0], input, item, &pic);
+    if (!code) {
+        /* The first tile is the input as the model saw it: at the model's input size. */
+        cnv_status st = cnv_image_resize(&pic, in_shape->d[3], in_shape->d[2], &seen);
+        if (st != CNV_OK) code = cli_status_error(ctx, st);
+    }
+    if (!code && a->layer) code = one_layer(ctx, a, ex, &seen, node, item, n_items, records);
+    for (int n = 0; !code && a->all_layers && n < ctx->g->n_nodes; n++)
+        if (cnv_shape_is_map(&ctx->g->values[ctx->g->nodes[n].out].shape))
+            code = one_layer(ctx, a, ex, &seen, n, item, n_items, records);
+    cnv_image_free(&pic);
+    cnv_image_free(&seen);
+    return code;
+}
+
 static int run_maps(const cli_ctx *ctx, maps_args *a) {
     if (!a->output) return cli_error(ctx, CLI_EXIT_USAGE, "needs -o OUT.png");
     if (!a->layer == !a->all_layers) return cli_error(ctx, CLI_EXIT_USAGE, "give one of --layer L or --layers all");
-    const cnv_shape *in_shape = &ctx->g->values[ctx->g->input].shape;
     cnv_exec *ex = NULL;
-    cnv_image pic = {0}, seen = {0};
+    float *input = NULL;
     json_t *records = ctx->json ? json_array() : NULL;
-    int node = -1;
+    int node = -1, n_items = 0;
     int code = a->layer ? cli_find_layer(ctx, a->layer, &node) : 0;
     if (!code && ctx->json && !records) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code) code = cli_load_items(ctx, ctx->inputs[0], &input, &n_items);
     if (!code) code = cli_exec_create(ctx, &ex);
-    if (!code) code = cli_set_input(ctx, ex, ctx->inputs[0]);
-    if (!code) {
-        /* The first tile is the input as the model saw it: at the model's input size. */
-        cnv_status st = cnv_input_picture(ctx->inputs[0], ctx->preset, in_shape, &pic);
-        if (st == CNV_OK) st = cnv_image_resize(&pic, in_shape->d[3], in_shape->d[2], &seen);
-        if (st != CNV_OK) code = cli_status_error(ctx, st);
-    }
-    if (!code && a->layer) code = one_layer(ctx, a, ex, &seen, node, records);
-    for (int n = 0; !code && a->all_layers && n < ctx->g->n_nodes; n++)
-        if (cnv_shape_is_map(&ctx->g->values[ctx->g->nodes[n].out].shape)) code = one_layer(ctx, a, ex, &seen, n, records);
+    for (int i = 0; !code && i < n_items; i++) code = one_item(ctx, a, ex, input, i, n_items, node, records);
     if (!code && records) {
         json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:O}", "input", ctx->inputs[0], "preset", ctx->preset->name,
                                  "norm", a->norm == CNV_NORM_LAYER ? "layer" : "channel", "cmap",
@@ -204,8 +222,7 @@ static int run_maps(const cli_ctx *ctx, maps_args *a) {
         code = cli_print_json(ctx, root);
     }
     json_decref(records);
-    cnv_image_free(&pic);
-    cnv_image_free(&seen);
+    free(input);
     cnv_exec_free(ex);
     return code;
 }

@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "io/image.h"
+#include "io/normalize.h"
 #include "io/npy.h"
 #include "io/preprocess.h"
 #include "models/arch.h"
@@ -311,16 +312,33 @@ static void npy_input_size(const cli_ctx *ctx, int *h, int *w) {
 }
 
 int cli_load(cli_ctx *ctx, int want_backend) {
-    int h, w;
-    npy_input_size(ctx, &h, &w);
-    cnv_status s = !ctx->model_path              ? cnv_arch_build(ctx->arch, BUILTIN_ARCH_SEED, &ctx->g)
-                   : ctx->arch && ctx->arch[0] ? cnv_model_load_arch(ctx->model_path, ctx->arch, &ctx->g)
-                                               : cnv_model_load_sized(ctx->model_path, h, w, &ctx->g);
-    /* The size came from the .npy: name it too. */
+    int h = ctx->size, w = ctx->size;
+    /* Refused before a model is built at that size. */
+    if (ctx->size && (double)ctx->size * ctx->size > (double)cnv_image_max_pixels())
+        return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %dx%d pixels is above the limit of %zu pixels (raise it "
+                         "with --max-pixels)", ctx->size, ctx->size, ctx->size, cnv_image_max_pixels());
+    if (!ctx->size) npy_input_size(ctx, &h, &w);
+    cnv_status s = !ctx->model_path ? cnv_arch_build(ctx->arch, BUILTIN_ARCH_SEED, &ctx->g)
+                                    : cnv_model_load_arch_sized(ctx->model_path, ctx->arch, h, w, &ctx->g);
+    /* A fixed model renders a --size larger than its input as a canvas resampled down to it. */
+    if (s == CNV_ERR_SHAPE && ctx->size && ctx->model_path) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", cnv_last_error());
+        s = cnv_model_load_arch_sized(ctx->model_path, ctx->arch, 0, 0, &ctx->g);
+        const cnv_shape *in = s == CNV_OK ? &ctx->g->values[ctx->g->input].shape : NULL;
+        if (s == CNV_OK && (in->ndim != 4 || in->d[2] > ctx->size || in->d[3] > ctx->size))
+            return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %s", ctx->size, why);
+    }
     if (s == CNV_ERR_SHAPE && h > 0)
         return cli_error(ctx, CLI_EXIT_USAGE, "%s: %s", ctx->inputs[0], cnv_last_error());
     if (s != CNV_OK) return cli_status_error(ctx, s);
     if (!ctx->model_path) ctx->model_path = ctx->g->source;
+    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+    if (ctx->size && (in->ndim != 4 || in->d[2] > ctx->size || in->d[3] > ctx->size)) {
+        char fixed[64];
+        return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %s: the model's input is fixed at %s", ctx->size,
+                         ctx->model_path, cnv_shape_str(in, fixed, sizeof fixed));
+    }
     int code = choose_preset(ctx);
     if (!code) code = load_labels(ctx);
     if (code) return code;
@@ -416,18 +434,50 @@ int cli_set_input(const cli_ctx *ctx, cnv_exec *ex, const char *path) {
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
+int cli_load_items(const cli_ctx *ctx, const char *path, float **data, int *n) {
+    cnv_status s = cnv_preprocess_batch(path, ctx->preset, &ctx->g->values[ctx->g->input].shape, data, n);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+int cli_set_item(const cli_ctx *ctx, cnv_exec *ex, const float *data, int item) {
+    size_t per_item = cnv_shape_numel(&ctx->g->values[ctx->g->input].shape);
+    cnv_status s = cnv_exec_set_input(ex, data + (size_t)item * per_item);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+int cli_item_picture(const cli_ctx *ctx, const char *path, const float *data, int item, cnv_image *out) {
+    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+    cnv_status s = cnv_is_npy_path(path) ? cnv_image_from_input(data + (size_t)item * cnv_shape_numel(in), in, ctx->preset, out)
+                                         : cnv_input_picture(path, ctx->preset, in, out);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+}
+
+void cli_item_path(const char *path, int item, int n, char *buf, size_t size) {
+    if (n <= 1) {
+        snprintf(buf, size, "%s", path);
+        return;
+    }
+    char insert[32];
+    snprintf(insert, sizeof insert, "_item%d", item);
+    cli_derived_path(path, insert, NULL, buf, size);
+}
+
+cnv_status cli_check_finite(const cli_ctx *ctx, int node, const float *data, size_t n) {
+    /* Finite weights and inputs can still overflow inside a model: say so rather than print NaN. */
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) bad += !isfinite(data[i]);
+    if (!bad) return CNV_OK;
+    return cnv_fail(CNV_ERR_NUMERIC, "%s: layer '%s' gave %zu non-finite values of %zu (NaN or infinity: an overflow "
+                    "in the model or an extreme input)", ctx->model_path, ctx->g->nodes[node].name, bad, n);
+}
+
 int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cnv_shape *shape) {
     int value = ctx->g->nodes[node].out;
     *shape = ex->shapes[value];
     *data = malloc(cnv_shape_numel(shape) * sizeof **data);
     if (!*data) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     cnv_status s = cnv_exec_read(ex, value, *data);
-    /* Finite weights and inputs can still overflow inside a model: say so rather than print NaN. */
-    size_t n = cnv_shape_numel(shape), bad = 0;
-    for (size_t i = 0; s == CNV_OK && i < n; i++) bad += !isfinite((*data)[i]);
-    if (s == CNV_OK && bad)
-        s = cnv_fail(CNV_ERR_NUMERIC, "%s: layer '%s' gave %zu non-finite values of %zu (NaN or infinity: an overflow "
-                     "in the model or an extreme input)", ctx->model_path, ctx->g->nodes[node].name, bad, n);
+    if (s == CNV_OK) s = cli_check_finite(ctx, node, *data, cnv_shape_numel(shape));
     if (s != CNV_OK) {
         free(*data);
         *data = NULL;

@@ -11,6 +11,7 @@
 #include "cnnvis/cnnvis.h"
 #include "core/exec.h"
 #include "io/colormap.h"
+#include "io/image.h"
 #include "models/labels.h"
 #include "models/preset.h"
 
@@ -55,6 +56,7 @@ typedef struct cli_ctx {
     int json;
     const char **inputs;
     int n_inputs;
+    int size; /* square input side a verb asks for (--size; 0: the model's, or the first .npy's) */
     /* loaded by cli_load */
     cnv_graph *g;
     const cnv_preset *preset;
@@ -68,7 +70,10 @@ typedef struct cli_ctx {
 /* Parses argv (argv[0] is the verb). Returns -1 to go on, or the exit status to return now
  * (0 after --help, 2 after a usage error, already reported). */
 int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *state);
-/* Loads the model, preset, labels and (when want_backend) the backend. 0 or an exit status. */
+/* Loads the model, preset, labels and (when want_backend) the backend. 0 or an exit status. The
+ * model is loaded at ctx->size when set, else at the size of a 4-D .npy input: a model whose
+ * input size is free (ONNX symbolic height and width, a VGG trunk without its classifier) runs
+ * at it, a fixed one refuses it in one line naming the size it expects (exit 2). */
 int cli_load(cli_ctx *ctx, int want_backend);
 void cli_free(cli_ctx *ctx);
 
@@ -105,6 +110,19 @@ int cli_find_class(const cli_ctx *ctx, const char *spec, int n_classes, int *cls
 int cli_exec_create(const cli_ctx *ctx, cnv_exec **ex);
 /* Preprocesses `path` and sets it as the executor's input. 0 or an exit status. */
 int cli_set_input(const cli_ctx *ctx, cnv_exec *ex, const char *path);
+/* Every item of an input file, preprocessed: a .npy of n items of the input shape past its first
+ * axis, or an image (n = 1); *data (malloc'ed) holds n x the input shape. 0 or an exit status. */
+int cli_load_items(const cli_ctx *ctx, const char *path, float **data, int *n);
+/* Sets item `item` of data (from cli_load_items) as a batch-1 executor's input. 0 or an exit status. */
+int cli_set_item(const cli_ctx *ctx, cnv_exec *ex, const float *data, int item);
+/* The picture of item `item` of data (from cli_load_items of path), as a person should see it:
+ * an image file as loaded, a .npy item preprocessed back (io/normalize.h). 0 or an exit status. */
+int cli_item_picture(const cli_ctx *ctx, const char *path, const float *data, int item, cnv_image *out);
+/* The file an output of item `item` of n goes to: path itself when n is 1, else "_item<i>" before
+ * the extension (out.png -> out_item3.png). */
+void cli_item_path(const char *path, int item, int n, char *buf, size_t size);
+/* CNV_ERR_NUMERIC (set, naming the layer) when a layer's output holds a NaN or an infinity. */
+cnv_status cli_check_finite(const cli_ctx *ctx, int node, const float *data, size_t n);
 /* Reads a node's output into a malloc'ed buffer (*shape gets its shape). 0 or an exit status. */
 int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cnv_shape *shape);
 /* A file name derived from an output path: `insert` goes before the extension, which becomes

@@ -33,7 +33,10 @@ static const cli_option vis_options[] = {
     {"lr", "LR", "learning rate", "the recipe's (lucid 0.05)", V_LR},
     {"lr-decay", "none|cosine", "anneal the learning rate to 0 along a half cosine over the steps", "the recipe's",
      V_LR_DECAY},
-    {"size", "S", "image size in pixels (square; the model's input size or larger)", "the model's input size", V_SIZE},
+    {"size", "S", "image size in pixels (square): the model runs at SxS where its input size is free (ONNX "
+     "symbolic height/width, a VGG trunk without its classifier); a fixed model renders a larger canvas "
+     "resampled to its input and refuses a smaller one",
+     "the model's input size", V_SIZE},
     {"seed", "S", "random seed: the same seed gives the same image on the same device", "1", V_SEED},
     {"batch", "B", "images optimized together", "16", V_BATCH},
     {"optimizer", "NAME", "adam or sgd", "the recipe's", V_OPTIMIZER},
@@ -96,7 +99,11 @@ int vis_cli_on_option(vis_cli *v, int id, const char *arg) {
     case V_FRAMES: v->frames_dir = arg; return 0;
     case V_GIF: v->gif = arg; return 0;
     case V_SAVE: v->save_tensor = arg; return 0;
-    case V_SIZE: return cli_parse_int(v->ctx, "size", arg, 1, &v->size);
+    case V_SIZE: {
+        int code = cli_parse_int(v->ctx, "size", arg, 1, &v->size);
+        v->ctx->size = v->size; /* the model runs at that size where it can (cli_load) */
+        return code;
+    }
     case V_BATCH: return cli_parse_int(v->ctx, "batch", arg, 1, &v->batch);
     case V_FRAME_EVERY: return cli_parse_int(v->ctx, "frame-every", arg, 1, &v->frame_every);
     case V_SEED: {
@@ -233,14 +240,6 @@ int vis_cli_prepare(vis_cli *v) {
     const cnv_shape *in = &v->ctx->g->values[v->ctx->g->input].shape;
     if (in->ndim != 4 || (in->d[1] != 1 && in->d[1] != 3))
         return cli_error(v->ctx, CLI_EXIT_USAGE, "the model's input is not an image (1 or 3 channels)");
-    if (in->d[2] != in->d[3] && v->size)
-        return cli_error(v->ctx, CLI_EXIT_USAGE, "--size needs a model with a square input");
-    if (v->size && v->size < in->d[2])
-        return cli_error(v->ctx, CLI_EXIT_USAGE, "--size %d is smaller than the model's input %dx%d", v->size, in->d[2],
-                         in->d[3]);
-    if (v->size && (double)v->size * v->size > (double)cnv_image_max_pixels())
-        return cli_error(v->ctx, CLI_EXIT_USAGE, "--size %d: %dx%d pixels is above the limit of %zu pixels (raise it "
-                         "with --max-pixels)", v->size, v->size, v->size, cnv_image_max_pixels());
     if (!v->batch) v->batch = 16;
     if (!v->frame_every) v->frame_every = 16;
     return v->prior_data ? fit_prior(v, in) : 0;
@@ -452,6 +451,23 @@ static json_t *json_numbers(const double *values, int n) {
     return a;
 }
 
+/* The items of a render whose objective could not move, warned about on stderr, as the list of
+ * their indices (a grey picture otherwise looks like a result). */
+static json_t *stalled_items(const vis_session *se, const cnv_render_result *res, int count) {
+    json_t *list = json_array();
+    const cnv_recipe *r = &se->v->recipe;
+    for (int i = 0; list && i < count; i++) {
+        if (!cnv_render_stalled(res, r, i)) continue;
+        int item = se->first_item + i;
+        fprintf(stderr, "cnnvis %s: warning: item %d (%s): the objective's gradient is %.2g at the start, below the "
+                "optimizer's eps %.2g: the objective cannot rise and the picture shows no feature, only the start and "
+                "the penalties (objective %.6g; dead or saturated units, e.g. random weights)\n", se->v->ctx->verb->name, item, se->items ? se->items[item].caption : "", res->grad_max[i],
+                (double)r->eps, res->final[i]);
+        json_array_append_new(list, json_integer(item));
+    }
+    return list;
+}
+
 int vis_session_log(vis_session *se, const cnv_render_result *res, int count, json_t *extra) {
     json_t *steps = json_array(), *values = json_array();
     for (int k = 0; k < res->n_log; k++) {
@@ -462,6 +478,8 @@ int vis_session_log(vis_session *se, const cnv_render_result *res, int count, js
                             json_numbers(res->start, count), "final", json_numbers(res->final, count), "logged_steps",
                             steps, "objective", values);
     if (run && se->stage) json_object_set_new(run, "stage", json_string(se->stage));
+    if (run && res->grad_max) json_object_set_new(run, "grad_max_abs", json_numbers(res->grad_max, count));
+    if (run && res->grad_max) json_object_set_new(run, "no_gradient", stalled_items(se, res, count));
     if (run && extra) json_object_update(run, extra);
     json_decref(extra);
     if (!run || json_array_append_new(se->runs, run) != 0) return cli_error(se->v->ctx, CLI_EXIT_RUNTIME, "out of memory");

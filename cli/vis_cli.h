@@ -14,7 +14,7 @@
 enum { VIS_OPT_FIRST = CLI_VERB_ID + 100 };
 
 typedef struct vis_cli {
-    const cli_ctx *ctx;
+    cli_ctx *ctx; /* --size sets the size it loads the model at */
     const char *recipe_name;
     const char *overrides[64]; /* argument of each shared option given, by id - VIS_OPT_FIRST */
     int size, batch;

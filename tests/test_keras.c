@@ -575,6 +575,85 @@ static void test_cli_arch(void **state) {
     assert_int_equal(strchr(err, '\n') - err, (long)strlen(err) - 1);
 }
 
+/* Runs the CLI, which must exit 0, and reads the .npy it saved. */
+static float *cli_tensor(const char *args, const char *npy, cnv_shape *shape) {
+    static char out[1 << 16], err[8192];
+    int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
+    if (rc != 0) fail_msg("cnnvis %s: exit %d: %s", args, rc, err);
+    float *data = NULL;
+    if (cnv_npy_read(npy, &data, shape) != CNV_OK) fail_msg("%s", cnv_last_error());
+    return data;
+}
+
+/* Through the CLI: `forward` of the batch of 10 test images (one NCHW .npy) gives each CIFAR
+ * model's recorded outputs; the VGG16 trunk without its classifier runs at 64x64 from a .npy
+ * of that size and renders at --size 64, and VGG19 with its classifier refuses a smaller size. */
+static void test_cli_batches(void **state) {
+    (void)state;
+    char args[16384], npy[4096], saved[4096];
+    snprintf(saved, sizeof saved, "%s", FIXTURES "cli_saved.npy");
+    for (int i = 0; i < N_REAL; i++) {
+        const real_model *m = &real_models[i];
+        char *path = model_path(m, m->file);
+        cnv_shape in_shape, out_shape, got_shape;
+        float *nhwc = read_pb(m, "test_data_cifar10_10img/input_0.pb", &in_shape);
+        float *expected = read_pb(m, "test_data_cifar10_10img/output_0.pb", &out_shape);
+        float *nchw = nhwc_to_nchw(nhwc, &in_shape);
+        cnv_shape s = cnv_shape4(in_shape.d[0], in_shape.d[3], in_shape.d[1], in_shape.d[2]);
+        snprintf(npy, sizeof npy, FIXTURES "cli_%s_batch.npy", m->dir);
+        tu_expect_ok(cnv_npy_write(npy, nchw, &s));
+        snprintf(args, sizeof args, "forward '%s' '%s' --device cpu --save-tensor '%s'", path, npy, saved);
+        float *got = cli_tensor(args, saved, &got_shape);
+        assert_true(cnv_shape_equal(&got_shape, &out_shape));
+        double err = tu_rel_error(got, expected, cnv_shape_numel(&out_shape));
+        print_message("  cli forward %s: batch of %d, rel err %.3g\n", m->dir, got_shape.d[0], err);
+        assert_true(err < TOL);
+        free(got);
+        free(nchw);
+        free(expected);
+        free(nhwc);
+        free(path);
+    }
+    /* vgg16_notop_in.npy is NHWC [2, 64, 64, 3]; the reference block5_pool NHWC [2, 2, 2, 512]. */
+    cnv_shape in_shape, ref_shape, got_shape;
+    float *nhwc = NULL, *ref_nhwc = NULL;
+    tu_expect_ok(cnv_npy_read(FIXTURES "vgg16_notop_in.npy", &nhwc, &in_shape));
+    tu_expect_ok(cnv_npy_read(FIXTURES "vgg16_notop_out.npy", &ref_nhwc, &ref_shape));
+    float *nchw = nhwc_to_nchw(nhwc, &in_shape), *ref = nhwc_to_nchw(ref_nhwc, &ref_shape);
+    cnv_shape s = cnv_shape4(in_shape.d[0], in_shape.d[3], in_shape.d[1], in_shape.d[2]);
+    snprintf(npy, sizeof npy, "%s", FIXTURES "cli_vgg16_notop_in.npy");
+    tu_expect_ok(cnv_npy_write(npy, nchw, &s));
+    snprintf(args, sizeof args, "forward --arch vgg16 '%s' '%s' --device cpu --save-tensor '%s'",
+             FIXTURES "vgg16_notop.h5", npy, saved);
+    float *got = cli_tensor(args, saved, &got_shape);
+    cnv_shape want = cnv_shape4(2, 512, 2, 2);
+    assert_true(cnv_shape_equal(&got_shape, &want));
+    double err = tu_rel_error(got, ref, cnv_shape_numel(&want));
+    print_message("  cli forward --arch vgg16 (no top) at 64x64: batch of 2, rel err %.3g\n", err);
+    assert_true(err < TOL);
+    static char out[1 << 16], msg[8192];
+    int rc = tu_run_cli("filter --arch vgg16 '" FIXTURES "vgg16_notop.h5' --layer block3_conv1 --channel 0 --size 64 "
+                        "--steps 2 --device cpu --save-tensor '" FIXTURES "cli_vgg16_filter.npy' -o '" FIXTURES
+                        "cli_vgg16_filter.png'", out, sizeof out, msg, sizeof msg);
+    if (rc != 0) fail_msg("filter --size 64: exit %d: %s", rc, msg);
+    free(got);
+    cnv_shape picture;
+    tu_expect_ok(cnv_npy_read(FIXTURES "cli_vgg16_filter.npy", &got, &picture));
+    want = cnv_shape4(1, 3, 64, 64);
+    assert_true(cnv_shape_equal(&picture, &want));
+    rc = tu_run_cli("filter --arch vgg19 '" FIXTURES "vgg19_top.h5' --layer block3_conv1 --channel 0 --size 48 --steps 2 "
+                    "--device cpu -o '" FIXTURES "cli_vgg19_refused.png'", out, sizeof out, msg, sizeof msg);
+    print_message("  filter --arch vgg19 (top) --size 48: exit %d: %s", rc, msg);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(msg, "fixed at 1x3x64x64"));
+    assert_int_equal(strchr(msg, '\n') - msg, (long)strlen(msg) - 1);
+    free(got);
+    free(nchw);
+    free(ref);
+    free(nhwc);
+    free(ref_nhwc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_models_cpu),
@@ -587,6 +666,7 @@ int main(void) {
         cmocka_unit_test(test_utf8_model_config),
         cmocka_unit_test(test_unsupported_and_mismatched),
         cmocka_unit_test(test_cli_arch),
+        cmocka_unit_test(test_cli_batches),
         cmocka_unit_test(test_application_layers_vs_numpy),
         cmocka_unit_test(test_emotions_pictures),
         cmocka_unit_test(test_mobilenet_v1_car),

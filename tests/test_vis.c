@@ -192,7 +192,7 @@ static void test_bad_options(void **state) {
     snprintf(args, sizeof args, "class %s --class nosuchclass", m);
     expect_usage_error(args, "nosuchclass");
     snprintf(args, sizeof args, "class %s --class 1 --size 100", m);
-    expect_usage_error(args, "smaller");
+    expect_usage_error(args, "the model's input is fixed at 1x3x227x227; it cannot run at 100x100");
     snprintf(args, sizeof args, "class %s --class 1 --steps 0", m);
     expect_usage_error(args, "steps");
     snprintf(args, sizeof args, "class %s --class 1 --steps -3", m);

@@ -32,22 +32,29 @@ void cnv_preprocess_pixels(const cnv_image *img, const cnv_preset *p, float *dst
     }
 }
 
-static cnv_status preprocess_npy(const char *path, const cnv_shape *input_shape, float **data) {
+/* A .npy of the model's input shape or, with batch, of any count of items of that shape past its
+ * first axis (the model's batch axis, 1); *n gets the count of items. */
+static cnv_status preprocess_npy(const char *path, const cnv_shape *input_shape, int batch, float **data, int *n) {
     cnv_shape shape;
     CNV_TRY(cnv_npy_read(path, data, &shape));
-    if (!cnv_shape_equal(&shape, input_shape)) {
+    cnv_shape item = shape;
+    if (batch && item.ndim == input_shape->ndim && item.ndim > 0 && input_shape->d[0] == 1 && item.d[0] > 0)
+        item.d[0] = 1;
+    if (!cnv_shape_equal(&item, input_shape)) {
         char have[64], want[64];
         free(*data);
         *data = NULL;
-        return cnv_fail(CNV_ERR_SHAPE, "%s: tensor shape %s does not match the model input %s", path,
-                        cnv_shape_str(&shape, have, sizeof have), cnv_shape_str(input_shape, want, sizeof want));
+        return cnv_fail(CNV_ERR_SHAPE, "%s: tensor shape %s does not match the model input %s%s", path,
+                        cnv_shape_str(&shape, have, sizeof have), cnv_shape_str(input_shape, want, sizeof want),
+                        batch && input_shape->d[0] == 1 ? " (any count of items along the first axis)" : "");
     }
+    *n = shape.ndim > 0 ? shape.d[0] : 1;
     /* A NaN or infinity would reach every output silently. */
-    size_t n = cnv_shape_numel(&shape);
-    for (size_t i = 0; i < n; i++)
+    size_t count = cnv_shape_numel(&shape);
+    for (size_t i = 0; i < count; i++)
         if (!isfinite((*data)[i])) {
             cnv_status st = cnv_fail(CNV_ERR_FORMAT, "%s: element %zu of %zu is %s: an input must hold finite numbers",
-                                     path, i, n, isnan((*data)[i]) ? "NaN" : "an infinity");
+                                     path, i, count, isnan((*data)[i]) ? "NaN" : "an infinity");
             free(*data);
             *data = NULL;
             return st;
@@ -87,6 +94,15 @@ static cnv_status preprocess_image(const char *path, const cnv_preset *p, const 
 
 cnv_status cnv_preprocess_file(const char *path, const cnv_preset *p, const cnv_shape *input_shape, float **data) {
     *data = NULL;
-    if (cnv_is_npy_path(path)) return preprocess_npy(path, input_shape, data);
+    int n;
+    if (cnv_is_npy_path(path)) return preprocess_npy(path, input_shape, 0, data, &n);
+    return preprocess_image(path, p, input_shape, data);
+}
+
+cnv_status cnv_preprocess_batch(const char *path, const cnv_preset *p, const cnv_shape *input_shape, float **data,
+                                int *n) {
+    *data = NULL;
+    *n = 1;
+    if (cnv_is_npy_path(path)) return preprocess_npy(path, input_shape, 1, data, n);
     return preprocess_image(path, p, input_shape, data);
 }

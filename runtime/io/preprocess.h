@@ -10,6 +10,10 @@
 
 /* *data (malloc'ed) receives cnv_shape_numel(input_shape) floats, NCHW. */
 cnv_status cnv_preprocess_file(const char *path, const cnv_preset *p, const cnv_shape *input_shape, float **data);
+/* A batch: a .npy of *n items, each the input shape (batch 1) past the first axis, or an image
+ * (*n = 1). *data (malloc'ed) receives *n x cnv_shape_numel(input_shape) floats, NCHW. */
+cnv_status cnv_preprocess_batch(const char *path, const cnv_preset *p, const cnv_shape *input_shape, float **data,
+                                int *n);
 
 /* An 8-bit image whose size and channels already match input_shape (1xCxHxW, C = 1 or 3),
  * converted to the model's values into dst. */

@@ -40,6 +40,21 @@ static cnv_status finish(const char *path, cnv_status st, cnv_graph **out) {
     return st;
 }
 
+/* A loaded graph whose input is not height x width (0: any) is freed and refused, naming the
+ * size it has: its importer could not make another. */
+static cnv_status refuse_other_size(const char *path, int height, int width, cnv_graph **out) {
+    const cnv_shape *in = &(*out)->values[(*out)->input].shape;
+    if ((height || width) && (in->ndim != 4 || (height && in->d[2] != height) || (width && in->d[3] != width))) {
+        char fixed[64];
+        cnv_shape_str(in, fixed, sizeof fixed);
+        cnv_graph_free(*out);
+        *out = NULL;
+        return cnv_fail(CNV_ERR_SHAPE, "%s: the model's input is fixed at %s; it cannot run at %dx%d", path, fixed,
+                        height, width);
+    }
+    return CNV_OK;
+}
+
 cnv_status cnv_model_load(const char *path, cnv_graph **out) {
     if (!path || !out) return cnv_fail(CNV_ERR_ARG, "cnv_model_load: no path given");
     *out = NULL;
@@ -56,16 +71,20 @@ cnv_status cnv_model_load_sized(const char *path, int height, int width, cnv_gra
     if (has_extension(path, ".onnx")) return finish(path, cnv_onnx_load_sized(path, height, width, out), out);
     CNV_TRY(cnv_model_load(path, out));
     /* Keras files freeze their input size at load (keras_build.c): another one is refused. */
-    const cnv_shape *in = &(*out)->values[(*out)->input].shape;
-    if ((height || width) && (in->ndim != 4 || (height && in->d[2] != height) || (width && in->d[3] != width))) {
-        char fixed[64];
-        cnv_shape_str(in, fixed, sizeof fixed);
-        cnv_graph_free(*out);
-        *out = NULL;
-        return cnv_fail(CNV_ERR_SHAPE, "%s: the model's input is fixed at %s; it cannot run at %dx%d", path, fixed,
-                        height, width);
-    }
-    return CNV_OK;
+    return refuse_other_size(path, height, width, out);
+}
+
+cnv_status cnv_model_load_arch_sized(const char *path, const char *arch, int height, int width, cnv_graph **out) {
+    if (!path || !out) return cnv_fail(CNV_ERR_ARG, "cnv_model_load_arch_sized: no path given");
+    *out = NULL;
+    if (!arch || !arch[0]) return cnv_model_load_sized(path, height, width, out);
+    if (height < 0 || width < 0)
+        return cnv_fail(CNV_ERR_ARG, "%s: input size %dx%d is not positive", path, height, width);
+    /* The built architectures take a square input (keras_vgg.c). */
+    if (height && width && height != width)
+        return cnv_fail(CNV_ERR_SHAPE, "%s: architecture %s takes a square input, not %dx%d", path, arch, height, width);
+    CNV_TRY(finish(path, cnv_keras_load_arch(path, arch, height ? height : width, out), out));
+    return refuse_other_size(path, height, width, out);
 }
 
 cnv_status cnv_model_load_arch(const char *path, const char *arch, cnv_graph **out) {

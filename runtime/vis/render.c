@@ -188,6 +188,28 @@ static cnv_status log_step(render_state *st, cnv_render_result *res, int step, i
     return CNV_OK;
 }
 
+/* The largest |gradient| of the objective with respect to each item's model input (the batch is
+ * its first axis): the parameters' own gradient also holds the penalties' (L2, TV), which move
+ * the image even where the objective cannot. */
+static cnv_status measure_grad(render_state *st, double *grad_max) {
+    size_t n = cnv_shape_numel(&st->ex->shapes[st->vg.model_input]);
+    float *g = malloc(n * sizeof *g);
+    if (!g) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    cnv_status s = cnv_exec_read_grad(st->ex, st->vg.model_input, g);
+    size_t per_item = n / (size_t)st->o->batch;
+    for (int i = 0; s == CNV_OK && i < st->o->batch; i++) {
+        double m = 0;
+        for (size_t k = 0; k < per_item; k++) m = fmax(m, fabs(g[(size_t)i * per_item + k]));
+        grad_max[i] = m;
+    }
+    free(g);
+    return s;
+}
+
+int cnv_render_stalled(const cnv_render_result *res, const cnv_recipe *r, int i) {
+    return res->grad_max && res->grad_max[i] < r->eps;
+}
+
 static cnv_status read_images(render_state *st, float *dst) { return cnv_exec_read(st->ex, st->vg.image, dst); }
 
 /* The learning rate of step 1..steps: constant, or annealed along a half cosine (late steps
@@ -222,6 +244,7 @@ static cnv_status run(render_state *st, cnv_render_result *res) {
             CNV_TRY(vt->buf_write(st->be, st->hyper, 0, h, CNV_HYPER_COUNT));
             CNV_TRY(set_transforms(st, random));
             CNV_TRY(vt->program_run(st->be, st->prog));
+            if (step == 1) CNV_TRY(measure_grad(st, res->grad_max));
             if (o->log_every > 0 && (step % o->log_every == 0 || step == 1 || step == steps))
                 CNV_TRY(log_step(st, res, step, steps));
             if (o->frame && o->frame_every > 0 && step % o->frame_every == 0) {
@@ -248,8 +271,9 @@ static cnv_status alloc_result(render_state *st, cnv_render_result *res) {
     res->report_final = calloc((size_t)o->batch, sizeof *res->report_final);
     res->log_steps = calloc(max_log, sizeof *res->log_steps);
     res->log = calloc(max_log * (size_t)o->batch, sizeof *res->log);
+    res->grad_max = calloc((size_t)o->batch, sizeof *res->grad_max);
     if (!res->images || !res->start_images || !res->start || !res->final || !res->report_start || !res->report_final ||
-        !res->log_steps || !res->log)
+        !res->log_steps || !res->log || !res->grad_max)
         return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     return CNV_OK;
 }
@@ -435,6 +459,7 @@ static cnv_status render_octaves(const cnv_graph *model, const cnv_preset *prese
         if (s == CNV_OK && k == 0) {
             TAKE(res, &cur, start);
             TAKE(res, &cur, report_start);
+            TAKE(res, &cur, grad_max);
             res->start_images = malloc(full * sizeof *res->start_images);
             if (res->start_images) cnv_resample_planes(cur.start_images, planes, hk, wk, res->start_images, H, W, 1.0f);
             else s = cnv_fail(CNV_ERR_NOMEM, "out of memory");
@@ -482,6 +507,7 @@ void cnv_render_result_free(cnv_render_result *res) {
     free(res->report_final);
     free(res->log_steps);
     free(res->log);
+    free(res->grad_max);
     memset(res, 0, sizeof *res);
 }
 

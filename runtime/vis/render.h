@@ -54,7 +54,16 @@ typedef struct cnv_render_result {
     int *log_steps; /* [n_log] */
     double *log;    /* [n_log x N] objective values (with that step's transforms) */
     int total_steps; /* over every round and octave */
+    /* The largest |gradient| of each item's objective with respect to the model's input at the
+     * first step (of the first octave): below the recipe's eps (cnv_render_stalled) the
+     * objective gives the optimizer nothing to follow. */
+    double *grad_max;
 } cnv_render_result;
+
+/* Whether item i of a render could not move: its first gradient was below the recipe's eps, so
+ * Adam's steps (g / (sqrt(v) + eps)) and SGD's (lr g) leave the starting image as it was (the
+ * objective's gradient vanishes at the start: saturated or dead units, e.g. random weights). */
+int cnv_render_stalled(const cnv_render_result *res, const cnv_recipe *r, int i);
 
 cnv_status cnv_render(const cnv_graph *model, const cnv_preset *preset, cnv_backend *be, const cnv_render_opts *o,
                       cnv_render_result *res);

@@ -75,6 +75,11 @@ CNV_API cnv_status cnv_model_load_sized(const char *path, int height, int width,
  * "vgg19" (keras.applications layer names; with or without the top, 224x224 input). A NULL or
  * empty arch is cnv_model_load. */
 CNV_API cnv_status cnv_model_load_arch(const char *path, const char *arch, cnv_graph **out);
+/* Like cnv_model_load_arch at a square input of height x width (0: the default). Without the
+ * classifier the VGG trunk is fully convolutional and runs at any side from 32; with it, or for
+ * another size than a model allows, CNV_ERR_SHAPE with one line naming the size it expects. */
+CNV_API cnv_status cnv_model_load_arch_sized(const char *path, const char *arch, int height, int width,
+                                             cnv_graph **out);
 CNV_API void cnv_model_free(cnv_graph *g);
 
 /* A layer is a node of the graph. `spec` is a node name, an output-tensor name, or a decimal
