@@ -7,31 +7,49 @@
 #include "common.glsl"
 #include "gemm_tile.glsl"
 
-layout(constant_id = 8) const bool ACCUMULATE = false;
+layout(constant_id = 9) const bool ACCUMULATE = false;
 
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
 layout(std430, binding = 2) readonly buffer C { float c[]; }; // placeholder when has_c == 0
 layout(std430, binding = 3) buffer Out { float out_[]; };
+// A product whose operand exceeds maxStorageBufferRange runs in pieces (runtime/vulkan/gemm.c):
+// m, n, k are this piece's extent, (m0, n0, k0) its origin in the whole product, and each
+// *_base the element of the whole tensor at which its bound descriptor range starts.
 layout(push_constant) uniform P {
     uint m, n, k;
     uint lda, ldb;        // row length of A and B as stored
     uint c_rows, c_cols;  // C's extent before broadcasting: 1 or M, 1 or N
     uint has_c;
     float alpha, beta;
+    uint ldo;             // row length of Out (the whole product's N)
+    uint m0, n0, k0;
+    uint a_base, b_base, c_base, out_base;
 } pc;
 
-float gemm_load_a(uint z, uint row, uint k) { return A_COLUMN_MAJOR ? a[k * pc.lda + row] : a[row * pc.lda + k]; }
-float gemm_load_b(uint z, uint k, uint col) { return B_COLUMN_MAJOR ? b[col * pc.ldb + k] : b[k * pc.ldb + col]; }
+float gemm_load_a(uint z, uint row, uint k) {
+    row += pc.m0;
+    k += pc.k0;
+    return a[(A_COLUMN_MAJOR ? k * pc.lda + row : row * pc.lda + k) - pc.a_base];
+}
+
+float gemm_load_b(uint z, uint k, uint col) {
+    k += pc.k0;
+    col += pc.n0;
+    return b[(B_COLUMN_MAJOR ? col * pc.ldb + k : k * pc.ldb + col) - pc.b_base];
+}
 
 void gemm_store(uint z, uint row, uint col, float value) {
-    const uint o = row * pc.n + col;
+    row += pc.m0;
+    col += pc.n0;
+    const uint o = row * pc.ldo + col - pc.out_base;
     float v = pc.alpha * value;
     if (ACCUMULATE) {
         out_[o] += v;
         return;
     }
-    if (pc.has_c != 0) v += pc.beta * c[(pc.c_rows == 1 ? 0 : row) * pc.c_cols + (pc.c_cols == 1 ? 0 : col)];
+    if (pc.has_c != 0)
+        v += pc.beta * c[(pc.c_rows == 1 ? 0 : row) * pc.c_cols + (pc.c_cols == 1 ? 0 : col) - pc.c_base];
     out_[o] = v;
 }
 
