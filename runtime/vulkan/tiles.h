@@ -14,8 +14,9 @@ typedef struct cnv_vk_tiles {
 
 /* The largest tile that fits the device (workgroup invocations and sizes, shared memory, the
  * driver's preferred workgroup size) and is not mostly padding for an m x n product, unless
- * the environment variable CNNVIS_VK_TILES=TMxTNxTK/RMxRN[/direct|/shared] names one (tuning, tests): then that
- * one, or CNV_ERR_ARG / CNV_ERR_UNSUPPORTED when it is malformed or exceeds the device. */
+ * the environment variable CNNVIS_VK_TILES=TMxTNxTK/RMxRN[/direct|/shared] names one (tuning,
+ * tests): then that one, or CNV_ERR_ARG / CNV_ERR_UNSUPPORTED when it is malformed or exceeds
+ * the device. */
 cnv_status cnv_vk_tiles_choose(const cnv_vk_caps *caps, uint64_t m, uint64_t n, cnv_vk_tiles *out);
 
 /* Shared memory one workgroup of these tiles uses, as gemm_tile.glsl declares it. */
