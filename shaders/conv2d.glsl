@@ -23,18 +23,31 @@ uint conv_taps() { return pc.kh * pc.kw; }
 uint conv_rows() { return pc.cg * conv_taps(); } // R
 uint conv_pixels() { return pc.oh * pc.ow; }
 
+// a / b (b > 0, a < 2^31) without an integer division, which llvmpipe performs one SIMD lane at
+// a time and GPUs emulate in many instructions: the float quotient is within a few units of the
+// truth, one refinement on the remainder brings it within one, and a last step makes it exact.
+uint conv_div(uint a, uint b) {
+    const float fb = float(b);
+    uint q = uint(float(a) / fb);
+    q = uint(int(q) + int(floor(float(int(a - q * b)) / fb)));
+    const int rem = int(a - q * b);
+    return rem < 0 ? q - 1u : rem >= int(b) ? q + 1u : q;
+}
+
 // Flat index into X of im2col_g(r, p), or -1 when that tap lies in the padding.
 int conv_input_index(uint g, uint r, uint p) {
-    const uint c = r / conv_taps(), tap = r % conv_taps();
-    const uint n = p / conv_pixels(), pix = p % conv_pixels();
-    const int iy = int((pix / pc.ow) * pc.sh + (tap / pc.kw) * pc.dh) - pc.pt;
-    const int ix = int((pix % pc.ow) * pc.sw + (tap % pc.kw) * pc.dw) - pc.pl;
+    const uint taps = conv_taps(), pixels = conv_pixels();
+    const uint c = conv_div(r, taps), tap = r - c * taps;
+    const uint n = conv_div(p, pixels), pix = p - n * pixels;
+    const uint ky = conv_div(tap, pc.kw), oy = conv_div(pix, pc.ow);
+    const int iy = int(oy * pc.sh + ky * pc.dh) - pc.pt;
+    const int ix = int((pix - oy * pc.ow) * pc.sw + (tap - ky * pc.kw) * pc.dw) - pc.pl;
     if (iy < 0 || iy >= int(pc.h) || ix < 0 || ix >= int(pc.w)) return -1;
     return int(((n * pc.c + g * pc.cg + c) * pc.h + uint(iy)) * pc.w + uint(ix));
 }
 
 // Flat index into Y (or dY) of output channel mo of group g at column p = (n, oy, ox).
 uint conv_output_index(uint g, uint mo, uint p) {
-    const uint n = p / conv_pixels(), pix = p % conv_pixels();
-    return (n * pc.m + g * pc.mg + mo) * conv_pixels() + pix;
+    const uint pixels = conv_pixels(), n = conv_div(p, pixels);
+    return (n * pc.m + g * pc.mg + mo) * pixels + (p - n * pixels);
 }

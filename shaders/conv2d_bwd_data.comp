@@ -16,16 +16,16 @@
 
 // Per axis: the phase (first input coordinate), the first serving tap, the step between
 // serving taps, their count, and the output coordinate offset (conv.c: phase_axis_of).
-layout(constant_id = 8) const uint PHASE_Y = 0;
-layout(constant_id = 9) const uint FIRST_Y = 0;
-layout(constant_id = 10) const uint STEP_Y = 1;
-layout(constant_id = 11) const uint COUNT_Y = 1;
-layout(constant_id = 12) const int OFFSET_Y = 0;
-layout(constant_id = 13) const uint PHASE_X = 0;
-layout(constant_id = 14) const uint FIRST_X = 0;
-layout(constant_id = 15) const uint STEP_X = 1;
-layout(constant_id = 16) const uint COUNT_X = 1;
-layout(constant_id = 17) const int OFFSET_X = 0;
+layout(constant_id = 9) const uint PHASE_Y = 0;
+layout(constant_id = 10) const uint FIRST_Y = 0;
+layout(constant_id = 11) const uint STEP_Y = 1;
+layout(constant_id = 12) const uint COUNT_Y = 1;
+layout(constant_id = 13) const int OFFSET_Y = 0;
+layout(constant_id = 14) const uint PHASE_X = 0;
+layout(constant_id = 15) const uint FIRST_X = 0;
+layout(constant_id = 16) const uint STEP_X = 1;
+layout(constant_id = 17) const uint COUNT_X = 1;
+layout(constant_id = 18) const int OFFSET_X = 0;
 
 layout(std430, binding = 0) readonly buffer W { float wt[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };

@@ -7,12 +7,15 @@
 #include "common.glsl"
 #include "gemm_tile.glsl"
 
-layout(constant_id = 8) const bool ACCUMULATE = false;
+layout(constant_id = 9) const bool ACCUMULATE = false;
 
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
 layout(std430, binding = 2) readonly buffer C { float c[]; }; // placeholder when has_c == 0
 layout(std430, binding = 3) buffer Out { float out_[]; };
+// A product whose operand exceeds maxStorageBufferRange runs in pieces (runtime/vulkan/gemm.c):
+// m, n, k are this piece's extent, (m0, n0, k0) its origin in the whole product, and each
+// *_base the element of the whole tensor at which its bound descriptor range starts.
 layout(push_constant) uniform P {
     uint m, n, k;
     uint lda, ldb;        // row length of A and B as stored
@@ -20,23 +23,34 @@ layout(push_constant) uniform P {
     uint has_c;
     float alpha, beta;
     uint a_off, b_off, out_off; // MatMul: where this batch entry's A, B and Out start
+    uint ldo;             // row length of Out (the whole product's N)
+    uint m0, n0, k0;
+    uint a_base, b_base, c_base, out_base;
 } pc;
 
 float gemm_load_a(uint z, uint row, uint k) {
-    return A_COLUMN_MAJOR ? a[pc.a_off + k * pc.lda + row] : a[pc.a_off + row * pc.lda + k];
+    row += pc.m0;
+    k += pc.k0;
+    return a[pc.a_off + (A_COLUMN_MAJOR ? k * pc.lda + row : row * pc.lda + k) - pc.a_base];
 }
+
 float gemm_load_b(uint z, uint k, uint col) {
-    return B_COLUMN_MAJOR ? b[pc.b_off + col * pc.ldb + k] : b[pc.b_off + k * pc.ldb + col];
+    k += pc.k0;
+    col += pc.n0;
+    return b[pc.b_off + (B_COLUMN_MAJOR ? col * pc.ldb + k : k * pc.ldb + col) - pc.b_base];
 }
 
 void gemm_store(uint z, uint row, uint col, float value) {
-    const uint o = pc.out_off + row * pc.n + col;
+    row += pc.m0;
+    col += pc.n0;
+    const uint o = pc.out_off + row * pc.ldo + col - pc.out_base;
     float v = pc.alpha * value;
     if (ACCUMULATE) {
         out_[o] += v;
         return;
     }
-    if (pc.has_c != 0) v += pc.beta * c[(pc.c_rows == 1 ? 0 : row) * pc.c_cols + (pc.c_cols == 1 ? 0 : col)];
+    if (pc.has_c != 0)
+        v += pc.beta * c[(pc.c_rows == 1 ? 0 : row) * pc.c_cols + (pc.c_cols == 1 ? 0 : col) - pc.c_base];
     out_[o] = v;
 }
 

@@ -28,6 +28,11 @@ layout(constant_id = 5) const uint TK = 16; // depth of one shared-memory step
 // and B(k + 1, col) are (else B(k, col + 1) is).
 layout(constant_id = 6) const bool A_COLUMN_MAJOR = false;
 layout(constant_id = 7) const bool B_COLUMN_MAJOR = false;
+// DIRECT: no shared memory at all; each invocation reads its own operands through the loaders
+// and keeps its RM x RN block in registers. For devices where shared memory and barriers cost
+// more than the reuse saves (the capability table's slow_shared_memory: llvmpipe, which runs a
+// workgroup on one CPU thread and reads shared memory one lane at a time).
+layout(constant_id = 8) const bool DIRECT = false;
 
 const uint WX = gl_WorkGroupSize.x;
 const uint WY = gl_WorkGroupSize.y;
@@ -39,8 +44,9 @@ const uint THREADS = WX * WY;
 const uint SA = TM + 1;
 const uint SN = TN + 1;
 
-shared float tile_a[TK * SA]; // [k][row]
-shared float tile_b[TK * SN]; // [k][col]
+// One word when DIRECT, so such kernels declare (almost) no shared memory.
+shared float tile_a[DIRECT ? 1 : TK * SA]; // [k][row]
+shared float tile_b[DIRECT ? 1 : TK * SN]; // [k][col]
 
 float gemm_load_a(uint z, uint row, uint k);
 float gemm_load_b(uint z, uint k, uint col);
@@ -63,6 +69,23 @@ void gemm_load_tiles(uint z, uint row0, uint col0, uint k0, uint M, uint N, uint
     }
 }
 
+// The DIRECT walk over K for the block of invocation (tx, ty) in the tile at (row0, col0). Rows
+// and columns past the matrix are read at its last row or column (so every load is in range and
+// unconditional) and never stored.
+void gemm_direct_block(uint z, uint row0, uint col0, uint M, uint N, uint K, inout float acc[RM][RN]) {
+    const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
+    uint rows[RM], cols[RN];
+    [[unroll]] for (uint i = 0; i < RM; i++) rows[i] = min(row0 + ty + i * WY, M - 1);
+    [[unroll]] for (uint j = 0; j < RN; j++) cols[j] = min(col0 + tx + j * WX, N - 1);
+    for (uint k = 0; k < K; k++) {
+        float a[RM], b[RN];
+        [[unroll]] for (uint i = 0; i < RM; i++) a[i] = gemm_load_a(z, rows[i], k);
+        [[unroll]] for (uint j = 0; j < RN; j++) b[j] = gemm_load_b(z, k, cols[j]);
+        [[unroll]] for (uint i = 0; i < RM; i++)
+            [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] += a[i] * b[j];
+    }
+}
+
 void gemm_tile_run(uint z, uint M, uint N, uint K) {
     const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
     const uint tiles_m = (M + TM - 1) / TM, tiles_n = (N + TN - 1) / TN;
@@ -73,17 +96,21 @@ void gemm_tile_run(uint z, uint M, uint N, uint K) {
             [[unroll]] for (uint i = 0; i < RM; i++)
                 [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] = 0.0;
 
-            for (uint k0 = 0; k0 < K; k0 += TK) {
-                gemm_load_tiles(z, row0, col0, k0, M, N, K);
-                barrier();
-                for (uint k = 0; k < TK; k++) {
-                    float a[RM], b[RN];
-                    [[unroll]] for (uint i = 0; i < RM; i++) a[i] = tile_a[k * SA + ty + i * WY];
-                    [[unroll]] for (uint j = 0; j < RN; j++) b[j] = tile_b[k * SN + tx + j * WX];
-                    [[unroll]] for (uint i = 0; i < RM; i++)
-                        [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] += a[i] * b[j];
+            if (DIRECT) {
+                gemm_direct_block(z, row0, col0, M, N, K, acc);
+            } else {
+                for (uint k0 = 0; k0 < K; k0 += TK) {
+                    gemm_load_tiles(z, row0, col0, k0, M, N, K);
+                    barrier();
+                    for (uint k = 0; k < TK; k++) {
+                        float a[RM], b[RN];
+                        [[unroll]] for (uint i = 0; i < RM; i++) a[i] = tile_a[k * SA + ty + i * WY];
+                        [[unroll]] for (uint j = 0; j < RN; j++) b[j] = tile_b[k * SN + tx + j * WX];
+                        [[unroll]] for (uint i = 0; i < RM; i++)
+                            [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] += a[i] * b[j];
+                    }
+                    barrier(); // the slab is overwritten by the next step
                 }
-                barrier(); // the slab is overwritten by the next step
             }
 
             [[unroll]] for (uint i = 0; i < RM; i++) {

@@ -9,6 +9,7 @@
 #include "opcheck.h"
 #include "test_util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,14 +180,18 @@ static void test_gemm(void **state) {
     for (size_t i = 0; i < sizeof gemm_specs / sizeof gemm_specs[0]; i++) run_gemm(state, &gemm_specs[i], 300 + i);
 }
 
-/* Tile shapes TMxTNxTK/RMxRN: the ladder of tiles.c, plus shapes it never picks (non-square
- * workgroups, RM != RN, tiles that are no power of two) to catch indexing that mixes the axes. */
+/* Tile shapes TMxTNxTK/RMxRN[/direct|/shared]: the ladders of tiles.c, plus shapes they never
+ * pick (non-square workgroups, RM != RN, tiles that are no power of two) to catch indexing that
+ * mixes the axes. */
 static const struct {
     const char *tiles;
     unsigned invocations;
 } tile_shapes[] = {
     {"128x128x16/8x8", 256}, {"64x64x16/4x4", 256}, {"64x32x16/4x4", 128}, {"32x32x16/4x4", 64},
     {"16x16x16/2x2", 64},    {"8x8x8/1x1", 64},     {"32x16x8/2x4", 64},   {"24x40x4/3x5", 64},
+    /* Both walks over K (gemm_tile.glsl: DIRECT or shared slabs) whatever the device prefers. */
+    {"32x32x16/4x4/shared", 64}, {"24x40x4/3x5/shared", 64}, {"32x32x1/4x4/direct", 64},
+    {"24x40x1/3x5/direct", 64},  {"8x8x1/1x1/direct", 64},
 };
 
 /* Spans several column tiles in the backward to the data (80 and 64 input pixels per channel in
@@ -210,6 +215,8 @@ static void expect_bad_tiles_refused(cnv_backend *be) {
                     .out_shape = SHAPE2(2, 2)};
     setenv("CNNVIS_VK_TILES", "7x8x8/2x2", 1); /* RM does not divide TM */
     assert_int_equal(be->vt->forward(be, &io), CNV_ERR_ARG);
+    setenv("CNNVIS_VK_TILES", "8x8x8/2x2/fast", 1); /* no such walk */
+    assert_int_equal(be->vt->forward(be, &io), CNV_ERR_ARG);
     unsetenv("CNNVIS_VK_TILES");
     assert_int_equal(be->vt->forward(be, &io), CNV_OK);
     assert_int_equal(be->vt->sync(be), CNV_OK);
@@ -231,6 +238,101 @@ static void test_tile_shapes(void **state) {
         run_gemm(state, &tile_gemm, 500 + i);
     }
     unsetenv("CNNVIS_VK_TILES");
+}
+
+/* A Gemm whose weight exceeds the storage-buffer range runs in pieces (runtime/vulkan/gemm.c), as
+ * VGG16's fc6 (392 MiB) must on llvmpipe: the weight here is 4100 x 4100 (64.1 MiB), beyond the
+ * forced table's 64 MiB, so on vulkan-forced the forward with transB splits the output columns,
+ * without transB the reduction (C added by the first piece only), the backward to A the
+ * reduction and the backward to B that gradient's rows. Checked against float64 sums. */
+#define BIG 4100
+#define BIG_M 3
+
+static float big_value(uint64_t *s) {
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(*s >> 40) / (double)(1ull << 24) - 0.5);
+}
+
+/* |got - want| within float accumulation error of a sum whose terms' magnitudes add to `mag`. */
+static void expect_near(const char *what, size_t i, float got, double want, double mag) {
+    if (fabs(got - want) > 1e-5 * mag + 1e-6) fail_msg("%s[%zu]: %.8g, want %.8g", what, i, (double)got, want);
+}
+
+static void run_gemm_beyond_range(cnv_backend *be, int trans_b) {
+    const size_t nb = (size_t)BIG * BIG, na = (size_t)BIG_M * BIG, ny = (size_t)BIG_M * BIG;
+    float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(ny * sizeof *c);
+    float *y = malloc(ny * sizeof *y), *dy = malloc(ny * sizeof *dy), *da = malloc(na * sizeof *da);
+    float *db = calloc(nb, sizeof *db);
+    assert_non_null(a && b && c && y && dy && da && db);
+    uint64_t seed = 0xb16u + (uint64_t)trans_b;
+    for (size_t i = 0; i < na; i++) a[i] = big_value(&seed);
+    for (size_t i = 0; i < nb; i++) b[i] = big_value(&seed);
+    for (size_t i = 0; i < ny; i++) c[i] = big_value(&seed), dy[i] = big_value(&seed);
+    /* op(B)(k, n) as stored: B [N, K] with transB, else [K, N]. */
+#define OPB(k, n) (trans_b ? b[(size_t)(n) * BIG + (k)] : b[(size_t)(k) * BIG + (n)])
+    cnv_node node = {.name = "big gemm", .op = CNV_OP_GEMM, .n_in = 3};
+    cnv_attrs_default(CNV_OP_GEMM, &node.attrs);
+    node.attrs.alpha = 0.75f;
+    node.attrs.beta = -1.25f;
+    node.attrs.trans_b = trans_b;
+    cnv_buf *bufs[7];
+    const size_t sizes[7] = {na, nb, ny, ny, ny, na, nb};
+    for (int i = 0; i < 7; i++) assert_int_equal(be->vt->buf_alloc(be, sizes[i], &bufs[i]), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, bufs[0], 0, a, na), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, bufs[1], 0, b, nb), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, bufs[2], 0, c, ny), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, bufs[4], 0, dy, ny), CNV_OK);
+    assert_int_equal(be->vt->buf_fill(be, bufs[5], 0.0f, na), CNV_OK);
+    /* Written rather than filled: the fill kernel binds the whole buffer (no pieces). */
+    assert_int_equal(be->vt->buf_write(be, bufs[6], 0, db, nb), CNV_OK);
+    cnv_op_io io = {.node = &node, .n_in = 3, .in = {bufs[0], bufs[1], bufs[2]},
+                    .in_shape = {SHAPE2(BIG_M, BIG), SHAPE2(BIG, BIG), SHAPE2(BIG_M, BIG)}, .out = bufs[3],
+                    .out_shape = SHAPE2(BIG_M, BIG), .grad_out = bufs[4], .grad_in = {bufs[5], bufs[6]}};
+    assert_int_equal(be->vt->forward(be, &io), CNV_OK);
+    assert_int_equal(be->vt->backward(be, &io), CNV_OK);
+    assert_int_equal(be->vt->sync(be), CNV_OK);
+    assert_int_equal(be->vt->buf_read(be, bufs[3], 0, y, ny), CNV_OK);
+    assert_int_equal(be->vt->buf_read(be, bufs[5], 0, da, na), CNV_OK);
+    assert_int_equal(be->vt->buf_read(be, bufs[6], 0, db, nb), CNV_OK);
+    for (int m = 0; m < BIG_M; m++)
+        for (int n = 0; n < BIG; n++) { /* Y = alpha A op(B) + beta C */
+            double sum = 0, mag = fabs(node.attrs.beta * c[m * BIG + n]);
+            for (int k = 0; k < BIG; k++) {
+                const double t = (double)a[m * BIG + k] * OPB(k, n);
+                sum += t;
+                mag += fabs(t);
+            }
+            expect_near("Y", (size_t)m * BIG + n, y[m * BIG + n], node.attrs.alpha * sum + node.attrs.beta * c[m * BIG + n], mag);
+        }
+    for (int m = 0; m < BIG_M; m++)
+        for (int k = 0; k < BIG; k++) { /* dA = alpha dY op(B)^T */
+            double sum = 0, mag = 0;
+            for (int n = 0; n < BIG; n++) {
+                const double t = (double)dy[m * BIG + n] * OPB(k, n);
+                sum += t;
+                mag += fabs(t);
+            }
+            expect_near("dA", (size_t)m * BIG + k, da[m * BIG + k], node.attrs.alpha * sum, mag);
+        }
+    for (int k = 0; k < BIG; k++)
+        for (int n = 0; n < BIG; n++) { /* d op(B) = alpha A^T dY, stored as B is */
+            double sum = 0, mag = 0;
+            for (int m = 0; m < BIG_M; m++) {
+                const double t = (double)a[m * BIG + k] * dy[m * BIG + n];
+                sum += t;
+                mag += fabs(t);
+            }
+            const size_t at = trans_b ? (size_t)n * BIG + k : (size_t)k * BIG + n;
+            expect_near("dB", at, db[at], node.attrs.alpha * sum, mag);
+        }
+#undef OPB
+    for (int i = 0; i < 7; i++) be->vt->buf_free(be, bufs[i]);
+    free(a), free(b), free(c), free(y), free(dy), free(da), free(db);
+}
+
+static void test_gemm_beyond_range(void **state) {
+    run_gemm_beyond_range(*state, 1);
+    run_gemm_beyond_range(*state, 0);
 }
 
 /* The switches are what the backward and deconvnet unpooling route through: check them, and
@@ -297,6 +399,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_conv),
         cmocka_unit_test(test_pools),
         cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_gemm_beyond_range),
         cmocka_unit_test(test_maxpool_switches),
         cmocka_unit_test(test_tile_shapes),
     };

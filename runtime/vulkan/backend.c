@@ -124,7 +124,7 @@ cnv_status cnv_vkb_dispatch(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv
                             const uint32_t groups[3]) {
     cnv_vk_binding bind[CNV_VK_MAX_BINDINGS];
     for (uint32_t i = 0; i < pipe->bindings; i++) {
-        const cnv_vk_buffer *b = bufs[i] ? bufs[i]->vb : vb->placeholder;
+        const cnv_vk_buffer *b = cnv_vkb_buffer_of(vb, bufs[i]);
         if (b->size > vb->ctx->caps.max_storage_buffer_range)
             return cnv_fail(CNV_ERR_UNSUPPORTED,
                             "vulkan: kernel %s: a tensor of %llu bytes exceeds this device's storage buffer range "
@@ -133,6 +133,15 @@ cnv_status cnv_vkb_dispatch(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv
                             (unsigned long long)vb->ctx->caps.max_storage_buffer_range);
         bind[i] = (cnv_vk_binding){b, 0, 0};
     }
+    return cnv_vkb_dispatch_ranges(vb, pipe, bind, push, groups);
+}
+
+const cnv_vk_buffer *cnv_vkb_buffer_of(const cnv_vk_backend *vb, const cnv_buf *b) {
+    return b ? b->vb : vb->placeholder;
+}
+
+cnv_status cnv_vkb_dispatch_ranges(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, const cnv_vk_binding *bind,
+                                   const void *push, const uint32_t groups[3]) {
     for (int d = 0; d < 3; d++)
         if (groups[d] > vb->ctx->caps.max_workgroup_count[d])
             return cnv_fail(CNV_ERR_UNSUPPORTED, "vulkan: kernel %s: %u workgroups exceed the device's limit %u",

@@ -45,7 +45,7 @@ static cnv_status conv_params(const cnv_op_io *io, conv_push *p) {
 static uint32_t groups_of(const conv_push *p) { return p->c / p->cg; }
 static uint32_t taps_of(const conv_push *p) { return p->kh * p->kw; }
 
-/* Specialization constants a conv kernel adds after the tile's (ids 8 ...). */
+/* Specialization constants a conv kernel adds after the tile's (ids 3 + CNV_VK_TILE_SPECS ...: 9 on). */
 #define CONV_MAX_SPECS 10
 
 /* `products` tiled products of `rows` x `cols` (the z of the grid). The kernel's B operand is

@@ -21,7 +21,10 @@ typedef struct gemm_push {
     uint32_t c_rows, c_cols;
     uint32_t has_c;
     float alpha, beta;
-    uint32_t a_off, b_off, out_off;
+    uint32_t a_off, b_off, out_off; /* MatMul: where this batch entry's A, B and Out start */
+    uint32_t ldo;
+    uint32_t m0, n0, k0;
+    uint32_t a_base, b_base, c_base, out_base;
 } gemm_push;
 
 typedef struct gemm_geom {
@@ -87,32 +90,156 @@ typedef struct operand {
     uint32_t off; /* where the matrix starts in buf */
 } operand;
 
+/* A piece of a product: rows [m0, m0 + m), columns [n0, n0 + n), reduction [k0, k0 + k). */
+typedef struct piece {
+    uint32_t m0, n0, k0, m, n, k;
+} piece;
+
+/* Elements [lo, hi) that a piece touches of a matrix indexed (i, j) for i in [i0, i1), j in
+ * [j0, j1), stored at j * ld + i when column_major, else at i * ld + j. */
+typedef struct span {
+    uint64_t lo, hi;
+} span;
+
+static span matrix_span(int column_major, uint32_t ld, uint32_t i0, uint32_t i1, uint32_t j0, uint32_t j1) {
+    if (column_major) return (span){(uint64_t)j0 * ld + i0, (uint64_t)(j1 - 1) * ld + i1};
+    return (span){(uint64_t)i0 * ld + j0, (uint64_t)(i1 - 1) * ld + j1};
+}
+
+/* The descriptor range covering span sp of buf: the whole buffer when it fits the device's
+ * range, else the span from the aligned offset below it; *base is the element the range starts
+ * at. 0 when the span itself does not fit in one range. */
+static int bind_span(const cnv_vk_caps *caps, const cnv_vk_buffer *buf, span sp, cnv_vk_binding *bind,
+                     uint32_t *base) {
+    *base = 0;
+    *bind = (cnv_vk_binding){buf, 0, 0};
+    if (buf->size <= caps->max_storage_buffer_range) return 1;
+    const uint64_t align = caps->min_storage_buffer_offset_alignment > 4 ? caps->min_storage_buffer_offset_alignment : 4;
+    const uint64_t offset = sp.lo * sizeof(float) / align * align, end = sp.hi * sizeof(float);
+    if (end - offset > caps->max_storage_buffer_range) return 0;
+    *bind = (cnv_vk_binding){buf, offset, end - offset};
+    *base = (uint32_t)(offset / sizeof(float));
+    return 1;
+}
+
+enum { SPLIT_ROWS, SPLIT_COLS, SPLIT_DEPTH };
+
+/* Binds the four buffers of piece pc of the product and fills its origin and bases into push;
+ * 0 when some operand's span of this piece exceeds one descriptor range. */
+static int bind_piece(const cnv_vk_caps *caps, const cnv_vk_buffer *const *vbuf, const int *column_major,
+                      const uint32_t *ld, const piece *pc, gemm_push *push, cnv_vk_binding *bind) {
+    const uint32_t m1 = pc->m0 + pc->m, n1 = pc->n0 + pc->n, k1 = pc->k0 + pc->k;
+    const int c_rows_all = push->c_rows != 1, c_cols_all = push->c_cols != 1;
+    const span spans[4] = {
+        matrix_span(column_major[0], ld[0], pc->m0, m1, pc->k0, k1),
+        matrix_span(column_major[1], ld[1], pc->k0, k1, pc->n0, n1),
+        matrix_span(0, push->c_cols, c_rows_all ? pc->m0 : 0, c_rows_all ? m1 : 1, c_cols_all ? pc->n0 : 0,
+                    c_cols_all ? n1 : 1),
+        matrix_span(0, push->ldo, pc->m0, m1, pc->n0, n1),
+    };
+    uint32_t *bases[4] = {&push->a_base, &push->b_base, &push->c_base, &push->out_base};
+    const uint32_t offs[4] = {push->a_off, push->b_off, 0, push->out_off}; /* MatMul's batch entry */
+    for (int i = 0; i < 4; i++)
+        if (!bind_span(caps, vbuf[i], (span){spans[i].lo + offs[i], spans[i].hi + offs[i]}, &bind[i], bases[i]))
+            return 0;
+    push->m = pc->m;
+    push->n = pc->n;
+    push->k = pc->k;
+    push->m0 = pc->m0;
+    push->n0 = pc->n0;
+    push->k0 = pc->k0;
+    return 1;
+}
+
+/* Piece i of `count` along axis of a rows x cols x depth product. */
+static piece piece_of(int axis, uint32_t count, uint32_t i, uint32_t rows, uint32_t cols, uint32_t depth) {
+    piece pc = {0, 0, 0, rows, cols, depth};
+    uint32_t *origin = axis == SPLIT_ROWS ? &pc.m0 : axis == SPLIT_COLS ? &pc.n0 : &pc.k0;
+    uint32_t *extent = axis == SPLIT_ROWS ? &pc.m : axis == SPLIT_COLS ? &pc.n : &pc.k;
+    const uint32_t whole = *extent, step = (whole + count - 1) / count;
+    *origin = i * step;
+    *extent = *origin >= whole ? 0 : whole - *origin < step ? whole - *origin : step;
+    return pc;
+}
+
+static cnv_status gemm_pipeline(cnv_vk_backend *vb, const cnv_vk_tiles *t, int a_column_major, int b_column_major,
+                                int accumulate, const cnv_vk_pipeline **pipe) {
+    uint32_t spec[CNV_VK_TILE_SPECS + 1];
+    cnv_vk_kernel_desc d = {.shader = "gemm_fwd", .bindings = 4, .written = 0x8, .push_size = sizeof(gemm_push),
+                            .spec = spec, .spec_count = CNV_VK_TILE_SPECS + 1};
+    cnv_vk_tiles_kernel(t, a_column_major, b_column_major, spec, &d);
+    spec[CNV_VK_TILE_SPECS] = accumulate ? 1u : 0u; /* ACCUMULATE, the first id after the tile constants */
+    return cnv_vkb_kernel(vb, &d, pipe);
+}
+
 /* out [rows, cols] = alpha · L · R (+ beta · C as described by push), or out += alpha · L · R
- * when accumulate; push carries the C description and the scalars, this fills the rest. */
+ * when accumulate; push carries the C description and the scalars, this fills the rest.
+ * When an operand exceeds the device's storage-buffer range (VGG16's fc6 weight, 392 MiB, on
+ * llvmpipe's 128 MiB), the product runs in pieces along the axis that makes that operand's
+ * pieces contiguous in memory: its stored rows, which are the product's rows or columns (each
+ * piece writes its own part of out) or its reduction (pieces after the first accumulate). */
 static cnv_status product(cnv_vk_backend *vb, operand l, operand r, cnv_buf *c, cnv_buf *out, uint32_t rows,
                           uint32_t cols, uint32_t depth, int accumulate, uint32_t out_off, gemm_push push) {
     const cnv_vk_caps *caps = cnv_vkb_caps(vb);
+    if (!rows || !cols) return CNV_OK;
     cnv_vk_tiles t;
     CNV_TRY(cnv_vk_tiles_choose(caps, rows, cols, &t));
-    uint32_t spec[CNV_VK_TILE_SPECS + 1];
-    cnv_vk_kernel_desc d = {.shader = "gemm_fwd", .bindings = 4, .written = 0x8, .push_size = sizeof push,
-                            .spec = spec, .spec_count = CNV_VK_TILE_SPECS + 1};
-    cnv_vk_tiles_kernel(&t, l.column_major, r.column_major, spec, &d);
-    spec[CNV_VK_TILE_SPECS] = accumulate ? 1u : 0u; /* ACCUMULATE, id 8 */
-    const cnv_vk_pipeline *pipe;
-    CNV_TRY(cnv_vkb_kernel(vb, &d, &pipe));
-    uint32_t grid[3];
-    CNV_TRY(cnv_vk_tiles_grid(caps, &t, rows, cols, 1, grid));
-    push.m = rows;
-    push.n = cols;
-    push.k = depth;
+    const cnv_vk_buffer *vbuf[4] = {cnv_vkb_buffer_of(vb, l.buf), cnv_vkb_buffer_of(vb, r.buf),
+                                    cnv_vkb_buffer_of(vb, c), cnv_vkb_buffer_of(vb, out)};
+    const int column_major[2] = {l.column_major, r.column_major};
+    const uint32_t ld[2] = {l.ld, r.ld};
     push.lda = l.ld;
     push.ldb = r.ld;
     push.a_off = l.off;
     push.b_off = r.off;
     push.out_off = out_off;
-    cnv_buf *bufs[4] = {l.buf, r.buf, c, out};
-    return cnv_vkb_dispatch(vb, pipe, bufs, &push, grid);
+    push.ldo = cols;
+
+    /* The axis follows the first operand too large for one range; the piece count grows until
+     * every operand's span of every piece fits one. */
+    const uint64_t range = caps->max_storage_buffer_range;
+    int axis = SPLIT_ROWS;
+    uint64_t biggest = 0;
+    const int axis_of[4] = {l.column_major ? SPLIT_DEPTH : SPLIT_ROWS, r.column_major ? SPLIT_COLS : SPLIT_DEPTH,
+                            SPLIT_ROWS, SPLIT_ROWS};
+    for (int i = 3; i >= 0; i--)
+        if (vbuf[i]->size > range) {
+            if (!biggest) axis = axis_of[i]; /* the output's axis first: pieces of it never overlap */
+            if (vbuf[i]->size > biggest) biggest = vbuf[i]->size;
+        }
+    const uint32_t extent = axis == SPLIT_ROWS ? rows : axis == SPLIT_COLS ? cols : depth;
+    uint32_t count = biggest ? (uint32_t)((biggest + range - 1) / range) : 1;
+    cnv_vk_binding bind[4];
+    for (;; count++) {
+        if (count > extent || count > 65536)
+            return cnv_fail(CNV_ERR_UNSUPPORTED,
+                            "vulkan: a %ux%ux%u product cannot be split into pieces within the device's storage "
+                            "buffer range (%llu bytes)",
+                            rows, cols, depth, (unsigned long long)range);
+        int fits = 1;
+        for (uint32_t i = 0; i < count && fits; i++) {
+            const piece pc = piece_of(axis, count, i, rows, cols, depth);
+            gemm_push probe = push;
+            fits = pc.m == 0 || pc.n == 0 || pc.k == 0 || bind_piece(caps, vbuf, column_major, ld, &pc, &probe, bind);
+        }
+        if (fits) break;
+    }
+
+    for (uint32_t i = 0; i < count; i++) {
+        const piece pc = piece_of(axis, count, i, rows, cols, depth);
+        if (pc.m == 0 || pc.n == 0 || (pc.k == 0 && i > 0)) continue;
+        /* Reduction pieces after the first add to what the first one wrote. */
+        const int acc = accumulate || (axis == SPLIT_DEPTH && i > 0);
+        gemm_push pp = push;
+        if (acc && !accumulate) pp.has_c = 0;
+        bind_piece(caps, vbuf, column_major, ld, &pc, &pp, bind);
+        const cnv_vk_pipeline *pipe;
+        CNV_TRY(gemm_pipeline(vb, &t, l.column_major, r.column_major, acc, &pipe));
+        uint32_t grid[3];
+        CNV_TRY(cnv_vk_tiles_grid(caps, &t, pc.m, pc.n, 1, grid));
+        CNV_TRY(cnv_vkb_dispatch_ranges(vb, pipe, bind, &pp, grid));
+    }
+    return CNV_OK;
 }
 
 cnv_status cnv_vk_gemm_forward(cnv_vk_backend *vb, const cnv_op_io *io) {

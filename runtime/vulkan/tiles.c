@@ -12,26 +12,41 @@
  * wins; the smallest fitting candidate is taken when every larger one is too big for the
  * product. Shapes need not divide the tile: the kernel pads with zeros.
  *
- * CNNVIS_VK_TILES=TMxTNxTK/RMxRN (e.g. 64x32x16/4x4) overrides the choice, for tuning on a real
- * GPU and for tests that run every tile shape on one device; it must fit the device's hard
- * limits (the driver's preference is not one). */
+ * On devices whose shared memory is slow (caps workarounds: llvmpipe) the kernels skip the
+ * slabs and read their operands directly (gemm_tile.glsl DIRECT), from their own ladder.
+ *
+ * CNNVIS_VK_TILES=TMxTNxTK/RMxRN[/direct|/shared] (e.g. 64x32x16/4x4) overrides the choice, for
+ * tuning with `cnnvis bench gemm` and for tests that run every tile shape on one device; without
+ * the walk the device's is kept. It must fit the device's hard limits (the driver's preference
+ * is not one). */
 #include "tiles.h"
 
 #include "core/status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const cnv_vk_tiles candidates[] = {
-    {128, 128, 16, 8, 8}, /* 256 invocations, 16.1 KiB shared */
-    {64, 64, 16, 4, 4},   /* 256 invocations, 8.1 KiB */
-    {64, 32, 16, 4, 4},   /* 128 invocations, 6.1 KiB */
-    {32, 32, 16, 4, 4},   /* 64 invocations, 4.1 KiB */
-    {16, 16, 16, 2, 2},   /* 64 invocations, 2.1 KiB */
-    {8, 8, 8, 1, 1},      /* 64 invocations, 0.6 KiB */
+    {128, 128, 16, 8, 8, 0}, /* 256 invocations, 16.1 KiB shared */
+    {64, 64, 16, 4, 4, 0},   /* 256 invocations, 8.1 KiB */
+    {64, 32, 16, 4, 4, 0},   /* 128 invocations, 6.1 KiB */
+    {32, 32, 16, 4, 4, 0},   /* 64 invocations, 4.1 KiB */
+    {16, 16, 16, 2, 2, 0},   /* 64 invocations, 2.1 KiB */
+    {8, 8, 8, 1, 1, 0},      /* 64 invocations, 0.6 KiB */
+};
+
+/* Devices with slow shared memory (caps workarounds) read operands directly; the register
+ * block is then all the reuse there is, bounded by the registers (llvmpipe: 16 vector
+ * registers of 8 lanes hold a 4 x 4 block and its 8 operands with little spilling). */
+static const cnv_vk_tiles direct_candidates[] = {
+    {32, 32, 1, 4, 4, 1}, /* 64 invocations */
+    {16, 16, 1, 2, 2, 1}, /* 64 invocations */
+    {8, 8, 1, 1, 1, 1},   /* 64 invocations */
 };
 
 uint32_t cnv_vk_tiles_shared_bytes(const cnv_vk_tiles *t) {
+    if (t->direct) return 2 * (uint32_t)sizeof(float); /* gemm_tile.glsl's one-word slabs */
     /* One padding word per slab row (gemm_tile.glsl: SA, SN). */
     return t->tk * ((t->tm + 1) + (t->tn + 1)) * (uint32_t)sizeof(float);
 }
@@ -50,10 +65,17 @@ static int too_big_for(const cnv_vk_tiles *t, uint64_t m, uint64_t n) {
 }
 
 static cnv_status tiles_from_env(const cnv_vk_caps *caps, const char *v, cnv_vk_tiles *t) {
-    char extra;
-    if (sscanf(v, "%ux%ux%u/%ux%u%c", &t->tm, &t->tn, &t->tk, &t->rm, &t->rn, &extra) != 5 || !t->tm || !t->tn ||
-        !t->tk || !t->rm || !t->rn || t->tm % t->rm || t->tn % t->rn)
-        return cnv_fail(CNV_ERR_ARG, "CNNVIS_VK_TILES=%s: want TMxTNxTK/RMxRN with RM dividing TM and RN dividing TN", v);
+    char mode[8] = "", extra;
+    const int got = sscanf(v, "%ux%ux%u/%ux%u/%7[a-z]%c", &t->tm, &t->tn, &t->tk, &t->rm, &t->rn, mode, &extra);
+    t->direct = caps->workarounds.slow_shared_memory;
+    if (got == 6 && strcmp(mode, "direct") == 0) t->direct = 1;
+    else if (got == 6 && strcmp(mode, "shared") == 0) t->direct = 0;
+    else if (got != 5 || strchr(v, '/') != strrchr(v, '/')) t->tm = 0; /* malformed: refused below */
+    if (!t->tm || !t->tn || !t->tk || !t->rm || !t->rn || t->tm % t->rm || t->tn % t->rn)
+        return cnv_fail(CNV_ERR_ARG,
+                        "CNNVIS_VK_TILES=%s: want TMxTNxTK/RMxRN[/direct|/shared] with RM dividing TM and RN "
+                        "dividing TN",
+                        v);
     if (!fits_device(caps, t, 0))
         return cnv_fail(CNV_ERR_UNSUPPORTED, "CNNVIS_VK_TILES=%s: exceeds the workgroup or shared-memory limits of %s", v,
                         caps->device_name);
@@ -63,11 +85,14 @@ static cnv_status tiles_from_env(const cnv_vk_caps *caps, const char *v, cnv_vk_
 cnv_status cnv_vk_tiles_choose(const cnv_vk_caps *caps, uint64_t m, uint64_t n, cnv_vk_tiles *out) {
     const char *forced = getenv("CNNVIS_VK_TILES");
     if (forced && *forced) return tiles_from_env(caps, forced, out);
-    const size_t count = sizeof candidates / sizeof candidates[0];
+    const int direct = caps->workarounds.slow_shared_memory;
+    const cnv_vk_tiles *list = direct ? direct_candidates : candidates;
+    const size_t count = direct ? sizeof direct_candidates / sizeof direct_candidates[0]
+                                : sizeof candidates / sizeof candidates[0];
     const cnv_vk_tiles *chosen = NULL;
     for (size_t i = 0; i < count; i++) {
-        if (!fits_device(caps, &candidates[i], 1)) continue;
-        chosen = &candidates[i];
+        if (!fits_device(caps, &list[i], 1)) continue;
+        chosen = &list[i];
         if (!too_big_for(chosen, m, n)) break;
     }
     if (!chosen)
@@ -84,6 +109,7 @@ void cnv_vk_tiles_kernel(const cnv_vk_tiles *t, int a_column_major, int b_column
     spec[2] = t->tk;
     spec[3] = a_column_major ? 1u : 0u; /* bool constants are VkBool32: 0 or 1 */
     spec[4] = b_column_major ? 1u : 0u;
+    spec[5] = t->direct ? 1u : 0u;
     desc->local_size[0] = t->tn / t->rn;
     desc->local_size[1] = t->tm / t->rm;
     desc->local_size[2] = 1;

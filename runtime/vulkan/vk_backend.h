@@ -30,6 +30,15 @@ cnv_status cnv_vkb_kernel(cnv_vk_backend *vb, const cnv_vk_kernel_desc *desc, co
 cnv_status cnv_vkb_dispatch(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv_buf *const *bufs, const void *push,
                             const uint32_t groups[3]);
 
+/* The buffer behind b, or the placeholder when b is NULL. */
+const cnv_vk_buffer *cnv_vkb_buffer_of(const cnv_vk_backend *vb, const cnv_buf *b);
+
+/* cnv_vkb_dispatch with explicit descriptor ranges (offset, size; size 0: to the end), for
+ * kernels that split a tensor larger than maxStorageBufferRange into pieces (gemm.c). Each
+ * range must fit the device's range and offset alignment. */
+cnv_status cnv_vkb_dispatch_ranges(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, const cnv_vk_binding *bind,
+                                   const void *push, const uint32_t groups[3]);
+
 /* Records a 1-D dispatch covering n invocations of a pipeline whose workgroup is
  * cnv_vkb_local_1d wide: the grid folds into y when n needs more groups than the device
  * allows in x; shaders index with cnv_global_index() (shaders/common.glsl). */
