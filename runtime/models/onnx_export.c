@@ -313,18 +313,9 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
     const char *op = cnv_op_name(n->op);
     Onnx__NodeProto *p;
     switch (n->op) {
-    case CNV_OP_CONV: {
-        const cnv_shape *ws = &w->g->values[n->in[1]].shape;
-        int kernel[2] = {ws->d[2], ws->d[3]};
-        p = new_node(w, op, n->name, n->n_in, in, out);
-        attr_ints(w, p, "kernel_shape", 2, kernel);
-        attr_ints(w, p, "strides", 2, a->stride);
-        attr_ints(w, p, "dilations", 2, a->dilation);
-        attr_int(w, p, "group", a->group);
-        attr_padding(w, p, a);
-        break;
-    }
+    case CNV_OP_CONV:
     case CNV_OP_CONVTRANSPOSE: {
+        /* The same attributes, read off the weight the same way; ConvTranspose adds two. */
         const cnv_shape *ws = &w->g->values[n->in[1]].shape;
         int kernel[2] = {ws->d[2], ws->d[3]};
         p = new_node(w, op, n->name, n->n_in, in, out);
@@ -332,8 +323,10 @@ static cnv_status emit_node(writer *w, const cnv_node *n) {
         attr_ints(w, p, "strides", 2, a->stride);
         attr_ints(w, p, "dilations", 2, a->dilation);
         attr_int(w, p, "group", a->group);
-        attr_ints(w, p, "output_padding", 2, a->output_padding);
-        if (a->out_hw[0] > 0) attr_ints(w, p, "output_shape", 2, a->out_hw);
+        if (n->op == CNV_OP_CONVTRANSPOSE) {
+            attr_ints(w, p, "output_padding", 2, a->output_padding);
+            if (a->out_hw[0] > 0) attr_ints(w, p, "output_shape", 2, a->out_hw);
+        }
         attr_padding(w, p, a);
         break;
     }
