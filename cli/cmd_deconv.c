@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "common.h"
 #include "core/status.h"
-#include "io/grid.h"
+#include "cnnvis/picture.h"
 #include "io/normalize.h"
 #include "vis/deconv.h"
 

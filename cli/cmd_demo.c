@@ -17,7 +17,7 @@
 #include "common.h"
 #include "io/atomic_file.h"
 #include "io/idx.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "models/preset.h"
 
 #define N_SAMPLES 4

@@ -9,10 +9,7 @@
 
 #include "commands.h"
 #include "common.h"
-#include "io/colormap.h"
-#include "io/grid.h"
-#include "io/normalize.h"
-#include "io/overlay.h"
+#include "cnnvis/picture.h"
 #include "vis/gradcam.h"
 
 enum { OPT_CLASS = CLI_VERB_ID, OPT_LAYER, OPT_METHOD, OPT_TOP, OPT_ALPHA, OPT_CMAP, OPT_OUTPUT, OPT_SAVE };

@@ -10,9 +10,7 @@
 #include "channel_list.h"
 #include "commands.h"
 #include "common.h"
-#include "io/colormap.h"
-#include "io/grid.h"
-#include "io/normalize.h"
+#include "cnnvis/picture.h"
 
 /* Maps are scaled by a whole factor to at least this many pixels a side (crisp blocks). */
 #define MIN_TILE 64

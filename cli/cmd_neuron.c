@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "io/grid.h"
+#include "cnnvis/picture.h"
 #include "vis_cli.h"
 
 enum { OPT_LAYER = CLI_VERB_ID, OPT_CHANNEL, OPT_POSITION };

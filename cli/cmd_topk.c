@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "common.h"
 #include "core/status.h"
-#include "io/grid.h"
+#include "cnnvis/picture.h"
 #include "io/normalize.h"
 #include "io/preprocess.h"
 #include "vis/topk.h"

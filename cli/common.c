@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/status.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "io/normalize.h"
 #include "io/npy.h"
 #include "io/preprocess.h"

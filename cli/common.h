@@ -10,8 +10,7 @@
 
 #include "cnnvis/cnnvis.h"
 #include "core/exec.h"
-#include "io/colormap.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "models/labels.h"
 #include "models/preset.h"
 

@@ -3,12 +3,9 @@
 #include "core/sha256.h"
 #include "io/atomic_file.h"
 #include "io/dataset.h"
-#include "io/gif.h"
-#include "io/grid.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "io/normalize.h"
 #include "io/npy.h"
-#include "io/planes.h"
 #include "vis/render_setup.h"
 
 #include <errno.h>

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "common.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "vis/image_prior.h"
 #include "vis/render.h"
 

@@ -6,11 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/colormap.h"
+#include "cnnvis/picture.h"
 #include "io/font.h"
-#include "io/grid.h"
 #include "io/normalize.h"
-#include "io/overlay.h"
 #include "io/preprocess.h"
 #include "models/preset.h"
 

@@ -12,7 +12,7 @@
 
 #include "core/graph.h"
 #include "core/status.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "io/npy.h"
 #include "io/preprocess.h"
 #include "models/labels.h"

@@ -13,10 +13,8 @@
 #include <sys/stat.h>
 
 #include "core/exec.h"
-#include "io/colormap.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "io/npy.h"
-#include "io/overlay.h"
 #include "io/preprocess.h"
 #include "models/preset.h"
 #include "vis/gradcam.h"

@@ -13,7 +13,7 @@
 
 #include "core/check.h"
 
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "models/preset.h"
 #include "vis/synth.h"
 

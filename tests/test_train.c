@@ -19,7 +19,7 @@
 #include "core/graph.h"
 #include "io/dataset.h"
 #include "io/idx.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "models/arch.h"
 #include "models/preset.h"
 #include "vis/train.h"

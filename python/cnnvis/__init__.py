@@ -116,7 +116,7 @@ _declare("cnv_devices_report", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
 _declare("cnv_free", None, _P)
 
 _OBJECTIVE_UNIT, _OBJECTIVE_CHANNEL = 0, 1
-_MAX_RANK = 4
+_MAX_RANK = 6
 
 
 class CnnvisError(Exception):

@@ -1,7 +1,7 @@
 /* The public PNG writer (visualize.h) for the float images the render calls return. */
 #include "cnnvis/visualize.h"
 #include "core/status.h"
-#include "io/planes.h"
+#include "cnnvis/picture.h"
 
 cnv_status cnv_save_png(const char *path, const float *image, int c, int h, int w) {
     cnv_image img;

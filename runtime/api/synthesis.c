@@ -6,7 +6,7 @@
 
 #include "cnnvis/synthesis.h"
 #include "core/status.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "io/normalize.h"
 #include "api/model.h"
 #include "api/render_opts.h"

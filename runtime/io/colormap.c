@@ -2,7 +2,7 @@
  * published maps (the values R's viridisLite prints for magma(10) and viridis(10)); the 256
  * entries are linear interpolation between them, which keeps luminance rising monotonically
  * because it rises at every anchor. */
-#include "io/colormap.h"
+#include "cnnvis/picture.h"
 
 #include <stdlib.h>
 #include <string.h>

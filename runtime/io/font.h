@@ -4,7 +4,7 @@
 #ifndef CNV_IO_FONT_H
 #define CNV_IO_FONT_H
 
-#include "io/image.h"
+#include "cnnvis/picture.h"
 
 enum { CNV_FONT_GLYPH_W = 5, CNV_FONT_GLYPH_H = 7, CNV_FONT_ADVANCE = 6 };
 

@@ -1,4 +1,4 @@
-#include "gif.h"
+#include "cnnvis/picture.h"
 
 #include "atomic_file.h"
 #include "core/status.h"

@@ -1,4 +1,4 @@
-#include "io/grid.h"
+#include "cnnvis/picture.h"
 
 #include <limits.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* 8-bit images through stb_image / stb_image_write (Debian's libstb, linked as a library). */
-#include "io/image.h"
+#include "cnnvis/picture.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,4 +1,4 @@
-#include "io/overlay.h"
+#include "cnnvis/picture.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "planes.h"
+#include "cnnvis/picture.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 
 #include "core/input_spec.h"
 #include "core/shape.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 
 /* *data (malloc'ed) receives cnv_shape_numel(input_shape) floats, NCHW. */
 cnv_status cnv_preprocess_file(const char *path, const cnv_preset *p, const cnv_shape *input_shape, float **data);

@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "io/dataset.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "render.h"
 
 typedef struct cnv_atlas_layer {

@@ -11,7 +11,7 @@
 
 #include "core/status.h"
 #include "io/atomic_file.h"
-#include "io/grid.h"
+#include "cnnvis/picture.h"
 #include "vis/atlas_files.h"
 
 /* Tiles of the layer grids: small pictures enlarged by a whole factor to at least MIN_TILE

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/status.h"
-#include "io/planes.h"
+#include "cnnvis/picture.h"
 #include "vis/atlas_files.h"
 
 static json_t *numbers(const double *v, int n) {

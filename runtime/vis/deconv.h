@@ -9,7 +9,7 @@
 #define CNV_VIS_DECONV_H
 
 #include "core/exec.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 #include "models/preset.h"
 
 typedef struct cnv_deconv_opts {

@@ -5,7 +5,7 @@
 #define CNV_VIS_TOPK_H
 
 #include "core/graph.h"
-#include "io/image.h"
+#include "cnnvis/picture.h"
 
 typedef struct cnv_topk_entry {
     float score; /* max over positions */

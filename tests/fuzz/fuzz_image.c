@@ -3,7 +3,7 @@
  * decoding, not the time a legitimately huge picture takes. */
 #include "fuzz_file.h"
 
-#include "io/image.h"
+#include "cnnvis/picture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;

@@ -60,6 +60,36 @@ CNV_API const char *cnv_last_error(void);
  * compare with the header's to detect a mismatched install). */
 CNV_API const char *cnv_version(void);
 
+/* ---- tensor shapes ---- */
+/* The most axes a tensor has (6 covers ShuffleNet's 5-D channel shuffle with one to spare). */
+#define CNV_MAX_RANK 6
+/* A tensor's shape: ndim axes (at most CNV_MAX_RANK), NCHW for images. A plain value. */
+typedef struct cnv_shape {
+    int ndim;
+    int d[CNV_MAX_RANK];
+} cnv_shape;
+
+/* The element count (1 for ndim 0). */
+static inline size_t cnv_shape_numel(const cnv_shape *s) {
+    size_t n = 1;
+    for (int i = 0; i < s->ndim; i++) n *= (size_t)s->d[i];
+    return n;
+}
+static inline int cnv_shape_equal(const cnv_shape *a, const cnv_shape *b) {
+    if (a->ndim != b->ndim) return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->d[i] != b->d[i]) return 0;
+    return 1;
+}
+static inline cnv_shape cnv_shape4(int n, int c, int h, int w) {
+    cnv_shape s = {4, {n, c, h, w}};
+    return s;
+}
+/* A batch of feature maps with more than one position (NxCxHxW, H*W > 1). */
+static inline int cnv_shape_is_map(const cnv_shape *s) { return s->ndim == 4 && s->d[2] * s->d[3] > 1; }
+/* "1x3x227x227" into buf (size bytes); returns buf. */
+CNV_API char *cnv_shape_str(const cnv_shape *s, char *buf, size_t size);
+
 /* ---- models ---- */
 typedef struct cnv_graph cnv_graph;
 
@@ -93,7 +123,6 @@ CNV_API const char *cnv_model_layer_name(const cnv_graph *g, int layer);
 CNV_API const char *cnv_model_layer_op(const cnv_graph *g, int layer);
 /* A layer's output shape at batch 1 into dims[CNV_MAX_RANK]; returns its rank, or -1 when layer
  * is out of range. */
-#define CNV_MAX_RANK 4
 CNV_API int cnv_model_layer_shape(const cnv_graph *g, int layer, int dims[CNV_MAX_RANK]);
 /* The input's shape at batch 1 (NCHW for image models); returns its rank. */
 CNV_API int cnv_model_input_shape(const cnv_graph *g, int dims[CNV_MAX_RANK]);
@@ -169,4 +198,5 @@ CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 #include "cnnvis/attribution.h"
 #include "cnnvis/synthesis.h"
 #include "cnnvis/tools.h"
+#include "cnnvis/picture.h"
 #endif
