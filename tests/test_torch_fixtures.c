@@ -1,6 +1,7 @@
 /* The CPU and Vulkan backends against PyTorch on the small networks of tests/fixtures/torch
  * (make_torch_fixtures.py: VGG-like, branches) and tests/fixtures/torch_arch
- * (make_torch_arch_fixtures.py: ResNet, MobileNet and Inception blocks): the output of every
+ * (make_torch_arch_fixtures.py: ResNet, MobileNet and Inception blocks) and tests/fixtures/torch_norm
+ * (make_torch_norm_fixtures.py: instance and layer norms, a global max pool): the output of every
  * layer, and the input gradients of a few objectives. What to compare and how closely comes from
  * each folder's manifest.json, so this file holds no expected numbers. Every comparison is
  * printed; a test fails after printing them all. The CPU runs first; the Vulkan backend
@@ -18,7 +19,7 @@
 #include "io/npy.h"
 
 /* The fixture folders under tests/fixtures, each with a manifest.json. */
-static const char *const manifest_dirs[] = {"torch", "torch_arch"};
+static const char *const manifest_dirs[] = {"torch", "torch_arch", "torch_norm"};
 #define N_MANIFESTS (sizeof manifest_dirs / sizeof manifest_dirs[0])
 
 /* The backend the running group uses: "cpu" or "vulkan", created by the group setup. */

@@ -285,6 +285,8 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
         int handled;
         CNV_TRY(onnx_import_shape_node(im, n, &handled));
         if (handled) return CNV_OK;
+        CNV_TRY(onnx_import_norm_node(im, n, &handled));
+        if (handled) return CNV_OK;
     }
     if (op == CNV_OP_COUNT || all_inputs_constant(im, n)) {
         int handled;
