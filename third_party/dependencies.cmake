@@ -7,6 +7,15 @@ find_path(ONNX_PROTO_DIR onnx.proto PATH_SUFFIXES onnx REQUIRED
   HINTS /usr/include/onnx /usr/local/include/onnx /opt/homebrew/include/onnx)
 
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+# Sanitized and fuzzing builds compile stb from Debian's headers instead (stb_from_header.c), so
+# that ASan and the fuzzer's coverage see inside the image decoders; other builds link libstb.
+if(CNNVIS_FUZZ OR CNNVIS_SANITIZE)
+  set(CNNVIS_STB_LINK "")
+  set(CNNVIS_STB_SOURCES ${CMAKE_CURRENT_LIST_DIR}/stb_from_header.c)
+else()
+  set(CNNVIS_STB_LINK PkgConfig::STB)
+  set(CNNVIS_STB_SOURCES "")
+endif()
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
@@ -23,6 +32,6 @@ find_path(VOLK_DIR volk.c PATHS /usr/include /usr/local/include /opt/homebrew/in
 find_program(GLSLANG_VALIDATOR glslangValidator REQUIRED)
 
 set(CNNVIS_DEP_LIBS
-  PkgConfig::PROTOBUF_C PkgConfig::STB PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::JANSSON PkgConfig::HDF5 ${GIF_LIBRARY} Threads::Threads
+  PkgConfig::PROTOBUF_C ${CNNVIS_STB_LINK} PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::JANSSON PkgConfig::HDF5 ${GIF_LIBRARY} Threads::Threads
   ${CMAKE_DL_LIBS})
 set(CNNVIS_DEP_INCLUDES ${VULKAN_INCLUDE_DIR} ${VOLK_DIR} ${GIF_INCLUDE_DIR})
