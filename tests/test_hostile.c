@@ -6,7 +6,8 @@
  * bad input, 1 for a runtime fault), nothing on stdout, exactly one line on stderr naming the
  * file or option and the problem, no output file, the existing output untouched and no
  * temporary file left, within 10 s and 1 GB. The files come from tests/fixtures/make_hostile.py;
- * the Keras files libFuzzer found crashing libhdf5 from tests/fuzz/regressions/keras_h5_sandboxed. */
+ * the Keras files libFuzzer found crashing libhdf5 from tests/fuzz/regressions/keras_h5_sandboxed,
+ * and the pictures it found breaking stb_image from tests/fuzz/regressions/image_sandboxed. */
 #include "cli_check.h"
 #include "test_util.h"
 
@@ -154,6 +155,21 @@ static void pictures_and_tensors_that_lie(void **state) {
     expect_refusal(2, "classify", "classify {M} '{H}/huge_header.png'", "8000x9000 pixels is above the limit");
     expect_refusal(2, "classify", "classify {M} '{H}/huge_header.jpg'", "--max-pixels");
     expect_refusal(2, "classify", "classify {M} '{H}/chunk_lie.png'", "chunk_lie.png: truncated or corrupt PNG");
+    /* What libFuzzer found in stb_image (an out-of-bounds write building a JPEG Huffman table):
+     * decoded in cnv_image_load's child process, refused in one line. */
+    const char *dir = CNNVIS_SOURCE_DIR "/tests/fuzz/regressions/image_sandboxed";
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char args[1200];
+        snprintf(args, sizeof args, "classify {M} '%s/%s'", dir, e->d_name);
+        expect_refusal(2, "classify", args, e->d_name);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 1);
     expect_refusal(2, "forward", "forward {M} '{H}/lie.npy' --save-tensor '{O}/t.npy'", "lie.npy: truncated .npy");
     expect_refusal(2, "forward", "forward {M} '{H}/nan.npy' --save-tensor '{O}/t.npy'", "nan.npy: element 88 of 784 is NaN");
     expect_refusal(2, "classify", "classify {M} '{H}/inf.npy'", "inf.npy: element 146 of 784 is an infinity");

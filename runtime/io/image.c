@@ -1,5 +1,9 @@
-/* 8-bit images through stb_image / stb_image_write (Debian's libstb, linked as a library). */
+/* 8-bit images through stb_image / stb_image_write (Debian's libstb, linked as a library).
+ * stb_image is not safe on hostile files (the fuzzer found an out-of-bounds write in its JPEG
+ * Huffman tables, stbi__build_huffman, within seconds), so every picture is decoded in a child
+ * process (image_sandbox.c); this file holds what runs in there and what runs in the parent. */
 #include "cnnvis/picture.h"
+#include "io/image_decode.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -46,7 +50,7 @@ static int png_chunks_fit(FILE *f) {
     return 1;
 }
 
-cnv_status cnv_image_load(const char *path, int channels, cnv_image *out) {
+cnv_status cnv_image_decode_direct(const char *path, int channels, cnv_image *out) {
     memset(out, 0, sizeof *out);
     if (channels != 1 && channels != 3)
         return cnv_fail(CNV_ERR_ARG, "%s: images load as 1 or 3 channels, not %d", path, channels);
