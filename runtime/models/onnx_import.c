@@ -285,7 +285,7 @@ static cnv_status import_node(onnx_import *im, const Onnx__NodeProto *n) {
         int handled;
         CNV_TRY(onnx_import_shape_node(im, n, &handled));
         if (handled) return CNV_OK;
-        CNV_TRY(onnx_import_norm_node(im, n, &handled));
+        CNV_TRY(onnx_import_composite_node(im, n, &handled));
         if (handled) return CNV_OK;
     }
     if (op == CNV_OP_COUNT || all_inputs_constant(im, n)) {

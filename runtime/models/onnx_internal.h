@@ -113,8 +113,8 @@ cnv_status onnx_import_node_as(onnx_import *im, const Onnx__NodeProto *n, cnv_op
  * Slice per output, Squeeze and Unsqueeze as Reshape. *handled = 0 for any other op. */
 cnv_status onnx_import_shape_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
 
-/* Imports the normalizations that are compositions of cnnvis ops (onnx_norm_ops.c):
- * LayerNormalization, InstanceNormalization and GlobalMaxPool. *handled = 0 for any other op. */
-cnv_status onnx_import_norm_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
+/* Imports the ops that are compositions of cnnvis ops (onnx_composite_ops.c): the normalizations,
+ * GlobalMaxPool, LogSoftmax, Selu and the derived reductions. *handled = 0 for any other op. */
+cnv_status onnx_import_composite_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
 
 #endif

@@ -1,16 +1,22 @@
-/* The ONNX normalizations that are compositions of cnnvis ops, imported as those ops so that both
- * backends, their gradients and the exporter need nothing new:
+/* The ONNX ops that are compositions of cnnvis ops, imported as those ops so that both backends,
+ * their gradients and the exporter need nothing new:
  *   LayerNormalization (opset 17)  Y = (X - mean) / sqrt(var + eps) * Scale + B over axes axis..
  *   InstanceNormalization          the same per sample and channel (axes 2..), Scale and B per channel
  *   GlobalMaxPool                  ReduceMax over axes 2.. with the dims kept
- * mean and var are ReduceMeans (var of (X - mean)^2, the biased variance both ops specify), so
- * the steps are ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div, Mul, Add, each named
- * '<node>/<step>' with output '<output>/<step>'; the last step carries the node's own names.
- * LayerNormalization's optional Mean and InvStdDev outputs are the mean step and a Reciprocal of
- * the standard deviation, under their ONNX names. */
+ *   LogSoftmax                     (x - max) - log(sum(exp(x - max))): stable for any logits
+ *   Selu                           gamma * Elu(x, alpha)
+ *   ReduceMin, ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum, ReduceLogSumExp
+ *                                  Neg/Abs/Pow/Exp around ReduceMax or ReduceSum (logsumexp shifted
+ *                                  by the maximum), with ReduceMean's axes and keepdims rules
+ * mean and var are ReduceMeans (var of (X - mean)^2, the biased variance both norms specify).
+ * Each step is named '<node>/<step>' with output '<output>/<step>'; the last step carries the
+ * node's own names, so layers are found by their ONNX names. LayerNormalization's optional Mean
+ * and InvStdDev outputs are the mean step and a Reciprocal of the standard deviation, under their
+ * ONNX names. */
 #include "onnx_internal.h"
 #include "core/status.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,7 +227,107 @@ static cnv_status import_globalmaxpool(const norm_ctx *c) {
     return reduce(c, "", c->n->output[0], CNV_OP_REDUCEMAX, x, axes, &y);
 }
 
-cnv_status onnx_import_norm_node(onnx_import *im, const Onnx__NodeProto *n, int *handled) {
+/* The reduced axes and keepdims of a reduction-like node, read by ReduceMean's rules (the axes
+ * an attribute before opset 18, a constant input from then on; noop_with_empty_axes). */
+static cnv_status reduce_attrs(const norm_ctx *c, int x, cnv_attrs *a) {
+    return onnx_parse_attrs(c->im, c->n, CNV_OP_REDUCEMEAN, &c->im->g->values[x].shape, a);
+}
+
+static cnv_status reduce_as(const norm_ctx *c, const char *stepname, const char *out_name, cnv_op_type op, int x,
+                            const cnv_attrs *like, int keepdims, int *out) {
+    cnv_attrs a;
+    cnv_attrs_default(op, &a);
+    a.reduce_axes = like->reduce_axes;
+    a.keepdims = keepdims;
+    return step(c, stepname, out_name, op, &a, 1, &x, out);
+}
+
+static cnv_status import_reduction(const norm_ctx *c) {
+    if (c->n->n_output != 1) return norm_fail(c, CNV_ERR_FORMAT, "1 output expected");
+    int x, t, u, y;
+    CNV_TRY(data_value(c, &x));
+    cnv_attrs a;
+    CNV_TRY(reduce_attrs(c, x, &a));
+    const char *op = c->n->op_type, *out = c->n->output[0];
+    const cnv_shape one = {1, {1}};
+    if (!strcmp(op, "ReduceMin")) {
+        CNV_TRY(unary(c, "negated", NULL, CNV_OP_NEG, x, &t));
+        CNV_TRY(reduce_as(c, "max", NULL, CNV_OP_REDUCEMAX, t, &a, a.keepdims, &u));
+        return unary(c, "", out, CNV_OP_NEG, u, &y);
+    }
+    if (!strcmp(op, "ReduceL1")) {
+        CNV_TRY(unary(c, "abs", NULL, CNV_OP_ABS, x, &t));
+        return reduce_as(c, "", out, CNV_OP_REDUCESUM, t, &a, a.keepdims, &y);
+    }
+    if (!strcmp(op, "ReduceL2") || !strcmp(op, "ReduceSumSquare")) {
+        int two;
+        CNV_TRY(weight(c, "two", &one, NULL, 2.0f, &two));
+        CNV_TRY(binary(c, "square", NULL, CNV_OP_POW, x, two, &t));
+        if (!strcmp(op, "ReduceSumSquare")) return reduce_as(c, "", out, CNV_OP_REDUCESUM, t, &a, a.keepdims, &y);
+        CNV_TRY(reduce_as(c, "sum", NULL, CNV_OP_REDUCESUM, t, &a, a.keepdims, &u));
+        return unary(c, "", out, CNV_OP_SQRT, u, &y);
+    }
+    if (!strcmp(op, "ReduceLogSum")) {
+        CNV_TRY(reduce_as(c, "sum", NULL, CNV_OP_REDUCESUM, x, &a, a.keepdims, &t));
+        return unary(c, "", out, CNV_OP_LOG, t, &y);
+    }
+    /* ReduceLogSumExp: m + log(sum(exp(x - m))), m the maximum (kept for the shift, and in the
+     * output's own shape for the sum). */
+    int m, shifted, e, s, l, m_out;
+    CNV_TRY(reduce_as(c, "max", NULL, CNV_OP_REDUCEMAX, x, &a, 1, &m));
+    CNV_TRY(binary(c, "shifted", NULL, CNV_OP_SUB, x, m, &shifted));
+    CNV_TRY(unary(c, "exp", NULL, CNV_OP_EXP, shifted, &e));
+    CNV_TRY(reduce_as(c, "sum", NULL, CNV_OP_REDUCESUM, e, &a, a.keepdims, &s));
+    CNV_TRY(unary(c, "log", NULL, CNV_OP_LOG, s, &l));
+    if (a.keepdims) m_out = m;
+    else CNV_TRY(reduce_as(c, "max_out", NULL, CNV_OP_REDUCEMAX, x, &a, 0, &m_out));
+    return binary(c, "", out, CNV_OP_ADD, l, m_out, &y);
+}
+
+/* LogSoftmax over Softmax's axes (one axis from opset 13; before it, every axis from `axis` on). */
+static cnv_status import_logsoftmax(const norm_ctx *c) {
+    if (c->n->n_output != 1) return norm_fail(c, CNV_ERR_FORMAT, "1 output expected");
+    int x;
+    CNV_TRY(data_value(c, &x));
+    cnv_attrs sm;
+    CNV_TRY(onnx_parse_attrs(c->im, c->n, CNV_OP_SOFTMAX, &c->im->g->values[x].shape, &sm));
+    const int ndim = c->im->g->values[x].shape.ndim;
+    cnv_attrs a = {0};
+    a.reduce_axes = sm.softmax_legacy ? ((1 << ndim) - 1) & ~((1 << sm.axis) - 1) : 1 << sm.axis;
+    int m, shifted, e, s, l, y;
+    CNV_TRY(reduce_as(c, "max", NULL, CNV_OP_REDUCEMAX, x, &a, 1, &m));
+    CNV_TRY(binary(c, "shifted", NULL, CNV_OP_SUB, x, m, &shifted));
+    CNV_TRY(unary(c, "exp", NULL, CNV_OP_EXP, shifted, &e));
+    CNV_TRY(reduce_as(c, "sum", NULL, CNV_OP_REDUCESUM, e, &a, 1, &s));
+    CNV_TRY(unary(c, "log_sum", NULL, CNV_OP_LOG, s, &l));
+    return binary(c, "", c->n->output[0], CNV_OP_SUB, shifted, l, &y);
+}
+
+static cnv_status import_selu(const norm_ctx *c) {
+    CNV_TRY(only_attrs(c, "alpha gamma"));
+    if (c->n->n_input != 1 || c->n->n_output != 1) return norm_fail(c, CNV_ERR_FORMAT, "1 input and 1 output expected");
+    int x, e, gamma, y;
+    CNV_TRY(data_value(c, &x));
+    cnv_attrs a;
+    cnv_attrs_default(CNV_OP_ELU, &a);
+    a.alpha = float_attr(c, "alpha", 1.67326319217681884765625f);
+    const float g = float_attr(c, "gamma", 1.05070102214813232421875f);
+    if (!isfinite(a.alpha) || !isfinite(g)) return norm_fail(c, CNV_ERR_FORMAT, "non-finite alpha or gamma");
+    CNV_TRY(step(c, "elu", NULL, CNV_OP_ELU, &a, 1, &x, &e));
+    const cnv_shape one = {1, {1}};
+    CNV_TRY(weight(c, "gamma", &one, NULL, g, &gamma));
+    return binary(c, "", c->n->output[0], CNV_OP_MUL, e, gamma, &y);
+}
+
+static int is_reduction(const char *op) {
+    static const char *const names[] = {"ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
+                                        "ReduceLogSumExp"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (!strcmp(op, names[k])) return 1;
+    return 0;
+}
+
+cnv_status onnx_import_composite_node(onnx_import *im, const Onnx__NodeProto *n, int *handled) {
     norm_ctx c = {im, n};
     *handled = 1;
     if (!strcmp(n->op_type, "LayerNormalization")) {
@@ -230,6 +336,9 @@ cnv_status onnx_import_norm_node(onnx_import *im, const Onnx__NodeProto *n, int 
     }
     if (!strcmp(n->op_type, "InstanceNormalization")) return import_instancenorm(&c);
     if (!strcmp(n->op_type, "GlobalMaxPool")) return import_globalmaxpool(&c);
+    if (!strcmp(n->op_type, "LogSoftmax")) return import_logsoftmax(&c);
+    if (!strcmp(n->op_type, "Selu")) return import_selu(&c);
+    if (is_reduction(n->op_type)) return import_reduction(&c);
     *handled = 0;
     return CNV_OK;
 }
