@@ -61,6 +61,8 @@ static cnv_status int_list(const shape_ctx *c, const char *name, int input_opset
 
 static cnv_status data_shape(const shape_ctx *c, cnv_shape *s) {
     int v;
+    /* libFuzzer: an Unsqueeze with no inputs at all reached the lookup below. */
+    if (c->n->n_input < 1 || !c->n->input[0][0]) return shape_fail(c, CNV_ERR_FORMAT, "missing its data input");
     CNV_TRY(onnx_resolve_value(c->im, c->n, c->n->input[0], &v));
     *s = c->im->g->values[v].shape;
     return CNV_OK;
@@ -83,7 +85,7 @@ static cnv_status add_part(const shape_ctx *c, size_t k, cnv_op_type op, const c
 
 static cnv_status import_split(const shape_ctx *c) {
     CNV_TRY(only_attrs(c, c->im->opset >= 18 ? "axis num_outputs" : c->im->opset >= 13 ? "axis" : "axis split"));
-    cnv_shape x;
+    cnv_shape x = {0};
     CNV_TRY(data_shape(c, &x));
     const Onnx__AttributeProto *ax = find_attr(c->n, "axis");
     int64_t axis = ax ? ax->i : 0;
@@ -133,7 +135,7 @@ static cnv_status import_split(const shape_ctx *c) {
  * input's (the batch) when the axes leave it in place. */
 static cnv_status import_squeeze(const shape_ctx *c, int unsqueeze) {
     CNV_TRY(only_attrs(c, c->im->opset >= 13 ? "" : "axes"));
-    cnv_shape x;
+    cnv_shape x = {0};
     CNV_TRY(data_shape(c, &x));
     int64_t axes[CNV_MAX_DIMS];
     size_t n_axes;
