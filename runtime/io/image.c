@@ -50,6 +50,44 @@ static int png_chunks_fit(FILE *f) {
     return 1;
 }
 
+/* Every JPEG Huffman table must hold at most 256 codes: stb_image writes one size byte per code
+ * into an array of 257 without checking (libFuzzer: an out-of-bounds write in
+ * stbi__build_huffman from a 300-byte file). Walks the markers, skipping the entropy-coded data
+ * after each start of scan, as stb does; 1 when every DHT segment is well formed. The decode
+ * runs in a child process anyway (image_sandbox.c); this keeps the known hole closed there too. */
+static int jpeg_tables_fit(FILE *f) {
+    if (fseek(f, 2, SEEK_SET) != 0) return 0;
+    int c;
+    for (;;) {
+        c = fgetc(f);
+        if (c == EOF) return 1; /* truncated: stb reports it */
+        if (c != 0xff) continue; /* entropy-coded bytes or fill */
+        int m;
+        while ((m = fgetc(f)) == 0xff) {
+        }
+        if (m == EOF) return 1;
+        if (m == 0x00 || (m >= 0xd0 && m <= 0xd7) || m == 0x01) continue; /* stuffed byte, RSTn, TEM */
+        if (m == 0xd9) return 1;                                            /* end of image */
+        int hi = fgetc(f), lo = fgetc(f);
+        if (hi == EOF || lo == EOF) return 1;
+        long len = (long)(hi << 8 | lo) - 2;
+        if (len < 0) return 0;
+        if (m == 0xc4) {
+            while (len > 0) {
+                unsigned char counts[17];
+                if (len < 17 || fread(counts, 1, 17, f) != 17) return 0;
+                long codes = 0;
+                for (int k = 1; k <= 16; k++) codes += counts[k];
+                if (codes > 256 || 17 + codes > len) return 0;
+                if (fseek(f, codes, SEEK_CUR) != 0) return 0;
+                len -= 17 + codes;
+            }
+        } else if (fseek(f, len, SEEK_CUR) != 0) {
+            return 0;
+        }
+    }
+}
+
 cnv_status cnv_image_decode_direct(const char *path, int channels, cnv_image *out) {
     memset(out, 0, sizeof *out);
     if (channels != 1 && channels != 3)
@@ -68,6 +106,9 @@ cnv_status cnv_image_decode_direct(const char *path, int channels, cnv_image *ou
         st = cnv_fail(CNV_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image (the formats cnnvis reads)", path);
     else if (!strcmp(format, "PNG") && !png_chunks_fit(f))
         st = cnv_fail(CNV_ERR_FORMAT, "%s: truncated or corrupt PNG: a chunk is longer than the file", path);
+    else if (!strcmp(format, "JPEG") && !jpeg_tables_fit(f))
+        st = cnv_fail(CNV_ERR_FORMAT, "%s: corrupt JPEG: a Huffman table is malformed or holds more than 256 codes",
+                      path);
     else if (!known || w <= 0 || h <= 0)
         st = cnv_fail(CNV_ERR_FORMAT, "%s: cannot read the %s header: truncated or corrupt (stb_image: %s)", path, format,
                       stbi_failure_reason());
