@@ -98,9 +98,7 @@ cnv_status cnv_image_decode_direct(const char *path, int channels, cnv_image *ou
     unsigned char magic[8];
     size_t got = fread(magic, 1, sizeof magic, f);
     const char *format = format_of(magic, got);
-    int w, h, file_channels;
-    /* The header alone first: the size is checked before anything is decoded or allocated. */
-    int known = format && fseek(f, 0, SEEK_SET) == 0 && stbi_info_from_file(f, &w, &h, &file_channels);
+    int w = 0, h = 0, file_channels;
     cnv_status st = CNV_OK;
     if (!format)
         st = cnv_fail(CNV_ERR_FORMAT, "%s: not a PNG, JPEG or BMP image (the formats cnnvis reads)", path);
@@ -109,7 +107,8 @@ cnv_status cnv_image_decode_direct(const char *path, int channels, cnv_image *ou
     else if (!strcmp(format, "JPEG") && !jpeg_tables_fit(f))
         st = cnv_fail(CNV_ERR_FORMAT, "%s: corrupt JPEG: a Huffman table is malformed or holds more than 256 codes",
                       path);
-    else if (!known || w <= 0 || h <= 0)
+    /* Then stb's reading of the header alone: the size is checked before anything is decoded. */
+    else if (fseek(f, 0, SEEK_SET) != 0 || !stbi_info_from_file(f, &w, &h, &file_channels) || w <= 0 || h <= 0)
         st = cnv_fail(CNV_ERR_FORMAT, "%s: cannot read the %s header: truncated or corrupt (stb_image: %s)", path, format,
                       stbi_failure_reason());
     else if ((size_t)w * (size_t)h > max_pixels)
