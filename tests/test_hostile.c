@@ -200,6 +200,14 @@ static void shapes_that_do_not_fit(void **state) {
                    "{H}/split_misfit.onnx: node 'halves' (Split): 2 parts of 5 in all do not split dim 1 (4)");
     expect_refusal(2, "info", "info '{H}/squeeze_axis.onnx'",
                    "{H}/squeeze_axis.onnx: node 'flat' (Squeeze): axis out of range or repeated");
+    expect_refusal(2, "info", "info '{H}/reduce_axis.onnx'",
+                   "{H}/reduce_axis.onnx: node 'avg' (ReduceMean): axis 2 out of range for a 2-D input");
+    expect_refusal(2, "info", "info '{H}/matmul_misfit.onnx'",
+                   "{H}/matmul_misfit.onnx: node 'proj' (MatMul): needs inputs [..., M, K] x [..., K, N], got 1x4 and 3x2");
+    expect_refusal(2, "info", "info '{H}/logsoftmax_axis.onnx'",
+                   "{H}/logsoftmax_axis.onnx: node 'logp' (LogSoftmax): axis 3 out of range for a 2-D input");
+    expect_refusal(2, "info", "info '{H}/layernorm_scale.onnx'",
+                   "{H}/layernorm_scale.onnx: node 'norm' (LayerNormalization): scale 'g' holds 3 values; the data needs 4");
 }
 
 static void output_paths_checked_before_the_run(void **state) {
