@@ -5,6 +5,7 @@
  *   GlobalMaxPool                  ReduceMax over axes 2.. with the dims kept
  *   LogSoftmax                     (x - max) - log(sum(exp(x - max))): stable for any logits
  *   Selu                           gamma * Elu(x, alpha)
+ *   Cast to float of an activation Identity (activations are float32 already)
  *   ReduceMin, ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum, ReduceLogSumExp
  *                                  Neg/Abs/Pow/Exp around ReduceMax or ReduceSum (logsumexp shifted
  *                                  by the maximum), with ReduceMean's axes and keepdims rules
@@ -319,6 +320,17 @@ static cnv_status import_selu(const norm_ctx *c) {
     return binary(c, "", c->n->output[0], CNV_OP_MUL, e, gamma, &y);
 }
 
+static cnv_status import_cast(const norm_ctx *c) {
+    CNV_TRY(only_attrs(c, "to saturate"));
+    const Onnx__AttributeProto *to = find_attr(c->n, "to");
+    if (!to || to->i != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        return norm_fail(c, CNV_ERR_UNSUPPORTED, "a Cast of an activation to another type than float32");
+    if (c->n->n_input != 1 || c->n->n_output != 1) return norm_fail(c, CNV_ERR_FORMAT, "1 input and 1 output expected");
+    int x, y;
+    CNV_TRY(data_value(c, &x));
+    return unary(c, "", c->n->output[0], CNV_OP_IDENTITY, x, &y);
+}
+
 static int is_reduction(const char *op) {
     static const char *const names[] = {"ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum",
                                         "ReduceLogSumExp"};
@@ -338,6 +350,7 @@ cnv_status onnx_import_composite_node(onnx_import *im, const Onnx__NodeProto *n,
     if (!strcmp(n->op_type, "GlobalMaxPool")) return import_globalmaxpool(&c);
     if (!strcmp(n->op_type, "LogSoftmax")) return import_logsoftmax(&c);
     if (!strcmp(n->op_type, "Selu")) return import_selu(&c);
+    if (!strcmp(n->op_type, "Cast") && n->n_input >= 1 && !onnx_find_const(im, n->input[0])) return import_cast(&c);
     if (is_reduction(n->op_type)) return import_reduction(&c);
     *handled = 0;
     return CNV_OK;

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct fold_ctx {
@@ -152,6 +153,58 @@ static cnv_status fold_shape(const fold_ctx *c, onnx_const *out) {
     return CNV_OK;
 }
 
+/* Size: the element count of a constant, or of an activation at the import's shapes (batch 1,
+ * as Shape above). */
+static cnv_status fold_size(const fold_ctx *c, onnx_const *out) {
+    CNV_TRY(only_attrs(c, " "));
+    const char *in = c->n->n_input ? c->n->input[0] : "";
+    const onnx_const *k = onnx_find_const(c->im, in);
+    int v = cnv_graph_find_value(c->im->g, in);
+    int64_t count;
+    if (k)
+        count = (int64_t)k->count;
+    else if (v >= 0)
+        count = (int64_t)cnv_shape_numel(&c->im->g->values[v].shape);
+    else
+        return fold_fail(c, CNV_ERR_FORMAT, "input is not defined before the node");
+    CNV_TRY(new_const(c, 0, 0, NULL, out));
+    out->i[0] = count;
+    return CNV_OK;
+}
+
+/* ConstantOfShape: a tensor of the constant shape input filled with `value` (one element; 0.0f
+ * when absent). The shape comes from the file, so its size is capped before anything is made. */
+#define FOLD_MAX_ELEMENTS ((int64_t)1 << 24)
+static cnv_status fold_constant_of_shape(const fold_ctx *c, onnx_const *out) {
+    CNV_TRY(only_attrs(c, " value "));
+    const onnx_const *shape;
+    CNV_TRY(input_const(c, 0, &shape));
+    if (!shape->i || shape->ndim != 1 || shape->count > ONNX_MAX_CONST_DIMS)
+        return fold_fail(c, CNV_ERR_FORMAT, "'input' must be a short 1-D int64 tensor");
+    int64_t count = 1;
+    for (size_t d = 0; d < shape->count; d++) {
+        if (shape->i[d] < 1) return fold_fail(c, CNV_ERR_UNSUPPORTED, "an empty or negative dim (empty tensors are not supported)");
+        if (shape->i[d] > FOLD_MAX_ELEMENTS || (count *= shape->i[d]) > FOLD_MAX_ELEMENTS)
+            return fold_fail(c, CNV_ERR_LIMIT, "the tensor would hold more than 2^24 elements");
+    }
+    onnx_const fill = {0};
+    const Onnx__AttributeProto *a = find_attr(c->n, "value");
+    if (a) {
+        if (!a->t) return fold_fail(c, CNV_ERR_FORMAT, "'value' is not a tensor");
+        CNV_TRY(onnx_const_from_tensor(a->t, "value", c->im->path, "ConstantOfShape value", &fill));
+        if (fill.count != 1) {
+            onnx_const_free(&fill);
+            return fold_fail(c, CNV_ERR_FORMAT, "'value' must hold one element");
+        }
+    }
+    const int is_float = !a || fill.f != NULL;
+    const double value = a ? onnx_const_get(&fill, 0) : 0.0;
+    onnx_const_free(&fill);
+    CNV_TRY(new_const(c, is_float, (int)shape->count, shape->i, out));
+    for (size_t k = 0; k < out->count; k++) const_set(out, k, value);
+    return CNV_OK;
+}
+
 static cnv_status fold_gather(const fold_ctx *c, onnx_const *out) {
     CNV_TRY(only_attrs(c, " axis "));
     const onnx_const *data, *idx;
@@ -257,7 +310,9 @@ static cnv_status fold_arith(const fold_ctx *c, char op, onnx_const *out) {
     const onnx_const *a, *b;
     CNV_TRY(input_const(c, 0, &a));
     CNV_TRY(input_const(c, 1, &b));
-    const onnx_const *shape_of = a->count >= b->count ? a : b;
+    /* The larger operand's shape; of two one-element operands the one with more dims ([1] and a
+     * scalar give [1], as numpy broadcasting does). */
+    const onnx_const *shape_of = a->count != b->count ? (a->count > b->count ? a : b) : (a->ndim >= b->ndim ? a : b);
     if (a->count != b->count && a->count != 1 && b->count != 1)
         return fold_fail(c, CNV_ERR_UNSUPPORTED, "broadcasting of constants beyond scalars is not supported");
     int is_float = a->f || b->f;
@@ -266,11 +321,15 @@ static cnv_status fold_arith(const fold_ctx *c, char op, onnx_const *out) {
         size_t ka = a->count == 1 ? 0 : k, kb = b->count == 1 ? 0 : k;
         if (!is_float) {
             int64_t x = a->i[ka], y = b->i[kb];
-            if (op == '/' && y == 0) {
+            int64_t r = 0;
+            /* The values come from the file: an overflow is refused, not left undefined. */
+            int bad = op == '+' ? __builtin_add_overflow(x, y, &r) : op == '-' ? __builtin_sub_overflow(x, y, &r)
+                      : op == '*' ? __builtin_mul_overflow(x, y, &r) : (y == 0 || (x == INT64_MIN && y == -1));
+            if (bad) {
                 onnx_const_free(out);
-                return fold_fail(c, CNV_ERR_FORMAT, "integer division by zero");
+                return fold_fail(c, CNV_ERR_FORMAT, op == '/' ? "integer division by zero or overflow" : "integer overflow");
             }
-            out->i[k] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
+            out->i[k] = op == '/' ? x / y : r;
         } else {
             double x = onnx_const_get(a, ka), y = onnx_const_get(b, kb);
             out->f[k] = (float)(op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y);
@@ -331,6 +390,39 @@ static cnv_status fold_reshape(const fold_ctx *c, onnx_const *out) {
     return CNV_OK;
 }
 
+/* Flatten of a constant into 2-D at `axis` (the expanded LayerNormalization flattens its Scale). */
+static cnv_status fold_flatten(const fold_ctx *c, onnx_const *out) {
+    CNV_TRY(only_attrs(c, " axis "));
+    const onnx_const *data;
+    CNV_TRY(input_const(c, 0, &data));
+    int64_t axis = int_attr(c->n, "axis", 1);
+    if (axis < 0) axis += data->ndim;
+    if (axis < 0 || axis > data->ndim) return fold_fail(c, CNV_ERR_FORMAT, "axis out of range");
+    int64_t dims[2] = {1, 1};
+    for (int k = 0; k < data->ndim; k++) dims[k >= axis] *= data->dims[k];
+    CNV_TRY(new_const(c, data->f != NULL, 2, dims, out));
+    copy_data(data, out);
+    return CNV_OK;
+}
+
+static cnv_status fold_neg(const fold_ctx *c, onnx_const *out) {
+    CNV_TRY(only_attrs(c, " "));
+    const onnx_const *data;
+    CNV_TRY(input_const(c, 0, &data));
+    CNV_TRY(new_const(c, data->f != NULL, data->ndim, data->dims, out));
+    for (size_t k = 0; k < out->count; k++) {
+        if (data->f) {
+            out->f[k] = -data->f[k];
+        } else if (data->i[k] == INT64_MIN) {
+            onnx_const_free(out);
+            return fold_fail(c, CNV_ERR_FORMAT, "integer overflow");
+        } else {
+            out->i[k] = -data->i[k];
+        }
+    }
+    return CNV_OK;
+}
+
 static cnv_status fold_identity(const fold_ctx *c, onnx_const *out) {
     CNV_TRY(only_attrs(c, " "));
     const onnx_const *data;
@@ -349,6 +441,8 @@ cnv_status onnx_fold_constant_node(onnx_import *im, const Onnx__NodeProto *n, in
     if (n->n_output < 1) return fold_fail(&c, CNV_ERR_FORMAT, "node has no output");
     if (!strcmp(op, "Constant")) st = fold_constant(&c, &out);
     else if (!strcmp(op, "Shape")) st = fold_shape(&c, &out);
+    else if (!strcmp(op, "Size")) st = fold_size(&c, &out);
+    else if (!strcmp(op, "ConstantOfShape")) st = fold_constant_of_shape(&c, &out);
     else if (!strcmp(op, "Gather")) st = fold_gather(&c, &out);
     else if (!strcmp(op, "Unsqueeze")) st = fold_squeeze(&c, 1, &out);
     else if (!strcmp(op, "Squeeze")) st = fold_squeeze(&c, 0, &out);
@@ -357,6 +451,8 @@ cnv_status onnx_fold_constant_node(onnx_import *im, const Onnx__NodeProto *n, in
     else if (!strcmp(op, "Slice")) st = fold_slice(&c, &out);
     else if (!strcmp(op, "Identity")) st = fold_identity(&c, &out);
     else if (!strcmp(op, "Reshape")) st = fold_reshape(&c, &out);
+    else if (!strcmp(op, "Flatten")) st = fold_flatten(&c, &out);
+    else if (!strcmp(op, "Neg")) st = fold_neg(&c, &out);
     else if (!strcmp(op, "Add")) st = fold_arith(&c, '+', &out);
     else if (!strcmp(op, "Sub")) st = fold_arith(&c, '-', &out);
     else if (!strcmp(op, "Mul")) st = fold_arith(&c, '*', &out);

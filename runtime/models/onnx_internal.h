@@ -96,8 +96,8 @@ static inline int onnx_choice_count(const char *const *choices) {
 }
 
 /* Evaluates a node whose inputs are all known at import time (shape arithmetic exported by
- * PyTorch: Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Add/Sub/Mul/Div, Slice, Constant,
- * Identity, and Reshape of a constant)
+ * PyTorch: Shape, Size, Gather, Unsqueeze, Squeeze, Concat, Cast, Add/Sub/Mul/Div, Neg, Slice,
+ * Constant, ConstantOfShape, Identity, and Reshape and Flatten of a constant)
  * into constants. *handled = 0 when the op is not one of these (nothing is reported then). */
 cnv_status onnx_fold_constant_node(onnx_import *im, const Onnx__NodeProto *n, int *handled);
 
