@@ -14,8 +14,6 @@
 #include "cnnvis/picture.h"
 #include "models/arch.h"
 
-/* How far up from the model's folder a preset's labels file is looked for. */
-#define LABELS_MAX_UP 3
 #define MAX_OPTIONS 72
 
 enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_MAX_PIXELS, OPT_PROFILE, OPT_JSON, OPT_HELP };
@@ -274,29 +272,21 @@ static int choose_preset(cli_ctx *ctx) {
 }
 
 static int load_labels(cli_ctx *ctx) {
-    const cnv_preset *p = ctx->preset;
     cnv_status s;
     if (ctx->labels_path) {
         s = cnv_labels_load(ctx->labels_path, &ctx->labels);
         if (s != CNV_OK) return cli_status_error(ctx, s);
         snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "%s", ctx->labels_path);
-    } else if (p->labels_file) {
-        char path[4096];
-        s = cnv_labels_locate(ctx->model_path, p->labels_file, LABELS_MAX_UP, path, sizeof path);
-        if (s == CNV_OK) s = cnv_labels_load(path, &ctx->labels);
-        if (s != CNV_OK) {
-            /* Names are a convenience: say why they are missing and go on with numbers. */
-            fprintf(stderr, "cnnvis %s: warning: %s; classes are shown as numbers\n", ctx->verb->name,
-                    cnv_last_error());
-            return 0;
-        }
-        snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "%s", path);
-    } else if (p->builtin_labels) {
-        s = cnv_labels_from_list(p->builtin_labels, p->n_builtin_labels, &ctx->labels);
-        if (s != CNV_OK) return cli_status_error(ctx, s);
-        snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "built into preset %s", p->name);
+        return 0;
     }
-    return 0;
+    s = cnv_labels_for_preset(ctx->preset, ctx->model_path, &ctx->labels, ctx->labels_origin, sizeof ctx->labels_origin);
+    /* Names from a file beside the model are a convenience: say why they are missing and go on
+     * with numbers. */
+    if (s != CNV_OK && ctx->preset->labels_file) {
+        fprintf(stderr, "cnnvis %s: warning: %s; classes are shown as numbers\n", ctx->verb->name, cnv_last_error());
+        return 0;
+    }
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 /* The weights of a built-in architecture named without a MODEL (as cnnvis convert --arch). */

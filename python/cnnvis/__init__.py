@@ -134,6 +134,8 @@ _declare("cnv_preset_detect_why", ctypes.POINTER(_Preset), _P, ctypes.c_char_p, 
 _declare("cnv_preset_list", None, ctypes.c_char_p, ctypes.c_size_t)
 _declare("cnv_labels_load", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(_Labels))
 _declare("cnv_labels_free", None, ctypes.POINTER(_Labels))
+_declare("cnv_labels_for_preset", ctypes.c_int, ctypes.POINTER(_Preset), ctypes.c_char_p, ctypes.POINTER(_Labels),
+         ctypes.c_char_p, ctypes.c_size_t)
 _declare("cnv_labels_name", ctypes.c_char_p, ctypes.POINTER(_Labels), ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t)
 _declare("cnv_model_layer_output_name", ctypes.c_char_p, _P, ctypes.c_int)
 _declare("cnv_model_layer_params", ctypes.c_size_t, _P, ctypes.c_int)
@@ -210,16 +212,21 @@ def preset(name):
     return _preset_dict(p)
 
 
-def labels(path):
-    """The class names of a labels file (one class a line; "n01440764 tench, Tinca tinca" shows
-    as "tench"), as a list in class order."""
-    lb = _Labels()
-    _check(_lib.cnv_labels_load(os.fsencode(path), ctypes.byref(lb)))
+def _names(lb):
+    """The display names of a filled cnv_labels, which this frees."""
     try:
         buf = ctypes.create_string_buffer(32)
         return [_lib.cnv_labels_name(ctypes.byref(lb), i, buf, len(buf)).decode() for i in range(lb.n)]
     finally:
         _lib.cnv_labels_free(ctypes.byref(lb))
+
+
+def labels(path):
+    """The class names of a labels file (one class a line; "n01440764 tench, Tinca tinca" shows
+    as "tench"), as a list in class order."""
+    lb = _Labels()
+    _check(_lib.cnv_labels_load(os.fsencode(path), ctypes.byref(lb)))
+    return _names(lb)
 
 
 class Model:
@@ -290,6 +297,16 @@ class Model:
         info = _preset_dict(p if p else _lib.cnv_preset_find(b"generic"))
         info["detected"] = why.value.decode()
         return info
+
+    @property
+    def labels(self):
+        """The class names the model's preset gives it, as the CLI finds them without --labels:
+        the preset's labels file beside the model or up to 3 folders up, else the names built
+        into the preset, else [] (a missing file raises CnnvisError)."""
+        p = _lib.cnv_preset_find(self.preset.encode())
+        lb = _Labels()
+        _check(_lib.cnv_labels_for_preset(p, os.fsencode(self.path), ctypes.byref(lb), None, 0))
+        return _names(lb)
 
     def info(self):
         """Every layer as `cnnvis info --json` lists it: a dict of index, name, op, output (the

@@ -185,6 +185,7 @@ class Binding(unittest.TestCase):
         self.assertEqual((p["name"], p["description"], p["detected"]),
                          (want["preset"]["name"], want["preset"]["description"], want["preset"]["origin"]))
         self.assertEqual(len(p["builtin_labels"]), 10)
+        self.assertEqual(self.model.labels, p["builtin_labels"])
         self.assertEqual(cnnvis.preset("fashion-mnist"), {k: v for k, v in p.items() if k != "detected"})
         self.assertEqual(cnnvis.presets()[-1], "generic")
         self.assertIn("squeezenet", cnnvis.presets())
@@ -227,6 +228,7 @@ class Binding(unittest.TestCase):
             self.assertEqual(len(names), 1000)
             label = json.loads(cli("classify", SQUEEZENET, CAT, "--top", 1, "--json", "--labels", synset))[0]["top"][0]
             self.assertEqual(names[label["class"]], label["label"])
+            self.assertEqual(m.labels, names)
             with self.assertRaises(cnnvis.CnnvisError) as e:
                 cnnvis.labels(self.path("missing.txt"))
             self.assertIn("missing.txt", str(e.exception))

@@ -84,6 +84,13 @@ CNV_API int cnv_labels_find(const cnv_labels *l, const char *name);
  * there is none. */
 CNV_API cnv_status cnv_labels_locate(const char *near_path, const char *file_name, int max_up, char *out,
                                      size_t size);
+/* The class names preset p gives a model loaded from model_path: the preset's labels_file found
+ * by cnv_labels_locate beside the model or up to 3 parent folders up, else its builtin_labels,
+ * else none (out->n = 0). origin (size bytes; may be NULL) receives where they came from: the
+ * file's path, "built into preset <name>", or "" for none and on failure. CNV_ERR_NOT_FOUND
+ * when the labels file is nowhere to be found; the errors of cnv_labels_load. */
+CNV_API cnv_status cnv_labels_for_preset(const cnv_preset *p, const char *model_path, cnv_labels *out, char *origin,
+                                         size_t size);
 
 /* ---- inputs: from a file to the tensor a model takes, and back to a picture ----
  * An image is loaded, resized (plain bilinear, no crop) to the input size, put in the preset's
