@@ -110,12 +110,13 @@ CNV_API void cnv_preprocess_pixels(const cnv_image *img, const cnv_preset *p, fl
 /* True when the file is a .npy (by its magic bytes, or by its name when it cannot be read). */
 CNV_API int cnv_is_npy_path(const char *path);
 /* The 8-bit picture of one preprocessed input (1xCxHxW floats, C = 1 or 3, as the calls above
- * make them for preset p): normalization undone, channel order back to RGB, clamped. */
+ * make them for preset p): normalization undone, channel order back to RGB, clamped. out is the
+ * caller's (cnv_image_free). */
 CNV_API cnv_status cnv_image_from_input(const float *data, const cnv_shape *shape, const cnv_preset *p,
                                         cnv_image *out);
 /* The picture of an input file as a person should see it: an image file as loaded (at its own
  * size, with the model's channel count: input_shape is 1xCxHxW), or a .npy tensor preprocessed
- * back by cnv_image_from_input. */
+ * back by cnv_image_from_input. out is the caller's (cnv_image_free). */
 CNV_API cnv_status cnv_input_picture(const char *path, const cnv_preset *p, const cnv_shape *input_shape,
                                      cnv_image *out);
 
