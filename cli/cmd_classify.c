@@ -2,10 +2,10 @@
  * already ends in a Softmax) and the top K classes with their labels, for each input. All
  * inputs are run before anything is printed, so a bad one leaves no partial listing. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "common.h"
-#include "vis/class_vector.h"
 
 enum { OPT_TOP = CLI_VERB_ID };
 
@@ -51,7 +51,7 @@ static int predict(const cli_ctx *ctx, cnv_exec *ex, int node, const char *path,
     if (!code) code = cli_read_output(ctx, ex, node, &y, &shape);
     if (code) return code;
     int n = cli_class_count(&shape);
-    if (ctx->g->nodes[node].op != CNV_OP_SOFTMAX) cnv_softmax(y, n);
+    if (strcmp(cnv_model_layer_op(ctx->g, node), "Softmax") != 0) cnv_softmax(y, n);
     cli_top_k(y, n, k, p->cls);
     for (int i = 0; i < k; i++) p->prob[i] = y[p->cls[i]];
     free(y);
@@ -83,14 +83,14 @@ static int print_results(const cli_ctx *ctx, const prediction *preds, int k) {
 }
 
 static int run_classify(const cli_ctx *ctx, const classify_args *a) {
-    const cnv_graph *g = ctx->g;
-    int node = g->values[g->output].producer;
+    int node = cnv_model_output_layer(ctx->g);
     if (node < 0) return cli_error(ctx, CLI_EXIT_USAGE, "%s: the graph output is not computed by a layer", ctx->model_path);
-    int n_classes = cli_class_count(&g->values[g->output].shape);
+    cnv_shape out = cli_layer_shape(ctx, node);
+    int n_classes = cli_class_count(&out);
     if (!n_classes) {
         char buf[64];
         return cli_error(ctx, CLI_EXIT_USAGE, "%s: the output %s is not a class vector", ctx->model_path,
-                         cnv_shape_str(&g->values[g->output].shape, buf, sizeof buf));
+                         cnv_shape_str(&out, buf, sizeof buf));
     }
     int k = a->top < n_classes ? a->top : n_classes;
     prediction *preds = calloc((size_t)ctx->n_inputs, sizeof *preds);

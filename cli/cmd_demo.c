@@ -15,10 +15,9 @@
 
 #include "commands.h"
 #include "common.h"
-#include "io/atomic_file.h"
-#include "io/idx.h"
+#include "cnnvis/files.h"
+#include "cnnvis/model.h"
 #include "cnnvis/picture.h"
-#include "models/preset.h"
 
 #define N_SAMPLES 4
 

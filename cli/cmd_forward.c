@@ -67,10 +67,9 @@ static tensor_stats stats_of(const float *x, size_t n) {
  * vector): top[i * k + j]. */
 static void print_text(const cli_ctx *ctx, const forward_args *a, int node, const cnv_shape *shape,
                        const tensor_stats *st, const float *y, size_t per_item, const int *top, int k) {
-    const cnv_node *nd = &ctx->g->nodes[node];
     char buf[64];
     printf("input:  %s (preset %s)\n", ctx->inputs[0], ctx->preset->name);
-    printf("layer:  %s (index %d, %s)\n", nd->name, node, cnv_op_name(nd->op));
+    printf("layer:  %s (index %d, %s)\n", cnv_model_layer_name(ctx->g, node), node, cnv_model_layer_op(ctx->g, node));
     printf("shape:  %s\n", cnv_shape_str(shape, buf, sizeof buf));
     printf("min %.6g  max %.6g  mean %.6g\n", st->min, st->max, st->mean);
     for (int n = 0; k && n < shape->d[0]; n++) {
@@ -97,9 +96,9 @@ static json_t *top_json(const cli_ctx *ctx, const float *y, const int *top, int 
 /* "top" is the list of the one item, or for a batch a list of each item's list. */
 static int print_json(const cli_ctx *ctx, const forward_args *a, int node, const cnv_shape *shape,
                       const tensor_stats *st, const float *y, size_t per_item, const int *top, int k) {
-    const cnv_node *nd = &ctx->g->nodes[node];
     json_t *root = json_pack("{s:s, s:s, s:{s:i, s:s, s:s}, s:o, s:o, s:o, s:o}", "input", ctx->inputs[0], "preset",
-                             ctx->preset->name, "layer", "index", node, "name", nd->name, "op", cnv_op_name(nd->op),
+                             ctx->preset->name, "layer", "index", node, "name", cnv_model_layer_name(ctx->g, node),
+                             "op", cnv_model_layer_op(ctx->g, node),
                              "shape", cli_json_shape(shape), "min", cli_json_number(st->min), "max",
                              cli_json_number(st->max), "mean", cli_json_number(st->mean));
     if (root && k && shape->d[0] == 1) json_object_set_new(root, "top", top_json(ctx, y, top, k));
@@ -118,7 +117,8 @@ static int print_json(const cli_ctx *ctx, const forward_args *a, int node, const
 
 /* Runs the n items of input to node, FORWARD_BATCH at a time, into y (n x per_item values). */
 static int run_batches(const cli_ctx *ctx, const float *input, int n, int node, float *y, size_t per_item) {
-    size_t in_item = cnv_shape_numel(&ctx->g->values[ctx->g->input].shape);
+    cnv_shape in = cli_input_shape(ctx);
+    size_t in_item = cnv_shape_numel(&in);
     for (int first = 0; first < n; first += FORWARD_BATCH) {
         int b = n - first < FORWARD_BATCH ? n - first : FORWARD_BATCH;
         float *out = y + (size_t)first * per_item;
@@ -130,25 +130,24 @@ static int run_batches(const cli_ctx *ctx, const float *input, int n, int node, 
 }
 
 static int run_forward(const cli_ctx *ctx, const forward_args *a) {
-    const cnv_graph *g = ctx->g;
-    int node = cnv_model_output_layer(g);
+    int node = cnv_model_output_layer(ctx->g);
     int code = a->layer ? cli_find_layer(ctx, a->layer, &node) : 0;
     if (code) return code;
     if (node < 0) return cli_error(ctx, CLI_EXIT_USAGE, "%s: the graph output is not computed by a layer", ctx->model_path);
-    const cnv_shape *out_shape = &g->values[g->nodes[node].out].shape;
-    int n_classes = cli_class_count(out_shape);
+    cnv_shape out_shape = cli_layer_shape(ctx, node);
+    int n_classes = cli_class_count(&out_shape);
     if (a->top && !n_classes) {
         char buf[64];
-        return cli_error(ctx, CLI_EXIT_USAGE, "--top needs a class vector, but layer %s is %s", g->nodes[node].name,
-                         cnv_shape_str(out_shape, buf, sizeof buf));
+        return cli_error(ctx, CLI_EXIT_USAGE, "--top needs a class vector, but layer %s is %s",
+                         cnv_model_layer_name(ctx->g, node), cnv_shape_str(&out_shape, buf, sizeof buf));
     }
     float *input = NULL, *y = NULL;
     int *top = NULL, n = 0;
-    size_t per_item = cnv_shape_numel(out_shape);
+    size_t per_item = cnv_shape_numel(&out_shape);
     code = cli_load_items(ctx, ctx->inputs[0], &input, &n);
     if (!code && !(y = malloc((size_t)n * per_item * sizeof *y))) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     if (!code) code = run_batches(ctx, input, n, node, y, per_item);
-    cnv_shape shape = *out_shape;
+    cnv_shape shape = out_shape;
     shape.d[0] = n;
     if (!code && a->save) code = cli_save_tensor(ctx, a->save, y, &shape);
     int k = a->top < n_classes ? a->top : n_classes;

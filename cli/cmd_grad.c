@@ -58,12 +58,12 @@ typedef struct objective {
 static int objective_class(const cli_ctx *ctx, const grad_args *a, objective *o) {
     int code = cli_logits_layer(ctx, &o->node);
     if (code) return code;
-    const cnv_shape *s = &ctx->g->values[ctx->g->nodes[o->node].out].shape;
-    int n_classes = cli_class_count(s);
+    cnv_shape s = cli_layer_shape(ctx, o->node);
+    int n_classes = cli_class_count(&s);
     if (!n_classes) {
         char buf[64];
         return cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s, not a class vector",
-                         ctx->g->nodes[o->node].name, cnv_shape_str(s, buf, sizeof buf));
+                         cnv_model_layer_name(ctx->g, o->node), cnv_shape_str(&s, buf, sizeof buf));
     }
     int k;
     code = cli_find_class(ctx, a->class_spec, n_classes, &k);
@@ -73,27 +73,28 @@ static int objective_class(const cli_ctx *ctx, const grad_args *a, objective *o)
     o->seed[k] = 1.0f;
     char buf[64];
     snprintf(o->what, sizeof o->what, "logit %d (%s) of %s", k, cnv_labels_name(&ctx->labels, k, buf, sizeof buf),
-             ctx->g->nodes[o->node].name);
+             cnv_model_layer_name(ctx->g, o->node));
     return 0;
 }
 
 static int objective_channel(const cli_ctx *ctx, const grad_args *a, objective *o) {
     int code = cli_find_layer(ctx, a->layer, &o->node);
     if (code) return code;
-    const cnv_shape *s = &ctx->g->values[ctx->g->nodes[o->node].out].shape;
-    if (s->ndim < 2) {
+    cnv_shape s = cli_layer_shape(ctx, o->node);
+    const char *name = cnv_model_layer_name(ctx->g, o->node);
+    if (s.ndim < 2) {
         char buf[64];
-        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: it has no channel axis", ctx->g->nodes[o->node].name,
-                         cnv_shape_str(s, buf, sizeof buf));
+        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: it has no channel axis", name,
+                         cnv_shape_str(&s, buf, sizeof buf));
     }
-    if (a->channel >= s->d[1])
+    if (a->channel >= s.d[1])
         return cli_error(ctx, CLI_EXIT_USAGE, "channel %d out of range: layer %s has %d channels (0..%d)", a->channel,
-                         ctx->g->nodes[o->node].name, s->d[1], s->d[1] - 1);
-    size_t n = cnv_shape_numel(s), per_channel = n / (size_t)s->d[1];
+                         name, s.d[1], s.d[1] - 1);
+    size_t n = cnv_shape_numel(&s), per_channel = n / (size_t)s.d[1];
     o->seed = calloc(n, sizeof *o->seed);
     if (!o->seed) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (size_t i = 0; i < per_channel; i++) o->seed[(size_t)a->channel * per_channel + i] = 1.0f / (float)per_channel;
-    snprintf(o->what, sizeof o->what, "mean of channel %d of %s", a->channel, ctx->g->nodes[o->node].name);
+    snprintf(o->what, sizeof o->what, "mean of channel %d of %s", a->channel, name);
     return 0;
 }
 
@@ -175,8 +176,8 @@ static int grad_item(const cli_ctx *ctx, cnv_exec *ex, const objective *o, const
     if (!code) {
         /* The objective is linear in the output, so its value is the seed's dot product with it. */
         *value = dot(o->seed, y, cnv_shape_numel(&y_shape));
-        cnv_status s = cnv_exec_backward(ex, ctx->g->nodes[o->node].out, o->seed, 0);
-        if (s == CNV_OK) s = cnv_exec_read_grad(ex, ctx->g->input, grad);
+        cnv_status s = cnv_exec_backward(ex, cnv_model_layer_value(ctx->g, o->node), o->seed, 0);
+        if (s == CNV_OK) s = cnv_exec_read_grad(ex, cnv_model_input_value(ctx->g), grad);
         if (s != CNV_OK) code = cli_status_error(ctx, s);
     }
     free(y);
@@ -189,8 +190,8 @@ static int run_grad(const cli_ctx *ctx, const grad_args *a) {
     float *input = NULL, *grad = NULL;
     item_stats *st = NULL;
     int n = 0;
-    const cnv_shape *in_shape = &ctx->g->values[ctx->g->input].shape;
-    size_t per_item = cnv_shape_numel(in_shape);
+    cnv_shape in_shape = cli_input_shape(ctx);
+    size_t per_item = cnv_shape_numel(&in_shape);
     int code = choose_objective(ctx, a, &o);
     if (!code) code = cli_load_items(ctx, ctx->inputs[0], &input, &n);
     if (!code) code = cli_exec_create(ctx, &ex);
@@ -201,7 +202,7 @@ static int run_grad(const cli_ctx *ctx, const grad_args *a) {
         code = grad_item(ctx, ex, &o, input, i, grad + (size_t)i * per_item, &value);
         if (!code) st[i] = stats_of(value, grad + (size_t)i * per_item, per_item);
     }
-    cnv_shape shape = *in_shape;
+    cnv_shape shape = in_shape;
     shape.d[0] = n;
     if (!code && a->save) code = cli_save_tensor(ctx, a->save, grad, &shape);
     if (!code) code = report(ctx, a, &o, st, &shape);

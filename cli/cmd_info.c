@@ -21,53 +21,60 @@ static const char *pair_str(const int v[2], char *buf, size_t size) {
     return buf;
 }
 
-static void print_text(const cli_ctx *ctx, const cnv_receptive_field *rf, size_t total_params) {
+/* Every layer's receptive field (cnv_model_receptive_fields): H and W of layer i at 2i, 2i+1. */
+typedef struct fields {
+    int *size, *stride;
+} fields;
+
+static void print_text(const cli_ctx *ctx, const fields *rf, size_t total_params) {
     const cnv_graph *g = ctx->g;
-    const cnv_value *in = &g->values[g->input];
+    cnv_shape in = cli_input_shape(ctx);
+    int n_layers = cnv_model_layer_count(g);
     char shape[64], a[32], b[32];
     printf("model:  %s\n", ctx->model_path);
     printf("preset: %s (%s): %s\n", ctx->preset->name, ctx->preset_origin, ctx->preset->description);
-    printf("input:  %s %s%s\n", in->name, cnv_shape_str(&in->shape, shape, sizeof shape),
-           (g->input_symbolic & 12u) ? " (height and width symbolic in the file: a .npy input of another size "
-                                       "loads the model at its size)"
-                                     : "");
+    printf("input:  %s %s%s\n", cnv_model_input_name(g), cnv_shape_str(&in, shape, sizeof shape),
+           (cnv_model_input_symbolic(g) & 12u) ? " (height and width symbolic in the file: a .npy input of another "
+                                                 "size loads the model at its size)"
+                                               : "");
     if (ctx->labels.n) printf("labels: %s (%d classes)\n", ctx->labels_origin, ctx->labels.n);
     if (ctx->preset->default_layers) printf("layers worth visualizing: %s\n", ctx->preset->default_layers);
     int name_w = 4;
-    for (int i = 0; i < g->n_nodes; i++) {
-        int n = (int)strlen(g->nodes[i].name);
+    for (int i = 0; i < n_layers; i++) {
+        int n = (int)strlen(cnv_model_layer_name(g, i));
         if (n > name_w) name_w = n;
     }
     printf("\n%5s  %-*s  %-18s %-16s %10s %9s %7s\n", "index", name_w, "name", "op", "output shape", "params",
            "RF", "stride");
-    for (int i = 0; i < g->n_nodes; i++) {
-        const cnv_node *nd = &g->nodes[i];
-        printf("%5d  %-*s  %-18s %-16s %10zu %9s %7s\n", i, name_w, nd->name, cnv_op_name(nd->op),
-               cnv_shape_str(&g->values[nd->out].shape, shape, sizeof shape), cnv_node_param_count(g, i),
-               pair_str(rf[i].size, a, sizeof a), pair_str(rf[i].stride, b, sizeof b));
+    for (int i = 0; i < n_layers; i++) {
+        cnv_shape out = cli_layer_shape(ctx, i);
+        printf("%5d  %-*s  %-18s %-16s %10zu %9s %7s\n", i, name_w, cnv_model_layer_name(g, i), cnv_model_layer_op(g, i),
+               cnv_shape_str(&out, shape, sizeof shape), cnv_model_layer_params(g, i),
+               pair_str(rf->size + 2 * i, a, sizeof a), pair_str(rf->stride + 2 * i, b, sizeof b));
     }
-    printf("\n%d layers, %zu parameters\n", g->n_nodes, total_params);
+    printf("\n%d layers, %zu parameters\n", n_layers, total_params);
 }
 
 static json_t *pair_json(const int v[2]) { return json_pack("[ii]", v[0], v[1]); }
 
-static int print_json(const cli_ctx *ctx, const cnv_receptive_field *rf, size_t total_params) {
+static int print_json(const cli_ctx *ctx, const fields *rf, size_t total_params) {
     const cnv_graph *g = ctx->g;
+    int n_layers = cnv_model_layer_count(g);
     json_t *layers = json_array();
-    for (int i = 0; layers && i < g->n_nodes; i++) {
-        const cnv_node *nd = &g->nodes[i];
+    for (int i = 0; layers && i < n_layers; i++) {
+        cnv_shape out = cli_layer_shape(ctx, i);
         json_array_append_new(layers, json_pack("{s:i, s:s, s:s, s:s, s:o, s:I, s:o, s:o}", "index", i, "name",
-                                                nd->name, "op", cnv_op_name(nd->op), "output",
-                                                g->values[nd->out].name, "shape",
-                                                cli_json_shape(&g->values[nd->out].shape), "params",
-                                                (json_int_t)cnv_node_param_count(g, i), "receptive_field",
-                                                pair_json(rf[i].size), "stride", pair_json(rf[i].stride)));
+                                                cnv_model_layer_name(g, i), "op", cnv_model_layer_op(g, i), "output",
+                                                cnv_model_layer_output_name(g, i), "shape", cli_json_shape(&out),
+                                                "params", (json_int_t)cnv_model_layer_params(g, i), "receptive_field",
+                                                pair_json(rf->size + 2 * i), "stride", pair_json(rf->stride + 2 * i)));
     }
-    const cnv_value *in = &g->values[g->input];
+    cnv_shape in = cli_input_shape(ctx);
     json_t *root = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:o}, s:i, s:o, s:I}", "model", ctx->model_path,
                              "preset", "name", ctx->preset->name, "origin", ctx->preset_origin, "description",
-                             ctx->preset->description, "input", "name", in->name, "shape", cli_json_shape(&in->shape),
-                             "n_layers", g->n_nodes, "layers", layers, "total_params", (json_int_t)total_params);
+                             ctx->preset->description, "input", "name", cnv_model_input_name(g), "shape",
+                             cli_json_shape(&in), "n_layers", n_layers, "layers", layers, "total_params",
+                             (json_int_t)total_params);
     if (root && ctx->labels.n)
         json_object_set_new(root, "labels", json_pack("{s:s, s:i}", "source", ctx->labels_origin, "classes", ctx->labels.n));
     return cli_print_json(ctx, root);
@@ -75,15 +82,20 @@ static int print_json(const cli_ctx *ctx, const cnv_receptive_field *rf, size_t 
 
 static int run_info(const cli_ctx *ctx) {
     const cnv_graph *g = ctx->g;
-    cnv_receptive_field *rf = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *rf);
-    if (!rf) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    cnv_graph_receptive_fields(g, rf);
+    int n_layers = cnv_model_layer_count(g);
+    size_t n = 2 * (size_t)(n_layers ? n_layers : 1);
+    fields rf = {calloc(n, sizeof *rf.size), calloc(n, sizeof *rf.stride)};
+    int code = rf.size && rf.stride ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code) {
+        cnv_status s = cnv_model_receptive_fields(g, rf.size, rf.stride);
+        if (s != CNV_OK) code = cli_status_error(ctx, s);
+    }
     size_t total = 0;
-    for (int i = 0; i < g->n_nodes; i++) total += cnv_node_param_count(g, i);
-    int code = 0;
-    if (ctx->json) code = print_json(ctx, rf, total);
-    else print_text(ctx, rf, total);
-    free(rf);
+    for (int i = 0; i < n_layers; i++) total += cnv_model_layer_params(g, i);
+    if (!code && ctx->json) code = print_json(ctx, &rf, total);
+    else if (!code) print_text(ctx, &rf, total);
+    free(rf.size);
+    free(rf.stride);
     return code;
 }
 

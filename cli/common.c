@@ -11,16 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/status.h"
 #include "cnnvis/picture.h"
-#include "io/normalize.h"
-#include "io/npy.h"
-#include "io/preprocess.h"
 #include "models/arch.h"
-#include "vis/class_vector.h"
 
-/* How far up from the model's folder a preset's labels file is looked for. */
-#define LABELS_MAX_UP 3
 #define MAX_OPTIONS 72
 
 enum { OPT_MODEL = 1, OPT_ARCH, OPT_PRESET, OPT_LABELS, OPT_INPUT, OPT_DEVICE, OPT_MAX_PIXELS, OPT_PROFILE, OPT_JSON, OPT_HELP };
@@ -238,8 +231,20 @@ int cli_parse(cli_ctx *ctx, const cli_verb *verb, int argc, char **argv, void *s
     return code ? code : -1;
 }
 
+cnv_shape cli_input_shape(const cli_ctx *ctx) {
+    cnv_shape s;
+    s.ndim = cnv_model_input_shape(ctx->g, s.d);
+    return s;
+}
+
+cnv_shape cli_layer_shape(const cli_ctx *ctx, int node) {
+    cnv_shape s;
+    s.ndim = cnv_model_layer_shape(ctx->g, node, s.d);
+    return s;
+}
+
 static int choose_preset(cli_ctx *ctx) {
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+    cnv_shape in = cli_input_shape(ctx);
     if (ctx->preset_name) {
         ctx->preset = cnv_preset_find(ctx->preset_name);
         if (!ctx->preset) {
@@ -250,10 +255,10 @@ static int choose_preset(cli_ctx *ctx) {
         ctx->preset_origin = "--preset";
         const cnv_preset *p = ctx->preset;
         cnv_shape want = cnv_shape4(1, p->channels, p->height, p->width);
-        if (p->channels && !cnv_shape_equal(in, &want)) {
+        if (p->channels && !cnv_shape_equal(&in, &want)) {
             char a[64], b[64];
             return cli_error(ctx, CLI_EXIT_USAGE, "preset %s wants input %s but %s takes %s", p->name,
-                             cnv_shape_str(&want, a, sizeof a), ctx->model_path, cnv_shape_str(in, b, sizeof b));
+                             cnv_shape_str(&want, a, sizeof a), ctx->model_path, cnv_shape_str(&in, b, sizeof b));
         }
         return 0;
     }
@@ -267,29 +272,21 @@ static int choose_preset(cli_ctx *ctx) {
 }
 
 static int load_labels(cli_ctx *ctx) {
-    const cnv_preset *p = ctx->preset;
     cnv_status s;
     if (ctx->labels_path) {
         s = cnv_labels_load(ctx->labels_path, &ctx->labels);
         if (s != CNV_OK) return cli_status_error(ctx, s);
         snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "%s", ctx->labels_path);
-    } else if (p->labels_file) {
-        char path[4096];
-        s = cnv_labels_locate(ctx->model_path, p->labels_file, LABELS_MAX_UP, path, sizeof path);
-        if (s == CNV_OK) s = cnv_labels_load(path, &ctx->labels);
-        if (s != CNV_OK) {
-            /* Names are a convenience: say why they are missing and go on with numbers. */
-            fprintf(stderr, "cnnvis %s: warning: %s; classes are shown as numbers\n", ctx->verb->name,
-                    cnv_last_error());
-            return 0;
-        }
-        snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "%s", path);
-    } else if (p->builtin_labels) {
-        s = cnv_labels_from_list(p->builtin_labels, p->n_builtin_labels, &ctx->labels);
-        if (s != CNV_OK) return cli_status_error(ctx, s);
-        snprintf(ctx->labels_origin, sizeof ctx->labels_origin, "built into preset %s", p->name);
+        return 0;
     }
-    return 0;
+    s = cnv_labels_for_preset(ctx->preset, ctx->model_path, &ctx->labels, ctx->labels_origin, sizeof ctx->labels_origin);
+    /* Names from a file beside the model are a convenience: say why they are missing and go on
+     * with numbers. */
+    if (s != CNV_OK && ctx->preset->labels_file) {
+        fprintf(stderr, "cnnvis %s: warning: %s; classes are shown as numbers\n", ctx->verb->name, cnv_last_error());
+        return 0;
+    }
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 /* The weights of a built-in architecture named without a MODEL (as cnnvis convert --arch). */
@@ -325,19 +322,19 @@ int cli_load(cli_ctx *ctx, int want_backend) {
         char why[1024];
         snprintf(why, sizeof why, "%s", cnv_last_error());
         s = cnv_model_load_arch_sized(ctx->model_path, ctx->arch, 0, 0, &ctx->g);
-        const cnv_shape *in = s == CNV_OK ? &ctx->g->values[ctx->g->input].shape : NULL;
-        if (s == CNV_OK && (in->ndim != 4 || in->d[2] > ctx->size || in->d[3] > ctx->size))
+        cnv_shape in = s == CNV_OK ? cli_input_shape(ctx) : (cnv_shape){0};
+        if (s == CNV_OK && (in.ndim != 4 || in.d[2] > ctx->size || in.d[3] > ctx->size))
             return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %s", ctx->size, why);
     }
     if (s == CNV_ERR_SHAPE && h > 0)
         return cli_error(ctx, CLI_EXIT_USAGE, "%s: %s", ctx->inputs[0], cnv_last_error());
     if (s != CNV_OK) return cli_status_error(ctx, s);
-    if (!ctx->model_path) ctx->model_path = ctx->g->source;
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    if (ctx->size && (in->ndim != 4 || in->d[2] > ctx->size || in->d[3] > ctx->size)) {
+    if (!ctx->model_path) ctx->model_path = cnv_model_source(ctx->g);
+    cnv_shape in = cli_input_shape(ctx);
+    if (ctx->size && (in.ndim != 4 || in.d[2] > ctx->size || in.d[3] > ctx->size)) {
         char fixed[64];
         return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %s: the model's input is fixed at %s", ctx->size,
-                         ctx->model_path, cnv_shape_str(in, fixed, sizeof fixed));
+                         ctx->model_path, cnv_shape_str(&in, fixed, sizeof fixed));
     }
     int code = choose_preset(ctx);
     if (!code) code = load_labels(ctx);
@@ -382,20 +379,13 @@ int cli_find_layer(const cli_ctx *ctx, const char *spec, int *node) {
 }
 
 int cli_logits_layer(const cli_ctx *ctx, int *node) {
-    const cnv_graph *g = ctx->g;
-    if (ctx->preset->logits_layer) {
-        if (cnv_model_find_layer(g, ctx->preset->logits_layer, node) == CNV_OK) return 0;
+    cnv_status s = cnv_preset_logits_layer(ctx->preset, ctx->g, node);
+    if (s == CNV_ERR_NOT_FOUND)
         return cli_error(ctx, CLI_EXIT_USAGE, "%s: no layer '%s', the logits of preset %s (try another --preset)",
                          ctx->model_path, ctx->preset->logits_layer, ctx->preset->name);
-    }
-    int out = g->values[g->output].producer;
-    if (out < 0) return cli_error(ctx, CLI_EXIT_USAGE, "%s: the graph output is not computed by a layer", ctx->model_path);
-    if (g->nodes[out].op == CNV_OP_SOFTMAX) {
-        int before = g->values[g->nodes[out].in[0]].producer;
-        if (before >= 0) out = before;
-    }
-    *node = out;
-    return 0;
+    if (s == CNV_ERR_UNSUPPORTED)
+        return cli_error(ctx, CLI_EXIT_USAGE, "%s: the graph output is not computed by a layer", ctx->model_path);
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 int cli_find_class(const cli_ctx *ctx, const char *spec, int n_classes, int *cls) {
@@ -427,7 +417,8 @@ int cli_exec_create(const cli_ctx *ctx, cnv_exec **ex) {
 
 int cli_set_input(const cli_ctx *ctx, cnv_exec *ex, const char *path) {
     float *data;
-    cnv_status s = cnv_preprocess_file(path, ctx->preset, &ctx->g->values[ctx->g->input].shape, &data);
+    cnv_shape in = cli_input_shape(ctx);
+    cnv_status s = cnv_preprocess_file(path, ctx->preset, &in, &data);
     if (s != CNV_OK) return cli_status_error(ctx, s);
     s = cnv_exec_set_input(ex, data);
     free(data);
@@ -435,20 +426,22 @@ int cli_set_input(const cli_ctx *ctx, cnv_exec *ex, const char *path) {
 }
 
 int cli_load_items(const cli_ctx *ctx, const char *path, float **data, int *n) {
-    cnv_status s = cnv_preprocess_batch(path, ctx->preset, &ctx->g->values[ctx->g->input].shape, data, n);
+    cnv_shape in = cli_input_shape(ctx);
+    cnv_status s = cnv_preprocess_batch(path, ctx->preset, &in, data, n);
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 int cli_set_item(const cli_ctx *ctx, cnv_exec *ex, const float *data, int item) {
-    size_t per_item = cnv_shape_numel(&ctx->g->values[ctx->g->input].shape);
+    cnv_shape in = cli_input_shape(ctx);
+    size_t per_item = cnv_shape_numel(&in);
     cnv_status s = cnv_exec_set_input(ex, data + (size_t)item * per_item);
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 int cli_item_picture(const cli_ctx *ctx, const char *path, const float *data, int item, cnv_image *out) {
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    cnv_status s = cnv_is_npy_path(path) ? cnv_image_from_input(data + (size_t)item * cnv_shape_numel(in), in, ctx->preset, out)
-                                         : cnv_input_picture(path, ctx->preset, in, out);
+    cnv_shape in = cli_input_shape(ctx);
+    cnv_status s = cnv_is_npy_path(path) ? cnv_image_from_input(data + (size_t)item * cnv_shape_numel(&in), &in, ctx->preset, out)
+                                         : cnv_input_picture(path, ctx->preset, &in, out);
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
@@ -468,15 +461,16 @@ cnv_status cli_check_finite(const cli_ctx *ctx, int node, const float *data, siz
     for (size_t i = 0; i < n; i++) bad += !isfinite(data[i]);
     if (!bad) return CNV_OK;
     return cnv_fail(CNV_ERR_NUMERIC, "%s: layer '%s' gave %zu non-finite values of %zu (NaN or infinity: an overflow "
-                    "in the model or an extreme input)", ctx->model_path, ctx->g->nodes[node].name, bad, n);
+                    "in the model or an extreme input)", ctx->model_path, cnv_model_layer_name(ctx->g, node), bad, n);
 }
 
 int cli_read_output(const cli_ctx *ctx, cnv_exec *ex, int node, float **data, cnv_shape *shape) {
-    int value = ctx->g->nodes[node].out;
-    *shape = ex->shapes[value];
+    int value = cnv_model_layer_value(ctx->g, node);
+    cnv_status s = cnv_exec_shape(ex, value, shape);
+    if (s != CNV_OK) return cli_status_error(ctx, s);
     *data = malloc(cnv_shape_numel(shape) * sizeof **data);
     if (!*data) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    cnv_status s = cnv_exec_read(ex, value, *data);
+    s = cnv_exec_read(ex, value, *data);
     if (s == CNV_OK) s = cli_check_finite(ctx, node, *data, cnv_shape_numel(shape));
     if (s != CNV_OK) {
         free(*data);

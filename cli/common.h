@@ -9,10 +9,13 @@
 #include <jansson.h>
 
 #include "cnnvis/cnnvis.h"
-#include "core/exec.h"
+#include "cnnvis/files.h"
+#include "cnnvis/model.h"
 #include "cnnvis/picture.h"
-#include "models/labels.h"
-#include "models/preset.h"
+/* cli_ctx and the cli_* calls need only the public types above; the verbs still reading the
+ * graph's internals (ctx->g->nodes, ..., tests/api/check_layering.py) get them here until they
+ * move to the public calls. */
+#include "core/exec.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
 
@@ -105,6 +108,10 @@ int cli_logits_layer(const cli_ctx *ctx, int *node);
 /* A class by index or label name, checked against n_classes. 0 or an exit status. */
 int cli_find_class(const cli_ctx *ctx, const char *spec, int n_classes, int *cls);
 
+/* The model's input shape and a layer's output shape, at batch 1. */
+cnv_shape cli_input_shape(const cli_ctx *ctx);
+cnv_shape cli_layer_shape(const cli_ctx *ctx, int node);
+
 /* Creates the executor (batch 1). 0 or an exit status. */
 int cli_exec_create(const cli_ctx *ctx, cnv_exec **ex);
 /* Preprocesses `path` and sets it as the executor's input. 0 or an exit status. */
@@ -115,7 +122,7 @@ int cli_load_items(const cli_ctx *ctx, const char *path, float **data, int *n);
 /* Sets item `item` of data (from cli_load_items) as a batch-1 executor's input. 0 or an exit status. */
 int cli_set_item(const cli_ctx *ctx, cnv_exec *ex, const float *data, int item);
 /* The picture of item `item` of data (from cli_load_items of path), as a person should see it:
- * an image file as loaded, a .npy item preprocessed back (io/normalize.h). 0 or an exit status. */
+ * an image file as loaded, a .npy item preprocessed back (cnv_image_from_input). 0 or an exit status. */
 int cli_item_picture(const cli_ctx *ctx, const char *path, const float *data, int item, cnv_image *out);
 /* The file an output of item `item` of n goes to: path itself when n is 1, else "_item<i>" before
  * the extension (out.png -> out_item3.png). */

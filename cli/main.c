@@ -1,5 +1,5 @@
 /* cnnvis <verb> [options]: dispatches to cli/cmd_<verb>.c. Each verb runs in one output
- * transaction (io/atomic_file.h): its files appear together when it succeeds, none when it
+ * transaction (cnnvis/files.h): its files appear together when it succeeds, none when it
  * fails or is interrupted, and an interrupt removes its temporary files. */
 #include "commands.h"
 
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cnnvis/cnnvis.h"
-#include "io/atomic_file.h"
+#include "cnnvis/files.h"
 
 static int run_verb(const cnv_command *c, int argc, char **argv) {
     cnv_atomic_cleanup_on_signals();

@@ -20,7 +20,7 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["load", "Model", "CnnvisError", "version", "library_path"]
+__all__ = ["load", "Model", "CnnvisError", "version", "library_path", "presets", "preset", "labels"]
 
 
 def _find_library():
@@ -112,6 +112,35 @@ _declare("cnv_deepdream", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes
 _declare("cnv_invert", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
          ctypes.POINTER(_RenderParams), _c_float_p, ctypes.POINTER(ctypes.c_double))
 
+
+
+class _Preset(ctypes.Structure):
+    """cnv_preset of cnnvis/model.h, field for field (the enum cnv_channel_order is an int)."""
+    _fields_ = [("name", ctypes.c_char_p), ("description", ctypes.c_char_p), ("channels", ctypes.c_int),
+                ("height", ctypes.c_int), ("width", ctypes.c_int), ("order", ctypes.c_int), ("scale", ctypes.c_float),
+                ("mean", ctypes.c_float * 3), ("std", ctypes.c_float * 3), ("logits_layer", ctypes.c_char_p),
+                ("labels_file", ctypes.c_char_p), ("builtin_labels", ctypes.POINTER(ctypes.c_char_p)),
+                ("n_builtin_labels", ctypes.c_int), ("default_layers", ctypes.c_char_p)]
+
+
+class _Labels(ctypes.Structure):
+    """cnv_labels of cnnvis/model.h."""
+    _fields_ = [("n", ctypes.c_int), ("display", ctypes.POINTER(ctypes.c_char_p)),
+                ("line", ctypes.POINTER(ctypes.c_char_p))]
+
+
+_declare("cnv_preset_find", ctypes.POINTER(_Preset), ctypes.c_char_p)
+_declare("cnv_preset_detect_why", ctypes.POINTER(_Preset), _P, ctypes.c_char_p, ctypes.c_size_t)
+_declare("cnv_preset_list", None, ctypes.c_char_p, ctypes.c_size_t)
+_declare("cnv_labels_load", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(_Labels))
+_declare("cnv_labels_free", None, ctypes.POINTER(_Labels))
+_declare("cnv_labels_for_preset", ctypes.c_int, ctypes.POINTER(_Preset), ctypes.c_char_p, ctypes.POINTER(_Labels),
+         ctypes.c_char_p, ctypes.c_size_t)
+_declare("cnv_labels_name", ctypes.c_char_p, ctypes.POINTER(_Labels), ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t)
+_declare("cnv_model_layer_output_name", ctypes.c_char_p, _P, ctypes.c_int)
+_declare("cnv_model_layer_params", ctypes.c_size_t, _P, ctypes.c_int)
+_declare("cnv_model_receptive_fields", ctypes.c_int, _P, _c_int_p, _c_int_p)
+
 _declare("cnv_devices_report", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
 _declare("cnv_free", None, _P)
 
@@ -150,6 +179,54 @@ def devices():
 def version():
     """The library's version string."""
     return _lib.cnv_version().decode()
+
+
+def presets():
+    """The names of every preset (how a known model wants its input), "generic" last."""
+    buf = ctypes.create_string_buffer(4096)
+    _lib.cnv_preset_list(buf, len(buf))
+    return buf.value.decode().split(", ")
+
+
+def _text(p):
+    return p.decode() if p is not None else None
+
+
+def _preset_dict(p):
+    c = p.contents
+    return {"name": _text(c.name), "description": _text(c.description), "channels": c.channels,
+            "height": c.height, "width": c.width, "order": ("rgb", "bgr", "gray")[c.order], "scale": c.scale,
+            "mean": list(c.mean), "std": list(c.std), "logits_layer": _text(c.logits_layer),
+            "labels_file": _text(c.labels_file),
+            "builtin_labels": [c.builtin_labels[i].decode() for i in range(c.n_builtin_labels)],
+            "default_layers": _text(c.default_layers)}
+
+
+def preset(name):
+    """A preset as a dict: name, description, channels/height/width (0: the model's own), order
+    ("rgb", "bgr" or "gray"), scale, mean, std (a pixel p in 0..255 becomes
+    (p * scale - mean) / std), logits_layer, labels_file, builtin_labels, default_layers."""
+    p = _lib.cnv_preset_find(name.encode())
+    if not p:
+        raise CnnvisError("CNV_ERR_NOT_FOUND", f"unknown preset '{name}' (known: {', '.join(presets())})")
+    return _preset_dict(p)
+
+
+def _names(lb):
+    """The display names of a filled cnv_labels, which this frees."""
+    try:
+        buf = ctypes.create_string_buffer(32)
+        return [_lib.cnv_labels_name(ctypes.byref(lb), i, buf, len(buf)).decode() for i in range(lb.n)]
+    finally:
+        _lib.cnv_labels_free(ctypes.byref(lb))
+
+
+def labels(path):
+    """The class names of a labels file (one class a line; "n01440764 tench, Tinca tinca" shows
+    as "tench"), as a list in class order."""
+    lb = _Labels()
+    _check(_lib.cnv_labels_load(os.fsencode(path), ctypes.byref(lb)))
+    return _names(lb)
 
 
 class Model:
@@ -210,6 +287,39 @@ class Model:
         """[(name, op, shape at batch 1)] in the order they run."""
         return [(_lib.cnv_model_layer_name(self._g, i).decode(), _lib.cnv_model_layer_op(self._g, i).decode(),
                  self.layer_shape(i)) for i in range(_lib.cnv_model_layer_count(self._g))]
+
+    @property
+    def preset_info(self):
+        """The model's preset as preset() describes it, with "detected": what it was recognized
+        by (as `cnnvis info` prints it; "" for the generic preset, which nothing detects)."""
+        why = ctypes.create_string_buffer(320)
+        p = _lib.cnv_preset_detect_why(self._g, why, len(why))
+        info = _preset_dict(p if p else _lib.cnv_preset_find(b"generic"))
+        info["detected"] = why.value.decode()
+        return info
+
+    @property
+    def labels(self):
+        """The class names the model's preset gives it, as the CLI finds them without --labels:
+        the preset's labels file beside the model or up to 3 folders up, else the names built
+        into the preset, else [] (a missing file raises CnnvisError)."""
+        p = _lib.cnv_preset_find(self.preset.encode())
+        lb = _Labels()
+        _check(_lib.cnv_labels_for_preset(p, os.fsencode(self.path), ctypes.byref(lb), None, 0))
+        return _names(lb)
+
+    def info(self):
+        """Every layer as `cnnvis info --json` lists it: a dict of index, name, op, output (the
+        output tensor's name), shape, params, receptive_field and stride ([height, width] in
+        input pixels)."""
+        n = _lib.cnv_model_layer_count(self._g)
+        size, stride = (ctypes.c_int * (2 * max(n, 1)))(), (ctypes.c_int * (2 * max(n, 1)))()
+        _check(_lib.cnv_model_receptive_fields(self._g, size, stride))
+        return [{"index": i, "name": _lib.cnv_model_layer_name(self._g, i).decode(),
+                 "op": _lib.cnv_model_layer_op(self._g, i).decode(),
+                 "output": _lib.cnv_model_layer_output_name(self._g, i).decode(), "shape": list(self.layer_shape(i)),
+                 "params": _lib.cnv_model_layer_params(self._g, i), "receptive_field": size[2 * i:2 * i + 2],
+                 "stride": stride[2 * i:2 * i + 2]} for i in range(n)]
 
     def layer_index(self, layer):
         """A layer given by index, node name or output-tensor name, as its index."""

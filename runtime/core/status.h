@@ -1,16 +1,11 @@
-/* Internal error reporting: set the thread's last-error message and return the status. */
+/* Internal error reporting: adding context to the last-error message, and returning early. */
 #ifndef CNV_CORE_STATUS_H
 #define CNV_CORE_STATUS_H
 
 #include "cnnvis/cnnvis.h"
 
-/* Formats the one-line message (printf-style) into the thread's last-error slot and returns s.
- * Usage: return cnv_fail(CNV_ERR_FORMAT, "%s: truncated header", path); */
-cnv_status cnv_fail(cnv_status s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
+/* cnv_fail, which sets the thread's last-error message and returns the status, is public
+ * (cnnvis.h). Usage: return cnv_fail(CNV_ERR_FORMAT, "%s: truncated header", path); */
 
 /* Prefixes the current last-error message with "prefix: " (adds context while unwinding). */
 void cnv_error_prefix(const char *prefix);

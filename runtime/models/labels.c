@@ -167,3 +167,22 @@ cnv_status cnv_labels_locate(const char *near_path, const char *file_name, int m
     return cnv_fail(CNV_ERR_NOT_FOUND, "%s: no %s beside it or in its %d parent folders", near_path, file_name,
                     max_up);
 }
+
+/* How far up from the model's folder a preset's labels file is looked for. */
+#define LABELS_MAX_UP 3
+
+cnv_status cnv_labels_for_preset(const cnv_preset *p, const char *model_path, cnv_labels *out, char *origin,
+                                 size_t size) {
+    char path[4096];
+    memset(out, 0, sizeof *out);
+    if (origin && size) origin[0] = '\0';
+    if (p->labels_file) {
+        CNV_TRY(cnv_labels_locate(model_path, p->labels_file, LABELS_MAX_UP, path, sizeof path));
+        CNV_TRY(cnv_labels_load(path, out));
+        if (origin) snprintf(origin, size, "%s", path);
+    } else if (p->builtin_labels) {
+        CNV_TRY(cnv_labels_from_list(p->builtin_labels, p->n_builtin_labels, out));
+        if (origin) snprintf(origin, size, "built into preset %s", p->name);
+    }
+    return CNV_OK;
+}

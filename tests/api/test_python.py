@@ -3,7 +3,8 @@ input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`cla
 same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals
 `saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals
 `deconv --save-tensor` (and its --top channels), a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
-cam --save-tensor`, the device report equals `devices --json`, and a library error raises CnnvisError with the library's message.
+cam --save-tensor`, the device report equals `devices --json`, the layer table and the preset equal `info --json`,
+labels name the classes as `classify --json` does, and a library error raises CnnvisError with the library's message.
 usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
 import json
 import os
@@ -176,6 +177,22 @@ class Binding(unittest.TestCase):
         self.assertEqual(got, want)
         self.assertIn("default", got)
 
+    def test_info_and_preset_equal_cli(self):
+        want = json.loads(cli("info", FASHION, "--json"))
+        self.assertEqual(self.model.info(), want["layers"])
+        self.assertGreater(sum(layer["params"] for layer in self.model.info()), 0)
+        p = self.model.preset_info
+        self.assertEqual((p["name"], p["description"], p["detected"]),
+                         (want["preset"]["name"], want["preset"]["description"], want["preset"]["origin"]))
+        self.assertEqual(len(p["builtin_labels"]), 10)
+        self.assertEqual(self.model.labels, p["builtin_labels"])
+        self.assertEqual(cnnvis.preset("fashion-mnist"), {k: v for k, v in p.items() if k != "detected"})
+        self.assertEqual(cnnvis.presets()[-1], "generic")
+        self.assertIn("squeezenet", cnnvis.presets())
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            cnnvis.preset("nonsense")
+        self.assertIn("nonsense", str(e.exception))
+
     def test_library_error_raises_with_its_message(self):
         missing = self.path("missing.onnx")
         with self.assertRaises(cnnvis.CnnvisError) as e:
@@ -203,6 +220,18 @@ class Binding(unittest.TestCase):
             cam = m.cam(x, top)
             self.assertEqual(cam.tobytes(), np.load(self.path("cam.npy"))[0, 0].tobytes())
             self.assertGreater(cam.max(), cam.min())
+            want = json.loads(cli("info", SQUEEZENET, "--json"))
+            self.assertEqual(m.info(), want["layers"])
+            self.assertEqual(m.preset_info["detected"], want["preset"]["origin"])
+            synset = os.path.join(os.path.dirname(SQUEEZENET), "..", "..", "synset_words.txt")
+            names = cnnvis.labels(synset)
+            self.assertEqual(len(names), 1000)
+            label = json.loads(cli("classify", SQUEEZENET, CAT, "--top", 1, "--json", "--labels", synset))[0]["top"][0]
+            self.assertEqual(names[label["class"]], label["label"])
+            self.assertEqual(m.labels, names)
+            with self.assertRaises(cnnvis.CnnvisError) as e:
+                cnnvis.labels(self.path("missing.txt"))
+            self.assertIn("missing.txt", str(e.exception))
 
 
 if __name__ == "__main__":

@@ -55,6 +55,14 @@ CNV_API const char *cnv_status_str(cnv_status s);
 CNV_API int cnv_status_is_input_error(cnv_status s);
 /* The message of the last failure on this thread ("" when none). */
 CNV_API const char *cnv_last_error(void);
+/* Sets this thread's last-error message (printf-style, one line) and returns s, as the library
+ * does on every failure: for code built on it (front ends, callbacks) that reports its own
+ * failures through cnv_last_error too. */
+CNV_API cnv_status cnv_fail(cnv_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* The library's version, "MAJOR.MINOR.PATCH" (CNV_VERSION_STRING of the build it came from;
  * compare with the header's to detect a mismatched install). */
@@ -199,4 +207,6 @@ CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 #include "cnnvis/synthesis.h"
 #include "cnnvis/tools.h"
 #include "cnnvis/picture.h"
+#include "cnnvis/model.h"
+#include "cnnvis/files.h"
 #endif
