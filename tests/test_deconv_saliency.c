@@ -71,18 +71,18 @@ static void test_deconv_matches_torch(void **state) {
     json_array_foreach(cases, i, c) {
         int node;
         tu_expect_ok(cnv_model_find_layer(net, field(c, "layer"), &node));
-        cnv_deconv_opts o = {.channel = (int)json_integer_value(json_object_get(c, "channel")),
-                             .unpool_fill = strcmp(field(c, "unpool"), "fill") == 0};
+        const int channel = (int)json_integer_value(json_object_get(c, "channel"));
+        cnv_deconvnet_params o = {.unpool_fill = strcmp(field(c, "unpool"), "fill") == 0};
         tu_expect_ok(cnv_exec_set_input(ex, input));
         tu_expect_ok(cnv_exec_forward(ex, node));
         float peak;
-        tu_expect_ok(cnv_deconv_project(ex, node, &o, got, &peak));
+        tu_expect_ok(cnv_deconv_project(ex, node, channel, &o, got, &peak));
         assert_true(peak > 0);
         size_t n;
         float *want = reference(field(c, "expected"), &n);
         assert_int_equal(n, input_numel());
         char what[96];
-        snprintf(what, sizeof what, "deconv %s ch %d %s", field(c, "layer"), o.channel, field(c, "unpool"));
+        snprintf(what, sizeof what, "deconv %s ch %d %s", field(c, "layer"), channel, field(c, "unpool"));
         check_close(what, got, want, n);
         free(want);
     }
@@ -122,8 +122,8 @@ static void test_saliency_matches_torch(void **state) {
     } methods[] = {{CNV_SALIENCY_GRAD, "grad"}, {CNV_SALIENCY_GUIDED, "guided"}, {CNV_SALIENCY_GRADXINPUT, "gradxinput"}};
     float *refs[3];
     for (int k = 0; k < 3; k++) {
-        cnv_saliency_opts o;
-        cnv_saliency_opts_default(&o);
+        cnv_saliency_params o;
+        cnv_saliency_params_default(&o);
         o.method = methods[k].m;
         tu_expect_ok(cnv_saliency_compute(ex, logits, cls, input, &o, got));
         size_t n;
@@ -227,8 +227,7 @@ static void test_cli_matches_torch(void **state) {
     tu_expect_ok(cnv_exec_read(ex, net->nodes[node].out, act));
     tu_expect_ok(cnv_deconv_strongest_channels(act, &as, 3, top, NULL));
     for (int i = 0; i < 3; i++) {
-        cnv_deconv_opts o = {.channel = top[i]};
-        tu_expect_ok(cnv_deconv_project(ex, node, &o, one, NULL));
+        tu_expect_ok(cnv_deconv_project(ex, node, top[i], NULL, one, NULL));
         check_close("cli deconv --top 3, one tile", got + (size_t)i * input_numel(), one, input_numel());
     }
     free(act);
