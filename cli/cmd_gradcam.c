@@ -188,8 +188,8 @@ static void print_item(const cli_ctx *ctx, const gradcam_args *a, const predicti
 /* The sidecar-free summary: one item's fields at the top level, a batch's in "items". */
 static int print_json(const cli_ctx *ctx, const gradcam_args *a, json_t *items, int layer, int h, int w) {
     json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:[i,i]}", "input", ctx->inputs[0], "preset", ctx->preset->name,
-                             "method", a->use_cam ? "cam" : "gradcam", "layer", cnv_model_layer_name(ctx->g, layer), "map_hw",
-                             h, w);
+                             "method", a->use_cam ? "cam" : "gradcam", "layer", cnv_model_layer_name(ctx->g, layer),
+                             "map_hw", h, w);
     if (root && json_array_size(items) == 1) json_object_update(root, json_array_get(items, 0));
     else if (root) json_object_set(root, "items", items);
     if (root && a->save) json_object_set_new(root, "saved", json_string(a->save));

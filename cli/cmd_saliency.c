@@ -128,8 +128,8 @@ static int report(const cli_ctx *ctx, const saliency_args *a, int logits, int cl
     const int smooth = a->opts.method == CNV_SALIENCY_SMOOTHGRAD;
     if (ctx->json) {
         json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:[i,i], s:s}", "input", ctx->inputs[0], "preset",
-                                 ctx->preset->name, "method", method, "logits_layer", cnv_model_layer_name(ctx->g, logits), "class",
-                                 cls, "label", cnv_labels_name(&ctx->labels, cls, buf, sizeof buf), "logit",
+                                 ctx->preset->name, "method", method, "logits_layer",
+                                 cnv_model_layer_name(ctx->g, logits), "class", cls, "label", cnv_labels_name(&ctx->labels, cls, buf, sizeof buf), "logit",
                                  cli_json_number(logit), "map_peak_yx", peak / w, peak % w, "output", a->output);
         if (root && smooth) {
             json_object_set_new(root, "samples", json_integer(a->opts.samples));

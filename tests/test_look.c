@@ -275,9 +275,10 @@ static void topk_equals_brute_force(void **state) {
     int outside = 0;
     for (int c = FIRST; c <= LAST; c++)
         for (int r = 0; r < K; r++) {
-            json_t *pos = json_object_get(json_array_get(json_object_get(json_array_get(channels, c - FIRST), "top"), r),
-                                          "position");
-            int py = (int)json_integer_value(json_array_get(pos, 0)), px = (int)json_integer_value(json_array_get(pos, 1));
+            json_t *top = json_object_get(json_array_get(channels, c - FIRST), "top");
+            json_t *pos = json_object_get(json_array_get(top, r), "position");
+            int py = (int)json_integer_value(json_array_get(pos, 0));
+            int px = (int)json_integer_value(json_array_get(pos, 1));
             if (py >= 3 && px >= 3) continue;
             int x, y, n = (LAST - FIRST + 1) * K;
             cnv_grid_tile_origin(&l, n, (c - FIRST) * K + r, &x, &y);

@@ -145,7 +145,8 @@ class Binding(unittest.TestCase):
         os.makedirs(folder)
         rng = np.random.default_rng(3)
         for i in range(11):
-            np.save(os.path.join(folder, f"x{i:02d}.npy"), rng.standard_normal(self.model.input_shape).astype(np.float32))
+            x = rng.standard_normal(self.model.input_shape).astype(np.float32)
+            np.save(os.path.join(folder, f"x{i:02d}.npy"), x)
         with open(os.path.join(folder, "notes.png"), "w") as f:
             f.write("not a picture\n")
         want = json.loads(cli("topk", FASHION, "--images", folder, "--layer", "relu2", "--channels", "3,0-1", "--k", 4,
