@@ -1,5 +1,5 @@
 /* cnnvis deconv MODEL IMAGE|NPY --layer L (--channel C | --top N) -o OUT.png: Zeiler & Fergus
- * projections of a layer's features back to pixel space (vis/deconv.h). By default only the
+ * projections of a layer's features back to pixel space (cnnvis/attribution.h). By default only the
  * channel's strongest activation is projected, as in the paper's figures; --all-positions
  * projects the whole map. Each projection is shown with zero at mid-gray, scaled to its own
  * largest magnitude. */
@@ -8,10 +8,9 @@
 
 #include "commands.h"
 #include "common.h"
-#include "core/status.h"
+#include "cnnvis/attribution.h"
 #include "cnnvis/picture.h"
 #include "io/normalize.h"
-#include "vis/deconv.h"
 
 enum { OPT_LAYER = CLI_VERB_ID, OPT_CHANNEL, OPT_TOP, OPT_UNPOOL, OPT_ALL, OPT_OUTPUT, OPT_SAVE };
 
@@ -31,7 +30,7 @@ typedef struct deconv_args {
     const cli_ctx *ctx;
     const char *layer, *output, *save;
     int channel, top; /* -1 / 0: not given */
-    int all_positions, unpool_fill;
+    cnv_deconvnet_params params;
 } deconv_args;
 
 static int on_option(void *state, int id, const char *arg) {
@@ -43,9 +42,9 @@ static int on_option(void *state, int id, const char *arg) {
     case OPT_UNPOOL:
         if (strcmp(arg, "switches") && strcmp(arg, "fill"))
             return cli_error(a->ctx, CLI_EXIT_USAGE, "--unpool: '%s' is not switches or fill", arg);
-        a->unpool_fill = strcmp(arg, "fill") == 0;
+        a->params.unpool_fill = strcmp(arg, "fill") == 0;
         break;
-    case OPT_ALL: a->all_positions = 1; break;
+    case OPT_ALL: a->params.all_positions = 1; break;
     case OPT_OUTPUT: a->output = arg; break;
     case OPT_SAVE: a->save = arg; break;
     }
@@ -76,13 +75,14 @@ static int select_channels(const cli_ctx *ctx, const deconv_args *a, cnv_exec *e
     int code = cli_read_output(ctx, ex, layer, &act, &s);
     if (code) return code;
     char buf[64];
+    const char *name = cnv_model_layer_name(ctx->g, layer);
     const int channels = s.ndim >= 2 ? s.d[1] : 0;
     if (s.ndim < 2)
-        code = cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: it has no channel axis", ctx->g->nodes[layer].name,
+        code = cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: it has no channel axis", name,
                          cnv_shape_str(&s, buf, sizeof buf));
     else if (a->channel >= channels)
         code = cli_error(ctx, CLI_EXIT_USAGE, "channel %d out of range: layer %s has %d channels (0..%d)", a->channel,
-                         ctx->g->nodes[layer].name, channels, channels - 1);
+                         name, channels, channels - 1);
     sel->n = a->top ? (a->top < channels ? a->top : channels) : 1;
     if (!code) {
         sel->channels = malloc(sizeof *sel->channels * (size_t)sel->n);
@@ -101,30 +101,32 @@ static int select_channels(const cli_ctx *ctx, const deconv_args *a, cnv_exec *e
 
 /* Projects every selected channel; *proj gets n input-sized tensors. */
 static int project_all(const cli_ctx *ctx, const deconv_args *a, cnv_exec *ex, int layer, selection *sel,
-                       float **proj) {
-    const size_t n_in = cnv_shape_numel(&ctx->g->values[ctx->g->input].shape);
+                       const cnv_shape *in, float **proj) {
+    const size_t n_in = cnv_shape_numel(in);
     *proj = malloc(sizeof **proj * n_in * (size_t)sel->n);
     if (!*proj) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int i = 0; i < sel->n; i++) {
-        cnv_deconv_opts o = {.channel = sel->channels[i], .all_positions = a->all_positions,
-                             .unpool_fill = a->unpool_fill};
-        cnv_status s = cnv_deconv_project(ex, layer, &o, *proj + (size_t)i * n_in, &sel->peaks[i]);
+        cnv_status s = cnv_deconv_project(ex, layer, sel->channels[i], &a->params, *proj + (size_t)i * n_in,
+                                          &sel->peaks[i]);
         if (s != CNV_OK) return cli_status_error(ctx, s);
     }
     return 0;
 }
 
 static int write_picture(const cli_ctx *ctx, const deconv_args *a, int layer, const selection *sel,
-                         const float *proj) {
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+                         const cnv_shape *in, const float *proj) {
     const size_t n_in = cnv_shape_numel(in);
     const int with_input = a->top == 0, n_tiles = sel->n + with_input;
     cnv_image *tiles = calloc((size_t)n_tiles, sizeof *tiles);
     char(*captions)[64] = calloc((size_t)n_tiles, sizeof *captions);
     const char **caption_ptrs = calloc((size_t)n_tiles, sizeof *caption_ptrs);
     cnv_image grid = {0};
-    cnv_status s = tiles && captions && caption_ptrs ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "deconv: out of memory");
-    if (s == CNV_OK && with_input) {
+    if (!tiles || !captions || !caption_ptrs) {
+        free(tiles), free(captions), free(caption_ptrs);
+        return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    }
+    cnv_status s = CNV_OK;
+    if (with_input) {
         s = cnv_input_picture(ctx->inputs[0], ctx->preset, in, &tiles[0]);
         snprintf(captions[0], sizeof captions[0], "input");
     }
@@ -133,7 +135,7 @@ static int write_picture(const cli_ctx *ctx, const deconv_args *a, int layer, co
         if (a->top)
             snprintf(captions[with_input + i], sizeof captions[0], "ch %d", sel->channels[i]);
         else
-            snprintf(captions[with_input + i], sizeof captions[0], "%s ch %d", ctx->g->nodes[layer].name,
+            snprintf(captions[with_input + i], sizeof captions[0], "%s ch %d", cnv_model_layer_name(ctx->g, layer),
                      sel->channels[i]);
     }
     if (s == CNV_OK) {
@@ -147,7 +149,7 @@ static int write_picture(const cli_ctx *ctx, const deconv_args *a, int layer, co
         s = cnv_grid_compose(tiles, caption_ptrs, n_tiles, &l, &grid);
     }
     if (s == CNV_OK) s = cnv_image_save_png(a->output, &grid);
-    for (int i = 0; tiles && i < n_tiles; i++) cnv_image_free(&tiles[i]);
+    for (int i = 0; i < n_tiles; i++) cnv_image_free(&tiles[i]);
     cnv_image_free(&grid);
     free(tiles);
     free(captions);
@@ -156,21 +158,22 @@ static int write_picture(const cli_ctx *ctx, const deconv_args *a, int layer, co
 }
 
 static int report(const cli_ctx *ctx, const deconv_args *a, int layer, const selection *sel) {
-    const char *unpool = a->unpool_fill ? "fill" : "switches";
-    const char *seed = a->all_positions ? "whole map" : "strongest activation";
+    const char *unpool = a->params.unpool_fill ? "fill" : "switches";
+    const char *seed = a->params.all_positions ? "whole map" : "strongest activation";
+    const char *name = cnv_model_layer_name(ctx->g, layer);
     if (ctx->json) {
         json_t *chans = json_array();
         for (int i = 0; chans && i < sel->n; i++)
             json_array_append_new(chans, json_pack("{s:i, s:o}", "channel", sel->channels[i], "peak",
                                                    cli_json_number(sel->peaks[i])));
         json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "input", ctx->inputs[0], "preset",
-                                 ctx->preset->name, "layer", ctx->g->nodes[layer].name, "unpool", unpool, "seed", seed,
+                                 ctx->preset->name, "layer", name, "unpool", unpool, "seed", seed,
                                  "channels", chans, "output", a->output);
         if (root && a->save) json_object_set_new(root, "saved", json_string(a->save));
         return cli_print_json(ctx, root);
     }
     printf("input:    %s (preset %s)\n", ctx->inputs[0], ctx->preset->name);
-    printf("layer:    %s, %s, unpooling by %s\n", ctx->g->nodes[layer].name, seed, unpool);
+    printf("layer:    %s, %s, unpooling by %s\n", name, seed, unpool);
     for (int i = 0; i < sel->n; i++)
         printf("  channel %4d  peak activation %.6g%s\n", sel->channels[i], sel->peaks[i],
                sel->peaks[i] > 0 ? "" : " (silent on this image: nothing to project)");
@@ -187,6 +190,8 @@ static int run_deconv(const cli_ctx *ctx, const deconv_args *a) {
     cnv_exec *ex = NULL;
     selection sel = {0};
     float *proj = NULL;
+    cnv_shape in;
+    in.ndim = cnv_model_input_shape(ctx->g, in.d);
     int layer;
     int code = cli_find_layer(ctx, a->layer, &layer);
     if (!code) code = cli_exec_create(ctx, &ex);
@@ -196,13 +201,13 @@ static int run_deconv(const cli_ctx *ctx, const deconv_args *a) {
         if (s != CNV_OK) code = cli_status_error(ctx, s);
     }
     if (!code) code = select_channels(ctx, a, ex, layer, &sel);
-    if (!code) code = project_all(ctx, a, ex, layer, &sel, &proj);
+    if (!code) code = project_all(ctx, a, ex, layer, &sel, &in, &proj);
     if (!code && a->save) {
-        cnv_shape s = ctx->g->values[ctx->g->input].shape;
+        cnv_shape s = in;
         s.d[0] = sel.n;
         code = cli_save_tensor(ctx, a->save, proj, &s);
     }
-    if (!code) code = write_picture(ctx, a, layer, &sel, proj);
+    if (!code) code = write_picture(ctx, a, layer, &sel, &in, proj);
     if (!code) code = report(ctx, a, layer, &sel);
     free(proj);
     free(sel.channels);

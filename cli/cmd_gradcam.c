@@ -9,8 +9,8 @@
 
 #include "commands.h"
 #include "common.h"
+#include "cnnvis/attribution.h"
 #include "cnnvis/picture.h"
-#include "vis/gradcam.h"
 
 enum { OPT_CLASS = CLI_VERB_ID, OPT_LAYER, OPT_METHOD, OPT_TOP, OPT_ALPHA, OPT_CMAP, OPT_OUTPUT, OPT_SAVE };
 
@@ -89,9 +89,9 @@ static int predict(const cli_ctx *ctx, cnv_exec *ex, int logits_node, int k, pre
     if (!p->n_classes) {
         char buf[64];
         return cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s, not a class vector",
-                         ctx->g->nodes[logits_node].name, cnv_shape_str(&shape, buf, sizeof buf));
+                         cnv_model_layer_name(ctx->g, logits_node), cnv_shape_str(&shape, buf, sizeof buf));
     }
-    if (ctx->g->nodes[logits_node].op != CNV_OP_SOFTMAX) {
+    if (strcmp(cnv_model_layer_op(ctx->g, logits_node), "Softmax") != 0) {
         double m = p->prob[0], sum = 0;
         for (int i = 1; i < p->n_classes; i++) m = fmax(m, p->prob[i]);
         for (int i = 0; i < p->n_classes; i++) sum += exp(p->prob[i] - m);
@@ -120,14 +120,15 @@ static int compute_map(const cli_ctx *ctx, const gradcam_args *a, cnv_exec *ex, 
     } else if ((*layer = cnv_graph_last_map_node(ctx->g, logits_node)) < 0) {
         return cli_error(ctx, CLI_EXIT_USAGE, "%s: no layer with a spatial output before the logits", ctx->model_path);
     }
-    const cnv_shape *as = &ctx->g->values[ctx->g->nodes[*layer].out].shape;
-    if (as->ndim != 4) {
+    cnv_shape as;
+    as.ndim = cnv_model_layer_shape(ctx->g, *layer, as.d);
+    if (as.ndim != 4) {
         char buf[64];
         return cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: Grad-CAM needs an NxCxHxW output",
-                         ctx->g->nodes[*layer].name, cnv_shape_str(as, buf, sizeof buf));
+                         cnv_model_layer_name(ctx->g, *layer), cnv_shape_str(&as, buf, sizeof buf));
     }
-    *h = as->d[2];
-    *w = as->d[3];
+    *h = as.d[2];
+    *w = as.d[3];
     *map = malloc(sizeof **map * (size_t)(*h) * (*w));
     if (!*map) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     s = a->use_cam ? cnv_cam(ex, &head, cls, *map) : cnv_gradcam(ex, *layer, logits_node, cls, *map);
@@ -180,14 +181,15 @@ static void print_item(const cli_ctx *ctx, const gradcam_args *a, const predicti
         printf("  %d. %4d  %-30s %.4f\n", j + 1, p->top[j], cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
                p->prob[p->top[j]]);
     printf("%s:  class %d (%s) at %s, %dx%d map\n", method, cls, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf),
-           ctx->g->nodes[layer].name, h, w);
+           cnv_model_layer_name(ctx->g, layer), h, w);
     printf("wrote:   %s\n", path);
 }
 
 /* The sidecar-free summary: one item's fields at the top level, a batch's in "items". */
 static int print_json(const cli_ctx *ctx, const gradcam_args *a, json_t *items, int layer, int h, int w) {
     json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:[i,i]}", "input", ctx->inputs[0], "preset", ctx->preset->name,
-                             "method", a->use_cam ? "cam" : "gradcam", "layer", ctx->g->nodes[layer].name, "map_hw", h, w);
+                             "method", a->use_cam ? "cam" : "gradcam", "layer", cnv_model_layer_name(ctx->g, layer),
+                             "map_hw", h, w);
     if (root && json_array_size(items) == 1) json_object_update(root, json_array_get(items, 0));
     else if (root) json_object_set(root, "items", items);
     if (root && a->save) json_object_set_new(root, "saved", json_string(a->save));

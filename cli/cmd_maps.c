@@ -135,7 +135,7 @@ static json_t *channels_json(const cli_channel_list *l) {
 /* One layer: forward, optional tensor, grid; adds its record to `records` (JSON) or prints it. */
 static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_image *input, int node, int item,
                      int n_items, json_t *records) {
-    const cnv_node *nd = &ctx->g->nodes[node];
+    const char *name = cnv_model_layer_name(ctx->g, node);
     char path[4096], tensor_path[4096], buf[64], all[24], out[4096], save[4096];
     cli_item_path(a->output, item, n_items, out, sizeof out);
     if (a->save) cli_item_path(a->save, item, n_items, save, sizeof save);
@@ -145,13 +145,13 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
     if (st != CNV_OK) return cli_status_error(ctx, st);
     int code = cli_read_output(ctx, ex, node, &y, &s);
     if (!code && !cnv_shape_is_map(&s))
-        code = cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: maps need an NxCxHxW output with H*W > 1", nd->name,
+        code = cli_error(ctx, CLI_EXIT_USAGE, "layer %s is %s: maps need an NxCxHxW output with H*W > 1", name,
                          cnv_shape_str(&s, buf, sizeof buf));
-    if (!code) code = cli_channel_list_resolve(ctx, &a->channels, s.d[1], nd->name);
+    if (!code) code = cli_channel_list_resolve(ctx, &a->channels, s.d[1], name);
     if (!code) {
         if (a->all_layers) {
-            per_layer_path(out, node, nd->name, path, sizeof path);
-            if (a->save) per_layer_path(save, node, nd->name, tensor_path, sizeof tensor_path);
+            per_layer_path(out, node, name, path, sizeof path);
+            if (a->save) per_layer_path(save, node, name, tensor_path, sizeof tensor_path);
         } else {
             snprintf(path, sizeof path, "%s", out);
             if (a->save) snprintf(tensor_path, sizeof tensor_path, "%s", save);
@@ -167,13 +167,13 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
     cnv_grid_size(&l, n_tiles, &cols, &rows, &w, &h);
     if (records) {
         json_t *r = json_pack("{s:i, s:s, s:o, s:o, s:[i,i], s:i, s:i, s:[i,i], s:s}", "index", node, "layer",
-                              nd->name, "shape", cli_json_shape(&s), "channels", channels_json(&a->channels), "tile",
+                              name, "shape", cli_json_shape(&s), "channels", channels_json(&a->channels), "tile",
                               l.tile_w, l.tile_h, "cols", cols, "rows", rows, "size", w, h, "output", path);
         if (r && a->save) json_object_set_new(r, "saved", json_string(tensor_path));
         if (r && n_items > 1) json_object_set_new(r, "item", json_integer(item));
         return json_array_append_new(records, r) == 0 ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     }
-    printf("%-4d %-24s %-16s channels %s, %dx%d tiles, %dx%d grid -> %s\n", node, nd->name,
+    printf("%-4d %-24s %-16s channels %s, %dx%d tiles, %dx%d grid -> %s\n", node, name,
            cnv_shape_str(&s, buf, sizeof buf), cli_channel_list_text(&a->channels, all), l.tile_w, l.tile_h, w, h,
            path);
     if (a->save) printf("     saved %s\n", tensor_path);
@@ -183,19 +183,22 @@ static int one_layer(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const cnv_i
 /* Every grid of one item: the input picture as the model saw it, then each layer. */
 static int one_item(const cli_ctx *ctx, maps_args *a, cnv_exec *ex, const float *input, int item, int n_items,
                     int node, json_t *records) {
-    const cnv_shape *in_shape = &ctx->g->values[ctx->g->input].shape;
+    int in[CNV_MAX_RANK];
+    cnv_model_input_shape(ctx->g, in);
     cnv_image pic = {0}, seen = {0};
     int code = cli_set_item(ctx, ex, input, item);
     if (!code) code = cli_item_picture(ctx, ctx->inputs[0], input, item, &pic);
     if (!code) {
         /* The first tile is the input as the model saw it: at the model's input size. */
-        cnv_status st = cnv_image_resize(&pic, in_shape->d[3], in_shape->d[2], &seen);
+        cnv_status st = cnv_image_resize(&pic, in[3], in[2], &seen);
         if (st != CNV_OK) code = cli_status_error(ctx, st);
     }
     if (!code && a->layer) code = one_layer(ctx, a, ex, &seen, node, item, n_items, records);
-    for (int n = 0; !code && a->all_layers && n < ctx->g->n_nodes; n++)
-        if (cnv_shape_is_map(&ctx->g->values[ctx->g->nodes[n].out].shape))
-            code = one_layer(ctx, a, ex, &seen, n, item, n_items, records);
+    for (int n = 0; !code && a->all_layers && n < cnv_model_layer_count(ctx->g); n++) {
+        cnv_shape s;
+        s.ndim = cnv_model_layer_shape(ctx->g, n, s.d);
+        if (cnv_shape_is_map(&s)) code = one_layer(ctx, a, ex, &seen, n, item, n_items, records);
+    }
     cnv_image_free(&pic);
     cnv_image_free(&seen);
     return code;

@@ -1,5 +1,5 @@
 /* cnnvis saliency MODEL IMAGE|NPY --method grad|guided|smoothgrad|gradxinput -o OUT.png: which
- * pixels the class logit is most sensitive to (vis/saliency.h). The picture shows the input
+ * pixels the class logit is most sensitive to (cnnvis/attribution.h). The picture shows the input
  * (captioned with the class), the attribution in colour (zero at mid-gray, in pixel space) and its map: the largest
  * absolute value over the channels, scaled to its 99th percentile as Smilkov et al. show maps
  * (a few extreme pixels would otherwise leave the rest black). */
@@ -10,12 +10,10 @@
 
 #include "commands.h"
 #include "common.h"
-#include "core/status.h"
+#include "cnnvis/attribution.h"
 #include "cnnvis/picture.h"
 #include "io/normalize.h"
 #include "io/preprocess.h"
-#include "vis/deconv.h"
-#include "vis/saliency.h"
 
 enum { OPT_CLASS = CLI_VERB_ID, OPT_METHOD, OPT_SAMPLES, OPT_NOISE, OPT_SEED, OPT_OUTPUT, OPT_SAVE };
 
@@ -32,7 +30,7 @@ static const cli_option saliency_options[] = {
 typedef struct saliency_args {
     const cli_ctx *ctx;
     const char *class_spec, *output, *save;
-    cnv_saliency_opts opts;
+    cnv_saliency_params opts;
 } saliency_args;
 
 static int on_option(void *state, int id, const char *arg) {
@@ -74,37 +72,12 @@ static const cli_verb saliency_verb = {
     .on_option = on_option,
 };
 
-static int compare_floats(const void *x, const void *y) {
-    float a = *(const float *)x, b = *(const float *)y;
-    return (a > b) - (a < b);
-}
-
-/* The map as a gray picture, 0 at black and its 99th percentile (and above) at white. */
-static cnv_status map_picture(const float *map, int h, int w, cnv_image *out) {
-    const size_t n = (size_t)h * w;
-    float *sorted = malloc(n * sizeof *sorted);
-    unsigned char *bytes = malloc(n);
-    cnv_status s = sorted && bytes ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "saliency map: out of memory");
-    if (s == CNV_OK) {
-        memcpy(sorted, map, n * sizeof *sorted);
-        qsort(sorted, n, sizeof *sorted, compare_floats);
-        float p99 = sorted[(size_t)(0.99 * (double)(n - 1))];
-        if (!(p99 > 0)) p99 = sorted[n - 1]; /* a map almost all zero: use its maximum */
-        cnv_map_to_u8(map, n, 0.0f, p99, bytes);
-        s = cnv_colormap_apply(CNV_CMAP_GRAY, bytes, w, h, out);
-    }
-    free(sorted);
-    free(bytes);
-    return s;
-}
-
-static int write_picture(const cli_ctx *ctx, const saliency_args *a, const float *attribution, const float *map,
-                         const char *label) {
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+static int write_picture(const cli_ctx *ctx, const saliency_args *a, const cnv_shape *in, const float *attribution,
+                         const float *map, const char *label) {
     cnv_image tiles[3] = {{0}}, grid = {0};
     cnv_status s = cnv_input_picture(ctx->inputs[0], ctx->preset, in, &tiles[0]);
     if (s == CNV_OK) s = cnv_signal_picture(attribution, in, ctx->preset, &tiles[1]);
-    if (s == CNV_OK) s = map_picture(map, in->d[2], in->d[3], &tiles[2]);
+    if (s == CNV_OK) s = cnv_saliency_map_picture(map, in->d[2], in->d[3], &tiles[2]);
     if (s == CNV_OK) {
         const char *captions[3] = {label, cnv_saliency_name(a->opts.method), "map (max abs)"};
         cnv_grid_layout l;
@@ -134,8 +107,8 @@ static int choose_class(const cli_ctx *ctx, const saliency_args *a, cnv_exec *ex
     int n_classes = cli_class_count(&s);
     char buf[64];
     if (!n_classes)
-        code = cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s, not a class vector", ctx->g->nodes[logits].name,
-                         cnv_shape_str(&s, buf, sizeof buf));
+        code = cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s, not a class vector",
+                         cnv_model_layer_name(ctx->g, logits), cnv_shape_str(&s, buf, sizeof buf));
     else if (a->class_spec)
         code = cli_find_class(ctx, a->class_spec, n_classes, cls);
     else
@@ -155,8 +128,8 @@ static int report(const cli_ctx *ctx, const saliency_args *a, int logits, int cl
     const int smooth = a->opts.method == CNV_SALIENCY_SMOOTHGRAD;
     if (ctx->json) {
         json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:[i,i], s:s}", "input", ctx->inputs[0], "preset",
-                                 ctx->preset->name, "method", method, "logits_layer", ctx->g->nodes[logits].name, "class",
-                                 cls, "label", cnv_labels_name(&ctx->labels, cls, buf, sizeof buf), "logit",
+                                 ctx->preset->name, "method", method, "logits_layer",
+                                 cnv_model_layer_name(ctx->g, logits), "class", cls, "label", cnv_labels_name(&ctx->labels, cls, buf, sizeof buf), "logit",
                                  cli_json_number(logit), "map_peak_yx", peak / w, peak % w, "output", a->output);
         if (root && smooth) {
             json_object_set_new(root, "samples", json_integer(a->opts.samples));
@@ -168,7 +141,7 @@ static int report(const cli_ctx *ctx, const saliency_args *a, int logits, int cl
     }
     printf("input:    %s (preset %s)\n", ctx->inputs[0], ctx->preset->name);
     printf("class:    %d (%s), logit %.6g at %s\n", cls, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf), logit,
-           ctx->g->nodes[logits].name);
+           cnv_model_layer_name(ctx->g, logits));
     printf("method:   %s", method);
     if (smooth)
         printf(", %d samples, noise %g of the input's range, seed %llu", a->opts.samples, a->opts.noise,
@@ -181,7 +154,9 @@ static int report(const cli_ctx *ctx, const saliency_args *a, int logits, int cl
 
 static int run_saliency(const cli_ctx *ctx, const saliency_args *a) {
     if (!a->output) return cli_error(ctx, CLI_EXIT_USAGE, "needs -o OUT.png");
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
+    cnv_shape input_shape;
+    input_shape.ndim = cnv_model_input_shape(ctx->g, input_shape.d);
+    const cnv_shape *in = &input_shape;
     char buf[64];
     if (in->ndim != 4 || (in->d[1] != 1 && in->d[1] != 3))
         return cli_error(ctx, CLI_EXIT_USAGE, "%s: the model input %s is not an image", ctx->model_path,
@@ -208,7 +183,7 @@ static int run_saliency(const cli_ctx *ctx, const saliency_args *a) {
         cnv_saliency_map(attribution, in, map);
         if (a->save) code = cli_save_tensor(ctx, a->save, attribution, in);
     }
-    if (!code) code = write_picture(ctx, a, attribution, map, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf));
+    if (!code) code = write_picture(ctx, a, in, attribution, map, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf));
     if (!code) code = report(ctx, a, logits, cls, logit, map, in->d[2], in->d[3]);
     free(x);
     free(attribution);
@@ -220,7 +195,7 @@ static int run_saliency(const cli_ctx *ctx, const saliency_args *a) {
 int cmd_saliency(int argc, char **argv) {
     cli_ctx ctx;
     saliency_args a = {.ctx = &ctx};
-    cnv_saliency_opts_default(&a.opts);
+    cnv_saliency_params_default(&a.opts);
     int code = cli_parse(&ctx, &saliency_verb, argc, argv, &a);
     if (code < 0) {
         code = cli_load(&ctx, 1);

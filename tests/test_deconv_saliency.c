@@ -5,7 +5,8 @@
  *   SmoothGrad over the noise samples the script drew (handed to cnnvis's averaging);
  * through the library on the CPU backend, and the same numbers through the CLI's --save-tensor.
  * Also: the default SmoothGrad noise (seeded cnv_rng) has the requested spread and reproduces
- * from its seed, the SqueezeNet pictures are made, and malformed requests exit 2 with one line. */
+ * from its seed, the SqueezeNet pictures are made, malformed requests exit 2 with one line, and
+ * the public pieces the verbs draw with give the pictures their values call for. */
 #include "test_util.h"
 
 #include <jansson.h>
@@ -71,18 +72,18 @@ static void test_deconv_matches_torch(void **state) {
     json_array_foreach(cases, i, c) {
         int node;
         tu_expect_ok(cnv_model_find_layer(net, field(c, "layer"), &node));
-        cnv_deconv_opts o = {.channel = (int)json_integer_value(json_object_get(c, "channel")),
-                             .unpool_fill = strcmp(field(c, "unpool"), "fill") == 0};
+        const int channel = (int)json_integer_value(json_object_get(c, "channel"));
+        cnv_deconvnet_params o = {.unpool_fill = strcmp(field(c, "unpool"), "fill") == 0};
         tu_expect_ok(cnv_exec_set_input(ex, input));
         tu_expect_ok(cnv_exec_forward(ex, node));
         float peak;
-        tu_expect_ok(cnv_deconv_project(ex, node, &o, got, &peak));
+        tu_expect_ok(cnv_deconv_project(ex, node, channel, &o, got, &peak));
         assert_true(peak > 0);
         size_t n;
         float *want = reference(field(c, "expected"), &n);
         assert_int_equal(n, input_numel());
         char what[96];
-        snprintf(what, sizeof what, "deconv %s ch %d %s", field(c, "layer"), o.channel, field(c, "unpool"));
+        snprintf(what, sizeof what, "deconv %s ch %d %s", field(c, "layer"), channel, field(c, "unpool"));
         check_close(what, got, want, n);
         free(want);
     }
@@ -122,8 +123,8 @@ static void test_saliency_matches_torch(void **state) {
     } methods[] = {{CNV_SALIENCY_GRAD, "grad"}, {CNV_SALIENCY_GUIDED, "guided"}, {CNV_SALIENCY_GRADXINPUT, "gradxinput"}};
     float *refs[3];
     for (int k = 0; k < 3; k++) {
-        cnv_saliency_opts o;
-        cnv_saliency_opts_default(&o);
+        cnv_saliency_params o;
+        cnv_saliency_params_default(&o);
         o.method = methods[k].m;
         tu_expect_ok(cnv_saliency_compute(ex, logits, cls, input, &o, got));
         size_t n;
@@ -227,8 +228,7 @@ static void test_cli_matches_torch(void **state) {
     tu_expect_ok(cnv_exec_read(ex, net->nodes[node].out, act));
     tu_expect_ok(cnv_deconv_strongest_channels(act, &as, 3, top, NULL));
     for (int i = 0; i < 3; i++) {
-        cnv_deconv_opts o = {.channel = top[i]};
-        tu_expect_ok(cnv_deconv_project(ex, node, &o, one, NULL));
+        tu_expect_ok(cnv_deconv_project(ex, node, top[i], NULL, one, NULL));
         check_close("cli deconv --top 3, one tile", got + (size_t)i * input_numel(), one, input_numel());
     }
     free(act);
@@ -299,6 +299,70 @@ static void test_squeezenet_pictures(void **state) {
     free(img);
     free(png);
     free(npy);
+}
+
+/* The public pieces the verbs draw with, on values whose pictures are known: the map picture
+ * (0 black, the 99th percentile white and above it clipped; an all-zero map black), the signal
+ * picture under the generic preset (zero at 128, the largest magnitude at 1 and 255), the
+ * strongest channels and their k range, the method names, and indices out of range refused. */
+static void test_public_pieces(void **state) {
+    float map[100];
+    for (int i = 0; i < 100; i++) map[i] = (float)i;
+    cnv_image pic;
+    tu_expect_ok(cnv_saliency_map_picture(map, 10, 10, &pic));
+    assert_int_equal(pic.w * pic.h, 100);
+    assert_int_equal(pic.px[0], 0);
+    assert_int_equal(pic.px[98 * pic.c], 255); /* sorted[(size_t)(0.99 * 99)] = 98 */
+    assert_int_equal(pic.px[99 * pic.c], 255);
+    assert_true(pic.px[49 * pic.c] > 120 && pic.px[49 * pic.c] < 135);
+    cnv_image_free(&pic);
+    memset(map, 0, sizeof map);
+    tu_expect_ok(cnv_saliency_map_picture(map, 10, 10, &pic));
+    for (int i = 0; i < 100 * pic.c; i++) assert_int_equal(pic.px[i], 0);
+    cnv_image_free(&pic);
+    assert_int_equal(cnv_saliency_map_picture(map, 0, 10, &pic), CNV_ERR_ARG);
+
+    const float signal[3] = {1.0f, -1.0f, 0.0f};
+    cnv_shape s3 = cnv_shape4(1, 1, 1, 3);
+    tu_expect_ok(cnv_signal_picture(signal, &s3, NULL, &pic));
+    assert_int_equal(pic.c, 1);
+    assert_int_equal(pic.px[0], 255);
+    assert_int_equal(pic.px[1], 1);
+    assert_int_equal(pic.px[2], 128);
+    cnv_image_free(&pic);
+
+    const float act[6] = {0.5f, 0.1f, /* channel 0 */ 2.0f, -1.0f, /* 1 */ 0.0f, 0.7f /* 2 */};
+    cnv_shape as = cnv_shape4(1, 3, 1, 2);
+    int top[3];
+    float peaks[3];
+    tu_expect_ok(cnv_deconv_strongest_channels(act, &as, 3, top, peaks));
+    assert_int_equal(top[0], 1);
+    assert_int_equal(top[1], 2);
+    assert_int_equal(top[2], 0);
+    assert_true(peaks[0] == 2.0f && peaks[1] == 0.7f && peaks[2] == 0.5f);
+    assert_int_equal(cnv_deconv_strongest_channels(act, &as, 4, top, NULL), CNV_ERR_ARG);
+    assert_int_equal(cnv_deconv_strongest_channels(act, &as, 0, top, NULL), CNV_ERR_ARG);
+
+    cnv_saliency_method m;
+    tu_expect_ok(cnv_saliency_parse("gradxinput", &m));
+    assert_int_equal(m, CNV_SALIENCY_GRADXINPUT);
+    assert_string_equal(cnv_saliency_name(CNV_SALIENCY_GUIDED), "guided");
+    assert_string_equal(cnv_saliency_name(CNV_SALIENCY_COUNT), "?");
+    assert_int_equal(cnv_saliency_parse("gradcam", &m), CNV_ERR_ARG);
+    assert_non_null(strstr(cnv_last_error(), cnv_saliency_names()));
+
+    const int n = cnv_model_layer_count(net);
+    assert_int_equal(cnv_graph_last_map_node(net, 1 << 20), cnv_graph_last_map_node(net, n));
+    assert_int_equal(cnv_graph_last_map_node(net, 0), -1);
+    cnv_exec *ex;
+    tu_expect_ok(cnv_exec_create(net, cpu, 1, &ex));
+    tu_expect_ok(cnv_exec_set_input(ex, input));
+    float cam[1];
+    assert_int_equal(cnv_gradcam(ex, -1, n - 1, 0, cam), CNV_ERR_ARG);
+    assert_int_equal(cnv_gradcam(ex, 0, n, 0, cam), CNV_ERR_ARG);
+    cnv_cam_head head;
+    assert_int_equal(cnv_cam_head_find(net, n, &head), CNV_ERR_ARG);
+    cnv_exec_free(ex);
 }
 
 static void expect_usage_error(const char *args, const char *needle) {
@@ -387,6 +451,7 @@ int main(void) {
         cmocka_unit_test(test_deconv_matches_torch),  cmocka_unit_test(test_saliency_matches_torch),
         cmocka_unit_test(test_gaussian_noise),        cmocka_unit_test(test_cli_matches_torch),
         cmocka_unit_test(test_squeezenet_pictures),   cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_public_pieces),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,6 @@
 /* Looking at real images through real networks, end to end through the cnnvis binary:
- * gradcam (the heatmap lies on the cat), topk (equals a brute-force ranking), maps (grid
+ * gradcam (the heatmap lies on the cat), topk (equals a brute-force ranking, through the CLI and
+ * through the public cnv_topk_files), maps (grid
  * geometry, the tensor, the pixels), channel lists (--channels with gaps for maps, topk and
  * filter), and bad inputs (one-line errors, exit 2, no output). */
 #include "cli_check.h"
@@ -265,6 +266,28 @@ static void topk_equals_brute_force(void **state) {
     int tile = 14 * 5; /* 14-pixel fields scaled by 5 to reach 64 */
     assert_int_equal(pic.w, 4 + K * (tile + 4));
     assert_int_equal(pic.h, 4 + (LAST - FIRST + 1) * (tile + 11 + 4));
+    /* A patch whose box reaches past the picture's top or left (position row or column below 3:
+     * the box starts at 2 * p - 6 < 0) shows the grid's background there. */
+    cnv_grid_layout l;
+    cnv_grid_layout_default(&l);
+    l.tile_w = l.tile_h = tile;
+    l.cols = K;
+    int outside = 0;
+    for (int c = FIRST; c <= LAST; c++)
+        for (int r = 0; r < K; r++) {
+            json_t *top = json_object_get(json_array_get(channels, c - FIRST), "top");
+            json_t *pos = json_object_get(json_array_get(top, r), "position");
+            int py = (int)json_integer_value(json_array_get(pos, 0));
+            int px = (int)json_integer_value(json_array_get(pos, 1));
+            if (py >= 3 && px >= 3) continue;
+            int x, y, n = (LAST - FIRST + 1) * K;
+            cnv_grid_tile_origin(&l, n, (c - FIRST) * K + r, &x, &y);
+            if (py < 3) y += 2, x += tile / 2;
+            else x += 2, y += tile / 2;
+            assert_memory_equal(pic.px + ((size_t)y * pic.w + x) * 3, l.background, 3);
+            outside++;
+        }
+    assert_true(outside > 0);
     cnv_image_free(&pic);
     json_decref(root);
     cnv_exec_free(ex);
@@ -290,6 +313,110 @@ static void topk_skips_unreadable_files(void **state) {
     assert_int_equal(json_integer_value(json_object_get(root, "skipped")), 2);
     json_decref(root);
     assert_true(tu_file_exists(png.s));
+}
+
+/* The public ranking (cnv_topk_files, what the verb runs) on a list of files: entries indexed
+ * into the list (an unreadable file skipped through the callback, its index left out), the
+ * channels in the order given, each list equal to a brute force through cnv_forward; the
+ * patch of an entry at the border keeps the box's size, the outside in the given colour;
+ * arguments that do not fit are refused with a message. */
+typedef struct skips {
+    int n;
+    char last[600];
+} skips;
+
+static void count_skip(void *user, const char *path, const char *message) {
+    skips *s = user;
+    s->n++;
+    snprintf(s->last, sizeof s->last, "%s", path);
+    assert_non_null(strstr(message, path));
+}
+
+static void topk_files_through_the_api(void **state) {
+    enum { N = 21, K = 3, BAD = 6 };
+    static char names[N][600];
+    const char *paths[N];
+    for (int i = 0; i < N; i++) {
+        if (i == BAD) snprintf(names[i], sizeof names[i], "%s/topk_api_notes.png", tu_scratch_dir());
+        else snprintf(names[i], sizeof names[i], "%s/digits/d%03d.png", tu_scratch_dir(), i);
+        paths[i] = names[i];
+    }
+    write_bytes(names[BAD], "not a picture\n", 14);
+    cnv_graph *g;
+    cnv_backend *be;
+    assert_int_equal(cnv_model_load(mnist, &g), CNV_OK);
+    assert_int_equal(cnv_backend_cpu_create(&be), CNV_OK);
+    int layer;
+    assert_int_equal(cnv_model_find_layer(g, "ReLU114", &layer), CNV_OK);
+    const int channels[2] = {5, 0};
+    cnv_topk_entry best[2 * K];
+    int count[2], n_ranked;
+    skips sk = {0};
+    assert_int_equal(cnv_topk_files(g, be, NULL, paths, N, layer, channels, 2, K, 7, count_skip, &sk, best, count,
+                                    &n_ranked),
+                     CNV_OK);
+    assert_int_equal(n_ranked, N - 1);
+    assert_int_equal(sk.n, 1);
+    assert_string_equal(sk.last, names[BAD]);
+
+    /* Brute force: each readable file alone, max over positions, ties to the earlier file. */
+    static ranked all[2][N];
+    float x[28 * 28], y[16 * 14 * 14];
+    int n_all = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == BAD) continue;
+        assert_int_equal(cnv_model_load_input(g, paths[i], x), CNV_OK);
+        assert_int_equal(cnv_forward(g, be, 1, x, layer, y, 16 * 14 * 14), CNV_OK);
+        for (int c = 0; c < 2; c++) {
+            float m = -INFINITY;
+            for (int j = 0; j < 196; j++) m = fmaxf(m, y[channels[c] * 196 + j]);
+            all[c][n_all] = (ranked){m, i};
+        }
+        n_all++;
+    }
+    for (int c = 0; c < 2; c++) {
+        qsort(all[c], (size_t)n_all, sizeof(ranked), by_score);
+        assert_int_equal(count[c], K);
+        for (int r = 0; r < K; r++) {
+            const cnv_topk_entry *e = &best[c * K + r];
+            assert_int_equal(e->item, all[c][r].index);
+            assert_true(e->score == all[c][r].score);
+            assert_true(e->y >= 0 && e->y < 14 && e->x >= 0 && e->x < 14);
+        }
+    }
+
+    /* Position (0, 0) of ReLU114 sees rows and columns -6..7: a 14x14 patch, its first 6 rows
+     * and columns outside the picture. */
+    const unsigned char bg[3] = {1, 2, 3};
+    cnv_image patch, digit;
+    assert_int_equal(cnv_receptive_patch(g, NULL, paths[0], layer, 0, 0, bg, &patch), CNV_OK);
+    assert_int_equal(cnv_image_load(paths[0], 1, &digit), CNV_OK);
+    assert_int_equal(patch.w, 14);
+    assert_int_equal(patch.h, 14);
+    assert_int_equal(patch.c, 3);
+    assert_memory_equal(patch.px, bg, 3);
+    assert_memory_equal(patch.px + (5 * 14 + 13) * 3, bg, 3);
+    for (int yy = 6; yy < 14; yy++)
+        for (int xx = 6; xx < 14; xx++)
+            for (int k = 0; k < 3; k++)
+                assert_int_equal(patch.px[(yy * 14 + xx) * 3 + k], digit.px[(yy - 6) * 28 + (xx - 6)]);
+    cnv_image_free(&patch);
+    cnv_image_free(&digit);
+
+    /* Arguments that do not fit: a channel past the layer's 16, a layer without positions. */
+    const int too_far[1] = {16};
+    assert_int_equal(cnv_topk_files(g, be, NULL, paths, N, layer, too_far, 1, K, 7, NULL, NULL, best, count,
+                                    &n_ranked),
+                     CNV_ERR_ARG);
+    assert_non_null(strstr(cnv_last_error(), "ReLU114 has 16 channels"));
+    int flat;
+    assert_int_equal(cnv_model_find_layer(g, "Times212_reshape0", &flat), CNV_OK);
+    assert_int_equal(cnv_topk_files(g, be, NULL, paths, N, flat, channels, 1, K, 7, NULL, NULL, best, count,
+                                    &n_ranked),
+                     CNV_ERR_SHAPE);
+    assert_int_equal(cnv_receptive_patch(g, NULL, paths[0], -1, 0, 0, bg, &patch), CNV_ERR_ARG);
+    cnv_backend_free(be);
+    cnv_model_free(g);
 }
 
 /* ---- maps ---- */
@@ -523,6 +650,7 @@ int main(void) {
         cmocka_unit_test(cam_refused_without_global_pooling),
         cmocka_unit_test(topk_equals_brute_force),
         cmocka_unit_test(topk_skips_unreadable_files),
+        cmocka_unit_test(topk_files_through_the_api),
         cmocka_unit_test(maps_grid_tensor_and_pixels),
         cmocka_unit_test(maps_all_layers_one_file_each),
         cmocka_unit_test(maps_channel_list),

@@ -105,6 +105,24 @@ _declare("cnv_deconvnet", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes
          ctypes.POINTER(_DeconvnetParams), _c_float_p, _c_float_p)
 _declare("cnv_strongest_channels", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, _c_int_p,
          _c_float_p)
+
+
+class _Box(ctypes.Structure):
+    """cnv_box of cnnvis/attribution.h."""
+    _fields_ = [("y0", ctypes.c_int), ("x0", ctypes.c_int), ("y1", ctypes.c_int), ("x1", ctypes.c_int)]
+
+
+class _TopkEntry(ctypes.Structure):
+    """cnv_topk_entry of cnnvis/attribution.h."""
+    _fields_ = [("score", ctypes.c_float), ("item", ctypes.c_int), ("y", ctypes.c_int), ("x", ctypes.c_int)]
+
+
+_SkipFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p)
+_declare("cnv_receptive_box", ctypes.c_int, _P, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.POINTER(_Box))
+_declare("cnv_box_clamp", _Box, _Box, ctypes.c_int, ctypes.c_int)
+_declare("cnv_topk_files", ctypes.c_int, _P, _P, _P, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
+         _c_int_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, _SkipFn, ctypes.c_void_p, ctypes.POINTER(_TopkEntry),
+         _c_int_p, _c_int_p)
 _declare("cnv_model_picture_size", ctypes.c_int, _P, ctypes.c_char_p, _c_int_p, _c_int_p)
 _declare("cnv_model_load_picture", ctypes.c_int, _P, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, _c_float_p)
 _declare("cnv_deepdream", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_int, _c_int_p, ctypes.c_int,
@@ -435,6 +453,40 @@ class Model:
         _check(_lib.cnv_strongest_channels(self._g, self._be, _floats(x), self.layer_index(layer), k, channels,
                                            peaks))
         return list(zip(channels, peaks))
+
+    def receptive_box(self, layer, y, x):
+        """(y0, x0, y1, x1): the input pixels position (y, x) of `layer` sees, cut to the input."""
+        box = _Box()
+        _check(_lib.cnv_receptive_box(self._g, self.layer_index(layer), int(y), int(x), ctypes.byref(box)))
+        h, w = self.input_shape[2:]
+        box = _lib.cnv_box_clamp(box, h, w)
+        return box.y0, box.x0, box.y1, box.x1
+
+    def topk(self, paths, layer, channels=None, k=9, batch=16):
+        """The k files of `paths` (images or preprocessed .npy inputs) that most activate each
+        channel of `layer` (default: all), the activation being the channel's maximum over
+        positions, as `cnnvis topk` ranks a folder: {channel: [(path, score, (y, x), box)]},
+        best first, box the input pixels the maximum's position sees; and the list of files
+        that could not be read, as (path, message)."""
+        index = self.layer_index(layer)
+        if channels is None:
+            channels = range(self.layer_shape(index)[1])
+        channels = [int(c) for c in channels]
+        names = [os.fsencode(p) for p in paths]
+        c_paths = (ctypes.c_char_p * max(len(names), 1))(*names)
+        c_channels = (ctypes.c_int * max(len(channels), 1))(*channels)
+        best = (_TopkEntry * max(len(channels) * k, 1))()
+        count = (ctypes.c_int * max(len(channels), 1))()
+        ranked = ctypes.c_int()
+        skipped = []
+        on_skip = _SkipFn(lambda _user, path, message: skipped.append((os.fsdecode(path), message.decode())))
+        _check(_lib.cnv_topk_files(self._g, self._be, None, c_paths, len(names), index, c_channels, len(channels),
+                                   int(k), int(batch), on_skip, None, best, count, ctypes.byref(ranked)))
+        result = {}
+        for i, c in enumerate(channels):
+            entries = best[i * k:i * k + count[i]]
+            result[c] = [(paths[e.item], e.score, (e.y, e.x), self.receptive_box(index, e.y, e.x)) for e in entries]
+        return result, skipped
 
     # ---- feature visualization ----
     def _params(self, recipe, steps, size, seed, relu_slope, progress):

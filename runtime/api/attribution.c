@@ -30,8 +30,8 @@ cnv_status cnv_gradcam_map(cnv_graph *g, cnv_backend *be, const float *input, in
 
 cnv_status cnv_saliency(cnv_graph *g, cnv_backend *be, const float *input, int cls, const char *method, uint64_t seed,
                         float *attribution) {
-    cnv_saliency_opts o;
-    cnv_saliency_opts_default(&o);
+    cnv_saliency_params o;
+    cnv_saliency_params_default(&o);
     o.seed = seed;
     CNV_TRY(cnv_saliency_parse(method ? method : "grad", &o.method));
     int logits;

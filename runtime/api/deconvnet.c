@@ -22,11 +22,9 @@ static cnv_status run_to(cnv_graph *g, cnv_backend *be, const float *input, int 
 
 cnv_status cnv_deconvnet(cnv_graph *g, cnv_backend *be, const float *input, int layer, int channel,
                          const cnv_deconvnet_params *p, float *projection, float *peak) {
-    cnv_deconv_opts o = {.channel = channel, .all_positions = p ? p->all_positions : 0,
-                         .unpool_fill = p ? p->unpool_fill : 0};
     cnv_exec *ex;
     CNV_TRY(run_to(g, be, input, layer, &ex));
-    cnv_status s = cnv_deconv_project(ex, layer, &o, projection, peak);
+    cnv_status s = cnv_deconv_project(ex, layer, channel, p, projection, peak);
     cnv_exec_free(ex);
     return s;
 }

@@ -81,7 +81,7 @@ int cnv_graph_find_value(const cnv_graph *g, const char *name) {
 }
 
 int cnv_graph_last_map_node(const cnv_graph *g, int before) {
-    for (int n = before - 1; n >= 0; n--)
+    for (int n = (before < g->n_nodes ? before : g->n_nodes) - 1; n >= 0; n--)
         if (cnv_shape_is_map(&g->values[g->nodes[n].out].shape)) return n;
     return -1;
 }

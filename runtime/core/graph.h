@@ -51,9 +51,8 @@ cnv_status cnv_graph_infer_shapes(cnv_graph *g, const cnv_shape *input_shape, cn
  * into that conv's weights and bias; called by importers. BN given as scale/shift per channel. */
 cnv_status cnv_graph_fold_batchnorm(cnv_graph *g);
 
-/* The last node before `before` whose output is a map with more than one position
- * (cnv_shape_is_map): the default layer of Grad-CAM and of `cnnvis check`. -1 when none. */
-int cnv_graph_last_map_node(const cnv_graph *g, int before);
+/* cnv_graph_last_map_node (the default layer of Grad-CAM and of `cnnvis check`) is public:
+ * cnnvis/attribution.h. */
 
 /* The node giving `node`'s output before its ReLU: the Relu's input for a Relu; for a Concat of
  * Relus, a Concat of their inputs appended to the graph (once, named "<concat>/pre_relu");

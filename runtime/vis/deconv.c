@@ -1,6 +1,7 @@
 /* The Zeiler & Fergus projection (vis/deconv.h) over the executor's modified backward rules. */
 #include "deconv.h"
 
+#include "core/input_spec.h"
 #include "core/status.h"
 
 #include <math.h>
@@ -16,12 +17,12 @@ static size_t plane_argmax(const float *plane, size_t n) {
 }
 
 /* The deconvnet's starting signal: the chosen activations, zero elsewhere. */
-static void deconv_seed(const float *act, const cnv_shape *s, const cnv_deconv_opts *o, float *seed) {
+static void deconv_seed(const float *act, const cnv_shape *s, int channel, int all_positions, float *seed) {
     const size_t n = cnv_shape_numel(s), per_item = n / (size_t)s->d[0], plane = per_item / (size_t)s->d[1];
     memset(seed, 0, n * sizeof *seed);
     for (int b = 0; b < s->d[0]; b++) {
-        const size_t base = (size_t)b * per_item + (size_t)o->channel * plane;
-        if (o->all_positions) {
+        const size_t base = (size_t)b * per_item + (size_t)channel * plane;
+        if (all_positions) {
             memcpy(seed + base, act + base, plane * sizeof *seed);
         } else {
             size_t k = base + plane_argmax(act + base, plane);
@@ -30,8 +31,11 @@ static void deconv_seed(const float *act, const cnv_shape *s, const cnv_deconv_o
     }
 }
 
-cnv_status cnv_deconv_project(cnv_exec *ex, int node, const cnv_deconv_opts *o, float *out, float *peak) {
+cnv_status cnv_deconv_project(cnv_exec *ex, int node, int channel, const cnv_deconvnet_params *p, float *out,
+                              float *peak) {
     const cnv_graph *g = ex->g;
+    const cnv_deconvnet_params defaults = {0};
+    if (!p) p = &defaults;
     if (node < 0 || node >= g->n_nodes) return cnv_fail(CNV_ERR_ARG, "%s: no layer with index %d", g->source, node);
     const int value = g->nodes[node].out;
     const cnv_shape *s = &ex->shapes[value];
@@ -39,21 +43,21 @@ cnv_status cnv_deconv_project(cnv_exec *ex, int node, const cnv_deconv_opts *o, 
     if (s->ndim < 2)
         return cnv_fail(CNV_ERR_SHAPE, "layer %s is %s: it has no channel axis", g->nodes[node].name,
                         cnv_shape_str(s, buf, sizeof buf));
-    if (o->channel < 0 || o->channel >= s->d[1])
-        return cnv_fail(CNV_ERR_ARG, "channel %d out of range: layer %s has %d channels (0..%d)", o->channel,
+    if (channel < 0 || channel >= s->d[1])
+        return cnv_fail(CNV_ERR_ARG, "channel %d out of range: layer %s has %d channels (0..%d)", channel,
                         g->nodes[node].name, s->d[1], s->d[1] - 1);
     const size_t n = cnv_shape_numel(s);
     float *act = malloc(n * sizeof *act), *seed = malloc(n * sizeof *seed);
     cnv_status st = act && seed ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "deconv: out of memory");
     if (st == CNV_OK) st = cnv_exec_read(ex, value, act);
     if (st == CNV_OK) {
-        deconv_seed(act, s, o, seed);
+        deconv_seed(act, s, channel, p->all_positions, seed);
         if (peak) {
             const size_t plane = n / (size_t)s->d[0] / (size_t)s->d[1];
-            const float *p = act + (size_t)o->channel * plane;
-            *peak = p[plane_argmax(p, plane)];
+            const float *m = act + (size_t)channel * plane;
+            *peak = m[plane_argmax(m, plane)];
         }
-        st = cnv_exec_set_backward_rules(ex, CNV_RULE_DECONVNET, o->unpool_fill);
+        st = cnv_exec_set_backward_rules(ex, CNV_RULE_DECONVNET, p->unpool_fill);
     }
     if (st == CNV_OK) st = cnv_exec_backward(ex, value, seed, 0);
     if (st == CNV_OK) st = cnv_exec_read_grad(ex, g->input, out);
@@ -64,7 +68,10 @@ cnv_status cnv_deconv_project(cnv_exec *ex, int node, const cnv_deconv_opts *o, 
 }
 
 cnv_status cnv_deconv_strongest_channels(const float *act, const cnv_shape *s, int k, int *channels, float *peaks) {
+    char buf[64];
+    if (s->ndim < 2) return cnv_fail(CNV_ERR_SHAPE, "activation %s has no channel axis", cnv_shape_str(s, buf, sizeof buf));
     const int c = s->d[1];
+    if (k < 1 || k > c) return cnv_fail(CNV_ERR_ARG, "k = %d: the activation has %d channels", k, c);
     const size_t plane = cnv_shape_numel(s) / (size_t)s->d[0] / (size_t)c;
     float *maxima = malloc((size_t)c * sizeof *maxima);
     char *taken = calloc((size_t)c, 1);
@@ -111,6 +118,8 @@ static cnv_status display_limit(const float *x, const double *to_pixels, int c, 
 }
 
 cnv_status cnv_signal_picture(const float *x, const cnv_shape *s, const cnv_preset *p, cnv_image *out) {
+    static const cnv_preset generic = CNV_PRESET_GENERIC;
+    if (!p) p = &generic;
     memset(out, 0, sizeof *out);
     char buf[64];
     if (s->ndim != 4 || s->d[0] < 1 || (s->d[1] != 1 && s->d[1] != 3))

@@ -19,6 +19,9 @@ static cnv_status read_value(cnv_exec *ex, int value, int grad, float **out) {
 
 cnv_status cnv_gradcam(cnv_exec *ex, int layer, int logits_node, int cls, float *cam) {
     const cnv_graph *g = ex->g;
+    if (layer < 0 || logits_node < 0 || logits_node >= g->n_nodes)
+        return cnv_fail(CNV_ERR_ARG, "Grad-CAM: no layer %d before the logits %d (the model has %d)", layer, logits_node,
+                        g->n_nodes);
     int a_value = g->nodes[layer].out, y_value = g->nodes[logits_node].out;
     const cnv_shape *as = &ex->shapes[a_value];
     if (ex->batch != 1) return cnv_fail(CNV_ERR_ARG, "Grad-CAM: needs an executor of batch 1, not %d", ex->batch);
@@ -74,6 +77,8 @@ static int is_bias_add(const cnv_graph *g, int n) {
 cnv_status cnv_cam_head_find(const cnv_graph *g, int logits_node, cnv_cam_head *head) {
     memset(head, 0, sizeof *head);
     head->alpha = 1.0f;
+    if (logits_node < 0 || logits_node >= g->n_nodes)
+        return cnv_fail(CNV_ERR_ARG, "CAM: no layer %d (the model has %d)", logits_node, g->n_nodes);
     int n = skip_reshaping(g, logits_node);
     if (n >= 0 && is_bias_add(g, n)) n = skip_reshaping(g, data_producer(g, n));
     const cnv_node *linear = NULL;
@@ -107,6 +112,8 @@ cnv_status cnv_cam_head_find(const cnv_graph *g, int logits_node, cnv_cam_head *
 
 cnv_status cnv_cam(cnv_exec *ex, const cnv_cam_head *head, int cls, float *cam) {
     if (ex->batch != 1) return cnv_fail(CNV_ERR_ARG, "CAM: needs an executor of batch 1, not %d", ex->batch);
+    if (head->layer < 0 || head->layer >= ex->g->n_nodes)
+        return cnv_fail(CNV_ERR_ARG, "CAM: no layer %d (the model has %d)", head->layer, ex->g->n_nodes);
     if (cls < 0 || cls >= head->n_classes)
         return cnv_fail(CNV_ERR_ARG, "CAM: class %d out of range (%d classes)", cls, head->n_classes);
     int value = ex->g->nodes[head->layer].out;

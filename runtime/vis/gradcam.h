@@ -11,27 +11,9 @@
 
 #include "core/exec.h"
 
-/* The default layer is cnv_graph_last_map_node(g, logits_node) (core/graph.h). */
-
-/* Grad-CAM of class cls at `layer` (a node); cam receives H*W floats of the layer's output.
- * Runs forward to logits_node and backward from its logit cls. */
-cnv_status cnv_gradcam(cnv_exec *ex, int layer, int logits_node, int cls, float *cam);
-
-/* The part of a model CAM needs: the map that is globally pooled and the weights after it. */
-typedef struct cnv_cam_head {
-    int layer;              /* the node whose output is pooled */
-    const float *weights;   /* linear weights (graph-owned); NULL: the logits are the pooled map */
-    int trans_b;            /* weights are [classes, C] (Gemm transB=1) rather than [C, classes] */
-    float alpha;            /* Gemm alpha (1 for MatMul) */
-    int n_channels, n_classes;
-} cnv_cam_head;
-
-/* Finds the CAM head ending at logits_node; CNV_ERR_UNSUPPORTED (saying why) when the model does
- * not end in GlobalAveragePool [+ linear]. */
-cnv_status cnv_cam_head_find(const cnv_graph *g, int logits_node, cnv_cam_head *head);
-
-/* CAM of class cls; cam receives H*W floats of the head layer's output. Runs forward to the
- * head's layer. */
-cnv_status cnv_cam(cnv_exec *ex, const cnv_cam_head *head, int cls, float *cam);
+/* Grad-CAM (cnv_gradcam, its default layer cnv_graph_last_map_node) and CAM (cnv_cam_head,
+ * cnv_cam_head_find, cnv_cam) are public: cnnvis/attribution.h. vis/gradcam.c implements them
+ * over the executor's internals. */
+#include "cnnvis/attribution.h"
 
 #endif

@@ -24,8 +24,8 @@ const char *cnv_saliency_name(cnv_saliency_method m) {
 
 const char *cnv_saliency_names(void) { return "grad, guided, smoothgrad, gradxinput"; }
 
-void cnv_saliency_opts_default(cnv_saliency_opts *o) {
-    *o = (cnv_saliency_opts){.method = CNV_SALIENCY_GRAD, .samples = 50, .noise = 0.15f, .seed = 0};
+void cnv_saliency_params_default(cnv_saliency_params *o) {
+    *o = (cnv_saliency_params){.method = CNV_SALIENCY_GRAD, .samples = 50, .noise = 0.15f, .seed = 0};
 }
 
 static size_t input_numel(const cnv_exec *ex) { return cnv_shape_numel(&ex->shapes[ex->g->input]); }
@@ -88,7 +88,7 @@ float cnv_saliency_noise_sd(const float *x, size_t n, float fraction) {
     return fraction * (hi - lo);
 }
 
-cnv_status cnv_saliency_compute(cnv_exec *ex, int logits, int cls, const float *x, const cnv_saliency_opts *o,
+cnv_status cnv_saliency_compute(cnv_exec *ex, int logits, int cls, const float *x, const cnv_saliency_params *o,
                                 float *attribution) {
     const size_t n = input_numel(ex);
     switch (o->method) {
@@ -116,4 +116,29 @@ void cnv_saliency_map(const float *attribution, const cnv_shape *s, float *map) 
         for (int ch = 0; ch < c; ch++) m = fmaxf(m, fabsf(attribution[ch * plane + i]));
         map[i] = m;
     }
+}
+
+static int compare_floats(const void *x, const void *y) {
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
+
+cnv_status cnv_saliency_map_picture(const float *map, int h, int w, cnv_image *out) {
+    memset(out, 0, sizeof *out);
+    if (h < 1 || w < 1) return cnv_fail(CNV_ERR_ARG, "saliency map: %dx%d is not a picture", h, w);
+    const size_t n = (size_t)h * w;
+    float *sorted = malloc(n * sizeof *sorted);
+    unsigned char *bytes = malloc(n);
+    cnv_status s = sorted && bytes ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "saliency map: out of memory");
+    if (s == CNV_OK) {
+        memcpy(sorted, map, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, compare_floats);
+        float p99 = sorted[(size_t)(0.99 * (double)(n - 1))];
+        if (!(p99 > 0)) p99 = sorted[n - 1]; /* a map almost all zero: use its maximum */
+        cnv_map_to_u8(map, n, 0.0f, p99, bytes);
+        s = cnv_colormap_apply(CNV_CMAP_GRAY, bytes, w, h, out);
+    }
+    free(sorted);
+    free(bytes);
+    return s;
 }

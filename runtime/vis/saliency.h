@@ -12,20 +12,11 @@
 
 #include "core/exec.h"
 #include "core/rng.h"
+#include "cnnvis/attribution.h"
 
-typedef enum cnv_saliency_method {
-    CNV_SALIENCY_GRAD,
-    CNV_SALIENCY_GUIDED,
-    CNV_SALIENCY_SMOOTHGRAD,
-    CNV_SALIENCY_GRADXINPUT,
-    CNV_SALIENCY_COUNT
-} cnv_saliency_method;
-
-/* "grad", "guided", "smoothgrad", "gradxinput"; CNV_ERR_ARG naming them otherwise. */
-cnv_status cnv_saliency_parse(const char *name, cnv_saliency_method *out);
-const char *cnv_saliency_name(cnv_saliency_method m);
-/* "grad, guided, smoothgrad, gradxinput", for --help. */
-const char *cnv_saliency_names(void);
+/* The methods, their names, parameters and the attribution of a method are public
+ * (cnnvis/attribution.h: cnv_saliency_method, cnv_saliency_parse, cnv_saliency_params,
+ * cnv_saliency_compute, cnv_saliency_map, cnv_saliency_map_picture); here are their parts. */
 
 /* The gradient of logit `cls` of node `logits` (a class vector) with respect to the input x
  * (the graph input at batch 1), with Relu's backward under `rule`. Runs the forward itself. */
@@ -47,21 +38,5 @@ typedef struct cnv_gaussian_noise {
 cnv_status cnv_gaussian_noise_draw(void *state, int sample, float *noise, size_t numel);
 /* SmoothGrad's noise level: fraction * (max - min) of x. */
 float cnv_saliency_noise_sd(const float *x, size_t n, float fraction);
-
-typedef struct cnv_saliency_opts {
-    cnv_saliency_method method;
-    int samples;    /* SmoothGrad */
-    float noise;    /* SmoothGrad: sd as a fraction of the input's max - min */
-    uint64_t seed;  /* SmoothGrad */
-} cnv_saliency_opts;
-/* Smilkov et al.'s defaults: 50 samples, noise 0.15, seed 0; method grad. */
-void cnv_saliency_opts_default(cnv_saliency_opts *o);
-
-/* The attribution tensor (input-sized) of the chosen method for logit cls. */
-cnv_status cnv_saliency_compute(cnv_exec *ex, int logits, int cls, const float *x, const cnv_saliency_opts *o,
-                                float *attribution);
-
-/* The map of a 1 x C x H x W attribution: max over channels of |a|, H x W values. */
-void cnv_saliency_map(const float *attribution, const cnv_shape *s, float *map);
 
 #endif

@@ -1,17 +1,14 @@
 /* Top-k inputs per channel: over a stream of inputs, keep for each channel the k inputs whose
  * activation (the maximum of the channel over its positions) is largest, with where the
- * maximum was; and the box of input pixels that position sees (its receptive field). */
+ * maximum was; and the box of input pixels that position sees (its receptive field). The
+ * entries, the boxes and the ranking of a list of files are public (cnnvis/attribution.h:
+ * cnv_topk_entry, cnv_box, cnv_receptive_box, cnv_receptive_patch, cnv_topk_files); the running
+ * lists below are what they and the atlas's shards are built on. */
 #ifndef CNV_VIS_TOPK_H
 #define CNV_VIS_TOPK_H
 
 #include "core/graph.h"
-#include "cnnvis/picture.h"
-
-typedef struct cnv_topk_entry {
-    float score; /* max over positions */
-    int item;    /* the caller's index of the input */
-    int y, x;    /* the (first) position of the max */
-} cnv_topk_entry;
+#include "cnnvis/attribution.h"
 
 typedef struct cnv_topk {
     int n_channels, k;
@@ -28,15 +25,6 @@ void cnv_topk_add(cnv_topk *t, const float *maps, int h, int w, int item);
 /* Offers one entry to a channel's list (merging partial lists: offered in the order of their
  * items, the result equals one pass over all the inputs). */
 void cnv_topk_offer(cnv_topk *t, int channel, cnv_topk_entry e);
-
-/* The input pixels output position (y, x) of `node` sees: rows [y0, y1), columns [x0, x1),
- * before clamping to the image (they may reach past its borders). */
-typedef struct cnv_box {
-    int y0, x0, y1, x1;
-} cnv_box;
-cnv_status cnv_receptive_box(const cnv_graph *g, int node, int y, int x, cnv_box *box);
-/* The box cut to an h x w image (the pixels a patch of it shows). */
-cnv_box cnv_box_clamp(cnv_box b, int h, int w);
 
 /* The patch of input pixels a box covers on the picture the model saw (at its input size), as
  * RGB, drawn into a canvas of the whole box so that a box clamped at the border keeps its

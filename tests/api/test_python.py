@@ -2,7 +2,7 @@
 input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`class` with the
 same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals
 `saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals
-`deconv --save-tensor` (and its --top channels), a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
+`deconv --save-tensor` (and its --top channels), topk equals `topk --json`, a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
 cam --save-tensor`, the device report equals `devices --json`, the layer table and the preset equal `info --json`,
 labels name the classes as `classify --json` does, and a library error raises CnnvisError with the library's message.
 usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
@@ -139,6 +139,32 @@ class Binding(unittest.TestCase):
             self.assertAlmostEqual(peak, got[0][1], places=4)
         with self.assertRaises(cnnvis.CnnvisError) as e:
             self.model.deconv(self.x, "relu2", 999)
+        self.assertIn("999", str(e.exception))
+
+    def test_topk_equals_cli(self):
+        folder = self.path("topk")
+        os.makedirs(folder)
+        rng = np.random.default_rng(3)
+        for i in range(11):
+            x = rng.standard_normal(self.model.input_shape).astype(np.float32)
+            np.save(os.path.join(folder, f"x{i:02d}.npy"), x)
+        with open(os.path.join(folder, "notes.png"), "w") as f:
+            f.write("not a picture\n")
+        want = json.loads(cli("topk", FASHION, "--images", folder, "--layer", "relu2", "--channels", "3,0-1", "--k", 4,
+                              "--batch", 5, "-o", self.path("topk.png"), "--json"))
+        paths = sorted(os.path.join(folder, n) for n in os.listdir(folder))
+        got, skipped = self.model.topk(paths, "relu2", channels=[3, 0, 1], k=4, batch=5)
+        self.assertEqual([p for p, _ in skipped], [os.path.join(folder, "notes.png")])
+        self.assertEqual(want["skipped"], 1)
+        self.assertEqual(list(got), [c["channel"] for c in want["channels"]])
+        for c in want["channels"]:
+            entries = got[c["channel"]]
+            self.assertEqual([e[0] for e in entries], [t["file"] for t in c["top"]])
+            np.testing.assert_allclose([e[1] for e in entries], [t["score"] for t in c["top"]], rtol=1e-6)
+            self.assertEqual([list(e[2]) for e in entries], [t["position"] for t in c["top"]])
+            self.assertEqual([list(e[3]) for e in entries], [t["box"] for t in c["top"]])
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.topk(paths, "relu2", channels=[999])
         self.assertIn("999", str(e.exception))
 
     def test_dream_and_invert_equal_cli_with_seed(self):
