@@ -10,7 +10,6 @@
 #include "common.h"
 #include "cnnvis/attribution.h"
 #include "cnnvis/picture.h"
-#include "io/normalize.h"
 
 enum { OPT_LAYER = CLI_VERB_ID, OPT_CHANNEL, OPT_TOP, OPT_UNPOOL, OPT_ALL, OPT_OUTPUT, OPT_SAVE };
 

@@ -12,8 +12,6 @@
 #include "common.h"
 #include "cnnvis/attribution.h"
 #include "cnnvis/picture.h"
-#include "io/normalize.h"
-#include "io/preprocess.h"
 
 enum { OPT_CLASS = CLI_VERB_ID, OPT_METHOD, OPT_SAMPLES, OPT_NOISE, OPT_SEED, OPT_OUTPUT, OPT_SAVE };
 
