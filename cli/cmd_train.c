@@ -2,7 +2,7 @@
  * folder (IDX files or one subfolder of images per class) and writes it as ONNX, with a JSON
  * log of every epoch. With --evaluate it only measures a model's accuracy on the test split.
  * Inputs are pixels / 255 (0..1, no mean): the fashion-mnist preset feeds the saved model the
- * same way. The library part is runtime/vis/train.c. */
+ * same way. The library part is cnnvis/train.h (runtime/vis/train.c). */
 #include "commands.h"
 
 #include <errno.h>
@@ -13,13 +13,8 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "core/graph.h"
 #include "core/status.h"
 #include "io/atomic_file.h"
-#include "io/dataset.h"
-#include "models/arch.h"
-#include "models/onnx_export.h"
-#include "vis/train.h"
 
 enum {
     OPT_DATA = CLI_VERB_ID, OPT_ARCH, OPT_MODEL, OPT_OUTPUT, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER, OPT_LR,
@@ -245,8 +240,7 @@ static void on_epoch(void *user, const cnv_epoch_result *e) {
 
 static json_t *new_log(const train_args *a, const cnv_backend *be, const cnv_dataset *train, const cnv_dataset *test,
                        const cnv_graph *g) {
-    size_t params = 0;
-    for (int i = 0; i < g->n_nodes; i++) params += cnv_node_param_count(g, i);
+    size_t params = cnv_model_param_count(g);
     json_t *log = json_object();
     if (!log) return NULL;
     json_object_set_new(log, "command", json_string(a->command));
@@ -271,12 +265,12 @@ static json_t *new_log(const train_args *a, const cnv_backend *be, const cnv_dat
 
 static int load_data(const cli_ctx *ctx, const train_args *a, const cnv_graph *g, cnv_dataset *train,
                      cnv_dataset *test) {
-    const cnv_shape *in = &g->values[g->input].shape;
-    if (in->ndim != 4 || in->d[0] != 1)
+    int in[CNV_MAX_RANK];
+    if (cnv_model_input_shape(g, in) != 4 || in[0] != 1)
         return cli_error(ctx, CLI_EXIT_USAGE, "the model's input is not one NCHW image");
     cnv_status s = CNV_OK;
-    if (train) s = cnv_dataset_load(a->data, CNV_SPLIT_TRAIN, in->d[1], in->d[2], in->d[3], a->limit, train);
-    if (s == CNV_OK) s = cnv_dataset_load(a->data, CNV_SPLIT_TEST, in->d[1], in->d[2], in->d[3], a->limit, test);
+    if (train) s = cnv_dataset_load(a->data, CNV_SPLIT_TRAIN, in[1], in[2], in[3], a->limit, train);
+    if (s == CNV_OK) s = cnv_dataset_load(a->data, CNV_SPLIT_TEST, in[1], in[2], in[3], a->limit, test);
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
@@ -297,13 +291,9 @@ static int run_evaluate(const cli_ctx *ctx, const train_args *a, cnv_graph *g, c
 }
 
 static int rename_input(const cli_ctx *ctx, cnv_graph *g, const char *name) {
-    if (cnv_graph_find_value(g, name) >= 0 && cnv_graph_find_value(g, name) != g->input)
-        return cli_error(ctx, CLI_EXIT_USAGE, "--input-name: the model already has a tensor named '%s'", name);
-    char *copy = strdup(name);
-    if (!copy) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    free(g->values[g->input].name);
-    g->values[g->input].name = copy;
-    return 0;
+    cnv_status s = cnv_model_rename_input(g, name);
+    if (s == CNV_ERR_ARG) return cli_error(ctx, CLI_EXIT_USAGE, "--input-name: %s", cnv_last_error());
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 static int run_train(const cli_ctx *ctx, train_args *a, cnv_graph *g, cnv_backend *be) {

@@ -18,7 +18,7 @@
 #include "models/arch.h"
 #include "models/arch_build.h"
 #include "vis/render.h"
-#include "vis/train.h"
+#include "cnnvis/train.h"
 
 /* The matrix size of the gemm workload (the product of two n x n matrices). */
 #define GEMM_N 1024
