@@ -1,4 +1,5 @@
-#include "vis/bench.h"
+/* The named workloads of cnnvis/tools.h (`cnnvis bench`). */
+#include "cnnvis/tools.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/exec.h"
+#include "core/profile.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "models/arch.h"
