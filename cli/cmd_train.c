@@ -172,6 +172,9 @@ static int parse_args(cli_ctx *ctx, train_args *a, int argc, char **argv) {
     }
     if (!a->arch == !a->model) return cli_error(ctx, CLI_EXIT_USAGE, "give either --arch NAME or --model FILE");
     if (!a->output) return cli_error(ctx, CLI_EXIT_USAGE, "-o MODEL.onnx is required");
+    /* Refused before training, which an empty name would otherwise lose at the end. */
+    if (a->input_name && !*a->input_name)
+        return cli_error(ctx, CLI_EXIT_USAGE, "--input-name: an empty name for the input tensor");
     if (!a->lr_given) a->opt.lr = a->opt.optimizer == CNV_OPTIM_ADAM ? 0.001f : 0.01f;
     if (!(a->opt.lr > 0)) return cli_error(ctx, CLI_EXIT_USAGE, "--lr must be positive");
     if (a->opt.momentum >= 1) return cli_error(ctx, CLI_EXIT_USAGE, "--momentum must be below 1");

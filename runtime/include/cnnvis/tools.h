@@ -21,6 +21,47 @@ CNV_API cnv_status cnv_devices_report(char **json);
 /* Frees memory the library handed to the caller (NULL is ignored). */
 CNV_API void cnv_free(void *p);
 
+/* ---- check: a backend against the CPU on a whole model ---- */
+
+/* What a user runs on a new vendor's GPU: one input through both backends, every layer's output
+ * compared, then the gradient of a channel objective compared at every layer on the way back to
+ * the input. Errors are relative: ||test - ref|| / ||ref|| in double over the whole tensor (0
+ * when both are zero, +inf when only ref is). */
+
+typedef struct cnv_check_layer {
+    double fwd_err; /* of the layer's output */
+    double bwd_err; /* of the objective's gradient w.r.t. the layer's output; -1 when the layer is
+                       not on the objective's path (past it, or not leading to it) */
+} cnv_check_layer;
+
+/* The summary of a check. A plain value. */
+typedef struct cnv_check_report {
+    double input_grad_err;             /* of the gradient w.r.t. the input */
+    double max_fwd_err, max_bwd_err;   /* the largest over the layers (bwd: over those on the path) */
+    int worst_fwd_layer;               /* the layer of max_fwd_err */
+    int worst_bwd_layer;               /* the layer of max_bwd_err; -1 when no layer had one */
+} cnv_check_report;
+
+/* The objective layer `cnnvis check` uses by default: the deepest layer whose output is a map
+ * with more than one position, else the last layer. */
+CNV_API int cnv_check_default_layer(const cnv_graph *g);
+
+/* A random input for g at batch 1 into out (the input shape's element count), drawn from seed:
+ * for an image input (1 or 3 channels) a picture of uniform 8-bit pixels preprocessed as the
+ * preset named `preset` says (NULL: the model's, cnv_model_preset), so values lie in the
+ * model's range; for any other input, standard normal values. CNV_ERR_NOT_FOUND for an unknown
+ * preset. What `cnnvis check` runs without an IMAGE|NPY. */
+CNV_API cnv_status cnv_check_random_input(const cnv_graph *g, const char *preset, uint64_t seed, float *out);
+
+/* Runs `input` (batch 1, the input shape's element count) through `test` and `ref` (NULL: a CPU
+ * backend made for the call), compares every layer's output, back-propagates the mean of
+ * channel `channel` of layer `layer` and compares the gradients. layers receives one entry per
+ * layer (cnv_model_layer_count), report the summary. The model is run at batch 1 on both
+ * backends (two executors made and freed by the call). CNV_ERR_ARG for a layer out of range or
+ * a channel the layer lacks. */
+CNV_API cnv_status cnv_check_backends(cnv_graph *g, cnv_backend *test, cnv_backend *ref, const float *input,
+                                      int layer, int channel, cnv_check_layer *layers, cnv_check_report *report);
+
 /* ---- bench: named workloads that time a backend ---- */
 
 /* The steps the verbs run, on built-in architectures with seeded weights (cnnvis/convert.h),
