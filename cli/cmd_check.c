@@ -79,9 +79,10 @@ static json_t *report_json(const cli_ctx *ctx, const check_args *a, const cnv_ch
     json_t *list = json_array();
     for (int n = 0; n < cnv_model_layer_count(g); n++) {
         const cnv_check_layer *l = &layers[n];
-        json_array_append_new(list, json_pack("{s:i, s:s, s:s, s:o, s:o}", "index", n, "name", cnv_model_layer_name(g, n),
-                                              "op", cnv_model_layer_op(g, n), "forward", cli_json_number(l->fwd_err),
-                                              "backward", l->bwd_err < 0 ? json_null() : cli_json_number(l->bwd_err)));
+        json_array_append_new(list, json_pack("{s:i, s:s, s:s, s:o, s:o}", "index", n, "name",
+                                              cnv_model_layer_name(g, n), "op", cnv_model_layer_op(g, n), "forward",
+                                              cli_json_number(l->fwd_err), "backward",
+                                              l->bwd_err < 0 ? json_null() : cli_json_number(l->bwd_err)));
     }
     return json_pack("{s:s, s:s, s:f, s:s, s:i, s:o, s:o, s:o, s:b}", "model", ctx->model_path, "device", device, "tol",
                      a->tol, "objective_layer", cnv_model_layer_name(g, node), "objective_channel", a->channel,
@@ -98,8 +99,8 @@ static int run_check(cli_ctx *ctx, check_args *a) {
     if (a->layer && (code = cli_find_layer(ctx, a->layer, &node))) return code;
     int os[CNV_MAX_RANK], rank = cnv_model_layer_shape(ctx->g, node, os);
     if (rank < 2 || a->channel >= os[1])
-        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has %d channels: no channel %d", cnv_model_layer_name(ctx->g, node),
-                         rank < 2 ? 1 : os[1], a->channel);
+        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has %d channels: no channel %d",
+                         cnv_model_layer_name(ctx->g, node), rank < 2 ? 1 : os[1], a->channel);
 
     int in[CNV_MAX_RANK], in_rank = cnv_model_input_shape(ctx->g, in);
     cnv_shape in_shape = {.ndim = in_rank};
@@ -138,7 +139,8 @@ static int run_check(cli_ctx *ctx, check_args *a) {
         printf("device: %s\n", device);
         print_report(ctx, a, layers, &rep, node);
         printf("%s: largest forward error %.2e (%s), largest backward error %.2e (%s), tolerance %.0e\n",
-               passed ? "check passed" : "CHECK FAILED", rep.max_fwd_err, cnv_model_layer_name(ctx->g, rep.worst_fwd_layer),
+               passed ? "check passed" : "CHECK FAILED", rep.max_fwd_err,
+               cnv_model_layer_name(ctx->g, rep.worst_fwd_layer),
                rep.max_bwd_err, rep.worst_bwd_layer >= 0 ? cnv_model_layer_name(ctx->g, rep.worst_bwd_layer) : "-",
                a->tol);
     }

@@ -204,5 +204,6 @@ CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 #include "cnnvis/tools.h"
 #include "cnnvis/convert.h"
 #include "cnnvis/train.h"
+#include "cnnvis/atlas.h"
 #include "cnnvis/picture.h"
 #endif
