@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "core/status.h"
 #include "io/atomic_file.h"
 
 enum {
@@ -190,6 +189,7 @@ typedef struct run_state {
     int tty;
     json_t *log, *epochs;
     cnv_status log_status;
+    char log_error[4200]; /* the message of a failed log write, told after the training */
     int last_permille;
     int n_train, n_test;
     const cnv_backend *be;
@@ -210,15 +210,21 @@ static void on_batch(void *user, int epoch, int batch, int n_batches, double mea
     fflush(stderr);
 }
 
-static cnv_status write_log(const char *path, json_t *log) {
+/* Rewrites the log; on failure the message goes to r->log_error. */
+static cnv_status write_log(run_state *r, const char *path) {
     cnv_atomic_file af;
-    CNV_TRY(cnv_atomic_open(path, &af));
-    if (json_dumpf(log, af.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8)) != 0 ||
-        fputc('\n', af.f) == EOF) {
+    cnv_status s = cnv_atomic_open(path, &af);
+    if (s == CNV_OK &&
+        (json_dumpf(r->log, af.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8)) != 0 ||
+         fputc('\n', af.f) == EOF)) {
         cnv_atomic_abort(&af);
-        return cnv_fail(CNV_ERR_IO, "%s: cannot write the log", path);
+        snprintf(r->log_error, sizeof r->log_error, "%s: cannot write the log", path);
+        return CNV_ERR_IO;
     }
-    return cnv_atomic_commit(&af);
+    if (s == CNV_OK) s = cnv_atomic_commit(&af);
+    if (s != CNV_OK)
+        snprintf(r->log_error, sizeof r->log_error, "%s", *cnv_last_error() ? cnv_last_error() : cnv_status_str(s));
+    return s;
 }
 
 /* Prints the epoch and rewrites the log, so an interrupted run keeps the epochs it finished. */
@@ -238,7 +244,7 @@ static void on_epoch(void *user, const cnv_epoch_result *e) {
                                                "train_accuracy", e->train_accuracy, "test_accuracy",
                                                e->test_accuracy >= 0 ? json_real(e->test_accuracy) : json_null(),
                                                "seconds", e->seconds, "train_seconds", e->train_seconds));
-    if (r->a->log && r->log_status == CNV_OK) r->log_status = write_log(r->a->log, r->log);
+    if (r->a->log && r->log_status == CNV_OK) r->log_status = write_log(r, r->a->log);
 }
 
 static json_t *new_log(const train_args *a, const cnv_backend *be, const cnv_dataset *train, const cnv_dataset *test,
@@ -313,7 +319,9 @@ static int run_train(const cli_ctx *ctx, train_args *a, cnv_graph *g, cnv_backen
     a->opt.user = &r;
     cnv_status s = code ? CNV_OK : cnv_train(g, be, &train, &test, &a->opt);
     if (!code && s != CNV_OK) code = cli_status_error(ctx, s);
-    if (!code && r.log_status != CNV_OK) code = cli_status_error(ctx, r.log_status);
+    if (!code && r.log_status != CNV_OK)
+        code = cli_error(ctx, cnv_status_is_input_error(r.log_status) ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME, "%s",
+                         r.log_error);
     if (!code && a->input_name) code = rename_input(ctx, g, a->input_name);
     if (!code && (s = cnv_onnx_save(g, a->output)) != CNV_OK) code = cli_status_error(ctx, s);
     if (!code) {
