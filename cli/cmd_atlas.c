@@ -2,7 +2,7 @@
  * of the chosen layers as `filter` draws it (the same recipe knobs and batching), and with
  * --images each channel's top-k images and statistics, browsable in DIR/index.html. The work
  * is split into items that any number of processes share (--shard) and that survive a kill:
- * the plan, the seeds, the shards, the records and the index are the library's (vis/atlas.h);
+ * the plan, the seeds, the shards, the records and the index are the library's (cnnvis/atlas.h);
  * this verb parses, reports progress and says what it did. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cnnvis/atlas.h"
 #include "commands.h"
-#include "core/status.h"
-#include "vis/atlas.h"
 #include "vis_cli.h"
 
 enum { OPT_LAYERS = CLI_VERB_ID, OPT_MAX_CHANNELS, OPT_FORMAT, OPT_IMAGES, OPT_IMAGES_LIMIT, OPT_K, OPT_CHUNK, OPT_SHARD };
@@ -47,7 +46,7 @@ typedef struct atlas_args {
     struct timespec t0;
     int done, total, rendered;
     double rendered_seconds;
-    const cnv_atlas_item *current;
+    const cnv_atlas *atlas;
 } atlas_args;
 
 static int on_option(void *state, int id, const char *arg) {
@@ -115,12 +114,12 @@ static void draw_bar(const atlas_args *a, double fraction, const char *what) {
     fflush(stderr);
 }
 
-/* render.h's per-step callback: the bar moves within an item too. */
-static void step_progress(void *user, int step, int steps, const double *values, int n) {
+/* The engine's per-step callback: the bar moves within an item too. */
+static void step_progress(void *user, int item, int step, int steps) {
     atlas_args *a = user;
-    if (!a->tty || !a->current) return;
+    if (!a->tty) return;
     char what[96];
-    snprintf(what, sizeof what, "(%s, step %d/%d)", a->current->id, step, steps);
+    snprintf(what, sizeof what, "(%s, step %d/%d)", cnv_atlas_item_id(a->atlas, item), step, steps);
     draw_bar(a, (double)step / steps, what);
 }
 
@@ -133,8 +132,7 @@ static void print_line(json_t *line) {
     json_decref(line);
 }
 
-static void on_item(void *user, const cnv_atlas *atlas, const cnv_atlas_item *it, int skipped, int done, int total,
-                    double seconds) {
+static void on_item(void *user, const cnv_atlas *atlas, int item, int skipped, int done, int total, double seconds) {
     atlas_args *a = user;
     a->done = done;
     a->total = total;
@@ -142,18 +140,12 @@ static void on_item(void *user, const cnv_atlas *atlas, const cnv_atlas_item *it
         a->rendered++;
         a->rendered_seconds += seconds;
     }
-    /* The next item of this shard, for the bar's caption. */
-    a->current = NULL;
-    for (const cnv_atlas_item *next = it + a->shard.count; next < atlas->items + atlas->n_items; next += a->shard.count)
-        if (!cnv_atlas_item_done(atlas, next)) {
-            a->current = next;
-            break;
-        }
     if (a->vis.ctx->json) {
         double left = eta(a, 0);
-        json_t *line = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:f, s:o, s:[i,i]}", "event", "item", "item", it->id,
-                                 "kind", it->kind == CNV_ATLAS_RENDER ? "render" : "rank", "skipped", skipped, "done",
-                                 done, "total", total, "seconds", seconds,
+        const char *kind = cnv_atlas_item_kind(atlas, item) == CNV_ATLAS_RENDER ? "render" : "rank";
+        json_t *line = json_pack("{s:s, s:s, s:s, s:b, s:i, s:i, s:f, s:o, s:[i,i]}", "event", "item", "item",
+                                 cnv_atlas_item_id(atlas, item), "kind", kind, "skipped", skipped, "done", done,
+                                 "total", total, "seconds", seconds,
                                  "eta_seconds", left >= 0 ? json_real(left) : json_null(), "shard", a->shard.index,
                                  a->shard.count);
         print_line(line);
@@ -164,17 +156,25 @@ static void on_item(void *user, const cnv_atlas *atlas, const cnv_atlas_item *it
     }
 }
 
+/* A layer whose output is NCHW maps. */
+static int is_nchw(const cnv_graph *g, int layer) {
+    int d[CNV_MAX_RANK];
+    return cnv_model_layer_shape(g, layer, d) == 4;
+}
+
 /* --layers as model nodes (every Conv and Concat for "all"). */
 static int pick_layers(const cli_ctx *ctx, const char *spec, int **nodes, int *n) {
     const cnv_graph *g = ctx->g;
-    *nodes = malloc(sizeof **nodes * (size_t)(g->n_nodes + 1));
+    int n_layers = cnv_model_layer_count(g);
+    *nodes = malloc(sizeof **nodes * (size_t)(n_layers + 1));
     *n = 0;
     if (!*nodes) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     if (!spec) spec = ctx->preset->default_layers ? ctx->preset->default_layers : "all";
     if (strcmp(spec, "all") == 0) {
-        for (int i = 0; i < g->n_nodes; i++)
-            if ((g->nodes[i].op == CNV_OP_CONV || g->nodes[i].op == CNV_OP_CONCAT) && g->values[g->nodes[i].out].shape.ndim == 4)
-                (*nodes)[(*n)++] = i;
+        for (int i = 0; i < n_layers; i++) {
+            const char *op = cnv_model_layer_op(g, i);
+            if ((strcmp(op, "Conv") == 0 || strcmp(op, "Concat") == 0) && is_nchw(g, i)) (*nodes)[(*n)++] = i;
+        }
         return *n ? 0 : cli_error(ctx, CLI_EXIT_USAGE, "%s: no Conv or Concat layer to draw", ctx->model_path);
     }
     char name[1024];
@@ -186,83 +186,89 @@ static int pick_layers(const cli_ctx *ctx, const char *spec, int **nodes, int *n
         name[end - p] = '\0';
         int node, code = cli_find_layer(ctx, name, &node);
         if (code) return code;
-        if (g->values[g->nodes[node].out].shape.ndim != 4)
+        if (!is_nchw(g, node))
             return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has no channels of maps (shape is not NCHW)", name);
         for (int i = 0; i < *n; i++)
             if ((*nodes)[i] == node) return cli_error(ctx, CLI_EXIT_USAGE, "--layers: %s is given twice", name);
-        if (*n == g->n_nodes) break;
+        if (*n == n_layers) break;
         (*nodes)[(*n)++] = node;
     }
     return *n ? 0 : cli_error(ctx, CLI_EXIT_USAGE, "--layers: no layer given");
 }
 
-/* What shapes the pictures and the ranking: checked against DIR/atlas.json by every process. */
-static json_t *settings(const atlas_args *a, const cnv_atlas_images *images) {
+/* What shapes the pictures and the ranking, as JSON text (malloc'ed; NULL when out of memory):
+ * checked against DIR/atlas.json by every process. */
+static char *settings(const atlas_args *a, const cnv_atlas_images *images) {
     json_t *s = vis_cli_settings(&a->vis);
     if (s) json_object_set_new(s, "max_channels", json_integer(a->max_channels));
     if (s) json_object_set_new(s, "format", json_string(a->jpeg_quality ? "jpg" : "png"));
     if (s && images)
-        json_object_set_new(s, "images", json_pack("{s:s, s:i, s:i, s:i}", "source", images->source, "count", images->n,
-                                                   "k", a->k, "chunk", a->chunk));
-    return s;
+        json_object_set_new(s, "images", json_pack("{s:s, s:i, s:i, s:i}", "source", cnv_atlas_images_source(images),
+                                                   "count", cnv_atlas_images_count(images), "k", a->k, "chunk",
+                                                   a->chunk));
+    char *text = s ? json_dumps(s, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(s);
+    return text;
 }
 
 static int run(cli_ctx *ctx, atlas_args *a) {
     int *nodes = NULL, n = 0, code = pick_layers(ctx, a->layers, &nodes, &n);
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    cnv_atlas_images images = {0};
-    cnv_atlas atlas = {0};
+    int in[CNV_MAX_RANK];
+    cnv_model_input_shape(ctx->g, in);
+    cnv_atlas_images *images = NULL;
+    cnv_atlas *atlas = NULL;
     cnv_status s = CNV_OK;
     if (!code && a->images) {
-        s = cnv_atlas_images_open(a->images, in->d[1], in->d[2], in->d[3], a->images_limit, &images);
+        s = cnv_atlas_images_open(a->images, in[1], in[2], in[3], a->images_limit, &images);
         if (s != CNV_OK) code = cli_status_error(ctx, s);
     }
     if (!code) {
-        s = cnv_atlas_plan(&atlas, a->vis.output, ctx->g, ctx->model_path, nodes, n, a->max_channels, a->vis.batch, a->vis.seed,
-                           a->images ? &images : NULL, a->k, a->chunk, settings(a, a->images ? &images : NULL));
-        atlas.jpeg_quality = a->jpeg_quality;
-        if (s == CNV_OK) s = cnv_atlas_open(&atlas);
-        if (s != CNV_OK) code = cli_status_error(ctx, s);
+        char *text = settings(a, images);
+        cnv_atlas_params p = {.max_channels = a->max_channels, .batch = a->vis.batch, .seed = (uint64_t)a->vis.seed,
+                              .images = images, .k = a->k, .rank_chunk = a->chunk, .jpeg_quality = a->jpeg_quality,
+                              .settings = text};
+        if (!text) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+        else s = cnv_atlas_plan(a->vis.output, ctx->g, ctx->model_path, nodes, n, &p, &atlas);
+        free(text);
+        if (!code && s == CNV_OK) s = cnv_atlas_open(atlas);
+        if (!code && s != CNV_OK) code = cli_status_error(ctx, s);
     }
-    cnv_atlas_engine e = {.g = ctx->g, .preset = ctx->preset, .be = ctx->be, .relu_slope = a->vis.relu_slope,
-                          .forward_batch = 16};
+    cnv_render_opts render;
+    cnv_atlas_engine e = {.g = ctx->g, .be = ctx->be, .preset = ctx->preset->name, .render = &render,
+                          .relu_slope = a->vis.relu_slope, .forward_batch = 16, .progress = step_progress, .user = a};
     if (!code) {
         vis_session se;
         code = vis_session_begin(&se, &a->vis, NULL, 0);
-        if (!code) vis_session_opts(&se, 0, 1, NULL, &e.render);
+        if (!code) vis_session_opts(&se, 0, 1, NULL, &render);
         vis_session_free(&se);
-        e.render.progress = step_progress;
-        e.render.user = a;
-        e.render.frame = NULL;
     }
     if (!code) {
         a->tty = isatty(2);
+        a->atlas = atlas;
         clock_gettime(CLOCK_MONOTONIC, &a->t0);
-        for (int i = a->shard.index; i < atlas.n_items; i += a->shard.count) {
-            a->total++;
-            if (!a->current && !cnv_atlas_item_done(&atlas, &atlas.items[i])) a->current = &atlas.items[i];
-        }
-        s = cnv_atlas_run_shard(&atlas, &e, a->shard, on_item, a);
+        for (int i = a->shard.index; i < cnv_atlas_item_count(atlas); i += a->shard.count) a->total++;
+        s = cnv_atlas_run_shard(atlas, &e, a->shard, on_item, a);
         if (s != CNV_OK) code = cli_status_error(ctx, s);
     }
     int index = !code && a->shard.count == 1;
-    if (index && (s = cnv_atlas_write_index(&atlas, &e)) != CNV_OK) code = cli_status_error(ctx, s);
+    if (index && (s = cnv_atlas_write_index(atlas, &e)) != CNV_OK) code = cli_status_error(ctx, s);
     if (!code && !ctx->json) {
         if (index)
-            printf("wrote %s/index.html (%d layers, %d items, %d rendered now, %.1f s on %s)\n", atlas.dir,
-                   atlas.n_layers, atlas.n_items, a->rendered, since(&a->t0), cnv_backend_device(ctx->be));
+            printf("wrote %s/index.html (%d layers, %d items, %d rendered now, %.1f s on %s)\n", cnv_atlas_dir(atlas),
+                   cnv_atlas_layer_count(atlas), cnv_atlas_item_count(atlas), a->rendered, since(&a->t0),
+                   cnv_backend_device(ctx->be));
         else
             printf("shard %d/%d of %s: %d items, %d rendered now, %.1f s on %s; the index comes from a run without "
-                   "--shard\n", a->shard.index, a->shard.count, atlas.dir, a->total, a->rendered, since(&a->t0),
-                   cnv_backend_device(ctx->be));
+                   "--shard\n", a->shard.index, a->shard.count, cnv_atlas_dir(atlas), a->total, a->rendered,
+                   since(&a->t0), cnv_backend_device(ctx->be));
     } else if (!code) {
-        json_t *line = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:f}", "event", "done", "atlas", atlas.dir, "items",
-                                 atlas.n_items, "shard_items", a->total, "rendered", a->rendered, "index", index,
-                                 "seconds", since(&a->t0));
+        json_t *line = json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:f}", "event", "done", "atlas", cnv_atlas_dir(atlas),
+                                 "items", cnv_atlas_item_count(atlas), "shard_items", a->total, "rendered", a->rendered,
+                                 "index", index, "seconds", since(&a->t0));
         print_line(line);
     }
-    cnv_atlas_free(&atlas);
-    cnv_atlas_images_free(&images);
+    cnv_atlas_free(atlas);
+    cnv_atlas_images_free(images);
     free(nodes);
     return code;
 }

@@ -1,4 +1,4 @@
-/* cnnvis bench [WORKLOAD...]: times named workloads (runtime/vis/bench.c) on a device, each in a
+/* cnnvis bench [WORKLOAD...]: times named workloads (cnnvis/tools.h) on a device, each in a
  * fresh process, and prints the median and spread of the timed repeats, the peak memory and,
  * with --profile, the time per kernel; --json for the compare script (bench/compare.py). */
 #include "commands.h"
@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "vis/bench.h"
+#include "cnnvis/tools.h"
 
 #define DEFAULT_REPEAT 5
 

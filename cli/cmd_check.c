@@ -8,9 +8,6 @@
 
 #include "commands.h"
 #include "common.h"
-#include "core/check.h"
-#include "core/rng.h"
-#include "io/preprocess.h"
 
 enum { OPT_LAYER = CLI_VERB_ID, OPT_CHANNEL, OPT_TOL, OPT_SEED };
 
@@ -57,56 +54,39 @@ static const cli_verb check_verb = {
     .on_option = on_option,
 };
 
-/* A random 8-bit image through the preset's preprocessing, so values are in the model's range. */
-static int random_input(const cli_ctx *ctx, int seed, float *dst) {
-    const cnv_shape *s = &ctx->g->values[ctx->g->input].shape;
-    if (s->ndim != 4 || (s->d[1] != 1 && s->d[1] != 3)) {
-        cnv_rng r;
-        cnv_rng_seed(&r, (uint64_t)seed);
-        for (size_t i = 0; i < cnv_shape_numel(s); i++) dst[i] = cnv_rng_normal(&r);
-        return 0;
-    }
-    cnv_image img = {.w = s->d[3], .h = s->d[2], .c = s->d[1]};
-    img.px = malloc((size_t)img.w * img.h * img.c);
-    if (!img.px) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    cnv_rng r;
-    cnv_rng_seed(&r, (uint64_t)seed);
-    for (size_t i = 0; i < (size_t)img.w * img.h * img.c; i++) img.px[i] = (unsigned char)cnv_rng_below(&r, 256);
-    cnv_preprocess_pixels(&img, ctx->preset, dst);
-    free(img.px);
-    return 0;
-}
-
-static void print_report(const cli_ctx *ctx, const check_args *a, const cnv_check_report *rep, int node) {
+static void print_report(const cli_ctx *ctx, const check_args *a, const cnv_check_layer *layers,
+                         const cnv_check_report *rep, int node) {
     const cnv_graph *g = ctx->g;
     printf("%-5s %-32s %-20s %12s %12s\n", "index", "layer", "op", "forward", "backward");
-    for (int n = 0; n < g->n_nodes; n++) {
-        const cnv_check_layer *l = &rep->layers[n];
+    for (int n = 0; n < cnv_model_layer_count(g); n++) {
+        const cnv_check_layer *l = &layers[n];
         char bwd[32];
         if (l->bwd_err < 0)
             snprintf(bwd, sizeof bwd, "-");
         else
             snprintf(bwd, sizeof bwd, "%.2e%s", l->bwd_err, l->bwd_err > a->tol ? " !" : "");
-        printf("%-5d %-32s %-20s %10.2e%s %12s\n", n, g->nodes[n].name, cnv_op_name(g->nodes[n].op), l->fwd_err,
+        printf("%-5d %-32s %-20s %10.2e%s %12s\n", n, cnv_model_layer_name(g, n), cnv_model_layer_op(g, n), l->fwd_err,
                l->fwd_err > a->tol ? " !" : "  ", bwd);
     }
-    printf("input gradient of mean(%s channel %d): %.2e\n", g->nodes[node].name, a->channel, rep->input_grad_err);
+    printf("input gradient of mean(%s channel %d): %.2e\n", cnv_model_layer_name(g, node), a->channel,
+           rep->input_grad_err);
 }
 
-static json_t *report_json(const cli_ctx *ctx, const check_args *a, const cnv_check_report *rep, int node,
-                           const char *device, int passed) {
+static json_t *report_json(const cli_ctx *ctx, const check_args *a, const cnv_check_layer *layers,
+                           const cnv_check_report *rep, int node, const char *device, int passed) {
     const cnv_graph *g = ctx->g;
-    json_t *layers = json_array();
-    for (int n = 0; n < g->n_nodes; n++) {
-        const cnv_check_layer *l = &rep->layers[n];
-        json_array_append_new(layers, json_pack("{s:i, s:s, s:s, s:o, s:o}", "index", n, "name", g->nodes[n].name, "op",
-                                                cnv_op_name(g->nodes[n].op), "forward", cli_json_number(l->fwd_err),
-                                                "backward", l->bwd_err < 0 ? json_null() : cli_json_number(l->bwd_err)));
+    json_t *list = json_array();
+    for (int n = 0; n < cnv_model_layer_count(g); n++) {
+        const cnv_check_layer *l = &layers[n];
+        json_array_append_new(list, json_pack("{s:i, s:s, s:s, s:o, s:o}", "index", n, "name",
+                                              cnv_model_layer_name(g, n), "op", cnv_model_layer_op(g, n), "forward",
+                                              cli_json_number(l->fwd_err), "backward",
+                                              l->bwd_err < 0 ? json_null() : cli_json_number(l->bwd_err)));
     }
     return json_pack("{s:s, s:s, s:f, s:s, s:i, s:o, s:o, s:o, s:b}", "model", ctx->model_path, "device", device, "tol",
-                     a->tol, "objective_layer", g->nodes[node].name, "objective_channel", a->channel,
+                     a->tol, "objective_layer", cnv_model_layer_name(g, node), "objective_channel", a->channel,
                      "input_gradient", cli_json_number(rep->input_grad_err), "max_forward",
-                     cli_json_number(rep->max_fwd_err), "layers", layers, "passed", passed);
+                     cli_json_number(rep->max_fwd_err), "layers", list, "passed", passed);
 }
 
 static int run_check(cli_ctx *ctx, check_args *a) {
@@ -114,47 +94,56 @@ static int run_check(cli_ctx *ctx, check_args *a) {
     if (strcmp(cnv_backend_name(ctx->be), "cpu") == 0)
         return cli_error(ctx, CLI_EXIT_USAGE,
                          "no GPU to check: name a Vulkan device with --device (cnnvis devices lists them)");
-    /* Default objective: the deepest map layer (the last node when the model has none). */
-    int node = cnv_graph_last_map_node(ctx->g, ctx->g->n_nodes), code;
-    if (node < 0) node = ctx->g->n_nodes - 1;
+    int node = cnv_check_default_layer(ctx->g), code;
     if (a->layer && (code = cli_find_layer(ctx, a->layer, &node))) return code;
-    const cnv_shape *os = &ctx->g->values[ctx->g->nodes[node].out].shape;
-    if (os->ndim < 2 || a->channel >= os->d[1])
-        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has %d channels: no channel %d", ctx->g->nodes[node].name,
-                         os->ndim < 2 ? 1 : os->d[1], a->channel);
+    int os[CNV_MAX_RANK], rank = cnv_model_layer_shape(ctx->g, node, os);
+    if (rank < 2 || a->channel >= os[1])
+        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has %d channels: no channel %d",
+                         cnv_model_layer_name(ctx->g, node), rank < 2 ? 1 : os[1], a->channel);
 
+    int in[CNV_MAX_RANK], in_rank = cnv_model_input_shape(ctx->g, in);
+    cnv_shape in_shape = {.ndim = in_rank};
+    for (int i = 0; i < in_rank; i++) in_shape.d[i] = in[i];
     float *input = NULL;
+    cnv_status s = CNV_OK;
     if (ctx->n_inputs) {
-        cnv_status s = cnv_preprocess_file(ctx->inputs[0], ctx->preset, &ctx->g->values[ctx->g->input].shape, &input);
-        if (s != CNV_OK) return cli_status_error(ctx, s);
+        s = cnv_preprocess_file(ctx->inputs[0], ctx->preset, &in_shape, &input);
     } else {
-        input = malloc(cnv_shape_numel(&ctx->g->values[ctx->g->input].shape) * sizeof *input);
+        input = malloc(cnv_shape_numel(&in_shape) * sizeof *input);
         if (!input) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-        if ((code = random_input(ctx, a->seed, input))) {
-            free(input);
-            return code;
-        }
+        s = cnv_check_random_input(ctx->g, ctx->preset->name, (uint64_t)a->seed, input);
     }
-    cnv_backend *cpu = NULL;
+    if (s != CNV_OK) {
+        free(input);
+        return cli_status_error(ctx, s);
+    }
+    cnv_check_layer *layers = malloc((size_t)cnv_model_layer_count(ctx->g) * sizeof *layers);
+    if (!layers) {
+        free(input);
+        return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    }
     cnv_check_report rep;
-    cnv_status s = cnv_backend_cpu_create(&cpu);
-    if (s == CNV_OK) s = cnv_check_backends(ctx->g, ctx->be, cpu, input, node, a->channel, &rep);
-    cnv_backend_free(cpu);
+    s = cnv_check_backends(ctx->g, ctx->be, NULL, input, node, a->channel, layers, &rep);
     free(input);
-    if (s != CNV_OK) return cli_status_error(ctx, s);
+    if (s != CNV_OK) {
+        free(layers);
+        return cli_status_error(ctx, s);
+    }
 
     int passed = rep.max_fwd_err <= a->tol && rep.max_bwd_err <= a->tol && rep.input_grad_err <= a->tol;
     const char *device = cnv_backend_device(ctx->be);
     if (ctx->json)
-        cli_print_json(ctx, report_json(ctx, a, &rep, node, device, passed));
+        cli_print_json(ctx, report_json(ctx, a, layers, &rep, node, device, passed));
     else {
         printf("device: %s\n", device);
-        print_report(ctx, a, &rep, node);
+        print_report(ctx, a, layers, &rep, node);
         printf("%s: largest forward error %.2e (%s), largest backward error %.2e (%s), tolerance %.0e\n",
-               passed ? "check passed" : "CHECK FAILED", rep.max_fwd_err, ctx->g->nodes[rep.worst_fwd_layer].name,
-               rep.max_bwd_err, rep.worst_bwd_layer >= 0 ? ctx->g->nodes[rep.worst_bwd_layer].name : "-", a->tol);
+               passed ? "check passed" : "CHECK FAILED", rep.max_fwd_err,
+               cnv_model_layer_name(ctx->g, rep.worst_fwd_layer),
+               rep.max_bwd_err, rep.worst_bwd_layer >= 0 ? cnv_model_layer_name(ctx->g, rep.worst_bwd_layer) : "-",
+               a->tol);
     }
-    cnv_check_report_free(&rep);
+    free(layers);
     return passed ? CLI_EXIT_OK : CLI_EXIT_RUNTIME;
 }
 

@@ -10,9 +10,6 @@
 #include <string.h>
 
 #include "cnnvis/cnnvis.h"
-#include "core/graph.h"
-#include "models/arch.h"
-#include "models/onnx_export.h"
 
 #define DEFAULT_SEED 1
 
@@ -97,9 +94,7 @@ int cmd_convert(int argc, char **argv) {
     if (s != CNV_OK) return fail(s);
     s = cnv_onnx_save(g, output);
     if (s == CNV_OK) {
-        size_t params = 0;
-        for (int i = 0; i < g->n_nodes; i++) params += cnv_node_param_count(g, i);
-        printf("wrote %s: %d nodes, %zu parameters\n", output, g->n_nodes, params);
+        printf("wrote %s: %d nodes, %zu parameters\n", output, cnv_model_layer_count(g), cnv_model_param_count(g));
     }
     cnv_model_free(g);
     return s == CNV_OK ? 0 : fail(s);

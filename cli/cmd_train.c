@@ -2,7 +2,7 @@
  * folder (IDX files or one subfolder of images per class) and writes it as ONNX, with a JSON
  * log of every epoch. With --evaluate it only measures a model's accuracy on the test split.
  * Inputs are pixels / 255 (0..1, no mean): the fashion-mnist preset feeds the saved model the
- * same way. The library part is runtime/vis/train.c. */
+ * same way. The library part is cnnvis/train.h (runtime/vis/train.c). */
 #include "commands.h"
 
 #include <errno.h>
@@ -13,13 +13,6 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "core/graph.h"
-#include "core/status.h"
-#include "io/atomic_file.h"
-#include "io/dataset.h"
-#include "models/arch.h"
-#include "models/onnx_export.h"
-#include "vis/train.h"
 
 enum {
     OPT_DATA = CLI_VERB_ID, OPT_ARCH, OPT_MODEL, OPT_OUTPUT, OPT_EPOCHS, OPT_BATCH, OPT_OPTIMIZER, OPT_LR,
@@ -177,6 +170,9 @@ static int parse_args(cli_ctx *ctx, train_args *a, int argc, char **argv) {
     }
     if (!a->arch == !a->model) return cli_error(ctx, CLI_EXIT_USAGE, "give either --arch NAME or --model FILE");
     if (!a->output) return cli_error(ctx, CLI_EXIT_USAGE, "-o MODEL.onnx is required");
+    /* Refused before training, which an empty name would otherwise lose at the end. */
+    if (a->input_name && !*a->input_name)
+        return cli_error(ctx, CLI_EXIT_USAGE, "--input-name: an empty name for the input tensor");
     if (!a->lr_given) a->opt.lr = a->opt.optimizer == CNV_OPTIM_ADAM ? 0.001f : 0.01f;
     if (!(a->opt.lr > 0)) return cli_error(ctx, CLI_EXIT_USAGE, "--lr must be positive");
     if (a->opt.momentum >= 1) return cli_error(ctx, CLI_EXIT_USAGE, "--momentum must be below 1");
@@ -192,6 +188,7 @@ typedef struct run_state {
     int tty;
     json_t *log, *epochs;
     cnv_status log_status;
+    char log_error[4200]; /* the message of a failed log write, told after the training */
     int last_permille;
     int n_train, n_test;
     const cnv_backend *be;
@@ -212,15 +209,21 @@ static void on_batch(void *user, int epoch, int batch, int n_batches, double mea
     fflush(stderr);
 }
 
-static cnv_status write_log(const char *path, json_t *log) {
+/* Rewrites the log; on failure the message goes to r->log_error. */
+static cnv_status write_log(run_state *r, const char *path) {
     cnv_atomic_file af;
-    CNV_TRY(cnv_atomic_open(path, &af));
-    if (json_dumpf(log, af.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8)) != 0 ||
-        fputc('\n', af.f) == EOF) {
+    cnv_status s = cnv_atomic_open(path, &af);
+    if (s == CNV_OK &&
+        (json_dumpf(r->log, af.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8)) != 0 ||
+         fputc('\n', af.f) == EOF)) {
         cnv_atomic_abort(&af);
-        return cnv_fail(CNV_ERR_IO, "%s: cannot write the log", path);
+        snprintf(r->log_error, sizeof r->log_error, "%s: cannot write the log", path);
+        return CNV_ERR_IO;
     }
-    return cnv_atomic_commit(&af);
+    if (s == CNV_OK) s = cnv_atomic_commit(&af);
+    if (s != CNV_OK)
+        snprintf(r->log_error, sizeof r->log_error, "%s", *cnv_last_error() ? cnv_last_error() : cnv_status_str(s));
+    return s;
 }
 
 /* Prints the epoch and rewrites the log, so an interrupted run keeps the epochs it finished. */
@@ -240,13 +243,12 @@ static void on_epoch(void *user, const cnv_epoch_result *e) {
                                                "train_accuracy", e->train_accuracy, "test_accuracy",
                                                e->test_accuracy >= 0 ? json_real(e->test_accuracy) : json_null(),
                                                "seconds", e->seconds, "train_seconds", e->train_seconds));
-    if (r->a->log && r->log_status == CNV_OK) r->log_status = write_log(r->a->log, r->log);
+    if (r->a->log && r->log_status == CNV_OK) r->log_status = write_log(r, r->a->log);
 }
 
 static json_t *new_log(const train_args *a, const cnv_backend *be, const cnv_dataset *train, const cnv_dataset *test,
                        const cnv_graph *g) {
-    size_t params = 0;
-    for (int i = 0; i < g->n_nodes; i++) params += cnv_node_param_count(g, i);
+    size_t params = cnv_model_param_count(g);
     json_t *log = json_object();
     if (!log) return NULL;
     json_object_set_new(log, "command", json_string(a->command));
@@ -271,12 +273,12 @@ static json_t *new_log(const train_args *a, const cnv_backend *be, const cnv_dat
 
 static int load_data(const cli_ctx *ctx, const train_args *a, const cnv_graph *g, cnv_dataset *train,
                      cnv_dataset *test) {
-    const cnv_shape *in = &g->values[g->input].shape;
-    if (in->ndim != 4 || in->d[0] != 1)
+    int in[CNV_MAX_RANK];
+    if (cnv_model_input_shape(g, in) != 4 || in[0] != 1)
         return cli_error(ctx, CLI_EXIT_USAGE, "the model's input is not one NCHW image");
     cnv_status s = CNV_OK;
-    if (train) s = cnv_dataset_load(a->data, CNV_SPLIT_TRAIN, in->d[1], in->d[2], in->d[3], a->limit, train);
-    if (s == CNV_OK) s = cnv_dataset_load(a->data, CNV_SPLIT_TEST, in->d[1], in->d[2], in->d[3], a->limit, test);
+    if (train) s = cnv_dataset_load(a->data, CNV_SPLIT_TRAIN, in[1], in[2], in[3], a->limit, train);
+    if (s == CNV_OK) s = cnv_dataset_load(a->data, CNV_SPLIT_TEST, in[1], in[2], in[3], a->limit, test);
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
@@ -297,13 +299,9 @@ static int run_evaluate(const cli_ctx *ctx, const train_args *a, cnv_graph *g, c
 }
 
 static int rename_input(const cli_ctx *ctx, cnv_graph *g, const char *name) {
-    if (cnv_graph_find_value(g, name) >= 0 && cnv_graph_find_value(g, name) != g->input)
-        return cli_error(ctx, CLI_EXIT_USAGE, "--input-name: the model already has a tensor named '%s'", name);
-    char *copy = strdup(name);
-    if (!copy) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    free(g->values[g->input].name);
-    g->values[g->input].name = copy;
-    return 0;
+    cnv_status s = cnv_model_rename_input(g, name);
+    if (s == CNV_ERR_ARG) return cli_error(ctx, CLI_EXIT_USAGE, "--input-name: %s", cnv_last_error());
+    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
 static int run_train(const cli_ctx *ctx, train_args *a, cnv_graph *g, cnv_backend *be) {
@@ -320,7 +318,9 @@ static int run_train(const cli_ctx *ctx, train_args *a, cnv_graph *g, cnv_backen
     a->opt.user = &r;
     cnv_status s = code ? CNV_OK : cnv_train(g, be, &train, &test, &a->opt);
     if (!code && s != CNV_OK) code = cli_status_error(ctx, s);
-    if (!code && r.log_status != CNV_OK) code = cli_status_error(ctx, r.log_status);
+    if (!code && r.log_status != CNV_OK)
+        code = cli_error(ctx, cnv_status_is_input_error(r.log_status) ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME, "%s",
+                         r.log_error);
     if (!code && a->input_name) code = rename_input(ctx, g, a->input_name);
     if (!code && (s = cnv_onnx_save(g, a->output)) != CNV_OK) code = cli_status_error(ctx, s);
     if (!code) {

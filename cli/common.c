@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "cnnvis/picture.h"
-#include "models/arch.h"
 
 #define MAX_OPTIONS 72
 

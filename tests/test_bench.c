@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "models/arch.h"
-#include "vis/bench.h"
+#include "cnnvis/tools.h"
 
 static int setup(void **state) { return tu_scratch_create("test_bench"); }
 static int teardown(void **state) { return tu_scratch_remove(); }

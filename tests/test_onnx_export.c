@@ -17,7 +17,7 @@
 #include "io/npy.h"
 #include "models/arch.h"
 #include "models/onnx.h"
-#include "models/onnx_export.h"
+#include "cnnvis/convert.h"
 
 #define PYTHON "/usr/bin/python3"
 #define OUT_DIR CNNVIS_BINARY_DIR "/test_onnx_export"

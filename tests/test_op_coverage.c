@@ -11,7 +11,7 @@
 
 #include "core/graph.h"
 #include "cpu/cpu_ops.h"
-#include "models/onnx_export.h"
+#include "cnnvis/convert.h"
 #include "vulkan/vk_backend.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
 #include "oracle.h"
 #include "test_util.h"
 
-#include "models/onnx_export.h"
+#include "cnnvis/convert.h"
 
 #include <math.h>
 #include <stdio.h>

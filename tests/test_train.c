@@ -22,7 +22,7 @@
 #include "cnnvis/picture.h"
 #include "models/arch.h"
 #include "models/preset.h"
-#include "vis/train.h"
+#include "cnnvis/train.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 #define BUNDLED CNNVIS_SOURCE_DIR "/models/fashion_mnist.onnx"

@@ -162,6 +162,12 @@ _declare("cnv_model_receptive_fields", ctypes.c_int, _P, _c_int_p, _c_int_p)
 _declare("cnv_devices_report", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
 _declare("cnv_free", None, _P)
 
+_declare("cnv_arch_build", ctypes.c_int, ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(_P))
+_declare("cnv_arch_list", None, ctypes.c_char_p, ctypes.c_size_t)
+_declare("cnv_arch_describe", ctypes.c_char_p, ctypes.c_char_p)
+_declare("cnv_model_param_count", ctypes.c_size_t, _P)
+_declare("cnv_onnx_save", ctypes.c_int, _P, ctypes.c_char_p)
+
 _OBJECTIVE_UNIT, _OBJECTIVE_CHANNEL = 0, 1
 _MAX_RANK = 6
 
@@ -255,13 +261,17 @@ class Model:
         self._g = _P()
         self._be = _P()
         _check(_lib.cnv_model_load(os.fsencode(path), ctypes.byref(self._g)))
+        self._open_backend(device)
+        self.path = str(path)
+
+    def _open_backend(self, device):
+        """Opens the backend for the model in self._g, which is freed when that fails."""
         try:
             _check(_lib.cnv_backend_open(device.encode() if device else None, None, ctypes.byref(self._be)))
         except CnnvisError:
             _lib.cnv_model_free(self._g)
             self._g = None
             raise
-        self.path = str(path)
 
     def close(self):
         """Frees the model and its backend now (otherwise when the object goes)."""
@@ -285,6 +295,15 @@ class Model:
     @property
     def device(self):
         return _lib.cnv_backend_device(self._be).decode()
+
+    @property
+    def param_count(self):
+        """The number of weights and biases (floats) the model holds."""
+        return _lib.cnv_model_param_count(self._g)
+
+    def save_onnx(self, path):
+        """Writes the model as ONNX (atomically), as `cnnvis convert` does."""
+        _check(_lib.cnv_onnx_save(self._g, os.fsencode(path)))
 
     @property
     def preset(self):
@@ -580,3 +599,22 @@ class Model:
 def load(path, device=None):
     """Loads an ONNX or Keras (.h5) model onto a device (see Model)."""
     return Model(path, device)
+
+
+def architectures():
+    """The named architectures `build` makes: {name: one-line description}."""
+    names = ctypes.create_string_buffer(1024)
+    _lib.cnv_arch_list(names, len(names))
+    return {n: _lib.cnv_arch_describe(n.encode()).decode() for n in names.value.decode().split(", ") if n}
+
+
+def build(arch, seed=1, device=None):
+    """A new model of a named architecture (see architectures()) with He-uniform weights drawn
+    from seed, on a device (see Model): the same weights as `cnnvis convert --arch` with --seed."""
+    m = Model.__new__(Model)
+    m._g = _P()
+    m._be = _P()
+    _check(_lib.cnv_arch_build(str(arch).encode(), seed, ctypes.byref(m._g)))
+    m._open_backend(device)
+    m.path = str(arch)
+    return m

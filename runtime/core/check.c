@@ -1,5 +1,6 @@
 #include "check.h"
 
+#include "graph.h"
 #include "status.h"
 
 #include <math.h>
@@ -37,16 +38,16 @@ static cnv_status compare(cnv_exec *t, cnv_exec *r, int value, int grad, float *
 }
 
 static cnv_status run_both(cnv_graph *g, cnv_exec *t, cnv_exec *r, const float *input, int node, int channel,
-                           float *bt, float *br, cnv_check_report *rep) {
+                           float *bt, float *br, cnv_check_layer *layers, cnv_check_report *rep) {
     CNV_TRY(cnv_exec_set_input(t, input));
     CNV_TRY(cnv_exec_set_input(r, input));
     int last = g->values[g->output].producer;
     CNV_TRY(cnv_exec_forward(t, last));
     CNV_TRY(cnv_exec_forward(r, last));
     for (int n = 0; n <= last; n++) {
-        CNV_TRY(compare(t, r, g->nodes[n].out, 0, bt, br, &rep->layers[n].fwd_err));
-        if (rep->layers[n].fwd_err > rep->max_fwd_err || rep->worst_fwd_layer < 0) {
-            rep->max_fwd_err = rep->layers[n].fwd_err;
+        CNV_TRY(compare(t, r, g->nodes[n].out, 0, bt, br, &layers[n].fwd_err));
+        if (layers[n].fwd_err > rep->max_fwd_err || rep->worst_fwd_layer < 0) {
+            rep->max_fwd_err = layers[n].fwd_err;
             rep->worst_fwd_layer = n;
         }
     }
@@ -56,22 +57,27 @@ static cnv_status run_both(cnv_graph *g, cnv_exec *t, cnv_exec *r, const float *
     CNV_TRY(cnv_exec_backward(t, out, bt, 0));
     CNV_TRY(cnv_exec_backward(r, out, bt, 0));
     for (int n = 0; n <= node; n++) {
-        rep->layers[n].bwd_err = -1;
+        layers[n].bwd_err = -1;
         if (!t->grads[g->nodes[n].out]) continue;
-        CNV_TRY(compare(t, r, g->nodes[n].out, 1, bt, br, &rep->layers[n].bwd_err));
+        CNV_TRY(compare(t, r, g->nodes[n].out, 1, bt, br, &layers[n].bwd_err));
     }
     /* Layers past the objective get no gradient. */
-    for (int n = node + 1; n < g->n_nodes; n++) rep->layers[n].bwd_err = -1;
+    for (int n = node + 1; n < g->n_nodes; n++) layers[n].bwd_err = -1;
     for (int n = 0; n <= node; n++)
-        if (rep->layers[n].bwd_err > rep->max_bwd_err) {
-            rep->max_bwd_err = rep->layers[n].bwd_err;
+        if (layers[n].bwd_err > rep->max_bwd_err) {
+            rep->max_bwd_err = layers[n].bwd_err;
             rep->worst_bwd_layer = n;
         }
     return compare(t, r, g->input, 1, bt, br, &rep->input_grad_err);
 }
 
+int cnv_check_default_layer(const cnv_graph *g) {
+    int node = cnv_graph_last_map_node(g, g->n_nodes);
+    return node >= 0 ? node : g->n_nodes - 1;
+}
+
 cnv_status cnv_check_backends(cnv_graph *g, cnv_backend *test, cnv_backend *ref, const float *input, int objective_node,
-                              int channel, cnv_check_report *rep) {
+                              int channel, cnv_check_layer *layers, cnv_check_report *rep) {
     memset(rep, 0, sizeof *rep);
     rep->worst_fwd_layer = rep->worst_bwd_layer = -1;
     if (objective_node < 0 || objective_node >= g->n_nodes)
@@ -81,28 +87,24 @@ cnv_status cnv_check_backends(cnv_graph *g, cnv_backend *test, cnv_backend *ref,
     if (channel < 0 || channel >= channels)
         return cnv_fail(CNV_ERR_ARG, "%s: layer %s has %d channels, no channel %d", g->source,
                         g->nodes[objective_node].name, channels, channel);
-    rep->n_layers = g->n_nodes;
-    rep->layers = calloc((size_t)g->n_nodes, sizeof *rep->layers);
+    memset(layers, 0, (size_t)g->n_nodes * sizeof *layers);
     size_t largest = 0;
     for (int v = 0; v < g->n_values; v++) {
         size_t n = cnv_shape_numel(&g->values[v].shape);
         if (n > largest) largest = n;
     }
     float *bt = malloc(largest * sizeof *bt), *br = malloc(largest * sizeof *br);
+    cnv_backend *own_ref = NULL;
     cnv_exec *t = NULL, *r = NULL;
-    cnv_status s = (!rep->layers || !bt || !br) ? cnv_fail(CNV_ERR_NOMEM, "out of memory") : CNV_OK;
+    cnv_status s = (!bt || !br) ? cnv_fail(CNV_ERR_NOMEM, "out of memory") : CNV_OK;
+    if (s == CNV_OK && !ref && (s = cnv_backend_cpu_create(&own_ref)) == CNV_OK) ref = own_ref;
     if (s == CNV_OK) s = cnv_exec_create(g, test, 1, &t);
     if (s == CNV_OK) s = cnv_exec_create(g, ref, 1, &r);
-    if (s == CNV_OK) s = run_both(g, t, r, input, objective_node, channel, bt, br, rep);
+    if (s == CNV_OK) s = run_both(g, t, r, input, objective_node, channel, bt, br, layers, rep);
     cnv_exec_free(t);
     cnv_exec_free(r);
+    cnv_backend_free(own_ref);
     free(bt);
     free(br);
-    if (s != CNV_OK) cnv_check_report_free(rep);
     return s;
-}
-
-void cnv_check_report_free(cnv_check_report *r) {
-    free(r->layers);
-    r->layers = NULL;
 }

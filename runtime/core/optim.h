@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-typedef enum cnv_optim_kind { CNV_OPTIM_SGD = 0, CNV_OPTIM_ADAM = 1 } cnv_optim_kind;
+#include "cnnvis/cnnvis.h" /* cnv_optim_kind */
 
 /* Slots of the hyper buffer. x moves along +g (gradient ascent) by lr; a negative lr descends. */
 enum {

@@ -5,11 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct cnv_profile_entry {
-    char name[64];
-    double ms;
-    uint64_t calls;
-} cnv_profile_entry;
+#include "cnnvis/tools.h" /* cnv_profile_entry */
 
 typedef struct cnv_profile {
     cnv_profile_entry *entries;

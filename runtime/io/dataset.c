@@ -19,6 +19,7 @@
 size_t cnv_dataset_image_numel(const cnv_dataset *d) { return (size_t)d->c * d->h * d->w; }
 
 void cnv_dataset_free(cnv_dataset *d) {
+    if (!d) return;
     for (int i = 0; d->class_names && i < d->n_classes; i++) free(d->class_names[i]);
     free(d->class_names);
     free(d->images);

@@ -1,7 +1,7 @@
 /* Writing a cnv_graph as ONNX. The message tree is built in memory with protobuf-c; every
  * block it points to comes from one arena freed at the end, and allocation failures set a
  * sticky flag checked once, so the op mapping below reads as a plain list of ONNX fields. */
-#include "models/onnx_export.h"
+#include "cnnvis/convert.h"
 
 #include <stdio.h>
 #include <stdlib.h>

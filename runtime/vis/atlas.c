@@ -1,4 +1,4 @@
-/* The atlas' plan, its manifest, the shards and the item records (vis/atlas.h). */
+/* The atlas' plan, its manifest, the shards and the item records (cnnvis/atlas.h, vis/atlas.h). */
 #include "vis/atlas.h"
 
 #include <dirent.h>
@@ -14,6 +14,7 @@
 #include "core/sha256.h"
 #include "core/status.h"
 #include "io/atomic_file.h"
+#include "models/preset.h"
 #include "vis/atlas_files.h"
 
 static uint64_t splitmix64(uint64_t x) {
@@ -32,13 +33,14 @@ uint64_t cnv_atlas_seed(const char *model_sha256, const char *layer, int channel
 }
 
 void cnv_atlas_free(cnv_atlas *a) {
+    if (!a) return;
     for (int i = 0; a->layers && i < a->n_layers; i++) free(a->layers[i].name);
     free(a->layers);
     free(a->items);
     free(a->dir);
     free(a->model_path);
     json_decref(a->settings);
-    memset(a, 0, sizeof *a);
+    free(a);
 }
 
 static char *dup_text(const char *s) {
@@ -46,20 +48,33 @@ static char *dup_text(const char *s) {
     return d ? strcpy(d, s) : NULL;
 }
 
-cnv_status cnv_atlas_plan(cnv_atlas *a, const char *dir, const cnv_graph *g, const char *model_path,
-                          const int *nodes, int n_layers, int max_channels, int batch, uint64_t seed,
-                          const cnv_atlas_images *images, int k, int rank_chunk, json_t *settings) {
-    memset(a, 0, sizeof *a);
-    a->settings = settings;
-    if (n_layers < 1 || batch < 1 || (images && (k < 1 || rank_chunk < 1))) {
-        cnv_atlas_free(a);
-        return cnv_fail(CNV_ERR_ARG, "atlas: needs a layer, batch >= 1, and k, chunk >= 1 with images");
+/* The settings text as a JSON object (an empty one for NULL). */
+static cnv_status parse_settings(const char *text, json_t **out) {
+    json_error_t err;
+    *out = text ? json_loads(text, 0, &err) : json_object();
+    if (!*out) return text ? cnv_fail(CNV_ERR_FORMAT, "atlas: the settings are not JSON: %s", err.text)
+                           : cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        return cnv_fail(CNV_ERR_FORMAT, "atlas: the settings are not a JSON object");
     }
-    cnv_status s = cnv_sha256_file(model_path, a->model_sha256);
-    if (s != CNV_OK) {
-        cnv_atlas_free(a);
-        return s;
-    }
+    return CNV_OK;
+}
+
+static cnv_status plan(cnv_atlas *a, const char *dir, const cnv_graph *g, const char *model_path, const int *nodes,
+                       int n_layers, const cnv_atlas_params *p) {
+    int max_channels = p->max_channels, batch = p->batch, k = p->k, rank_chunk = p->rank_chunk;
+    uint64_t seed = p->seed;
+    const cnv_atlas_images *images = p->images;
+    a->jpeg_quality = p->jpeg_quality;
+    CNV_TRY(parse_settings(p->settings, &a->settings));
+    if (n_layers < 1 || batch < 1 || (images && (k < 1 || rank_chunk < 1)) || p->jpeg_quality < 0 ||
+        p->jpeg_quality > 100)
+        return cnv_fail(CNV_ERR_ARG, "atlas: needs a layer, batch >= 1, a JPEG quality within 0..100, and k, chunk >= 1 "
+                                     "with images");
+    for (int i = 0; i < n_layers; i++)
+        if (nodes[i] < 0 || nodes[i] >= g->n_nodes) return cnv_fail(CNV_ERR_ARG, "atlas: no layer %d", nodes[i]);
+    CNV_TRY(cnv_sha256_file(model_path, a->model_sha256));
     a->dir = dup_text(dir);
     a->model_path = dup_text(model_path);
     a->layers = calloc((size_t)n_layers, sizeof *a->layers);
@@ -70,18 +85,14 @@ cnv_status cnv_atlas_plan(cnv_atlas *a, const char *dir, const cnv_graph *g, con
     int n_items = images ? (images->n + rank_chunk - 1) / rank_chunk : 0;
     for (int i = 0; i < n_layers; i++) {
         const cnv_shape *os = &g->values[g->nodes[nodes[i]].out].shape;
-        if (os->ndim != 4) {
-            cnv_atlas_free(a);
+        if (os->ndim != 4)
             return cnv_fail(CNV_ERR_ARG, "layer %s has no channels of maps (shape is not NCHW)", g->nodes[nodes[i]].name);
-        }
         int drawn = max_channels > 0 && max_channels < os->d[1] ? max_channels : os->d[1];
         n_items += (drawn + batch - 1) / batch;
     }
     a->items = calloc((size_t)n_items, sizeof *a->items);
-    if (!a->dir || !a->model_path || !a->layers || !a->items) {
-        cnv_atlas_free(a);
+    if (!a->dir || !a->model_path || !a->layers || !a->items)
         return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory for %d items", n_items);
-    }
     for (int i = 0; i < n_layers; i++) {
         const cnv_shape *os = &g->values[g->nodes[nodes[i]].out].shape;
         cnv_atlas_layer *l = &a->layers[a->n_layers++];
@@ -91,10 +102,7 @@ cnv_status cnv_atlas_plan(cnv_atlas *a, const char *dir, const cnv_graph *g, con
         l->channels = max_channels > 0 && max_channels < os->d[1] ? max_channels : os->d[1];
         l->map_h = os->d[2];
         l->map_w = os->d[3];
-        if (!l->name) {
-            cnv_atlas_free(a);
-            return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
-        }
+        if (!l->name) return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
         for (int c = 0; c < l->channels; c += batch) {
             cnv_atlas_item *it = &a->items[a->n_items++];
             it->kind = CNV_ATLAS_RENDER;
@@ -113,6 +121,27 @@ cnv_status cnv_atlas_plan(cnv_atlas *a, const char *dir, const cnv_graph *g, con
         snprintf(it->id, sizeof it->id, "I%08d", f);
     }
     return CNV_OK;
+}
+
+cnv_status cnv_atlas_plan(const char *dir, const cnv_graph *g, const char *model_path, const int *layers,
+                          int n_layers, const cnv_atlas_params *p, cnv_atlas **out) {
+    *out = NULL;
+    cnv_atlas *a = calloc(1, sizeof *a);
+    if (!a) return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
+    cnv_status s = plan(a, dir, g, model_path, layers, n_layers, p);
+    if (s != CNV_OK) cnv_atlas_free(a);
+    else *out = a;
+    return s;
+}
+
+const char *cnv_atlas_dir(const cnv_atlas *a) { return a->dir; }
+int cnv_atlas_layer_count(const cnv_atlas *a) { return a->n_layers; }
+int cnv_atlas_item_count(const cnv_atlas *a) { return a->n_items; }
+const char *cnv_atlas_item_id(const cnv_atlas *a, int item) {
+    return item >= 0 && item < a->n_items ? a->items[item].id : NULL;
+}
+cnv_atlas_kind cnv_atlas_item_kind(const cnv_atlas *a, int item) {
+    return item >= 0 && item < a->n_items ? a->items[item].kind : CNV_ATLAS_RENDER;
 }
 
 /* ---- the manifest ---- */
@@ -259,10 +288,14 @@ cnv_status cnv_atlas_shard_parse(const char *spec, cnv_atlas_shard *out) {
 
 /* ---- item records and the work log ---- */
 
-int cnv_atlas_item_done(const cnv_atlas *a, const cnv_atlas_item *it) {
+int cnv_atlas_item_recorded(const cnv_atlas *a, const cnv_atlas_item *it) {
     char path[4096];
     cnv_atlas_item_record_path(a, it, path, sizeof path);
     return access(path, F_OK) == 0;
+}
+
+int cnv_atlas_item_done(const cnv_atlas *a, int item) {
+    return item >= 0 && item < a->n_items && cnv_atlas_item_recorded(a, &a->items[item]);
 }
 
 static void utc_now(char buf[32]) {
@@ -309,24 +342,58 @@ static cnv_status commit(const cnv_atlas *a, const cnv_atlas_item *it, cnv_atlas
     return s;
 }
 
-cnv_status cnv_atlas_run_shard(const cnv_atlas *a, cnv_atlas_engine *e, cnv_atlas_shard shard,
+/* The render's per-step callback: the engine's, with the item being rendered. */
+static void step_progress(void *user, int step, int steps, const double *values, int n) {
+    const cnv_atlas_work *w = user;
+    if (w->engine->progress) w->engine->progress(w->engine->user, w->item, step, steps);
+}
+
+/* The engine as the items use it: the preset by name, the render options copied with the
+ * progress routed through step_progress and no frames (an atlas keeps only the final picture). */
+static cnv_status work_from(const cnv_atlas_engine *e, cnv_atlas_work *w) {
+    memset(w, 0, sizeof *w);
+    if (!e->g || !e->be || !e->render || e->forward_batch < 1)
+        return cnv_fail(CNV_ERR_ARG,
+                        "atlas: the engine needs a model, a backend, render options and forward_batch >= 1");
+    w->preset = e->preset ? cnv_preset_find(e->preset) : cnv_preset_detect(e->g);
+    if (!e->preset && !w->preset) w->preset = cnv_preset_find("generic");
+    if (!w->preset) return cnv_fail(CNV_ERR_NOT_FOUND, "atlas: no preset '%s'", e->preset);
+    w->g = e->g;
+    w->be = e->be;
+    w->render = *e->render;
+    w->render.progress = step_progress;
+    w->render.user = w;
+    w->render.frame = NULL;
+    w->relu_slope = e->relu_slope;
+    w->forward_batch = e->forward_batch;
+    w->engine = e;
+    w->item = -1;
+    return CNV_OK;
+}
+
+cnv_status cnv_atlas_run_shard(const cnv_atlas *a, const cnv_atlas_engine *engine, cnv_atlas_shard shard,
                                cnv_atlas_item_fn on_item, void *user) {
+    if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count)
+        return cnv_fail(CNV_ERR_ARG, "atlas: shard %d of %d does not exist (0 <= I < N)", shard.index, shard.count);
+    cnv_atlas_work work, *e = &work;
+    CNV_TRY(work_from(engine, e));
     int mine = 0, done = 0;
     for (int i = shard.index; i < a->n_items; i += shard.count) mine++;
     for (int i = shard.index; i < a->n_items; i += shard.count)
-        if (cnv_atlas_item_done(a, &a->items[i])) {
+        if (cnv_atlas_item_recorded(a, &a->items[i])) {
             done++;
-            if (on_item) on_item(user, a, &a->items[i], 1, done, mine, 0);
+            if (on_item) on_item(user, a, i, 1, done, mine, 0);
         }
     for (int i = shard.index; i < a->n_items; i += shard.count) {
         const cnv_atlas_item *it = &a->items[i];
-        if (cnv_atlas_item_done(a, it)) continue;
+        if (cnv_atlas_item_recorded(a, it)) continue;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         cnv_atlas_remove_temporaries(a, it);
         work_log(a, "start", it, shard);
         json_t *record = json_object();
         if (!record) return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");
+        e->item = i;
         cnv_status s = it->kind == CNV_ATLAS_RENDER ? cnv_atlas_render_item(a, e, it, record)
                                                     : cnv_atlas_rank_item(a, e, it, record);
         clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -335,7 +402,13 @@ cnv_status cnv_atlas_run_shard(const cnv_atlas *a, cnv_atlas_engine *e, cnv_atla
         json_decref(record);
         if (s != CNV_OK) return s;
         done++;
-        if (on_item) on_item(user, a, it, 0, done, mine, seconds);
+        if (on_item) on_item(user, a, i, 0, done, mine, seconds);
     }
     return CNV_OK;
+}
+
+cnv_status cnv_atlas_write_index(const cnv_atlas *a, const cnv_atlas_engine *engine) {
+    cnv_atlas_work work;
+    CNV_TRY(work_from(engine, &work));
+    return cnv_atlas_index_write(a, &work);
 }

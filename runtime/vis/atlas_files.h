@@ -28,8 +28,8 @@ void cnv_atlas_remove_temporaries(const cnv_atlas *a, const cnv_atlas_item *it);
 cnv_status cnv_atlas_make_folders(const cnv_atlas *a);
 
 /* One item's work, its numbers into record (the caller commits it). */
-cnv_status cnv_atlas_render_item(const cnv_atlas *a, cnv_atlas_engine *e, const cnv_atlas_item *it, json_t *record);
-cnv_status cnv_atlas_rank_item(const cnv_atlas *a, cnv_atlas_engine *e, const cnv_atlas_item *it, json_t *record);
+cnv_status cnv_atlas_render_item(const cnv_atlas *a, cnv_atlas_work *e, const cnv_atlas_item *it, json_t *record);
+cnv_status cnv_atlas_rank_item(const cnv_atlas *a, cnv_atlas_work *e, const cnv_atlas_item *it, json_t *record);
 
 /* The reduce: every rank item's partial lists merged, per layer, into a cnv_topk over its
  * channels (tops[n_layers], caller frees each) and per channel statistics

@@ -1,4 +1,4 @@
-/* The images an atlas ranks (vis/atlas.h): a flat folder of pictures, or a data set. */
+/* The images an atlas ranks (cnnvis/atlas.h): a flat folder of pictures, or a data set. */
 #include "vis/atlas.h"
 
 #include <dirent.h>
@@ -52,8 +52,14 @@ static cnv_status list_pictures(const char *dir, cnv_atlas_images *s) {
     return st;
 }
 
-cnv_status cnv_atlas_images_open(const char *dir, int c, int h, int w, int limit, cnv_atlas_images *out) {
-    memset(out, 0, sizeof *out);
+static void images_clear(cnv_atlas_images *s) {
+    for (int i = 0; s->paths && i < s->n; i++) free(s->paths[i]);
+    free(s->paths);
+    free(s->source);
+    cnv_dataset_free(&s->data);
+}
+
+static cnv_status images_open(const char *dir, int c, int h, int w, int limit, cnv_atlas_images *out) {
     out->c = c;
     out->h = h;
     out->w = w;
@@ -72,17 +78,28 @@ cnv_status cnv_atlas_images_open(const char *dir, int c, int h, int w, int limit
         for (int i = limit; out->paths && i < out->n; i++) free(out->paths[i]);
         out->n = limit;
     }
-    if (s != CNV_OK) cnv_atlas_images_free(out);
+    return s;
+}
+
+cnv_status cnv_atlas_images_open(const char *dir, int c, int h, int w, int limit, cnv_atlas_images **out) {
+    *out = calloc(1, sizeof **out);
+    if (!*out) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    cnv_status s = images_open(dir, c, h, w, limit, *out);
+    if (s != CNV_OK) {
+        cnv_atlas_images_free(*out);
+        *out = NULL;
+    }
     return s;
 }
 
 void cnv_atlas_images_free(cnv_atlas_images *s) {
-    for (int i = 0; s->paths && i < s->n; i++) free(s->paths[i]);
-    free(s->paths);
-    free(s->source);
-    cnv_dataset_free(&s->data);
-    memset(s, 0, sizeof *s);
+    if (!s) return;
+    images_clear(s);
+    free(s);
 }
+
+int cnv_atlas_images_count(const cnv_atlas_images *s) { return s->n; }
+const char *cnv_atlas_images_source(const cnv_atlas_images *s) { return s->source; }
 
 cnv_status cnv_atlas_images_picture(const cnv_atlas_images *s, int i, const cnv_preset *p, cnv_image *out) {
     memset(out, 0, sizeof *out);

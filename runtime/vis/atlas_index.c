@@ -95,7 +95,7 @@ typedef struct picture_cache {
     int n;
 } picture_cache;
 
-static cnv_status cached_picture(const cnv_atlas *a, cnv_atlas_engine *e, picture_cache *pc, int i,
+static cnv_status cached_picture(const cnv_atlas *a, cnv_atlas_work *e, picture_cache *pc, int i,
                                  const cnv_image **out) {
     if (!pc->pics[i].px) CNV_TRY(cnv_atlas_images_picture(a->images, i, e->preset, &pc->pics[i]));
     *out = &pc->pics[i];
@@ -103,7 +103,7 @@ static cnv_status cached_picture(const cnv_atlas *a, cnv_atlas_engine *e, pictur
 }
 
 /* One channel's top-k: the strip of patches (captioned with the score) and its JSON list. */
-static cnv_status topk_strip(const cnv_atlas *a, cnv_atlas_engine *e, picture_cache *pc, int l, int c,
+static cnv_status topk_strip(const cnv_atlas *a, cnv_atlas_work *e, picture_cache *pc, int l, int c,
                              const cnv_topk *t, json_t *list) {
     const cnv_atlas_layer *L = &a->layers[l];
     int n = t->count[c];
@@ -164,7 +164,7 @@ static cnv_status write_script(const char *path, const char *fn, const char *arg
 }
 
 /* A layer's entry in the index, and its channels (with paths relative to DIR). */
-static cnv_status layer_json(const cnv_atlas *a, cnv_atlas_engine *e, picture_cache *pc, int l, json_t *channels,
+static cnv_status layer_json(const cnv_atlas *a, cnv_atlas_work *e, picture_cache *pc, int l, json_t *channels,
                              const cnv_topk *top, const float *stats, json_t **out) {
     const cnv_atlas_layer *L = &a->layers[l];
     char folder[32];
@@ -199,11 +199,11 @@ static cnv_status layer_json(const cnv_atlas *a, cnv_atlas_engine *e, picture_ca
 
 static int missing_items(const cnv_atlas *a) {
     int n = 0;
-    for (int i = 0; i < a->n_items; i++) n += !cnv_atlas_item_done(a, &a->items[i]);
+    for (int i = 0; i < a->n_items; i++) n += !cnv_atlas_item_recorded(a, &a->items[i]);
     return n;
 }
 
-cnv_status cnv_atlas_write_index(const cnv_atlas *a, cnv_atlas_engine *e) {
+cnv_status cnv_atlas_index_write(const cnv_atlas *a, cnv_atlas_work *e) {
     int missing = missing_items(a);
     if (missing)
         return cnv_fail(CNV_ERR_ARG, "%s: %d of %d items are not done yet (run the shards, or the command without "

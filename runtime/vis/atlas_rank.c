@@ -51,7 +51,7 @@ typedef struct chunk {
     int deepest;
 } chunk;
 
-static cnv_status forward_batch(const cnv_atlas *a, cnv_atlas_engine *e, chunk *c, int filled, int first_image) {
+static cnv_status forward_batch(const cnv_atlas *a, cnv_atlas_work *e, chunk *c, int filled, int first_image) {
     CNV_TRY(cnv_exec_set_input(c->ex, c->in));
     CNV_TRY(cnv_exec_forward(c->ex, a->layers[c->deepest].node));
     for (int l = 0; l < a->n_layers; l++) {
@@ -96,7 +96,7 @@ static void chunk_free(const cnv_atlas *a, chunk *c) {
     free(c->stats);
 }
 
-static cnv_status chunk_init(const cnv_atlas *a, cnv_atlas_engine *e, int batch, chunk *c) {
+static cnv_status chunk_init(const cnv_atlas *a, cnv_atlas_work *e, int batch, chunk *c) {
     memset(c, 0, sizeof *c);
     const cnv_shape *in = &e->g->values[e->g->input].shape;
     CNV_TRY(cnv_exec_create(e->g, e->be, batch, &c->ex));
@@ -144,7 +144,7 @@ static cnv_status write_partial(const cnv_atlas *a, const cnv_atlas_item *it, co
     return st;
 }
 
-cnv_status cnv_atlas_rank_item(const cnv_atlas *a, cnv_atlas_engine *e, const cnv_atlas_item *it, json_t *record) {
+cnv_status cnv_atlas_rank_item(const cnv_atlas *a, cnv_atlas_work *e, const cnv_atlas_item *it, json_t *record) {
     const cnv_shape *in = &e->g->values[e->g->input].shape;
     size_t numel = cnv_shape_numel(in);
     int batch = e->forward_batch < it->count ? e->forward_batch : it->count;

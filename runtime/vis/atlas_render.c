@@ -21,7 +21,7 @@ static cnv_status to_pixels(const cnv_render_result *r, int i, cnv_image *img) {
     return cnv_image_from_planes(r->images + (size_t)i * c * h * w, c, h, w, img);
 }
 
-cnv_status cnv_atlas_render_item(const cnv_atlas *a, cnv_atlas_engine *e, const cnv_atlas_item *it, json_t *record) {
+cnv_status cnv_atlas_render_item(const cnv_atlas *a, cnv_atlas_work *e, const cnv_atlas_item *it, json_t *record) {
     const cnv_atlas_layer *l = &a->layers[it->layer];
     cnv_objective *objs = calloc((size_t)it->count, sizeof *objs);
     if (!objs) return cnv_fail(CNV_ERR_NOMEM, "atlas: out of memory");

@@ -1,4 +1,5 @@
-#include "vis/bench.h"
+/* The named workloads of cnnvis/tools.h (`cnnvis bench`). */
+#include "cnnvis/tools.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -13,12 +14,13 @@
 #include <unistd.h>
 
 #include "core/exec.h"
+#include "core/profile.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "models/arch.h"
 #include "models/arch_build.h"
 #include "vis/render.h"
-#include "vis/train.h"
+#include "cnnvis/train.h"
 
 /* The matrix size of the gemm workload (the product of two n x n matrices). */
 #define GEMM_N 1024

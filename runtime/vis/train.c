@@ -1,4 +1,6 @@
-#include "vis/train.h"
+#include "cnnvis/train.h"
+#include "core/backend.h"
+#include "core/optim.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -58,32 +58,19 @@ for pair in sorted(cycles & KNOWN, key=sorted):
 # why it is still there. Each file here waits for the public calls named in its reason.
 CLI_PENDING_WHY = {
     "common.h": "cli_ctx holds public types only, but the verbs still reading the graph's internals (ctx->g->nodes, ex->shapes) get them through it",
-    "common.c": "a built-in architecture named without MODEL (cnv_arch_build, cnv_arch_describe) has no public call yet",
     "vis_cli.h": "the optimization verbs' options fill render.h's cnv_render_opts (recipe knobs, prior, frames)",
     "vis_cli.c": "the sidecar (sha256), outputs (atomic files, .npy), the prior's data set and the recipe on render_setup.h are internal",
-    "cmd_atlas.c": "the atlas pipeline (vis/atlas.h) has no public call",
-    "cmd_bench.c": "bench (vis/bench.h) has no public call",
-    "cmd_check.c": "check (core/check.h) has no public call",
-    "cmd_convert.c": "ONNX export and architectures (models/) have no public call",
     "cmd_dream.c": "the zoom frames and the session's sidecar use vis/synth.h directly",
     "cmd_invert.c": "inversion (vis/synth.h) has no public call",
     "cmd_style.c": "style transfer (vis/synth.h) has no public call",
-    "cmd_train.c": "training (vis/train.h) and ONNX export have no public call",
 }
 CLI_PENDING = {
     "common.h": {"core/exec.h"},
-    "common.c": {"models/arch.h"},
     "vis_cli.h": {"vis/image_prior.h", "vis/render.h"},
     "vis_cli.c": {"core/sha256.h", "io/atomic_file.h", "io/dataset.h", "io/normalize.h", "io/npy.h", "vis/render_setup.h"},
-    "cmd_atlas.c": {"core/status.h", "vis/atlas.h"},
-    "cmd_bench.c": {"vis/bench.h"},
-    "cmd_check.c": {"core/check.h", "core/rng.h", "io/preprocess.h"},
-    "cmd_convert.c": {"core/graph.h", "models/arch.h", "models/onnx_export.h"},
     "cmd_dream.c": {"vis/synth.h"},
     "cmd_invert.c": {"vis/synth.h"},
     "cmd_style.c": {"vis/synth.h"},
-    "cmd_train.c": {"core/graph.h", "core/status.h", "io/atomic_file.h", "io/dataset.h", "models/arch.h",
-                    "models/onnx_export.h", "vis/train.h"},
 }
 assert set(CLI_PENDING) == set(CLI_PENDING_WHY)
 

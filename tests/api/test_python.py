@@ -4,7 +4,9 @@ same seed (their --save-tensor), classify agrees with `classify --json`, salienc
 `saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals
 `deconv --save-tensor` (and its --top channels), topk equals `topk --json`, a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
 cam --save-tensor`, the device report equals `devices --json`, the layer table and the preset equal `info --json`,
-labels name the classes as `classify --json` does, and a library error raises CnnvisError with the library's message.
+labels name the classes as `classify --json` does, a built architecture saved as ONNX
+equals `convert --arch` with the same seed byte for byte, and a library error raises CnnvisError with the library's
+message.
 usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
 import json
 import os
@@ -231,6 +233,23 @@ class Binding(unittest.TestCase):
         with self.assertRaises(cnnvis.CnnvisError) as e:
             self.model.render_filter(1, 0, recipe="nonsense", steps=1)
         self.assertIn("nonsense", str(e.exception))
+
+    def test_build_and_save_equal_convert(self):
+        self.assertIn("smallnet", cnnvis.architectures())
+        out = self.path("smallnet_py.onnx")
+        with cnnvis.build("smallnet", seed=7, device="cpu") as m:
+            m.save_onnx(out)
+            r = subprocess.run([CLI, "convert", "--arch", "smallnet", "--seed", "7", "-o", self.path("smallnet.onnx")],
+                               capture_output=True, text=True, check=True)
+            self.assertIn(f"{m.param_count} parameters", r.stdout)
+            with open(out, "rb") as a, open(self.path("smallnet.onnx"), "rb") as b:
+                self.assertEqual(a.read(), b.read())
+            with cnnvis.load(out, device="cpu") as back:
+                self.assertEqual(back.forward(self.x).tobytes(), m.forward(self.x).tobytes())
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            cnnvis.build("resnet-9000")
+        self.assertEqual(e.exception.status, "CNV_ERR_NOT_FOUND")
+        self.assertIn("resnet-9000", str(e.exception))
 
     @unittest.skipUnless(os.path.exists(SQUEEZENET), "../shared SqueezeNet is missing")
     def test_squeezenet_forward_and_classify(self):

@@ -180,6 +180,10 @@ CNV_API unsigned cnv_backend_validation_messages(const cnv_backend *be);
  * Vulkan, collected when created with profiling). */
 CNV_API void cnv_backend_profile_report(cnv_backend *be, FILE *f);
 
+/* ---- optimizers (training's update, and the renders' recipes) ---- */
+/* SGD with momentum, or Adam (beta1 0.9, beta2 0.999, eps 1e-8, as PyTorch). */
+typedef enum cnv_optim_kind { CNV_OPTIM_SGD = 0, CNV_OPTIM_ADAM = 1 } cnv_optim_kind;
+
 typedef struct cnv_exec cnv_exec;
 /* An executor holds every tensor of the graph for one batch size on one backend. The graph
  * must outlive it. */
@@ -206,6 +210,9 @@ CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 #include "cnnvis/attribution.h"
 #include "cnnvis/synthesis.h"
 #include "cnnvis/tools.h"
+#include "cnnvis/convert.h"
+#include "cnnvis/train.h"
+#include "cnnvis/atlas.h"
 #include "cnnvis/picture.h"
 #include "cnnvis/model.h"
 #include "cnnvis/files.h"
