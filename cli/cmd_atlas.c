@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "api/vis_settings.h"
 #include "core/status.h"
 #include "vis/atlas.h"
 #include "vis_cli.h"
@@ -227,10 +228,7 @@ static int run(cli_ctx *ctx, atlas_args *a) {
     cnv_atlas_engine e = {.g = ctx->g, .preset = ctx->preset, .be = ctx->be, .relu_slope = a->vis.relu_slope,
                           .forward_batch = 16};
     if (!code) {
-        vis_session se;
-        code = vis_session_begin(&se, &a->vis, NULL, 0);
-        if (!code) vis_session_opts(&se, 0, 1, NULL, &e.render);
-        vis_session_free(&se);
+        cnv_vis_settings_render_opts(a->vis.settings, ctx->g, 1, &e.render);
         e.render.progress = step_progress;
         e.render.user = a;
         e.render.frame = NULL;

@@ -199,4 +199,5 @@ CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 #include "cnnvis/synthesis.h"
 #include "cnnvis/tools.h"
 #include "cnnvis/picture.h"
+#include "cnnvis/vis_run.h"
 #endif
