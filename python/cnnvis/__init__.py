@@ -20,7 +20,7 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["load", "Model", "CnnvisError", "version", "library_path"]
+__all__ = ["load", "Model", "CnnvisError", "version", "library_path", "vis_knobs"]
 
 
 def _find_library():
@@ -113,6 +113,51 @@ _declare("cnv_invert", ctypes.c_int, _P, _P, _c_float_p, ctypes.c_int, ctypes.c_
          ctypes.POINTER(_RenderParams), _c_float_p, ctypes.POINTER(ctypes.c_double))
 
 _declare("cnv_devices_report", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
+
+class _VisKnob(ctypes.Structure):
+    """cnv_vis_knob of cnnvis/vis_run.h."""
+    _fields_ = [("name", ctypes.c_char_p), ("arg", ctypes.c_char_p), ("help", ctypes.c_char_p), ("default", ctypes.c_char_p)]
+
+
+class _VisItem(ctypes.Structure):
+    """cnv_vis_item of cnnvis/vis_run.h."""
+    _fields_ = [("type", ctypes.c_int), ("index", ctypes.c_int), ("y", ctypes.c_int), ("x", ctypes.c_int),
+                ("caption", ctypes.c_char * 48)]
+
+
+class _VisProgress(ctypes.Structure):
+    """cnv_vis_progress of cnnvis/vis_run.h."""
+    _fields_ = [("stage", ctypes.c_char_p), ("first", ctypes.c_int), ("count", ctypes.c_int),
+                ("n_items", ctypes.c_int), ("step", ctypes.c_int), ("steps", ctypes.c_int),
+                ("values", ctypes.POINTER(ctypes.c_double))]
+
+
+_VIS_PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(_VisProgress))
+_VIS_FRAME = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, _c_float_p, ctypes.c_int,
+                              ctypes.c_int, ctypes.c_int, ctypes.c_int)
+_VIS_WARNING = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+
+
+class _VisCallbacks(ctypes.Structure):
+    """cnv_vis_callbacks of cnnvis/vis_run.h."""
+    _fields_ = [("progress", _VIS_PROGRESS), ("frame", _VIS_FRAME), ("frame_every", ctypes.c_int),
+                ("warning", _VIS_WARNING), ("user", ctypes.c_void_p)]
+
+
+_declare("cnv_vis_knob_count", ctypes.c_int)
+_declare("cnv_vis_knob_at", ctypes.POINTER(_VisKnob), ctypes.c_int)
+_declare("cnv_vis_settings_create", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(_P))
+_declare("cnv_vis_settings_free", None, _P)
+_declare("cnv_vis_settings_set", ctypes.c_int, _P, ctypes.c_char_p, ctypes.c_char_p)
+_declare("cnv_vis_settings_prepare", ctypes.c_int, _P, _P)
+_declare("cnv_vis_run_create", ctypes.c_int, _P, _P, _P, _P, ctypes.POINTER(_VisItem), ctypes.c_int,
+         ctypes.POINTER(_VisCallbacks), ctypes.POINTER(_P))
+_declare("cnv_vis_run_free", None, _P)
+_declare("cnv_vis_run_image_size", None, _P, _c_int_p, _c_int_p, _c_int_p)
+_declare("cnv_vis_run_render", ctypes.c_int, _P, ctypes.c_int, _c_float_p)
+_declare("cnv_vis_run_record", ctypes.c_int, _P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+         ctypes.POINTER(ctypes.c_void_p))
+_VIS_OBJECTIVES = {"unit": 0, "channel": 1, "neuron": 2}
 _declare("cnv_free", None, _P)
 
 _OBJECTIVE_UNIT, _OBJECTIVE_CHANNEL = 0, 1
@@ -360,6 +405,54 @@ class Model:
         return self._render(lambda pp, img: _lib.cnv_render_class(self._g, self._be, int(cls), pp, img), p)
 
 
+    def visualize(self, layer, items, progress=None, **knobs):
+        """Images (N, C, H, W) in 0..1 for the items at `layer`, rendered a batch at a time as
+        `cnnvis filter`/`class`/`neuron` render them with the same knobs, and the run's record (a
+        dict: what the CLI writes as OUT.json). items: ("channel", c), ("unit", k) for a class at
+        the logits (or a Softmax) layer, ("neuron", c, y, x), an int for a channel; a caption may
+        follow. knobs: any of vis_knobs() by name, - written _ (recipe="plain", steps=12,
+        seed=5, batch=4, relu_slope=0.05, image_prior="DIR", ...). progress(first, step, steps,
+        values) is called after every step."""
+        c_items = (_VisItem * max(len(items), 1))()
+        for i, it in enumerate(items):
+            it = ("channel", it) if isinstance(it, int) else tuple(it)
+            kind = it[0]
+            if kind not in _VIS_OBJECTIVES:
+                raise CnnvisError("CNV_ERR_ARG", f"item {i}: no objective '{kind}' (unit, channel, neuron)")
+            pos = it[2:4] if kind == "neuron" else (0, 0)
+            caption = it[4 if kind == "neuron" else 2] if len(it) > (4 if kind == "neuron" else 2) else str(it[1])
+            c_items[i] = _VisItem(_VIS_OBJECTIVES[kind], int(it[1]), int(pos[0]), int(pos[1]), caption.encode()[:47])
+        settings, run = _P(), _P()
+        _check(_lib.cnv_vis_settings_create(None, ctypes.byref(settings)))
+        try:
+            if "recipe" in knobs:  # the recipe first: it sets the other knobs' defaults
+                _check(_lib.cnv_vis_settings_set(settings, b"recipe", str(knobs["recipe"]).encode()))
+            for name, value in knobs.items():
+                if name != "recipe":
+                    _check(_lib.cnv_vis_settings_set(settings, name.replace("_", "-").encode(), str(value).encode()))
+            _check(_lib.cnv_vis_settings_prepare(settings, self._g))
+            cb = _VisCallbacks()
+            if progress is not None:
+                cb.progress = _VIS_PROGRESS(lambda user, p: progress(p.contents.first, p.contents.step,
+                                                                     p.contents.steps,
+                                                                     p.contents.values[:p.contents.count]))
+            _check(_lib.cnv_vis_run_create(self._g, None, self._be, settings, c_items, len(items), ctypes.byref(cb),
+                                           ctypes.byref(run)))
+            c, h, w = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+            _lib.cnv_vis_run_image_size(run, ctypes.byref(c), ctypes.byref(h), ctypes.byref(w))
+            images = np.empty((len(items), c.value, h.value, w.value), np.float32)
+            index = self.layer_index(layer)
+            _check(_lib.cnv_vis_run_render(run, index, _floats(images)))
+            text = ctypes.c_void_p()
+            _check(_lib.cnv_vis_run_record(run, b"visualize", os.fsencode(self.path),
+                                           _lib.cnv_model_layer_name(self._g, index), None, ctypes.byref(text)))
+            record = json.loads(ctypes.string_at(text.value).decode())
+            _lib.cnv_free(text)
+            return images, record
+        finally:
+            _lib.cnv_vis_run_free(run)
+            _lib.cnv_vis_settings_free(settings)
+
     # ---- synthesis from a picture ----
     def load_picture(self, path, size=None):
         """A picture file (or a preprocessed .npy) as (C, H, W) in 0..1 with the model's channel
@@ -413,6 +506,16 @@ class Model:
         _check(_lib.cnv_invert(self._g, self._be, _floats(image), image.shape[1], image.shape[2],
                                self.layer_index(layer), ctypes.byref(p), _floats(out), ctypes.byref(err)))
         return out, err.value
+
+
+def vis_knobs():
+    """The visualization knobs [(name, argument, help, default)], as `cnnvis filter --help` lists
+    them: what Model.visualize takes as keyword arguments (with _ for -)."""
+    out = []
+    for i in range(_lib.cnv_vis_knob_count()):
+        k = _lib.cnv_vis_knob_at(i).contents
+        out.append((k.name.decode(), k.arg.decode(), k.help.decode(), k.default.decode()))
+    return out
 
 
 def load(path, device=None):
