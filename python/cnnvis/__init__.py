@@ -20,7 +20,7 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["load", "Model", "CnnvisError", "version", "library_path", "vis_knobs"]
+__all__ = ["load", "Model", "CnnvisError", "version", "library_path", "vis_knobs", "resample"]
 
 
 def _find_library():
@@ -158,6 +158,18 @@ _declare("cnv_vis_run_render", ctypes.c_int, _P, ctypes.c_int, _c_float_p)
 _declare("cnv_vis_run_record", ctypes.c_int, _P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
          ctypes.POINTER(ctypes.c_void_p))
 _VIS_OBJECTIVES = {"unit": 0, "channel": 1, "neuron": 2}
+
+
+class _VisStyle(ctypes.Structure):
+    """cnv_vis_style of cnnvis/vis_run.h."""
+    _fields_ = [("style_layers", _c_int_p), ("n_style_layers", ctypes.c_int), ("content_layer", ctypes.c_int),
+                ("style_weight", ctypes.c_float), ("content_weight", ctypes.c_float), ("from_noise", ctypes.c_int)]
+
+
+_declare("cnv_vis_run_style", ctypes.c_int, _P, ctypes.c_int, ctypes.POINTER(_VisStyle), _c_float_p, ctypes.c_int,
+         ctypes.c_int, _c_float_p, ctypes.c_int, ctypes.c_int, _c_float_p, ctypes.POINTER(ctypes.c_double))
+_declare("cnv_resample_planes", None, _c_float_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, _c_float_p, ctypes.c_int,
+         ctypes.c_int, ctypes.c_float)
 _declare("cnv_free", None, _P)
 
 _OBJECTIVE_UNIT, _OBJECTIVE_CHANNEL = 0, 1
@@ -422,15 +434,8 @@ class Model:
             pos = it[2:4] if kind == "neuron" else (0, 0)
             caption = it[4 if kind == "neuron" else 2] if len(it) > (4 if kind == "neuron" else 2) else str(it[1])
             c_items[i] = _VisItem(_VIS_OBJECTIVES[kind], int(it[1]), int(pos[0]), int(pos[1]), caption.encode()[:47])
-        settings, run = _P(), _P()
-        _check(_lib.cnv_vis_settings_create(None, ctypes.byref(settings)))
+        settings, run = self._vis_settings(knobs), _P()
         try:
-            if "recipe" in knobs:  # the recipe first: it sets the other knobs' defaults
-                _check(_lib.cnv_vis_settings_set(settings, b"recipe", str(knobs["recipe"]).encode()))
-            for name, value in knobs.items():
-                if name != "recipe":
-                    _check(_lib.cnv_vis_settings_set(settings, name.replace("_", "-").encode(), str(value).encode()))
-            _check(_lib.cnv_vis_settings_prepare(settings, self._g))
             cb = _VisCallbacks()
             if progress is not None:
                 cb.progress = _VIS_PROGRESS(lambda user, p: progress(p.contents.first, p.contents.step,
@@ -443,12 +448,58 @@ class Model:
             images = np.empty((len(items), c.value, h.value, w.value), np.float32)
             index = self.layer_index(layer)
             _check(_lib.cnv_vis_run_render(run, index, _floats(images)))
-            text = ctypes.c_void_p()
-            _check(_lib.cnv_vis_run_record(run, b"visualize", os.fsencode(self.path),
-                                           _lib.cnv_model_layer_name(self._g, index), None, ctypes.byref(text)))
-            record = json.loads(ctypes.string_at(text.value).decode())
+            return images, self._vis_record(run, b"visualize", _lib.cnv_model_layer_name(self._g, index))
+        finally:
+            _lib.cnv_vis_run_free(run)
+            _lib.cnv_vis_settings_free(settings)
+
+    def _vis_settings(self, knobs, recipe=None):
+        """cnv_vis_settings from keyword knobs, prepared for the model (the caller frees them)."""
+        settings = _P()
+        _check(_lib.cnv_vis_settings_create(recipe, ctypes.byref(settings)))
+        try:
+            if "recipe" in knobs:  # the recipe first: it sets the other knobs' defaults
+                _check(_lib.cnv_vis_settings_set(settings, b"recipe", str(knobs["recipe"]).encode()))
+            for name, value in knobs.items():
+                if name != "recipe":
+                    _check(_lib.cnv_vis_settings_set(settings, name.replace("_", "-").encode(), str(value).encode()))
+            _check(_lib.cnv_vis_settings_prepare(settings, self._g))
+        except CnnvisError:
+            _lib.cnv_vis_settings_free(settings)
+            raise
+        return settings
+
+    def _vis_record(self, run, verb, layer):
+        text = ctypes.c_void_p()
+        _check(_lib.cnv_vis_run_record(run, verb, os.fsencode(self.path), layer, None, ctypes.byref(text)))
+        try:
+            return json.loads(ctypes.string_at(text.value).decode())
+        finally:
             _lib.cnv_free(text)
-            return images, record
+
+    def style(self, content, style, style_layers, content_layer, style_weight=10.0, content_weight=1.0,
+              from_noise=False, **knobs):
+        """Style transfer (Gatys et al.): a picture (C, H, W) like content (C, H, W) in 0..1 whose
+        Gram matrices at style_layers match those of style (C, h, w), and the losses {style_start,
+        style, content_start, content}; as `cnnvis style` with the same knobs (recipe "style" by
+        default) when the pictures are sized as it sizes them (short side --size or the input's,
+        with resample)."""
+        content, style = self._picture(content), self._picture(style)
+        names = style_layers if isinstance(style_layers, (list, tuple)) else [style_layers]
+        index = (ctypes.c_int * len(names))(*[self.layer_index(n) for n in names])
+        st = _VisStyle(index, len(names), self.layer_index(content_layer), style_weight, content_weight,
+                       int(bool(from_noise)))
+        item = _VisItem(0, 0, 0, 0, b"style")
+        settings, run = self._vis_settings(knobs, b"style"), _P()
+        try:
+            _check(_lib.cnv_vis_run_create(self._g, None, self._be, settings, ctypes.byref(item), 1, None,
+                                           ctypes.byref(run)))
+            out = np.empty_like(content)
+            losses = (ctypes.c_double * 4)()
+            _check(_lib.cnv_vis_run_style(run, 0, ctypes.byref(st), _floats(content), content.shape[1],
+                                          content.shape[2], _floats(style), style.shape[1], style.shape[2],
+                                          _floats(out), losses))
+            return out, dict(zip(("style_start", "style", "content_start", "content"), losses))
         finally:
             _lib.cnv_vis_run_free(run)
             _lib.cnv_vis_settings_free(settings)
@@ -506,6 +557,16 @@ class Model:
         _check(_lib.cnv_invert(self._g, self._be, _floats(image), image.shape[1], image.shape[2],
                                self.layer_index(layer), ctypes.byref(p), _floats(out), ctypes.byref(err)))
         return out, err.value
+
+
+def resample(image, height, width, zoom=1.0):
+    """Planes (C, H, W) resampled bilinearly to (C, height, width), showing the picture zoomed by
+    `zoom` about its centre (1: a plain resize): how `cnnvis style` sizes its pictures."""
+    image = np.ascontiguousarray(image, np.float32)
+    out = np.empty((image.shape[0], height, width), np.float32)
+    _lib.cnv_resample_planes(_floats(image), image.shape[0], image.shape[1], image.shape[2], _floats(out), height,
+                             width, zoom)
+    return out
 
 
 def vis_knobs():

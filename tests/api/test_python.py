@@ -3,7 +3,7 @@ input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`cla
 same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals
 `saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals
 `deconv --save-tensor` (and its --top channels), a batched render with knobs by name equals
-`filter`/`class`/`neuron` (images and record), a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
+`filter`/`class`/`neuron` (images and record), a seeded style transfer equals `style`, a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
 cam --save-tensor`, the device report equals `devices --json`, and a library error raises CnnvisError with the library's message.
 usage: test_python.py CLI SOURCE_DIR (with CNNVIS_LIBRARY and PYTHONPATH set)"""
 import json
@@ -198,6 +198,26 @@ class Binding(unittest.TestCase):
         with self.assertRaises(cnnvis.CnnvisError) as e:
             self.model.dream(picture, "relu2", recipe="nonsense")
         self.assertIn("nonsense", str(e.exception))
+
+    def test_style_equals_cli_with_seed(self):
+        out = cli("style", FASHION, "--content", self.x_path, "--style", CAT, "--style-layers", "relu1,relu2",
+                  "--content-layer", "relu2", "--steps", 4, "--seed", 2, "--tv", 1e-4, "-o", self.path("st.png"),
+                  "--save-tensor", self.path("st.npy"))
+
+        def sized(path):  # as the CLI sizes them: short side the input's, aspect kept
+            pic = self.model.load_picture(path)
+            h, w = pic.shape[1:]
+            side = self.model.input_shape[2]
+            return cnnvis.resample(pic, side if h <= w else side * h // w, side if w <= h else side * w // h)
+
+        got, losses = self.model.style(sized(self.x_path), sized(CAT), ["relu1", "relu2"], "relu2", steps=4, seed=2,
+                                       tv=1e-4)
+        self.assertEqual(got.tobytes(), np.load(self.path("st.npy"))[0].tobytes())
+        self.assertIn(f"style loss {losses['style_start']:.4g} -> {losses['style']:.4g}", out)
+        self.assertLess(losses["style"], losses["style_start"])
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.style(sized(self.x_path), sized(CAT), "relu1", "relu2", lr=-1)
+        self.assertEqual(str(e.exception), "--lr must be positive")
 
     def test_cam_needs_a_pooled_head(self):
         with self.assertRaises(cnnvis.CnnvisError) as e:
