@@ -16,6 +16,9 @@ cnv_status cnv_vis_run_create(cnv_graph *g, const cnv_preset *preset, cnv_backen
                               const cnv_vis_item *items, int n, const cnv_vis_callbacks *cb, cnv_vis_run **out) {
     *out = NULL;
     if (n < 0 || (n > 0 && !items)) return cnv_fail(CNV_ERR_ARG, "a run of %d items", n);
+    if (s->prepared_for != g)
+        return cnv_fail(CNV_ERR_ARG, "%s: the settings are not prepared for this model (cnv_vis_settings_prepare)",
+                        g->source);
     cnv_vis_run *run = calloc(1, sizeof *run);
     if (run) run->items = malloc((size_t)(n ? n : 1) * sizeof *run->items);
     if (run) run->runs = json_array();
@@ -169,7 +172,7 @@ cnv_status cnv_vis_run_record(cnv_vis_run *run, const char *verb, const char *mo
         if (j && it->type == CNV_VIS_NEURON) json_object_set_new(j, "position", json_pack("[i, i]", it->y, it->x));
         json_array_append_new(objs, j);
     }
-    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:f, s:s, s:o, s:O, s:f}", "verb",
+    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:o, s:f, s:s?, s:o, s:O, s:f}", "verb",
                              verb, "model", model_path, "model_sha256", hash, "preset", run->preset->name, "device",
                              cnv_backend_device(run->be), "backend", cnv_backend_name(run->be), "seed",
                              (json_int_t)s->seed, "size", s->size, "batch", s->batch, "recipe",

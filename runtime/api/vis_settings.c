@@ -183,6 +183,7 @@ cnv_status cnv_vis_settings_set(cnv_vis_settings *s, const char *knob, const cha
     while (k < K_COUNT && strcmp(knobs[k].name, knob) != 0) k++;
     if (k == K_COUNT) return cnv_fail(CNV_ERR_NOT_FOUND, "no knob '%s' (cnv_vis_knob_at lists them)", knob);
     if (!arg) return cnv_fail(CNV_ERR_ARG, "--%s: no value", knob);
+    s->prepared_for = NULL;
     cnv_recipe *r = &s->recipe;
     switch (k) {
     case K_RECIPE: return set_recipe(s, arg);
@@ -258,7 +259,9 @@ cnv_status cnv_vis_settings_prepare(cnv_vis_settings *s, const cnv_graph *g) {
         return cnv_fail(CNV_ERR_ARG, "the model's input is not an image (1 or 3 channels)");
     cnv_image_prior_free(&s->prior);
     s->prior_images = 0;
-    return s->prior_data ? fit_prior(s, in) : CNV_OK;
+    if (s->prior_data) CNV_TRY(fit_prior(s, in));
+    s->prepared_for = g;
+    return CNV_OK;
 }
 
 const char *cnv_vis_settings_recipe(const cnv_vis_settings *s) { return s->recipe.name; }

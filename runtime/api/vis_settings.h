@@ -17,6 +17,7 @@ struct cnv_vis_settings {
     char *prior_data;      /* image-prior: the data set (NULL: none) */
     int prior_images;      /* images the prior was fitted to */
     cnv_image_prior prior; /* fitted by cnv_vis_settings_prepare (k = 0: none) */
+    const cnv_graph *prepared_for; /* the model of the last prepare (NULL: none since the last set) */
 };
 
 /* The render options of `batch` images for model g as the settings give them: the recipe, seed,

@@ -108,10 +108,9 @@ typedef struct cnv_vis_callbacks {
 
 typedef struct cnv_vis_run cnv_vis_run;
 
-/* A run of n items (copied) of model g with
- * preset (NULL: the model's) on be, with settings s (prepared for g; it must outlive the run)
- * and callbacks cb (copied; may be NULL). The run's clock starts here. Freed with
- * cnv_vis_run_free. */
+/* A run of n items (copied) of model g with preset (NULL: the model's) on be, with settings s
+ * (prepared for g, else CNV_ERR_ARG; unchanged while the run lives, which it must outlive) and
+ * callbacks cb (copied; may be NULL). The run's clock starts here. Freed with cnv_vis_run_free. */
 CNV_API cnv_status cnv_vis_run_create(cnv_graph *g, const cnv_preset *preset, cnv_backend *be,
                                       const cnv_vis_settings *s, const cnv_vis_item *items, int n,
                                       const cnv_vis_callbacks *cb, cnv_vis_run **out);
@@ -137,8 +136,9 @@ CNV_API cnv_status cnv_vis_run_render(cnv_vis_run *run, int layer, float *images
  * ||F(image)|| of the start and of the result. */
 CNV_API cnv_status cnv_vis_run_invert(cnv_vis_run *run, int item, int layer, const float *image, int h, int w,
                                       float *out, double *error_start, double *error);
-/* DeepDream (Mordvintsev et al. 2015) of image (c x h x w, 0..1) into out: the sum over `layers` of 0.5 ||F||^2 (channel < 0) or of channel `channel`'s mean,
- * over the recipe's octaves; then zoom_frames frames of infinite zoom (each the previous one
+/* DeepDream (Mordvintsev et al. 2015) of image (c x h x w, 0..1) into out: the sum over
+ * `layers` of 0.5 ||F||^2 (channel < 0) or of channel `channel`'s mean, over the recipe's
+ * octaves; then zoom_frames frames of infinite zoom (each the previous one
  * zoomed by the recipe's zoom about its centre and dreamt zoom_steps steps at full size, seeds
  * seed + 1000 + frame), which reach only the frame callback. out is the dream before the zoom. */
 CNV_API cnv_status cnv_vis_run_dream(cnv_vis_run *run, int item, const int *layers, int n_layers, int channel,
@@ -158,18 +158,18 @@ typedef struct cnv_vis_style {
  * the picture's size, and style (c x sh x sw), into out (c x h x w). losses (may be NULL) gets
  * the style loss (mean squared relative Gram error) and the content loss (squared relative
  * error) of the start and the result: {style start, style, content start, content}. */
-CNV_API cnv_status cnv_vis_run_style(cnv_vis_run *run, int item, const cnv_vis_style *st, const float *content, int h, int w,
-                                     const float *style, int sh, int sw, float *out, double losses[4]);
+CNV_API cnv_status cnv_vis_run_style(cnv_vis_run *run, int item, const cnv_vis_style *st, const float *content,
+                                     int h, int w, const float *style, int sh, int sw, float *out, double losses[4]);
 
 /* Stops the run's clock (once; later calls keep the first) and returns its seconds. */
 CNV_API double cnv_vis_run_stop(cnv_vis_run *run);
 /* The run's record as indented JSON into *json (the caller's, freed with cnv_free): verb,
- * model (model_path) and its SHA-256, preset, device, backend, the settings, `layer` (the
- * layers in words), every item's objective, every render (its items, start and final values,
- * the logged objective, gradients, items that could not move, what the synthesis recorded),
- * seconds (cnv_vis_run_stop), the image prior, then the members of extra_json (a JSON object
- * in text, may be NULL) and those the run adds ("objective_layer", the layer the objectives
- * acted on, after a render). */
+ * model (model_path) and its SHA-256 ("unknown" when the file cannot be read), preset, device,
+ * backend, the settings, `layer` (the layers in words; NULL: null), every item's objective,
+ * every render (its items, start and final values, the logged objective, gradients, the items
+ * that could not move, what a synthesis recorded), seconds (cnv_vis_run_stop), the image
+ * prior, then the members of extra_json (a JSON object in text, may be NULL) and those the run
+ * adds ("objective_layer", the layer the objectives acted on, after a render). */
 CNV_API cnv_status cnv_vis_run_record(cnv_vis_run *run, const char *verb, const char *model_path, const char *layer,
                                       const char *extra_json, char **json);
 
