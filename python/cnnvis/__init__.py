@@ -20,7 +20,7 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["load", "Model", "CnnvisError", "version", "library_path", "vis_knobs", "resample"]
+__all__ = ["load", "Model", "CnnvisError", "version", "library_path", "vis_knobs", "recipes", "resample"]
 
 
 def _find_library():
@@ -144,6 +144,7 @@ class _VisCallbacks(ctypes.Structure):
                 ("warning", _VIS_WARNING), ("user", ctypes.c_void_p)]
 
 
+_declare("cnv_vis_recipe_list", None, ctypes.c_char_p, ctypes.c_size_t)
 _declare("cnv_vis_knob_count", ctypes.c_int)
 _declare("cnv_vis_knob_at", ctypes.POINTER(_VisKnob), ctypes.c_int)
 _declare("cnv_vis_settings_create", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(_P))
@@ -567,6 +568,13 @@ def resample(image, height, width, zoom=1.0):
     _lib.cnv_resample_planes(_floats(image), image.shape[0], image.shape[1], image.shape[2], _floats(out), height,
                              width, zoom)
     return out
+
+
+def recipes():
+    """The recipes' names (the knob "recipe" of Model.visualize and style)."""
+    buf = ctypes.create_string_buffer(256)
+    _lib.cnv_vis_recipe_list(buf, len(buf))
+    return buf.value.decode().split(", ")
 
 
 def vis_knobs():

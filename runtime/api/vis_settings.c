@@ -69,6 +69,8 @@ static const cnv_vis_knob knobs[K_COUNT] = {
     [K_PRIOR_W] = {"prior-weight", "W", "weight of the prior's penalty W/2 |z|^2 on the coefficients", "0.2"},
 };
 
+void cnv_vis_recipe_list(char *buf, size_t size) { cnv_recipe_list_all(buf, size); }
+
 int cnv_vis_knob_count(void) { return K_COUNT; }
 
 const cnv_vis_knob *cnv_vis_knob_at(int i) { return i >= 0 && i < K_COUNT ? &knobs[i] : NULL; }

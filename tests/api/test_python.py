@@ -144,6 +144,7 @@ class Binding(unittest.TestCase):
         self.assertEqual(got.tobytes(), np.load(self.path("vn.npy")).tobytes())
         self.assertEqual(record["objectives"][0]["position"], [3, 4])
         self.assertIn("steps", [k[0] for k in cnnvis.vis_knobs()])
+        self.assertEqual(cnnvis.recipes(), ["lucid", "sainburg", "plain", "invert", "dream", "style"])
         with self.assertRaises(cnnvis.CnnvisError) as e:
             self.model.visualize("relu2", [0], steps="many")
         self.assertEqual(str(e.exception), "--steps: 'many' is not a whole number >= 1")

@@ -39,6 +39,9 @@ typedef struct cnv_vis_knob {
 CNV_API int cnv_vis_knob_count(void);
 CNV_API const cnv_vis_knob *cnv_vis_knob_at(int i);
 
+/* The recipes' names, "lucid, sainburg, plain, invert, dream, style", into buf (size bytes). */
+CNV_API void cnv_vis_recipe_list(char *buf, size_t size);
+
 typedef struct cnv_vis_settings cnv_vis_settings;
 
 /* New settings: recipe `recipe` (NULL: "lucid"; the recipes are lucid, sainburg, plain,
