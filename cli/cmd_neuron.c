@@ -1,6 +1,6 @@
 /* cnnvis neuron MODEL --layer L --channel C [--position y,x]: an image that maximizes one unit
  * of a channel (by default the centre one), and a zoomed crop of that unit's receptive field,
- * computed exactly from the graph (cnv_graph_unit_field): OUT.png and OUT_crop.png. */
+ * computed exactly from the graph (cnv_vis_unit_field): OUT.png and OUT_crop.png. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,17 +73,13 @@ static int run(cli_ctx *ctx, neuron_args *a) {
     snprintf(item.caption, sizeof item.caption, "%d (%d,%d)", a->channel, y, x);
     if (cnv_vis_check_items(ctx->g, node, &item, 1) != CNV_OK)
         return cli_error(ctx, CLI_EXIT_USAGE, "%s", cnv_last_error());
-    int box[4];
-    cnv_status st = cnv_graph_unit_field(ctx->g, node, y, x, box);
+    int box[4], h, w, c, in_h, in_w;
+    cnv_status st = cnv_vis_unit_field(ctx->g, a->vis.settings, node, y, x, box);
     if (st != CNV_OK) return cli_status_error(ctx, st);
     float *images = NULL;
-    int h, w, c, in_h, in_w;
     if ((code = vis_cli_run(&a->vis, node, &item, 1, "neuron", &images, &h, &w))) return code;
-    /* The field is in model-input pixels; the image may be larger. */
     vis_cli_input_size(ctx, &c, &in_h, &in_w);
-    double fy = (double)h / in_h, fx = (double)w / in_w;
-    int scaled[4] = {(int)(box[0] * fy), (int)(box[1] * fx), (int)((box[2] + 1) * fy) - 1, (int)((box[3] + 1) * fx) - 1};
-    code = write_crop(ctx, a->vis.output, images, c, h, w, scaled);
+    code = write_crop(ctx, a->vis.output, images, c, h, w, box);
     free(images);
     return code;
 }

@@ -218,6 +218,20 @@ cnv_status cnv_vis_check_items(const cnv_graph *g, int layer, const cnv_vis_item
     return CNV_OK;
 }
 
+cnv_status cnv_vis_unit_field(const cnv_graph *g, const cnv_vis_settings *s, int layer, int y, int x, int box[4]) {
+    CNV_TRY(check_layer(g, layer));
+    int field[4];
+    CNV_TRY(cnv_graph_unit_field(g, layer, y, x, field));
+    /* The field is in model-input pixels; the picture may be larger. */
+    const cnv_shape *in = &g->values[g->input].shape;
+    double fy = s->size ? (double)s->size / in->d[2] : 1.0, fx = s->size ? (double)s->size / in->d[3] : 1.0;
+    box[0] = (int)(field[0] * fy);
+    box[1] = (int)(field[1] * fx);
+    box[2] = (int)((field[2] + 1) * fy) - 1;
+    box[3] = (int)((field[3] + 1) * fx) - 1;
+    return CNV_OK;
+}
+
 cnv_status cnv_vis_run_render(cnv_vis_run *run, int layer, float *images) {
     CNV_TRY(cnv_vis_check_items(run->g, layer, run->items, run->n_items));
     int c, h, w;

@@ -123,6 +123,12 @@ CNV_API void cnv_vis_run_image_size(const cnv_vis_run *run, int *c, int *h, int 
 /* Checks the objectives of items[n] against `layer`'s output (a class vector for units, maps
  * for channels and neurons, each in range); the message names the layer. Renders check too. */
 CNV_API cnv_status cnv_vis_check_items(const cnv_graph *g, int layer, const cnv_vis_item *items, int n);
+/* The pixels of a picture rendered with settings s (its size, else the model's input) that unit
+ * (y, x) of `layer`'s output depends on: the exact field in the model's input, traced through
+ * the graph and clamped to it, scaled to the picture; box = {top, left, bottom, right},
+ * inclusive. What `cnnvis neuron` crops into OUT_crop.png. */
+CNV_API cnv_status cnv_vis_unit_field(const cnv_graph *g, const cnv_vis_settings *s, int layer, int y, int x,
+                                      int box[4]);
 /* Renders every item at `layer`, settings' batch items at a time, into images (n x the
  * cnv_vis_run_image_size floats). When the layer ends in a ReLU the objectives act on its
  * leaky twin of the settings' slope (appended to the model as a layer, "<layer>/leaky_relu_
