@@ -12,6 +12,7 @@
 
 #include "cnnvis/atlas.h"
 #include "commands.h"
+#include "api/vis_settings.h"
 #include "vis_cli.h"
 
 enum { OPT_LAYERS = CLI_VERB_ID, OPT_MAX_CHANNELS, OPT_FORMAT, OPT_IMAGES, OPT_IMAGES_LIMIT, OPT_K, OPT_CHUNK, OPT_SHARD };
@@ -237,10 +238,8 @@ static int run(cli_ctx *ctx, atlas_args *a) {
     cnv_atlas_engine e = {.g = ctx->g, .be = ctx->be, .preset = ctx->preset->name, .render = &render,
                           .relu_slope = a->vis.relu_slope, .forward_batch = 16, .progress = step_progress, .user = a};
     if (!code) {
-        vis_session se;
-        code = vis_session_begin(&se, &a->vis, NULL, 0);
-        if (!code) vis_session_opts(&se, 0, 1, NULL, &render);
-        vis_session_free(&se);
+        cnv_vis_settings_render_opts(a->vis.settings, ctx->g, 1, &render);
+        render.frame = NULL; /* the engine reports progress itself */
     }
     if (!code) {
         a->tty = isatty(2);

@@ -32,20 +32,21 @@ static int on_option(void *state, int id, const char *arg) {
 static int objective_node(const cli_ctx *ctx, int softmax, int *node) {
     int code = cli_logits_layer(ctx, node);
     if (code || !softmax) return code;
-    const cnv_graph *g = ctx->g;
-    for (int n = *node + 1; n < g->n_nodes; n++)
-        if (g->nodes[n].op == CNV_OP_SOFTMAX) {
+    for (int n = *node + 1; n < cnv_model_layer_count(ctx->g); n++)
+        if (strcmp(cnv_model_layer_op(ctx->g, n), "Softmax") == 0) {
             *node = n;
             return 0;
         }
     return cli_error(ctx, CLI_EXIT_USAGE, "--softmax: %s has no Softmax after its logits layer %s", ctx->model_path,
-                     g->nodes[*node].name);
+                     cnv_model_layer_name(ctx->g, *node));
 }
 
-static int build_items(const cli_ctx *ctx, const class_args *a, int node, vis_item **items, int *n) {
-    int n_classes = cli_class_count(&ctx->g->values[ctx->g->nodes[node].out].shape);
+static int build_items(const cli_ctx *ctx, const class_args *a, int node, cnv_vis_item **items, int *n) {
+    cnv_shape out = {0};
+    out.ndim = cnv_model_layer_shape(ctx->g, node, out.d);
+    int n_classes = cli_class_count(&out);
     if (!n_classes)
-        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s is not a class vector", ctx->g->nodes[node].name);
+        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s is not a class vector", cnv_model_layer_name(ctx->g, node));
     char *list = strdup(a->classes);
     *items = calloc(strlen(a->classes) + 1, sizeof **items);
     if (!list || !*items) {
@@ -58,8 +59,8 @@ static int build_items(const cli_ctx *ctx, const class_args *a, int node, vis_it
         int k;
         code = cli_find_class(ctx, tok, n_classes, &k);
         if (code) break;
-        vis_item *it = &(*items)[(*n)++];
-        it->objective = (cnv_objective){.kind = CNV_OBJ_UNIT, .channel = k};
+        cnv_vis_item *it = &(*items)[(*n)++];
+        *it = (cnv_vis_item){.type = CNV_VIS_UNIT, .index = k};
         char name[64];
         snprintf(it->caption, sizeof it->caption, "%.*s", 20, cnv_labels_name(&ctx->labels, k, name, sizeof name));
     }
@@ -79,17 +80,18 @@ int cmd_class(int argc, char **argv) {
         .on_option = on_option,
     };
     cli_ctx ctx;
-    class_args a = {.vis = {.ctx = &ctx, .seed = 1}};
+    class_args a = {.vis = {.ctx = &ctx}};
     int code = cli_parse(&ctx, &verb, argc, argv, &a);
     if (code < 0) {
         code = !a.classes ? cli_error(&ctx, CLI_EXIT_USAGE, "give --class K (index or label name)") : 0;
         if (!code) code = cli_load(&ctx, 1);
         if (!code) code = vis_cli_prepare(&a.vis);
         int node = 0, n = 0;
-        vis_item *items = NULL;
+        cnv_vis_item *items = NULL;
         if (!code) code = objective_node(&ctx, a.softmax, &node);
         if (!code) code = build_items(&ctx, &a, node, &items, &n);
-        if (!code) code = vis_cli_run(&a.vis, node, items, n, a.softmax ? "class (probability)" : "class (logit)", NULL, NULL);
+        if (!code) code = vis_cli_run(&a.vis, node, items, n, a.softmax ? "class (probability)" : "class (logit)", NULL, NULL,
+                                    NULL);
         free(items);
     }
     vis_cli_free(&a.vis);

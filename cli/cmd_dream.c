@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "vis/synth.h"
 #include "vis_cli.h"
 
 enum { OPT_LAYER = CLI_VERB_ID, OPT_CHANNEL, OPT_ZOOM_FRAMES, OPT_ZOOM_STEPS };
@@ -38,100 +37,44 @@ static int on_option(void *state, int id, const char *arg) {
     return vis_cli_on_option(&a->vis, id, arg);
 }
 
-/* One term per layer of the list. */
-static int parse_terms(const cli_ctx *ctx, const dream_args *a, cnv_synth_term **terms, int *n) {
+/* The layers of the list. */
+static int parse_layers(const cli_ctx *ctx, const dream_args *a, int **nodes, int *n) {
     char *copy = strdup(a->layers);
-    *terms = calloc(strlen(a->layers) + 1, sizeof **terms);
-    int code = (!copy || !*terms) ? cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory") : 0;
+    *nodes = calloc(strlen(a->layers) + 1, sizeof **nodes);
+    int code = (!copy || !*nodes) ? cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory") : 0;
     *n = 0;
-    for (char *save = NULL, *tok = code ? NULL : strtok_r(copy, ",", &save); tok && !code; tok = strtok_r(NULL, ",", &save)) {
-        cnv_synth_term *t = &(*terms)[*n];
-        if ((code = cli_find_layer(ctx, tok, &t->node))) break;
-        t->kind = a->channel >= 0 ? CNV_SYNTH_CHANNEL_MEAN : CNV_SYNTH_ENERGY;
-        t->channel = a->channel;
-        t->weight = 1.0f;
-        (*n)++;
-    }
+    for (char *save = NULL, *tok = code ? NULL : strtok_r(copy, ",", &save); tok && !code; tok = strtok_r(NULL, ",", &save))
+        if (!(code = cli_find_layer(ctx, tok, &(*nodes)[*n]))) (*n)++;
     free(copy);
     if (!code && *n == 0) code = cli_error(ctx, CLI_EXIT_USAGE, "--layer: no layer given");
     return code;
 }
 
-typedef struct dream_run {
-    vis_session *se;
-    int c, h, w;
-    float *frame; /* a picture at the output size */
-    int n_frames, code;
-} dream_run;
-
-static void add_frame(dream_run *dr, const float *images, int h, int w) {
-    cnv_resample_planes(images, dr->c, h, w, dr->frame, dr->h, dr->w, 1.0f);
-    cnv_shape s = cnv_shape4(1, dr->c, dr->h, dr->w);
-    vis_session_frame(dr->se, dr->n_frames++, dr->frame, &s);
-}
-
-static void octave_done(void *user, int octave, int h, int w, const cnv_render_result *res) {
-    dream_run *dr = user;
-    if (!dr->code)
-        dr->code = vis_session_log(dr->se, res, 1, json_pack("{s:i, s:[i, i]}", "octave", octave + 1, "size", h, w));
-    if (dr->se->v->frames_dir || dr->se->v->gif) add_frame(dr, res->images, h, w);
-}
-
 static int run(cli_ctx *ctx, dream_args *a) {
     vis_cli *v = &a->vis;
-    int c = ctx->g->values[ctx->g->input].shape.d[1], h = 0, w = 0, n_terms = 0;
-    cnv_synth_term *terms = NULL;
-    float *image = NULL, *out = NULL, *zoomed = NULL, *next = NULL;
-    vis_item item = {.objective = {.kind = CNV_OBJ_UNIT}};
-    snprintf(item.caption, sizeof item.caption, "dream");
-    int code = parse_terms(ctx, a, &terms, &n_terms);
-    if (!code && a->zoom_frames > 0 && !(v->recipe.zoom > 0))
-        code = cli_error(ctx, CLI_EXIT_USAGE, "--zoom must be positive for --zoom-frames");
+    int c, h = 0, w = 0, n_layers = 0, *layers = NULL;
+    vis_cli_input_size(ctx, &c, &h, &w);
+    float *image = NULL, *out = NULL;
+    cnv_vis_item item = {.type = CNV_VIS_UNIT, .caption = "dream"};
+    int code = parse_layers(ctx, a, &layers, &n_layers);
     if (!code) code = vis_cli_load_image(ctx, ctx->inputs[0], v->size, v->size, &image, &h, &w);
-    size_t n = (size_t)c * h * w;
-    dream_run dr = {.c = c, .h = h, .w = w};
-    if (!code && (!(out = malloc(n * sizeof *out)) || !(zoomed = malloc(n * sizeof *zoomed)) ||
-                  !(next = malloc(n * sizeof *next)) ||
-                  !(dr.frame = malloc(n * sizeof *dr.frame))))
-        code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code && !(out = malloc((size_t)c * h * w * sizeof *out))) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     vis_session se;
     if (!code) code = vis_session_begin(&se, v, &item, 1);
-    if (code) goto done;
-    dr.se = &se;
-    cnv_synth_objective obj = {terms, n_terms};
-    cnv_render_opts o;
-    vis_session_opts(&se, 0, 1, "dream", &o);
-    o.frame = NULL; /* octaves differ in size: frames are whole octaves (and zoom frames) */
-    cnv_dream_opts d = {.octave_done = octave_done, .user = &dr};
-    cnv_status s = cnv_dream(ctx->g, ctx->preset, ctx->be, &obj, &o, &d, image, h, w, out);
-    if (s != CNV_OK) code = cli_status_error(ctx, s);
-    /* The infinite zoom: one octave at full size per frame, from the previous frame zoomed. */
-    o.recipe.octaves = 1;
-    o.recipe.steps = a->zoom_steps;
-    const float *prev = out;
-    for (int f = 0; f < a->zoom_frames && !code && !dr.code; f++) {
-        cnv_resample_planes(prev, c, h, w, zoomed, h, w, v->recipe.zoom);
-        se.stage = "zoom";
-        o.seed = v->seed + 1000u + (uint64_t)f;
-        s = cnv_dream(ctx->g, ctx->preset, ctx->be, &obj, &o, &d, zoomed, h, w, next);
+    if (!code) {
+        cnv_status s = cnv_vis_run_dream(se.run, 0, layers, n_layers, a->channel, image, h, w, a->zoom_frames,
+                                         a->zoom_steps, out);
         if (s != CNV_OK) code = cli_status_error(ctx, s);
-        prev = next;
+        if (!code)
+            code = vis_session_finish(&se, out, 1, c, h, w, "dream", a->layers,
+                                      json_pack("{s:s, s:i, s:i, s:i}", "image", ctx->inputs[0], "channel", a->channel,
+                                                "zoom_frames", a->zoom_frames, "zoom_steps", a->zoom_steps));
+        else
+            vis_session_free(&se);
     }
-    if (!code) code = dr.code;
-    cnv_shape shape = cnv_shape4(1, c, h, w);
-    if (!code)
-        code = vis_session_finish(&se, out, &shape, "dream", a->layers,
-                                  json_pack("{s:s, s:i, s:i, s:i}", "image", ctx->inputs[0], "channel", a->channel,
-                                            "zoom_frames", a->zoom_frames, "zoom_steps", a->zoom_steps));
-    else
-        vis_session_free(&se);
-done:
-    free(terms);
+    free(layers);
     free(image);
     free(out);
-    free(zoomed);
-    free(next);
-    free(dr.frame);
     return code;
 }
 
@@ -149,7 +92,7 @@ int cmd_dream(int argc, char **argv) {
     };
     vis_cli_recipe_default(table, verb.n_options, "dream");
     cli_ctx ctx;
-    dream_args a = {.vis = {.ctx = &ctx, .seed = 1, .recipe_name = "dream"}, .channel = -1, .zoom_steps = 5};
+    dream_args a = {.vis = {.ctx = &ctx, .recipe_name = "dream"}, .channel = -1, .zoom_steps = 5};
     int code = cli_parse(&ctx, &verb, argc, argv, &a);
     if (code < 0) {
         code = !a.layers ? cli_error(&ctx, CLI_EXIT_USAGE, "give --layer L") : 0;

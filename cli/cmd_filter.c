@@ -37,7 +37,7 @@ static int on_option(void *state, int id, const char *arg) {
 /* The channels to render: the --channels list, or the one --channel. */
 static int pick_channels(const cli_ctx *ctx, filter_args *a, int node, int n_channels, const int **index, int *n) {
     if (a->channels.spec) {
-        int code = cli_channel_list_resolve(ctx, &a->channels, n_channels, ctx->g->nodes[node].name);
+        int code = cli_channel_list_resolve(ctx, &a->channels, n_channels, cnv_model_layer_name(ctx->g, node));
         *index = a->channels.index;
         *n = a->channels.n;
         return code;
@@ -53,17 +53,18 @@ static int pick_channels(const cli_ctx *ctx, filter_args *a, int node, int n_cha
 static int run(cli_ctx *ctx, filter_args *a) {
     int node, n = 0, code = cli_find_layer(ctx, a->layer, &node);
     if (code) return code;
-    const cnv_shape *s = &ctx->g->values[ctx->g->nodes[node].out].shape;
-    if (s->ndim != 4) return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has no channels of maps (shape is not NCHW)", a->layer);
+    int d[CNV_MAX_RANK];
+    if (cnv_model_layer_shape(ctx->g, node, d) != 4)
+        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has no channels of maps (shape is not NCHW)", a->layer);
     const int *channels = NULL;
-    if ((code = pick_channels(ctx, a, node, s->d[1], &channels, &n))) return code;
-    vis_item *items = calloc((size_t)n, sizeof *items);
+    if ((code = pick_channels(ctx, a, node, d[1], &channels, &n))) return code;
+    cnv_vis_item *items = calloc((size_t)n, sizeof *items);
     if (!items) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     for (int i = 0; i < n; i++) {
-        items[i].objective = (cnv_objective){.kind = CNV_OBJ_CHANNEL, .channel = channels[i]};
+        items[i] = (cnv_vis_item){.type = CNV_VIS_CHANNEL, .index = channels[i]};
         snprintf(items[i].caption, sizeof items[i].caption, "%d", channels[i]);
     }
-    code = vis_cli_run(&a->vis, node, items, n, "filter", NULL, NULL);
+    code = vis_cli_run(&a->vis, node, items, n, "filter", NULL, NULL, NULL);
     free(items);
     return code;
 }
@@ -79,7 +80,7 @@ int cmd_filter(int argc, char **argv) {
         .on_option = on_option,
     };
     cli_ctx ctx;
-    filter_args a = {.vis = {.ctx = &ctx, .seed = 1}, .channel = -1};
+    filter_args a = {.vis = {.ctx = &ctx}, .channel = -1};
     int code = cli_parse(&ctx, &verb, argc, argv, &a);
     if (code < 0) {
         code = !a.layer ? cli_error(&ctx, CLI_EXIT_USAGE, "give --layer L") : 0;

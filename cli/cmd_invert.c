@@ -2,12 +2,10 @@
  * activations (Mahendran & Vedaldi 2015): from noise, maximize -||F(x) - F(image)||^2 / ||F(image)||^2
  * (minus the squared relative error, so its scale is the same at every layer) under the recipe's
  * total-variation and L2 priors. Several layers give one reconstruction each, in a row. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "vis/synth.h"
 #include "vis_cli.h"
 
 enum { OPT_LAYER = CLI_VERB_ID, OPT_LAYERS };
@@ -32,7 +30,7 @@ static int on_option(void *state, int id, const char *arg) {
 }
 
 /* The layers of a comma-separated list as items (captioned with the name) and nodes. */
-static int parse_layers(const cli_ctx *ctx, const char *list, vis_item **items, int **nodes, int *n) {
+static int parse_layers(const cli_ctx *ctx, const char *list, cnv_vis_item **items, int **nodes, int *n) {
     char *copy = strdup(list);
     size_t cap = strlen(list) + 1;
     *items = calloc(cap, sizeof **items);
@@ -42,7 +40,8 @@ static int parse_layers(const cli_ctx *ctx, const char *list, vis_item **items, 
     for (char *save = NULL, *tok = code ? NULL : strtok_r(copy, ",", &save); tok && !code; tok = strtok_r(NULL, ",", &save)) {
         code = cli_find_layer(ctx, tok, &(*nodes)[*n]);
         if (code) break;
-        snprintf((*items)[*n].caption, sizeof (*items)[*n].caption, "%s", ctx->g->nodes[(*nodes)[*n]].name);
+        (*items)[*n] = (cnv_vis_item){.type = CNV_VIS_UNIT};
+        snprintf((*items)[*n].caption, sizeof (*items)[*n].caption, "%s", cnv_model_layer_name(ctx->g, (*nodes)[*n]));
         (*n)++;
     }
     free(copy);
@@ -50,38 +49,12 @@ static int parse_layers(const cli_ctx *ctx, const char *list, vis_item **items, 
     return code;
 }
 
-/* One reconstruction at model node `node` into dst (C*h*w floats). */
-static int invert_layer(cli_ctx *ctx, vis_session *se, int i, int node, const float *image, int h, int w, float *dst) {
-    float *target = NULL;
-    cnv_shape ts;
-    cnv_status s = cnv_synth_features(ctx->g, ctx->preset, ctx->be, image, h, w, 1, &node, NULL, &target, &ts);
-    if (s != CNV_OK) return cli_status_error(ctx, s);
-    cnv_synth_term term = {.kind = CNV_SYNTH_MATCH, .node = node, .weight = 1.0f, .target = target};
-    cnv_synth_objective obj = {&term, 1};
-    cnv_render_opts o;
-    vis_session_opts(se, i, 1, se->items[i].caption, &o);
-    o.size[0] = h;
-    o.size[1] = w;
-    cnv_render_result res;
-    s = cnv_synth_render(ctx->g, ctx->preset, ctx->be, &obj, &o, &res);
-    free(target);
-    if (s != CNV_OK) return cli_status_error(ctx, s);
-    memcpy(dst, res.images, cnv_shape_numel(&res.shape) * sizeof *dst);
-    /* The objective is minus the squared relative error of the activations. */
-    double start = sqrt(fmax(0.0, -res.start[0])), final = sqrt(fmax(0.0, -res.final[0]));
-    printf("%s: relative error of the activations %.4f (from %.4f at the start)\n", se->items[i].caption, final, start);
-    int code = vis_session_log(se, &res, 1,
-                               json_pack("{s:s, s:o, s:o}", "layer", se->items[i].caption, "relative_error_start",
-                                         cli_json_number(start), "relative_error", cli_json_number(final)));
-    cnv_render_result_free(&res);
-    return code;
-}
-
 static int run(cli_ctx *ctx, invert_args *a) {
     vis_cli *v = &a->vis;
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    int h = v->size ? v->size : in->d[2], w = v->size ? v->size : in->d[3], c = in->d[1];
-    vis_item *items = NULL;
+    int c, h, w;
+    vis_cli_input_size(ctx, &c, &h, &w);
+    if (v->size) h = w = v->size;
+    cnv_vis_item *items = NULL;
     int *nodes = NULL, n = 0;
     float *image = NULL, *all = NULL;
     int code = parse_layers(ctx, a->layers, &items, &nodes, &n);
@@ -92,9 +65,14 @@ static int run(cli_ctx *ctx, invert_args *a) {
     if (!code) code = vis_session_begin(&se, v, items, n);
     if (!code) {
         se.grid_cols = n;
-        for (int i = 0; i < n && !code; i++) code = invert_layer(ctx, &se, i, nodes[i], image, h, w, all + i * item);
-        cnv_shape s = cnv_shape4(n, c, h, w);
-        if (!code) code = vis_session_finish(&se, all, &s, "invert", a->layers, json_pack("{s:s}", "image", ctx->inputs[0]));
+        for (int i = 0; i < n && !code; i++) {
+            double start, final;
+            cnv_status s = cnv_vis_run_invert(se.run, i, nodes[i], image, h, w, all + i * item, &start, &final);
+            if (s != CNV_OK) code = cli_status_error(ctx, s);
+            else printf("%s: relative error of the activations %.4f (from %.4f at the start)\n", items[i].caption, final,
+                        start);
+        }
+        if (!code) code = vis_session_finish(&se, all, n, c, h, w, "invert", a->layers, json_pack("{s:s}", "image", ctx->inputs[0]));
         else vis_session_free(&se);
     }
     free(items);
@@ -118,7 +96,7 @@ int cmd_invert(int argc, char **argv) {
     };
     vis_cli_recipe_default(table, verb.n_options, "invert");
     cli_ctx ctx;
-    invert_args a = {.vis = {.ctx = &ctx, .seed = 1, .recipe_name = "invert"}};
+    invert_args a = {.vis = {.ctx = &ctx, .recipe_name = "invert"}};
     int code = cli_parse(&ctx, &verb, argc, argv, &a);
     if (code < 0) {
         code = !a.layers ? cli_error(&ctx, CLI_EXIT_USAGE, "give --layer L or --layers a,b,c") : 0;

@@ -1,6 +1,6 @@
 /* cnnvis neuron MODEL --layer L --channel C [--position y,x]: an image that maximizes one unit
  * of a channel (by default the centre one), and a zoomed crop of that unit's receptive field,
- * computed exactly from the graph (cnv_graph_unit_field): OUT.png and OUT_crop.png. */
+ * computed exactly from the graph (cnv_vis_unit_field): OUT.png and OUT_crop.png. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +34,9 @@ static int on_option(void *state, int id, const char *arg) {
 }
 
 /* Cuts the field out of the image and enlarges it (nearest neighbour) to at least 128 pixels. */
-static int write_crop(const cli_ctx *ctx, const char *out, const float *chw, const cnv_shape *s, const int box[4]) {
+static int write_crop(const cli_ctx *ctx, const char *out, const float *chw, int c, int h, int w, const int box[4]) {
     cnv_image full, crop = {0}, big = {0};
-    int code = vis_cli_to_image(ctx, chw, s->d[1], s->d[2], s->d[3], &full);
+    int code = vis_cli_to_image(ctx, chw, c, h, w, &full);
     if (code) return code;
     crop.w = box[3] - box[1] + 1;
     crop.h = box[2] - box[0] + 1;
@@ -63,26 +63,23 @@ static int write_crop(const cli_ctx *ctx, const char *out, const float *chw, con
 static int run(cli_ctx *ctx, neuron_args *a) {
     int node, code = cli_find_layer(ctx, a->layer, &node);
     if (code) return code;
-    const cnv_shape *s = &ctx->g->values[ctx->g->nodes[node].out].shape;
-    if (s->ndim != 4) return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has no spatial map (shape is not NCHW)", a->layer);
-    int y = s->d[2] / 2, x = s->d[3] / 2;
+    int d[CNV_MAX_RANK];
+    if (cnv_model_layer_shape(ctx->g, node, d) != 4)
+        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s has no spatial map (shape is not NCHW)", a->layer);
+    int y = d[2] / 2, x = d[3] / 2;
     if (a->position && sscanf(a->position, "%d,%d", &y, &x) != 2)
         return cli_error(ctx, CLI_EXIT_USAGE, "--position: '%s' is not Y,X", a->position);
-    vis_item item = {.objective = {.kind = CNV_OBJ_NEURON, .channel = a->channel, .y = y, .x = x}};
+    cnv_vis_item item = {.type = CNV_VIS_NEURON, .index = a->channel, .y = y, .x = x};
     snprintf(item.caption, sizeof item.caption, "%d (%d,%d)", a->channel, y, x);
-    if (cnv_objective_check(&item.objective, 1, s, ctx->g->nodes[node].name) != CNV_OK)
+    if (cnv_vis_check_items(ctx->g, node, &item, 1) != CNV_OK)
         return cli_error(ctx, CLI_EXIT_USAGE, "%s", cnv_last_error());
-    int box[4];
-    cnv_status st = cnv_graph_unit_field(ctx->g, node, y, x, box);
+    int box[4], h, w, c, in_h, in_w;
+    cnv_status st = cnv_vis_unit_field(ctx->g, a->vis.settings, node, y, x, box);
     if (st != CNV_OK) return cli_status_error(ctx, st);
     float *images = NULL;
-    cnv_shape shape;
-    if ((code = vis_cli_run(&a->vis, node, &item, 1, "neuron", &images, &shape))) return code;
-    /* The field is in model-input pixels; the image may be larger. */
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    double fy = (double)shape.d[2] / in->d[2], fx = (double)shape.d[3] / in->d[3];
-    int scaled[4] = {(int)(box[0] * fy), (int)(box[1] * fx), (int)((box[2] + 1) * fy) - 1, (int)((box[3] + 1) * fx) - 1};
-    code = write_crop(ctx, a->vis.output, images, &shape, scaled);
+    if ((code = vis_cli_run(&a->vis, node, &item, 1, "neuron", &images, &h, &w))) return code;
+    vis_cli_input_size(ctx, &c, &in_h, &in_w);
+    code = write_crop(ctx, a->vis.output, images, c, h, w, box);
     free(images);
     return code;
 }
@@ -98,7 +95,7 @@ int cmd_neuron(int argc, char **argv) {
         .on_option = on_option,
     };
     cli_ctx ctx;
-    neuron_args a = {.vis = {.ctx = &ctx, .seed = 1}, .channel = -1};
+    neuron_args a = {.vis = {.ctx = &ctx}, .channel = -1};
     int code = cli_parse(&ctx, &verb, argc, argv, &a);
     if (code < 0) {
         code = (!a.layer || a.channel < 0) ? cli_error(&ctx, CLI_EXIT_USAGE, "give --layer L and --channel C") : 0;

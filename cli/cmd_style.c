@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "vis/synth.h"
 #include "vis_cli.h"
 
 #define DEFAULT_STYLE_LAYERS "conv1,fire2/concat,fire3/concat,fire5/concat,fire7/concat"
@@ -68,127 +67,64 @@ static int load_sized(const cli_ctx *ctx, const char *path, int side, float **ch
     if (code) return code;
     *h = oh <= ow ? side : (int)((long)side * oh / ow);
     *w = ow <= oh ? side : (int)((long)side * ow / oh);
-    int c = ctx->g->values[ctx->g->input].shape.d[1];
+    int c, ih, iw;
+    vis_cli_input_size(ctx, &c, &ih, &iw);
     *chw = malloc((size_t)c * *h * *w * sizeof **chw);
     if (*chw) cnv_resample_planes(own, c, oh, ow, *chw, *h, *w, 1.0f);
     free(own);
     return *chw ? 0 : cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
 }
 
-/* The terms: style layers' Gram matrices of the style image, then the content layer. targets
- * receives each term's malloc'ed target. */
-static int build_terms(cli_ctx *ctx, const style_args *a, const float *style, int sh, int sw, const float *content,
-                       int ch, int cw, cnv_synth_term **terms, float ***targets, int *n) {
+/* The style layers of the list, then the content layer, into nodes (n_style + 1 entries). */
+static int parse_layers(const cli_ctx *ctx, const style_args *a, int **nodes, int *n_style) {
     char *copy = strdup(a->style_layers);
-    size_t cap = strlen(a->style_layers) + 2;
-    *terms = calloc(cap, sizeof **terms);
-    *targets = calloc(cap, sizeof **targets);
-    int code = (!copy || !*terms || !*targets) ? cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory") : 0;
+    *nodes = calloc(strlen(a->style_layers) + 2, sizeof **nodes);
+    int code = (!copy || !*nodes) ? cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory") : 0;
     int k = 0;
     for (char *save = NULL, *tok = code ? NULL : strtok_r(copy, ",", &save); tok && !code; tok = strtok_r(NULL, ",", &save))
-        if (!(code = cli_find_layer(ctx, tok, &(*terms)[k].node))) (*terms)[k++].kind = CNV_SYNTH_GRAM_MATCH;
+        if (!(code = cli_find_layer(ctx, tok, &(*nodes)[k]))) k++;
     free(copy);
     if (!code && k == 0) code = cli_error(ctx, CLI_EXIT_USAGE, "--style-layers: no layer given");
-    if (!code) code = cli_find_layer(ctx, a->content_layer, &(*terms)[k].node);
-    if (code) return code;
-    int n_style = k;
-    (*terms)[k++].kind = CNV_SYNTH_MATCH;
-    *n = k;
-    int *nodes = malloc((size_t)k * sizeof *nodes), *gram = malloc((size_t)k * sizeof *gram);
-    cnv_shape *shapes = malloc((size_t)k * sizeof *shapes);
-    if (!nodes || !gram || !shapes) {
-        free(nodes);
-        free(gram);
-        free(shapes);
-        return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    }
-    for (int i = 0; i < n_style; i++) {
-        nodes[i] = (*terms)[i].node;
-        gram[i] = 1;
-        (*terms)[i].weight = a->style_weight / (float)n_style;
-    }
-    cnv_status s = cnv_synth_features(ctx->g, ctx->preset, ctx->be, style, sh, sw, n_style, nodes, gram, *targets, shapes);
-    if (s == CNV_OK)
-        s = cnv_synth_features(ctx->g, ctx->preset, ctx->be, content, ch, cw, 1, &(*terms)[n_style].node, NULL,
-                               &(*targets)[n_style], shapes);
-    (*terms)[n_style].weight = a->content_weight;
-    for (int i = 0; i < k; i++) (*terms)[i].target = (*targets)[i];
-    free(nodes);
-    free(gram);
-    free(shapes);
-    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
-}
-
-/* The style loss (mean over the style layers of the squared relative Gram error) and the content
- * loss (squared relative error at the content layer) of an image. */
-static int losses(cli_ctx *ctx, const cnv_synth_objective *obj, const float *image, int h, int w, double *style,
-                  double *content) {
-    double *v = malloc((size_t)obj->n_terms * sizeof *v);
-    if (!v) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    cnv_status s = cnv_synth_term_values(ctx->g, ctx->preset, ctx->be, obj, image, h, w, v);
-    if (s == CNV_OK) {
-        *style = 0;
-        for (int k = 0; k < obj->n_terms - 1; k++) *style += v[k] / (obj->n_terms - 1);
-        *content = v[obj->n_terms - 1];
-    }
-    free(v);
-    return s == CNV_OK ? 0 : cli_status_error(ctx, s);
+    if (!code) code = cli_find_layer(ctx, a->content_layer, &(*nodes)[k]);
+    *n_style = k;
+    return code;
 }
 
 static int run(cli_ctx *ctx, style_args *a) {
     vis_cli *v = &a->vis;
-    const cnv_shape *in = &ctx->g->values[ctx->g->input].shape;
-    int c = in->d[1], side = v->size ? v->size : in->d[2], ch, cw, sh, sw, n_terms = 0;
-    float *content = NULL, *style = NULL, **targets = NULL;
-    cnv_synth_term *terms = NULL;
-    vis_item item = {.objective = {.kind = CNV_OBJ_UNIT}};
-    snprintf(item.caption, sizeof item.caption, "style");
+    int c, ih, iw, ch, cw, sh, sw, n_style = 0, *nodes = NULL;
+    vis_cli_input_size(ctx, &c, &ih, &iw);
+    int side = v->size ? v->size : ih;
+    float *content = NULL, *style = NULL, *out = NULL;
+    cnv_vis_item item = {.type = CNV_VIS_UNIT, .caption = "style"};
     int code = load_sized(ctx, a->content, side, &content, &ch, &cw);
     if (!code) code = load_sized(ctx, a->style, side, &style, &sh, &sw);
-    if (!code) code = build_terms(ctx, a, style, sh, sw, content, ch, cw, &terms, &targets, &n_terms);
-    cnv_synth_objective obj = {terms, n_terms};
-    double style0 = 0, content0 = 0, style1 = 0, content1 = 0;
-    int from_noise = strcmp(a->from, "noise") == 0;
+    if (!code) code = parse_layers(ctx, a, &nodes, &n_style);
+    if (!code && !(out = malloc((size_t)c * ch * cw * sizeof *out))) code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     vis_session se;
     if (!code) code = vis_session_begin(&se, v, &item, 1);
     if (!code) {
-        cnv_render_opts o;
-        vis_session_opts(&se, 0, 1, NULL, &o);
-        o.size[0] = ch;
-        o.size[1] = cw;
-        if (!from_noise) {
-            o.init_images = content;
-            o.recipe.init_sd = 0;
-        }
-        cnv_render_result res;
-        cnv_status s = cnv_synth_render(ctx->g, ctx->preset, ctx->be, &obj, &o, &res);
+        cnv_vis_style st = {.style_layers = nodes, .n_style_layers = n_style, .content_layer = nodes[n_style],
+                            .style_weight = a->style_weight, .content_weight = a->content_weight,
+                            .from_noise = strcmp(a->from, "noise") == 0};
+        double l[4];
+        cnv_status s = cnv_vis_run_style(se.run, 0, &st, content, ch, cw, style, sh, sw, out, l);
         if (s != CNV_OK) code = cli_status_error(ctx, s);
-        if (!code) code = losses(ctx, &obj, res.start_images, ch, cw, &style0, &content0);
-        if (!code) code = losses(ctx, &obj, res.images, ch, cw, &style1, &content1);
-        if (!code) {
-            printf("style loss %.4g -> %.4g (%.1fx lower), content loss %.4g -> %.4g\n", style0, style1,
-                   style1 > 0 ? style0 / style1 : 0.0, content0, content1);
-            code = vis_session_log(&se, &res, 1,
-                                   json_pack("{s:o, s:o, s:o, s:o}", "style_loss_start", cli_json_number(style0),
-                                             "style_loss", cli_json_number(style1), "content_loss_start",
-                                             cli_json_number(content0), "content_loss", cli_json_number(content1)));
-        }
-        cnv_shape shape = cnv_shape4(1, c, ch, cw);
+        else printf("style loss %.4g -> %.4g (%.1fx lower), content loss %.4g -> %.4g\n", l[0], l[1],
+                    l[1] > 0 ? l[0] / l[1] : 0.0, l[2], l[3]);
         if (!code)
-            code = vis_session_finish(&se, res.images, &shape, "style", a->style_layers,
+            code = vis_session_finish(&se, out, 1, c, ch, cw, "style", a->style_layers,
                                       json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:s}", "content", a->content, "style",
                                                 a->style, "style_layers", a->style_layers, "content_layer",
                                                 a->content_layer, "style_weight", a->style_weight, "content_weight",
                                                 a->content_weight, "from", a->from));
         else
             vis_session_free(&se);
-        if (s == CNV_OK) cnv_render_result_free(&res);
     }
-    for (int k = 0; targets && k < n_terms; k++) free(targets[k]);
-    free(targets);
-    free(terms);
+    free(nodes);
     free(content);
     free(style);
+    free(out);
     return code;
 }
 
@@ -204,7 +140,7 @@ int cmd_style(int argc, char **argv) {
     };
     vis_cli_recipe_default(table, verb.n_options, "style");
     cli_ctx ctx;
-    style_args a = {.vis = {.ctx = &ctx, .seed = 1, .recipe_name = "style"}, .style_layers = DEFAULT_STYLE_LAYERS,
+    style_args a = {.vis = {.ctx = &ctx, .recipe_name = "style"}, .style_layers = DEFAULT_STYLE_LAYERS,
                     .content_layer = DEFAULT_CONTENT_LAYER, .from = "content", .style_weight = 10.0f,
                     .content_weight = 1.0f};
     int code = cli_parse(&ctx, &verb, argc, argv, &a);

@@ -20,7 +20,8 @@ import pathlib
 
 import numpy as np
 
-__all__ = ["load", "Model", "CnnvisError", "version", "library_path", "presets", "preset", "labels"]
+__all__ = ["load", "Model", "CnnvisError", "version", "library_path", "presets", "preset", "labels", "vis_knobs",
+           "recipes", "resample"]
 
 
 def _find_library():
@@ -160,6 +161,64 @@ _declare("cnv_model_layer_params", ctypes.c_size_t, _P, ctypes.c_int)
 _declare("cnv_model_receptive_fields", ctypes.c_int, _P, _c_int_p, _c_int_p)
 
 _declare("cnv_devices_report", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
+
+class _VisKnob(ctypes.Structure):
+    """cnv_vis_knob of cnnvis/vis_run.h."""
+    _fields_ = [("name", ctypes.c_char_p), ("arg", ctypes.c_char_p), ("help", ctypes.c_char_p), ("default", ctypes.c_char_p)]
+
+
+class _VisItem(ctypes.Structure):
+    """cnv_vis_item of cnnvis/vis_run.h."""
+    _fields_ = [("type", ctypes.c_int), ("index", ctypes.c_int), ("y", ctypes.c_int), ("x", ctypes.c_int),
+                ("caption", ctypes.c_char * 48)]
+
+
+class _VisProgress(ctypes.Structure):
+    """cnv_vis_progress of cnnvis/vis_run.h."""
+    _fields_ = [("stage", ctypes.c_char_p), ("first", ctypes.c_int), ("count", ctypes.c_int),
+                ("n_items", ctypes.c_int), ("step", ctypes.c_int), ("steps", ctypes.c_int),
+                ("values", ctypes.POINTER(ctypes.c_double))]
+
+
+_VIS_PROGRESS = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(_VisProgress))
+_VIS_FRAME = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, _c_float_p, ctypes.c_int,
+                              ctypes.c_int, ctypes.c_int, ctypes.c_int)
+_VIS_WARNING = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
+
+
+class _VisCallbacks(ctypes.Structure):
+    """cnv_vis_callbacks of cnnvis/vis_run.h."""
+    _fields_ = [("progress", _VIS_PROGRESS), ("frame", _VIS_FRAME), ("frame_every", ctypes.c_int),
+                ("warning", _VIS_WARNING), ("user", ctypes.c_void_p)]
+
+
+_declare("cnv_vis_recipe_list", None, ctypes.c_char_p, ctypes.c_size_t)
+_declare("cnv_vis_knob_count", ctypes.c_int)
+_declare("cnv_vis_knob_at", ctypes.POINTER(_VisKnob), ctypes.c_int)
+_declare("cnv_vis_settings_create", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(_P))
+_declare("cnv_vis_settings_free", None, _P)
+_declare("cnv_vis_settings_set", ctypes.c_int, _P, ctypes.c_char_p, ctypes.c_char_p)
+_declare("cnv_vis_settings_prepare", ctypes.c_int, _P, _P)
+_declare("cnv_vis_run_create", ctypes.c_int, _P, _P, _P, _P, ctypes.POINTER(_VisItem), ctypes.c_int,
+         ctypes.POINTER(_VisCallbacks), ctypes.POINTER(_P))
+_declare("cnv_vis_run_free", None, _P)
+_declare("cnv_vis_run_image_size", None, _P, _c_int_p, _c_int_p, _c_int_p)
+_declare("cnv_vis_run_render", ctypes.c_int, _P, ctypes.c_int, _c_float_p)
+_declare("cnv_vis_run_record", ctypes.c_int, _P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+         ctypes.POINTER(ctypes.c_void_p))
+_VIS_OBJECTIVES = {"unit": 0, "channel": 1, "neuron": 2}
+
+
+class _VisStyle(ctypes.Structure):
+    """cnv_vis_style of cnnvis/vis_run.h."""
+    _fields_ = [("style_layers", _c_int_p), ("n_style_layers", ctypes.c_int), ("content_layer", ctypes.c_int),
+                ("style_weight", ctypes.c_float), ("content_weight", ctypes.c_float), ("from_noise", ctypes.c_int)]
+
+
+_declare("cnv_vis_run_style", ctypes.c_int, _P, ctypes.c_int, ctypes.POINTER(_VisStyle), _c_float_p, ctypes.c_int,
+         ctypes.c_int, _c_float_p, ctypes.c_int, ctypes.c_int, _c_float_p, ctypes.POINTER(ctypes.c_double))
+_declare("cnv_resample_planes", None, _c_float_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, _c_float_p, ctypes.c_int,
+         ctypes.c_int, ctypes.c_float)
 _declare("cnv_free", None, _P)
 
 _declare("cnv_arch_build", ctypes.c_int, ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(_P))
@@ -541,6 +600,93 @@ class Model:
         return self._render(lambda pp, img: _lib.cnv_render_class(self._g, self._be, int(cls), pp, img), p)
 
 
+    def visualize(self, layer, items, progress=None, **knobs):
+        """Images (N, C, H, W) in 0..1 for the items at `layer`, rendered a batch at a time as
+        `cnnvis filter`/`class`/`neuron` render them with the same knobs, and the run's record (a
+        dict: what the CLI writes as OUT.json). items: ("channel", c), ("unit", k) for a class at
+        the logits (or a Softmax) layer, ("neuron", c, y, x), an int for a channel; a caption may
+        follow. knobs: any of vis_knobs() by name, - written _ (recipe="plain", steps=12,
+        seed=5, batch=4, relu_slope=0.05, image_prior="DIR", ...). progress(first, step, steps,
+        values) is called after every step."""
+        c_items = (_VisItem * max(len(items), 1))()
+        for i, it in enumerate(items):
+            it = ("channel", it) if isinstance(it, int) else tuple(it)
+            kind = it[0]
+            if kind not in _VIS_OBJECTIVES:
+                raise CnnvisError("CNV_ERR_ARG", f"item {i}: no objective '{kind}' (unit, channel, neuron)")
+            pos = it[2:4] if kind == "neuron" else (0, 0)
+            caption = it[4 if kind == "neuron" else 2] if len(it) > (4 if kind == "neuron" else 2) else str(it[1])
+            c_items[i] = _VisItem(_VIS_OBJECTIVES[kind], int(it[1]), int(pos[0]), int(pos[1]), caption.encode()[:47])
+        settings, run = self._vis_settings(knobs), _P()
+        try:
+            cb = _VisCallbacks()
+            if progress is not None:
+                cb.progress = _VIS_PROGRESS(lambda user, p: progress(p.contents.first, p.contents.step,
+                                                                     p.contents.steps,
+                                                                     p.contents.values[:p.contents.count]))
+            _check(_lib.cnv_vis_run_create(self._g, None, self._be, settings, c_items, len(items), ctypes.byref(cb),
+                                           ctypes.byref(run)))
+            c, h, w = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+            _lib.cnv_vis_run_image_size(run, ctypes.byref(c), ctypes.byref(h), ctypes.byref(w))
+            images = np.empty((len(items), c.value, h.value, w.value), np.float32)
+            index = self.layer_index(layer)
+            _check(_lib.cnv_vis_run_render(run, index, _floats(images)))
+            return images, self._vis_record(run, b"visualize", _lib.cnv_model_layer_name(self._g, index))
+        finally:
+            _lib.cnv_vis_run_free(run)
+            _lib.cnv_vis_settings_free(settings)
+
+    def _vis_settings(self, knobs, recipe=None):
+        """cnv_vis_settings from keyword knobs, prepared for the model (the caller frees them)."""
+        settings = _P()
+        _check(_lib.cnv_vis_settings_create(recipe, ctypes.byref(settings)))
+        try:
+            if "recipe" in knobs:  # the recipe first: it sets the other knobs' defaults
+                _check(_lib.cnv_vis_settings_set(settings, b"recipe", str(knobs["recipe"]).encode()))
+            for name, value in knobs.items():
+                if name != "recipe":
+                    _check(_lib.cnv_vis_settings_set(settings, name.replace("_", "-").encode(), str(value).encode()))
+            _check(_lib.cnv_vis_settings_prepare(settings, self._g))
+        except CnnvisError:
+            _lib.cnv_vis_settings_free(settings)
+            raise
+        return settings
+
+    def _vis_record(self, run, verb, layer):
+        text = ctypes.c_void_p()
+        _check(_lib.cnv_vis_run_record(run, verb, os.fsencode(self.path), layer, None, ctypes.byref(text)))
+        try:
+            return json.loads(ctypes.string_at(text.value).decode())
+        finally:
+            _lib.cnv_free(text)
+
+    def style(self, content, style, style_layers, content_layer, style_weight=10.0, content_weight=1.0,
+              from_noise=False, **knobs):
+        """Style transfer (Gatys et al.): a picture (C, H, W) like content (C, H, W) in 0..1 whose
+        Gram matrices at style_layers match those of style (C, h, w), and the losses {style_start,
+        style, content_start, content}; as `cnnvis style` with the same knobs (recipe "style" by
+        default) when the pictures are sized as it sizes them (short side --size or the input's,
+        with resample)."""
+        content, style = self._picture(content), self._picture(style)
+        names = style_layers if isinstance(style_layers, (list, tuple)) else [style_layers]
+        index = (ctypes.c_int * len(names))(*[self.layer_index(n) for n in names])
+        st = _VisStyle(index, len(names), self.layer_index(content_layer), style_weight, content_weight,
+                       int(bool(from_noise)))
+        item = _VisItem(0, 0, 0, 0, b"style")
+        settings, run = self._vis_settings(knobs, b"style"), _P()
+        try:
+            _check(_lib.cnv_vis_run_create(self._g, None, self._be, settings, ctypes.byref(item), 1, None,
+                                           ctypes.byref(run)))
+            out = np.empty_like(content)
+            losses = (ctypes.c_double * 4)()
+            _check(_lib.cnv_vis_run_style(run, 0, ctypes.byref(st), _floats(content), content.shape[1],
+                                          content.shape[2], _floats(style), style.shape[1], style.shape[2],
+                                          _floats(out), losses))
+            return out, dict(zip(("style_start", "style", "content_start", "content"), losses))
+        finally:
+            _lib.cnv_vis_run_free(run)
+            _lib.cnv_vis_settings_free(settings)
+
     # ---- synthesis from a picture ----
     def load_picture(self, path, size=None):
         """A picture file (or a preprocessed .npy) as (C, H, W) in 0..1 with the model's channel
@@ -594,6 +740,33 @@ class Model:
         _check(_lib.cnv_invert(self._g, self._be, _floats(image), image.shape[1], image.shape[2],
                                self.layer_index(layer), ctypes.byref(p), _floats(out), ctypes.byref(err)))
         return out, err.value
+
+
+def resample(image, height, width, zoom=1.0):
+    """Planes (C, H, W) resampled bilinearly to (C, height, width), showing the picture zoomed by
+    `zoom` about its centre (1: a plain resize): how `cnnvis style` sizes its pictures."""
+    image = np.ascontiguousarray(image, np.float32)
+    out = np.empty((image.shape[0], height, width), np.float32)
+    _lib.cnv_resample_planes(_floats(image), image.shape[0], image.shape[1], image.shape[2], _floats(out), height,
+                             width, zoom)
+    return out
+
+
+def recipes():
+    """The recipes' names (the knob "recipe" of Model.visualize and style)."""
+    buf = ctypes.create_string_buffer(256)
+    _lib.cnv_vis_recipe_list(buf, len(buf))
+    return buf.value.decode().split(", ")
+
+
+def vis_knobs():
+    """The visualization knobs [(name, argument, help, default)], as `cnnvis filter --help` lists
+    them: what Model.visualize takes as keyword arguments (with _ for -)."""
+    out = []
+    for i in range(_lib.cnv_vis_knob_count()):
+        k = _lib.cnv_vis_knob_at(i).contents
+        out.append((k.name.decode(), k.arg.decode(), k.help.decode(), k.default.decode()))
+    return out
 
 
 def load(path, device=None):

@@ -8,11 +8,16 @@ cnv_status cnv_recipe_resolve(const char *name, cnv_recipe *out) {
     if (!base) base = cnv_synth_recipe(name);
     if (!base) {
         char list[128];
-        cnv_recipe_list(list, sizeof list);
-        return cnv_fail(CNV_ERR_ARG, "no recipe '%s' (recipes: %s, invert, dream, style)", name, list);
+        cnv_recipe_list_all(list, sizeof list);
+        return cnv_fail(CNV_ERR_ARG, "no recipe '%s' (recipes: %s)", name, list);
     }
     *out = *base;
     out->prior_components = 64;
     out->prior_weight = 0.2f;
     return CNV_OK;
+}
+
+void cnv_recipe_list_all(char *buf, size_t size) {
+    cnv_recipe_list(buf, size);
+    cnv_synth_recipe_list(buf, size);
 }

@@ -8,5 +8,7 @@
 /* The recipe called `name` (render recipes, then the synthesis verbs': invert, dream, style)
  * with the image prior's defaults; CNV_ERR_ARG listing the recipes when unknown. */
 cnv_status cnv_recipe_resolve(const char *name, cnv_recipe *out);
+/* Every name cnv_recipe_resolve takes, "lucid, sainburg, plain, invert, dream, style", into buf. */
+void cnv_recipe_list_all(char *buf, size_t size);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "core/check.h"
 #include "core/exec.h"
+#include "core/name_list.h"
 #include "core/status.h"
 
 #include <math.h>
@@ -69,6 +70,11 @@ const cnv_recipe *cnv_synth_recipe(const char *verb) {
     for (size_t i = 0; i < sizeof synth_recipes / sizeof synth_recipes[0]; i++)
         if (strcmp(synth_recipes[i].name, verb) == 0) return &synth_recipes[i];
     return NULL;
+}
+
+void cnv_synth_recipe_list(char *buf, size_t size) {
+    for (size_t i = 0; i < sizeof synth_recipes / sizeof synth_recipes[0]; i++)
+        cnv_name_list_append(buf, size, synth_recipes[i].name);
 }
 
 /* ---- the model at the image's size ---- */

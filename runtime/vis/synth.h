@@ -35,6 +35,8 @@ typedef struct cnv_synth_objective {
 /* The named defaults of the synthesis verbs ("invert", "dream", "style"), with their sources;
  * NULL when unknown. */
 const cnv_recipe *cnv_synth_recipe(const char *verb);
+/* Appends their names ("invert, dream, style") to the list in buf. */
+void cnv_synth_recipe_list(char *buf, size_t size);
 
 /* render.h's build_objective for user = const cnv_synth_objective *: appends the terms and
  * their sum; batch items share the targets. */

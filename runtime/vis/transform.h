@@ -6,6 +6,9 @@
 #ifndef CNV_VIS_TRANSFORM_H
 #define CNV_VIS_TRANSFORM_H
 
+/* cnv_resample_planes (zoomed resampling of planes) is public, in picture.h. */
+#include "cnnvis/picture.h"
+
 /* T for the image motion "zoom by `scale` and rotate by `angle_deg` about the centre, then move
  * by (tx, ty) pixels": the content at centred input position p appears at the output position
  *     o = scale * R * p + (tx, ty),   R = [cos a, -sin a; sin a, cos a],  a = angle_deg in radians,
@@ -15,8 +18,5 @@
  * scale must be non-zero. (1, 0, 0, 0) is the identity {1, 0, 0, 0, 1, 0}. */
 void cnv_affine_compose(float scale, float angle_deg, float tx, float ty, float T[6]);
 
-/* Bilinear resampling of planes [c, h, w] into [c, h2, w2] showing the source zoomed by `zoom`
- * about its centre (1: a plain resize); half-pixel centres, edges clamped. */
-void cnv_resample_planes(const float *src, int c, int h, int w, float *dst, int h2, int w2, float zoom);
 
 #endif

@@ -17,7 +17,7 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(ls -d "$prefix"/lib*/ | head -1)
 libdir=${libdir%/}
 for f in include/cnnvis/cnnvis.h include/cnnvis/visualize.h include/cnnvis/version.h include/cnnvis/attribution.h \
-         include/cnnvis/synthesis.h include/cnnvis/tools.h bin/cnnvis \
+         include/cnnvis/synthesis.h include/cnnvis/tools.h include/cnnvis/vis_run.h bin/cnnvis \
          share/man/man1/cnnvis.1 share/bash-completion/completions/cnnvis; do
     [[ -f $prefix/$f ]] || fail "not installed: $f"
 done

@@ -2,7 +2,8 @@
 input gradient equals `grad --save-tensor`, a seeded render equals `filter`/`class` with the
 same seed (their --save-tensor), classify agrees with `classify --json`, saliency equals
 `saliency --save-tensor`, Grad-CAM has the layer's map shape, the deconvnet equals
-`deconv --save-tensor` (and its --top channels), topk equals `topk --json`, a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
+`deconv --save-tensor` (and its --top channels), topk equals `topk --json`, a batched render with knobs by name equals
+`filter`/`class`/`neuron` (images and record), a seeded style transfer equals `style`, a seeded DeepDream and inversion equal `dream`/`invert --save-tensor`, CAM equals `gradcam --method
 cam --save-tensor`, the device report equals `devices --json`, the layer table and the preset equal `info --json`,
 labels name the classes as `classify --json` does, a built architecture saved as ONNX
 equals `convert --arch` with the same seed byte for byte, and a library error raises CnnvisError with the library's
@@ -118,6 +119,42 @@ class Binding(unittest.TestCase):
         want = np.load(self.path("c.npy"))[0]
         self.assertEqual(self.model.render_class(7, seed=2, steps=10).tobytes(), want.tobytes())
 
+    def test_visualize_equals_cli_batches_and_record(self):
+        # Three channels in batches of two, a knob of the recipe and the ReLU slope set by name.
+        cli("filter", FASHION, "--layer", "relu2", "--channels", "0-2", "--batch", 2, "--steps", 6, "--seed", 4,
+            "--relu-slope", 0.05, "--jitter", 2, "-o", self.path("v.png"), "--save-tensor", self.path("v.npy"))
+        with open(self.path("v.json")) as f:
+            want = json.load(f)
+        seen = []
+        got, record = self.model.visualize("relu2", [0, 1, 2], batch=2, steps=6, seed=4, relu_slope=0.05, jitter=2,
+                                           progress=lambda first, step, steps, values: seen.append((first, step)))
+        self.assertEqual(got.shape, (3, 1, 28, 28))
+        self.assertEqual(got.tobytes(), np.load(self.path("v.npy")).tobytes())
+        for key in ("runs", "objectives", "recipe", "objective_layer", "layer", "seed", "batch", "relu_slope",
+                    "model_sha256", "preset"):
+            self.assertEqual(record[key], want[key], key)
+        self.assertEqual([r["first_item"] for r in record["runs"]], [0, 2])
+        self.assertEqual(seen[0], (0, 1))
+        self.assertEqual(seen[-1], (2, 6))
+        # Classes at the logits, one a batch, and a neuron; the recipe named first or last alike.
+        cli("class", FASHION, "--class", "1,7", "--batch", 1, "--steps", 4, "--seed", 3, "--recipe", "plain", "-o",
+            self.path("vc.png"), "--save-tensor", self.path("vc.npy"))
+        got, _ = self.model.visualize("logits", [("unit", 1), ("unit", 7)], steps=4, batch=1, seed=3, recipe="plain")
+        self.assertEqual(got.tobytes(), np.load(self.path("vc.npy")).tobytes())
+        cli("neuron", FASHION, "--layer", "relu2", "--channel", 5, "--position", "3,4", "--steps", 5, "-o",
+            self.path("vn.png"), "--save-tensor", self.path("vn.npy"))
+        got, record = self.model.visualize("relu2", [("neuron", 5, 3, 4)], steps=5)
+        self.assertEqual(got.tobytes(), np.load(self.path("vn.npy")).tobytes())
+        self.assertEqual(record["objectives"][0]["position"], [3, 4])
+        self.assertIn("steps", [k[0] for k in cnnvis.vis_knobs()])
+        self.assertEqual(cnnvis.recipes(), ["lucid", "sainburg", "plain", "invert", "dream", "style"])
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.visualize("relu2", [0], steps="many")
+        self.assertEqual(str(e.exception), "--steps: 'many' is not a whole number >= 1")
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.visualize("relu2", [999], steps=2)
+        self.assertIn("999", str(e.exception))
+
     def test_gradcam_shape(self):
         cam = self.model.gradcam(self.x, 3)
         layer = cnnvis.Model.layer_shape(self.model, cnnvis._lib.cnv_gradcam_default_layer(self.model._g))
@@ -191,6 +228,26 @@ class Binding(unittest.TestCase):
         with self.assertRaises(cnnvis.CnnvisError) as e:
             self.model.dream(picture, "relu2", recipe="nonsense")
         self.assertIn("nonsense", str(e.exception))
+
+    def test_style_equals_cli_with_seed(self):
+        out = cli("style", FASHION, "--content", self.x_path, "--style", CAT, "--style-layers", "relu1,relu2",
+                  "--content-layer", "relu2", "--steps", 4, "--seed", 2, "--tv", 1e-4, "-o", self.path("st.png"),
+                  "--save-tensor", self.path("st.npy"))
+
+        def sized(path):  # as the CLI sizes them: short side the input's, aspect kept
+            pic = self.model.load_picture(path)
+            h, w = pic.shape[1:]
+            side = self.model.input_shape[2]
+            return cnnvis.resample(pic, side if h <= w else side * h // w, side if w <= h else side * w // h)
+
+        got, losses = self.model.style(sized(self.x_path), sized(CAT), ["relu1", "relu2"], "relu2", steps=4, seed=2,
+                                       tv=1e-4)
+        self.assertEqual(got.tobytes(), np.load(self.path("st.npy"))[0].tobytes())
+        self.assertIn(f"style loss {losses['style_start']:.4g} -> {losses['style']:.4g}", out)
+        self.assertLess(losses["style"], losses["style_start"])
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            self.model.style(sized(self.x_path), sized(CAT), "relu1", "relu2", lr=-1)
+        self.assertEqual(str(e.exception), "--lr must be positive")
 
     def test_cam_needs_a_pooled_head(self):
         with self.assertRaises(cnnvis.CnnvisError) as e:

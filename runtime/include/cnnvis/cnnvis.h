@@ -216,4 +216,5 @@ CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 #include "cnnvis/picture.h"
 #include "cnnvis/model.h"
 #include "cnnvis/files.h"
+#include "cnnvis/vis_run.h"
 #endif

@@ -58,6 +58,10 @@ CNV_API cnv_status cnv_image_to_rgb(const cnv_image *src, cnv_image *out);
 
 /* Planes [C, H, W] in 0..1 (what renders produce), clamped and rounded to 0..255. */
 CNV_API cnv_status cnv_image_from_planes(const float *chw, int c, int h, int w, cnv_image *out);
+/* Bilinear resampling of float planes src [c, h, w] into dst [c, h2, w2] (the caller's) showing
+ * the source zoomed by `zoom` about its centre (1: a plain resize); half-pixel centres, edges
+ * clamped. DeepDream's zoom frames and style transfer's sizing use it. */
+CNV_API void cnv_resample_planes(const float *src, int c, int h, int w, float *dst, int h2, int w2, float zoom);
 
 typedef enum { CNV_NORM_CHANNEL, CNV_NORM_LAYER } cnv_norm_mode;
 /* "channel" or "layer"; CNV_ERR_ARG otherwise. */
