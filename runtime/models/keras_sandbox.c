@@ -10,30 +10,17 @@
 #include "models/keras_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/graph_wire.h"
+#include "core/sandbox.h"
 #include "core/status.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0 /* ASan reserves terabytes of shadow memory: an address-space limit breaks it */
-#endif
 
 typedef struct sandbox_limits {
     size_t memory; /* bytes the child may add to its address space */
@@ -58,16 +45,6 @@ static sandbox_limits limits_for(const char *path) {
     return l;
 }
 
-/* The process's current address-space size (Linux /proc), 0 when unknown. */
-static size_t address_space_now(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long pages = 0;
-    if (!f) return 0;
-    if (fscanf(f, "%lu", &pages) != 1) pages = 0;
-    fclose(f);
-    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static void report(int fd, cnv_status st, const char *msg, const cnv_graph *g) {
     int32_t code = (int32_t)st;
     uint32_t len = (uint32_t)strlen(msg);
@@ -76,29 +53,21 @@ static void report(int fd, cnv_status st, const char *msg, const cnv_graph *g) {
     if (st == CNV_OK) cnv_graph_wire_write(fd, g);
 }
 
-static _Noreturn void child(int fd, const char *path, const char *arch, int side, const sandbox_limits *l,
-                            size_t base) {
-    /* The parent's handlers (temporary-file cleanup) are not the child's business. */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    /* Whatever the reader prints (libhdf5, a sanitizer's allocation warnings) is not for the
-     * user: the parent's one line is the report. fuzz_keras_h5 shows it, running in-process. */
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, STDERR_FILENO);
-    if (!UNDER_ASAN && base) {
-        struct rlimit as = {base + l->memory, base + l->memory};
-        setrlimit(RLIMIT_AS, &as);
-    }
-    struct rlimit cpu = {l->seconds, l->seconds + 1};
-    setrlimit(RLIMIT_CPU, &cpu);
+typedef struct keras_job {
+    const char *path, *arch;
+    int side;
+    const sandbox_limits *limits;
+} keras_job;
+
+/* What runs in the child (core/sandbox.c sets the limits). */
+static void reader(int fd, void *user) {
+    const keras_job *j = user;
     cnv_graph *g = NULL;
-    cnv_status st = keras_load_direct(path, arch, side, &g);
+    cnv_status st = keras_load_direct(j->path, j->arch, j->side, &g);
     if (st == CNV_ERR_NOMEM)
         st = cnv_fail(CNV_ERR_LIMIT, "%s: reading it needs more than %zu MiB, the limit for this file (raise it with "
-                      "CNNVIS_H5_MEMORY_MB)", path, l->memory >> 20);
+                      "CNNVIS_H5_MEMORY_MB)", j->path, j->limits->memory >> 20);
     report(fd, st, st == CNV_OK ? "" : cnv_last_error(), g);
-    _exit(0);
 }
 
 /* Reads the child's reply: its status and message, then the graph. */
@@ -113,13 +82,6 @@ static int read_reply(cnv_wire_reader *r, cnv_status *st, char *msg, size_t msg_
     msg[len] = '\0';
     *st = (cnv_status)code;
     return *st == CNV_OK ? cnv_graph_wire_read(r, g) : 0;
-}
-
-static int wait_child(pid_t pid) {
-    int ws = 0;
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
-    }
-    return ws;
 }
 
 /* What went wrong when no good reply came: a signal in the child, a limit, a short reply. */
@@ -139,29 +101,15 @@ static cnv_status explain(const char *path, int e, int ws, const sandbox_limits 
 cnv_status keras_load_isolated(const char *path, const char *arch, int side, cnv_graph **out) {
     *out = NULL;
     sandbox_limits l = limits_for(path);
-    int fds[2];
-    if (pipe(fds) != 0) return cnv_fail(CNV_ERR_INTERNAL, "%s: cannot create a pipe: %s", path, strerror(errno));
-    size_t base = address_space_now();
-    fflush(NULL); /* nothing buffered twice */
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return cnv_fail(CNV_ERR_INTERNAL, "%s: cannot start the reader process: %s", path, strerror(errno));
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child(fds[1], path, arch, side, &l, base);
-    }
-    close(fds[1]);
-    cnv_wire_reader r = {fds[0], cnv_wire_now() + l.seconds, l.memory};
+    keras_job job = {path, arch, side, &l};
+    cnv_sandbox sb;
+    CNV_TRY(cnv_sandbox_start(path, "reader", l.memory, l.seconds, reader, &job, &sb));
+    cnv_wire_reader r = {sb.fd, cnv_wire_now() + l.seconds, l.memory};
     char msg[1024];
     cnv_status st = CNV_OK;
     cnv_graph *g = NULL;
     int e = read_reply(&r, &st, msg, sizeof msg, &g);
-    close(fds[0]);
-    if (e) kill(pid, SIGKILL); /* hung, over the limit, or talking nonsense */
-    int ws = wait_child(pid);
+    int ws = cnv_sandbox_finish(&sb, e != 0); /* killed when hung, over the limit, or talking nonsense */
     if (e) return explain(path, e, ws, &l);
     if (st != CNV_OK) return cnv_fail(st, "%s", msg);
     *out = g;
