@@ -562,3 +562,25 @@ cnv_status onnx_parse_attrs(onnx_import *im, const Onnx__NodeProto *n, cnv_op_ty
     if (!isfinite(attrs->alpha) || !isfinite(attrs->beta)) return node_fail(&c, CNV_ERR_FORMAT, "non-finite alpha/beta", "");
     return CNV_OK;
 }
+
+cnv_status onnx_node_refuse(const onnx_import *im, const Onnx__NodeProto *n, cnv_status s, const char *problem) {
+    return cnv_fail(s, "%s: node '%s' (%s): %s", im->path, onnx_node_name(n), n->op_type, problem);
+}
+
+const Onnx__AttributeProto *onnx_find_attr(const Onnx__NodeProto *n, const char *name) {
+    for (size_t k = 0; k < n->n_attribute; k++)
+        if (n->attribute[k]->name && !strcmp(n->attribute[k]->name, name)) return n->attribute[k];
+    return NULL;
+}
+
+cnv_status onnx_only_attrs(const onnx_import *im, const Onnx__NodeProto *n, const char *allowed) {
+    for (size_t k = 0; k < n->n_attribute; k++) {
+        const char *name = n->attribute[k]->name ? n->attribute[k]->name : "";
+        if (!cnv_word_in_list(allowed, name)) {
+            char msg[120];
+            snprintf(msg, sizeof msg, "unsupported attribute '%s'", name);
+            return onnx_node_refuse(im, n, CNV_ERR_UNSUPPORTED, msg);
+        }
+    }
+    return CNV_OK;
+}

@@ -28,26 +28,7 @@ typedef struct norm_ctx {
 } norm_ctx;
 
 static cnv_status norm_fail(const norm_ctx *c, cnv_status s, const char *problem) {
-    return cnv_fail(s, "%s: node '%s' (%s): %s", c->im->path, onnx_node_name(c->n), c->n->op_type, problem);
-}
-
-static const Onnx__AttributeProto *find_attr(const Onnx__NodeProto *n, const char *name) {
-    for (size_t k = 0; k < n->n_attribute; k++)
-        if (n->attribute[k]->name && !strcmp(n->attribute[k]->name, name)) return n->attribute[k];
-    return NULL;
-}
-
-/* Rejects any attribute outside `allowed` (space separated). */
-static cnv_status only_attrs(const norm_ctx *c, const char *allowed) {
-    for (size_t k = 0; k < c->n->n_attribute; k++) {
-        const char *name = c->n->attribute[k]->name ? c->n->attribute[k]->name : "";
-        if (!cnv_word_in_list(allowed, name)) {
-            char msg[120];
-            snprintf(msg, sizeof msg, "unsupported attribute '%s'", name);
-            return norm_fail(c, CNV_ERR_UNSUPPORTED, msg);
-        }
-    }
-    return CNV_OK;
+    return onnx_node_refuse(c->im, c->n, s, problem);
 }
 
 static int given(const Onnx__NodeProto *n, size_t k) { return k < n->n_input && n->input[k][0]; }
@@ -141,7 +122,7 @@ static cnv_status affine(const norm_ctx *c, size_t k, const char *what, const cn
 }
 
 static float float_attr(const norm_ctx *c, const char *name, float def) {
-    const Onnx__AttributeProto *a = find_attr(c->n, name);
+    const Onnx__AttributeProto *a = onnx_find_attr(c->n, name);
     return a ? a->f : def;
 }
 
@@ -167,15 +148,15 @@ static cnv_status data_value(const norm_ctx *c, int *x) {
 }
 
 static cnv_status import_layernorm(const norm_ctx *c) {
-    CNV_TRY(only_attrs(c, "axis epsilon stash_type"));
-    const Onnx__AttributeProto *st = find_attr(c->n, "stash_type");
+    CNV_TRY(onnx_only_attrs(c->im, c->n, "axis epsilon stash_type"));
+    const Onnx__AttributeProto *st = onnx_find_attr(c->n, "stash_type");
     if (st && st->i != 1) return norm_fail(c, CNV_ERR_UNSUPPORTED, "stash_type other than 1 (float32)");
     if (!given(c->n, 1)) return norm_fail(c, CNV_ERR_FORMAT, "missing Scale");
     if (c->n->n_input > 3) return norm_fail(c, CNV_ERR_FORMAT, "more than 3 inputs");
     int x;
     CNV_TRY(data_value(c, &x));
     const cnv_shape xs = c->im->g->values[x].shape;
-    const Onnx__AttributeProto *ax = find_attr(c->n, "axis");
+    const Onnx__AttributeProto *ax = onnx_find_attr(c->n, "axis");
     int64_t axis = ax ? ax->i : -1;
     if (axis < 0) axis += xs.ndim;
     if (axis < 0 || axis >= xs.ndim) return norm_fail(c, CNV_ERR_SHAPE, "axis out of range for the input");
@@ -198,7 +179,7 @@ static cnv_status import_layernorm(const norm_ctx *c) {
 }
 
 static cnv_status import_instancenorm(const norm_ctx *c) {
-    CNV_TRY(only_attrs(c, "epsilon"));
+    CNV_TRY(onnx_only_attrs(c->im, c->n, "epsilon"));
     if (!given(c->n, 1) || !given(c->n, 2)) return norm_fail(c, CNV_ERR_FORMAT, "needs scale and B");
     if (c->n->n_input > 3 || c->n->n_output > 1) return norm_fail(c, CNV_ERR_FORMAT, "3 inputs and 1 output expected");
     int x;
@@ -217,7 +198,7 @@ static cnv_status import_instancenorm(const norm_ctx *c) {
 }
 
 static cnv_status import_globalmaxpool(const norm_ctx *c) {
-    CNV_TRY(only_attrs(c, ""));
+    CNV_TRY(onnx_only_attrs(c->im, c->n, ""));
     if (c->n->n_input != 1 || c->n->n_output != 1) return norm_fail(c, CNV_ERR_FORMAT, "1 input and 1 output expected");
     int x, y;
     CNV_TRY(data_value(c, &x));
@@ -305,7 +286,7 @@ static cnv_status import_logsoftmax(const norm_ctx *c) {
 }
 
 static cnv_status import_selu(const norm_ctx *c) {
-    CNV_TRY(only_attrs(c, "alpha gamma"));
+    CNV_TRY(onnx_only_attrs(c->im, c->n, "alpha gamma"));
     if (c->n->n_input != 1 || c->n->n_output != 1) return norm_fail(c, CNV_ERR_FORMAT, "1 input and 1 output expected");
     int x, e, gamma, y;
     CNV_TRY(data_value(c, &x));
@@ -321,8 +302,8 @@ static cnv_status import_selu(const norm_ctx *c) {
 }
 
 static cnv_status import_cast(const norm_ctx *c) {
-    CNV_TRY(only_attrs(c, "to saturate"));
-    const Onnx__AttributeProto *to = find_attr(c->n, "to");
+    CNV_TRY(onnx_only_attrs(c->im, c->n, "to saturate"));
+    const Onnx__AttributeProto *to = onnx_find_attr(c->n, "to");
     if (!to || to->i != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
         return norm_fail(c, CNV_ERR_UNSUPPORTED, "a Cast of an activation to another type than float32");
     if (c->n->n_input != 1 || c->n->n_output != 1) return norm_fail(c, CNV_ERR_FORMAT, "1 input and 1 output expected");

@@ -15,7 +15,7 @@ typedef struct fold_ctx {
 } fold_ctx;
 
 static cnv_status fold_fail(const fold_ctx *c, cnv_status s, const char *problem) {
-    return cnv_fail(s, "%s: node '%s' (%s): %s", c->im->path, onnx_node_name(c->n), c->n->op_type, problem);
+    return onnx_node_refuse(c->im, c->n, s, problem);
 }
 
 /* A fresh constant for the node's first output with the given dims; float or int64 data. */
@@ -50,12 +50,6 @@ static void const_set(onnx_const *c, size_t k, double v) {
         c->i[k] = (int64_t)v;
 }
 
-static const Onnx__AttributeProto *find_attr(const Onnx__NodeProto *n, const char *name) {
-    for (size_t k = 0; k < n->n_attribute; k++)
-        if (n->attribute[k]->name && !strcmp(n->attribute[k]->name, name)) return n->attribute[k];
-    return NULL;
-}
-
 /* Rejects any attribute outside `allowed` (space separated, with spaces around each name). */
 static cnv_status only_attrs(const fold_ctx *c, const char *allowed) {
     for (size_t k = 0; k < c->n->n_attribute; k++) {
@@ -72,7 +66,7 @@ static cnv_status only_attrs(const fold_ctx *c, const char *allowed) {
 }
 
 static int64_t int_attr(const Onnx__NodeProto *n, const char *name, int64_t dflt) {
-    const Onnx__AttributeProto *a = find_attr(n, name);
+    const Onnx__AttributeProto *a = onnx_find_attr(n, name);
     return a && a->type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT ? a->i : dflt;
 }
 
@@ -85,7 +79,7 @@ static cnv_status input_const(const fold_ctx *c, size_t k, const onnx_const **ou
 
 /* A list of ints from attribute `name` (older opsets) or input k (newer ones). */
 static cnv_status int_list(const fold_ctx *c, const char *name, size_t k, int64_t *dst, size_t cap, size_t *n) {
-    const Onnx__AttributeProto *a = find_attr(c->n, name);
+    const Onnx__AttributeProto *a = onnx_find_attr(c->n, name);
     *n = 0;
     if (a) {
         if (a->n_ints > cap) return fold_fail(c, CNV_ERR_UNSUPPORTED, "too many values");
@@ -126,22 +120,28 @@ static cnv_status fold_constant(const fold_ctx *c, onnx_const *out) {
     return fold_fail(c, CNV_ERR_UNSUPPORTED, msg);
 }
 
-static cnv_status fold_shape(const fold_ctx *c, onnx_const *out) {
-    CNV_TRY(only_attrs(c, " start end "));
-    int64_t dims[ONNX_MAX_CONST_DIMS];
-    int ndim;
+/* The dims of input 0: a constant's, or an activation's at the import's shapes (batch 1). */
+static cnv_status input_dims(const fold_ctx *c, int *ndim, int64_t dims[ONNX_MAX_CONST_DIMS]) {
     const char *in = c->n->n_input ? c->n->input[0] : "";
     const onnx_const *k = onnx_find_const(c->im, in);
     int v = cnv_graph_find_value(c->im->g, in);
     if (k) {
-        ndim = k->ndim;
-        memcpy(dims, k->dims, sizeof dims);
+        *ndim = k->ndim;
+        memcpy(dims, k->dims, sizeof(int64_t) * ONNX_MAX_CONST_DIMS);
     } else if (v >= 0) {
-        ndim = c->im->g->values[v].shape.ndim;
-        for (int d = 0; d < ndim; d++) dims[d] = c->im->g->values[v].shape.d[d];
+        *ndim = c->im->g->values[v].shape.ndim;
+        for (int d = 0; d < *ndim; d++) dims[d] = c->im->g->values[v].shape.d[d];
     } else {
         return fold_fail(c, CNV_ERR_FORMAT, "input is not defined before the node");
     }
+    return CNV_OK;
+}
+
+static cnv_status fold_shape(const fold_ctx *c, onnx_const *out) {
+    CNV_TRY(only_attrs(c, " start end "));
+    int64_t dims[ONNX_MAX_CONST_DIMS];
+    int ndim;
+    CNV_TRY(input_dims(c, &ndim, dims));
     int64_t start = int_attr(c->n, "start", 0), end = int_attr(c->n, "end", ndim);
     if (start < 0) start += ndim;
     if (end < 0) end += ndim;
@@ -153,20 +153,13 @@ static cnv_status fold_shape(const fold_ctx *c, onnx_const *out) {
     return CNV_OK;
 }
 
-/* Size: the element count of a constant, or of an activation at the import's shapes (batch 1,
- * as Shape above). */
+/* Size: the element count of input 0 (its dims as Shape reads them). */
 static cnv_status fold_size(const fold_ctx *c, onnx_const *out) {
     CNV_TRY(only_attrs(c, " "));
-    const char *in = c->n->n_input ? c->n->input[0] : "";
-    const onnx_const *k = onnx_find_const(c->im, in);
-    int v = cnv_graph_find_value(c->im->g, in);
-    int64_t count;
-    if (k)
-        count = (int64_t)k->count;
-    else if (v >= 0)
-        count = (int64_t)cnv_shape_numel(&c->im->g->values[v].shape);
-    else
-        return fold_fail(c, CNV_ERR_FORMAT, "input is not defined before the node");
+    int64_t dims[ONNX_MAX_CONST_DIMS], count = 1;
+    int ndim;
+    CNV_TRY(input_dims(c, &ndim, dims));
+    for (int d = 0; d < ndim; d++) count *= dims[d];
     CNV_TRY(new_const(c, 0, 0, NULL, out));
     out->i[0] = count;
     return CNV_OK;
@@ -188,7 +181,7 @@ static cnv_status fold_constant_of_shape(const fold_ctx *c, onnx_const *out) {
             return fold_fail(c, CNV_ERR_LIMIT, "the tensor would hold more than 2^24 elements");
     }
     onnx_const fill = {0};
-    const Onnx__AttributeProto *a = find_attr(c->n, "value");
+    const Onnx__AttributeProto *a = onnx_find_attr(c->n, "value");
     if (a) {
         if (!a->t) return fold_fail(c, CNV_ERR_FORMAT, "'value' is not a tensor");
         CNV_TRY(onnx_const_from_tensor(a->t, "value", c->im->path, "ConstantOfShape value", &fill));

@@ -65,6 +65,13 @@ cnv_status onnx_add_const(onnx_import *im, onnx_const *c);
 /* The node's display name: its ONNX name, or its first output's name when that is empty. */
 const char *onnx_node_name(const Onnx__NodeProto *n);
 
+/* Fails with "<file>: node '<name>' (<op>): <problem>", the line every importer step refuses with. */
+cnv_status onnx_node_refuse(const onnx_import *im, const Onnx__NodeProto *n, cnv_status s, const char *problem);
+/* The node's attribute `name`, or NULL. */
+const Onnx__AttributeProto *onnx_find_attr(const Onnx__NodeProto *n, const char *name);
+/* Refuses (CNV_ERR_UNSUPPORTED, naming it) any attribute outside `allowed` (space-separated). */
+cnv_status onnx_only_attrs(const onnx_import *im, const Onnx__NodeProto *n, const char *allowed);
+
 /* Fills attrs for a supported op from the node's attributes (and from the constant inputs the
  * op takes as attributes: Reshape shape, Pad pads/value, Clip min/max). Rejects, by name, any
  * attribute or attribute value cnnvis does not implement. in_shape: the data input's shape. */

@@ -13,26 +13,7 @@ typedef struct shape_ctx {
 } shape_ctx;
 
 static cnv_status shape_fail(const shape_ctx *c, cnv_status s, const char *problem) {
-    return cnv_fail(s, "%s: node '%s' (%s): %s", c->im->path, onnx_node_name(c->n), c->n->op_type, problem);
-}
-
-/* Rejects any attribute outside `allowed` (space separated). */
-static cnv_status only_attrs(const shape_ctx *c, const char *allowed) {
-    for (size_t k = 0; k < c->n->n_attribute; k++) {
-        const char *name = c->n->attribute[k]->name ? c->n->attribute[k]->name : "";
-        if (!cnv_word_in_list(allowed, name)) {
-            char msg[120];
-            snprintf(msg, sizeof msg, "unsupported attribute '%s'", name);
-            return shape_fail(c, CNV_ERR_UNSUPPORTED, msg);
-        }
-    }
-    return CNV_OK;
-}
-
-static const Onnx__AttributeProto *find_attr(const Onnx__NodeProto *n, const char *name) {
-    for (size_t k = 0; k < n->n_attribute; k++)
-        if (n->attribute[k]->name && !strcmp(n->attribute[k]->name, name)) return n->attribute[k];
-    return NULL;
+    return onnx_node_refuse(c->im, c->n, s, problem);
 }
 
 /* A list of ints: attribute `name` before `input_opset`, constant input k from then on. */
@@ -42,12 +23,12 @@ static cnv_status int_list(const shape_ctx *c, const char *name, int input_opset
     *given = 0;
     const int64_t *v = NULL;
     if (c->im->opset < input_opset) {
-        const Onnx__AttributeProto *a = find_attr(c->n, name);
+        const Onnx__AttributeProto *a = onnx_find_attr(c->n, name);
         if (!a) return CNV_OK;
         if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS) return shape_fail(c, CNV_ERR_FORMAT, "attribute of the wrong type");
         v = a->ints, *n = a->n_ints;
     } else {
-        if (find_attr(c->n, name)) return shape_fail(c, CNV_ERR_UNSUPPORTED, "list given as an attribute at this opset");
+        if (onnx_find_attr(c->n, name)) return shape_fail(c, CNV_ERR_UNSUPPORTED, "list given as an attribute at this opset");
         if (k >= c->n->n_input || !c->n->input[k][0]) return CNV_OK;
         const onnx_const *in = onnx_find_const(c->im, c->n->input[k]);
         if (!in || !in->i) return shape_fail(c, CNV_ERR_UNSUPPORTED, "needs a constant int64 list input");
@@ -84,10 +65,10 @@ static cnv_status add_part(const shape_ctx *c, size_t k, cnv_op_type op, const c
 }
 
 static cnv_status import_split(const shape_ctx *c) {
-    CNV_TRY(only_attrs(c, c->im->opset >= 18 ? "axis num_outputs" : c->im->opset >= 13 ? "axis" : "axis split"));
+    CNV_TRY(onnx_only_attrs(c->im, c->n, c->im->opset >= 18 ? "axis num_outputs" : c->im->opset >= 13 ? "axis" : "axis split"));
     cnv_shape x = {0};
     CNV_TRY(data_shape(c, &x));
-    const Onnx__AttributeProto *ax = find_attr(c->n, "axis");
+    const Onnx__AttributeProto *ax = onnx_find_attr(c->n, "axis");
     int64_t axis = ax ? ax->i : 0;
     if (axis < 0) axis += x.ndim;
     if (axis < 0 || axis >= x.ndim) return shape_fail(c, CNV_ERR_SHAPE, "axis out of range for the input");
@@ -100,7 +81,7 @@ static cnv_status import_split(const shape_ctx *c) {
     const int dim = x.d[axis];
     if (!given) {
         /* Equal parts; opset 18's num_outputs lets the last one be smaller (ceil-sized parts). */
-        const Onnx__AttributeProto *no = find_attr(c->n, "num_outputs");
+        const Onnx__AttributeProto *no = onnx_find_attr(c->n, "num_outputs");
         if (no && (size_t)no->i != parts) return shape_fail(c, CNV_ERR_FORMAT, "num_outputs differs from the outputs");
         int64_t each = no ? (dim + (int64_t)parts - 1) / (int64_t)parts : dim / (int64_t)parts;
         if (!no && dim % (int64_t)parts) return shape_fail(c, CNV_ERR_SHAPE, "the axis does not split into equal parts");
@@ -134,7 +115,7 @@ static cnv_status import_split(const shape_ctx *c) {
 /* Squeeze (unsqueeze = 0) or Unsqueeze: the output dims, as a Reshape whose dim 0 copies the
  * input's (the batch) when the axes leave it in place. */
 static cnv_status import_squeeze(const shape_ctx *c, int unsqueeze) {
-    CNV_TRY(only_attrs(c, c->im->opset >= 13 ? "" : "axes"));
+    CNV_TRY(onnx_only_attrs(c->im, c->n, c->im->opset >= 13 ? "" : "axes"));
     cnv_shape x = {0};
     CNV_TRY(data_shape(c, &x));
     int64_t axes[CNV_MAX_DIMS];
