@@ -121,6 +121,27 @@ static void expect_refusal(int want, const char *verb, const char *pattern, cons
     printf("  ok  exit %d  %4.1f s  %s", rc, took, tu_cli_err);
 }
 
+
+/* Every file of tests/fuzz/regressions/<folder> whose name contains `contains` (skipping dot
+ * files), run as `args` (printf with the file's path) and refused in one line naming it.
+ * Returns how many ran. */
+static int refuse_each(const char *folder, const char *contains, const char *verb, const char *args_fmt) {
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/tests/fuzz/regressions/%s", CNNVIS_SOURCE_DIR, folder);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.' || !strstr(e->d_name, contains)) continue;
+        char path[1000], args[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(args, sizeof args, args_fmt, path);
+        expect_refusal(2, verb, args, e->d_name);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
 static void keras_files_that_break_libhdf5(void **state) {
     (void)state;
     setenv("CNNVIS_H5_SECONDS", "2", 1); /* a hang ends in 2 s, not the default 10 */
@@ -132,19 +153,7 @@ static void keras_files_that_break_libhdf5(void **state) {
     assert_int_equal(mkfifo(fifo, 0600), 0);
     expect_refusal(2, "info", "info '{H}/fifo.h5'", "fifo.h5: reading it took longer than 2 s");
     /* What libFuzzer found in libhdf5 1.10: segfaults in the attribute reads, a spin, a balloon. */
-    const char *dir = CNNVIS_SOURCE_DIR "/tests/fuzz/regressions/keras_h5_sandboxed";
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (!strstr(e->d_name, ".h5")) continue;
-        char args[1200];
-        snprintf(args, sizeof args, "info '%s/%s'", dir, e->d_name);
-        expect_refusal(2, "info", args, e->d_name);
-        n++;
-    }
-    closedir(d);
-    assert_true(n >= 11);
+    assert_true(refuse_each("keras_h5_sandboxed", ".h5", "info", "info '%s'") >= 11);
     unsetenv("CNNVIS_H5_SECONDS");
 }
 
@@ -157,19 +166,7 @@ static void pictures_and_tensors_that_lie(void **state) {
     expect_refusal(2, "classify", "classify {M} '{H}/chunk_lie.png'", "chunk_lie.png: truncated or corrupt PNG");
     /* What libFuzzer found in stb_image (an out-of-bounds write building a JPEG Huffman table):
      * decoded in cnv_image_load's child process, refused in one line. */
-    const char *dir = CNNVIS_SOURCE_DIR "/tests/fuzz/regressions/image_sandboxed";
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (e->d_name[0] == '.') continue;
-        char args[1200];
-        snprintf(args, sizeof args, "classify {M} '%s/%s'", dir, e->d_name);
-        expect_refusal(2, "classify", args, e->d_name);
-        n++;
-    }
-    closedir(d);
-    assert_true(n >= 1);
+    assert_true(refuse_each("image_sandboxed", "", "classify", "classify {M} '%s'") >= 1);
     expect_refusal(2, "forward", "forward {M} '{H}/lie.npy' --save-tensor '{O}/t.npy'", "lie.npy: truncated .npy");
     expect_refusal(2, "forward", "forward {M} '{H}/nan.npy' --save-tensor '{O}/t.npy'", "nan.npy: element 88 of 784 is NaN");
     expect_refusal(2, "classify", "classify {M} '{H}/inf.npy'", "inf.npy: element 146 of 784 is an infinity");
