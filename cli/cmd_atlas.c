@@ -12,7 +12,6 @@
 
 #include "cnnvis/atlas.h"
 #include "commands.h"
-#include "api/vis_settings.h"
 #include "vis_cli.h"
 
 enum { OPT_LAYERS = CLI_VERB_ID, OPT_MAX_CHANNELS, OPT_FORMAT, OPT_IMAGES, OPT_IMAGES_LIMIT, OPT_K, OPT_CHUNK, OPT_SHARD };
@@ -234,13 +233,8 @@ static int run(cli_ctx *ctx, atlas_args *a) {
         if (!code && s == CNV_OK) s = cnv_atlas_open(atlas);
         if (!code && s != CNV_OK) code = cli_status_error(ctx, s);
     }
-    cnv_render_opts render;
-    cnv_atlas_engine e = {.g = ctx->g, .be = ctx->be, .preset = ctx->preset->name, .render = &render,
-                          .relu_slope = a->vis.relu_slope, .forward_batch = 16, .progress = step_progress, .user = a};
-    if (!code) {
-        cnv_vis_settings_render_opts(a->vis.settings, ctx->g, 1, &render);
-        render.frame = NULL; /* the engine reports progress itself */
-    }
+    cnv_atlas_engine e = {.g = ctx->g, .be = ctx->be, .preset = ctx->preset->name, .settings = a->vis.settings,
+                          .forward_batch = 16, .progress = step_progress, .user = a};
     if (!code) {
         a->tty = isatty(2);
         a->atlas = atlas;

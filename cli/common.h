@@ -12,10 +12,6 @@
 #include "cnnvis/files.h"
 #include "cnnvis/model.h"
 #include "cnnvis/picture.h"
-/* cli_ctx and the cli_* calls need only the public types above; the verbs still reading the
- * graph's internals (ctx->g->nodes, ..., tests/api/check_layering.py) get them here until they
- * move to the public calls. */
-#include "core/exec.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
 

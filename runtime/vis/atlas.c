@@ -348,35 +348,32 @@ static void step_progress(void *user, int step, int steps, const double *values,
     if (w->engine->progress) w->engine->progress(w->engine->user, w->item, step, steps);
 }
 
-/* The engine as the items use it: the preset by name, the render options copied with the
- * progress routed through step_progress and no frames (an atlas keeps only the final picture). */
-static cnv_status work_from(const cnv_atlas_engine *e, cnv_atlas_work *w) {
+cnv_status cnv_atlas_work_init(const cnv_atlas_engine *e, const cnv_render_opts *render, float relu_slope,
+                               cnv_atlas_work *w) {
     memset(w, 0, sizeof *w);
-    if (!e->g || !e->be || !e->render || e->forward_batch < 1)
+    if (!e->g || !e->be || !render || e->forward_batch < 1)
         return cnv_fail(CNV_ERR_ARG,
-                        "atlas: the engine needs a model, a backend, render options and forward_batch >= 1");
+                        "atlas: the engine needs a model, a backend, render settings and forward_batch >= 1");
     w->preset = e->preset ? cnv_preset_find(e->preset) : cnv_preset_detect(e->g);
     if (!e->preset && !w->preset) w->preset = cnv_preset_find("generic");
     if (!w->preset) return cnv_fail(CNV_ERR_NOT_FOUND, "atlas: no preset '%s'", e->preset);
     w->g = e->g;
     w->be = e->be;
-    w->render = *e->render;
+    w->render = *render;
     w->render.progress = step_progress;
     w->render.user = w;
     w->render.frame = NULL;
-    w->relu_slope = e->relu_slope;
+    w->relu_slope = relu_slope;
     w->forward_batch = e->forward_batch;
     w->engine = e;
     w->item = -1;
     return CNV_OK;
 }
 
-cnv_status cnv_atlas_run_shard(const cnv_atlas *a, const cnv_atlas_engine *engine, cnv_atlas_shard shard,
-                               cnv_atlas_item_fn on_item, void *user) {
+cnv_status cnv_atlas_work_run_shard(const cnv_atlas *a, cnv_atlas_work *e, cnv_atlas_shard shard,
+                                    cnv_atlas_item_fn on_item, void *user) {
     if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count)
         return cnv_fail(CNV_ERR_ARG, "atlas: shard %d of %d does not exist (0 <= I < N)", shard.index, shard.count);
-    cnv_atlas_work work, *e = &work;
-    CNV_TRY(work_from(engine, e));
     int mine = 0, done = 0;
     for (int i = shard.index; i < a->n_items; i += shard.count) mine++;
     for (int i = shard.index; i < a->n_items; i += shard.count)
@@ -405,10 +402,4 @@ cnv_status cnv_atlas_run_shard(const cnv_atlas *a, const cnv_atlas_engine *engin
         if (on_item) on_item(user, a, i, 0, done, mine, seconds);
     }
     return CNV_OK;
-}
-
-cnv_status cnv_atlas_write_index(const cnv_atlas *a, const cnv_atlas_engine *engine) {
-    cnv_atlas_work work;
-    CNV_TRY(work_from(engine, &work));
-    return cnv_atlas_index_write(a, &work);
 }

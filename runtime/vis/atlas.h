@@ -61,7 +61,7 @@ struct cnv_atlas {
 uint64_t cnv_atlas_seed(const char *model_sha256, const char *layer, int channel, uint64_t seed);
 
 /* What the items run with: cnnvis/atlas.h's engine with the preset found and the render options
- * copied, their progress going to the engine's with the item being rendered. */
+ * of its settings, their progress going to the engine's with the item being rendered. */
 typedef struct cnv_atlas_work {
     cnv_graph *g;
     const cnv_preset *preset;
@@ -72,6 +72,15 @@ typedef struct cnv_atlas_work {
     const cnv_atlas_engine *engine;
     int item; /* the item being rendered */
 } cnv_atlas_work;
+
+/* The work of engine e with every render item's options (copied; the objective and seed are set
+ * per item, the progress goes to the engine's, no frames) and leaky-twin slope. w must stay where
+ * it is while it runs (its render options point back at it). */
+cnv_status cnv_atlas_work_init(const cnv_atlas_engine *e, const cnv_render_opts *render, float relu_slope,
+                               cnv_atlas_work *w);
+/* cnv_atlas_run_shard over the work. */
+cnv_status cnv_atlas_work_run_shard(const cnv_atlas *a, cnv_atlas_work *w, cnv_atlas_shard shard,
+                                    cnv_atlas_item_fn on_item, void *user);
 
 /* Whether an item's record exists. */
 int cnv_atlas_item_recorded(const cnv_atlas *a, const cnv_atlas_item *it);

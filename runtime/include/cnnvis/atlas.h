@@ -94,18 +94,15 @@ typedef struct cnv_atlas_shard {
  * CNV_ERR_ARG with the reason. */
 CNV_API cnv_status cnv_atlas_shard_parse(const char *spec, cnv_atlas_shard *out);
 
-/* The render options of the optimization verbs (recipe, knobs, prior, size): built by the
- * CLI's option parser, not public yet. */
-struct cnv_render_opts;
-
 /* What renders and ranks. */
 typedef struct cnv_atlas_engine {
     cnv_graph *g;     /* the model planned */
     cnv_backend *be;
     const char *preset; /* how images are fed and shown (cnv_model_preset's names); NULL: the model's */
-    const struct cnv_render_opts *render; /* every render item's options (copied; the objective and
-                                             seed are set per item); required */
-    float relu_slope;   /* objectives on ReLU layers see a leaky twin of this slope (0: none) */
+    /* Every render item's recipe, knobs, size, prior and leaky-twin slope (vis_run.h), prepared
+     * for g (cnv_vis_settings_prepare, else CNV_ERR_ARG); the objective and seed are set per
+     * item. Required; unchanged while the call runs. */
+    const struct cnv_vis_settings *settings;
     int forward_batch;  /* images per forward pass when ranking, >= 1 */
     /* Optional: after each optimization step of a render item. */
     void (*progress)(void *user, int item, int step, int steps);
