@@ -20,6 +20,12 @@ install(TARGETS cnnvis cnnvis_shared cnnvis-cli
 # CMake package's static target (the shared library records its own).
 set(CNNVIS_PC_REQUIRES_PRIVATE "libprotobuf-c stb openblas zlib jansson hdf5")
 set(CNNVIS_STATIC_LIBS "-lgif -lpthread -ldl -lm")
+# A sanitized build's libraries (CNNVIS_SANITIZE) need the sanitizers' runtimes linked first into
+# every program that uses them: cnnvis.pc's Libs and the CMake targets carry the flag then.
+set(CNNVIS_USER_LINK_FLAGS "")
+if(CNNVIS_SANITIZE)
+  set(CNNVIS_USER_LINK_FLAGS "-fsanitize=address,undefined")
+endif()
 
 # cnnvis.pc finds the prefix relative to itself, so the tree can be installed anywhere.
 file(RELATIVE_PATH CNNVIS_PC_TO_PREFIX /root/${CMAKE_INSTALL_LIBDIR}/pkgconfig /root)
