@@ -66,6 +66,7 @@ _declare("cnv_version", ctypes.c_char_p)
 _declare("cnv_status_str", ctypes.c_char_p, ctypes.c_int)
 _declare("cnv_last_error", ctypes.c_char_p)
 _declare("cnv_model_load", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(_P))
+_declare("cnv_model_load_sized", ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_int, ctypes.POINTER(_P))
 _declare("cnv_model_free", None, _P)
 _declare("cnv_model_find_layer", ctypes.c_int, _P, ctypes.c_char_p, _c_int_p)
 _declare("cnv_model_layer_count", ctypes.c_int, _P)
@@ -314,12 +315,19 @@ def labels(path):
 
 class Model:
     """A loaded model on a backend. device: None or "auto" (the best GPU, else the CPU), "cpu",
-    or a Vulkan device's index or name substring, as the CLI's --device."""
+    or a Vulkan device's index or name substring, as the CLI's --device. size: None (the
+    model's own input size), a side S or (height, width): a model whose input size is free
+    (symbolic height and width, a fully convolutional trunk) is built at it, as the CLI's
+    --size does; a fixed one raises CnnvisError naming the size it takes."""
 
-    def __init__(self, path, device=None):
+    def __init__(self, path, device=None, size=None):
         self._g = _P()
         self._be = _P()
-        _check(_lib.cnv_model_load(os.fsencode(path), ctypes.byref(self._g)))
+        if size is None:
+            _check(_lib.cnv_model_load(os.fsencode(path), ctypes.byref(self._g)))
+        else:
+            h, w = (size, size) if isinstance(size, int) else size
+            _check(_lib.cnv_model_load_sized(os.fsencode(path), int(h), int(w), ctypes.byref(self._g)))
         self._open_backend(device)
         self.path = str(path)
 
@@ -769,9 +777,9 @@ def vis_knobs():
     return out
 
 
-def load(path, device=None):
-    """Loads an ONNX or Keras (.h5) model onto a device (see Model)."""
-    return Model(path, device)
+def load(path, device=None, size=None):
+    """Loads an ONNX or Keras (.h5) model onto a device, at an input size when given (see Model)."""
+    return Model(path, device, size)
 
 
 def architectures():

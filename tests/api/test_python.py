@@ -291,6 +291,36 @@ class Binding(unittest.TestCase):
             self.model.render_filter(1, 0, recipe="nonsense", steps=1)
         self.assertIn("nonsense", str(e.exception))
 
+    def test_load_at_a_size(self):
+        """A model with symbolic height and width (written here with onnx.helper: a 3x3 conv, 2 to 3
+        channels, then a global average pool) runs at the size and batch given, against numpy; a
+        fixed model refuses another size with the library's line."""
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+        rng = np.random.default_rng(3)
+        w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+        graph = helper.make_graph(
+            [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("GlobalAveragePool", ["c"], ["y"])], "dyn",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, "H", "W"])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, 1, 1])],
+            [numpy_helper.from_array(w, "w")])
+        path = self.path("dynamic.onnx")
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+        for size in [(20, 33), 9]:
+            with cnnvis.load(path, device="cpu", size=size) as m:
+                h, wd = (size, size) if isinstance(size, int) else size
+                self.assertEqual(m.input_shape, (1, 2, h, wd))
+                x = rng.standard_normal((2, 2, h, wd)).astype(np.float32)
+                xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+                conv = sum(np.einsum("oc,nchw->nohw", w[:, :, i, j], xp[:, :, i:i + h, j:j + wd])
+                           for i in range(3) for j in range(3))
+                got = m.forward(x).reshape(2, 3)
+                np.testing.assert_allclose(got, conv.mean(axis=(2, 3)), rtol=1e-4, atol=1e-5)
+        with self.assertRaises(cnnvis.CnnvisError) as e:
+            cnnvis.load(FASHION, device="cpu", size=32)
+        self.assertIn("fixed at 1x1x28x28", str(e.exception))
+
     def test_build_and_save_equal_convert(self):
         self.assertIn("smallnet", cnnvis.architectures())
         out = self.path("smallnet_py.onnx")
