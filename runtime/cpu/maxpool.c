@@ -25,29 +25,50 @@ static size_t min_planes(const cnv_cpu_args *a) {
     return cnv_cpu_min_items((size_t)a->in_shape[0].d[2] * a->in_shape[0].d[3]);
 }
 
+/* The window taps k in [*lo, *hi) of a window starting at `base` with step `dil` that fall inside
+ * [0, n): the forward then scans only those, with no bounds test per cell. */
+static void taps_inside(int base, int dil, int kernel, int n, int *lo, int *hi) {
+    *lo = base < 0 ? (-base + dil - 1) / dil : 0;
+    *hi = base > n - 1 ? 0 : (n - 1 - base) / dil + 1;
+    if (*hi > kernel) *hi = kernel;
+    if (*hi < *lo) *hi = *lo;
+}
+
 static void forward_planes(void *ctx, size_t lo, size_t hi) {
     const cnv_cpu_args *a = ctx;
     const cnv_attrs *at = a->a;
     const int h = a->in_shape[0].d[2], w = a->in_shape[0].d[3];
     const int oh = a->out_shape.d[2], ow = a->out_shape.d[3];
+    const int dy = at->dilation[0], dx = at->dilation[1];
     for (size_t p = lo; p < hi; p++) {
         const float *x = a->in[0] + p * h * w;
         float *y = a->out + p * oh * ow;
         int32_t *sw = a->aux + p * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
+            const int y0 = oy * at->stride[0] - at->pads[0];
+            int i0, i1;
+            taps_inside(y0, dy, at->kernel[0], h, &i0, &i1);
             for (int ox = 0; ox < ow; ox++) {
-                int best = -1;
-                for (int i = 0; i < at->kernel[0]; i++) {
-                    int iy = oy * at->stride[0] - at->pads[0] + i * at->dilation[0];
-                    if (iy < 0 || iy >= h) continue;
-                    for (int j = 0; j < at->kernel[1]; j++) {
-                        int ix = ox * at->stride[1] - at->pads[1] + j * at->dilation[1];
-                        if (ix < 0 || ix >= w) continue;
-                        int idx = iy * w + ix;
-                        if (best < 0 || x[idx] > x[best]) best = idx;
-                    }
+                const int x0 = ox * at->stride[1] - at->pads[1];
+                int j0, j1;
+                taps_inside(x0, dx, at->kernel[1], w, &j0, &j1);
+                if (i0 == i1 || j0 == j1) { /* no cell of the window inside the input */
+                    y[oy * ow + ox] = 0.0f;
+                    sw[oy * ow + ox] = -1;
+                    continue;
                 }
-                y[oy * ow + ox] = best < 0 ? 0.0f : x[best];
+                int best = (y0 + i0 * dy) * w + x0 + j0 * dx;
+                float top = x[best];
+                /* Row-major over the taps inside, strictly greater: ties keep the first. */
+                for (int i = i0; i < i1; i++) {
+                    const int row = (y0 + i * dy) * w + x0;
+                    for (int j = j0; j < j1; j++)
+                        if (x[row + j * dx] > top) {
+                            top = x[row + j * dx];
+                            best = row + j * dx;
+                        }
+                }
+                y[oy * ow + ox] = top;
                 sw[oy * ow + ox] = best;
             }
         }
