@@ -44,28 +44,39 @@ static float tent(float dist) { return fmaxf(0.0f, 1.0f - fabsf(dist)); }
 
 typedef enum { SAMPLE, SPREAD } walk_direction;
 
-/* One plane. SAMPLE: y[i, j] = Σ weight * x[tap]. SPREAD: x[tap] += weight * y[i, j]. */
-static void plane_walk(const float *t, const resample_dims *d, walk_direction dir, float *x, float *y) {
+/* Planes of one item (they share its transform): channels [0, n) at x and y, one plane apart.
+ * SAMPLE: y[i, j] = sum of weight * x[tap]. SPREAD: x[tap] += weight * y[i, j]. Each output
+ * pixel's taps and weights are worked out once and applied to every plane. */
+static void planes_walk(const float *t, const resample_dims *d, walk_direction dir, float *x, float *y, int n) {
+    const size_t in_plane = (size_t)d->hi * d->wi, out_plane = (size_t)d->ho * d->wo;
     for (int i = 0; i < d->ho; i++)
         for (int j = 0; j < d->wo; j++) {
             float sx, sy;
             sample_point(t, d, i, j, &sx, &sy);
             const float fx = floorf(sx), fy = floorf(sy);
-            float *out = y + (size_t)i * d->wo + j, v = 0.0f;
-            /* The four taps around the sample point; fx, fy may be far outside any int range,
-             * so compare in float before converting. */
+            /* The four taps around the sample point that lie inside the input; fx, fy may be far
+             * outside any int range, so compare in float before converting. */
+            size_t tap[4];
+            float weight[4];
+            int taps = 0;
             for (int dy = 0; dy < 2; dy++)
                 for (int dx = 0; dx < 2; dx++) {
                     const float px = fx + (float)dx, py = fy + (float)dy;
                     if (!(px >= 0.0f && px < (float)d->wi && py >= 0.0f && py < (float)d->hi)) continue;
-                    const float weight = tent(sx - px) * tent(sy - py);
-                    float *tap = x + (size_t)py * d->wi + (size_t)px;
-                    if (dir == SAMPLE)
-                        v += weight * *tap;
-                    else
-                        *tap += weight * *out;
+                    weight[taps] = tent(sx - px) * tent(sy - py);
+                    tap[taps++] = (size_t)py * d->wi + (size_t)px;
                 }
-            if (dir == SAMPLE) *out = v;
+            const size_t at = (size_t)i * d->wo + j;
+            for (int k = 0; k < n; k++) {
+                float *xk = x + k * in_plane, *out = y + k * out_plane + at;
+                if (dir == SAMPLE) {
+                    float v = 0.0f;
+                    for (int q = 0; q < taps; q++) v += weight[q] * xk[tap[q]];
+                    *out = v;
+                } else {
+                    for (int q = 0; q < taps; q++) xk[tap[q]] += weight[q] * *out;
+                }
+            }
         }
 }
 
@@ -76,10 +87,16 @@ typedef struct walk_job {
     float *x, *y;
 } walk_job;
 
+/* Planes [lo, hi), taken an item's run of channels at a time. */
 static void walk_range(void *ctx, size_t lo, size_t hi) {
     const walk_job *j = ctx;
-    for (size_t p = lo; p < hi; p++)
-        plane_walk(j->t + p / j->d->c * 6, j->d, j->dir, j->x + p * j->d->hi * j->d->wi, j->y + p * j->d->ho * j->d->wo);
+    const size_t c = (size_t)j->d->c;
+    for (size_t p = lo; p < hi;) {
+        const size_t item = p / c, next = (item + 1) * c < hi ? (item + 1) * c : hi;
+        planes_walk(j->t + item * 6, j->d, j->dir, j->x + p * j->d->hi * j->d->wi, j->y + p * j->d->ho * j->d->wo,
+                    (int)(next - p));
+        p = next;
+    }
 }
 
 /* Every plane of the batch, threaded over planes (each thread writes only its own). An output
