@@ -686,6 +686,40 @@ static void test_layernorm_vs_numpy(void **state) {
     cnv_graph_free(g);
 }
 
+/* The input gradient of logit 0 through the four norms (`cnnvis grad`, CPU) against float64
+ * central differences of the numpy pass. */
+static void test_layernorm_input_gradient(void **state) {
+    (void)state;
+    cnv_shape s, ref_shape, got_shape;
+    float *nhwc = npy_ok(FIXTURES "layernorm_in.npy", &s);
+    s.d[0] = 1; /* the first input */
+    float *nchw = nhwc_to_nchw(nhwc, &s);
+    cnv_shape t = cnv_shape4(1, s.d[3], s.d[1], s.d[2]);
+    tu_expect_ok(cnv_npy_write(FIXTURES "cli_layernorm_in0.npy", nchw, &t));
+    float *ref_nhwc = npy_ok(FIXTURES "layernorm_grad.npy", &ref_shape);
+    float *ref = nhwc_to_nchw(ref_nhwc, &ref_shape);
+    float *got = cli_tensor("grad '" FIXTURES "layernorm.h5' '" FIXTURES "cli_layernorm_in0.npy' --class 0 --device cpu "
+                            "--save-tensor '" FIXTURES "cli_layernorm_grad.npy'", FIXTURES "cli_layernorm_grad.npy",
+                            &got_shape);
+    assert_true(cnv_shape_equal(&got_shape, &t));
+    double err = tu_rel_error(got, ref, cnv_shape_numel(&t));
+    print_message("  layernorm.h5 input gradient of logit 0 vs central differences: rel err %.3g\n", err);
+    assert_true(err < 1e-4);
+    free(nhwc);
+    free(nchw);
+    free(ref_nhwc);
+    free(ref);
+    free(got);
+}
+
+/* The axis LayerNormalization may not take, and an input whose channels are None. */
+static void test_layernorm_and_none_refusals(void **state) {
+    (void)state;
+    expect_failure(FIXTURES "layernorm_batch.h5", NULL, CNV_ERR_UNSUPPORTED, "layer 'ln' (LayerNormalization): normalizes "
+                                                                             "the batch axis");
+    expect_failure(FIXTURES "none_channels.h5", NULL, CNV_ERR_UNSUPPORTED, "channels or features are None");
+}
+
 /* Runs the CLI and returns its exit status; out and err hold what it printed. */
 static int cli(const char *args, char *err, size_t err_size) {
     static char out[1 << 16];
@@ -805,6 +839,8 @@ int main(void) {
         cmocka_unit_test(test_application_verbs),
         cmocka_unit_test(test_unets_vs_numpy),
         cmocka_unit_test(test_layernorm_vs_numpy),
+        cmocka_unit_test(test_layernorm_input_gradient),
+        cmocka_unit_test(test_layernorm_and_none_refusals),
         cmocka_unit_test(test_none_dims_fully_convolutional),
         cmocka_unit_test(test_none_dims_fixed_by_dense),
         cmocka_unit_test(test_real_models_vulkan),
