@@ -71,6 +71,13 @@ static float *nhwc_to_nchw(const float *x, const cnv_shape *s) {
     return y;
 }
 
+static float *npy_ok(const char *name, cnv_shape *shape) {
+    float *data = NULL;
+    cnv_status st = cnv_npy_read(name, &data, shape);
+    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
+    return data;
+}
+
 static int count_ops(const cnv_graph *g, cnv_op_type op) {
     int n = 0;
     for (int i = 0; i < g->n_nodes; i++) n += g->nodes[i].op == op;
@@ -157,11 +164,38 @@ static void test_resnet8_structure(void **state) {
     free(path);
 }
 
+/* A fixture model loaded at height x width (0: its own) through `be`: its output against
+ * <tag>_out.npy for the inputs <tag>_in.npy. */
+static void check_fixture_on(cnv_backend *be, const char *file, int height, int width, const char *tag) {
+    char path[512];
+    cnv_graph *g = NULL;
+    snprintf(path, sizeof path, FIXTURES "%s", file);
+    tu_expect_ok(cnv_model_load_sized(path, height, width, &g));
+    cnv_shape in_shape, ref_shape;
+    snprintf(path, sizeof path, FIXTURES "%s_in.npy", tag);
+    float *nhwc = npy_ok(path, &in_shape), *input = nhwc_to_nchw(nhwc, &in_shape);
+    snprintf(path, sizeof path, FIXTURES "%s_out.npy", tag);
+    float *ref = npy_ok(path, &ref_shape);
+    size_t n;
+    float *out = run_on(g, be, input, in_shape.d[0], &n);
+    assert_int_equal(n, cnv_shape_numel(&ref_shape));
+    double err = tu_rel_error(out, ref, n);
+    print_message("  %s (%s) on %s: rel err %.3g\n", file, tag, cnv_backend_name(be), err);
+    assert_true(err < TOL);
+    cnv_graph_free(g);
+    free(nhwc);
+    free(input);
+    free(ref);
+    free(out);
+}
+
 static void test_real_models_vulkan(void **state) {
     (void)state;
     cnv_backend *be = tu_backend_create("vulkan");
     check_real(&real_models[0], be); /* Sequential, Flatten -> Dense */
     check_real(&real_models[4], be); /* functional ResNet-8 */
+    check_fixture_on(be, "layernorm.h5", 0, 0, "layernorm");
+    check_fixture_on(be, "none_fcn.h5", 33, 17, "none_fcn_b");
     tu_backend_free(be);
 }
 
@@ -263,13 +297,6 @@ static int setup_fixtures(void **state) {
         return -1;
     }
     return 0;
-}
-
-static float *npy_ok(const char *name, cnv_shape *shape) {
-    float *data = NULL;
-    cnv_status st = cnv_npy_read(name, &data, shape);
-    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
-    return data;
 }
 
 /* Runs a VGG fixture and compares a value (by name) with the script's NHWC reference. */

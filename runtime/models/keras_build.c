@@ -409,10 +409,11 @@ static cnv_status build_layernorm(builder *b, const keras_layer *l, int x, int *
         axes |= 1 << d;
         want[i] = bcast[k] = keras_dims[k];
     }
-    layer_weights w;
-    CNV_TRY(read_weights(b, l, l->scale + l->center, &w));
+    layer_weights w = {0};
+    if (l->scale || l->center) CNV_TRY(read_weights(b, l, l->scale + l->center, &w));
     cnv_status st = CNV_OK;
-    for (int k = 0; k < w.n && st == CNV_OK; k++) st = check_dims(b, l, &w, k, k < l->scale ? "gamma" : "beta", l->rank, want);
+    for (int k = 0; k < w.n && st == CNV_OK; k++)
+        st = check_dims(b, l, &w, k, k < l->scale ? "gamma" : "beta", l->rank, want);
     /* (H', W', C') to (C', H', W'); a 2-D input's (F) as it is. */
     const int hh = bcast[1], ww = bcast[2], cc = bcast[3];
     const cnv_shape ps = xs.ndim == 4 ? (cnv_shape){3, {cc, hh, ww}} : (cnv_shape){1, {bcast[1]}};
