@@ -71,6 +71,13 @@ static float *nhwc_to_nchw(const float *x, const cnv_shape *s) {
     return y;
 }
 
+static float *npy_ok(const char *name, cnv_shape *shape) {
+    float *data = NULL;
+    cnv_status st = cnv_npy_read(name, &data, shape);
+    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
+    return data;
+}
+
 static int count_ops(const cnv_graph *g, cnv_op_type op) {
     int n = 0;
     for (int i = 0; i < g->n_nodes; i++) n += g->nodes[i].op == op;
@@ -157,11 +164,38 @@ static void test_resnet8_structure(void **state) {
     free(path);
 }
 
+/* A fixture model loaded at height x width (0: its own) through `be`: its output against
+ * <tag>_out.npy for the inputs <tag>_in.npy. */
+static void check_fixture_on(cnv_backend *be, const char *file, int height, int width, const char *tag) {
+    char path[512];
+    cnv_graph *g = NULL;
+    snprintf(path, sizeof path, FIXTURES "%s", file);
+    tu_expect_ok(cnv_model_load_sized(path, height, width, &g));
+    cnv_shape in_shape, ref_shape;
+    snprintf(path, sizeof path, FIXTURES "%s_in.npy", tag);
+    float *nhwc = npy_ok(path, &in_shape), *input = nhwc_to_nchw(nhwc, &in_shape);
+    snprintf(path, sizeof path, FIXTURES "%s_out.npy", tag);
+    float *ref = npy_ok(path, &ref_shape);
+    size_t n;
+    float *out = run_on(g, be, input, in_shape.d[0], &n);
+    assert_int_equal(n, cnv_shape_numel(&ref_shape));
+    double err = tu_rel_error(out, ref, n);
+    print_message("  %s (%s) on %s: rel err %.3g\n", file, tag, cnv_backend_name(be), err);
+    assert_true(err < TOL);
+    cnv_graph_free(g);
+    free(nhwc);
+    free(input);
+    free(ref);
+    free(out);
+}
+
 static void test_real_models_vulkan(void **state) {
     (void)state;
     cnv_backend *be = tu_backend_create("vulkan");
     check_real(&real_models[0], be); /* Sequential, Flatten -> Dense */
     check_real(&real_models[4], be); /* functional ResNet-8 */
+    check_fixture_on(be, "layernorm.h5", 0, 0, "layernorm");
+    check_fixture_on(be, "none_fcn.h5", 33, 17, "none_fcn_b");
     tu_backend_free(be);
 }
 
@@ -253,19 +287,16 @@ static int setup_fixtures(void **state) {
                  CNNVIS_SHARED_DIR);
         rc = system(cmd);
     }
+    if (rc == 0) {
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s'", tu_fixture_path("make_keras_models.py"), FIXTURES);
+        rc = system(cmd);
+    }
     if (rc != 0) {
         fprintf(stderr, "test_keras: `%s` failed (%d): it needs /usr/bin/python3 with numpy and h5py "
                         "(Debian python3-h5py, python3-opencv)\n", cmd, rc);
         return -1;
     }
     return 0;
-}
-
-static float *npy_ok(const char *name, cnv_shape *shape) {
-    float *data = NULL;
-    cnv_status st = cnv_npy_read(name, &data, shape);
-    if (st != CNV_OK) fail_msg("%s", cnv_last_error());
-    return data;
 }
 
 /* Runs a VGG fixture and compares a value (by name) with the script's NHWC reference. */
@@ -654,6 +685,168 @@ static void test_cli_batches(void **state) {
     free(ref_nhwc);
 }
 
+/* ---- LayerNormalization and None input sizes (tests/fixtures/make_keras_models.py) ---- */
+
+static cnv_graph *load_sized_ok(const char *path, int height, int width) {
+    cnv_graph *g = NULL;
+    cnv_status st = cnv_model_load_sized(path, height, width, &g);
+    if (st != CNV_OK) fail_msg("loading %s at %dx%d: %s: %s", path, height, width, cnv_status_str(st), cnv_last_error());
+    return g;
+}
+
+/* LayerNormalization after a conv (the channels: NCHW axis 1), over [3, 1] (channels and
+ * height, gamma 5x8 in the listed order), after a Dense (center off, then scale off), against
+ * the fixture's float64 numpy pass: the mixed-axes norm's own output and the model's. */
+static void test_layernorm_vs_numpy(void **state) {
+    (void)state;
+    cnv_graph *g = load_ok(FIXTURES "layernorm.h5");
+    assert_int_equal(count_ops(g, CNV_OP_REDUCEMEAN), 8);
+    int node;
+    assert_int_equal(cnv_model_find_layer(g, "ln_mixed/mean", &node), CNV_OK);
+    cnv_shape mean = cnv_shape4(1, 1, 1, 6); /* reduced over C and H, W kept */
+    assert_true(cnv_shape_equal(&g->values[g->nodes[node].out].shape, &mean));
+    check_vgg(g, "layernorm", "dense_1/dense", "logits");
+    check_vgg(g, "layernorm", "dense_1", "out");
+    cnv_graph_free(g);
+    g = load_ok(FIXTURES "layernorm_cut.h5");
+    check_vgg(g, "layernorm", "ln_mixed", "ln2");
+    cnv_graph_free(g);
+}
+
+/* The input gradient of logit 0 through the four norms (`cnnvis grad`, CPU) against float64
+ * central differences of the numpy pass. */
+static void test_layernorm_input_gradient(void **state) {
+    (void)state;
+    cnv_shape s, ref_shape, got_shape;
+    float *nhwc = npy_ok(FIXTURES "layernorm_in.npy", &s);
+    s.d[0] = 1; /* the first input */
+    float *nchw = nhwc_to_nchw(nhwc, &s);
+    cnv_shape t = cnv_shape4(1, s.d[3], s.d[1], s.d[2]);
+    tu_expect_ok(cnv_npy_write(FIXTURES "cli_layernorm_in0.npy", nchw, &t));
+    float *ref_nhwc = npy_ok(FIXTURES "layernorm_grad.npy", &ref_shape);
+    float *ref = nhwc_to_nchw(ref_nhwc, &ref_shape);
+    float *got = cli_tensor("grad '" FIXTURES "layernorm.h5' '" FIXTURES "cli_layernorm_in0.npy' --class 0 --device cpu "
+                            "--save-tensor '" FIXTURES "cli_layernorm_grad.npy'", FIXTURES "cli_layernorm_grad.npy",
+                            &got_shape);
+    assert_true(cnv_shape_equal(&got_shape, &t));
+    double err = tu_rel_error(got, ref, cnv_shape_numel(&t));
+    print_message("  layernorm.h5 input gradient of logit 0 vs central differences: rel err %.3g\n", err);
+    assert_true(err < 1e-4);
+    free(nhwc);
+    free(nchw);
+    free(ref_nhwc);
+    free(ref);
+    free(got);
+}
+
+/* The axis LayerNormalization may not take, and an input whose channels are None. */
+static void test_layernorm_and_none_refusals(void **state) {
+    (void)state;
+    expect_failure(FIXTURES "layernorm_batch.h5", NULL, CNV_ERR_UNSUPPORTED, "layer 'ln' (LayerNormalization): normalizes "
+                                                                             "the batch axis");
+    expect_failure(FIXTURES "none_channels.h5", NULL, CNV_ERR_UNSUPPORTED, "channels or features are None");
+}
+
+/* Runs the CLI and returns its exit status; out and err hold what it printed. */
+static int cli(const char *args, char *err, size_t err_size) {
+    static char out[1 << 16];
+    int rc = tu_run_cli(args, out, sizeof out, err, err_size);
+    print_message("  cnnvis %s: exit %d%s%s", args, rc, rc ? ": " : "\n", rc ? err : "");
+    return rc;
+}
+
+/* An NHWC fixture input written as the NCHW .npy the CLI reads. */
+static void write_nchw(const char *tag, const char *npy) {
+    char path[512];
+    cnv_shape s;
+    snprintf(path, sizeof path, FIXTURES "%s_in.npy", tag);
+    float *nhwc = npy_ok(path, &s), *nchw = nhwc_to_nchw(nhwc, &s);
+    cnv_shape t = cnv_shape4(s.d[0], s.d[3], s.d[1], s.d[2]);
+    tu_expect_ok(cnv_npy_write(npy, nchw, &t));
+    free(nhwc);
+    free(nchw);
+}
+
+/* A fully convolutional model saved with None batch, height and width runs at each size asked
+ * (20x28, a batch of 2, and 33x17) against numpy, through the library and the CLI's forward of
+ * a .npy; without a size it loads at 224x224, as an ONNX model with symbolic dims does. */
+static void test_none_dims_fully_convolutional(void **state) {
+    (void)state;
+    static const struct {
+        const char *tag;
+        int h, w, n;
+    } sizes[] = {{"none_fcn_a", 20, 28, 2}, {"none_fcn_b", 33, 17, 1}};
+    char args[4096], npy[512], err[4096];
+    for (int i = 0; i < 2; i++) {
+        cnv_graph *g = load_sized_ok(FIXTURES "none_fcn.h5", sizes[i].h, sizes[i].w);
+        cnv_shape in = cnv_shape4(1, 3, sizes[i].h, sizes[i].w);
+        assert_true(cnv_shape_equal(&g->values[g->input].shape, &in));
+        assert_int_equal(g->input_symbolic, 1u | 4u | 8u); /* N, H, W None; C fixed */
+        check_vgg(g, sizes[i].tag, "dense/dense", "logits");
+        check_vgg(g, sizes[i].tag, "dense", "out");
+        cnv_graph_free(g);
+        snprintf(npy, sizeof npy, FIXTURES "cli_%s_in.npy", sizes[i].tag);
+        write_nchw(sizes[i].tag, npy);
+        snprintf(args, sizeof args, "forward '" FIXTURES "none_fcn.h5' '%s' --device cpu --save-tensor '" FIXTURES
+                 "cli_none_fcn_out.npy'", npy);
+        cnv_shape got_shape, ref_shape;
+        float *got = cli_tensor(args, FIXTURES "cli_none_fcn_out.npy", &got_shape);
+        snprintf(npy, sizeof npy, FIXTURES "%s_out.npy", sizes[i].tag);
+        float *ref = npy_ok(npy, &ref_shape);
+        assert_true(cnv_shape_equal(&got_shape, &ref_shape));
+        double e = tu_rel_error(got, ref, cnv_shape_numel(&ref_shape));
+        print_message("  cli forward none_fcn.h5 at %dx%d, batch %d: rel err %.3g\n", sizes[i].h, sizes[i].w,
+                      got_shape.d[0], e);
+        assert_true(e < TOL);
+        free(got);
+        free(ref);
+    }
+    cnv_graph *g = load_ok(FIXTURES "none_fcn.h5");
+    cnv_shape in = cnv_shape4(1, 3, 224, 224);
+    assert_true(cnv_shape_equal(&g->values[g->input].shape, &in));
+    cnv_graph_free(g);
+    snprintf(args, sizeof args, "info '" FIXTURES "none_fcn.h5'");
+    static char out[1 << 16];
+    assert_int_equal(tu_run_cli(args, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "1x3x224x224 (height and width symbolic in the file"));
+}
+
+/* None height and width before a Flatten and a Dense of 75 features (a 5x5x3 map): the model
+ * runs at 12x12 only. Without a size that is the one loaded (and not called free); asked for it,
+ * it loads; another size, from the library or a .npy given to the CLI, is refused in one line
+ * naming the shape it expects. */
+static void test_none_dims_fixed_by_dense(void **state) {
+    (void)state;
+    const char *path = FIXTURES "none_flatten.h5";
+    cnv_graph *g = load_ok(path);
+    cnv_shape in = cnv_shape4(1, 2, 12, 12);
+    assert_true(cnv_shape_equal(&g->values[g->input].shape, &in));
+    assert_int_equal(g->input_symbolic, 1u);
+    check_vgg(g, "none_flatten", "dense", "out");
+    cnv_graph_free(g);
+    g = load_sized_ok(path, 12, 12);
+    cnv_graph_free(g);
+    g = (cnv_graph *)&g;
+    cnv_status st = cnv_model_load_sized(path, 16, 16, &g);
+    print_message("  %s at 16x16 -> %s: %s\n", path, cnv_status_str(st), cnv_last_error());
+    assert_int_equal(st, CNV_ERR_SHAPE);
+    assert_null(g);
+    assert_non_null(strstr(cnv_last_error(), path));
+    assert_non_null(strstr(cnv_last_error(), "fixed at 1x2x12x12"));
+    assert_non_null(strstr(cnv_last_error(), "cannot run at 16x16"));
+    assert_null(strchr(cnv_last_error(), '\n'));
+    /* The CLI: a 16x16 .npy is a usage error (exit 2), one line. */
+    float zeros[2 * 16 * 16] = {0};
+    cnv_shape s = cnv_shape4(1, 2, 16, 16);
+    tu_expect_ok(cnv_npy_write(FIXTURES "cli_none_flatten_16.npy", zeros, &s));
+    char err[4096];
+    int rc = cli("forward '" FIXTURES "none_flatten.h5' '" FIXTURES "cli_none_flatten_16.npy' --device cpu", err,
+                 sizeof err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, "fixed at 1x2x12x12"));
+    assert_int_equal(strchr(err, '\n') - err, (long)strlen(err) - 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_models_cpu),
@@ -672,6 +865,11 @@ int main(void) {
         cmocka_unit_test(test_mobilenet_v1_car),
         cmocka_unit_test(test_application_verbs),
         cmocka_unit_test(test_unets_vs_numpy),
+        cmocka_unit_test(test_layernorm_vs_numpy),
+        cmocka_unit_test(test_layernorm_input_gradient),
+        cmocka_unit_test(test_layernorm_and_none_refusals),
+        cmocka_unit_test(test_none_dims_fully_convolutional),
+        cmocka_unit_test(test_none_dims_fixed_by_dense),
         cmocka_unit_test(test_real_models_vulkan),
     };
     return cmocka_run_group_tests(tests, setup_fixtures, NULL);

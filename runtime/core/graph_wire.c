@@ -60,7 +60,8 @@ static int write_name(int fd, const char *s) {
 }
 
 int cnv_graph_wire_write(int fd, const cnv_graph *g) {
-    int32_t head[6] = {(int32_t)WIRE_MAGIC, g->opset, g->input, g->output, g->n_values, g->n_nodes};
+    int32_t head[7] = {(int32_t)WIRE_MAGIC, g->opset, g->input, g->output, g->n_values, g->n_nodes,
+                       (int32_t)g->input_symbolic}; /* which input dims the file left free */
     if (cnv_wire_write(fd, head, sizeof head) || write_name(fd, g->source)) return -1;
     for (int i = 0; i < g->n_values; i++) {
         const cnv_value *v = &g->values[i];
@@ -170,12 +171,13 @@ static int read_body(cnv_wire_reader *r, cnv_graph *g, int n_values, int n_nodes
 
 int cnv_graph_wire_read(cnv_wire_reader *r, cnv_graph **out) {
     *out = NULL;
-    int32_t head[6];
+    int32_t head[7];
     int e = cnv_wire_read(r, head, sizeof head);
     if (e) return e;
     int n_values = head[4], n_nodes = head[5];
     if ((uint32_t)head[0] != WIRE_MAGIC || n_values < 0 || n_values > WIRE_MAX_ITEMS || n_nodes < 0 ||
-        n_nodes > WIRE_MAX_ITEMS || !index_ok(head[2], n_values) || !index_ok(head[3], n_values))
+        n_nodes > WIRE_MAX_ITEMS || !index_ok(head[2], n_values) || !index_ok(head[3], n_values) ||
+        (uint32_t)head[6] >= 1u << CNV_MAX_DIMS)
         return -1;
     char *source;
     if ((e = read_name(r, &source))) return e;
@@ -185,6 +187,7 @@ int cnv_graph_wire_read(cnv_wire_reader *r, cnv_graph **out) {
     g->opset = head[1];
     g->input = head[2];
     g->output = head[3];
+    g->input_symbolic = (unsigned)head[6];
     e = read_body(r, g, n_values, n_nodes);
     if (e) {
         cnv_graph_free(g);

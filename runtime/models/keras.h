@@ -22,6 +22,13 @@
  * architecture (cnv_keras_load_arch). */
 cnv_status cnv_keras_load(const char *path, cnv_graph **out);
 
+/* Like cnv_keras_load with a None input height and width set to height x width (0: 224, the
+ * ONNX importer's default; g->input_symbolic says which dims were None). A Flatten and Dense
+ * after a None-sized input fix the size after all: with none asked that one is found and
+ * loaded, and another is refused with CNV_ERR_SHAPE naming it. A size the file fixes is not
+ * checked here (cnv_model_load_sized refuses another). */
+cnv_status cnv_keras_load_sized(const char *path, int height, int width, cnv_graph **out);
+
 /* Loads a weights-only file into architecture `arch` ("vgg16" or "vgg19"). With the classifier
  * (layers fc1, fc2, predictions) the input size follows from fc1's weights (224 for the real
  * ones); without it the input is side x side pixels (side 0: 224). The conv trunk must have

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "models/compose.h"
 
 /* What a built layer produced: its value, and for a flattened feature map its (C, H, W). */
 typedef struct built {
@@ -24,6 +25,7 @@ typedef struct builder {
     const char *path;
     const keras_model *m;
     hid_t weights;
+    keras_fit *fit; /* NULL: not asked */
     cnv_graph *g;
     built *out; /* per layer */
 } builder;
@@ -323,6 +325,10 @@ static cnv_status build_dense(builder *b, const keras_layer *l, const built *src
     CNV_TRY(read_weights(b, l, l->use_bias ? 2 : 1, &w));
     int kdims[2] = {f, u};
     cnv_status st = check_dims(b, l, &w, 0, "kernel", 2, kdims);
+    /* With a None input size the features it reads follow the size tried: the loader looks for
+     * the size its kernel takes (keras_import.c). */
+    if (st == CNV_ERR_SHAPE && b->fit && (b->g->input_symbolic & 12u) && w.rank[0] == 2 && w.dims[0][1] == u)
+        *b->fit = (keras_fit){w.dims[0][0], f, l->name};
     if (st == CNV_OK && l->use_bias) st = check_dims(b, l, &w, 1, "bias", 1, &u);
     float *rows = st == CNV_OK ? malloc((size_t)f * u * sizeof *rows) : NULL;
     if (st == CNV_OK && !rows) st = cnv_fail(CNV_ERR_NOMEM, "%s: out of memory converting layer '%s'", b->path, l->name);
@@ -381,6 +387,57 @@ static cnv_status build_batchnorm(builder *b, const keras_layer *l, int x, int *
     cnv_attrs a;
     cnv_attrs_default(CNV_OP_BATCHNORM, &a);
     return emit(b, l->name, CNV_OP_BATCHNORM, &a, 3, in, out);
+}
+
+/* LayerNormalization over Keras axes (N, H, W, C) or (N, F), composed as the ONNX importer's
+ * (models/compose.c). Keras reshapes gamma and beta (stored with the normalized axes' dims, in
+ * the order the axis list gives) to the input's rank with 1 elsewhere, so their data is in the
+ * order of the sorted axes: an (H', W', C') array, here transposed to the graph's (C', H', W'). */
+static cnv_status build_layernorm(builder *b, const keras_layer *l, int x, int *out) {
+    const cnv_shape xs = b->g->values[x].shape;
+    if (xs.ndim != 4 && xs.ndim != 2) return layer_fail(b, l, CNV_ERR_UNSUPPORTED, "reads a 3-D input%s", "");
+    static const int nhwc_to_nchw[4] = {0, 2, 3, 1};
+    int axes = 0, want[3], keras_dims[4] = {1, 1, 1, 1}; /* keras_dims: N, then H, W, C or F */
+    for (int d = 1; d < xs.ndim; d++) keras_dims[d] = xs.ndim == 4 ? xs.d[nhwc_to_nchw[d]] : xs.d[d];
+    int bcast[4] = {1, 1, 1, 1};
+    for (int i = 0; i < l->rank; i++) {
+        int k = l->shape[i] < 0 ? l->shape[i] + xs.ndim : l->shape[i];
+        if (k <= 0 || k >= xs.ndim)
+            return layer_fail(b, l, CNV_ERR_UNSUPPORTED, "normalizes the batch axis or an axis the input lacks%s", "");
+        const int d = xs.ndim == 4 ? nhwc_to_nchw[k] : k;
+        if (axes & 1 << d) return layer_fail(b, l, CNV_ERR_FORMAT, "names an axis twice%s", "");
+        axes |= 1 << d;
+        want[i] = bcast[k] = keras_dims[k];
+    }
+    layer_weights w = {0};
+    if (l->scale || l->center) CNV_TRY(read_weights(b, l, l->scale + l->center, &w));
+    cnv_status st = CNV_OK;
+    for (int k = 0; k < w.n && st == CNV_OK; k++)
+        st = check_dims(b, l, &w, k, k < l->scale ? "gamma" : "beta", l->rank, want);
+    /* (H', W', C') to (C', H', W'); a 2-D input's (F) as it is. */
+    const int hh = bcast[1], ww = bcast[2], cc = bcast[3];
+    const cnv_shape ps = xs.ndim == 4 ? (cnv_shape){3, {cc, hh, ww}} : (cnv_shape){1, {bcast[1]}};
+    const size_t count = cnv_shape_numel(&ps);
+    float *param = st == CNV_OK ? malloc(count * sizeof *param) : NULL;
+    if (st == CNV_OK && !param) st = cnv_fail(CNV_ERR_NOMEM, "%s: out of memory converting layer '%s'", b->path, l->name);
+    char what[600];
+    snprintf(what, sizeof what, "layer '%s' (%s)", l->name, l->class_name);
+    const compose c = {b->g, b->path, what, l->name, l->name, NULL, NULL};
+    int gb[2] = {-1, -1}; /* gamma, beta */
+    for (int k = 0; k < w.n && st == CNV_OK; k++) {
+        if (xs.ndim == 4)
+            for (size_t i = 0; i < count; i++) {
+                const size_t ch = i / ((size_t)hh * ww), p = i % ((size_t)hh * ww);
+                param[i] = w.data[k][p * cc + ch];
+            }
+        else memcpy(param, w.data[k], count * sizeof *param);
+        st = compose_weight(&c, k < l->scale ? "gamma" : "beta", &ps, param, 0.0f, &gb[k < l->scale ? 0 : 1]);
+    }
+    free(param);
+    free_weights(&w);
+    if (st != CNV_OK) return st;
+    int sd;
+    return compose_normalize(&c, x, axes, l->epsilon, gb[0], gb[1], NULL, l->name, out, &sd);
 }
 
 static cnv_status build_pool(builder *b, const keras_layer *l, int x, int *out) {
@@ -519,10 +576,15 @@ static int is_elementwise(const keras_layer *l) {
     return l->kind == KL_ACTIVATION || l->kind == KL_DROPOUT || l->kind == KL_MERGE;
 }
 
+/* The input, NCHW; a None height or width takes the size asked for (m->want_hw, 0: the default). */
 static cnv_status build_input(builder *b, const keras_layer *l, built *res) {
     if (b->g->input >= 0) return layer_fail(b, l, CNV_ERR_UNSUPPORTED, "is a second input (only one is supported)%s", "");
-    cnv_shape s = l->rank == 3 ? cnv_shape4(1, l->shape[2], l->shape[0], l->shape[1]) : (cnv_shape){2, {1, l->shape[0]}};
+    int hw[2];
+    for (int i = 0; i < 2; i++)
+        hw[i] = l->shape[i] ? l->shape[i] : b->m->want_hw[i] ? b->m->want_hw[i] : KERAS_DEFAULT_SPATIAL;
+    cnv_shape s = l->rank == 3 ? cnv_shape4(1, l->shape[2], hw[0], hw[1]) : (cnv_shape){2, {1, l->shape[0]}};
     res->value = b->g->input = cnv_graph_add_value(b->g, l->name, &s, NULL);
+    b->g->input_symbolic = l->symbolic;
     return res->value < 0 ? cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", b->path) : CNV_OK;
 }
 
@@ -575,6 +637,7 @@ static cnv_status build_layer(builder *b, int index) {
         break;
     }
     case KL_BATCHNORM: CNV_TRY(build_batchnorm(b, l, x, &res->value)); break;
+    case KL_LAYERNORM: CNV_TRY(build_layernorm(b, l, x, &res->value)); break;
     case KL_ACTIVATION: CNV_TRY(emit_activation(b, l->name, &l->act, x, &res->value)); break;
     case KL_ZEROPAD: CNV_TRY(build_zero_pad(b, l, x, &res->value)); break;
     case KL_CONCAT: CNV_TRY(build_concat(b, l, in, &res->value)); break;
@@ -635,9 +698,10 @@ static cnv_status build_all(builder *b) {
     return CNV_OK;
 }
 
-cnv_status keras_build_graph(const char *path, const keras_model *m, hid_t weights, cnv_graph **out) {
+cnv_status keras_build_graph(const char *path, const keras_model *m, hid_t weights, keras_fit *fit, cnv_graph **out) {
     *out = NULL;
-    builder b = {path, m, weights, cnv_graph_new(path), malloc((size_t)(m->n ? m->n : 1) * sizeof(built))};
+    if (fit) *fit = (keras_fit){0, 0, NULL};
+    builder b = {path, m, weights, fit, cnv_graph_new(path), malloc((size_t)(m->n ? m->n : 1) * sizeof(built))};
     cnv_status st = b.g && b.out ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
     if (st == CNV_OK) {
         b.g->opset = 13; /* Softmax along one axis */

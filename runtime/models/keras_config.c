@@ -17,13 +17,6 @@ typedef struct parser {
     keras_model *m;
 } parser;
 
-/* Layers of Keras that need an op cnnvis does not have yet: refused by name with the reason. */
-static const struct {
-    const char *class_name, *missing;
-} unbuilt_layers[] = {
-    {"LayerNormalization", "LayerNormalization"},
-};
-
 static cnv_status layer_fail(const parser *p, const keras_layer *l, cnv_status s, const char *what) {
     return cnv_fail(s, "%s: layer '%s' (%s): %s", p->path, l->name, l->class_name, what);
 }
@@ -86,16 +79,47 @@ static cnv_status get_activation(const parser *p, keras_layer *l, json_t *cfg) {
     return keras_activation_parse(p->path, l, json_string_value(a), p->m->keras3, &l->act);
 }
 
-/* The shape without the batch from batch_input_shape (Keras 2) or batch_shape (Keras 3). */
+/* The shape without the batch from batch_input_shape (Keras 2) or batch_shape (Keras 3). The
+ * batch, and an image's height and width, may be None (null): the size is chosen at load
+ * (keras_build.c); None channels or features are refused. */
 static cnv_status get_input_shape(const parser *p, keras_layer *l, json_t *shape) {
     size_t n = json_array_size(shape);
     if (n != 2 && n != 4) return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "input is not [batch, H, W, C] or [batch, features]");
     l->rank = (int)n - 1;
+    if (json_is_null(json_array_get(shape, 0))) l->symbolic |= 1u;
     for (int i = 0; i < l->rank; i++) {
         json_t *d = json_array_get(shape, (size_t)i + 1);
+        if (json_is_null(d) && l->rank == 3 && i < 2) {
+            l->symbolic |= 1u << (i + 2); /* NHWC's H, W are NCHW dims 2, 3 */
+            continue;
+        }
         if (!json_is_integer(d) || json_integer_value(d) < 1 || json_integer_value(d) > 1 << 20)
-            return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "input size is not fixed (None); re-save the model with a fixed input shape");
+            return layer_fail(p, l, CNV_ERR_UNSUPPORTED, json_is_null(d) ? "the input's channels or features are None (only "
+                              "the batch, height and width may be)" : "an input dim is not a size from 1 to 2^20");
         l->shape[i] = (int)json_integer_value(d);
+    }
+    return CNV_OK;
+}
+
+/* LayerNormalization's axis: an int or a list of distinct ints (Keras axes, negative from the
+ * end), kept for the build, which knows the rank. */
+static cnv_status parse_layernorm(const parser *p, keras_layer *l, json_t *cfg) {
+    json_t *eps = json_object_get(cfg, "epsilon");
+    if (json_is_number(eps)) l->epsilon = (float)json_number_value(eps);
+    if (!(l->epsilon >= 0.0f)) return layer_fail(p, l, CNV_ERR_FORMAT, "epsilon is negative");
+    l->center = get_bool(cfg, "center", 1);
+    l->scale = get_bool(cfg, "scale", 1);
+    if (get_bool(cfg, "rms_scaling", 0)) return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "rms_scaling (Keras 3's RMS norm)");
+    json_t *axis = json_object_get(cfg, "axis");
+    size_t n = json_is_array(axis) ? json_array_size(axis) : 1;
+    if (n < 1 || n > 3) return layer_fail(p, l, CNV_ERR_UNSUPPORTED, "axis is not 1 to 3 axes");
+    l->rank = (int)n;
+    l->shape[0] = -1; /* Keras' default: the last axis */
+    for (size_t i = 0; axis && i < n; i++) {
+        json_t *v = json_is_array(axis) ? json_array_get(axis, i) : axis;
+        if (!json_is_integer(v) || json_integer_value(v) < -4 || json_integer_value(v) > 3)
+            return layer_fail(p, l, CNV_ERR_FORMAT, "axis is not an int from -4 to 3 or a list of them");
+        l->shape[i] = (int)json_integer_value(v);
     }
     return CNV_OK;
 }
@@ -204,6 +228,7 @@ static const struct {
     {"Conv2DTranspose", KL_CONVT},
     {"Convolution2DTranspose", KL_CONVT},
     {"UpSampling2D", KL_UPSAMPLE},
+    {"LayerNormalization", KL_LAYERNORM},
 };
 
 /* Reads the fields of one layer's config. */
@@ -323,6 +348,7 @@ static cnv_status parse_fields(const parser *p, keras_layer *l, json_t *cfg) {
                                                            : CNV_OP_ADD;
         l->average = !strcmp(l->class_name, "Average");
         return CNV_OK;
+    case KL_LAYERNORM: return parse_layernorm(p, l, cfg);
     case KL_RESHAPE: return parse_dims(p, l, cfg, "target_shape", 0);
     case KL_PERMUTE: return parse_dims(p, l, cfg, "dims", 1);
     }
@@ -387,10 +413,6 @@ static cnv_status parse_layer(const parser *p, json_t *entry, int functional) {
         return cnv_fail(CNV_ERR_FORMAT, "%s: model_config has a layer without class_name, config or name", p->path);
     int known;
     keras_kind kind = kind_of(class_name, &known);
-    for (size_t i = 0; !known && i < sizeof unbuilt_layers / sizeof unbuilt_layers[0]; i++)
-        if (!strcmp(class_name, unbuilt_layers[i].class_name))
-            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: layer '%s' (%s) is not supported yet: it needs the %s op", p->path,
-                            name, class_name, unbuilt_layers[i].missing);
     if (!known) return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: layer '%s' (%s) is not supported", p->path, name, class_name);
 
     /* Sequential without an InputLayer: the first layer's batch_input_shape makes one, named

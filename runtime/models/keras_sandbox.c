@@ -55,7 +55,7 @@ static void report(int fd, cnv_status st, const char *msg, const cnv_graph *g) {
 
 typedef struct keras_job {
     const char *path, *arch;
-    int side;
+    int height, width; /* the size asked for: it is the child that builds the graph */
     const sandbox_limits *limits;
 } keras_job;
 
@@ -63,7 +63,7 @@ typedef struct keras_job {
 static void reader(int fd, void *user) {
     const keras_job *j = user;
     cnv_graph *g = NULL;
-    cnv_status st = keras_load_direct(j->path, j->arch, j->side, &g);
+    cnv_status st = keras_load_direct(j->path, j->arch, j->height, j->width, &g);
     if (st == CNV_ERR_NOMEM)
         st = cnv_fail(CNV_ERR_LIMIT, "%s: reading it needs more than %zu MiB, the limit for this file (raise it with "
                       "CNNVIS_H5_MEMORY_MB)", j->path, j->limits->memory >> 20);
@@ -98,10 +98,10 @@ static cnv_status explain(const char *path, int e, int ws, const sandbox_limits 
     return cnv_fail(CNV_ERR_FORMAT, "%s: malformed HDF5 file: the reader gave no usable model", path);
 }
 
-cnv_status keras_load_isolated(const char *path, const char *arch, int side, cnv_graph **out) {
+cnv_status keras_load_isolated(const char *path, const char *arch, int height, int width, cnv_graph **out) {
     *out = NULL;
     sandbox_limits l = limits_for(path);
-    keras_job job = {path, arch, side, &l};
+    keras_job job = {path, arch, height, width, &l};
     cnv_sandbox sb;
     CNV_TRY(cnv_sandbox_start(path, "reader", l.memory, l.seconds, reader, &job, &sb));
     cnv_wire_reader r = {sb.fd, cnv_wire_now() + l.seconds, l.memory};

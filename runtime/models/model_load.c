@@ -69,8 +69,9 @@ cnv_status cnv_model_load_sized(const char *path, int height, int width, cnv_gra
     if (height < 0 || width < 0)
         return cnv_fail(CNV_ERR_ARG, "%s: input size %dx%d is not positive", path, height, width);
     if (has_extension(path, ".onnx")) return finish(path, cnv_onnx_load_sized(path, height, width, out), out);
-    CNV_TRY(cnv_model_load(path, out));
-    /* Keras files freeze their input size at load (keras_build.c): another one is refused. */
+    if (!has_extension(path, ".h5") && !has_extension(path, ".hdf5")) return cnv_model_load(path, out);
+    /* A Keras file's None height and width take the size; one it fixes refuses another. */
+    CNV_TRY(finish(path, cnv_keras_load_sized(path, height, width, out), out));
     return refuse_other_size(path, height, width, out);
 }
 

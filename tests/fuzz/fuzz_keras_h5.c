@@ -10,6 +10,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     cnv_graph *g = NULL;
     const char *arch = data[0] & 1 ? "vgg16" : NULL;
-    if (keras_load_direct(fuzz_file(data + 1, size - 1, ".h5"), arch, 32, &g) == CNV_OK) cnv_model_free(g);
+    if (keras_load_direct(fuzz_file(data + 1, size - 1, ".h5"), arch, 32, 32, &g) == CNV_OK) cnv_model_free(g);
     return 0;
 }

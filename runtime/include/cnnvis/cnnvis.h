@@ -105,8 +105,9 @@ typedef struct cnv_graph cnv_graph;
  * load with batch 1. */
 CNV_API cnv_status cnv_model_load(const char *path, cnv_graph **out);
 /* Like cnv_model_load at an input of height x width: an ONNX model whose height and width are
- * symbolic (exported with dynamic axes) is imported for that size (0 for either: 224); a model
- * whose input size is fixed loads only at its own size, and any other gives CNV_ERR_SHAPE with
+ * symbolic (exported with dynamic axes) or a Keras model whose input height and width are None is
+ * imported for that size (0 for either: 224); a model whose input size is fixed (in the file, or
+ * by a Dense after a Flatten) loads only at its own size, and any other gives CNV_ERR_SHAPE with
  * one line naming the size it expects. */
 CNV_API cnv_status cnv_model_load_sized(const char *path, int height, int width, cnv_graph **out);
 /* Loads a Keras weights-only .h5 (`model.save_weights`) into a named architecture: "vgg16" or
