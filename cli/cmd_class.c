@@ -34,13 +34,15 @@ static int on_option(void *state, int id, const char *arg) {
 static int objective_node(const cli_ctx *ctx, int softmax, int *node) {
     int code = cli_logits_layer(ctx, node);
     if (code || !softmax) return code;
-    for (int n = *node + 1; n < cnv_model_layer_count(ctx->g); n++)
-        if (strcmp(cnv_model_layer_op(ctx->g, n), "Softmax") == 0 || strcmp(cnv_model_layer_op(ctx->g, n), "Sigmoid") == 0) {
+    for (int n = *node + 1; n < cnv_model_layer_count(ctx->g); n++) {
+        const char *op = cnv_model_layer_op(ctx->g, n);
+        if (strcmp(op, "Softmax") == 0 || strcmp(op, "Sigmoid") == 0) {
             *node = n;
             return 0;
         }
-    return cli_error(ctx, CLI_EXIT_USAGE, "--softmax: %s has no Softmax or Sigmoid after its logits layer %s", ctx->model_path,
-                     cnv_model_layer_name(ctx->g, *node));
+    }
+    return cli_error(ctx, CLI_EXIT_USAGE, "--softmax: %s has no Softmax or Sigmoid after its logits layer %s",
+                     ctx->model_path, cnv_model_layer_name(ctx->g, *node));
 }
 
 static int build_items(const cli_ctx *ctx, const class_args *a, int node, cnv_vis_item **items, int *n) {

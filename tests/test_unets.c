@@ -9,7 +9,8 @@
  * - the MNIST U-Net (L) restores digits broken by three white bars painted as its notebook does
  *   (SOURCES.md: mean |output - clean| 0.022 against 0.109 for the broken input);
  * - saliency, gradcam, grad, class (a class of a mask is the mean of its logits), maps, filter and
- *   neuron exit 0 on both and write their pictures; the optimizations raise their objective. */
+ *   neuron exit 0 on both and write their pictures; the optimizations raise their objective; CAM,
+ *   classify and a class past the mask's channels are refused in one line. */
 #include "test_util.h"
 #include "model_run.h"
 
@@ -61,7 +62,8 @@ static float *npy_ok(const char *path, cnv_shape *shape) {
 /* The lane U-Net's mask (1x1x128x128) of `input` through `cnnvis forward` with extra options. */
 static float *lane_forward(const char *input, const char *options, const char *saved) {
     char args[4096];
-    snprintf(args, sizeof args, "forward '%s' '%s' %s --device cpu --save-tensor '%s'", lane_model, input, options, saved);
+    snprintf(args, sizeof args, "forward '%s' '%s' %s --device cpu --save-tensor '%s'", lane_model, input, options,
+             saved);
     const char *out = cli_ok(args);
     if (*options && !strstr(out, "(preset bgr255)")) fail_msg("forward did not say it used bgr255:\n%s", out);
     cnv_shape s;
@@ -89,7 +91,8 @@ static void make_road(void) {
         }
         for (int c = 0; c < 3; c++) bgr[c * PLANE + i] = p[2 - c];
     }
-    print_message("  res1.jpg: %d blue pixels (%.1f%%) replaced by the road colour\n", painted, 100.0 * painted / PLANE);
+    print_message("  res1.jpg: %d blue pixels (%.1f%%) replaced by the road colour\n", painted,
+                  100.0 * painted / PLANE);
     assert_true(painted > PLANE / 5 && painted < PLANE / 3);
     tu_expect_ok(cnv_image_save_png(ROAD_PNG, &img));
     cnv_shape s = cnv_shape4(1, 3, SIDE, SIDE);
@@ -287,11 +290,35 @@ static void test_segmentation_verbs(void **state) {
     run_verbs(&mnist);
 }
 
+/* What does not fit a mask is refused in one line (exit 2) saying why. */
+static void test_segmentation_refusals(void **state) {
+    (void)state;
+    static const char *const cases[][2] = {
+        {"gradcam '%s' '" ROAD_PNG "' --method cam -o '" OUT "refused.png'",
+         "CAM needs a model ending in GlobalAveragePool"},
+        {"class '%s' --class 1 -o '" OUT "refused.png'", "class 1 out of range"},
+        {"saliency '%s' '" ROAD_PNG "' --class 1 -o '" OUT "refused.png'", "has 1 classes (0..0)"},
+        {"classify '%s' '" ROAD_PNG "'", "the output 1x1x128x128 is not a class vector"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char args[4096], verb[3072];
+        static char out[1 << 16], err[8192];
+        snprintf(verb, sizeof verb, cases[i][0], lane_model);
+        snprintf(args, sizeof args, "%s --preset bgr255 --device cpu", verb);
+        int rc = tu_run_cli(args, out, sizeof out, err, sizeof err);
+        print_message("  exit %d: %s", rc, err);
+        assert_int_equal(rc, 2);
+        if (!strstr(err, cases[i][1])) fail_msg("the message lacks \"%s\"", cases[i][1]);
+        assert_int_equal(strchr(err, '\n') - err, (long)strlen(err) - 1);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lane_mask),
         cmocka_unit_test(test_mnist_restores_digits),
         cmocka_unit_test(test_segmentation_verbs),
+        cmocka_unit_test(test_segmentation_refusals),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
