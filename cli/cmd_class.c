@@ -1,5 +1,6 @@
 /* cnnvis class MODEL --class K[,K...]: images that maximize a class's logit (or, with
- * --softmax, its probability), one per class, as a grid when there are several. */
+ * --softmax, its probability), one per class, as a grid when there are several. The class of a
+ * segmentation output (1xCxHxW) is its channel K, its logits averaged over the positions. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,8 @@ enum { OPT_CLASS = CLI_VERB_ID, OPT_SOFTMAX };
 
 static const cli_option own_options[] = {
     {"class", "K[,K...]", "classes by index or label name, comma-separated", NULL, OPT_CLASS},
-    {"softmax", NULL, "maximize the probability (the softmax output) instead of the logit", "off", OPT_SOFTMAX},
+    {"softmax", NULL, "maximize the probability (the Softmax or Sigmoid output) instead of the logit", "off",
+     OPT_SOFTMAX},
 };
 
 typedef struct class_args {
@@ -28,32 +30,33 @@ static int on_option(void *state, int id, const char *arg) {
     return vis_cli_on_option(&a->vis, id, arg);
 }
 
-/* The node the objective reads: the logits, or the Softmax that follows them. */
+/* The node the objective reads: the logits, or the Softmax or Sigmoid that follows them. */
 static int objective_node(const cli_ctx *ctx, int softmax, int *node) {
     int code = cli_logits_layer(ctx, node);
     if (code || !softmax) return code;
-    for (int n = *node + 1; n < cnv_model_layer_count(ctx->g); n++)
-        if (strcmp(cnv_model_layer_op(ctx->g, n), "Softmax") == 0) {
+    for (int n = *node + 1; n < cnv_model_layer_count(ctx->g); n++) {
+        const char *op = cnv_model_layer_op(ctx->g, n);
+        if (strcmp(op, "Softmax") == 0 || strcmp(op, "Sigmoid") == 0) {
             *node = n;
             return 0;
         }
-    return cli_error(ctx, CLI_EXIT_USAGE, "--softmax: %s has no Softmax after its logits layer %s", ctx->model_path,
-                     cnv_model_layer_name(ctx->g, *node));
+    }
+    return cli_error(ctx, CLI_EXIT_USAGE, "--softmax: %s has no Softmax or Sigmoid after its logits layer %s",
+                     ctx->model_path, cnv_model_layer_name(ctx->g, *node));
 }
 
 static int build_items(const cli_ctx *ctx, const class_args *a, int node, cnv_vis_item **items, int *n) {
     cnv_shape out = {0};
     out.ndim = cnv_model_layer_shape(ctx->g, node, out.d);
-    int n_classes = cli_class_count(&out);
-    if (!n_classes)
-        return cli_error(ctx, CLI_EXIT_USAGE, "layer %s is not a class vector", cnv_model_layer_name(ctx->g, node));
+    int n_classes;
+    int code = cli_class_scores_count(ctx, node, &out, &n_classes);
+    if (code) return code;
     char *list = strdup(a->classes);
     *items = calloc(strlen(a->classes) + 1, sizeof **items);
     if (!list || !*items) {
         free(list);
         return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
     }
-    int code = 0;
     *n = 0;
     for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok && !code; tok = strtok_r(NULL, ",", &save)) {
         int k;

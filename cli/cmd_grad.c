@@ -12,7 +12,8 @@
 enum { OPT_CLASS = CLI_VERB_ID, OPT_LAYER, OPT_CHANNEL, OPT_SAVE };
 
 static const cli_option grad_options[] = {
-    {"class", "K", "objective: logit K (index or label name) of the preset's logits layer", NULL, OPT_CLASS},
+    {"class", "K", "objective: logit K (index or label name) of the preset's logits layer; of a segmentation output "
+                   "(1xCxHxW), the mean of its channel K", NULL, OPT_CLASS},
     {"layer", "L", "objective with --channel: layer by node name, output-tensor name or index", NULL, OPT_LAYER},
     {"channel", "C", "objective with --layer: the mean of channel C of that layer", NULL, OPT_CHANNEL},
     {"save-tensor", "FILE", "write the input gradient as NCHW float32 .npy (N items for a .npy of N)", "none",
@@ -59,21 +60,16 @@ static int objective_class(const cli_ctx *ctx, const grad_args *a, objective *o)
     int code = cli_logits_layer(ctx, &o->node);
     if (code) return code;
     cnv_shape s = cli_layer_shape(ctx, o->node);
-    int n_classes = cli_class_count(&s);
-    if (!n_classes) {
-        char buf[64];
-        return cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s, not a class vector",
-                         cnv_model_layer_name(ctx->g, o->node), cnv_shape_str(&s, buf, sizeof buf));
-    }
-    int k;
-    code = cli_find_class(ctx, a->class_spec, n_classes, &k);
+    int n_classes, k;
+    code = cli_class_scores_count(ctx, o->node, &s, &n_classes);
+    if (!code) code = cli_find_class(ctx, a->class_spec, n_classes, &k);
     if (code) return code;
-    o->seed = calloc((size_t)n_classes, sizeof *o->seed);
+    o->seed = malloc(cnv_shape_numel(&s) * sizeof *o->seed);
     if (!o->seed) return cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
-    o->seed[k] = 1.0f;
+    cnv_class_score_seed(&s, k, o->seed);
     char buf[64];
-    snprintf(o->what, sizeof o->what, "logit %d (%s) of %s", k, cnv_labels_name(&ctx->labels, k, buf, sizeof buf),
-             cnv_model_layer_name(ctx->g, o->node));
+    snprintf(o->what, sizeof o->what, "%s %d (%s) of %s", cli_class_score_kind(&s), k,
+             cnv_labels_name(&ctx->labels, k, buf, sizeof buf), cnv_model_layer_name(ctx->g, o->node));
     return 0;
 }
 

@@ -72,26 +72,24 @@ static const cli_verb gradcam_verb = {
     .on_option = on_option,
 };
 
-/* Forward result: class probabilities (softmax of the logits unless they already are) and ranks. */
+/* Forward result: class probabilities (softmax of the logits unless they already are) and ranks;
+ * for a map of classes (a segmentation output) each class's mean logit, which a softmax over
+ * one mask would turn into a meaningless 1. */
 typedef struct predictions {
     int n_classes, k;
+    int is_map; /* the scores are a map's mean logits, not probabilities */
     float *prob;
     int *top;
 } predictions;
 
 static int predict(const cli_ctx *ctx, cnv_exec *ex, int logits_node, int k, predictions *p) {
-    cnv_shape shape;
     cnv_status s = cnv_exec_forward(ex, logits_node);
     if (s != CNV_OK) return cli_status_error(ctx, s);
-    int code = cli_read_output(ctx, ex, logits_node, &p->prob, &shape);
+    int code = cli_read_class_scores(ctx, ex, logits_node, &p->prob, &p->n_classes);
     if (code) return code;
-    p->n_classes = cli_class_count(&shape);
-    if (!p->n_classes) {
-        char buf[64];
-        return cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s, not a class vector",
-                         cnv_model_layer_name(ctx->g, logits_node), cnv_shape_str(&shape, buf, sizeof buf));
-    }
-    if (strcmp(cnv_model_layer_op(ctx->g, logits_node), "Softmax") != 0) {
+    cnv_shape shape = cli_layer_shape(ctx, logits_node);
+    p->is_map = !cli_class_count(&shape);
+    if (!p->is_map && strcmp(cnv_model_layer_op(ctx->g, logits_node), "Softmax") != 0) {
         double m = p->prob[0], sum = 0;
         for (int i = 1; i < p->n_classes; i++) m = fmax(m, p->prob[i]);
         for (int i = 0; i < p->n_classes; i++) sum += exp(p->prob[i] - m);
@@ -167,7 +165,8 @@ static json_t *item_json(const cli_ctx *ctx, const predictions *p, int cls, cons
     for (int j = 0; top && j < p->k; j++)
         json_array_append_new(top, json_pack("{s:i, s:s, s:o}", "class", p->top[j], "label",
                                              cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
-                                             "probability", cli_json_number(p->prob[p->top[j]])));
+                                             p->is_map ? "mean_logit" : "probability",
+                                             cli_json_number(p->prob[p->top[j]])));
     return json_pack("{s:i, s:s, s:s, s:o}", "class", cls, "label", cnv_labels_name(&ctx->labels, cls, buf, sizeof buf),
                      "output", path, "top", top);
 }
@@ -178,8 +177,8 @@ static void print_item(const cli_ctx *ctx, const gradcam_args *a, const predicti
     const char *method = a->use_cam ? "cam" : "gradcam";
     if (n > 1) printf("item %d:\n", item);
     for (int j = 0; j < p->k; j++)
-        printf("  %d. %4d  %-30s %.4f\n", j + 1, p->top[j], cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
-               p->prob[p->top[j]]);
+        printf("  %d. %4d  %-30s %.4f%s\n", j + 1, p->top[j], cnv_labels_name(&ctx->labels, p->top[j], buf, sizeof buf),
+               p->prob[p->top[j]], p->is_map ? " (mean logit)" : "");
     printf("%s:  class %d (%s) at %s, %dx%d map\n", method, cls, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf),
            cnv_model_layer_name(ctx->g, layer), h, w);
     printf("wrote:   %s\n", path);

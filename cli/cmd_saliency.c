@@ -93,26 +93,21 @@ static int write_picture(const cli_ctx *ctx, const saliency_args *a, const cnv_s
     return s == CNV_OK ? 0 : cli_status_error(ctx, s);
 }
 
-/* The class: given, or the top-1 prediction; *logit gets its value. */
+/* The class: given, or the top-1 prediction; *logit gets its score (the logit, or a map's mean). */
 static int choose_class(const cli_ctx *ctx, const saliency_args *a, cnv_exec *ex, int logits, int *cls,
                         float *logit) {
-    float *y;
-    cnv_shape s;
+    float *scores;
+    int n_classes;
     cnv_status st = cnv_exec_forward(ex, logits);
     if (st != CNV_OK) return cli_status_error(ctx, st);
-    int code = cli_read_output(ctx, ex, logits, &y, &s);
+    int code = cli_read_class_scores(ctx, ex, logits, &scores, &n_classes);
     if (code) return code;
-    int n_classes = cli_class_count(&s);
-    char buf[64];
-    if (!n_classes)
-        code = cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s, not a class vector",
-                         cnv_model_layer_name(ctx->g, logits), cnv_shape_str(&s, buf, sizeof buf));
-    else if (a->class_spec)
+    if (a->class_spec)
         code = cli_find_class(ctx, a->class_spec, n_classes, cls);
     else
-        cli_top_k(y, n_classes, 1, cls);
-    if (!code) *logit = y[*cls];
-    free(y);
+        cli_top_k(scores, n_classes, 1, cls);
+    if (!code) *logit = scores[*cls];
+    free(scores);
     return code;
 }
 
@@ -138,8 +133,9 @@ static int report(const cli_ctx *ctx, const saliency_args *a, int logits, int cl
         return cli_print_json(ctx, root);
     }
     printf("input:    %s (preset %s)\n", ctx->inputs[0], ctx->preset->name);
-    printf("class:    %d (%s), logit %.6g at %s\n", cls, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf), logit,
-           cnv_model_layer_name(ctx->g, logits));
+    cnv_shape s = cli_layer_shape(ctx, logits);
+    printf("class:    %d (%s), %s %.6g at %s\n", cls, cnv_labels_name(&ctx->labels, cls, buf, sizeof buf),
+           cli_class_score_kind(&s), logit, cnv_model_layer_name(ctx->g, logits));
     printf("method:   %s", method);
     if (smooth)
         printf(", %d samples, noise %g of the input's range, seed %llu", a->opts.samples, a->opts.noise,

@@ -494,6 +494,31 @@ void cli_top_k(const float *v, int n, int k, int *idx) { cnv_top_k(v, n, k, idx)
 
 int cli_class_count(const cnv_shape *s) { return cnv_class_count(s); }
 
+int cli_class_scores_count(const cli_ctx *ctx, int node, const cnv_shape *s, int *n_classes) {
+    *n_classes = cnv_class_score_count(s);
+    char buf[64];
+    if (!*n_classes)
+        return cli_error(ctx, CLI_EXIT_USAGE, "the logits layer %s is %s: neither a class vector nor a 1xCxHxW map of "
+                         "classes (a segmentation output)",
+                         cnv_model_layer_name(ctx->g, node), cnv_shape_str(s, buf, sizeof buf));
+    return 0;
+}
+
+int cli_read_class_scores(const cli_ctx *ctx, cnv_exec *ex, int node, float **scores, int *n_classes) {
+    float *y;
+    cnv_shape s;
+    *scores = NULL;
+    int code = cli_read_output(ctx, ex, node, &y, &s);
+    if (!code) code = cli_class_scores_count(ctx, node, &s, n_classes);
+    if (!code && !(*scores = malloc(sizeof **scores * (size_t)*n_classes)))
+        code = cli_error(ctx, CLI_EXIT_RUNTIME, "out of memory");
+    if (!code) cnv_class_scores(y, &s, *scores);
+    free(y);
+    return code;
+}
+
+const char *cli_class_score_kind(const cnv_shape *s) { return cnv_class_count(s) ? "logit" : "mean logit"; }
+
 json_t *cli_json_shape(const cnv_shape *s) {
     json_t *a = json_array();
     for (int i = 0; a && i < s->ndim; i++) json_array_append_new(a, json_integer(s->d[i]));

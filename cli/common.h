@@ -139,6 +139,14 @@ int cli_save_tensor(const cli_ctx *ctx, const char *path, const float *data, con
 void cli_top_k(const float *v, int n, int k, int *idx);
 /* Number of classes if the shape is a class vector (one axis > 1 after the batch), else 0. */
 int cli_class_count(const cnv_shape *s);
+/* The classes of logits layer `node` (cnv_class_score_count of its shape s): 0 or a usage error
+ * naming the layer and its shape when it is neither a class vector nor a map of classes. */
+int cli_class_scores_count(const cli_ctx *ctx, int node, const cnv_shape *s, int *n_classes);
+/* After a forward to logits layer `node`: every class's score (cnv_class_scores: its logit, or a
+ * map's channel mean) into *scores (malloc'ed, *n_classes of them). 0 or an exit status. */
+int cli_read_class_scores(const cli_ctx *ctx, cnv_exec *ex, int node, float **scores, int *n_classes);
+/* How a class score of a logits layer of shape s reads: "logit", or "mean logit" of a map. */
+const char *cli_class_score_kind(const cnv_shape *s);
 
 /* JSON helpers (jansson): a shape as an array; a number (null when not finite, which JSON
  * cannot hold); printing a value to stdout (takes the reference). */

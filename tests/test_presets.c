@@ -33,7 +33,8 @@ static void assert_complete(const cnv_preset *p) {
     /* Raw pixels, 0..1, or -1..1 (Keras "tf" mode: x / 127.5 - 1). */
     assert_true(p->scale == 1.0f || p->scale == 1.0f / 255.0f || (p->scale == 1.0f / 127.5f && p->mean[0] == 1.0f));
     for (int c = 0; c < 3; c++) assert_true(p->std[c] > 0.0f);
-    if (strcmp(p->name, "generic") == 0) return; /* takes the model's own size and names */
+    /* Any model's pixels (0..1 RGB; raw BGR as cv2.imread gives them): the model's own size and names. */
+    if (strcmp(p->name, "generic") == 0 || strcmp(p->name, "bgr255") == 0) return;
     if (p->height == 0) { /* a family of any input size: no fixed size or layer names */
         assert_true(p->channels == 0 && p->width == 0);
         if (!p->labels_file) fail_msg("%s: no labels", p->name);

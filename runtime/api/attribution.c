@@ -3,6 +3,7 @@
 #include "cnnvis/visualize.h"
 #include "core/status.h"
 #include "api/model.h"
+#include "vis/class_vector.h"
 #include "vis/gradcam.h"
 #include "vis/saliency.h"
 
@@ -19,7 +20,7 @@ cnv_status cnv_gradcam_map(cnv_graph *g, cnv_backend *be, const float *input, in
                         g->nodes[logits].name, logits);
     const cnv_shape *s = &g->values[g->nodes[layer].out].shape;
     if (s->ndim != 4) return cnv_fail(CNV_ERR_SHAPE, "%s: layer %s is not a map (NCHW)", g->source, g->nodes[layer].name);
-    CNV_TRY(cnv_model_check_class(g, logits, cls));
+    CNV_TRY(cnv_class_check(g, logits, &g->values[g->nodes[logits].out].shape, cls));
     cnv_exec *ex;
     CNV_TRY(cnv_exec_create(g, be, 1, &ex));
     cnv_status st = cnv_exec_set_input(ex, input);
@@ -36,7 +37,7 @@ cnv_status cnv_saliency(cnv_graph *g, cnv_backend *be, const float *input, int c
     CNV_TRY(cnv_saliency_parse(method ? method : "grad", &o.method));
     int logits;
     CNV_TRY(cnv_model_logits_layer(g, &logits));
-    CNV_TRY(cnv_model_check_class(g, logits, cls));
+    CNV_TRY(cnv_class_check(g, logits, &g->values[g->nodes[logits].out].shape, cls));
     cnv_exec *ex;
     CNV_TRY(cnv_exec_create(g, be, 1, &ex));
     cnv_status st = cnv_exec_set_input(ex, input);

@@ -2,6 +2,7 @@
 #include "cnnvis/attribution.h"
 #include "core/status.h"
 #include "api/model.h"
+#include "vis/class_vector.h"
 #include "vis/gradcam.h"
 
 /* The CAM head ending at the preset's logits layer, with that layer into *logits. */
@@ -22,7 +23,7 @@ cnv_status cnv_cam_map(cnv_graph *g, cnv_backend *be, const float *input, int cl
     int logits;
     cnv_cam_head head;
     CNV_TRY(find_head(g, &logits, &head));
-    CNV_TRY(cnv_model_check_class(g, logits, cls));
+    CNV_TRY(cnv_class_check(g, logits, &g->values[g->nodes[logits].out].shape, cls));
     cnv_exec *ex;
     CNV_TRY(cnv_exec_create(g, be, 1, &ex));
     cnv_status st = cnv_exec_set_input(ex, input);

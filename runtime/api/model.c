@@ -59,7 +59,8 @@ cnv_status cnv_preset_logits_layer(const cnv_preset *p, const cnv_graph *g, int 
     }
     int out = g->values[g->output].producer;
     if (out < 0) return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: the graph output is not computed by a layer", g->source);
-    if (g->nodes[out].op == CNV_OP_SOFTMAX && g->values[g->nodes[out].in[0]].producer >= 0)
+    if ((g->nodes[out].op == CNV_OP_SOFTMAX || g->nodes[out].op == CNV_OP_SIGMOID) &&
+        g->values[g->nodes[out].in[0]].producer >= 0)
         out = g->values[g->nodes[out].in[0]].producer;
     *layer = out;
     return CNV_OK;
@@ -106,13 +107,5 @@ cnv_status cnv_exec_shape(const cnv_exec *ex, int value, cnv_shape *out) {
     if (value < 0 || value >= ex->g->n_values)
         return cnv_fail(CNV_ERR_ARG, "value %d out of range (the model has %d)", value, ex->g->n_values);
     *out = ex->shapes[value];
-    return CNV_OK;
-}
-
-cnv_status cnv_model_check_class(const cnv_graph *g, int logits, int cls) {
-    const cnv_shape *s = &g->values[g->nodes[logits].out].shape;
-    int n_classes = (int)(cnv_shape_numel(s) / (size_t)s->d[0]);
-    if (cls < 0 || cls >= n_classes)
-        return cnv_fail(CNV_ERR_ARG, "class %d out of range: %s has %d classes", cls, g->source, n_classes);
     return CNV_OK;
 }

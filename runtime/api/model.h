@@ -8,7 +8,4 @@
  * --preset). */
 const cnv_preset *cnv_model_default_preset(const cnv_graph *g);
 
-/* CNV_ERR_ARG naming the class count unless cls is a class of the logits layer. */
-cnv_status cnv_model_check_class(const cnv_graph *g, int logits, int cls);
-
 #endif

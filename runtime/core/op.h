@@ -124,6 +124,15 @@ void cnv_unary_params(cnv_op_type op, const cnv_attrs *a, float p[2]);
  * of size in resized to out. */
 float cnv_resize_scale(const cnv_attrs *a, int axis, int in, int out);
 
+/* Resize along one axis: output index o of out reads the input taps lo and hi (of in) with
+ * weights 1 - w and w (nearest: lo == hi, w == 0). One definition for the CPU kernel's forward
+ * and backward and for receptive fields; shaders/resize.glsl computes the same. */
+typedef struct cnv_resize_tap {
+    int lo, hi;
+    float w;
+} cnv_resize_tap;
+cnv_resize_tap cnv_resize_tap_of(const cnv_attrs *a, int axis, int o, int in, int out);
+
 /* ONNX op_type name ("Conv", "MaxPool", ...). */
 const char *cnv_op_name(cnv_op_type op);
 /* Parses an ONNX op_type; returns CNV_OP_COUNT when unknown (and for the image-space ops). */

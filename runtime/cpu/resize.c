@@ -1,52 +1,15 @@
 /* Resize (ONNX) of H and W, nearest or bilinear. Each output index o along an axis reads two
  * input taps lo, hi with weights 1 - w, w (nearest: lo == hi, w == 0), so that forward and the
- * backward scatter share one definition; the 2-D output is the product of its axes' taps.
- * Same definition as shaders/resize.glsl. */
+ * backward scatter share one definition (cnv_resize_tap_of, core/resize_taps.c, which receptive
+ * fields read too); the 2-D output is the product of its axes' taps. Same definition as
+ * shaders/resize.glsl. */
 #include "cpu_ops.h"
 
 #include "core/status.h"
 
-#include <math.h>
 #include <stdlib.h>
 
-typedef struct tap {
-    int lo, hi;
-    float w;
-} tap;
-
-/* The input coordinate of output index o (shaders/resize_modes.h). */
-static float source_coord(int coord, int o, float scale, int in, int out) {
-    switch (coord) {
-    case CNV_COORD_PYTORCH_HALF_PIXEL: return out > 1 ? ((float)o + 0.5f) / scale - 0.5f : 0.0f;
-    /* The resized length is in * scale, not rounded (ONNX's own test data: 4 x 0.6 reads 2.4). */
-    case CNV_COORD_ALIGN_CORNERS: return out > 1 ? (float)o * (float)(in - 1) / ((float)in * scale - 1.0f) : 0.0f;
-    case CNV_COORD_ASYMMETRIC: return (float)o / scale;
-    case CNV_COORD_TF_HALF_PIXEL_FOR_NN: return ((float)o + 0.5f) / scale;
-    default: return ((float)o + 0.5f) / scale - 0.5f;
-    }
-}
-
-static int nearest_index(int rounding, float x) {
-    switch (rounding) {
-    case CNV_NEAREST_ROUND_PREFER_CEIL: return (int)floorf(x + 0.5f);
-    case CNV_NEAREST_FLOOR: return (int)floorf(x);
-    case CNV_NEAREST_CEIL: return (int)ceilf(x);
-    default: return (int)ceilf(x - 0.5f);
-    }
-}
-
-static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-static tap tap_of(const cnv_attrs *a, int axis, int o, int in, int out) {
-    float x = source_coord(a->resize_coord, o, cnv_resize_scale(a, axis, in, out), in, out);
-    if (a->resize_mode == CNV_RESIZE_NEAREST) {
-        int i = clampi(nearest_index(a->resize_nearest, x), 0, in - 1);
-        return (tap){i, i, 0.0f};
-    }
-    x = fminf(fmaxf(x, 0.0f), (float)(in - 1)); /* the edge value outside, as ONNX and PyTorch */
-    int lo = (int)floorf(x);
-    return (tap){lo, lo + 1 < in ? lo + 1 : lo, x - (float)lo};
-}
+typedef cnv_resize_tap tap;
 
 typedef struct resize_plan {
     int planes, h, w, oh, ow;
@@ -62,8 +25,8 @@ static cnv_status plan_init(const cnv_cpu_args *a, resize_plan *p) {
     p->ty = malloc(((size_t)p->oh + (size_t)p->ow) * sizeof *p->ty);
     if (!p->ty) return cnv_fail(CNV_ERR_NOMEM, "resize '%s': out of memory", a->node->name);
     p->tx = p->ty + p->oh;
-    for (int o = 0; o < p->oh; o++) p->ty[o] = tap_of(a->a, 0, o, p->h, p->oh);
-    for (int o = 0; o < p->ow; o++) p->tx[o] = tap_of(a->a, 1, o, p->w, p->ow);
+    for (int o = 0; o < p->oh; o++) p->ty[o] = cnv_resize_tap_of(a->a, 0, o, p->h, p->oh);
+    for (int o = 0; o < p->ow; o++) p->tx[o] = cnv_resize_tap_of(a->a, 1, o, p->w, p->ow);
     return CNV_OK;
 }
 

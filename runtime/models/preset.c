@@ -27,6 +27,9 @@
  *   block_1_expand and block_1_depthwise (v2).
  * - fashion-mnist: models/fashion_mnist.onnx, trained by `cnnvis train` on pixels / 255 (gray,
  *   0..1, no mean); detected by the input name the training command gives it.
+ * - bgr255: never detected (nothing in a file says how its pixels were read): models trained on
+ *   frames read by OpenCV (cv2.imread, VideoCapture) without scaling, such as the lane U-Net of
+ *   ../shared/models/SOURCES.md M: BGR, raw 0..255, no mean, the model's own size.
  * - generic: never detected; used when nothing matches, taking the model's own input size. */
 #include "models/preset.h"
 
@@ -173,6 +176,14 @@ static const cnv_preset presets[] = {
         .builtin_labels = cifar10_labels,
         .n_builtin_labels = 10,
         .default_layers = "conv2d,conv2d_1", /* tf.keras's names of the first two Conv2D layers */
+    },
+    {
+        /* channels/height/width 0: whatever the model's input is. */
+        .name = "bgr255",
+        .description = "any model fed cv2.imread pixels: its own input size, BGR, raw 0..255, no mean",
+        .order = CNV_ORDER_BGR,
+        .scale = 1.0f,
+        .std = {1.0f, 1.0f, 1.0f},
     },
     /* channels/height/width 0: whatever the model's input is. */
     CNV_PRESET_GENERIC,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/status.h"
+#include "vis/class_vector.h"
 
 /* Reads a value of the executor into a new buffer. */
 static cnv_status read_value(cnv_exec *ex, int value, int grad, float **out) {
@@ -28,12 +29,10 @@ cnv_status cnv_gradcam(cnv_exec *ex, int layer, int logits_node, int cls, float 
     if (layer >= logits_node || !cnv_shape_is_map(as))
         return cnv_fail(CNV_ERR_ARG, "Grad-CAM: layer %s must come before the logits %s and have a spatial (NxCxHxW) output",
                         g->nodes[layer].name, g->nodes[logits_node].name);
-    size_t n_logits = cnv_shape_numel(&ex->shapes[y_value]);
-    if (cls < 0 || (size_t)cls >= n_logits)
-        return cnv_fail(CNV_ERR_ARG, "Grad-CAM: class %d out of range (%zu logits)", cls, n_logits);
-    float *seed = calloc(n_logits, sizeof *seed), *a = NULL, *da = NULL;
+    CNV_TRY(cnv_class_check(g, logits_node, &ex->shapes[y_value], cls));
+    float *seed = malloc(cnv_shape_numel(&ex->shapes[y_value]) * sizeof *seed), *a = NULL, *da = NULL;
     if (!seed) return cnv_fail(CNV_ERR_NOMEM, "Grad-CAM: out of memory");
-    seed[cls] = 1.0f;
+    cnv_class_score_seed(&ex->shapes[y_value], cls, seed);
     cnv_status s = cnv_exec_forward(ex, logits_node);
     if (s == CNV_OK) s = cnv_exec_backward(ex, y_value, seed, 0);
     if (s == CNV_OK) s = read_value(ex, a_value, 0, &a);

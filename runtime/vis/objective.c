@@ -1,6 +1,7 @@
 #include "objective.h"
 
 #include "core/status.h"
+#include "vis/class_vector.h"
 
 #include <string.h>
 
@@ -26,8 +27,12 @@ cnv_status cnv_objective_check(const cnv_objective *objs, int n, const cnv_shape
             if (o->y < 0 || o->y >= s->d[2] || o->x < 0 || o->x >= s->d[3])
                 return cnv_fail(CNV_ERR_ARG, "layer %s is %dx%d: no position (%d, %d)", layer, s->d[2], s->d[3], o->y, o->x);
         }
-        if (o->kind == CNV_OBJ_UNIT && plane != 1)
-            return cnv_fail(CNV_ERR_ARG, "layer %s is not a class vector", layer);
+        /* A class of a map (a segmentation output) is its channel's mean, which the seed below
+         * gives any unit objective. */
+        cnv_shape one = *s;
+        one.d[0] = 1;
+        if (o->kind == CNV_OBJ_UNIT && !cnv_class_score_count(&one))
+            return cnv_fail(CNV_ERR_ARG, "layer %s is neither a class vector nor a 1xCxHxW map of classes", layer);
     }
     return CNV_OK;
 }

@@ -8,7 +8,8 @@
 #include "core/graph.h"
 
 typedef enum cnv_objective_kind {
-    CNV_OBJ_UNIT,    /* one element of a class vector (a logit, or a probability after a Softmax) */
+    CNV_OBJ_UNIT,    /* one element of a class vector (a logit, or a probability after a Softmax), or the
+                        mean of one channel of a map of classes (cnv_class_score_count) */
     CNV_OBJ_CHANNEL, /* mean over the positions of one channel */
     CNV_OBJ_NEURON,  /* one position (y, x) of one channel */
 } cnv_objective_kind;

@@ -2,6 +2,7 @@
 #include "saliency.h"
 
 #include "core/status.h"
+#include "vis/class_vector.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -35,13 +36,11 @@ cnv_status cnv_saliency_gradient(cnv_exec *ex, int logits, int cls, const float 
     const cnv_graph *g = ex->g;
     if (logits < 0 || logits >= g->n_nodes) return cnv_fail(CNV_ERR_ARG, "%s: no layer with index %d", g->source, logits);
     const int value = g->nodes[logits].out;
-    const size_t n_out = cnv_shape_numel(&ex->shapes[value]);
-    if (ex->batch != 1 || cls < 0 || (size_t)cls >= n_out)
-        return cnv_fail(CNV_ERR_ARG, "class %d out of range: layer %s has %zu outputs", cls, g->nodes[logits].name,
-                        n_out);
-    float *seed = calloc(n_out, sizeof *seed);
+    if (ex->batch != 1) return cnv_fail(CNV_ERR_ARG, "saliency: needs an executor of batch 1, not %d", ex->batch);
+    CNV_TRY(cnv_class_check(g, logits, &ex->shapes[value], cls));
+    float *seed = malloc(cnv_shape_numel(&ex->shapes[value]) * sizeof *seed);
     if (!seed) return cnv_fail(CNV_ERR_NOMEM, "saliency: out of memory");
-    seed[cls] = 1.0f;
+    cnv_class_score_seed(&ex->shapes[value], cls, seed);
     cnv_status s = cnv_exec_set_input(ex, x);
     if (s == CNV_OK) s = cnv_exec_forward(ex, logits);
     if (s == CNV_OK) s = cnv_exec_set_backward_rules(ex, rule, 0);

@@ -18,7 +18,8 @@
  * (cnnvis/attribution.h: cnv_saliency_method, cnv_saliency_parse, cnv_saliency_params,
  * cnv_saliency_compute, cnv_saliency_map, cnv_saliency_map_picture); here are their parts. */
 
-/* The gradient of logit `cls` of node `logits` (a class vector) with respect to the input x
+/* The gradient of class `cls`'s score of node `logits` (its logit, or the mean of channel cls of
+ * a map of classes: cnv_class_score_seed) with respect to the input x
  * (the graph input at batch 1), with Relu's backward under `rule`. Runs the forward itself. */
 cnv_status cnv_saliency_gradient(cnv_exec *ex, int logits, int cls, const float *x, cnv_backward_rule rule,
                                  float *grad);

@@ -33,7 +33,8 @@ struct cnv_image;
  * H*W > 1); -1 when none. Grad-CAM's default layer is the last one before the logits. */
 CNV_API int cnv_graph_last_map_node(const cnv_graph *g, int before);
 /* Grad-CAM of class `cls` at `layer` (a map layer before `logits`) for the input set in ex
- * (batch 1): runs the forward to logits and the backward from its logit cls, then writes
+ * (batch 1): runs the forward to logits and the backward from class cls's score (its logit, or
+ * for a segmentation output 1xCxHxW the mean of channel cls, cnv_class_score_count), then writes
  * relu(sum_c w_c A_c), w_c the mean gradient of channel c of the layer's output A, into cam
  * (the layer's height x width). CNV_ERR_ARG for a layer or class that does not fit. */
 CNV_API cnv_status cnv_gradcam(cnv_exec *ex, int layer, int logits, int cls, float *cam);
@@ -143,9 +144,9 @@ typedef struct cnv_saliency_params {
 /* Smilkov et al.'s defaults: 50 samples, noise 0.15, seed 0; method grad. */
 CNV_API void cnv_saliency_params_default(cnv_saliency_params *p);
 
-/* The attribution of logit cls of `logits` for input x (the input set in ex, batch 1; x holds
- * the same values, the input shape's element count) by p's method, into attribution (the
- * input shape's element count). Runs the forward and backward itself. */
+/* The attribution of class cls's score of `logits` (as cnv_gradcam's) for input x (the input
+ * set in ex, batch 1; x holds the same values, the input shape's element count) by p's method,
+ * into attribution (the input shape's element count). Runs the forward and backward itself. */
 CNV_API cnv_status cnv_saliency_compute(cnv_exec *ex, int logits, int cls, const float *x,
                                         const cnv_saliency_params *p, float *attribution);
 /* The map of an attribution of shape s (1 x C x H x W): the largest |value| over the channels

@@ -52,7 +52,8 @@ CNV_API const cnv_preset *cnv_preset_detect_why(const cnv_graph *g, char *why, s
 /* The names of every preset, comma-separated, into buf (size bytes, truncated to fit). */
 CNV_API void cnv_preset_list(char *buf, size_t size);
 /* The layer holding p's logits in g: the preset's logits layer, else the layer computing the
- * output, or the layer before it when that is a Softmax. CNV_ERR_NOT_FOUND when g has no layer of
+ * output, or the layer before it when that is a Softmax or a Sigmoid (a segmentation mask's
+ * logits are the values before its Sigmoid). CNV_ERR_NOT_FOUND when g has no layer of
  * the preset's logits name, CNV_ERR_UNSUPPORTED when the output is not computed by a layer (each
  * with its message). */
 CNV_API cnv_status cnv_preset_logits_layer(const cnv_preset *p, const cnv_graph *g, int *layer);
@@ -124,6 +125,17 @@ CNV_API cnv_status cnv_input_picture(const char *path, const cnv_preset *p, cons
 /* Number of classes if the shape is a class vector ([N], or [1, N] with any trailing axes of 1),
  * else 0. */
 CNV_API int cnv_class_count(const cnv_shape *s);
+/* The classes of a logits layer of one item's shape s (batch 1) that the class objective reads
+ * (`cnnvis class`, `grad --class`, `saliency`, `gradcam`): cnv_class_count's classes of a class
+ * vector, else the C channels of a map 1 x C x H x W (H x W > 1: a segmentation output, one
+ * mask per class), a class's score then the mean of its channel over the positions (the mask
+ * objective); 0 when s is neither. */
+CNV_API int cnv_class_score_count(const cnv_shape *s);
+/* The gradient of class cls's score with respect to the layer's output (numel(s) floats): 1 at
+ * its logit, or 1 / (H x W) at each position of its channel of a map. */
+CNV_API void cnv_class_score_seed(const cnv_shape *s, int cls, float *seed);
+/* Every class's score from the layer's output y: cnv_class_score_count(s) floats. */
+CNV_API void cnv_class_scores(const float *y, const cnv_shape *s, float *scores);
 /* Softmax of x[0..n-1] in place, stable for large logits (shifted by the max). */
 CNV_API void cnv_softmax(float *x, int n);
 /* The indices of the k largest of v[0..n-1] into idx[k], largest first (ties: the lower index);
