@@ -25,6 +25,13 @@ size_t cnv_image_max_pixels(void) { return max_pixels; }
 
 /* The formats the README names, by their magic bytes: stb_image would also take GIF, PSD, PIC,
  * PNM, HDR and TGA (which has no magic at all, so any bytes may decode as one). */
+/* stb's reason for its last failure; some paths fail without setting one (libFuzzer: a PNG
+ * whose only IDAT chunk is empty), and a NULL must not reach printf. */
+static const char *stb_reason(void) {
+    const char *r = stbi_failure_reason();
+    return r && r[0] ? r : "no reason given";
+}
+
 static const char *format_of(const unsigned char *b, size_t n) {
     static const unsigned char png[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
     if (n >= 8 && memcmp(b, png, 8) == 0) return "PNG";
@@ -110,14 +117,14 @@ cnv_status cnv_image_decode_direct(const char *path, int channels, cnv_image *ou
     /* Then stb's reading of the header alone: the size is checked before anything is decoded. */
     else if (fseek(f, 0, SEEK_SET) != 0 || !stbi_info_from_file(f, &w, &h, &file_channels) || w <= 0 || h <= 0)
         st = cnv_fail(CNV_ERR_FORMAT, "%s: cannot read the %s header: truncated or corrupt (stb_image: %s)", path, format,
-                      stbi_failure_reason());
+                      stb_reason());
     else if ((size_t)w * (size_t)h > max_pixels)
         st = cnv_fail(CNV_ERR_LIMIT, "%s: %dx%d pixels is above the limit of %zu pixels (raise it with --max-pixels)",
                       path, w, h, max_pixels);
     unsigned char *px = st == CNV_OK && fseek(f, 0, SEEK_SET) == 0 ? stbi_load_from_file(f, &w, &h, &file_channels, channels) : NULL;
     fclose(f);
     if (st != CNV_OK) return st;
-    if (!px) return cnv_fail(CNV_ERR_FORMAT, "%s: cannot decode the %s image: truncated or corrupt (stb_image: %s)", path, format, stbi_failure_reason());
+    if (!px) return cnv_fail(CNV_ERR_FORMAT, "%s: cannot decode the %s image: truncated or corrupt (stb_image: %s)", path, format, stb_reason());
     out->w = w;
     out->h = h;
     out->c = channels;
