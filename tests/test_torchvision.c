@@ -26,6 +26,7 @@
  *   objective rises unless the render reports that its gradient vanished (then the warning is on
  *   stderr and the item in the sidecar's no_gradient).
  * The last line counts the models that load and match and those refused, with the reasons. */
+#include "cli_check.h"
 #include "test_util.h"
 
 #include <errno.h>
@@ -240,17 +241,12 @@ static void run_cli_ok(const char *args, char *err, size_t err_cap) {
 /* A class or filter render of item 0 written to png (sidecar beside it): the objective rose,
  * or the render said it could not (a warning on stderr, the item in no_gradient). */
 static void check_render(const char *name, const char *verb, const char *png, const char *err) {
-    char sidecar[4096];
-    snprintf(sidecar, sizeof sidecar, "%.*s.json", (int)(strlen(png) - 4), png);
-    json_error_t jerr;
-    json_t *root = json_load_file(sidecar, 0, &jerr);
-    if (!root) fail_msg("%s: %s", sidecar, jerr.text);
-    const json_t *run = json_array_get(json_object_get(root, "runs"), 0);
-    double start = json_number_value(json_array_get(json_object_get(run, "start"), 0));
-    double final = json_number_value(json_array_get(json_object_get(run, "final"), 0));
-    double grad = json_number_value(json_array_get(json_object_get(run, "grad_max_abs"), 0));
+    json_t *root;
+    const json_t *run = tu_sidecar_run(png, &root);
+    double start = tu_run_value(run, "start"), final = tu_run_value(run, "final");
+    double grad = tu_run_value(run, "grad_max_abs");
     const json_t *stalled = json_object_get(run, "no_gradient");
-    if (!json_is_array(stalled)) fail_msg("%s: no \"no_gradient\" list", sidecar);
+    if (!json_is_array(stalled)) fail_msg("%s: no \"no_gradient\" list in its sidecar", png);
     int warned = strstr(err, "warning: item 0") != NULL, vanished = json_array_size(stalled) > 0;
     printf("  %-20s %-7s objective %.4g -> %.4g, first |grad| max %.2g%s\n", name, verb, start, final, grad,
            vanished ? ": the gradient vanished (warned)" : "");

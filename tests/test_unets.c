@@ -11,6 +11,7 @@
  * - saliency, gradcam, grad, class (a class of a mask is the mean of its logits), maps, filter and
  *   neuron exit 0 on both and write their pictures; the optimizations raise their objective; CAM,
  *   classify and a class past the mask's channels are refused in one line. */
+#include "cli_check.h"
 #include "test_util.h"
 #include "model_run.h"
 
@@ -231,14 +232,9 @@ static void assert_picture(const char *path, int min_w) {
 
 /* An optimization's sidecar (OUT.json beside OUT.png): the objective rose. */
 static void assert_objective_rose(const char *png, const char *what) {
-    char sidecar[4096];
-    snprintf(sidecar, sizeof sidecar, "%.*s.json", (int)(strlen(png) - 4), png);
-    json_error_t jerr;
-    json_t *root = json_load_file(sidecar, 0, &jerr);
-    if (!root) fail_msg("%s: %s", sidecar, jerr.text);
-    const json_t *run = json_array_get(json_object_get(root, "runs"), 0);
-    double start = json_number_value(json_array_get(json_object_get(run, "start"), 0));
-    double final = json_number_value(json_array_get(json_object_get(run, "final"), 0));
+    json_t *root;
+    const json_t *run = tu_sidecar_run(png, &root);
+    double start = tu_run_value(run, "start"), final = tu_run_value(run, "final");
     print_message("    %s: objective %.4g -> %.4g\n", what, start, final);
     if (!(final > start)) fail_msg("%s: the objective did not rise (%g -> %g)", what, start, final);
     json_decref(root);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static char scratch[256];
@@ -48,4 +49,19 @@ json_t *tu_cli_json(void) {
     json_t *j = json_loads(tu_cli_out, 0, &e);
     if (!j) fail_msg("stdout is not JSON (%s at line %d): %.200s", e.text, e.line, tu_cli_out);
     return j;
+}
+
+const json_t *tu_sidecar_run(const char *png, json_t **root) {
+    char sidecar[4096];
+    snprintf(sidecar, sizeof sidecar, "%.*s.json", (int)(strlen(png) - 4), png);
+    json_error_t e;
+    *root = json_load_file(sidecar, 0, &e);
+    if (!*root) fail_msg("%s: %s", sidecar, e.text);
+    const json_t *run = json_array_get(json_object_get(*root, "runs"), 0);
+    if (!run) fail_msg("%s: no runs", sidecar);
+    return run;
+}
+
+double tu_run_value(const json_t *run, const char *key) {
+    return json_number_value(json_array_get(json_object_get(run, key), 0));
 }

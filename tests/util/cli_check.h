@@ -30,4 +30,11 @@ void tu_cli_expect(int want, const char *fmt, ...);
 /* The last run's stdout as JSON; fails the test when it is not. The caller frees it (json_decref). */
 json_t *tu_cli_json(void);
 
+/* The record of an optimization verb's run, the sidecar OUT.json beside OUT.png: its first run
+ * (runs[0]); *root is the whole record, which the caller frees (json_decref). Fails the test when
+ * the sidecar cannot be read. */
+const json_t *tu_sidecar_run(const char *png, json_t **root);
+/* Item 0's value of a run's list `key` ("start", "final", "grad_max_abs"). */
+double tu_run_value(const json_t *run, const char *key);
+
 #endif
