@@ -23,8 +23,6 @@ static size_t max_pixels = CNV_IMAGE_DEFAULT_MAX_PIXELS;
 void cnv_image_set_max_pixels(size_t n) { max_pixels = n ? n : CNV_IMAGE_DEFAULT_MAX_PIXELS; }
 size_t cnv_image_max_pixels(void) { return max_pixels; }
 
-/* The formats the README names, by their magic bytes: stb_image would also take GIF, PSD, PIC,
- * PNM, HDR and TGA (which has no magic at all, so any bytes may decode as one). */
 /* stb's reason for its last failure; some paths fail without setting one (libFuzzer: a PNG
  * whose only IDAT chunk is empty), and a NULL must not reach printf. */
 static const char *stb_reason(void) {
@@ -32,6 +30,8 @@ static const char *stb_reason(void) {
     return r && r[0] ? r : "no reason given";
 }
 
+/* The formats the README names, by their magic bytes: stb_image would also take GIF, PSD, PIC,
+ * PNM, HDR and TGA (which has no magic at all, so any bytes may decode as one). */
 static const char *format_of(const unsigned char *b, size_t n) {
     static const unsigned char png[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
     if (n >= 8 && memcmp(b, png, 8) == 0) return "PNG";
