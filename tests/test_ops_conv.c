@@ -46,6 +46,14 @@ static const conv_spec conv_specs[] = {
     {"conv depthwise 16ch 9x10 batch 2", 2, 16, 9, 10, 16, 3, 3, .pads = {1, 1, 1, 1}, .group = 16, .bias = 1},
     {"conv group 4 24->36 s2x1 asym", 1, 24, 8, 7, 36, 3, 2, .stride = {2, 1}, .pads = {0, 1, 2, 0}, .group = 4,
      .bias = 1},
+    /* The CPU's Winograd path (3x3, stride 1, 8+ channels each way): odd planes that end in half
+     * tiles, no padding, pads of 2 (the backward's window then starts inside dY) and asymmetric
+     * ones, a batch whose tiles share one sequence, and a 1-row output. */
+    {"winograd 8->12 9x7 p1 batch 2", 2, 8, 9, 7, 12, 3, 3, .pads = {1, 1, 1, 1}, .bias = 1},
+    {"winograd 10->8 11x10 p0", 1, 10, 11, 10, 8, 3, 3, .bias = 1},
+    {"winograd 9->9 6x7 p2 asym no bias", 1, 9, 6, 7, 9, 3, 3, .pads = {2, 0, 1, 2}},
+    {"winograd 16->8 5x13 p1 batch 3", 3, 16, 5, 13, 8, 3, 3, .pads = {1, 1, 1, 1}, .bias = 1},
+    {"winograd 8->8 3x9 p0 one row", 1, 8, 3, 9, 8, 3, 3, .pads = {0, 0, 0, 0}, .bias = 1},
 };
 
 typedef struct pool_spec {

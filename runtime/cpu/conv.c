@@ -6,7 +6,10 @@
  *   backward to data: col  = W_gᵀ · dY_g, folded back onto dX by col2im (accumulating)
  *   backward to W:    dW_g += dY_g · colᵀ,   dB += the row sums of dY
  * A 1x1 kernel with stride 1 and no padding needs no unrolling: its col matrix is the input
- * itself, which is common enough (SqueezeNet's squeeze and expand layers) to be worth the path. */
+ * itself, which is common enough (SqueezeNet's squeeze and expand layers) to be worth the path.
+ * 3x3 kernels at stride 1 (VGG's, ResNet's, SqueezeNet's expand3x3) take Winograd's F(2x2, 3x3)
+ * instead, forward and backward to the data (conv_winograd.c). */
+#include "conv_winograd.h"
 #include "cpu_ops.h"
 
 #include "core/status.h"
@@ -137,16 +140,48 @@ static const float *image_cols(const conv_geom *g, const float *x, int n, int gi
 
 static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (size_t)g->rows * g->cols; }
 
+/* Channels below which a Winograd product is too narrow to beat im2col's (an RGB input layer). */
+#define WINOGRAD_MIN_CHANNELS 8
+
+static int winograd_shape(const conv_geom *g) {
+    return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && g->group == 1;
+}
+
+/* The forward as a Winograd correlation of X, if it takes that path. */
+static int winograd_forward(const conv_geom *g, cnv_winograd_conv *s) {
+    *s = (cnv_winograd_conv){.n = g->n, .ci = g->c, .h = g->h, .w = g->w, .co = g->m, .oh = g->oh, .ow = g->ow,
+                             .pt = g->pt, .pl = g->pl};
+    return winograd_shape(g) && g->c >= WINOGRAD_MIN_CHANNELS && g->m >= WINOGRAD_MIN_CHANNELS;
+}
+
+/* The backward to the data as one: dY correlated with the rotated, transposed kernel, whose
+ * window for input pixel y starts at dY row y - (2 - pt) (the same for columns). */
+static int winograd_backward(const conv_geom *g, cnv_winograd_conv *s) {
+    *s = (cnv_winograd_conv){.n = g->n, .ci = g->m, .h = g->oh, .w = g->ow, .co = g->c, .oh = g->h, .ow = g->w,
+                             .pt = 2 - g->pt, .pl = 2 - g->pl, .transposed = 1};
+    return winograd_shape(g) && g->c >= WINOGRAD_MIN_CHANNELS && g->m >= WINOGRAD_MIN_CHANNELS;
+}
+
+/* Scratch floats of a forward call (no grad_out) or of a backward call (the gradients it asks for). */
+static size_t call_floats(const cnv_cpu_args *a, const conv_geom *g) {
+    cnv_winograd_conv s;
+    if (!a->grad_out) return winograd_forward(g, &s) ? cnv_cpu_winograd_workspace(&s) : work_floats(g);
+    size_t n = 0;
+    if (a->grad_in[0]) n = winograd_backward(g, &s) ? cnv_cpu_winograd_workspace(&s) : work_floats(g);
+    if (a->grad_in[1] && work_floats(g) > n) n = work_floats(g);
+    return n;
+}
+
 size_t cnv_cpu_conv_workspace(const cnv_cpu_args *a) {
     conv_geom g = {0};
     /* A shape error is reported by the call itself. */
-    return conv_geom_init(a, &g) == CNV_OK ? work_floats(&g) : 0;
+    return conv_geom_init(a, &g) == CNV_OK ? call_floats(a, &g) : 0;
 }
 
 /* The backend's scratch when it is large enough (so no step allocates), else a fresh block that
  * the caller frees (*owned). */
 static cnv_status get_work(const cnv_cpu_args *a, const conv_geom *g, float **work, float **owned) {
-    const size_t n = work_floats(g);
+    const size_t n = call_floats(a, g);
     *work = *owned = NULL;
     if (!n) return CNV_OK;
     if (a->work && a->work_n >= n) {
@@ -154,7 +189,7 @@ static cnv_status get_work(const cnv_cpu_args *a, const conv_geom *g, float **wo
         return CNV_OK;
     }
     *work = *owned = malloc(n * sizeof(float));
-    if (!*work) return cnv_fail(CNV_ERR_NOMEM, "conv '%s': out of memory for the im2col workspace", a->node->name);
+    if (!*work) return cnv_fail(CNV_ERR_NOMEM, "conv '%s': out of memory for its workspace", a->node->name);
     return CNV_OK;
 }
 
@@ -177,6 +212,12 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     CNV_TRY(conv_geom_init(a, &g));
     CNV_TRY(get_work(a, &g, &work, &owned));
     const float *x = a->in[0], *wt = a->in[1], *bias = a->n_in > 2 ? a->in[2] : NULL;
+    cnv_winograd_conv s;
+    if (winograd_forward(&g, &s)) {
+        cnv_cpu_winograd_run(&s, x, wt, bias, 0, a->out, work);
+        free(owned);
+        return CNV_OK;
+    }
     for (int n = 0; n < g.n; n++) {
         for (int gi = 0; gi < g.group; gi++) {
             const float *col = image_cols(&g, x, n, gi, work);
@@ -196,8 +237,14 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     return CNV_OK;
 }
 
-/* dX += col2im(W_gᵀ · dY_g); on the identity path the product lands on dX directly. */
+/* dX += col2im(W_gᵀ · dY_g), or the Winograd correlation of dY with the rotated kernel; on the
+ * identity path the product lands on dX directly. */
 static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work) {
+    cnv_winograd_conv s;
+    if (winograd_backward(g, &s)) {
+        cnv_cpu_winograd_run(&s, a->grad_out, a->in[1], NULL, 1, a->grad_in[0], work);
+        return;
+    }
     for (int n = 0; n < g->n; n++) {
         for (int gi = 0; gi < g->group; gi++) {
             const float *dy = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
