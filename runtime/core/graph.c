@@ -23,7 +23,7 @@ void cnv_graph_free(cnv_graph *g) {
     if (!g) return;
     for (int i = 0; i < g->n_values; i++) {
         free(g->values[i].name);
-        free(g->values[i].init);
+        if (!g->values[i].borrowed) free(g->values[i].init);
     }
     for (int i = 0; i < g->n_nodes; i++) free(g->nodes[i].name);
     free(g->values);
@@ -52,6 +52,15 @@ int cnv_graph_add_value(cnv_graph *g, const char *name, const cnv_shape *shape, 
         memcpy(v->init, init, n * sizeof(float));
     }
     return g->n_values++;
+}
+
+int cnv_graph_add_borrowed_value(cnv_graph *g, const cnv_value *of) {
+    const int v = cnv_graph_add_value(g, of->name, &of->shape, NULL);
+    if (v >= 0 && of->init) {
+        g->values[v].init = of->init;
+        g->values[v].borrowed = 1;
+    }
+    return v;
 }
 
 int cnv_graph_add_node(cnv_graph *g, const char *name, cnv_op_type op, const cnv_attrs *attrs, int n_in,

@@ -9,6 +9,7 @@ typedef struct cnv_value {
     char *name;
     cnv_shape shape; /* inferred with batch 1 at load */
     float *init;     /* initializer data (weights), NULL for activations */
+    int borrowed;    /* init belongs to another graph that outlives this one: not freed here */
     int producer;    /* node index, or -1 for the graph input and initializers */
 } cnv_value;
 
@@ -38,6 +39,11 @@ void cnv_graph_free(cnv_graph *g);
 
 /* Adds a value; takes a copy of name; init (may be NULL) is copied too. Returns index or -1. */
 int cnv_graph_add_value(cnv_graph *g, const char *name, const cnv_shape *shape, const float *init);
+/* The same for a weight that stays another graph's (of): init is read in place, never copied or
+ * freed, so that graph must outlive g and keep the data unchanged while g is used. A
+ * visualization graph built around a model takes the model's weights this way: VGG16's 553 MB
+ * are then held once. Returns index or -1. */
+int cnv_graph_add_borrowed_value(cnv_graph *g, const cnv_value *of);
 /* Appends a node (nodes must be added in topological order). Returns index or -1. */
 int cnv_graph_add_node(cnv_graph *g, const char *name, cnv_op_type op, const cnv_attrs *attrs,
                        int n_in, const int *in, int out);

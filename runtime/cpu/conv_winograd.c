@@ -23,50 +23,33 @@
 #define BLOCK_FLOATS ((size_t)1 << 20)
 /* Fewest tiles per block, so that short blocks do not make the products inefficient. */
 #define MIN_BLOCK_TILES 64
-/* The transforms write (read) the 16 positions of CHUNK consecutive items at a time, one cache
- * line per position: the 16 positions lie a power of two apart and would else fight over the same
+/* The weight transform writes the 16 positions of CHUNK input channels at a time, one cache line
+ * per position: the 16 positions lie a power of two apart and would else fight over the same
  * cache sets. */
 #define CHUNK 16
 
 typedef struct geometry {
     const cnv_winograd_conv *s;
-    int th, tw;         /* output tiles per plane: rows, columns */
-    size_t tiles;       /* over the whole batch */
-    size_t block;       /* tiles per block */
+    int th, tw;        /* output tiles per plane: rows, columns */
+    size_t rows;       /* tile rows over the whole batch: image n's row ty is n * th + ty */
+    size_t block_rows; /* tile rows per block */
 } geometry;
 
 static geometry geometry_of(const cnv_winograd_conv *s) {
     geometry g = {.s = s, .th = (s->oh + 1) / 2, .tw = (s->ow + 1) / 2};
-    g.tiles = (size_t)s->n * (size_t)g.th * (size_t)g.tw;
-    const int widest = s->ci > s->co ? s->ci : s->co;
-    g.block = BLOCK_FLOATS / ((size_t)POS * (size_t)widest);
-    if (g.block < MIN_BLOCK_TILES) g.block = MIN_BLOCK_TILES;
-    if (g.block > g.tiles) g.block = g.tiles;
+    g.rows = (size_t)s->n * (size_t)g.th;
+    const size_t widest = (size_t)(s->ci > s->co ? s->ci : s->co);
+    g.block_rows = BLOCK_FLOATS / ((size_t)POS * widest * (size_t)g.tw);
+    const size_t fewest = (MIN_BLOCK_TILES + (size_t)g.tw - 1) / (size_t)g.tw;
+    if (g.block_rows < fewest) g.block_rows = fewest;
+    if (g.block_rows > g.rows) g.block_rows = g.rows;
     return g;
 }
 
 size_t cnv_cpu_winograd_workspace(const cnv_winograd_conv *s) {
     const geometry g = geometry_of(s);
-    return (size_t)POS * ((size_t)s->co * s->ci + g.block * ((size_t)s->ci + s->co));
-}
-
-/* Where tile t of the batch lies: image n, output rows 2ty.., columns 2tx... Walked one tile at
- * a time, so no division per tile. */
-typedef struct cursor {
-    int n, ty, tx;
-} cursor;
-
-static cursor cursor_at(const geometry *g, size_t t) {
-    const size_t per_image = (size_t)g->th * g->tw, r = t % per_image;
-    return (cursor){(int)(t / per_image), (int)(r / g->tw), (int)(r % g->tw)};
-}
-
-static void cursor_next(const geometry *g, cursor *c) {
-    if (++c->tx < g->tw) return;
-    c->tx = 0;
-    if (++c->ty < g->th) return;
-    c->ty = 0;
-    c->n++;
+    const size_t block = g.block_rows * (size_t)g.tw;
+    return (size_t)POS * ((size_t)s->co * s->ci + block * ((size_t)s->ci + s->co));
 }
 
 /* U_ξ[o][i] = (G g Gᵀ)_ξ for kernel g of output channel o and input channel i, with
@@ -114,57 +97,60 @@ static void transform_weights(void *ctx, size_t lo, size_t hi) {
     }
 }
 
-/* One block of tiles [t0, t0 + count) of the whole batch. */
+/* One block: tile rows [row0, row0 + rows) of the batch, count = rows * tw tiles, numbered row by
+ * row; V and M hold each position's count values side by side per channel. */
 typedef struct block_job {
     const geometry *g;
     const float *x, *bias;
     float *v, *m, *y;
-    size_t t0, count;
+    size_t row0, rows, count;
     int accumulate;
 } block_job;
 
-/* The 4x4 input tile of channel plane p whose top-left is (iy, ix); 0 outside the plane. */
-static void load_tile(const cnv_winograd_conv *s, const float *p, int iy, int ix, float d[4][4]) {
-    if (iy >= 0 && ix >= 0 && iy + TILE <= s->h && ix + TILE <= s->w) {
-        for (int r = 0; r < 4; r++) memcpy(d[r], p + (size_t)(iy + r) * s->w + ix, sizeof d[r]);
-        return;
-    }
-    for (int r = 0; r < 4; r++) {
-        const int y = iy + r;
-        for (int c = 0; c < 4; c++) {
-            const int x = ix + c;
-            d[r][c] = y >= 0 && y < s->h && x >= 0 && x < s->w ? p[(size_t)y * s->w + x] : 0.0f;
-        }
-    }
-}
+/* Inside one tile row, columns of tiles are worked SPAN at a time: their input rows and the
+ * products' rows then live in small arrays on the stack, and every loop below runs along a row
+ * (vectorized) instead of tile by tile. */
+#define SPAN 64
 
-/* V_ξ[i][t] = (Bᵀ d B)_ξ for input channels [lo, hi), with Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+/* V_ξ[i][t] = (Bᵀ d B)_ξ for input channels [lo, hi), with Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+ * Bᵀ d combines the tile's 4 input rows, which the tiles of a tile row share: it is computed once
+ * along those rows, then B combines each tile's 4 columns of it. */
 static void transform_inputs(void *ctx, size_t lo, size_t hi) {
     const block_job *j = ctx;
-    const cnv_winograd_conv *s = j->g->s;
+    const geometry *g = j->g;
+    const cnv_winograd_conv *s = g->s;
     const size_t plane = (size_t)s->h * s->w, stride = (size_t)s->ci * j->count;
     for (size_t i = lo; i < hi; i++) {
-        cursor c = cursor_at(j->g, j->t0);
-        for (size_t t0 = 0; t0 < j->count; t0 += CHUNK) {
-            const size_t n = j->count - t0 < CHUNK ? j->count - t0 : CHUNK;
-            float v[POS][CHUNK];
-            for (size_t e = 0; e < n; e++, cursor_next(j->g, &c)) {
-                float d[4][4], bd[4][4];
-                load_tile(s, j->x + ((size_t)c.n * s->ci + i) * plane, 2 * c.ty - s->pt, 2 * c.tx - s->pl, d);
-                for (int k = 0; k < 4; k++) { /* Bᵀ d */
-                    bd[0][k] = d[0][k] - d[2][k];
-                    bd[1][k] = d[1][k] + d[2][k];
-                    bd[2][k] = d[2][k] - d[1][k];
-                    bd[3][k] = d[1][k] - d[3][k];
+        for (size_t r = 0; r < j->rows; r++) {
+            const size_t row = j->row0 + r;
+            const int n = (int)(row / (size_t)g->th), iy0 = 2 * (int)(row % (size_t)g->th) - s->pt;
+            const float *p = j->x + ((size_t)n * s->ci + i) * plane;
+            for (int tx0 = 0; tx0 < g->tw; tx0 += SPAN) {
+                const int tiles = g->tw - tx0 < SPAN ? g->tw - tx0 : SPAN, cols = 2 * tiles + 2;
+                const int ix0 = 2 * tx0 - s->pl;
+                float d[4][2 * SPAN + 2], bd[4][2 * SPAN + 2];
+                for (int k = 0; k < 4; k++) { /* the input rows under these tiles, 0 outside */
+                    const int y = iy0 + k, a = ix0 < 0 ? -ix0 : 0, b = s->w - ix0 < cols ? s->w - ix0 : cols;
+                    memset(d[k], 0, sizeof d[k]);
+                    if (y >= 0 && y < s->h && a < b)
+                        memcpy(d[k] + a, p + (size_t)y * s->w + ix0 + a, (size_t)(b - a) * sizeof(float));
                 }
-                for (int r = 0; r < 4; r++) { /* (Bᵀ d) B */
-                    v[r * 4 + 0][e] = bd[r][0] - bd[r][2];
-                    v[r * 4 + 1][e] = bd[r][1] + bd[r][2];
-                    v[r * 4 + 2][e] = bd[r][2] - bd[r][1];
-                    v[r * 4 + 3][e] = bd[r][1] - bd[r][3];
+                for (int c = 0; c < cols; c++) { /* Bᵀ d */
+                    bd[0][c] = d[0][c] - d[2][c];
+                    bd[1][c] = d[1][c] + d[2][c];
+                    bd[2][c] = d[2][c] - d[1][c];
+                    bd[3][c] = d[1][c] - d[3][c];
+                }
+                float *v = j->v + i * j->count + r * (size_t)g->tw + tx0;
+                for (int k = 0; k < 4; k++) { /* (Bᵀ d) B: positions (k, 0..3) */
+                    const float *e = bd[k];
+                    float *v0 = v + (size_t)(k * 4) * stride, *v1 = v0 + stride, *v2 = v1 + stride, *v3 = v2 + stride;
+                    for (int t = 0; t < tiles; t++) v0[t] = e[2 * t] - e[2 * t + 2];
+                    for (int t = 0; t < tiles; t++) v1[t] = e[2 * t + 1] + e[2 * t + 2];
+                    for (int t = 0; t < tiles; t++) v2[t] = e[2 * t + 2] - e[2 * t + 1];
+                    for (int t = 0; t < tiles; t++) v3[t] = e[2 * t + 1] - e[2 * t + 3];
                 }
             }
-            for (int xi = 0; xi < POS; xi++) memcpy(j->v + xi * stride + i * j->count + t0, v[xi], n * sizeof(float));
         }
     }
 }
@@ -173,29 +159,38 @@ static void transform_inputs(void *ctx, size_t lo, size_t hi) {
  * Aᵀ = [1 1 1 0; 0 1 -1 -1]; an odd plane's last row or column drops the tile's second. */
 static void transform_outputs(void *ctx, size_t lo, size_t hi) {
     const block_job *j = ctx;
-    const cnv_winograd_conv *s = j->g->s;
+    const geometry *g = j->g;
+    const cnv_winograd_conv *s = g->s;
     const size_t plane = (size_t)s->oh * s->ow, stride = (size_t)s->co * j->count;
     for (size_t o = lo; o < hi; o++) {
-        const float b = j->bias ? j->bias[o] : 0.0f;
-        cursor c = cursor_at(j->g, j->t0);
-        for (size_t t0 = 0; t0 < j->count; t0 += CHUNK) {
-            const size_t n = j->count - t0 < CHUNK ? j->count - t0 : CHUNK;
-            float m[POS][CHUNK];
-            for (int xi = 0; xi < POS; xi++) memcpy(m[xi], j->m + xi * stride + o * j->count + t0, n * sizeof(float));
-            for (size_t e = 0; e < n; e++, cursor_next(j->g, &c)) {
-                float am[2][4]; /* Aᵀ M */
+        const float bias = j->bias ? j->bias[o] : 0.0f;
+        for (size_t r = 0; r < j->rows; r++) {
+            const size_t row = j->row0 + r;
+            const int n = (int)(row / (size_t)g->th), oy = 2 * (int)(row % (size_t)g->th);
+            float *dst = j->y + ((size_t)n * s->co + o) * plane + (size_t)oy * s->ow;
+            for (int tx0 = 0; tx0 < g->tw; tx0 += SPAN) {
+                const int tiles = g->tw - tx0 < SPAN ? g->tw - tx0 : SPAN;
+                const float *m = j->m + o * j->count + r * (size_t)g->tw + tx0;
+                float am[2][4][SPAN]; /* Aᵀ M of each tile */
                 for (int k = 0; k < 4; k++) {
-                    am[0][k] = m[0 * 4 + k][e] + m[1 * 4 + k][e] + m[2 * 4 + k][e];
-                    am[1][k] = m[1 * 4 + k][e] - m[2 * 4 + k][e] - m[3 * 4 + k][e];
+                    const float *m0 = m + (size_t)k * stride, *m1 = m0 + 4 * stride, *m2 = m1 + 4 * stride,
+                                *m3 = m2 + 4 * stride;
+                    for (int t = 0; t < tiles; t++) am[0][k][t] = m0[t] + m1[t] + m2[t];
+                    for (int t = 0; t < tiles; t++) am[1][k][t] = m1[t] - m2[t] - m3[t];
                 }
-                const int oy = 2 * c.ty, ox = 2 * c.tx;
-                float *dst = j->y + ((size_t)c.n * s->co + o) * plane + (size_t)oy * s->ow + ox;
-                for (int r = 0; r < 2 && oy + r < s->oh; r++) {
-                    const float out[2] = {am[r][0] + am[r][1] + am[r][2], am[r][1] - am[r][2] - am[r][3]};
-                    for (int k = 0; k < 2 && ox + k < s->ow; k++) {
-                        float *p = dst + (size_t)r * s->ow + k;
-                        *p = j->accumulate ? *p + out[k] : b + out[k];
+                for (int q = 0; q < 2 && oy + q < s->oh; q++) {
+                    float out[2 * SPAN]; /* the output row's pixels under these tiles */
+                    const float *a0 = am[q][0], *a1 = am[q][1], *a2 = am[q][2], *a3 = am[q][3];
+                    for (int t = 0; t < tiles; t++) {
+                        out[2 * t] = a0[t] + a1[t] + a2[t];
+                        out[2 * t + 1] = a1[t] - a2[t] - a3[t];
                     }
+                    const int x0 = 2 * tx0, width = s->ow - x0 < 2 * tiles ? s->ow - x0 : 2 * tiles;
+                    float *y = dst + (size_t)q * s->ow + x0;
+                    if (j->accumulate)
+                        for (int x = 0; x < width; x++) y[x] += out[x];
+                    else
+                        for (int x = 0; x < width; x++) y[x] = bias + out[x];
                 }
             }
         }
@@ -205,12 +200,14 @@ static void transform_outputs(void *ctx, size_t lo, size_t hi) {
 void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const float *w, const float *bias,
                           int accumulate, float *y, float *work) {
     const geometry g = geometry_of(s);
-    float *u = work, *v = u + (size_t)POS * s->co * s->ci, *m = v + (size_t)POS * s->ci * g.block;
+    const size_t block = g.block_rows * (size_t)g.tw;
+    float *u = work, *v = u + (size_t)POS * s->co * s->ci, *m = v + (size_t)POS * s->ci * block;
     weight_job wj = {&g, w, u};
     cnv_cpu_parallel((size_t)s->co, cnv_cpu_min_items((size_t)POS * s->ci), transform_weights, &wj);
-    for (size_t t0 = 0; t0 < g.tiles; t0 += g.block) {
-        const size_t count = g.tiles - t0 < g.block ? g.tiles - t0 : g.block;
-        block_job j = {&g, x, bias, v, m, y, t0, count, accumulate};
+    for (size_t row0 = 0; row0 < g.rows; row0 += g.block_rows) {
+        const size_t rows = g.rows - row0 < g.block_rows ? g.rows - row0 : g.block_rows;
+        const size_t count = rows * (size_t)g.tw;
+        block_job j = {&g, x, bias, v, m, y, row0, rows, count, accumulate};
         cnv_cpu_parallel((size_t)s->ci, cnv_cpu_min_items((size_t)POS * count), transform_inputs, &j);
         for (int xi = 0; xi < POS; xi++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->co, (int)count, s->ci, 1.0f,

@@ -100,7 +100,7 @@ cnv_status cnv_synth_cut_model(const cnv_graph *model, int last, int h, int w, c
         int in[CNV_MAX_INPUTS];
         for (int j = 0; j < mn->n_in && s == CNV_OK; j++) {
             const cnv_value *mv = &model->values[mn->in[j]];
-            if (map[mn->in[j]] < 0) map[mn->in[j]] = cnv_graph_add_value(g, mv->name, &mv->shape, mv->init);
+            if (map[mn->in[j]] < 0) map[mn->in[j]] = cnv_graph_add_borrowed_value(g, mv);
             in[j] = map[mn->in[j]];
             if (in[j] < 0) s = cnv_fail(CNV_ERR_NOMEM, "out of memory");
         }

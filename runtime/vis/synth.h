@@ -43,7 +43,8 @@ void cnv_synth_recipe_list(char *buf, size_t size);
 cnv_status cnv_synth_build(void *user, cnv_vis_graph *vg, int *node);
 
 /* A copy of the model's nodes 0..last with its input reshaped to 1 x C x h x w and every shape
- * inferred again (the nodes must accept that size). */
+ * inferred again (the nodes must accept that size); its weights are the model's, borrowed, so the
+ * model must outlive it. */
 cnv_status cnv_synth_cut_model(const cnv_graph *model, int last, int h, int w, cnv_graph **out);
 
 /* The outputs of model nodes (their Gram matrices where gram[i]; gram may be NULL) for one image

@@ -188,7 +188,8 @@ static cnv_status build_head(cnv_vis_graph *vg, const cnv_graph *model, const cn
     return CNV_OK;
 }
 
-/* Copies the model's values and nodes after the head; the model's input becomes head_out. */
+/* Copies the model's values and nodes after the head, its weights borrowed (the model outlives
+ * the visualization graph); the model's input becomes head_out. */
 static cnv_status append_model(cnv_vis_graph *vg, const cnv_graph *model, int head_out) {
     cnv_graph *g = vg->g;
     int *map = malloc((size_t)model->n_values * sizeof *map);
@@ -200,7 +201,7 @@ static cnv_status append_model(cnv_vis_graph *vg, const cnv_graph *model, int he
             map[i] = head_out;
             continue;
         }
-        map[i] = cnv_graph_add_value(g, mv->name, &mv->shape, mv->init);
+        map[i] = cnv_graph_add_borrowed_value(g, mv);
         if (map[i] < 0) s = cnv_fail(CNV_ERR_NOMEM, "out of memory");
     }
     vg->node_offset = g->n_nodes;
