@@ -131,9 +131,10 @@ static void run_case(void **state, const tu_opcase *c, uint64_t seed) {
     print_row(c->label, &r);
 }
 
-static void run_conv(void **state, const conv_spec *s, uint64_t seed) {
+static void run_conv(void **state, const conv_spec *s, uint64_t seed, int wrap_weights) {
     int group = s->group ? s->group : 1;
-    tu_opcase c = {.label = s->label, .op = CNV_OP_CONV, .n_in = s->bias ? 3 : 2, .n_weights = s->bias ? 2 : 1};
+    tu_opcase c = {.label = s->label, .op = CNV_OP_CONV, .n_in = s->bias ? 3 : 2, .n_weights = s->bias ? 2 : 1,
+                   .wrap_weights = wrap_weights};
     cnv_attrs_default(CNV_OP_CONV, &c.attrs);
     for (int a = 0; a < 2; a++) {
         if (s->stride[a]) c.attrs.stride[a] = s->stride[a];
@@ -148,7 +149,11 @@ static void run_conv(void **state, const conv_spec *s, uint64_t seed) {
 }
 
 static void test_conv(void **state) {
-    for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++) run_conv(state, &conv_specs[i], 100 + i);
+    for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++) run_conv(state, &conv_specs[i], 100 + i, 0);
+    /* Again with the weights handed over as a model's: the CPU's Winograd path then transforms
+     * them once and keeps them with the buffer, forward and backward. */
+    for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++)
+        if (!strncmp(conv_specs[i].label, "winograd", 8)) run_conv(state, &conv_specs[i], 100 + i, 1);
 }
 
 static void test_pools(void **state) {
@@ -242,7 +247,7 @@ static void test_tile_shapes(void **state) {
         if (tile_shapes[i].invocations > max_invocations) continue;
         printf("| tiles %-26s |\n", tile_shapes[i].tiles);
         setenv("CNNVIS_VK_TILES", tile_shapes[i].tiles, 1);
-        run_conv(state, &tile_conv, 400 + i);
+        run_conv(state, &tile_conv, 400 + i, 0);
         run_gemm(state, &tile_gemm, 500 + i);
     }
     unsetenv("CNNVIS_VK_TILES");

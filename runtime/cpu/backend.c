@@ -14,6 +14,7 @@ struct cnv_buf {
     float *data;
     size_t n;
     int borrowed;
+    cnv_cpu_derived derived; /* kept only while borrowed: the backend never wrote the data */
 };
 
 /* A recorded program: the calls made between program_begin and program_end, replayed in
@@ -72,11 +73,11 @@ static cnv_status record(cnv_backend *be, const rec_entry *e) {
 
 /* The elementwise ops (a CNV_UNARY_* or CNV_BINARY_* number in their descriptor) all share one
  * kernel of each kind; every other op has its entry here. */
-static const cnv_cpu_op unary_op = {cnv_cpu_unary_forward, cnv_cpu_unary_backward, NULL};
-static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward, NULL};
+static const cnv_cpu_op unary_op = {cnv_cpu_unary_forward, cnv_cpu_unary_backward, NULL, NULL};
+static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward, NULL, NULL};
 
 static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
-    [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward, cnv_cpu_conv_workspace},
+    [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward, cnv_cpu_conv_workspace, cnv_cpu_conv_derived},
     [CNV_OP_MAXPOOL] = {cnv_cpu_maxpool_forward, cnv_cpu_maxpool_backward},
     [CNV_OP_AVGPOOL] = {cnv_cpu_avgpool_forward, cnv_cpu_avgpool_backward},
     [CNV_OP_GLOBALAVGPOOL] = {cnv_cpu_globalavgpool_forward, cnv_cpu_globalavgpool_backward},
@@ -137,6 +138,14 @@ static cnv_status cpu_buf_wrap(cnv_backend *be, const float *host, size_t n, cnv
 
 /* Before a write: a borrowed buffer takes a copy of its data. Done when a write is recorded
  * too, so that replaying a program never allocates. */
+static void drop_derived(cnv_buf *b) {
+    free(b->derived.data);
+    b->derived = (cnv_cpu_derived){0};
+}
+
+/* Before a write: a borrowed buffer takes a copy of its data (and its derived form, which the
+ * write makes stale, goes). Done when a write is recorded too, so that replaying a program never
+ * allocates. */
 static cnv_status own(cnv_buf *b) {
     if (!b->borrowed) return CNV_OK;
     float *data = malloc((b->n ? b->n : 1) * sizeof(float));
@@ -144,12 +153,14 @@ static cnv_status own(cnv_buf *b) {
     memcpy(data, b->data, b->n * sizeof(float));
     b->data = data;
     b->borrowed = 0;
+    drop_derived(b);
     return CNV_OK;
 }
 
 static void cpu_buf_free(cnv_backend *be, cnv_buf *b) {
     if (!b) return;
     if (!b->borrowed) free(b->data);
+    drop_derived(b);
     free(b);
 }
 
@@ -215,11 +226,27 @@ static cnv_status kernel_for(const cnv_op_io *io, const cnv_cpu_op **op) {
     return CNV_OK;
 }
 
+/* The block for in[1]'s derived form where the op has one and the buffer is constant (borrowed);
+ * a failed allocation leaves the op without it (it then works in its scratch). */
+static void prepare_derived(const cnv_cpu_op *op, const cnv_op_io *io, cnv_cpu_args *a) {
+    cnv_buf *b = io->n_in > 1 ? io->in[1] : NULL;
+    const size_t need = op->derived && b && b->borrowed ? op->derived(a) : 0;
+    if (!need) return;
+    if (b->derived.n != need) {
+        drop_derived(b);
+        b->derived.data = malloc(need * sizeof(float));
+        if (!b->derived.data) return;
+        b->derived.n = need;
+    }
+    a->derived = &b->derived;
+}
+
 /* Unpacks io and hands the call the backend's scratch, grown first if the op needs more. A
  * failed growth leaves the op to allocate for itself (and report it if that fails too). */
 static void prepare(cnv_backend *be, const cnv_cpu_op *op, const cnv_op_io *io, cnv_cpu_args *a) {
     cpu_backend *cb = (cpu_backend *)be;
     unpack(io, a);
+    prepare_derived(op, io, a);
     const size_t need = op->workspace ? op->workspace(a) : 0;
     if (need > cb->work_n) {
         free(cb->work);

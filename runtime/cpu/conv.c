@@ -162,12 +162,22 @@ static int winograd_backward(const conv_geom *g, cnv_winograd_conv *s) {
     return winograd_shape(g) && g->c >= WINOGRAD_MIN_CHANNELS && g->m >= WINOGRAD_MIN_CHANNELS;
 }
 
+/* The transformed weights, kept with the weights when they are constant (a->derived), else
+ * at the head of the scratch. */
+static size_t winograd_weight_floats(const cnv_cpu_args *a, const conv_geom *g) {
+    return a->derived ? 0 : cnv_cpu_winograd_weights_floats(g->m, g->c);
+}
+
 /* Scratch floats of a forward call (no grad_out) or of a backward call (the gradients it asks for). */
 static size_t call_floats(const cnv_cpu_args *a, const conv_geom *g) {
     cnv_winograd_conv s;
-    if (!a->grad_out) return winograd_forward(g, &s) ? cnv_cpu_winograd_workspace(&s) : work_floats(g);
+    if (!a->grad_out)
+        return winograd_forward(g, &s) ? winograd_weight_floats(a, g) + cnv_cpu_winograd_workspace(&s)
+                                       : work_floats(g);
     size_t n = 0;
-    if (a->grad_in[0]) n = winograd_backward(g, &s) ? cnv_cpu_winograd_workspace(&s) : work_floats(g);
+    if (a->grad_in[0])
+        n = winograd_backward(g, &s) ? winograd_weight_floats(a, g) + cnv_cpu_winograd_workspace(&s)
+                                     : work_floats(g);
     if (a->grad_in[1] && work_floats(g) > n) n = work_floats(g);
     return n;
 }
@@ -176,6 +186,27 @@ size_t cnv_cpu_conv_workspace(const cnv_cpu_args *a) {
     conv_geom g = {0};
     /* A shape error is reported by the call itself. */
     return conv_geom_init(a, &g) == CNV_OK ? call_floats(a, &g) : 0;
+}
+
+size_t cnv_cpu_conv_derived(const cnv_cpu_args *a) {
+    conv_geom g = {0};
+    cnv_winograd_conv s;
+    return conv_geom_init(a, &g) == CNV_OK && winograd_forward(&g, &s) ? cnv_cpu_winograd_weights_floats(g.m, g.c)
+                                                                         : 0;
+}
+
+/* The transformed weights for a Winograd call: transformed once and kept when constant, else
+ * transformed into the head of the scratch, *work then moved past them. */
+static const float *winograd_weights(const cnv_cpu_args *a, const conv_geom *g, float **work) {
+    if (a->derived) {
+        if (!a->derived->ready) cnv_cpu_winograd_weights(a->in[1], g->m, g->c, a->derived->data);
+        a->derived->ready = 1;
+        return a->derived->data;
+    }
+    float *u = *work;
+    cnv_cpu_winograd_weights(a->in[1], g->m, g->c, u);
+    *work += cnv_cpu_winograd_weights_floats(g->m, g->c);
+    return u;
 }
 
 /* The backend's scratch when it is large enough (so no step allocates), else a fresh block that
@@ -214,7 +245,8 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     const float *x = a->in[0], *wt = a->in[1], *bias = a->n_in > 2 ? a->in[2] : NULL;
     cnv_winograd_conv s;
     if (winograd_forward(&g, &s)) {
-        cnv_cpu_winograd_run(&s, x, wt, bias, 0, a->out, work);
+        const float *u = winograd_weights(a, &g, &work);
+        cnv_cpu_winograd_run(&s, x, u, bias, 0, a->out, work);
         free(owned);
         return CNV_OK;
     }
@@ -242,7 +274,8 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
 static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work) {
     cnv_winograd_conv s;
     if (winograd_backward(g, &s)) {
-        cnv_cpu_winograd_run(&s, a->grad_out, a->in[1], NULL, 1, a->grad_in[0], work);
+        const float *u = winograd_weights(a, g, &work);
+        cnv_cpu_winograd_run(&s, a->grad_out, u, NULL, 1, a->grad_in[0], work);
         return;
     }
     for (int n = 0; n < g->n; n++) {

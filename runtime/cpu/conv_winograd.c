@@ -49,41 +49,32 @@ static geometry geometry_of(const cnv_winograd_conv *s) {
 size_t cnv_cpu_winograd_workspace(const cnv_winograd_conv *s) {
     const geometry g = geometry_of(s);
     const size_t block = g.block_rows * (size_t)g.tw;
-    return (size_t)POS * ((size_t)s->co * s->ci + block * ((size_t)s->ci + s->co));
+    return (size_t)POS * block * ((size_t)s->ci + s->co);
 }
 
 /* U_ξ[o][i] = (G g Gᵀ)_ξ for kernel g of output channel o and input channel i, with
  *   G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]. */
 typedef struct weight_job {
-    const geometry *g;
     const float *w;
+    int co, ci;
     float *u;
 } weight_job;
 
 static void transform_weights(void *ctx, size_t lo, size_t hi) {
     const weight_job *j = ctx;
-    const cnv_winograd_conv *s = j->g->s;
-    const size_t plane = (size_t)s->co * s->ci;
+    const size_t plane = (size_t)j->co * j->ci;
     for (size_t o = lo; o < hi; o++) {
-        for (int i0 = 0; i0 < s->ci; i0 += CHUNK) {
-            const int n = s->ci - i0 < CHUNK ? s->ci - i0 : CHUNK;
+        for (int i0 = 0; i0 < j->ci; i0 += CHUNK) {
+            const int n = j->ci - i0 < CHUNK ? j->ci - i0 : CHUNK;
             float u[POS][CHUNK];
             for (int e = 0; e < n; e++) {
-                const int i = i0 + e;
-                float k[3][3];
-                if (!s->transposed) {
-                    memcpy(k, j->w + (o * s->ci + i) * 9, sizeof k);
-                } else { /* the forward's kernel [i][o], rotated by 180 degrees */
-                    const float *src = j->w + ((size_t)i * s->co + o) * 9;
-                    for (int r = 0; r < 3; r++)
-                        for (int c = 0; c < 3; c++) k[r][c] = src[(2 - r) * 3 + (2 - c)];
-                }
+                const float *k = j->w + (o * j->ci + (size_t)(i0 + e)) * 9; /* row-major 3x3 */
                 float gk[4][3]; /* G k */
                 for (int c = 0; c < 3; c++) {
-                    gk[0][c] = k[0][c];
-                    gk[1][c] = 0.5f * (k[0][c] + k[1][c] + k[2][c]);
-                    gk[2][c] = 0.5f * (k[0][c] - k[1][c] + k[2][c]);
-                    gk[3][c] = k[2][c];
+                    gk[0][c] = k[c];
+                    gk[1][c] = 0.5f * (k[c] + k[3 + c] + k[6 + c]);
+                    gk[2][c] = 0.5f * (k[c] - k[3 + c] + k[6 + c]);
+                    gk[3][c] = k[6 + c];
                 }
                 for (int r = 0; r < 4; r++) { /* (G k) Gᵀ */
                     u[r * 4 + 0][e] = gk[r][0];
@@ -92,9 +83,16 @@ static void transform_weights(void *ctx, size_t lo, size_t hi) {
                     u[r * 4 + 3][e] = gk[r][2];
                 }
             }
-            for (int xi = 0; xi < POS; xi++) memcpy(j->u + xi * plane + o * s->ci + i0, u[xi], (size_t)n * sizeof(float));
+            for (int xi = 0; xi < POS; xi++) memcpy(j->u + xi * plane + o * j->ci + i0, u[xi], (size_t)n * sizeof(float));
         }
     }
+}
+
+size_t cnv_cpu_winograd_weights_floats(int co, int ci) { return (size_t)POS * (size_t)co * (size_t)ci; }
+
+void cnv_cpu_winograd_weights(const float *w, int co, int ci, float *u) {
+    weight_job j = {w, co, ci, u};
+    cnv_cpu_parallel((size_t)co, cnv_cpu_min_items((size_t)POS * ci), transform_weights, &j);
 }
 
 /* One block: tile rows [row0, row0 + rows) of the batch, count = rows * tw tiles, numbered row by
@@ -197,22 +195,32 @@ static void transform_outputs(void *ctx, size_t lo, size_t hi) {
     }
 }
 
-void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const float *w, const float *bias,
+/* The kernel rotated by 180 degrees is G's rows 0 and 3 swapped (G J = P G for the 3x3 reversal
+ * J and the 4x4 swap P), so its transform is the forward's at mirrored positions:
+ * U'_(a,b) = U_(p(a),p(b)). */
+static int mirrored(int xi) {
+    static const int p[4] = {3, 1, 2, 0};
+    return p[xi / 4] * 4 + p[xi % 4];
+}
+
+void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const float *u, const float *bias,
                           int accumulate, float *y, float *work) {
     const geometry g = geometry_of(s);
-    const size_t block = g.block_rows * (size_t)g.tw;
-    float *u = work, *v = u + (size_t)POS * s->co * s->ci, *m = v + (size_t)POS * s->ci * block;
-    weight_job wj = {&g, w, u};
-    cnv_cpu_parallel((size_t)s->co, cnv_cpu_min_items((size_t)POS * s->ci), transform_weights, &wj);
+    const size_t block = g.block_rows * (size_t)g.tw, plane = (size_t)s->co * s->ci;
+    float *v = work, *m = v + (size_t)POS * s->ci * block;
     for (size_t row0 = 0; row0 < g.rows; row0 += g.block_rows) {
         const size_t rows = g.rows - row0 < g.block_rows ? g.rows - row0 : g.block_rows;
         const size_t count = rows * (size_t)g.tw;
         block_job j = {&g, x, bias, v, m, y, row0, rows, count, accumulate};
         cnv_cpu_parallel((size_t)s->ci, cnv_cpu_min_items((size_t)POS * count), transform_inputs, &j);
-        for (int xi = 0; xi < POS; xi++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->co, (int)count, s->ci, 1.0f,
-                        u + (size_t)xi * s->co * s->ci, s->ci, v + (size_t)xi * s->ci * count, (int)count, 0.0f,
-                        m + (size_t)xi * s->co * count, (int)count);
+        for (int xi = 0; xi < POS; xi++) {
+            /* forward: U_ξ [co x ci]; backward: the forward's U at the mirrored position is
+             * [ci x co] (its own channels swapped), read transposed. */
+            const float *ux = u + (size_t)(s->transposed ? mirrored(xi) : xi) * plane;
+            cblas_sgemm(CblasRowMajor, s->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans, s->co, (int)count,
+                        s->ci, 1.0f, ux, s->transposed ? s->co : s->ci, v + (size_t)xi * s->ci * count, (int)count,
+                        0.0f, m + (size_t)xi * s->co * count, (int)count);
+        }
         cnv_cpu_parallel((size_t)s->co, cnv_cpu_min_items((size_t)POS * count), transform_outputs, &j);
     }
 }

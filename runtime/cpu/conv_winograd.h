@@ -13,18 +13,24 @@ typedef struct cnv_winograd_conv {
     int ci, h, w;   /* input planes */
     int co, oh, ow; /* output planes */
     int pt, pl;
-    /* The weights as given to Conv, [co][ci][3][3]; or, for the backward to the data, the
-     * forward conv's [ci][co][3][3], used flipped (the correlation of dY with the rotated
-     * kernel is the transposed convolution). */
+    /* The backward to the data: the kernels are the forward conv's (from co to ci channels),
+     * rotated by 180 degrees and transposed. Its transformed weights are then the forward's,
+     * read transposed at mirrored positions, so both directions share one transform. */
     int transposed;
 } cnv_winograd_conv;
 
-/* Floats of scratch cnv_cpu_winograd_run needs for s. */
+/* Floats of a Conv weight [co][ci][3][3] once transformed. */
+size_t cnv_cpu_winograd_weights_floats(int co, int ci);
+/* Transforms a Conv weight [co][ci][3][3] for cnv_cpu_winograd_run (threaded). */
+void cnv_cpu_winograd_weights(const float *w, int co, int ci, float *u);
+
+/* Floats of scratch cnv_cpu_winograd_run needs for s (its transformed weights apart). */
 size_t cnv_cpu_winograd_workspace(const cnv_winograd_conv *s);
 
-/* y = bias + x ⋆ w (bias may be NULL: y = x ⋆ w); or, with accumulate, y += x ⋆ w.
- * work holds cnv_cpu_winograd_workspace(s) floats. */
-void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const float *w, const float *bias,
+/* y = bias + x ⋆ w (bias may be NULL: y = x ⋆ w); or, with accumulate, y += x ⋆ w; u is w
+ * transformed (of the forward conv where s is transposed). work holds
+ * cnv_cpu_winograd_workspace(s) floats. */
+void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const float *u, const float *bias,
                           int accumulate, float *y, float *work);
 
 #endif

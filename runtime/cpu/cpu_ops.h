@@ -10,6 +10,16 @@
 
 #include <stdint.h>
 
+/* A form of a constant input an op prepares once and keeps with that input's buffer (conv's
+ * Winograd-transformed weights): valid while the buffer's data is unchanged, dropped when it is
+ * written. The block is allocated when the call is prepared (so that replaying a program never
+ * allocates) and filled by the op's first call (ready). */
+typedef struct cnv_cpu_derived {
+    float *data;
+    size_t n;
+    int ready;
+} cnv_cpu_derived;
+
 typedef struct cnv_cpu_args {
     const cnv_node *node;
     const cnv_attrs *a;
@@ -27,6 +37,9 @@ typedef struct cnv_cpu_args {
      * no step allocates; NULL where a caller builds its own args (the op then allocates). */
     float *work;
     size_t work_n;
+    /* in[1]'s derived form, of the op's derived() floats; NULL where in[1] may change (a
+     * buffer the backend has written, such as weights in training) or the op has none. */
+    cnv_cpu_derived *derived;
 } cnv_cpu_args;
 
 /* Loops over fewer elements than this run on the calling thread: below it, waking the pool costs
@@ -62,6 +75,7 @@ typedef struct cnv_cpu_op {
     cnv_cpu_fn forward;
     cnv_cpu_fn backward;
     cnv_cpu_workspace_fn workspace;
+    cnv_cpu_workspace_fn derived; /* floats of in[1]'s derived form (0: none); NULL: none */
 } cnv_cpu_op;
 
 /* The op table, indexed by cnv_op_type. */
@@ -73,6 +87,7 @@ const cnv_cpu_op *cnv_cpu_op_get(cnv_op_type op);
 
 CNV_CPU_DECLARE(conv);
 size_t cnv_cpu_conv_workspace(const cnv_cpu_args *a);
+size_t cnv_cpu_conv_derived(const cnv_cpu_args *a); /* the Winograd path's transformed weights */
 CNV_CPU_DECLARE(maxpool);
 CNV_CPU_DECLARE(avgpool);
 CNV_CPU_DECLARE(globalavgpool);

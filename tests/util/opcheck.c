@@ -186,9 +186,15 @@ void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, 
     setup_inputs(&k, seed);
 
     opcheck_bufs b = {.io = {.node = &k.node, .n_in = c->n_in, .out_shape = k.out_shape}};
+    const int first_weight = c->n_in - c->n_weights - c->n_const;
     for (int i = 0; i < c->n_in; i++) {
-        b.io.in[i] = buf_new(be, &b, k.in_n[i], c->label);
         b.io.in_shape[i] = c->in_shape[i];
+        if (c->wrap_weights && be->vt->buf_wrap && i >= first_weight && i < first_weight + c->n_weights) {
+            expect_ok(be->vt->buf_wrap(be, k.x[i], k.in_n[i], &b.io.in[i]), "buf_wrap", c->label);
+            b.bufs[b.n_bufs++] = b.io.in[i];
+            continue;
+        }
+        b.io.in[i] = buf_new(be, &b, k.in_n[i], c->label);
         write_floats(be, b.io.in[i], k.x[i], k.in_n[i], c->label);
     }
     b.io.out = buf_new(be, &b, k.out_n, c->label);

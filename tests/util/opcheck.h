@@ -18,6 +18,9 @@ typedef struct tu_opcase {
     int n_const;   /* constants (Resample's T): never differentiated, their grad slot stays NULL */
     const float *const_data[CNV_MAX_INPUTS]; /* values of constant input i (required for each) */
     float lo, hi;  /* range of random inputs (default [-1, 1) when both 0) */
+    /* Weights handed over as a graph's are (buf_wrap, read in place where the backend can),
+     * not written: the CPU backend then keeps derived forms of them (conv's Winograd weights). */
+    int wrap_weights;
 } tu_opcase;
 
 typedef struct tu_opcheck_result {
