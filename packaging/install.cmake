@@ -18,7 +18,7 @@ install(TARGETS cnnvis cnnvis_shared cnnvis-cli
 
 # The libraries the static archive needs, as -l flags, for cnnvis.pc's Libs.private and the
 # CMake package's static target (the shared library records its own).
-set(CNNVIS_PC_REQUIRES_PRIVATE "libprotobuf-c stb openblas zlib jansson hdf5")
+set(CNNVIS_PC_REQUIRES_PRIVATE "libprotobuf-c stb openblas fftw3f zlib jansson hdf5")
 set(CNNVIS_STATIC_LIBS "-lgif -lpthread -ldl -lm")
 # A sanitized build's libraries (CNNVIS_SANITIZE) need the sanitizers' runtimes linked first into
 # every program that uses them: cnnvis.pc's Libs and the CMake targets carry the flag then.

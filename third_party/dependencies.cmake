@@ -17,6 +17,7 @@ else()
   set(CNNVIS_STB_SOURCES "")
 endif()
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+pkg_check_modules(FFTW3F REQUIRED IMPORTED_TARGET fftw3f) # the Fourier parameterization on the CPU
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5) # Keras .h5 models
@@ -32,6 +33,6 @@ find_path(VOLK_DIR volk.c PATHS /usr/include /usr/local/include /opt/homebrew/in
 find_program(GLSLANG_VALIDATOR glslangValidator REQUIRED)
 
 set(CNNVIS_DEP_LIBS
-  PkgConfig::PROTOBUF_C ${CNNVIS_STB_LINK} PkgConfig::OPENBLAS PkgConfig::ZLIB PkgConfig::JANSSON PkgConfig::HDF5 ${GIF_LIBRARY} Threads::Threads
+  PkgConfig::PROTOBUF_C ${CNNVIS_STB_LINK} PkgConfig::OPENBLAS PkgConfig::FFTW3F PkgConfig::ZLIB PkgConfig::JANSSON PkgConfig::HDF5 ${GIF_LIBRARY} Threads::Threads
   ${CMAKE_DL_LIBS})
 set(CNNVIS_DEP_INCLUDES ${VULKAN_INCLUDE_DIR} ${VOLK_DIR} ${GIF_INCLUDE_DIR})
