@@ -7,8 +7,8 @@
  *   backward to W:    dW_g += dY_g · colᵀ,   dB += the row sums of dY
  * A 1x1 kernel with stride 1 and no padding needs no unrolling: its col matrix is the input
  * itself, which is common enough (SqueezeNet's squeeze and expand layers) to be worth the path.
- * 3x3 kernels at stride 1 (VGG's, ResNet's, SqueezeNet's expand3x3) take Winograd's F(2x2, 3x3)
- * instead, forward and backward to the data (conv_winograd.c). */
+ * 3x3 kernels at stride 1 (VGG's, ResNet's, SqueezeNet's expand3x3) with constant weights take
+ * Winograd's F(2x2, 3x3) instead, forward and backward to the data (conv_winograd.c). */
 #include "conv_winograd.h"
 #include "cpu_ops.h"
 
@@ -140,44 +140,50 @@ static const float *image_cols(const conv_geom *g, const float *x, int n, int gi
 
 static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (size_t)g->rows * g->cols; }
 
-/* Channels below which a Winograd product is too narrow to beat im2col's (an RGB input layer). */
-#define WINOGRAD_MIN_CHANNELS 8
+/* Winograd takes 3x3 stride-1 convolutions without groups whose weights are constant (kept
+ * transformed with their buffer: in training, where they change every step, im2col is faster),
+ * and whose channel counts both reach a minimum: below it the 16 products are too narrow to beat
+ * im2col's single one (measured in docs/BENCHMARKS.md: 2x faster on VGG16's layers, even on
+ * SqueezeNet's 32- to 64-channel ones, slower on 16). CNNVIS_CPU_WINOGRAD_MIN_CHANNELS overrides
+ * the minimum, for the op suites' small cases. */
+#define WINOGRAD_MIN_CHANNELS 32
 
-static int winograd_shape(const conv_geom *g) {
-    return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && g->group == 1;
+static int winograd_min_channels(void) {
+    static int min = -1;
+    if (min < 0) {
+        const char *env = getenv("CNNVIS_CPU_WINOGRAD_MIN_CHANNELS");
+        min = env && *env ? atoi(env) : WINOGRAD_MIN_CHANNELS;
+        if (min < 1) min = 1;
+    }
+    return min;
+}
+
+static int winograd_fits(const conv_geom *g) {
+    return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && g->group == 1 &&
+           g->c >= winograd_min_channels() && g->m >= winograd_min_channels();
 }
 
 /* The forward as a Winograd correlation of X, if it takes that path. */
-static int winograd_forward(const conv_geom *g, cnv_winograd_conv *s) {
+static int winograd_forward(const cnv_cpu_args *a, const conv_geom *g, cnv_winograd_conv *s) {
     *s = (cnv_winograd_conv){.n = g->n, .ci = g->c, .h = g->h, .w = g->w, .co = g->m, .oh = g->oh, .ow = g->ow,
                              .pt = g->pt, .pl = g->pl};
-    return winograd_shape(g) && g->c >= WINOGRAD_MIN_CHANNELS && g->m >= WINOGRAD_MIN_CHANNELS;
+    return a->derived && winograd_fits(g);
 }
 
 /* The backward to the data as one: dY correlated with the rotated, transposed kernel, whose
  * window for input pixel y starts at dY row y - (2 - pt) (the same for columns). */
-static int winograd_backward(const conv_geom *g, cnv_winograd_conv *s) {
+static int winograd_backward(const cnv_cpu_args *a, const conv_geom *g, cnv_winograd_conv *s) {
     *s = (cnv_winograd_conv){.n = g->n, .ci = g->m, .h = g->oh, .w = g->ow, .co = g->c, .oh = g->h, .ow = g->w,
                              .pt = 2 - g->pt, .pl = 2 - g->pl, .transposed = 1};
-    return winograd_shape(g) && g->c >= WINOGRAD_MIN_CHANNELS && g->m >= WINOGRAD_MIN_CHANNELS;
-}
-
-/* The transformed weights, kept with the weights when they are constant (a->derived), else
- * at the head of the scratch. */
-static size_t winograd_weight_floats(const cnv_cpu_args *a, const conv_geom *g) {
-    return a->derived ? 0 : cnv_cpu_winograd_weights_floats(g->m, g->c);
+    return a->derived && winograd_fits(g);
 }
 
 /* Scratch floats of a forward call (no grad_out) or of a backward call (the gradients it asks for). */
 static size_t call_floats(const cnv_cpu_args *a, const conv_geom *g) {
     cnv_winograd_conv s;
-    if (!a->grad_out)
-        return winograd_forward(g, &s) ? winograd_weight_floats(a, g) + cnv_cpu_winograd_workspace(&s)
-                                       : work_floats(g);
+    if (!a->grad_out) return winograd_forward(a, g, &s) ? cnv_cpu_winograd_workspace(&s) : work_floats(g);
     size_t n = 0;
-    if (a->grad_in[0])
-        n = winograd_backward(g, &s) ? winograd_weight_floats(a, g) + cnv_cpu_winograd_workspace(&s)
-                                     : work_floats(g);
+    if (a->grad_in[0]) n = winograd_backward(a, g, &s) ? cnv_cpu_winograd_workspace(&s) : work_floats(g);
     if (a->grad_in[1] && work_floats(g) > n) n = work_floats(g);
     return n;
 }
@@ -190,23 +196,14 @@ size_t cnv_cpu_conv_workspace(const cnv_cpu_args *a) {
 
 size_t cnv_cpu_conv_derived(const cnv_cpu_args *a) {
     conv_geom g = {0};
-    cnv_winograd_conv s;
-    return conv_geom_init(a, &g) == CNV_OK && winograd_forward(&g, &s) ? cnv_cpu_winograd_weights_floats(g.m, g.c)
-                                                                         : 0;
+    return conv_geom_init(a, &g) == CNV_OK && winograd_fits(&g) ? cnv_cpu_winograd_weights_floats(g.m, g.c) : 0;
 }
 
-/* The transformed weights for a Winograd call: transformed once and kept when constant, else
- * transformed into the head of the scratch, *work then moved past them. */
-static const float *winograd_weights(const cnv_cpu_args *a, const conv_geom *g, float **work) {
-    if (a->derived) {
-        if (!a->derived->ready) cnv_cpu_winograd_weights(a->in[1], g->m, g->c, a->derived->data);
-        a->derived->ready = 1;
-        return a->derived->data;
-    }
-    float *u = *work;
-    cnv_cpu_winograd_weights(a->in[1], g->m, g->c, u);
-    *work += cnv_cpu_winograd_weights_floats(g->m, g->c);
-    return u;
+/* The transformed weights, made on the first call and kept with the weight buffer. */
+static const float *winograd_weights(const cnv_cpu_args *a, const conv_geom *g) {
+    if (!a->derived->ready) cnv_cpu_winograd_weights(a->in[1], g->m, g->c, a->derived->data);
+    a->derived->ready = 1;
+    return a->derived->data;
 }
 
 /* The backend's scratch when it is large enough (so no step allocates), else a fresh block that
@@ -244,9 +241,8 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     CNV_TRY(get_work(a, &g, &work, &owned));
     const float *x = a->in[0], *wt = a->in[1], *bias = a->n_in > 2 ? a->in[2] : NULL;
     cnv_winograd_conv s;
-    if (winograd_forward(&g, &s)) {
-        const float *u = winograd_weights(a, &g, &work);
-        cnv_cpu_winograd_run(&s, x, u, bias, 0, a->out, work);
+    if (winograd_forward(a, &g, &s)) {
+        cnv_cpu_winograd_run(&s, x, winograd_weights(a, &g), bias, 0, a->out, work);
         free(owned);
         return CNV_OK;
     }
@@ -273,9 +269,8 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
  * identity path the product lands on dX directly. */
 static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work) {
     cnv_winograd_conv s;
-    if (winograd_backward(g, &s)) {
-        const float *u = winograd_weights(a, g, &work);
-        cnv_cpu_winograd_run(&s, a->grad_out, u, NULL, 1, a->grad_in[0], work);
+    if (winograd_backward(a, g, &s)) {
+        cnv_cpu_winograd_run(&s, a->grad_out, winograd_weights(a, g), NULL, 1, a->grad_in[0], work);
         return;
     }
     for (int n = 0; n < g->n; n++) {
