@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
+#include "core/shape_check.h"
 #include "core/status.h"
 
 cnv_status keras_h5_open(const char *path, hid_t *file) {
@@ -207,11 +209,17 @@ cnv_status keras_h5_read_floats(const char *path, hid_t loc, const char *name, f
     hid_t type = H5Dget_type(d);
     int is_float = type >= 0 && H5Tget_class(type) == H5T_FLOAT;
     if (type >= 0) H5Tclose(type);
+    /* Each dim is at most 2^30, but four such dims overflow size_t (a 1-byte buffer that
+     * H5Dread then fills): refuse what no tensor may hold (core/shape_check.h) before allocating. */
     size_t n = 1;
-    for (int i = 0; i < *rank; i++) n *= (size_t)dims[i];
+    int fits = 1;
+    for (int i = 0; i < *rank && fits; i++) fits = cnv_size_mul(n, (size_t)dims[i], &n) && n <= CNV_MAX_NUMEL;
     cnv_status st = CNV_OK;
     if (!is_float)
         st = cnv_fail(CNV_ERR_FORMAT, "%s: weight %s/%s is not floating point", path, object_path(loc, where, sizeof where), name);
+    else if (!fits)
+        st = cnv_fail(CNV_ERR_FORMAT, "%s: weight %s/%s holds more than %zu values", path,
+                      object_path(loc, where, sizeof where), name, (size_t)CNV_MAX_NUMEL);
     else if (!(*data = malloc((n ? n : 1) * sizeof **data)))
         st = cnv_fail(CNV_ERR_NOMEM, "%s: out of memory reading weight %s", path, name);
     else if (n && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *data) < 0)
