@@ -203,24 +203,46 @@ static int mirrored(int xi) {
     return p[xi / 4] * 4 + p[xi % 4];
 }
 
+/* The 16 products of one block, [lo, hi) of them on this thread. */
+typedef struct product_job {
+    const cnv_winograd_conv *s;
+    const float *u, *v;
+    float *m;
+    size_t count;
+} product_job;
+
+static void products(void *ctx, size_t lo, size_t hi) {
+    const product_job *j = ctx;
+    const cnv_winograd_conv *s = j->s;
+    const size_t plane = (size_t)s->co * s->ci;
+    for (size_t xi = lo; xi < hi; xi++) {
+        /* forward: U_ξ [co x ci]; backward: the forward's U at the mirrored position is
+         * [ci x co] (its own channels swapped), read transposed. */
+        const float *ux = j->u + (size_t)(s->transposed ? mirrored((int)xi) : (int)xi) * plane;
+        cblas_sgemm(CblasRowMajor, s->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans, s->co, (int)j->count,
+                    s->ci, 1.0f, ux, s->transposed ? s->co : s->ci, j->v + xi * s->ci * j->count, (int)j->count, 0.0f,
+                    j->m + xi * s->co * j->count, (int)j->count);
+    }
+}
+
 void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const float *u, const float *bias,
                           int accumulate, float *y, float *work) {
     const geometry g = geometry_of(s);
-    const size_t block = g.block_rows * (size_t)g.tw, plane = (size_t)s->co * s->ci;
+    const size_t block = g.block_rows * (size_t)g.tw;
     float *v = work, *m = v + (size_t)POS * s->ci * block;
+    /* The 16 independent products are split among the pool's threads, each running OpenBLAS on
+     * its own: OpenBLAS's threads, woken for each of 16 products per block and yielding between,
+     * cost more time in the scheduler than a product takes on one core. */
+    const int blas_threads = openblas_get_num_threads();
     for (size_t row0 = 0; row0 < g.rows; row0 += g.block_rows) {
         const size_t rows = g.rows - row0 < g.block_rows ? g.rows - row0 : g.block_rows;
         const size_t count = rows * (size_t)g.tw;
         block_job j = {&g, x, bias, v, m, y, row0, rows, count, accumulate};
         cnv_cpu_parallel((size_t)s->ci, cnv_cpu_min_items((size_t)POS * count), transform_inputs, &j);
-        for (int xi = 0; xi < POS; xi++) {
-            /* forward: U_ξ [co x ci]; backward: the forward's U at the mirrored position is
-             * [ci x co] (its own channels swapped), read transposed. */
-            const float *ux = u + (size_t)(s->transposed ? mirrored(xi) : xi) * plane;
-            cblas_sgemm(CblasRowMajor, s->transposed ? CblasTrans : CblasNoTrans, CblasNoTrans, s->co, (int)count,
-                        s->ci, 1.0f, ux, s->transposed ? s->co : s->ci, v + (size_t)xi * s->ci * count, (int)count,
-                        0.0f, m + (size_t)xi * s->co * count, (int)count);
-        }
+        product_job pj = {s, u, v, m, count};
+        openblas_set_num_threads(1);
+        cnv_cpu_parallel(POS, 1, products, &pj);
+        openblas_set_num_threads(blas_threads);
         cnv_cpu_parallel((size_t)s->co, cnv_cpu_min_items((size_t)POS * count), transform_outputs, &j);
     }
 }
