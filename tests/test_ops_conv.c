@@ -46,8 +46,7 @@ static const conv_spec conv_specs[] = {
     {"conv depthwise 16ch 9x10 batch 2", 2, 16, 9, 10, 16, 3, 3, .pads = {1, 1, 1, 1}, .group = 16, .bias = 1},
     {"conv group 4 24->36 s2x1 asym", 1, 24, 8, 7, 36, 3, 2, .stride = {2, 1}, .pads = {0, 1, 2, 0}, .group = 4,
      .bias = 1},
-    /* The CPU's Winograd path (3x3, stride 1, constant weights; main lowers its channel minimum
-     * to 8): odd planes that end in half tiles, no padding, pads of 2 (the backward's window then
+    /* The CPU's Winograd path (3x3, stride 1, constant weights; main forces it at these sizes): odd planes that end in half tiles, no padding, pads of 2 (the backward's window then
      * starts inside dY) and asymmetric ones, a batch whose tiles share one sequence, and a 1-row
      * output. */
     {"winograd 8->12 9x7 p1 batch 2", 2, 8, 9, 7, 12, 3, 3, .pads = {1, 1, 1, 1}, .bias = 1},
@@ -410,8 +409,9 @@ static void test_maxpool_switches(void **state) {
 }
 
 int main(int argc, char **argv) {
-    /* The Winograd cases' 8 to 16 channels (wider ones would make the finite differences slow). */
-    setenv("CNNVIS_CPU_WINOGRAD_MIN_CHANNELS", "8", 1);
+    /* The Winograd cases are far below the sizes where the CPU picks that path by itself (wider
+     * ones would make the finite differences slow). */
+    setenv("CNNVIS_CPU_WINOGRAD", "always", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv),
         cmocka_unit_test(test_pools),

@@ -141,26 +141,29 @@ static const float *image_cols(const conv_geom *g, const float *x, int n, int gi
 static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (size_t)g->rows * g->cols; }
 
 /* Winograd takes 3x3 stride-1 convolutions without groups whose weights are constant (kept
- * transformed with their buffer: in training, where they change every step, im2col is faster),
- * and whose channel counts both reach a minimum: below it the 16 products are too narrow to beat
- * im2col's single one (measured in docs/BENCHMARKS.md: 2x faster on VGG16's layers, even on
- * SqueezeNet's 32- to 64-channel ones, slower on 16). CNNVIS_CPU_WINOGRAD_MIN_CHANNELS overrides
- * the minimum, for the op suites' small cases. */
+ * transformed with their buffer: in training, where they change every step, im2col is faster)
+ * and whose 16 products are each large enough: both channel counts 32 or more and channels x
+ * channels x tiles at least 2^22. Below that the narrow products and the transforms cost more
+ * than im2col's one product (docs/BENCHMARKS.md: 2x faster on VGG16's layers, about even on
+ * SqueezeNet's at batch 8, slower at batch 1). CNNVIS_CPU_WINOGRAD=always takes it wherever the
+ * shape allows, for the op suites' small cases. */
 #define WINOGRAD_MIN_CHANNELS 32
+#define WINOGRAD_MIN_WORK ((size_t)1 << 22)
 
-static int winograd_min_channels(void) {
-    static int min = -1;
-    if (min < 0) {
-        const char *env = getenv("CNNVIS_CPU_WINOGRAD_MIN_CHANNELS");
-        min = env && *env ? atoi(env) : WINOGRAD_MIN_CHANNELS;
-        if (min < 1) min = 1;
+static int winograd_forced(void) {
+    static int forced = -1;
+    if (forced < 0) {
+        const char *env = getenv("CNNVIS_CPU_WINOGRAD");
+        forced = env && !strcmp(env, "always");
     }
-    return min;
+    return forced;
 }
 
 static int winograd_fits(const conv_geom *g) {
-    return g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && g->group == 1 &&
-           g->c >= winograd_min_channels() && g->m >= winograd_min_channels();
+    if (g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->dh != 1 || g->dw != 1 || g->group != 1) return 0;
+    const size_t tiles = (size_t)g->n * (size_t)((g->oh + 1) / 2) * (size_t)((g->ow + 1) / 2);
+    return winograd_forced() || (g->c >= WINOGRAD_MIN_CHANNELS && g->m >= WINOGRAD_MIN_CHANNELS &&
+                                 (size_t)g->c * (size_t)g->m * tiles >= WINOGRAD_MIN_WORK);
 }
 
 /* The forward as a Winograd correlation of X, if it takes that path. */
