@@ -91,81 +91,74 @@ static cnv_status plan_make(const cnv_cpu_args *a, fourier_plan *p) {
     return CNV_OK;
 }
 
+/* One channel nc through the transforms, in a thread's own scratch. */
+typedef void (*channel_fn)(const fourier_plan *p, const scratch *s, size_t nc);
+
+static void forward_channel(const fourier_plan *p, const scratch *s, size_t nc) {
+    const size_t plane_in = (size_t)p->H * p->Wf, plane_out = (size_t)p->H * p->W;
+    const float *re = p->a->in[0] + 2 * nc * plane_in, *im = re + plane_in;
+    for (size_t i = 0; i < plane_in; i++) {
+        s->spec[i][0] = p->scale[i] * re[i];
+        s->spec[i][1] = p->scale[i] * im[i];
+    }
+    fftwf_execute_dft(p->columns, s->spec, s->spec);
+    for (int h = 0; h < p->H; h++) {
+        fftwf_complex *row = s->img + (size_t)h * p->W;
+        memcpy(row, s->spec + (size_t)h * p->Wf, (size_t)p->Wf * sizeof *row);
+        memset(row + p->Wf, 0, (size_t)(p->W - p->Wf) * sizeof *row);
+    }
+    fftwf_execute_dft(p->rows, s->img, s->img);
+    float *x = p->a->out + nc * plane_out;
+    for (size_t i = 0; i < plane_out; i++) x[i] = s->img[i][0];
+}
+
+static void backward_channel(const fourier_plan *p, const scratch *s, size_t nc) {
+    const size_t plane_in = (size_t)p->H * p->Wf, plane_out = (size_t)p->H * p->W;
+    const float *dy = p->a->grad_out + nc * plane_out;
+    for (size_t i = 0; i < plane_out; i++) s->img[i][0] = dy[i], s->img[i][1] = 0.0f;
+    fftwf_execute_dft(p->rows, s->img, s->img); /* sum_w dy e^{i b} */
+    for (int h = 0; h < p->H; h++)
+        memcpy(s->spec + (size_t)h * p->Wf, s->img + (size_t)h * p->W, (size_t)p->Wf * sizeof *s->spec);
+    fftwf_execute_dft(p->columns, s->spec, s->spec); /* G */
+    float *d_re = p->a->grad_in[0] + 2 * nc * plane_in, *d_im = d_re + plane_in;
+    for (size_t i = 0; i < plane_in; i++) {
+        d_re[i] += p->scale[i] * s->spec[i][0];
+        d_im[i] -= p->scale[i] * s->spec[i][1];
+    }
+}
+
 typedef struct channel_job {
     const fourier_plan *p;
+    channel_fn one;
     atomic_int failed; /* a thread's scratch could not be allocated */
 } channel_job;
 
-static void forward_channels(void *ctx, size_t lo, size_t hi) {
+/* Channels [lo, hi) on this thread, in scratch of its own. */
+static void channels(void *ctx, size_t lo, size_t hi) {
     channel_job *j = ctx;
-    const fourier_plan *p = j->p;
-    const size_t plane_in = (size_t)p->H * p->Wf, plane_out = (size_t)p->H * p->W;
     scratch s;
-    if (!scratch_alloc(p, &s)) {
+    if (scratch_alloc(j->p, &s))
+        for (size_t nc = lo; nc < hi; nc++) j->one(j->p, &s, nc);
+    else
         j->failed = 1;
-        scratch_free(&s);
-        return;
-    }
-    for (size_t nc = lo; nc < hi; nc++) {
-        const float *re = p->a->in[0] + 2 * nc * plane_in, *im = re + plane_in;
-        for (size_t i = 0; i < plane_in; i++) {
-            s.spec[i][0] = p->scale[i] * re[i];
-            s.spec[i][1] = p->scale[i] * im[i];
-        }
-        fftwf_execute_dft(p->columns, s.spec, s.spec);
-        for (int h = 0; h < p->H; h++) {
-            fftwf_complex *row = s.img + (size_t)h * p->W;
-            memcpy(row, s.spec + (size_t)h * p->Wf, (size_t)p->Wf * sizeof *row);
-            memset(row + p->Wf, 0, (size_t)(p->W - p->Wf) * sizeof *row);
-        }
-        fftwf_execute_dft(p->rows, s.img, s.img);
-        float *x = p->a->out + nc * plane_out;
-        for (size_t i = 0; i < plane_out; i++) x[i] = s.img[i][0];
-    }
     scratch_free(&s);
 }
 
-static void backward_channels(void *ctx, size_t lo, size_t hi) {
-    channel_job *j = ctx;
-    const fourier_plan *p = j->p;
-    const size_t plane_in = (size_t)p->H * p->Wf, plane_out = (size_t)p->H * p->W;
-    scratch s;
-    if (!scratch_alloc(p, &s)) {
-        j->failed = 1;
-        scratch_free(&s);
-        return;
-    }
-    for (size_t nc = lo; nc < hi; nc++) {
-        const float *dy = p->a->grad_out + nc * plane_out;
-        for (size_t i = 0; i < plane_out; i++) s.img[i][0] = dy[i], s.img[i][1] = 0.0f;
-        fftwf_execute_dft(p->rows, s.img, s.img); /* sum_w dy e^{i b} */
-        for (int h = 0; h < p->H; h++)
-            memcpy(s.spec + (size_t)h * p->Wf, s.img + (size_t)h * p->W, (size_t)p->Wf * sizeof *s.spec);
-        fftwf_execute_dft(p->columns, s.spec, s.spec); /* G */
-        float *d_re = p->a->grad_in[0] + 2 * nc * plane_in, *d_im = d_re + plane_in;
-        for (size_t i = 0; i < plane_in; i++) {
-            d_re[i] += p->scale[i] * s.spec[i][0];
-            d_im[i] -= p->scale[i] * s.spec[i][1];
-        }
-    }
-    scratch_free(&s);
-}
-
-/* Every channel through fn, the channels split among the cores. */
-static cnv_status run(const cnv_cpu_args *a, cnv_cpu_range_fn fn) {
+/* Every channel through one, the channels split among the cores. */
+static cnv_status run(const cnv_cpu_args *a, channel_fn one) {
     fourier_plan p;
     CNV_TRY(plan_make(a, &p));
-    channel_job j = {.p = &p};
+    channel_job j = {.p = &p, .one = one};
     atomic_init(&j.failed, 0);
-    cnv_cpu_parallel(p.channels, cnv_cpu_min_items((size_t)p.H * p.W * 8), fn, &j);
+    cnv_cpu_parallel(p.channels, cnv_cpu_min_items((size_t)p.H * p.W * 8), channels, &j);
     plan_free(&p);
     if (j.failed)
         return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory for a %dx%d Fourier transform", a->node->name, p.H, p.W);
     return CNV_OK;
 }
 
-cnv_status cnv_cpu_fourier_forward(const cnv_cpu_args *a) { return run(a, forward_channels); }
+cnv_status cnv_cpu_fourier_forward(const cnv_cpu_args *a) { return run(a, forward_channel); }
 
 cnv_status cnv_cpu_fourier_backward(const cnv_cpu_args *a) {
-    return a->grad_in[0] ? run(a, backward_channels) : CNV_OK;
+    return a->grad_in[0] ? run(a, backward_channel) : CNV_OK;
 }
