@@ -136,8 +136,6 @@ static cnv_status cpu_buf_wrap(cnv_backend *be, const float *host, size_t n, cnv
     return CNV_OK;
 }
 
-/* Before a write: a borrowed buffer takes a copy of its data. Done when a write is recorded
- * too, so that replaying a program never allocates. */
 static void drop_derived(cnv_buf *b) {
     free(b->derived.data);
     b->derived = (cnv_cpu_derived){0};
@@ -227,7 +225,8 @@ static cnv_status kernel_for(const cnv_op_io *io, const cnv_cpu_op **op) {
 }
 
 /* The block for in[1]'s derived form where the op has one and the buffer is constant (borrowed);
- * a failed allocation leaves the op without it (it then works in its scratch). */
+ * a failed allocation leaves the op without it (Conv then takes im2col, as for weights that
+ * change). */
 static void prepare_derived(const cnv_cpu_op *op, const cnv_op_io *io, cnv_cpu_args *a) {
     cnv_buf *b = io->n_in > 1 ? io->in[1] : NULL;
     const size_t need = op->derived && b && b->borrowed ? op->derived(a) : 0;
