@@ -144,8 +144,8 @@ static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (s
  * transformed with their buffer: in training, where they change every step, im2col is faster)
  * and whose 16 products are each large enough: both channel counts 32 or more and channels x
  * channels x tiles at least 2^22. Below that the narrow products and the transforms cost more
- * than im2col's one product (docs/BENCHMARKS.md: 2x faster on VGG16's layers, about even on
- * SqueezeNet's at batch 8, slower at batch 1). CNNVIS_CPU_WINOGRAD=always takes it wherever the
+ * than im2col's one product (docs/BENCHMARKS.md: VGG16's conv forward 1.6x faster, SqueezeNet's
+ * about even at batch 8 and slower at batch 1). CNNVIS_CPU_WINOGRAD=always takes it wherever the
  * shape allows, for the op suites' small cases. */
 #define WINOGRAD_MIN_CHANNELS 32
 #define WINOGRAD_MIN_WORK ((size_t)1 << 22)
