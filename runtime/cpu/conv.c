@@ -8,7 +8,7 @@
  * A 1x1 kernel with stride 1 and no padding needs no unrolling: its col matrix is the input
  * itself, which is common enough (SqueezeNet's squeeze and expand layers) to be worth the path.
  * 3x3 kernels at stride 1 (VGG's, ResNet's, SqueezeNet's expand3x3) with constant weights take
- * Winograd's F(2x2, 3x3) instead, forward and backward to the data (conv_winograd.c). */
+ * Winograd's F(2x2, 3x3) or F(4x4, 3x3) instead, forward and backward to the data (conv_winograd.c). */
 #include "conv_winograd.h"
 #include "cpu_ops.h"
 
@@ -142,43 +142,54 @@ static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (s
 
 /* Winograd takes 3x3 stride-1 convolutions without groups whose weights are constant (kept
  * transformed with their buffer: in training, where they change every step, im2col is faster)
- * and whose 16 products are each large enough: both channel counts 32 or more and channels x
- * channels x tiles at least 2^22. Below that the narrow products and the transforms cost more
+ * and whose products are each large enough: both channel counts 32 or more and channels x
+ * channels x 2x2 tiles at least 2^22. Below that the narrow products and the transforms cost more
  * than im2col's one product (docs/BENCHMARKS.md: VGG16's conv forward 1.6x faster, SqueezeNet's
- * about even at batch 8 and slower at batch 1). CNNVIS_CPU_WINOGRAD=always takes it wherever the
- * shape allows, for the op suites' small cases. */
+ * about even at batch 8 and slower at batch 1). The 4x4 tile needs 2.25x fewer multiplications
+ * again but reads 2.25x the transformed weights per block: it is taken where a product has at
+ * least WINOGRAD_F4_MIN_TILES columns, so that those reads stay small beside the work (VGG16's
+ * planes of 28x28 and more; its 14x14 conv5 keeps 2x2 tiles).
+ * CNNVIS_CPU_WINOGRAD=f2 or f4 takes that tile wherever the shape allows, for the op suites'
+ * small cases. */
 #define WINOGRAD_MIN_CHANNELS 32
 #define WINOGRAD_MIN_WORK ((size_t)1 << 22)
+#define WINOGRAD_F4_MIN_TILES 48
 
+/* The forced tile (2 or 4), or 0. Read on every call so that a test can run both. */
 static int winograd_forced(void) {
-    static int forced = -1;
-    if (forced < 0) {
-        const char *env = getenv("CNNVIS_CPU_WINOGRAD");
-        forced = env && !strcmp(env, "always");
-    }
-    return forced;
+    const char *env = getenv("CNNVIS_CPU_WINOGRAD");
+    return !env ? 0 : !strcmp(env, "f2") ? 2 : !strcmp(env, "f4") ? 4 : 0;
 }
 
-static int winograd_fits(const conv_geom *g) {
+static size_t tiles_of(const conv_geom *g, int m) {
+    return (size_t)g->n * (size_t)((g->oh + m - 1) / m) * (size_t)((g->ow + m - 1) / m);
+}
+
+/* The Winograd tile for g (2 or 4), or 0 for im2col. */
+static int winograd_tile(const conv_geom *g) {
     if (g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->dh != 1 || g->dw != 1 || g->group != 1) return 0;
-    const size_t tiles = (size_t)g->n * (size_t)((g->oh + 1) / 2) * (size_t)((g->ow + 1) / 2);
-    return winograd_forced() || (g->c >= WINOGRAD_MIN_CHANNELS && g->m >= WINOGRAD_MIN_CHANNELS &&
-                                 (size_t)g->c * (size_t)g->m * tiles >= WINOGRAD_MIN_WORK);
+    const int forced = winograd_forced();
+    if (forced) return forced;
+    if (g->c < WINOGRAD_MIN_CHANNELS || g->m < WINOGRAD_MIN_CHANNELS ||
+        (size_t)g->c * (size_t)g->m * tiles_of(g, 2) < WINOGRAD_MIN_WORK)
+        return 0;
+    return tiles_of(g, 4) >= WINOGRAD_F4_MIN_TILES ? 4 : 2;
 }
 
 /* The forward as a Winograd correlation of X, if it takes that path. */
 static int winograd_forward(const cnv_cpu_args *a, const conv_geom *g, cnv_winograd_conv *s) {
-    *s = (cnv_winograd_conv){.n = g->n, .ci = g->c, .h = g->h, .w = g->w, .co = g->m, .oh = g->oh, .ow = g->ow,
-                             .pt = g->pt, .pl = g->pl};
-    return a->derived && winograd_fits(g);
+    *s = (cnv_winograd_conv){.m = winograd_tile(g), .n = g->n, .ci = g->c, .h = g->h, .w = g->w, .co = g->m,
+                             .oh = g->oh, .ow = g->ow, .pt = g->pt, .pl = g->pl};
+    return a->derived && s->m;
 }
 
 /* The backward to the data as one: dY correlated with the rotated, transposed kernel, whose
- * window for input pixel y starts at dY row y - (2 - pt) (the same for columns). */
+ * window for input pixel y starts at dY row y - (2 - pt) (the same for columns). It takes the
+ * forward's tile, whose transformed weights it reads. */
 static int winograd_backward(const cnv_cpu_args *a, const conv_geom *g, cnv_winograd_conv *s) {
-    *s = (cnv_winograd_conv){.n = g->n, .ci = g->m, .h = g->oh, .w = g->ow, .co = g->c, .oh = g->h, .ow = g->w,
-                             .pt = 2 - g->pt, .pl = 2 - g->pl, .transposed = 1};
-    return a->derived && winograd_fits(g);
+    *s = (cnv_winograd_conv){.m = winograd_tile(g), .n = g->n, .ci = g->m, .h = g->oh, .w = g->ow, .co = g->c,
+                             .oh = g->h, .ow = g->w, .pt = 2 - g->pt, .pl = 2 - g->pl, .transposed = 1};
+    return a->derived && s->m;
 }
 
 /* Scratch floats of a forward call (no grad_out) or of a backward call (the gradients it asks for). */
@@ -199,12 +210,15 @@ size_t cnv_cpu_conv_workspace(const cnv_cpu_args *a) {
 
 size_t cnv_cpu_conv_derived(const cnv_cpu_args *a) {
     conv_geom g = {0};
-    return conv_geom_init(a, &g) == CNV_OK && winograd_fits(&g) ? cnv_cpu_winograd_weights_floats(g.m, g.c) : 0;
+    if (conv_geom_init(a, &g) != CNV_OK) return 0;
+    const int tile = winograd_tile(&g);
+    return tile ? cnv_cpu_winograd_weights_floats(tile, g.m, g.c) : 0;
 }
 
-/* The transformed weights, made on the first call and kept with the weight buffer. */
-static const float *winograd_weights(const cnv_cpu_args *a, const conv_geom *g) {
-    if (!a->derived->ready) cnv_cpu_winograd_weights(a->in[1], g->m, g->c, a->derived->data);
+/* The transformed weights for tile s->m, made on the first call and kept with the weight buffer
+ * (whose derived block has that tile's size: cnv_cpu_conv_derived). */
+static const float *winograd_weights(const cnv_cpu_args *a, const conv_geom *g, const cnv_winograd_conv *s) {
+    if (!a->derived->ready) cnv_cpu_winograd_weights(s->m, a->in[1], g->m, g->c, a->derived->data);
     a->derived->ready = 1;
     return a->derived->data;
 }
@@ -245,7 +259,7 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     const float *x = a->in[0], *wt = a->in[1], *bias = a->n_in > 2 ? a->in[2] : NULL;
     cnv_winograd_conv s;
     if (winograd_forward(a, &g, &s)) {
-        cnv_cpu_winograd_run(&s, x, winograd_weights(a, &g), bias, 0, a->out, work);
+        cnv_cpu_winograd_run(&s, x, winograd_weights(a, &g, &s), bias, 0, a->out, work);
         free(owned);
         return CNV_OK;
     }
@@ -273,7 +287,7 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
 static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work) {
     cnv_winograd_conv s;
     if (winograd_backward(a, g, &s)) {
-        cnv_cpu_winograd_run(&s, a->grad_out, winograd_weights(a, g), NULL, 1, a->grad_in[0], work);
+        cnv_cpu_winograd_run(&s, a->grad_out, winograd_weights(a, g, &s), NULL, 1, a->grad_in[0], work);
         return;
     }
     for (int n = 0; n < g->n; n++) {

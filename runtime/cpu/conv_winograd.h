@@ -1,5 +1,5 @@
 /* Conv's Winograd path on the CPU (conv_winograd.c), used by conv.c for 3x3 kernels at stride 1
- * and dilation 1 without groups, forward and backward to the data. */
+ * and dilation 1 without groups, forward and backward to the data, with 2x2 or 4x4 output tiles. */
 #ifndef CNV_CPU_CONV_WINOGRAD_H
 #define CNV_CPU_CONV_WINOGRAD_H
 
@@ -9,6 +9,7 @@
  * window of every input channel whose top-left tap is at (oy - pt, ox - pl); taps outside the
  * input read 0. pt and pl may be anything, negative included (the backward's 2 - pad). */
 typedef struct cnv_winograd_conv {
+    int m;          /* the tile: F(2x2, 3x3) or F(4x4, 3x3) (conv_winograd.c) */
     int n;          /* images */
     int ci, h, w;   /* input planes */
     int co, oh, ow; /* output planes */
@@ -19,10 +20,10 @@ typedef struct cnv_winograd_conv {
     int transposed;
 } cnv_winograd_conv;
 
-/* Floats of a Conv weight [co][ci][3][3] once transformed. */
-size_t cnv_cpu_winograd_weights_floats(int co, int ci);
-/* Transforms a Conv weight [co][ci][3][3] for cnv_cpu_winograd_run (threaded). */
-void cnv_cpu_winograd_weights(const float *w, int co, int ci, float *u);
+/* Floats of a Conv weight [co][ci][3][3] once transformed for tile m. */
+size_t cnv_cpu_winograd_weights_floats(int m, int co, int ci);
+/* Transforms a Conv weight [co][ci][3][3] for cnv_cpu_winograd_run with tile m (threaded). */
+void cnv_cpu_winograd_weights(int m, const float *w, int co, int ci, float *u);
 
 /* Floats of scratch cnv_cpu_winograd_run needs for s (its transformed weights apart). */
 size_t cnv_cpu_winograd_workspace(const cnv_winograd_conv *s);

@@ -66,6 +66,15 @@ static inline size_t cnv_cpu_min_items(size_t floats_per_item) {
 #define CNV_CPU_INLINE static inline
 #endif
 
+/* For the hottest loops outside OpenBLAS: one copy compiled per x86-64 level (AVX-512, AVX2 with
+ * FMA, the baseline SSE2 the rest of the library is built for), the widest the CPU runs picked
+ * once at load (an ifunc). Where the toolchain cannot (not x86-64, not ELF), the one copy. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__ELF__) && !defined(CNNVIS_NO_CLONES)
+#define CNV_CPU_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CNV_CPU_CLONES
+#endif
+
 typedef cnv_status (*cnv_cpu_fn)(const cnv_cpu_args *a);
 
 /* Floats of scratch one call needs (forward or backward: the larger); NULL: none. */
