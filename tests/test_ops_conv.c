@@ -112,6 +112,12 @@ static const gemm_spec gemm_specs[] = {
     {"gemm C [M,1]", CNV_OP_GEMM, 4, 6, 7, 0, 1, 1, SHAPE2(4, 1), 1.0f, 1.5f},
     {"gemm C [1]", CNV_OP_GEMM, 4, 6, 7, 1, 1, 1, SHAPE1(1), 0.25f, 1.0f},
     {"gemm no C", CNV_OP_GEMM, 2, 10, 16, 0, 1, 0, {0}, 1.0f, 1.0f},
+    /* One row or one column: the CPU takes matrix-vector products (a batch-1 classifier). */
+    {"gemm one row transB C [N]", CNV_OP_GEMM, 1, 9, 13, 0, 1, 1, SHAPE1(9), 1.0f, 1.0f},
+    {"gemm one row transA C [1,N]", CNV_OP_GEMM, 1, 9, 13, 1, 0, 1, SHAPE2(1, 9), -0.5f, 2.0f},
+    {"gemm one column C [M,1]", CNV_OP_GEMM, 8, 1, 11, 0, 0, 1, SHAPE2(8, 1), 1.5f, 1.0f},
+    {"gemm one column tA tB C scalar", CNV_OP_GEMM, 8, 1, 11, 1, 1, 1, {0, {0}}, 1.0f, 0.5f},
+    {"gemm 1x1 no C", CNV_OP_GEMM, 1, 1, 7, 0, 0, 0, {0}, 2.0f, 1.0f},
     {"matmul 5x9 9x7", CNV_OP_MATMUL, .m = 5, .n = 7, .k = 9},
     {"matmul 1x16 16x10", CNV_OP_MATMUL, .m = 1, .n = 10, .k = 16},
     /* Several tiles, none dividing. */

@@ -71,6 +71,27 @@ static size_t c_index(const gemm_geom *g, int i, int j) {
 
 static CBLAS_TRANSPOSE trans(int t) { return t ? CblasTrans : CblasNoTrans; }
 
+/* C [M,N] = alpha · op(A) [M,K] · op(B) [K,N] + beta · C, row-major (cblas_sgemm's arguments).
+ * A product with one row or one column (a batch-1 classifier: VGG16's fc6 reads 411 MB of
+ * weights for a 25088-vector) is a matrix-vector product: sgemm would first copy the whole matrix
+ * into its packed layout, reading and writing it twice more than sgemv, which streams it once. */
+static void product(int ta, int tb, int m, int n, int k, float alpha, const float *A, int lda, const float *B,
+                    int ldb, float beta, float *C, int ldc) {
+    if (m != 1 && n != 1) {
+        cblas_sgemm(CblasRowMajor, trans(ta), trans(tb), m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    /* BLAS may leave beta · C unevaluated when beta is 0, but C's old contents must not leak in
+     * as NaN either way: it is cleared here. */
+    if (beta == 0.0f)
+        for (int i = 0; i < (m == 1 ? n : m); i++) C[(size_t)i * (m == 1 ? 1 : (size_t)ldc)] = 0.0f;
+    if (m == 1) /* c[j] = Σ_k a[k] op(B)[k][j]: a is A's one row (or column, when stored transposed) */
+        cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? n : k, tb ? k : n, alpha, B, ldb, A,
+                    ta ? lda : 1, beta, C, 1);
+    else /* c[i] = Σ_k op(A)[i][k] b[k]: b is B's one column (or row) */
+        cblas_sgemv(CblasRowMajor, trans(ta), ta ? k : m, ta ? m : k, alpha, A, lda, B, tb ? 1 : ldb, beta, C, ldc);
+}
+
 cnv_status cnv_cpu_gemm_forward(const cnv_cpu_args *a) {
     gemm_geom g;
     CNV_TRY(geom_init(a, &g));
@@ -82,7 +103,7 @@ cnv_status cnv_cpu_gemm_forward(const cnv_cpu_args *a) {
     for (size_t z = 0; z < g.batch.count; z++) {
         size_t ao, bo;
         cnv_matmul_batch_offsets(&g.batch, z, &ao, &bo);
-        cblas_sgemm(CblasRowMajor, trans(g.trans_a), trans(g.trans_b), g.m, g.n, g.k, g.alpha, a->in[0] + ao, g.lda,
+        product(g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, a->in[0] + ao, g.lda,
                     a->in[1] + bo, g.ldb, g.c ? 1.0f : 0.0f, y + z * mn, g.n);
     }
     return CNV_OK;
@@ -99,19 +120,19 @@ cnv_status cnv_cpu_gemm_backward(const cnv_cpu_args *a) {
         if (a->grad_in[0]) {
             float *dA = a->grad_in[0] + ao;
             if (!g.trans_a) /* dA [M,K] += alpha · dY [M,N] · op(B)ᵀ [N,K] */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, trans(!g.trans_b), g.m, g.k, g.n, g.alpha, dy, g.n, B, g.ldb,
+                product(0, !g.trans_b, g.m, g.k, g.n, g.alpha, dy, g.n, B, g.ldb,
                             1.0f, dA, g.k);
             else /* dA [K,M] += alpha · op(B) [K,N] · dYᵀ [N,M] */
-                cblas_sgemm(CblasRowMajor, trans(g.trans_b), CblasTrans, g.k, g.m, g.n, g.alpha, B, g.ldb, dy, g.n,
+                product(g.trans_b, 1, g.k, g.m, g.n, g.alpha, B, g.ldb, dy, g.n,
                             1.0f, dA, g.m);
         }
         if (a->grad_in[1]) {
             float *dB = a->grad_in[1] + bo;
             if (!g.trans_b) /* dB [K,N] += alpha · op(A)ᵀ [K,M] · dY [M,N] */
-                cblas_sgemm(CblasRowMajor, trans(!g.trans_a), CblasNoTrans, g.k, g.n, g.m, g.alpha, A, g.lda, dy, g.n,
+                product(!g.trans_a, 0, g.k, g.n, g.m, g.alpha, A, g.lda, dy, g.n,
                             1.0f, dB, g.n);
             else /* dB [N,K] += alpha · dYᵀ [N,M] · op(A) [M,K] */
-                cblas_sgemm(CblasRowMajor, CblasTrans, trans(g.trans_a), g.n, g.k, g.m, g.alpha, dy, g.n, A, g.lda,
+                product(1, g.trans_a, g.n, g.k, g.m, g.alpha, dy, g.n, A, g.lda,
                             1.0f, dB, g.k);
         }
     }
