@@ -146,14 +146,14 @@ static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (s
  * channels x 2x2 tiles at least 2^22. Below that the narrow products and the transforms cost more
  * than im2col's one product (docs/BENCHMARKS.md: VGG16's conv forward 1.6x faster, SqueezeNet's
  * about even at batch 8 and slower at batch 1). The 4x4 tile needs 2.25x fewer multiplications
- * again but reads 2.25x the transformed weights per block: it is taken where a product has at
- * least WINOGRAD_F4_MIN_TILES columns, so that those reads stay small beside the work (VGG16's
- * planes of 28x28 and more; its 14x14 conv5 keeps 2x2 tiles).
- * CNNVIS_CPU_WINOGRAD=f2 or f4 takes that tile wherever the shape allows, for the op suites'
- * small cases. */
+ * again, but only CNNVIS_CPU_WINOGRAD=f4 takes it: its rounding does not cancel where the exact
+ * result is 0, so a neuron objective's gradient leaks ~1e-10 values outside the receptive field,
+ * which Adam's normalized step turns into visible changes there (test_vis's
+ * test_neuron_stays_in_field: fire9's neuron changed 26,466 pixels outside its field).
+ * CNNVIS_CPU_WINOGRAD=f2 or f4 takes that tile wherever the shape allows (the op suites' small
+ * cases, and measurements). */
 #define WINOGRAD_MIN_CHANNELS 32
 #define WINOGRAD_MIN_WORK ((size_t)1 << 22)
-#define WINOGRAD_F4_MIN_TILES 48
 
 /* The forced tile (2 or 4), or 0. Read on every call so that a test can run both. */
 static int winograd_forced(void) {
@@ -173,7 +173,7 @@ static int winograd_tile(const conv_geom *g) {
     if (g->c < WINOGRAD_MIN_CHANNELS || g->m < WINOGRAD_MIN_CHANNELS ||
         (size_t)g->c * (size_t)g->m * tiles_of(g, 2) < WINOGRAD_MIN_WORK)
         return 0;
-    return tiles_of(g, 4) >= WINOGRAD_F4_MIN_TILES ? 4 : 2;
+    return 2;
 }
 
 /* The forward as a Winograd correlation of X, if it takes that path. */
