@@ -161,8 +161,9 @@ static int winograd_forced(void) {
     return !env ? 0 : !strcmp(env, "f2") ? 2 : !strcmp(env, "f4") ? 4 : 0;
 }
 
-static size_t tiles_of(const conv_geom *g, int m) {
-    return (size_t)g->n * (size_t)((g->oh + m - 1) / m) * (size_t)((g->ow + m - 1) / m);
+/* 2x2 output tiles over the batch. */
+static size_t tiles_2x2(const conv_geom *g) {
+    return (size_t)g->n * (size_t)((g->oh + 1) / 2) * (size_t)((g->ow + 1) / 2);
 }
 
 /* The Winograd tile for g (2 or 4), or 0 for im2col. */
@@ -171,7 +172,7 @@ static int winograd_tile(const conv_geom *g) {
     const int forced = winograd_forced();
     if (forced) return forced;
     if (g->c < WINOGRAD_MIN_CHANNELS || g->m < WINOGRAD_MIN_CHANNELS ||
-        (size_t)g->c * (size_t)g->m * tiles_of(g, 2) < WINOGRAD_MIN_WORK)
+        (size_t)g->c * (size_t)g->m * tiles_2x2(g) < WINOGRAD_MIN_WORK)
         return 0;
     return 2;
 }

@@ -8,7 +8,8 @@
  *   F(2x2, 3x3): 16 multiplications per 4 outputs where im2col's product makes 36 (2.25x less),
  *     coefficients 0, ±1, ±1/2: the error stays at the direct product's (about 3e-7 relative);
  *   F(4x4, 3x3): 36 per 16 outputs (4x less), error about 3e-6, and 2.25x the transformed
- *     weights, which small planes (few tiles per product) read more often than they use.
+ *     weights; its rounding does not cancel where the exact result is 0, which is why conv.c
+ *     takes it only when asked.
  * The tiles of the whole batch are numbered in one sequence and processed in blocks whose V and M
  * fit a few MB, so the transforms and products stay in cache and the workspace is small; a batch
  * of small planes makes longer products than one image does. */
@@ -120,7 +121,6 @@ size_t cnv_cpu_winograd_weights_floats(int m, int co, int ci) {
 
 /* U_ξ[o][i] = (G g Gᵀ)_ξ for kernel g of output channel o and input channel i. */
 typedef struct weight_job {
-    const variant *f;
     const float *w;
     int co, ci;
     float *u;
@@ -308,7 +308,7 @@ VARIANT_ENTRIES(f4)
 
 void cnv_cpu_winograd_weights(int m, const float *w, int co, int ci, float *u) {
     const variant *f = variant_of(m);
-    weight_job j = {f, w, co, ci, u};
+    weight_job j = {w, co, ci, u};
     cnv_cpu_parallel((size_t)co, cnv_cpu_min_items((size_t)f->t * f->t * ci), f == &f4 ? weights_f4 : weights_f2,
                      &j);
 }

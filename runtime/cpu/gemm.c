@@ -103,8 +103,8 @@ cnv_status cnv_cpu_gemm_forward(const cnv_cpu_args *a) {
     for (size_t z = 0; z < g.batch.count; z++) {
         size_t ao, bo;
         cnv_matmul_batch_offsets(&g.batch, z, &ao, &bo);
-        product(g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, a->in[0] + ao, g.lda,
-                    a->in[1] + bo, g.ldb, g.c ? 1.0f : 0.0f, y + z * mn, g.n);
+        product(g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, a->in[0] + ao, g.lda, a->in[1] + bo, g.ldb,
+                g.c ? 1.0f : 0.0f, y + z * mn, g.n);
     }
     return CNV_OK;
 }
@@ -120,20 +120,16 @@ cnv_status cnv_cpu_gemm_backward(const cnv_cpu_args *a) {
         if (a->grad_in[0]) {
             float *dA = a->grad_in[0] + ao;
             if (!g.trans_a) /* dA [M,K] += alpha · dY [M,N] · op(B)ᵀ [N,K] */
-                product(0, !g.trans_b, g.m, g.k, g.n, g.alpha, dy, g.n, B, g.ldb,
-                            1.0f, dA, g.k);
+                product(0, !g.trans_b, g.m, g.k, g.n, g.alpha, dy, g.n, B, g.ldb, 1.0f, dA, g.k);
             else /* dA [K,M] += alpha · op(B) [K,N] · dYᵀ [N,M] */
-                product(g.trans_b, 1, g.k, g.m, g.n, g.alpha, B, g.ldb, dy, g.n,
-                            1.0f, dA, g.m);
+                product(g.trans_b, 1, g.k, g.m, g.n, g.alpha, B, g.ldb, dy, g.n, 1.0f, dA, g.m);
         }
         if (a->grad_in[1]) {
             float *dB = a->grad_in[1] + bo;
             if (!g.trans_b) /* dB [K,N] += alpha · op(A)ᵀ [K,M] · dY [M,N] */
-                product(!g.trans_a, 0, g.k, g.n, g.m, g.alpha, A, g.lda, dy, g.n,
-                            1.0f, dB, g.n);
+                product(!g.trans_a, 0, g.k, g.n, g.m, g.alpha, A, g.lda, dy, g.n, 1.0f, dB, g.n);
             else /* dB [N,K] += alpha · dYᵀ [N,M] · op(A) [M,K] */
-                product(1, g.trans_a, g.n, g.k, g.m, g.alpha, dy, g.n, A, g.lda,
-                            1.0f, dB, g.k);
+                product(1, g.trans_a, g.n, g.k, g.m, g.alpha, dy, g.n, A, g.lda, 1.0f, dB, g.k);
         }
     }
     if (g.c && a->grad_in[2])
