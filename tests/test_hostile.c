@@ -189,6 +189,34 @@ static void models_beyond_the_limits(void **state) {
                    "--max-pixels");
 }
 
+/* External data: read when it lies inside the model's folder and holds the tensor's bytes;
+ * refused in one line naming the model, the tensor and the problem otherwise. */
+static void external_data_stays_in_its_folder(void **state) {
+    (void)state;
+    char args[2000], out[700];
+    snprintf(out, sizeof out, "%s/t.npy", outdir);
+    snprintf(args, sizeof args, "forward '%s/external_ok.onnx' '%s/ones.npy' --save-tensor '%s'", hostile, hostile, out);
+    if (tu_run_cli(args, tu_cli_out, sizeof tu_cli_out, tu_cli_err, sizeof tu_cli_err) != 0)
+        fail_msg("cnnvis %s failed: %s", args, tu_cli_err);
+    float *y = NULL;
+    cnv_shape shape;
+    tu_expect_ok(cnv_npy_read(out, &y, &shape));
+    assert_int_equal(shape.ndim, 2);
+    assert_int_equal(shape.d[1], 2);
+    for (int k = 0; k < 2; k++) assert_float_equal(y[k], 40.0f, 0.0f); /* 4 inputs of 10, weights of 1 */
+    free(y);
+    assert_int_equal(remove(out), 0);
+    expect_refusal(2, "info", "info '{H}/external_escape.onnx'",
+                   "{H}/external_escape.onnx: initializer 'w': external data location '../in/weights.bin' is not inside the model's folder");
+    expect_refusal(2, "info", "info '{H}/external_absolute.onnx'", "is not inside the model's folder");
+    expect_refusal(2, "info", "info '{H}/external_missing.onnx'",
+                   "{H}/external_missing.onnx: initializer 'w': cannot open its external data {H}/no_such_weights.bin");
+    expect_refusal(2, "info", "info '{H}/external_short.onnx'",
+                   "its external data {H}/weights.bin holds 96 bytes, the tensor needs 32 at offset 80");
+    expect_refusal(2, "info", "info '{H}/external_length.onnx'", "external data holds 16 bytes, its dims need 32");
+    expect_refusal(2, "info", "info '{H}/external_fifo.onnx'", "its external data {H}/weights.fifo is not a regular file");
+}
+
 /* Shape ops that do not fit their input: one line naming the file and the node, exit 2. */
 static void shapes_that_do_not_fit(void **state) {
     (void)state;
@@ -259,6 +287,7 @@ int main(void) {
         cmocka_unit_test(keras_files_that_break_libhdf5),
         cmocka_unit_test(pictures_and_tensors_that_lie),
         cmocka_unit_test(models_beyond_the_limits),
+        cmocka_unit_test(external_data_stays_in_its_folder),
         cmocka_unit_test(shapes_that_do_not_fit),
         cmocka_unit_test(output_paths_checked_before_the_run),
         cmocka_unit_test(numeric_faults_stop_the_run),

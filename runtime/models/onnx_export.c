@@ -544,6 +544,10 @@ static cnv_status build_graph(writer *w, Onnx__GraphProto *gp) {
 
 static cnv_status write_model(const Onnx__ModelProto *model, const char *path) {
     size_t size = onnx__model_proto__get_packed_size(model);
+    /* Protobuf readers (onnx, onnxruntime, cnnvis's own) refuse a message of 2 GB or more. */
+    if (size > INT32_MAX)
+        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: the model would take %.1f GB, beyond protobuf's 2 GB limit for one ONNX file",
+                        path, (double)size / 1e9);
     uint8_t *buf = malloc(size ? size : 1);
     if (!buf) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory serializing %zu bytes", path, size);
     onnx__model_proto__pack(model, buf);

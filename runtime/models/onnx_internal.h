@@ -29,6 +29,10 @@ cnv_status onnx_read_file(const char *path, uint8_t **data, size_t *size);
  * (c->name is a copy of `name`). `where` names the file for messages, `what` the tensor's role. */
 cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, const char *where,
                                   const char *what, onnx_const *c);
+/* The `need` bytes of a tensor kept as external data, read from the file it names beside the
+ * model `where` (onnx_external.c says what is refused), into a malloc'ed *bytes. */
+cnv_status onnx_external_bytes(const Onnx__TensorProto *t, const char *where, const char *what, const char *name,
+                               size_t need, uint8_t **bytes);
 /* Reads a serialized TensorProto file into c, named `name` (or the tensor's own name when NULL). */
 cnv_status onnx_read_const_file(const char *path, const char *name, onnx_const *c);
 void onnx_const_free(onnx_const *c);

@@ -66,8 +66,6 @@ cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, 
     if (!is_float && t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: %s '%s' has data type %d (only float32 and int64 are supported)",
                         where, what, name, (int)t->data_type);
-    if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-        return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: %s '%s' keeps its data in an external file", where, what, name);
     if (t->segment) return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: %s '%s' is segmented", where, what, name);
     if (t->n_dims > ONNX_MAX_CONST_DIMS)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: %s '%s' has %zu dims", where, what, name, t->n_dims);
@@ -83,14 +81,21 @@ cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, 
     c->count = count;
 
     size_t elem = is_float ? 4 : 8;
-    size_t have = t->has_raw_data ? t->raw_data.len / elem : is_float ? t->n_float_data : t->n_int64_data;
-    if ((t->has_raw_data && t->raw_data.len != count * elem) || have != count)
+    int external = t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    uint8_t *outside = NULL; /* the external data's bytes */
+    if (external) CNV_TRY(onnx_external_bytes(t, where, what, name, count * elem, &outside));
+    const uint8_t *raw = external ? outside : t->has_raw_data ? t->raw_data.data : NULL;
+    size_t have = external ? count : t->has_raw_data ? t->raw_data.len / elem : is_float ? t->n_float_data : t->n_int64_data;
+    if ((!external && t->has_raw_data && t->raw_data.len != count * elem) || have != count) {
+        free(outside);
         return cnv_fail(CNV_ERR_FORMAT, "%s: %s '%s' holds %zu values, its dims need %zu", where, what, name, have,
                         count);
+    }
     c->name = malloc(strlen(name) + 1);
     void *buf = malloc((count ? count : 1) * elem);
     if (!c->name || !buf) {
         free(buf);
+        free(outside);
         onnx_const_free(c);
         return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory reading %s '%s'", where, what, name);
     }
@@ -100,8 +105,8 @@ cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, 
     else
         c->i = buf;
     for (size_t k = 0; k < count; k++) {
-        if (t->has_raw_data) {
-            uint64_t bits = load_le(t->raw_data.data + k * elem, (int)elem);
+        if (raw) {
+            uint64_t bits = load_le(raw + k * elem, (int)elem);
             if (is_float) {
                 uint32_t b32 = (uint32_t)bits;
                 memcpy(&c->f[k], &b32, 4);
@@ -114,6 +119,7 @@ cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, 
             c->i[k] = t->int64_data[k];
         }
     }
+    free(outside);
     return CNV_OK;
 }
 
