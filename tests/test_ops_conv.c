@@ -158,11 +158,13 @@ static void test_conv(void **state) {
     for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++) run_conv(state, &conv_specs[i], 100 + i, 0);
     /* Again with the weights handed over as a model's, constant: the CPU then takes its Winograd
      * path, which transforms them once and keeps them with the buffer, forward and backward
-     * (written weights, above, take im2col), with each of its two tiles. The cases are far below
-     * the sizes where the CPU picks that path by itself (wider ones would make the finite
-     * differences slow), so the tile is forced. */
-    static const char *const tiles[] = {"f2", "f4"};
-    for (size_t t = 0; t < 2; t++) {
+     * (written weights, above, take im2col), with each of its two tiles in both directions and
+     * with the pair it picks for large shapes (4x4 forward, 2x2 backward, two transforms kept).
+     * The cases are far below the sizes where the CPU picks that path by itself (wider ones would
+     * make the finite differences slow), so the tiles are forced. */
+    static const char *const tiles[] = {"f2", "f4", "f4/f2"};
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
+        printf("CNNVIS_CPU_WINOGRAD=%s\n", tiles[t]);
         setenv("CNNVIS_CPU_WINOGRAD", tiles[t], 1);
         for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++)
             if (!strncmp(conv_specs[i].label, "winograd", 8)) run_conv(state, &conv_specs[i], 100 + i, 1);

@@ -145,50 +145,70 @@ static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (s
  * and whose products are each large enough: both channel counts 32 or more and channels x
  * channels x 2x2 tiles at least 2^22. Below that the narrow products and the transforms cost more
  * than im2col's one product (docs/BENCHMARKS.md: VGG16's conv forward 1.6x faster, SqueezeNet's
- * about even at batch 8 and slower at batch 1). The 4x4 tile needs 2.25x fewer multiplications
- * again, but only CNNVIS_CPU_WINOGRAD=f4 takes it: its rounding does not cancel where the exact
- * result is 0, so a neuron objective's gradient leaks ~1e-10 values outside the receptive field,
- * which Adam's normalized step turns into visible changes there (test_vis's
- * test_neuron_stays_in_field: fire9's neuron changed 26,466 pixels outside its field).
- * CNNVIS_CPU_WINOGRAD=f2 or f4 takes that tile wherever the shape allows (the op suites' small
- * cases, and measurements). */
+ * about even at batch 8 and slower at batch 1).
+ * The forward takes the 4x4 tile, 2.25x fewer multiplications again, where a product has at
+ * least WINOGRAD_F4_MIN_TILES 4x4 tiles (below that, its larger transformed weights cost more to
+ * read than the multiplications it saves). The backward to the data always takes the 2x2 tile:
+ * there every input pixel's terms reach only the outputs that depend on it (Bᵀ and Aᵀ hold 0 and
+ * ±1), so an output whose exact gradient is 0 comes out 0, while the 4x4 tile makes it a sum of
+ * terms that cancel only up to rounding. A neuron objective's gradient then leaked ~1e-10
+ * values outside the receptive field, which Adam's normalized step turned into visible changes
+ * there (test_vis's test_neuron_stays_in_field: fire9's neuron changed 26,466 pixels outside its
+ * field). CNNVIS_CPU_WINOGRAD takes the tiles it names wherever the shape allows (the op
+ * suites' small cases, and measurements). */
 #define WINOGRAD_MIN_CHANNELS 32
 #define WINOGRAD_MIN_WORK ((size_t)1 << 22)
+#define WINOGRAD_F4_MIN_TILES 48
 
-/* The forced tile (2 or 4), or 0. Read on every call so that a test can run both. */
-static int winograd_forced(void) {
+/* The tile forced for the forward or the backward (2 or 4), or 0: CNNVIS_CPU_WINOGRAD is f2, f4
+ * (both directions) or FORWARD/BACKWARD (f4/f2: the automatic choice, on any shape). Read on
+ * every call so that a test can run each. */
+static int winograd_forced(int backward) {
     const char *env = getenv("CNNVIS_CPU_WINOGRAD");
-    return !env ? 0 : !strcmp(env, "f2") ? 2 : !strcmp(env, "f4") ? 4 : 0;
+    if (!env) return 0;
+    const char *slash = strchr(env, '/'), *tile = backward && slash ? slash + 1 : env;
+    return !strncmp(tile, "f2", 2) ? 2 : !strncmp(tile, "f4", 2) ? 4 : 0;
 }
 
-/* 2x2 output tiles over the batch. */
-static size_t tiles_2x2(const conv_geom *g) {
-    return (size_t)g->n * (size_t)((g->oh + 1) / 2) * (size_t)((g->ow + 1) / 2);
+/* m x m output tiles over the batch. */
+static size_t tiles_of(const conv_geom *g, int m) {
+    return (size_t)g->n * (size_t)((g->oh + m - 1) / m) * (size_t)((g->ow + m - 1) / m);
 }
 
-/* The Winograd tile for g (2 or 4), or 0 for im2col. */
-static int winograd_tile(const conv_geom *g) {
+/* Whether g takes the Winograd path at all. */
+static int winograd_fits(const conv_geom *g) {
     if (g->kh != 3 || g->kw != 3 || g->sh != 1 || g->sw != 1 || g->dh != 1 || g->dw != 1 || g->group != 1) return 0;
-    const int forced = winograd_forced();
-    if (forced) return forced;
-    if (g->c < WINOGRAD_MIN_CHANNELS || g->m < WINOGRAD_MIN_CHANNELS ||
-        (size_t)g->c * (size_t)g->m * tiles_2x2(g) < WINOGRAD_MIN_WORK)
-        return 0;
-    return 2;
+    if (winograd_forced(0)) return 1;
+    return g->c >= WINOGRAD_MIN_CHANNELS && g->m >= WINOGRAD_MIN_CHANNELS &&
+           (size_t)g->c * (size_t)g->m * tiles_of(g, 2) >= WINOGRAD_MIN_WORK;
+}
+
+/* The forward's tile (2 or 4), or 0 for im2col. */
+static int forward_tile(const conv_geom *g) {
+    if (!winograd_fits(g)) return 0;
+    const int forced = winograd_forced(0);
+    return forced ? forced : tiles_of(g, 4) >= WINOGRAD_F4_MIN_TILES ? 4 : 2;
+}
+
+/* The backward-to-data's tile, or 0 for col2im. */
+static int backward_tile(const conv_geom *g) {
+    if (!winograd_fits(g)) return 0;
+    const int forced = winograd_forced(1);
+    return forced ? forced : 2;
 }
 
 /* The forward as a Winograd correlation of X, if it takes that path. */
 static int winograd_forward(const cnv_cpu_args *a, const conv_geom *g, cnv_winograd_conv *s) {
-    *s = (cnv_winograd_conv){.m = winograd_tile(g), .n = g->n, .ci = g->c, .h = g->h, .w = g->w, .co = g->m,
+    *s = (cnv_winograd_conv){.m = forward_tile(g), .n = g->n, .ci = g->c, .h = g->h, .w = g->w, .co = g->m,
                              .oh = g->oh, .ow = g->ow, .pt = g->pt, .pl = g->pl};
     return a->derived && s->m;
 }
 
 /* The backward to the data as one: dY correlated with the rotated, transposed kernel, whose
- * window for input pixel y starts at dY row y - (2 - pt) (the same for columns). It takes the
- * forward's tile, whose transformed weights it reads. */
+ * window for input pixel y starts at dY row y - (2 - pt) (the same for columns). It reads the
+ * transformed weights of its tile, at mirrored positions. */
 static int winograd_backward(const cnv_cpu_args *a, const conv_geom *g, cnv_winograd_conv *s) {
-    *s = (cnv_winograd_conv){.m = winograd_tile(g), .n = g->n, .ci = g->m, .h = g->oh, .w = g->ow, .co = g->c,
+    *s = (cnv_winograd_conv){.m = backward_tile(g), .n = g->n, .ci = g->m, .h = g->oh, .w = g->ow, .co = g->c,
                              .oh = g->h, .ow = g->w, .pt = 2 - g->pt, .pl = 2 - g->pl, .transposed = 1};
     return a->derived && s->m;
 }
@@ -209,19 +229,32 @@ size_t cnv_cpu_conv_workspace(const cnv_cpu_args *a) {
     return conv_geom_init(a, &g) == CNV_OK ? call_floats(a, &g) : 0;
 }
 
+/* The derived block: the weights transformed for the forward's tile, then, where the backward
+ * takes the other tile, for the backward's. */
+static size_t backward_weights_at(const conv_geom *g) {
+    const int f = forward_tile(g), b = backward_tile(g);
+    return f && b != f ? cnv_cpu_winograd_weights_floats(f, g->m, g->c) : 0;
+}
+
 size_t cnv_cpu_conv_derived(const cnv_cpu_args *a) {
     conv_geom g = {0};
     if (conv_geom_init(a, &g) != CNV_OK) return 0;
-    const int tile = winograd_tile(&g);
-    return tile ? cnv_cpu_winograd_weights_floats(tile, g.m, g.c) : 0;
+    const int f = forward_tile(&g);
+    if (!f) return 0;
+    const size_t second = backward_weights_at(&g);
+    return second + cnv_cpu_winograd_weights_floats(second ? backward_tile(&g) : f, g.m, g.c);
 }
 
-/* The transformed weights for tile s->m, made on the first call and kept with the weight buffer
- * (whose derived block has that tile's size: cnv_cpu_conv_derived). */
+/* The transformed weights for tile s->m, all made on the first call and kept with the weight
+ * buffer (whose derived block has the size cnv_cpu_conv_derived gives). */
 static const float *winograd_weights(const cnv_cpu_args *a, const conv_geom *g, const cnv_winograd_conv *s) {
-    if (!a->derived->ready) cnv_cpu_winograd_weights(s->m, a->in[1], g->m, g->c, a->derived->data);
+    const size_t second = backward_weights_at(g);
+    if (!a->derived->ready) {
+        cnv_cpu_winograd_weights(forward_tile(g), a->in[1], g->m, g->c, a->derived->data);
+        if (second) cnv_cpu_winograd_weights(backward_tile(g), a->in[1], g->m, g->c, a->derived->data + second);
+    }
     a->derived->ready = 1;
-    return a->derived->data;
+    return a->derived->data + (s->m == forward_tile(g) ? 0 : second);
 }
 
 /* The backend's scratch when it is large enough (so no step allocates), else a fresh block that

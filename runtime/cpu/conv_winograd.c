@@ -9,7 +9,7 @@
  *     coefficients 0, ±1, ±1/2: the error stays at the direct product's (about 3e-7 relative);
  *   F(4x4, 3x3): 36 per 16 outputs (4x less), error about 3e-6, and 2.25x the transformed
  *     weights; its rounding does not cancel where the exact result is 0, which is why conv.c
- *     takes it only when asked.
+ *     takes it for the forward only (the backward to the data stays exact there with F(2x2)).
  * The tiles of the whole batch are numbered in one sequence and processed in blocks whose V and M
  * fit a few MB, so the transforms and products stay in cache and the workspace is small; a batch
  * of small planes makes longer products than one image does. */

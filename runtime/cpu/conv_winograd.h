@@ -16,7 +16,7 @@ typedef struct cnv_winograd_conv {
     int pt, pl;
     /* The backward to the data: the kernels are the forward conv's (from co to ci channels),
      * rotated by 180 degrees and transposed. Its transformed weights are then the forward's,
-     * read transposed at mirrored positions, so both directions share one transform. */
+     * of the same tile, read transposed at mirrored positions. */
     int transposed;
 } cnv_winograd_conv;
 
