@@ -306,11 +306,19 @@ INLINE void transform_outputs(const block_job *j, const variant *f, size_t lo, s
 VARIANT_ENTRIES(f2)
 VARIANT_ENTRIES(f4)
 
+typedef struct entries {
+    cnv_cpu_range_fn weights, inputs, outputs;
+} entries;
+
+static const entries *entries_of(const variant *f) {
+    static const entries e2 = {weights_f2, inputs_f2, outputs_f2}, e4 = {weights_f4, inputs_f4, outputs_f4};
+    return f == &f4 ? &e4 : &e2;
+}
+
 void cnv_cpu_winograd_weights(int m, const float *w, int co, int ci, float *u) {
     const variant *f = variant_of(m);
     weight_job j = {w, co, ci, u};
-    cnv_cpu_parallel((size_t)co, cnv_cpu_min_items((size_t)f->t * f->t * ci), f == &f4 ? weights_f4 : weights_f2,
-                     &j);
+    cnv_cpu_parallel((size_t)co, cnv_cpu_min_items((size_t)f->t * f->t * ci), entries_of(f)->weights, &j);
 }
 
 /* The t² products of one block, [lo, hi) of them on this thread. */
@@ -361,7 +369,8 @@ static void blas_single_end(void) {
 void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const float *u, const float *bias,
                           int accumulate, float *y, float *work) {
     const geometry g = geometry_of(s);
-    const int pos = g.f->t * g.f->t, big = g.f == &f4;
+    const int pos = g.f->t * g.f->t;
+    const entries *e = entries_of(g.f);
     const size_t block = g.block_rows * (size_t)g.tw;
     float *v = work, *m = v + (size_t)pos * s->ci * block;
     /* The products are split among the pool's threads, each running OpenBLAS on its own:
@@ -372,10 +381,10 @@ void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const floa
         const size_t rows = g.rows - row0 < g.block_rows ? g.rows - row0 : g.block_rows;
         const size_t count = rows * (size_t)g.tw;
         block_job j = {&g, x, bias, v, m, y, row0, rows, count, accumulate};
-        cnv_cpu_parallel((size_t)s->ci, cnv_cpu_min_items((size_t)pos * count), big ? inputs_f4 : inputs_f2, &j);
+        cnv_cpu_parallel((size_t)s->ci, cnv_cpu_min_items((size_t)pos * count), e->inputs, &j);
         product_job pj = {&g, u, v, m, count};
         cnv_cpu_parallel((size_t)pos, 1, products, &pj);
-        cnv_cpu_parallel((size_t)s->co, cnv_cpu_min_items((size_t)pos * count), big ? outputs_f4 : outputs_f2, &j);
+        cnv_cpu_parallel((size_t)s->co, cnv_cpu_min_items((size_t)pos * count), e->outputs, &j);
     }
     blas_single_end();
 }
