@@ -14,7 +14,6 @@
 
 #include "core/status.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,8 +307,8 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
                 bias_job job = {bias + (size_t)gi * g.mg, y, (size_t)g.cols};
                 cnv_cpu_parallel((size_t)g.mg, cnv_cpu_min_items(job.cols), fill_bias, &job);
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g.mg, g.cols, g.rows, 1.0f, wg, g.rows,
-                        col, g.cols, bias ? 1.0f : 0.0f, y, g.cols);
+            cnv_cpu_sgemm_split(0, 0, g.mg, g.cols, g.rows, 1.0f, wg, g.rows, col, g.cols, bias ? 1.0f : 0.0f, y,
+                                g.cols);
         }
     }
     free(owned);
@@ -330,8 +329,8 @@ static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work
             const float *wg = a->in[1] + (size_t)gi * g->mg * g->rows;
             float *dx = a->grad_in[0] + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w;
             float *dst = g->identity_cols ? dx : work;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->rows, g->cols, g->mg, 1.0f, wg, g->rows,
-                        dy, g->cols, g->identity_cols ? 1.0f : 0.0f, dst, g->cols);
+            cnv_cpu_sgemm_split(1, 0, g->rows, g->cols, g->mg, 1.0f, wg, g->rows, dy, g->cols,
+                                g->identity_cols ? 1.0f : 0.0f, dst, g->cols);
             if (!g->identity_cols) col_walk(g, FOLD, dx, work);
         }
     }
@@ -345,8 +344,8 @@ static void backward_weights(const cnv_cpu_args *a, const conv_geom *g, float *w
             const float *dy = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
             if (dw) {
                 const float *col = image_cols(g, a->in[0], n, gi, work);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->mg, g->rows, g->cols, 1.0f, dy, g->cols,
-                            col, g->cols, 1.0f, dw + (size_t)gi * g->mg * g->rows, g->rows);
+                cnv_cpu_sgemm_split(0, 1, g->mg, g->rows, g->cols, 1.0f, dy, g->cols, col, g->cols, 1.0f,
+                                    dw + (size_t)gi * g->mg * g->rows, g->rows);
             }
             if (db) {
                 for (int m = 0; m < g->mg; m++) {

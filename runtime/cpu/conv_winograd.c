@@ -18,7 +18,6 @@
 #include "cpu_ops.h"
 
 #include <cblas.h>
-#include <pthread.h>
 #include <string.h>
 
 #define MAX_M 4
@@ -345,27 +344,6 @@ static void products(void *ctx, size_t lo, size_t hi) {
     }
 }
 
-/* OpenBLAS's thread count is one setting for the whole process: while any Winograd call runs it
- * is 1, and the last call to finish puts back what the first one found, so that calls on several
- * threads (two backends at once) cannot leave it at 1. */
-static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
-static int blas_users, blas_threads;
-
-static void blas_single_begin(void) {
-    pthread_mutex_lock(&blas_lock);
-    if (blas_users++ == 0) {
-        blas_threads = openblas_get_num_threads();
-        openblas_set_num_threads(1);
-    }
-    pthread_mutex_unlock(&blas_lock);
-}
-
-static void blas_single_end(void) {
-    pthread_mutex_lock(&blas_lock);
-    if (--blas_users == 0) openblas_set_num_threads(blas_threads);
-    pthread_mutex_unlock(&blas_lock);
-}
-
 void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const float *u, const float *bias,
                           int accumulate, float *y, float *work) {
     const geometry g = geometry_of(s);
@@ -376,7 +354,7 @@ void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const floa
     /* The products are split among the pool's threads, each running OpenBLAS on its own:
      * OpenBLAS's threads, woken for each of the products per block and yielding between, cost
      * more time in the scheduler than a product takes on one core. */
-    blas_single_begin();
+    cnv_cpu_blas_single_begin();
     for (size_t row0 = 0; row0 < g.rows; row0 += g.block_rows) {
         const size_t rows = g.rows - row0 < g.block_rows ? g.rows - row0 : g.block_rows;
         const size_t count = rows * (size_t)g.tw;
@@ -386,5 +364,5 @@ void cnv_cpu_winograd_run(const cnv_winograd_conv *s, const float *x, const floa
         cnv_cpu_parallel((size_t)pos, 1, products, &pj);
         cnv_cpu_parallel((size_t)s->co, cnv_cpu_min_items((size_t)pos * count), e->outputs, &j);
     }
-    blas_single_end();
+    cnv_cpu_blas_single_end();
 }

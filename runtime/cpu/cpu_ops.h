@@ -54,6 +54,14 @@ typedef void (*cnv_cpu_range_fn)(void *ctx, size_t lo, size_t hi);
  * element-wise loop, a plane's size for a loop over planes); cnv_cpu_min_items computes it. */
 void cnv_cpu_parallel(size_t n, size_t min_n, cnv_cpu_range_fn fn, void *ctx);
 
+/* OpenBLAS on one thread between begin and end (nested and concurrent calls counted), and
+ * C = alpha op(A) op(B) + beta C (row-major, cblas_sgemm's arguments, ta/tb nonzero for
+ * transposed) with C's columns split among the pool's threads (runtime/cpu/blas_split.c). */
+void cnv_cpu_blas_single_begin(void);
+void cnv_cpu_blas_single_end(void);
+void cnv_cpu_sgemm_split(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                         int ldb, float beta, float *c, int ldc);
+
 static inline size_t cnv_cpu_min_items(size_t floats_per_item) {
     return floats_per_item ? CNV_CPU_PARALLEL_MIN / floats_per_item + 1 : CNV_CPU_PARALLEL_MIN;
 }
