@@ -7,7 +7,7 @@
  * steadily 0.25 s with OPENBLAS_THREAD_TIMEOUT=4 (docs/BENCHMARKS.md, session 11). Split here,
  * the products never wake OpenBLAS's threads (the step's median: 0.25-0.27 s in 9 runs, against
  * 0.24-0.33 s); the Winograd path's products are split the same way (conv_winograd.c). Small
- * products (training's 28x28 planes) stay with OpenBLAS, which keeps them on one thread anyway. */
+ * products (training's 28x28 planes) stay with OpenBLAS and its own choice of threads. */
 #include "cpu_ops.h"
 
 #include <cblas.h>
