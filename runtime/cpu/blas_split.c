@@ -5,9 +5,9 @@
  * threads running the next ReLU or pooling loop: SqueezeNet's batch-8 step, whose im2col
  * products are many and small, came out either 0.23 or 0.32 s from one repeat to the next, and
  * steadily 0.25 s with OPENBLAS_THREAD_TIMEOUT=4 (docs/BENCHMARKS.md, session 11). Split here,
- * the products never wake OpenBLAS's threads (the step's median: 0.25-0.27 s in 9 runs, against
- * 0.24-0.33 s); the Winograd path's products are split the same way (conv_winograd.c). Small
- * products (training's 28x28 planes) stay with OpenBLAS and its own choice of threads. */
+ * with a 1x1 conv's products for the whole batch handed to the pool in one wake, the products
+ * never wake OpenBLAS's threads: the step's median went to 0.23-0.24 s in 8 runs, against
+ * 0.24-0.32 s. The Winograd path's products are split the same way (conv_winograd.c). */
 #include "cpu_ops.h"
 
 #include <cblas.h>
@@ -37,36 +37,45 @@ void cnv_cpu_blas_single_end(void) {
 /* Columns of C per item: a multiple of OpenBLAS's register blocks, wide enough that a thread's
  * share repacks A rarely. */
 #define SPLIT_COLS 64
-/* Below this many multiply-adds a product stays on the calling thread (about 10 us of work). */
-#define SPLIT_MIN_WORK ((size_t)1 << 19)
+/* Below this many multiply-adds (about 0.1 ms of work) the products go to OpenBLAS as they are:
+ * training's many small per-image products (14x14 planes, batch 32) ran slower with a pool wake
+ * for each (a fashion-cnn step 0.018-0.021 s against 0.015-0.019 s) than on OpenBLAS's workers,
+ * which are still spinning from the previous one. */
+#define SPLIT_MIN_WORK ((size_t)1 << 23)
 
-typedef struct split_job {
-    int ta, tb, m, n, k;
-    float alpha, beta;
-    const float *a, *b;
-    int lda, ldb, ldc;
-    float *c;
-} split_job;
-
-/* Column blocks [lo, hi) of C: op(B)'s same columns, which sit at B + j (B stored [K, N]) or at
- * B + j * ldb (stored [N, K], read transposed). */
-static void columns(void *ctx, size_t lo, size_t hi) {
-    const split_job *s = ctx;
-    const int j0 = (int)lo * SPLIT_COLS, j1 = (size_t)s->n < hi * SPLIT_COLS ? s->n : (int)hi * SPLIT_COLS;
-    const float *b = s->b + (s->tb ? (size_t)j0 * s->ldb : (size_t)j0);
-    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans, s->m, j1 - j0,
-                s->k, s->alpha, s->a, s->lda, b, s->ldb, s->beta, s->c + j0, s->ldc);
+/* Column blocks [j0, j1) of product i: bias rows first where asked, then op(B)'s same columns,
+ * which sit at B + j (B stored [K, N]) or at B + j * ldb (stored [N, K], read transposed). */
+static void block_run(const cnv_cpu_products *p, size_t i, size_t j0, size_t j1) {
+    const size_t at = i % (size_t)p->a_period;
+    float *c = p->c + i * p->c_stride + j0;
+    if (p->bias)
+        for (int r = 0; r < p->m; r++)
+            for (size_t j = 0; j < j1 - j0; j++) c[(size_t)r * p->ldc + j] = p->bias[at * (size_t)p->m + (size_t)r];
+    const float *b = p->b + i * p->b_stride + (p->tb ? j0 * (size_t)p->ldb : j0);
+    cblas_sgemm(CblasRowMajor, p->ta ? CblasTrans : CblasNoTrans, p->tb ? CblasTrans : CblasNoTrans, p->m,
+                (int)(j1 - j0), p->k, p->alpha, p->a + at * p->a_stride, p->lda, b, p->ldb, p->bias ? 1.0f : p->beta,
+                c, p->ldc);
 }
 
-void cnv_cpu_sgemm_split(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-                         int ldb, float beta, float *c, int ldc) {
-    split_job s = {ta, tb, m, n, k, alpha, beta, a, b, lda, ldb, ldc, c};
-    const size_t blocks = ((size_t)n + SPLIT_COLS - 1) / SPLIT_COLS;
-    if ((size_t)m * (size_t)n * (size_t)k < SPLIT_MIN_WORK || blocks < 2) {
-        columns(&s, 0, blocks); /* OpenBLAS's own choice of threads */
+/* Items [lo, hi) of count x blocks, each thread's run of blocks within one product in one call. */
+static void items(void *ctx, size_t lo, size_t hi) {
+    const cnv_cpu_products *p = ctx;
+    const size_t blocks = ((size_t)p->n + SPLIT_COLS - 1) / SPLIT_COLS;
+    while (lo < hi) {
+        const size_t i = lo / blocks, first = lo % blocks, last = hi - i * blocks < blocks ? hi - i * blocks : blocks;
+        const size_t j1 = last * SPLIT_COLS < (size_t)p->n ? last * SPLIT_COLS : (size_t)p->n;
+        block_run(p, i, first * SPLIT_COLS, j1);
+        lo = (i + 1) * blocks;
+    }
+}
+
+void cnv_cpu_products_run(const cnv_cpu_products *p) {
+    const size_t blocks = ((size_t)p->n + SPLIT_COLS - 1) / SPLIT_COLS, n_items = blocks * (size_t)p->count;
+    if ((size_t)p->count * p->m * p->n * p->k < SPLIT_MIN_WORK || n_items < 2) {
+        for (int i = 0; i < p->count; i++) block_run(p, (size_t)i, 0, (size_t)p->n);
         return;
     }
     cnv_cpu_blas_single_begin();
-    cnv_cpu_parallel(blocks, 2, columns, &s);
+    cnv_cpu_parallel(n_items, 2, items, (void *)p);
     cnv_cpu_blas_single_end();
 }

@@ -271,19 +271,6 @@ static cnv_status get_work(const cnv_cpu_args *a, const conv_geom *g, float **wo
     return CNV_OK;
 }
 
-typedef struct bias_job {
-    const float *bias;
-    float *y;
-    size_t cols;
-} bias_job;
-
-/* Output rows [lo, hi) set to their channel's bias. */
-static void fill_bias(void *ctx, size_t lo, size_t hi) {
-    const bias_job *j = ctx;
-    for (size_t m = lo; m < hi; m++)
-        for (size_t p = 0; p < j->cols; p++) j->y[m * j->cols + p] = j->bias[m];
-}
-
 cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     conv_geom g;
     float *work, *owned;
@@ -296,20 +283,24 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
         free(owned);
         return CNV_OK;
     }
-    for (int n = 0; n < g.n; n++) {
-        for (int gi = 0; gi < g.group; gi++) {
-            const float *col = image_cols(&g, x, n, gi, work);
-            float *y = a->out + ((size_t)n * g.m + (size_t)gi * g.mg) * g.cols;
-            const float *wg = wt + (size_t)gi * g.mg * g.rows;
-            /* The bias is written first and the product added onto it: one pass over Y fewer
-             * than adding it afterwards (OpenBLAS clears C itself when beta is 0). */
-            if (bias) {
-                bias_job job = {bias + (size_t)gi * g.mg, y, (size_t)g.cols};
-                cnv_cpu_parallel((size_t)g.mg, cnv_cpu_min_items(job.cols), fill_bias, &job);
+    /* Y_g = W_g · col, the bias written first and the product added onto it (one pass over Y
+     * fewer than adding it afterwards). On the identity path every image's products go to the
+     * pool at once. */
+    cnv_cpu_products p = {.m = g.mg, .n = g.cols, .k = g.rows, .count = g.identity_cols ? g.n * g.group : 1,
+                          .alpha = 1.0f, .a = wt, .lda = g.rows, .ldb = g.cols, .ldc = g.cols, .bias = bias,
+                          .a_period = g.identity_cols ? g.group : 1, .a_stride = (size_t)g.mg * g.rows,
+                          .b = x, .b_stride = (size_t)g.cg * g.h * g.w, .c = a->out, .c_stride = (size_t)g.mg * g.cols};
+    if (g.identity_cols) {
+        cnv_cpu_products_run(&p);
+    } else {
+        for (int n = 0; n < g.n; n++)
+            for (int gi = 0; gi < g.group; gi++) {
+                p.a = wt + (size_t)gi * g.mg * g.rows;
+                p.bias = bias ? bias + (size_t)gi * g.mg : NULL;
+                p.b = image_cols(&g, x, n, gi, work);
+                p.c = a->out + ((size_t)n * g.m + (size_t)gi * g.mg) * g.cols;
+                cnv_cpu_products_run(&p);
             }
-            cnv_cpu_sgemm_split(0, 0, g.mg, g.cols, g.rows, 1.0f, wg, g.rows, col, g.cols, bias ? 1.0f : 0.0f, y,
-                                g.cols);
-        }
     }
     free(owned);
     return CNV_OK;
@@ -323,15 +314,23 @@ static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work
         cnv_cpu_winograd_run(&s, a->grad_out, winograd_weights(a, g, &s), NULL, 1, a->grad_in[0], work);
         return;
     }
+    /* col = W_gᵀ · dY_g; on the identity path onto dX directly, every image's products at once. */
+    cnv_cpu_products p = {.ta = 1, .m = g->rows, .n = g->cols, .k = g->mg, .count = g->identity_cols ? g->n * g->group : 1,
+                          .alpha = 1.0f, .beta = g->identity_cols ? 1.0f : 0.0f, .a = a->in[1], .lda = g->rows,
+                          .ldb = g->cols, .ldc = g->cols, .a_period = g->identity_cols ? g->group : 1,
+                          .a_stride = (size_t)g->mg * g->rows, .b = a->grad_out, .b_stride = (size_t)g->mg * g->cols,
+                          .c = a->grad_in[0], .c_stride = (size_t)g->cg * g->h * g->w};
+    if (g->identity_cols) {
+        cnv_cpu_products_run(&p);
+        return;
+    }
     for (int n = 0; n < g->n; n++) {
         for (int gi = 0; gi < g->group; gi++) {
-            const float *dy = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
-            const float *wg = a->in[1] + (size_t)gi * g->mg * g->rows;
-            float *dx = a->grad_in[0] + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w;
-            float *dst = g->identity_cols ? dx : work;
-            cnv_cpu_sgemm_split(1, 0, g->rows, g->cols, g->mg, 1.0f, wg, g->rows, dy, g->cols,
-                                g->identity_cols ? 1.0f : 0.0f, dst, g->cols);
-            if (!g->identity_cols) col_walk(g, FOLD, dx, work);
+            p.a = a->in[1] + (size_t)gi * g->mg * g->rows;
+            p.b = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
+            p.c = work;
+            cnv_cpu_products_run(&p);
+            col_walk(g, FOLD, a->grad_in[0] + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w, work);
         }
     }
 }
@@ -344,8 +343,10 @@ static void backward_weights(const cnv_cpu_args *a, const conv_geom *g, float *w
             const float *dy = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
             if (dw) {
                 const float *col = image_cols(g, a->in[0], n, gi, work);
-                cnv_cpu_sgemm_split(0, 1, g->mg, g->rows, g->cols, 1.0f, dy, g->cols, col, g->cols, 1.0f,
-                                    dw + (size_t)gi * g->mg * g->rows, g->rows);
+                const cnv_cpu_products p = {.tb = 1, .m = g->mg, .n = g->rows, .k = g->cols, .count = 1, .alpha = 1.0f,
+                                            .beta = 1.0f, .a = dy, .lda = g->cols, .b = col, .ldb = g->cols,
+                                            .c = dw + (size_t)gi * g->mg * g->rows, .ldc = g->rows, .a_period = 1};
+                cnv_cpu_products_run(&p);
             }
             if (db) {
                 for (int m = 0; m < g->mg; m++) {

@@ -54,13 +54,25 @@ typedef void (*cnv_cpu_range_fn)(void *ctx, size_t lo, size_t hi);
  * element-wise loop, a plane's size for a loop over planes); cnv_cpu_min_items computes it. */
 void cnv_cpu_parallel(size_t n, size_t min_n, cnv_cpu_range_fn fn, void *ctx);
 
-/* OpenBLAS on one thread between begin and end (nested and concurrent calls counted), and
- * C = alpha op(A) op(B) + beta C (row-major, cblas_sgemm's arguments, ta/tb nonzero for
- * transposed) with C's columns split among the pool's threads (runtime/cpu/blas_split.c). */
+/* OpenBLAS on one thread between begin and end (nested and concurrent calls counted). */
 void cnv_cpu_blas_single_begin(void);
 void cnv_cpu_blas_single_end(void);
-void cnv_cpu_sgemm_split(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
-                         int ldb, float beta, float *c, int ldc);
+
+/* count products C_i = alpha op(A_i) op(B_i) + beta C_i (row-major, cblas_sgemm's arguments; ta,
+ * tb nonzero for transposed), all the same shape: A_i = a + (i % a_period) * a_stride (the
+ * weights of group i % a_period), B_i = b + i * b_stride, C_i = c + i * c_stride. With bias, C_i's
+ * row r starts as bias[(i % a_period) * m + r] and the product adds onto it (beta unused). Their
+ * columns are split among the pool's threads, with OpenBLAS on one thread, in one wake of the
+ * pool for the whole batch (runtime/cpu/blas_split.c). */
+typedef struct cnv_cpu_products {
+    int ta, tb, m, n, k, count;
+    float alpha, beta;
+    const float *a, *b, *bias;
+    int lda, ldb, ldc, a_period;
+    size_t a_stride, b_stride, c_stride;
+    float *c;
+} cnv_cpu_products;
+void cnv_cpu_products_run(const cnv_cpu_products *p);
 
 static inline size_t cnv_cpu_min_items(size_t floats_per_item) {
     return floats_per_item ? CNV_CPU_PARALLEL_MIN / floats_per_item + 1 : CNV_CPU_PARALLEL_MIN;
