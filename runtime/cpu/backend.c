@@ -49,7 +49,9 @@ typedef struct cpu_backend {
 /* Runs one kernel and books its time under "<Op> <direction>". */
 static cnv_status timed(cnv_backend *be, cnv_cpu_fn fn, const cnv_cpu_args *a, const char *direction) {
     double t0 = cnv_now_ms();
+    const unsigned mode = cnv_cpu_flush_begin();
     cnv_status s = fn(a);
+    cnv_cpu_flush_end(mode);
     char name[64];
     snprintf(name, sizeof name, "%s %s", cnv_op_name(a->node->op), direction);
     cnv_profile_add(&((cpu_backend *)be)->profile, name, cnv_now_ms() - t0);
@@ -293,8 +295,10 @@ static cnv_status cpu_optim_step(cnv_backend *be, const cnv_optim_io *io) {
         return cnv_fail(CNV_ERR_INTERNAL, "cpu: optimizer step without its buffers");
     CNV_TRY(own(io->x));
     if (recording(be)) return record(be, &(rec_entry){.kind = REC_OPTIM, .optim = *io});
+    const unsigned mode = cnv_cpu_flush_begin();
     cnv_cpu_optim_step(io->kind, io->x->data, io->g->data, io->m->data, io->v ? io->v->data : NULL, io->hyper->data,
                        io->n);
+    cnv_cpu_flush_end(mode);
     return CNV_OK;
 }
 

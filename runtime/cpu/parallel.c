@@ -38,6 +38,7 @@ static void run_share(int i, int t, size_t n, cnv_cpu_range_fn fn, void *ctx) {
 static void *worker(void *arg) {
     const int i = (int)(intptr_t)arg;
     unsigned long seen = 0;
+    (void)cnv_cpu_flush_begin(); /* for good: this thread runs only kernels */
     pthread_mutex_lock(&pool.lock);
     for (;;) {
         while (pool.round == seen) pthread_cond_wait(&pool.start, &pool.lock);
