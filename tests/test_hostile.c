@@ -217,7 +217,8 @@ static void external_data_stays_in_its_folder(void **state) {
     expect_refusal(2, "info", "info '{H}/external_fifo.onnx'", "its external data {H}/weights.fifo is not a regular file");
 }
 
-/* Shape ops that do not fit their input: one line naming the file and the node, exit 2. */
+/* Shape ops that do not fit their input, shapes that do not broadcast and an op cnnvis lacks:
+ * one line naming the file and the node, exit 2. */
 static void shapes_that_do_not_fit(void **state) {
     (void)state;
     expect_refusal(2, "info", "info '{H}/reshape_misfit.onnx'",
@@ -234,6 +235,9 @@ static void shapes_that_do_not_fit(void **state) {
                    "{H}/matmul_misfit.onnx: node 'proj' (MatMul): needs inputs [..., M, K] x [..., K, N], got 1x4 and 3x2");
     expect_refusal(2, "info", "info '{H}/logsoftmax_axis.onnx'",
                    "{H}/logsoftmax_axis.onnx: node 'logp' (LogSoftmax): axis 3 out of range for a 2-D input");
+    expect_refusal(2, "info", "info '{H}/broadcast_misfit.onnx'",
+                   "{H}/broadcast_misfit.onnx: node 'sum' (Add): shapes 1x4 and 1x3 do not broadcast");
+    expect_refusal(2, "info", "info '{H}/unsupported_op.onnx'", "{H}/unsupported_op.onnx: node 'odd': unsupported op 'Celu'");
     expect_refusal(2, "info", "info '{H}/layernorm_scale.onnx'",
                    "{H}/layernorm_scale.onnx: node 'norm' (LayerNormalization): scale 'g' holds 3 values; the data needs 4");
 }
