@@ -34,17 +34,35 @@ uint conv_div(uint a, uint b) {
     return rem < 0 ? q - 1u : rem >= int(b) ? q + 1u : q;
 }
 
-// Flat index into X of im2col_g(r, p), or -1 when that tap lies in the padding.
-int conv_input_index(uint g, uint r, uint p) {
-    const uint taps = conv_taps(), pixels = conv_pixels();
-    const uint c = conv_div(r, taps), tap = r - c * taps;
-    const uint n = conv_div(p, pixels), pix = p - n * pixels;
-    const uint ky = conv_div(tap, pc.kw), oy = conv_div(pix, pc.ow);
-    const int iy = int(oy * pc.sh + ky * pc.dh) - pc.pt;
-    const int ix = int((pix - oy * pc.ow) * pc.sw + (tap - ky * pc.kw) * pc.dw) - pc.pl;
-    if (iy < 0 || iy >= int(pc.h) || ix < 0 || ix >= int(pc.w)) return -1;
-    return int(((n * pc.c + g * pc.cg + c) * pc.h + uint(iy)) * pc.w + uint(ix));
+// An im2col element im2col_g(r, p) is X at the sum of what its row r = (c, ky, kx) and its
+// column p = (n, oy, ox) contribute, so the kernels that walk one of them in the inner loop can
+// decompose the other once (gemm_tile.glsl: GEMM_PREPARED_COLUMNS).
+struct conv_tap {   // row r: offset of its input channel, and its tap's reach
+    int offset, dy, dx;
+};
+struct conv_pixel { // column p: offset of its image, and the top-left input pixel of its window
+    int offset, y0, x0;
+};
+
+conv_tap conv_tap_of(uint g, uint r) {
+    const uint taps = conv_taps(), c = conv_div(r, taps), tap = r - c * taps, ky = conv_div(tap, pc.kw);
+    return conv_tap(int((g * pc.cg + c) * pc.h * pc.w), int(ky * pc.dh), int((tap - ky * pc.kw) * pc.dw));
 }
+
+conv_pixel conv_pixel_of(uint p) {
+    const uint pixels = conv_pixels(), n = conv_div(p, pixels), pix = p - n * pixels, oy = conv_div(pix, pc.ow);
+    return conv_pixel(int(n * pc.c * pc.h * pc.w), int(oy * pc.sh) - pc.pt, int((pix - oy * pc.ow) * pc.sw) - pc.pl);
+}
+
+// Flat index into X of the element of tap t in window q, or -1 in the padding.
+int conv_im2col_index(conv_tap t, conv_pixel q) {
+    const int iy = q.y0 + t.dy, ix = q.x0 + t.dx;
+    if (uint(iy) >= pc.h || uint(ix) >= pc.w) return -1; // negative coordinates wrap past h, w
+    return q.offset + t.offset + iy * int(pc.w) + ix;
+}
+
+// Flat index into X of im2col_g(r, p), or -1 when that tap lies in the padding.
+int conv_input_index(uint g, uint r, uint p) { return conv_im2col_index(conv_tap_of(g, r), conv_pixel_of(p)); }
 
 // Flat index into Y (or dY) of output channel mo of group g at column p = (n, oy, ox).
 uint conv_output_index(uint g, uint mo, uint p) {

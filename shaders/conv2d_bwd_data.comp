@@ -11,6 +11,7 @@
 // geometry arrives as specialization constants (runtime/vulkan/conv.c: phase_axis), so the
 // tap arithmetic divides by constants only. Each invocation owns its input elements: no atomics.
 #include "common.glsl"
+#define GEMM_PREPARED_COLUMNS
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
 
@@ -27,8 +28,8 @@ layout(constant_id = 16) const uint STEP_X = 1;
 layout(constant_id = 17) const uint COUNT_X = 1;
 layout(constant_id = 18) const int OFFSET_X = 0;
 
-layout(std430, binding = 0) readonly buffer W { float wt[]; };
-layout(std430, binding = 1) readonly buffer DY { float dy[]; };
+CNV_INPUT(0, wt);
+CNV_INPUT(1, dy);
 layout(std430, binding = 2) buffer DX { float dx[]; };
 
 const uint PHASE_TAPS = COUNT_Y * COUNT_X;
@@ -42,18 +43,37 @@ int shift_y, shift_x;
 float gemm_load_a(uint g, uint c, uint r) {
     const uint mo = r / PHASE_TAPS, t = r % PHASE_TAPS;
     const uint i = FIRST_Y + (t / COUNT_X) * STEP_Y, j = FIRST_X + (t % COUNT_X) * STEP_X;
-    return wt[((g * pc.mg + mo) * pc.cg + c) * conv_taps() + i * pc.kw + j];
+    return CNV_LOAD(wt, ((g * pc.mg + mo) * pc.cg + c) * conv_taps() + i * pc.kw + j);
 }
 
-// Column q = (n, a, b) over the batch and the phase's input pixels.
-float gemm_load_b(uint g, uint r, uint q) {
-    const uint mo = r / PHASE_TAPS, t = r % PHASE_TAPS;
+// Column q = (n, a, b) over the batch and the phase's input pixels: the offset of its image's
+// gradient planes in dY and the output pixel its first serving tap reads.
+struct phase_pixel {
+    int offset, oy, ox;
+};
+
+phase_pixel phase_pixel_of(uint g, uint q) {
     const uint plane = extent_y * extent_x, n = q / plane, pix = q % plane;
-    const int oy = int(pix / extent_x) + OFFSET_Y - int(t / COUNT_X) * shift_y;
-    const int ox = int(pix % extent_x) + OFFSET_X - int(t % COUNT_X) * shift_x;
-    if (oy < 0 || oy >= int(pc.oh) || ox < 0 || ox >= int(pc.ow)) return 0.0;
-    return dy[((n * pc.m + g * pc.mg + mo) * pc.oh + uint(oy)) * pc.ow + uint(ox)];
+    return phase_pixel(int((n * pc.m + g * pc.mg) * pc.oh * pc.ow), int(pix / extent_x) + OFFSET_Y,
+                       int(pix % extent_x) + OFFSET_X);
 }
+
+// Reduction index r = (mo, ty, tx): dY at output channel mo, moved back by the tap's shifts.
+float phase_load(uint r, phase_pixel q) {
+    const uint mo = r / PHASE_TAPS, t = r % PHASE_TAPS;
+    const int oy = q.oy - int(t / COUNT_X) * shift_y, ox = q.ox - int(t % COUNT_X) * shift_x;
+    if (uint(oy) >= pc.oh || uint(ox) >= pc.ow) return 0.0; // negative coordinates wrap past oh, ow
+    return CNV_LOAD(dy, q.offset + int(mo * pc.oh * pc.ow) + oy * int(pc.ow) + ox);
+}
+
+float gemm_load_b(uint g, uint r, uint q) { return phase_load(r, phase_pixel_of(g, q)); }
+
+// DIRECT walk: the invocation's columns, decomposed once per tile.
+phase_pixel prepared[RN];
+
+void gemm_prepare_column(uint g, uint j, uint q) { prepared[j] = phase_pixel_of(g, q); }
+
+float gemm_load_prepared_b(uint g, uint r, uint j) { return phase_load(r, prepared[j]); }
 
 void gemm_store(uint g, uint c, uint q, float value) {
     const uint plane = extent_y * extent_x, n = q / plane, pix = q % plane;

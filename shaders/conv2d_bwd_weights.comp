@@ -6,11 +6,12 @@
 // im2col row is all ones, so it needs no kernel of its own. Columns are r = 0..R-1 (dW, when
 // wanted) then R (dB, when wanted).
 #include "common.glsl"
+#define GEMM_PREPARED_COLUMNS
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
 
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer DY { float dy[]; };
+CNV_INPUT(0, x);
+CNV_INPUT(1, dy);
 layout(std430, binding = 2) buffer DW { float dw[]; }; // placeholder when dW is not wanted
 layout(std430, binding = 3) buffer DB { float db[]; }; // placeholder when dB is not wanted
 
@@ -20,13 +21,30 @@ uint column_count() {
     return ((pc.flags & CONV_WANT_DW) != 0u ? conv_rows() : 0u) + ((pc.flags & CONV_BIAS) != 0u ? 1u : 0u);
 }
 
-float gemm_load_a(uint g, uint mo, uint p) { return dy[conv_output_index(g, mo, p)]; }
+float gemm_load_a(uint g, uint mo, uint p) { return CNV_LOAD(dy, conv_output_index(g, mo, p)); }
 
 float gemm_load_b(uint g, uint p, uint col) {
     const uint r = first_column() + col;
     if (r == conv_rows()) return 1.0;
     const int i = conv_input_index(g, r, p);
-    return i < 0 ? 0.0 : x[i];
+    return i < 0 ? 0.0 : CNV_LOAD(x, i);
+}
+
+// DIRECT walk: the invocation's columns' taps, decomposed once per tile; `ones` marks the
+// bias column.
+conv_tap prepared[RN];
+bool ones[RN];
+
+void gemm_prepare_column(uint g, uint j, uint col) {
+    const uint r = first_column() + col;
+    ones[j] = r == conv_rows();
+    prepared[j] = conv_tap_of(g, ones[j] ? 0u : r);
+}
+
+float gemm_load_prepared_b(uint g, uint p, uint j) {
+    if (ones[j]) return 1.0;
+    const int i = conv_im2col_index(prepared[j], conv_pixel_of(p));
+    return i < 0 ? 0.0 : CNV_LOAD(x, i);
 }
 
 void gemm_store(uint g, uint mo, uint col, float value) {

@@ -3,23 +3,34 @@
 // Conv forward: Y_g = W_g * im2col(X)_g (+ B), a tiled product (gemm_tile.glsl) whose B
 // operand is read straight from X with zeros in the padding.
 #include "common.glsl"
+#define GEMM_PREPARED_COLUMNS
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
 
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) readonly buffer W { float wt[]; };
-layout(std430, binding = 2) readonly buffer Bias { float bias[]; }; // placeholder without bias
+CNV_INPUT(0, x);
+CNV_INPUT(1, wt);
+CNV_INPUT(2, bias); // placeholder without bias
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 
-float gemm_load_a(uint g, uint mo, uint r) { return wt[(g * pc.mg + mo) * conv_rows() + r]; }
+float gemm_load_a(uint g, uint mo, uint r) { return CNV_LOAD(wt, (g * pc.mg + mo) * conv_rows() + r); }
 
 float gemm_load_b(uint g, uint r, uint p) {
     const int i = conv_input_index(g, r, p);
-    return i < 0 ? 0.0 : x[i];
+    return i < 0 ? 0.0 : CNV_LOAD(x, i);
+}
+
+// DIRECT walk: the invocation's columns' windows, decomposed once per tile.
+conv_pixel prepared[RN];
+
+void gemm_prepare_column(uint g, uint j, uint p) { prepared[j] = conv_pixel_of(p); }
+
+float gemm_load_prepared_b(uint g, uint r, uint j) {
+    const int i = conv_im2col_index(conv_tap_of(g, r), prepared[j]);
+    return i < 0 ? 0.0 : CNV_LOAD(x, i);
 }
 
 void gemm_store(uint g, uint mo, uint p, float value) {
-    if ((pc.flags & CONV_BIAS) != 0u) value += bias[g * pc.mg + mo];
+    if ((pc.flags & CONV_BIAS) != 0u) value += CNV_LOAD(bias, g * pc.mg + mo);
     y[conv_output_index(g, mo, p)] = value;
 }
 

@@ -9,9 +9,9 @@
 
 layout(constant_id = 9) const bool ACCUMULATE = false;
 
-layout(std430, binding = 0) readonly buffer A { float a[]; };
-layout(std430, binding = 1) readonly buffer B { float b[]; };
-layout(std430, binding = 2) readonly buffer C { float c[]; }; // placeholder when has_c == 0
+CNV_INPUT(0, a);
+CNV_INPUT(1, b);
+CNV_INPUT(2, c); // placeholder when has_c == 0
 layout(std430, binding = 3) buffer Out { float out_[]; };
 // A product whose operand exceeds maxStorageBufferRange runs in pieces (runtime/vulkan/gemm.c):
 // m, n, k are this piece's extent, (m0, n0, k0) its origin in the whole product, and each
@@ -31,13 +31,13 @@ layout(push_constant) uniform P {
 float gemm_load_a(uint z, uint row, uint k) {
     row += pc.m0;
     k += pc.k0;
-    return a[pc.a_off + (A_COLUMN_MAJOR ? k * pc.lda + row : row * pc.lda + k) - pc.a_base];
+    return CNV_LOAD(a, pc.a_off + (A_COLUMN_MAJOR ? k * pc.lda + row : row * pc.lda + k) - pc.a_base);
 }
 
 float gemm_load_b(uint z, uint k, uint col) {
     k += pc.k0;
     col += pc.n0;
-    return b[pc.b_off + (B_COLUMN_MAJOR ? col * pc.ldb + k : k * pc.ldb + col) - pc.b_base];
+    return CNV_LOAD(b, pc.b_off + (B_COLUMN_MAJOR ? col * pc.ldb + k : k * pc.ldb + col) - pc.b_base);
 }
 
 void gemm_store(uint z, uint row, uint col, float value) {
@@ -50,7 +50,7 @@ void gemm_store(uint z, uint row, uint col, float value) {
         return;
     }
     if (pc.has_c != 0)
-        v += pc.beta * c[(pc.c_rows == 1 ? 0 : row) * pc.c_cols + (pc.c_cols == 1 ? 0 : col) - pc.c_base];
+        v += pc.beta * CNV_LOAD(c, (pc.c_rows == 1 ? 0 : row) * pc.c_cols + (pc.c_cols == 1 ? 0 : col) - pc.c_base);
     out_[o] = v;
 }
 

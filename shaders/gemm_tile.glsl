@@ -69,6 +69,15 @@ void gemm_load_tiles(uint z, uint row0, uint col0, uint k0, uint M, uint N, uint
     }
 }
 
+// A kernel that defines GEMM_PREPARED_COLUMNS before including this file has the DIRECT walk
+// prepare each of an invocation's RN columns once per tile (gemm_prepare_column: what all its
+// loads share, e.g. an im2col column's pixel origin, kept by the kernel under index j) and load
+// B through that (gemm_load_prepared_b), instead of deriving it from the column at every k.
+#ifdef GEMM_PREPARED_COLUMNS
+void gemm_prepare_column(uint z, uint j, uint col);
+float gemm_load_prepared_b(uint z, uint k, uint j);
+#endif
+
 // The DIRECT walk over K for the block of invocation (tx, ty) in the tile at (row0, col0). Rows
 // and columns past the matrix are read at its last row or column (so every load is in range and
 // unconditional) and never stored.
@@ -77,10 +86,17 @@ void gemm_direct_block(uint z, uint row0, uint col0, uint M, uint N, uint K, ino
     uint rows[RM], cols[RN];
     [[unroll]] for (uint i = 0; i < RM; i++) rows[i] = min(row0 + ty + i * WY, M - 1);
     [[unroll]] for (uint j = 0; j < RN; j++) cols[j] = min(col0 + tx + j * WX, N - 1);
+#ifdef GEMM_PREPARED_COLUMNS
+    [[unroll]] for (uint j = 0; j < RN; j++) gemm_prepare_column(z, j, cols[j]);
+#endif
     for (uint k = 0; k < K; k++) {
         float a[RM], b[RN];
         [[unroll]] for (uint i = 0; i < RM; i++) a[i] = gemm_load_a(z, rows[i], k);
+#ifdef GEMM_PREPARED_COLUMNS
+        [[unroll]] for (uint j = 0; j < RN; j++) b[j] = gemm_load_prepared_b(z, k, j);
+#else
         [[unroll]] for (uint j = 0; j < RN; j++) b[j] = gemm_load_b(z, k, cols[j]);
+#endif
         [[unroll]] for (uint i = 0; i < RM; i++)
             [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] += a[i] * b[j];
     }

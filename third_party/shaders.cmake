@@ -1,5 +1,8 @@
 # Compiles every shaders/*.comp to SPIR-V with glslangValidator and embeds the words in a
 # generated C file, with a table from kernel name to code (see runtime/vulkan/shaders.h).
+# A kernel that reads its operands through CNV_INPUT (shaders/common.glsl) is also built with
+# -DCNV_TEXEL as <name>_texel, which reads them from uniform texel buffers (the pipeline picks
+# that build where the capability table says so).
 file(GLOB SHADER_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.comp)
 file(GLOB SHADER_INCLUDES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/shaders/*.glsl ${CMAKE_SOURCE_DIR}/shaders/*.h)
 set(SHADER_GEN_DIR ${CMAKE_BINARY_DIR}/generated/shaders)
@@ -8,18 +11,28 @@ file(MAKE_DIRECTORY ${SHADER_GEN_DIR})
 set(SHADER_HEADERS "")
 set(SHADER_REGISTRY_INCLUDES "")
 set(SHADER_REGISTRY_ENTRIES "")
-foreach(src ${SHADER_SOURCES})
-  get_filename_component(name ${src} NAME_WE)
+function(cnnvis_shader src name defines)
   set(out ${SHADER_GEN_DIR}/${name}.spv.h)
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${GLSLANG_VALIDATOR} --quiet -V --target-env vulkan1.1 -I${CMAKE_SOURCE_DIR}/shaders
+    COMMAND ${GLSLANG_VALIDATOR} --quiet -V --target-env vulkan1.1 -I${CMAKE_SOURCE_DIR}/shaders ${defines}
             --vn spv_${name} -o ${out} ${src}
     DEPENDS ${src} ${SHADER_INCLUDES}
-    COMMENT "glslangValidator ${name}.comp")
-  list(APPEND SHADER_HEADERS ${out})
-  string(APPEND SHADER_REGISTRY_INCLUDES "#include \"shaders/${name}.spv.h\"\n")
-  string(APPEND SHADER_REGISTRY_ENTRIES "    {\"${name}\", spv_${name}, sizeof spv_${name}},\n")
+    COMMENT "glslangValidator ${name}")
+  set(SHADER_HEADERS ${SHADER_HEADERS} ${out} PARENT_SCOPE)
+  set(SHADER_REGISTRY_INCLUDES "${SHADER_REGISTRY_INCLUDES}#include \"shaders/${name}.spv.h\"\n" PARENT_SCOPE)
+  set(SHADER_REGISTRY_ENTRIES "${SHADER_REGISTRY_ENTRIES}    {\"${name}\", spv_${name}, sizeof spv_${name}},\n"
+      PARENT_SCOPE)
+endfunction()
+
+foreach(src ${SHADER_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  cnnvis_shader(${src} ${name} "")
+  file(READ ${src} text)
+  string(FIND "${text}" "CNV_INPUT(" uses_inputs)
+  if(NOT uses_inputs EQUAL -1)
+    cnnvis_shader(${src} ${name}_texel "-DCNV_TEXEL")
+  endif()
 endforeach()
 
 set(SHADER_REGISTRY_SOURCE ${CMAKE_BINARY_DIR}/generated/shader_registry.c)

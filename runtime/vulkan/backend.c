@@ -125,7 +125,7 @@ cnv_status cnv_vkb_dispatch(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv
     cnv_vk_binding bind[CNV_VK_MAX_BINDINGS];
     for (uint32_t i = 0; i < pipe->bindings; i++) {
         const cnv_vk_buffer *b = cnv_vkb_buffer_of(vb, bufs[i]);
-        if (b->size > vb->ctx->caps.max_storage_buffer_range)
+        if (!(pipe->texel >> i & 1) && b->size > vb->ctx->caps.max_storage_buffer_range)
             return cnv_fail(CNV_ERR_UNSUPPORTED,
                             "vulkan: kernel %s: a tensor of %llu bytes exceeds this device's storage buffer range "
                             "(%llu bytes)",

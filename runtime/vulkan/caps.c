@@ -16,11 +16,12 @@ typedef struct workaround_entry {
 
 static const workaround_entry workaround_table[] = {
     /* lavapipe runs each invocation as a SIMD lane on the CPU: big workgroups only add
-     * scheduling overhead, and shared memory with barriers is emulated slowly. */
+     * scheduling overhead, shared memory with barriers is emulated slowly, and a storage-buffer
+     * load becomes a loop of scalar loads over the lanes where a texel fetch is one gather. */
     {0, VK_DRIVER_ID_MESA_LLVMPIPE,
-     {64, 1, "CPU device (llvmpipe): small workgroups; shared memory and storage buffers are slow"}},
+     {64, 1, 1, "CPU device (llvmpipe): small workgroups, no shared memory, operands read through texel buffers"}},
     /* Default: 256 invocations is a multiple of every warp/wave/SIMD width in use. */
-    {0, 0, {256, 0, ""}},
+    {0, 0, {256, 0, 0, ""}},
 };
 
 static const cnv_vk_workarounds *find_workarounds(uint32_t vendor_id, uint32_t driver_id) {
@@ -143,6 +144,8 @@ cnv_status cnv_vk_caps_read(VkPhysicalDevice pd, cnv_vk_caps *caps) {
     }
     caps->max_storage_buffer_range = lim->maxStorageBufferRange;
     caps->min_storage_buffer_offset_alignment = lim->minStorageBufferOffsetAlignment;
+    caps->max_texel_buffer_elements = lim->maxTexelBufferElements;
+    caps->min_texel_buffer_offset_alignment = lim->minTexelBufferOffsetAlignment;
     for (int d = 0; d < 3; d++) {
         caps->max_workgroup_size[d] = lim->maxComputeWorkGroupSize[d];
         caps->max_workgroup_count[d] = lim->maxComputeWorkGroupCount[d];
@@ -179,6 +182,9 @@ cnv_status cnv_vk_caps_read(VkPhysicalDevice pd, cnv_vk_caps *caps) {
     caps->workarounds = *find_workarounds(caps->vendor_id, caps->driver_id);
     if (caps->workarounds.preferred_workgroup_size > caps->max_workgroup_invocations)
         caps->workarounds.preferred_workgroup_size = caps->max_workgroup_invocations;
+    /* CNNVIS_VK_TEXEL=0 or 1 overrides the table, to measure both builds of a kernel on one device. */
+    const char *texel = getenv("CNNVIS_VK_TEXEL");
+    if (texel && (strcmp(texel, "0") == 0 || strcmp(texel, "1") == 0)) caps->workarounds.texel_reads = texel[0] == '1';
 
     if (caps->compute_queue_family == UINT32_MAX)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: no queue family supports compute", caps->device_name);
@@ -197,5 +203,6 @@ void cnv_vk_caps_cap(cnv_vk_caps *caps) {
     lower_u32(&caps->max_shared_memory, shared);
     if (caps->max_storage_buffer_range > range) caps->max_storage_buffer_range = range;
     lower_u32(&caps->workarounds.preferred_workgroup_size, invocations);
+    caps->workarounds.texel_reads = 0;
     caps->limits_forced = 1;
 }

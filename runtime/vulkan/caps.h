@@ -16,6 +16,7 @@
 typedef struct cnv_vk_workarounds {
     uint32_t preferred_workgroup_size; /* 1D invocations per workgroup that run well */
     int slow_shared_memory;            /* shared memory + barriers cost more than they save */
+    int texel_reads;                   /* kernels read operands faster through uniform texel buffers */
     const char *note;                  /* why, for `cnnvis devices`; "" when none */
 } cnv_vk_workarounds;
 
@@ -38,6 +39,8 @@ typedef struct cnv_vk_caps {
 
     uint64_t max_storage_buffer_range;
     uint64_t min_storage_buffer_offset_alignment;
+    uint32_t max_texel_buffer_elements;
+    uint64_t min_texel_buffer_offset_alignment;
     uint32_t max_workgroup_size[3];
     uint32_t max_workgroup_invocations;
     uint32_t max_workgroup_count[3];
@@ -69,8 +72,10 @@ typedef struct cnv_vk_caps {
 cnv_status cnv_vk_caps_read(VkPhysicalDevice pd, cnv_vk_caps *caps);
 
 /* Forced limits: lowers the table to those of a small device (workgroup 128 invocations,
- * 16 KiB shared memory, 64 MiB storage-buffer range), so tests on a generous device exercise
- * the paths a smaller vendor needs (buffer splitting, smaller tiles). Never raises a limit. */
+ * 16 KiB shared memory, 64 MiB storage-buffer range, operands read from storage buffers), so
+ * tests on a generous device exercise the paths a smaller vendor needs (buffer splitting,
+ * smaller tiles, the storage-buffer build of kernels that have a texel one). Never raises a
+ * limit. */
 void cnv_vk_caps_cap(cnv_vk_caps *caps);
 
 /* "discrete GPU", "integrated GPU", "virtual GPU", "CPU", "other". */

@@ -17,7 +17,15 @@ struct cnv_vk_recorder {
     /* Buffers written / read since the last barrier: the hazards a next dispatch may have. */
     VkBuffer *written, *read;
     uint32_t n_written, n_read;
+    /* Texel views of this recording's texel bindings: they must outlive its submits. */
+    VkBufferView *views;
+    uint32_t n_views;
 };
+
+static void destroy_views(cnv_vk_recorder *rec) {
+    for (uint32_t i = 0; i < rec->n_views; i++) rec->ctx->vk.vkDestroyBufferView(rec->ctx->device, rec->views[i], NULL);
+    rec->n_views = 0;
+}
 
 static void global_barrier(VkCommandBuffer cmd, const cnv_vk_context *ctx, VkPipelineStageFlags src_stage,
                            VkAccessFlags src_access, VkPipelineStageFlags dst_stage, VkAccessFlags dst_access) {
@@ -56,12 +64,13 @@ static cnv_status new_command_buffer(cnv_vk_context *ctx, VkCommandBuffer *cmd, 
 
 static cnv_status create_pools(cnv_vk_recorder *rec) {
     cnv_vk_context *ctx = rec->ctx;
-    VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, rec->capacity * CNV_VK_MAX_BINDINGS};
+    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, rec->capacity * CNV_VK_MAX_BINDINGS},
+                                     {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, rec->capacity * CNV_VK_MAX_BINDINGS}};
     VkDescriptorPoolCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = rec->capacity,
-        .poolSizeCount = 1,
-        .pPoolSizes = &size,
+        .poolSizeCount = 2,
+        .pPoolSizes = sizes,
     };
     VkResult r = ctx->vk.vkCreateDescriptorPool(ctx->device, &info, NULL, &rec->descriptors);
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkCreateDescriptorPool");
@@ -82,7 +91,8 @@ cnv_status cnv_vk_recorder_create(cnv_vk_context *ctx, uint32_t max_dispatches, 
     rec->capacity = max_dispatches;
     rec->written = calloc((size_t)max_dispatches * CNV_VK_MAX_BINDINGS, sizeof *rec->written);
     rec->read = calloc((size_t)max_dispatches * CNV_VK_MAX_BINDINGS, sizeof *rec->read);
-    cnv_status s = rec->written && rec->read ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "command recorder");
+    rec->views = calloc((size_t)max_dispatches * CNV_VK_MAX_BINDINGS, sizeof *rec->views);
+    cnv_status s = rec->written && rec->read && rec->views ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "command recorder");
     if (s == CNV_OK) s = new_command_buffer(ctx, &rec->cmd, &rec->fence);
     if (s == CNV_OK) s = create_pools(rec);
     if (s != CNV_OK) {
@@ -96,12 +106,14 @@ cnv_status cnv_vk_recorder_create(cnv_vk_context *ctx, uint32_t max_dispatches, 
 void cnv_vk_recorder_free(cnv_vk_recorder *rec) {
     if (!rec) return;
     cnv_vk_context *ctx = rec->ctx;
+    if (rec->views) destroy_views(rec);
     if (rec->queries) ctx->vk.vkDestroyQueryPool(ctx->device, rec->queries, NULL);
     if (rec->descriptors) ctx->vk.vkDestroyDescriptorPool(ctx->device, rec->descriptors, NULL);
     if (rec->fence) ctx->vk.vkDestroyFence(ctx->device, rec->fence, NULL);
     if (rec->cmd) ctx->vk.vkFreeCommandBuffers(ctx->device, ctx->command_pool, 1, &rec->cmd);
     free(rec->written);
     free(rec->read);
+    free(rec->views);
     free(rec);
 }
 
@@ -109,6 +121,7 @@ cnv_status cnv_vk_recorder_begin(cnv_vk_recorder *rec) {
     cnv_vk_context *ctx = rec->ctx;
     rec->recording = rec->ended = 0;
     rec->dispatches = rec->barriers = rec->n_written = rec->n_read = 0;
+    destroy_views(rec);
     VkResult r = ctx->vk.vkResetDescriptorPool(ctx->device, rec->descriptors, 0);
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkResetDescriptorPool");
     VkCommandBufferBeginInfo info = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
@@ -167,10 +180,15 @@ static cnv_status check_dispatch(const cnv_vk_recorder *rec, const cnv_vk_pipeli
     for (uint32_t i = 0; i < pipe->bindings; i++) {
         const cnv_vk_binding *b = &bindings[i];
         VkDeviceSize size = b->size ? b->size : b->buf->size - b->offset;
-        if (b->offset >= b->buf->size || size > b->buf->size - b->offset || b->offset % caps->min_storage_buffer_offset_alignment)
+        const int texel = pipe->texel >> i & 1;
+        const VkDeviceSize align = texel ? caps->min_texel_buffer_offset_alignment : caps->min_storage_buffer_offset_alignment;
+        if (b->offset >= b->buf->size || size > b->buf->size - b->offset || b->offset % align || (texel && size % 4))
             return cnv_fail(CNV_ERR_INTERNAL, "%s: binding %u: bytes %llu+%llu do not fit the buffer or alignment",
                             pipe->name, i, (unsigned long long)b->offset, (unsigned long long)size);
-        if (size > caps->max_storage_buffer_range)
+        if (texel && size / 4 > caps->max_texel_buffer_elements)
+            return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: binding %u: %llu floats exceed maxTexelBufferElements %u", pipe->name,
+                            i, (unsigned long long)(size / 4), caps->max_texel_buffer_elements);
+        if (!texel && size > caps->max_storage_buffer_range)
             return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: binding %u: %llu bytes exceed maxStorageBufferRange %llu",
                             pipe->name, i, (unsigned long long)size, (unsigned long long)caps->max_storage_buffer_range);
     }
@@ -204,6 +222,20 @@ cnv_status cnv_vk_recorder_dispatch(cnv_vk_recorder *rec, const cnv_vk_pipeline 
             .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .pBufferInfo = &infos[i],
         };
+        if (pipe->texel >> i & 1) {
+            VkBufferViewCreateInfo view = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                           .buffer = infos[i].buffer,
+                                           .format = VK_FORMAT_R32_SFLOAT,
+                                           .offset = infos[i].offset,
+                                           .range = infos[i].range};
+            VkBufferView *v = &rec->views[rec->n_views];
+            r = ctx->vk.vkCreateBufferView(ctx->device, &view, NULL, v);
+            if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkCreateBufferView");
+            rec->n_views++;
+            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            writes[i].pBufferInfo = NULL;
+            writes[i].pTexelBufferView = v;
+        }
     }
     ctx->vk.vkUpdateDescriptorSets(ctx->device, pipe->bindings, writes, 0, NULL);
 

@@ -52,14 +52,15 @@ static uint32_t taps_of(const conv_push *p) { return p->kh * p->kw; }
  * read down its columns (b_column_major) only in the backward to the weights, where the
  * reduction runs along the pixels. */
 static cnv_status conv_product(cnv_vk_backend *vb, const char *shader, uint32_t bindings, uint32_t written,
-                               int a_column_major, int b_column_major, const conv_push *push, uint64_t rows,
+                               uint32_t texel, int a_column_major, int b_column_major, const conv_push *push, uint64_t rows,
                                uint64_t cols, uint64_t products, const uint32_t *extra, uint32_t n_extra,
                                cnv_buf *const *bufs) {
     const cnv_vk_caps *caps = cnv_vkb_caps(vb);
     cnv_vk_tiles t;
     CNV_TRY(cnv_vk_tiles_choose(caps, rows, cols, &t));
     uint32_t spec[CNV_VK_TILE_SPECS + CONV_MAX_SPECS];
-    cnv_vk_kernel_desc d = {.shader = shader, .bindings = bindings, .written = written, .push_size = sizeof *push,
+    cnv_vk_kernel_desc d = {.shader = shader, .bindings = bindings, .written = written, .texel = texel,
+                            .push_size = sizeof *push,
                             .spec = spec, .spec_count = CNV_VK_TILE_SPECS + n_extra};
     cnv_vk_tiles_kernel(&t, a_column_major, b_column_major, spec, &d);
     for (uint32_t i = 0; i < n_extra; i++) spec[CNV_VK_TILE_SPECS + i] = extra[i];
@@ -109,7 +110,7 @@ static cnv_status conv_backward_data(cnv_vk_backend *vb, const conv_push *p, cnv
                 ax.phase, ax.first, ax.step, ax.count, (uint32_t)ax.offset,
             };
             const uint64_t cols = (uint64_t)p->n * ((p->h - py + p->sh - 1) / p->sh) * ((p->w - px + p->sw - 1) / p->sw);
-            CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, taps_of(p) == 1, 0, p, p->cg, cols, groups_of(p), spec,
+            CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, 0x3, taps_of(p) == 1, 0, p, p->cg, cols, groups_of(p), spec,
                                  CONV_MAX_SPECS, bufs));
         }
     }
@@ -122,7 +123,7 @@ cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     cnv_buf *bias = io->n_in > 2 ? io->in[2] : NULL;
     if (bias) p.flags |= CONV_BIAS;
     cnv_buf *bufs[4] = {io->in[0], io->in[1], bias, io->out};
-    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow, groups_of(&p), NULL, 0,
+    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0x7, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow, groups_of(&p), NULL, 0,
                         bufs);
 }
 
@@ -138,5 +139,5 @@ cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     p.flags = (dw ? CONV_WANT_DW : 0u) | (db ? CONV_BIAS : 0u);
     const uint64_t cols = (dw ? (uint64_t)p.cg * taps_of(&p) : 0) + (db ? 1 : 0);
     cnv_buf *bufs[4] = {io->in[0], io->grad_out, dw, db};
-    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 0, 1, &p, p.mg, cols, groups_of(&p), NULL, 0, bufs);
+    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 0x3, 0, 1, &p, p.mg, cols, groups_of(&p), NULL, 0, bufs);
 }

@@ -114,7 +114,9 @@ static int bind_span(const cnv_vk_caps *caps, const cnv_vk_buffer *buf, span sp,
     *base = 0;
     *bind = (cnv_vk_binding){buf, 0, 0};
     if (buf->size <= caps->max_storage_buffer_range) return 1;
-    const uint64_t align = caps->min_storage_buffer_offset_alignment > 4 ? caps->min_storage_buffer_offset_alignment : 4;
+    /* Texel views (the kernel's texel build) have an alignment of their own: honour both. */
+    uint64_t align = caps->min_storage_buffer_offset_alignment > 4 ? caps->min_storage_buffer_offset_alignment : 4;
+    if (caps->min_texel_buffer_offset_alignment > align) align = caps->min_texel_buffer_offset_alignment;
     const uint64_t offset = sp.lo * sizeof(float) / align * align, end = sp.hi * sizeof(float);
     if (end - offset > caps->max_storage_buffer_range) return 0;
     *bind = (cnv_vk_binding){buf, offset, end - offset};
@@ -165,7 +167,7 @@ static piece piece_of(int axis, uint32_t count, uint32_t i, uint32_t rows, uint3
 static cnv_status gemm_pipeline(cnv_vk_backend *vb, const cnv_vk_tiles *t, int a_column_major, int b_column_major,
                                 int accumulate, const cnv_vk_pipeline **pipe) {
     uint32_t spec[CNV_VK_TILE_SPECS + 1];
-    cnv_vk_kernel_desc d = {.shader = "gemm_fwd", .bindings = 4, .written = 0x8, .push_size = sizeof(gemm_push),
+    cnv_vk_kernel_desc d = {.shader = "gemm_fwd", .bindings = 4, .written = 0x8, .texel = 0x7, .push_size = sizeof(gemm_push),
                             .spec = spec, .spec_count = CNV_VK_TILE_SPECS + 1};
     cnv_vk_tiles_kernel(t, a_column_major, b_column_major, spec, &d);
     spec[CNV_VK_TILE_SPECS] = accumulate ? 1u : 0u; /* ACCUMULATE, the first id after the tile constants */

@@ -141,7 +141,8 @@ static cnv_status create_layouts(cnv_vk_context *ctx, cnv_vk_pipeline *p) {
     for (uint32_t i = 0; i < p->bindings; i++)
         b[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = p->texel >> i & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };
@@ -208,6 +209,16 @@ cnv_status cnv_vk_pipeline_create(cnv_vk_context *ctx, const cnv_vk_kernel_desc 
     *out = NULL;
     const cnv_shader_code *code = cnv_shader_find(desc->shader);
     if (!code) return cnv_fail(CNV_ERR_NOT_FOUND, "%s: no such kernel among the embedded shaders", desc->shader);
+    uint32_t texel = 0;
+    if (desc->texel && ctx->caps.workarounds.texel_reads) {
+        char name[80];
+        snprintf(name, sizeof name, "%s_texel", desc->shader);
+        code = cnv_shader_find(name);
+        if (!code) return cnv_fail(CNV_ERR_INTERNAL, "%s: the kernel has no texel build", desc->shader);
+        texel = desc->texel;
+    }
+    if (texel & desc->written)
+        return cnv_fail(CNV_ERR_INTERNAL, "%s: a texel operand cannot be written", desc->shader);
     uint32_t local[3];
     for (int i = 0; i < 3; i++) local[i] = desc->local_size[i] ? desc->local_size[i] : 1;
     CNV_TRY(check_limits(&ctx->caps, desc, local));
@@ -217,6 +228,7 @@ cnv_status cnv_vk_pipeline_create(cnv_vk_context *ctx, const cnv_vk_kernel_desc 
     snprintf(p->name, sizeof p->name, "%s", desc->shader);
     p->bindings = desc->bindings;
     p->written = desc->written;
+    p->texel = texel;
     p->push_size = desc->push_size;
     memcpy(p->local_size, local, sizeof local);
     cnv_status s = create_layouts(ctx, p);

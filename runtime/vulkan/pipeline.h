@@ -1,6 +1,9 @@
 /* Compute pipelines from the embedded SPIR-V (shaders.h). Every kernel takes its storage
  * buffers at bindings 0..n-1 of set 0, its scalars as push constants, its workgroup size as
  * specialization constants 0..2 and kernel-specific choices as constants 3, 4, ...
+ * A kernel whose read-only operands are declared with CNV_INPUT (shaders/common.glsl) names
+ * them in `texel`; where the capability table sets texel_reads the pipeline is built from its
+ * <name>_texel SPIR-V and those bindings are uniform texel buffers (R32_SFLOAT views).
  * Pipelines go through one VkPipelineCache per context, kept on disk under
  * $XDG_CACHE_HOME/cnnvis (or ~/.cache/cnnvis), one file per device and driver version, so a
  * second start compiles nothing. */
@@ -16,6 +19,7 @@ typedef struct cnv_vk_kernel_desc {
     const char *shader;     /* kernel name: shaders/<name>.comp */
     uint32_t bindings;      /* storage buffers at bindings 0 .. bindings-1 */
     uint32_t written;       /* bit i set: the kernel writes binding i (barriers depend on it) */
+    uint32_t texel;         /* bit i set: binding i is a CNV_INPUT operand (read only) */
     uint32_t push_size;     /* bytes of push constants, a multiple of 4 */
     uint32_t local_size[3]; /* workgroup size; 0 counts as 1 */
     const uint32_t *spec;   /* bit patterns of constants 3, 4, ... (int, uint or float) */
@@ -28,6 +32,7 @@ typedef struct cnv_vk_pipeline {
     VkPipelineLayout layout;
     VkPipeline pipeline;
     uint32_t bindings, written, push_size;
+    uint32_t texel; /* bindings bound as uniform texel buffers: desc->texel, or 0 on the storage build */
     uint32_t local_size[3];
     int cache_hit; /* 1 or 0 as the driver reports it through creation feedback; -1: unknown */
 } cnv_vk_pipeline;

@@ -37,12 +37,17 @@ static const cnv_vk_tiles candidates[] = {
 };
 
 /* Devices with slow shared memory (caps workarounds) read operands directly; the register
- * block is then all the reuse there is, bounded by the registers (llvmpipe: 16 vector
- * registers of 8 lanes hold a 4 x 4 block and its 8 operands with little spilling). */
+ * block is then all the reuse there is. The tiles are one row of invocations (TM = RM), so all
+ * of a workgroup's invocations read the same A elements: on llvmpipe a load of one address
+ * across the SIMD lanes stays in the L1 cache, where the B loads (distinct columns) are real
+ * gathers, so a tall block (RM = 8) costs 8 gathers per 64 multiply-adds. Measured with
+ * `cnnvis bench gemm` (1024^3) on llvmpipe with texel reads, 2 cores: 8x64/8x8 13.9 GFLOP/s,
+ * 4x64/4x8 9.1, 32x32/4x4 (8 x 8 invocations) 7.2; 64 accumulators spill, and still win. */
 static const cnv_vk_tiles direct_candidates[] = {
-    {32, 32, 1, 4, 4, 1}, /* 64 invocations */
-    {16, 16, 1, 2, 2, 1}, /* 64 invocations */
-    {8, 8, 1, 1, 1, 1},   /* 64 invocations */
+    {8, 64, 1, 8, 8, 1}, /* 8 invocations */
+    {4, 64, 1, 4, 8, 1}, /* 8 invocations */
+    {2, 32, 1, 2, 4, 1}, /* 8 invocations */
+    {1, 8, 1, 1, 1, 1},  /* 8 invocations */
 };
 
 uint32_t cnv_vk_tiles_shared_bytes(const cnv_vk_tiles *t) {
