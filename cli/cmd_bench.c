@@ -46,7 +46,8 @@ static void usage(void) {
            "  --list                 list the workloads and exit\n"
            "  -h, --help             show this help\n\n"
            "GFLOP/s: gemm's product; elsewhere (marked *) the forward convolutions' rate in their kernel; with\n"
-           "--profile, Vulkan render workloads also print the backward to the data's rate in its kernel\n\n"
+           "--profile, Vulkan workloads also print the backward passes' rates in their kernels (to the data:\n"
+           "render and training steps; to the weights: training steps)\n\n"
            "workloads (default: all):\n",
            CNV_BENCH_MAX_REPEAT, DEFAULT_REPEAT);
     for (int i = 0; i < cnv_bench_count(); i++) printf("  %-22s %s\n", cnv_bench_name(i), cnv_bench_describe(i));
@@ -68,12 +69,20 @@ static double conv_forward_ms(const cnv_bench_result *r) {
     return ms >= 0 ? ms : kernel_ms(r, "conv2d_fwd");
 }
 
-/* The backward to the data's rate in its Vulkan kernel (the CPU's conv backward is one entry for
- * the data and the weights), GFLOP/s; NaN when not counted or not timed. */
+/* A backward pass's rate in its Vulkan kernel (the CPU's conv backward is one entry for the data
+ * and the weights), GFLOP/s; NaN when not counted or not timed. */
+static double kernel_gflops(const cnv_bench_result *r, const char *kernel, double flops) {
+    double ms = kernel_ms(r, kernel);
+    if (!(flops > 0) || !(ms > 0)) return NAN;
+    return flops / (ms / r->n) * 1e-6;
+}
+
 static double conv_backward_data_gflops(const cnv_bench_result *r) {
-    double ms = kernel_ms(r, "conv2d_bwd_data");
-    if (!(r->conv_backward_data_flops > 0) || !(ms > 0)) return NAN;
-    return r->conv_backward_data_flops / (ms / r->n) * 1e-6;
+    return kernel_gflops(r, "conv2d_bwd_data", r->conv_backward_data_flops);
+}
+
+static double conv_backward_weights_gflops(const cnv_bench_result *r) {
+    return kernel_gflops(r, "conv2d_bwd_weights", r->conv_backward_weights_flops);
 }
 
 static json_t *result_json(const cnv_bench_result *r) {
@@ -92,6 +101,7 @@ static json_t *result_json(const cnv_bench_result *r) {
                                                       ? number(r->conv_forward_flops / (conv_ms / r->n) * 1e-6)
                                                       : json_null());
     json_object_set_new(o, "conv_backward_data_gflops", number(conv_backward_data_gflops(r)));
+    json_object_set_new(o, "conv_backward_weights_gflops", number(conv_backward_weights_gflops(r)));
     json_object_set_new(o, "peak_rss_mb", r->peak_rss_kb >= 0 ? number(r->peak_rss_kb / 1024.0) : json_null());
     json_t *kernels = json_array();
     double total = r->kernel_ms_other;
@@ -127,6 +137,8 @@ static void print_result(const cnv_bench_result *r, int profile) {
     if (r->n_kernels == 0) printf("    (no kernel times for this workload on this backend)\n");
     double bwd = conv_backward_data_gflops(r);
     if (bwd == bwd) printf("    conv backward to the data: %.2f GFLOP/s in its kernel\n", bwd);
+    double bwd_w = conv_backward_weights_gflops(r);
+    if (bwd_w == bwd_w) printf("    conv backward to the weights: %.2f GFLOP/s in its kernel\n", bwd_w);
     for (int k = 0; k < r->n_kernels; k++)
         printf("    %-40s %10.3f ms %8.1f calls %6.1f%%\n", r->kernels[k].name, r->kernels[k].ms / r->n,
                (double)r->kernels[k].calls / r->n, total > 0 ? 100.0 * r->kernels[k].ms / total : 0.0);

@@ -423,6 +423,69 @@ static void test_maxpool_switches(void **state) {
     check_switches(*state, flat, first);
 }
 
+/* Output pixels whose 3x3 window reads only zeros are exactly 0 on the reference CPU backend
+ * (cnnvis check's), although their Winograd tile reads other values: a 64-channel 64x64 conv
+ * with constant weights, which the default backend takes through F(4x4), over an input that is
+ * zero but for one pixel in 16 (one position for all channels, as after a ReLU of a sparse map).
+ * Returns how many such outputs are not 0. */
+static int conv_zero_windows_exact(cnv_backend *be) {
+    enum { C = 64, H = 64, W = 64 };
+    const size_t nx = (size_t)C * H * W, nw = (size_t)C * C * 9;
+    float *x = calloc(nx, sizeof *x), *wt = malloc(nw * sizeof *wt), *y = malloc(nx * sizeof *y);
+    assert_non_null(x && wt && y);
+    uint64_t seed = 0x2e205u;
+    for (size_t i = 0; i < nw; i++) wt[i] = big_value(&seed);
+    unsigned char lit[H][W];
+    for (int i = 0; i < H; i++)
+        for (int j = 0; j < W; j++) lit[i][j] = ((uint32_t)(big_value(&seed) * 1e6f) & 15u) == 0;
+    for (size_t i = 0; i < nx; i++)
+        if (lit[i / W % H][i % W]) x[i] = big_value(&seed);
+    cnv_node node = {.name = "zeros", .op = CNV_OP_CONV, .n_in = 2};
+    cnv_attrs_default(CNV_OP_CONV, &node.attrs);
+    for (int i = 0; i < 4; i++) node.attrs.pads[i] = 1;
+    const cnv_shape xs = cnv_shape4(1, C, H, W), ws = cnv_shape4(C, C, 3, 3);
+    cnv_buf *bx, *bw, *by;
+    assert_int_equal(be->vt->buf_alloc(be, nx, &bx), CNV_OK);
+    assert_int_equal(be->vt->buf_wrap(be, wt, nw, &bw), CNV_OK); /* constant: its Winograd form is kept */
+    assert_int_equal(be->vt->buf_alloc(be, nx, &by), CNV_OK);
+    assert_int_equal(be->vt->buf_write(be, bx, 0, x, nx), CNV_OK);
+    cnv_op_io io = {.node = &node, .n_in = 2, .in = {bx, bw}, .in_shape = {xs, ws}, .out = by, .out_shape = xs};
+    assert_int_equal(be->vt->forward(be, &io), CNV_OK);
+    assert_int_equal(be->vt->buf_read(be, by, 0, y, nx), CNV_OK);
+    int residues = 0;
+    for (size_t i = 0; i < nx; i++) {
+        const int oy = (int)(i / W % H), ox = (int)(i % W);
+        int reads = 0;
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                const int iy = oy + dy, ix = ox + dx;
+                reads |= iy >= 0 && iy < H && ix >= 0 && ix < W && lit[iy][ix];
+            }
+        if (!reads && y[i] != 0.0f) residues++;
+    }
+    be->vt->buf_free(be, bx);
+    be->vt->buf_free(be, bw);
+    be->vt->buf_free(be, by);
+    free(x);
+    free(wt);
+    free(y);
+    return residues;
+}
+
+static void test_reference_keeps_zeros(void **state) {
+    (void)state;
+    if (strcmp(tu_backend_name, "cpu") != 0) skip(); /* the CPU backends' own choice of kernels */
+    cnv_backend *ref, *fast;
+    assert_int_equal(cnv_backend_cpu_create_reference(&ref), CNV_OK);
+    assert_int_equal(cnv_backend_cpu_create(&fast), CNV_OK);
+    const int ref_residues = conv_zero_windows_exact(ref), fast_residues = conv_zero_windows_exact(fast);
+    printf("outputs over all-zero windows that are not 0: reference %d, default (F(4x4)) %d\n", ref_residues,
+           fast_residues);
+    assert_int_equal(ref_residues, 0);
+    cnv_backend_free(ref);
+    cnv_backend_free(fast);
+}
+
 int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv),
@@ -431,6 +494,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_gemm_beyond_range),
         cmocka_unit_test(test_maxpool_switches),
         cmocka_unit_test(test_tile_shapes),
+        cmocka_unit_test(test_reference_keeps_zeros),
     };
     printf("| %-32s | %9s | %9s | %9s |\n", "case (tol 1e-5)", "forward", "bwd data", "bwd wts");
     return TU_RUN_BACKEND_SUITE(argc, argv, tests);

@@ -97,7 +97,7 @@ cnv_status cnv_check_backends(cnv_graph *g, cnv_backend *test, cnv_backend *ref,
     cnv_backend *own_ref = NULL;
     cnv_exec *t = NULL, *r = NULL;
     cnv_status s = (!bt || !br) ? cnv_fail(CNV_ERR_NOMEM, "out of memory") : CNV_OK;
-    if (s == CNV_OK && !ref && (s = cnv_backend_cpu_create(&own_ref)) == CNV_OK) ref = own_ref;
+    if (s == CNV_OK && !ref && (s = cnv_backend_cpu_create_reference(&own_ref)) == CNV_OK) ref = own_ref;
     if (s == CNV_OK) s = cnv_exec_create(g, test, 1, &t);
     if (s == CNV_OK) s = cnv_exec_create(g, ref, 1, &r);
     if (s == CNV_OK) s = run_both(g, t, r, input, objective_node, channel, bt, br, layers, rep);

@@ -44,6 +44,7 @@ typedef struct cpu_backend {
      * grown while a program is recorded, so replaying one never allocates. */
     float *work;
     size_t work_n;
+    int exact; /* cnv_backend_cpu_create_reference */
 } cpu_backend;
 
 /* Runs one kernel and books its time under "<Op> <direction>". */
@@ -261,6 +262,7 @@ static void prepare_derived(const cnv_cpu_op *op, const cnv_op_io *io, cnv_cpu_a
 static void prepare(cnv_backend *be, const cnv_cpu_op *op, const cnv_op_io *io, cnv_cpu_args *a) {
     cpu_backend *cb = (cpu_backend *)be;
     unpack(io, a);
+    a->exact = cb->exact;
     prepare_derived(op, io, a);
     const size_t need = op->workspace ? op->workspace(a) : 0;
     if (need > cb->work_n) {
@@ -374,5 +376,11 @@ cnv_status cnv_backend_cpu_create(cnv_backend **out) {
     if (!cb) return cnv_fail(CNV_ERR_NOMEM, "cpu: out of memory");
     cb->base.vt = &cpu_vtable;
     *out = &cb->base;
+    return CNV_OK;
+}
+
+cnv_status cnv_backend_cpu_create_reference(cnv_backend **out) {
+    CNV_TRY(cnv_backend_cpu_create(out));
+    ((cpu_backend *)*out)->exact = 1;
     return CNV_OK;
 }

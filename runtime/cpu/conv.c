@@ -26,6 +26,7 @@ typedef struct conv_geom {
     int group, cg, mg;   /* groups, input and output channels per group */
     int rows, cols;      /* col matrix: cg*kh*kw rows, oh*ow columns */
     int identity_cols;   /* 1x1, stride 1, no padding: col == input */
+    int exact;           /* the reference backend: no Winograd F(4x4) (cnv_backend_cpu_create_reference) */
 } conv_geom;
 
 static cnv_status conv_geom_init(const cnv_cpu_args *a, conv_geom *g) {
@@ -41,6 +42,7 @@ static cnv_status conv_geom_init(const cnv_cpu_args *a, conv_geom *g) {
         .sh = at->stride[0], .sw = at->stride[1], .dh = at->dilation[0], .dw = at->dilation[1],
         .pt = at->pads[0], .pl = at->pads[1],
         .group = at->group, .cg = x->d[1] / at->group, .mg = y->d[1] / at->group,
+        .exact = a->exact,
     };
     g->rows = g->cg * g->kh * g->kw;
     g->cols = g->oh * g->ow;
@@ -185,6 +187,7 @@ static int winograd_fits(const conv_geom *g) {
 /* The forward's tile (2 or 4), or 0 for im2col. */
 static int forward_tile(const conv_geom *g) {
     if (!winograd_fits(g)) return 0;
+    if (g->exact) return 2; /* F(2x2)'s transforms keep exact zeros */
     const int forced = winograd_forced(0);
     return forced ? forced : tiles_of(g, 4) >= WINOGRAD_F4_MIN_TILES ? 4 : 2;
 }
@@ -192,6 +195,7 @@ static int forward_tile(const conv_geom *g) {
 /* The backward-to-data's tile, or 0 for col2im. */
 static int backward_tile(const conv_geom *g) {
     if (!winograd_fits(g)) return 0;
+    if (g->exact) return 2;
     const int forced = winograd_forced(1);
     return forced ? forced : 2;
 }

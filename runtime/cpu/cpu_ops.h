@@ -33,6 +33,7 @@ typedef struct cnv_cpu_args {
     float *grad_in[CNV_MAX_INPUTS];
     cnv_backward_rule rule; /* backward only: see core/backend.h */
     int unpool_fill;        /* backward only: MaxPool fill unpooling */
+    int exact;              /* the reference backend's: only kernels that keep exact zeros */
     /* Scratch the backend owns, at least the op's workspace() floats, kept from call to call so
      * no step allocates; NULL where a caller builds its own args (the op then allocates). */
     float *work;

@@ -159,6 +159,13 @@ static double conv_forward_flops(const cnv_graph *g, int last, int batch) {
     return flops;
 }
 
+/* The first conv node (the one that reads the image, in these architectures); -1 when none. */
+static int first_conv(const cnv_graph *g) {
+    for (int n = 0; n < g->n_nodes; n++)
+        if (g->nodes[n].op == CNV_OP_CONV) return n;
+    return -1;
+}
+
 static void on_render_step(void *user, int step, int steps, const double *values, int n) { clock_tick(user); }
 static void on_train_batch(void *user, int epoch, int batch, int n_batches, double loss) { clock_tick(user); }
 
@@ -246,6 +253,9 @@ static cnv_status run_train(const workload *w, cnv_graph *g, cnv_backend *be, st
     cnv_train_options opt = {.epochs = 1, .batch = w->batch, .optimizer = CNV_OPTIM_ADAM, .lr = 1e-3f, .seed = BENCH_SEED,
                              .on_batch = on_train_batch, .user = c};
     c->res->conv_forward_flops = conv_forward_flops(g, g->n_nodes - 1, w->batch);
+    /* Every conv's weights get a gradient; every conv's input but the image's does. */
+    c->res->conv_backward_weights_flops = c->res->conv_forward_flops;
+    c->res->conv_backward_data_flops = c->res->conv_forward_flops - conv_forward_flops(g, first_conv(g), w->batch);
     clock_start(c);
     if (s == CNV_OK) s = cnv_train(g, be, &d, NULL, &opt);
     free(d.images);

@@ -152,6 +152,11 @@ CNV_API cnv_status cnv_model_logits_layer(const cnv_graph *g, int *layer);
 /* ---- backends and execution ---- */
 typedef struct cnv_backend cnv_backend;
 CNV_API cnv_status cnv_backend_cpu_create(cnv_backend **out);
+/* The CPU backend as a reference: only kernels whose rounding keeps an exact zero exact. The
+ * default takes Winograd F(4x4) for big 3x3 convolutions, which turns an output whose window
+ * reads only zeros into a rounding residue when its tile reads other values: a ReLU after it
+ * then passes a gradient the exact result blocks. What `cnnvis check` compares against. */
+CNV_API cnv_status cnv_backend_cpu_create_reference(cnv_backend **out);
 CNV_API void cnv_backend_free(cnv_backend *be);
 /* "cpu" or "vulkan". */
 CNV_API const char *cnv_backend_name(const cnv_backend *be);

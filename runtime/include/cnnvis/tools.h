@@ -53,8 +53,8 @@ CNV_API int cnv_check_default_layer(const cnv_graph *g);
  * preset. What `cnnvis check` runs without an IMAGE|NPY. */
 CNV_API cnv_status cnv_check_random_input(const cnv_graph *g, const char *preset, uint64_t seed, float *out);
 
-/* Runs `input` (batch 1, the input shape's element count) through `test` and `ref` (NULL: a CPU
- * backend made for the call), compares every layer's output, back-propagates the mean of
+/* Runs `input` (batch 1, the input shape's element count) through `test` and `ref` (NULL: the
+ * reference CPU backend, cnv_backend_cpu_create_reference, made for the call), compares every layer's output, back-propagates the mean of
  * channel `channel` of layer `layer` and compares the gradients. layers receives one entry per
  * layer (cnv_model_layer_count), report the summary. The model is run at batch 1 on both
  * backends (two executors made and freed by the call). CNV_ERR_ARG for a layer out of range or
@@ -108,6 +108,9 @@ typedef struct cnv_bench_result {
     /* Of the convolutions' backward to the data in one repeat (2 x MACs; 0 where not counted): a
      * render step takes every conv's backward to the data once, as many products as forward. */
     double conv_backward_data_flops;
+    /* Of the convolutions' backward to the weights in one repeat (2 x MACs; 0 where not counted):
+     * a training step takes every conv's, as many products as forward. */
+    double conv_backward_weights_flops;
     long peak_rss_kb;      /* the child's peak resident memory in KiB (isolated runs; -1 otherwise) */
     int n_kernels;         /* kernels seen during the timed repeats, most time first */
     cnv_profile_entry kernels[CNV_BENCH_MAX_KERNELS]; /* totals over the n repeats */
