@@ -183,6 +183,22 @@ static void test_caps(void **state) {
         assert_int_equal(c->type, VK_PHYSICAL_DEVICE_TYPE_CPU);
         assert_true(c->workarounds.slow_shared_memory);
         assert_true(c->subgroup_size >= 1);
+        if (!getenv("CNNVIS_VK_TEXEL")) assert_true(c->workarounds.texel_reads);
+    }
+    /* A kernel with CNV_INPUT operands is built from its texel build exactly where the table
+     * says so, and binds those operands as texel buffers; a written binding never is one. */
+    assert_true(c->max_texel_buffer_elements >= 65536 && c->min_texel_buffer_offset_alignment >= 1);
+    {
+        const uint32_t spec[7] = {1, 1, 1, 0, 0, 1, 0}; /* RM RN TK, memory orders, DIRECT, ACCUMULATE */
+        cnv_vk_kernel_desc g = {.shader = "gemm_fwd", .bindings = 4, .written = 0x8, .texel = 0x7,
+                                .push_size = 4 * 21, .local_size = {8, 1, 1}, .spec = spec, .spec_count = 7};
+        cnv_vk_pipeline *gp = NULL;
+        assert_int_equal(cnv_vk_pipeline_create(ctx, &g, &gp), CNV_OK);
+        assert_int_equal(gp->texel, c->workarounds.texel_reads ? 0x7u : 0u);
+        cnv_vk_pipeline_free(ctx, gp);
+        g.written = 0x9; /* binding 0 both written and texel: refused */
+        assert_int_equal(cnv_vk_pipeline_create(ctx, &g, &gp), c->workarounds.texel_reads ? CNV_ERR_INTERNAL : CNV_OK);
+        if (gp) cnv_vk_pipeline_free(ctx, gp);
     }
     /* A 256-wide workgroup is within the real limits (1024 on lavapipe)... */
     const uint32_t wide = 256;
@@ -198,6 +214,7 @@ static void test_caps(void **state) {
     assert_true(c->max_shared_memory <= 16384);
     assert_true(c->max_storage_buffer_range <= (64u << 20));
     assert_true(c->workarounds.preferred_workgroup_size <= 128);
+    assert_false(c->workarounds.texel_reads); /* the forced table runs the storage-buffer builds */
     cnv_vk_kernel_desc d = {.shader = "unary_fwd", .bindings = 2, .written = 2, .push_size = 12,
                             .local_size = {wide, 1, 1}};
     cnv_vk_pipeline *p = NULL;

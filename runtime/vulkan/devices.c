@@ -46,6 +46,7 @@ static json_t *device_json(uint32_t index, VkPhysicalDevice pd) {
     json_object_set_new(d, "driver_version", hex(c.driver_version));
     json_object_set_new(d, "api_version", json_string(cnv_vk_version_string(c.api_version, api, sizeof api)));
     json_object_set_new(d, "max_storage_buffer_range", json_integer((json_int_t)c.max_storage_buffer_range));
+    json_object_set_new(d, "max_texel_buffer_elements", json_integer((json_int_t)c.max_texel_buffer_elements));
     json_object_set_new(d, "min_storage_buffer_offset_alignment",
                         json_integer((json_int_t)c.min_storage_buffer_offset_alignment));
     json_object_set_new(d, "max_workgroup_size", uvec3(c.max_workgroup_size));
@@ -65,6 +66,7 @@ static json_t *device_json(uint32_t index, VkPhysicalDevice pd) {
     json_object_set_new(d, "portability_subset", json_boolean(c.portability_subset));
     json_object_set_new(d, "preferred_workgroup_size", json_integer(c.workarounds.preferred_workgroup_size));
     json_object_set_new(d, "slow_shared_memory", json_boolean(c.workarounds.slow_shared_memory));
+    json_object_set_new(d, "texel_reads", json_boolean(c.workarounds.texel_reads));
     json_object_set_new(d, "workaround", json_string(c.workarounds.note));
     return d;
 }

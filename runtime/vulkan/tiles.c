@@ -44,10 +44,13 @@ static const cnv_vk_tiles candidates[] = {
  * `cnnvis bench gemm` (1024^3) on llvmpipe with texel reads, 2 cores: 8x64/8x8 13.9 GFLOP/s,
  * 4x64/4x8 9.1, 32x32/4x4 (8 x 8 invocations) 7.2; 64 accumulators spill, and still win. */
 static const cnv_vk_tiles direct_candidates[] = {
-    {8, 64, 1, 8, 8, 1}, /* 8 invocations */
-    {4, 64, 1, 4, 8, 1}, /* 8 invocations */
-    {2, 32, 1, 2, 4, 1}, /* 8 invocations */
-    {1, 8, 1, 1, 1, 1},  /* 8 invocations */
+    {8, 64, 1, 8, 8, 1}, /* 8 invocations each */
+    {8, 32, 1, 8, 4, 1}, /* narrower products (a backward to the weights: Cin*kH*kW + 1 columns) */
+    {8, 16, 1, 8, 2, 1},
+    {8, 8, 1, 8, 1, 1},
+    {4, 64, 1, 4, 8, 1}, /* fewer rows (a backward to the data of an RGB input: 3) */
+    {2, 32, 1, 2, 4, 1},
+    {1, 8, 1, 1, 1, 1},
 };
 
 uint32_t cnv_vk_tiles_shared_bytes(const cnv_vk_tiles *t) {
