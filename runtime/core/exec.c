@@ -227,3 +227,38 @@ cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst) {
     CNV_TRY(ex->be->vt->sync(ex->be));
     return ex->be->vt->buf_read(ex->be, ex->grads[value], 0, dst, cnv_shape_numel(&ex->shapes[value]));
 }
+
+cnv_status cnv_exec_node_backward(cnv_exec *ex, int node, const float *const *inputs, const float *grad_out,
+                                  float *const *grad_in) {
+    const cnv_graph *g = ex->g;
+    if (node < 0 || node >= g->n_nodes) return cnv_fail(CNV_ERR_ARG, "%s: no layer with index %d", g->source, node);
+    const cnv_node *nd = &g->nodes[node];
+    cnv_backend *be = ex->be;
+    for (int i = 0; i < nd->n_in; i++) {
+        const int v = nd->in[i];
+        if (inputs && inputs[i] && !g->values[v].init)
+            CNV_TRY(be->vt->buf_write(be, ex->vals[v], 0, inputs[i], cnv_shape_numel(&ex->shapes[v])));
+    }
+    cnv_op_io io;
+    fill_io(ex, node, &io);
+    CNV_TRY(be->vt->forward(be, &io)); /* its output and aux (MaxPool's switches) follow these inputs */
+    unsigned char *zeroed = calloc((size_t)g->n_values, 1);
+    if (!zeroed) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    cnv_status s = prepare_grad(ex, nd->out, zeroed);
+    for (int i = 0; s == CNV_OK && i < nd->n_in; i++)
+        if (!g->values[nd->in[i]].init) s = prepare_grad(ex, nd->in[i], zeroed);
+    free(zeroed);
+    if (s == CNV_OK) s = be->vt->buf_write(be, ex->grads[nd->out], 0, grad_out, cnv_shape_numel(&ex->shapes[nd->out]));
+    io.grad_out = ex->grads[nd->out];
+    for (int i = 0; i < nd->n_in; i++)
+        if (!g->values[nd->in[i]].init) io.grad_in[i] = ex->grads[nd->in[i]];
+    if (s == CNV_OK) s = be->vt->backward(be, &io);
+    if (s == CNV_OK) s = be->vt->sync(be);
+    for (int i = 0; s == CNV_OK && i < nd->n_in; i++) {
+        const int v = nd->in[i];
+        if (!g->values[v].init && grad_in[i])
+            s = be->vt->buf_read(be, ex->grads[v], 0, grad_in[i], cnv_shape_numel(&ex->shapes[v]));
+    }
+    if (s != CNV_OK) cnv_error_prefix(nd->name);
+    return s;
+}

@@ -28,18 +28,31 @@ CNV_API void cnv_free(void *p);
  * the input. Errors are relative: ||test - ref|| / ||ref|| in double over the whole tensor (0
  * when both are zero, +inf when only ref is). */
 
+/* Errors are relative: ‖test − ref‖ / ‖ref‖. The backward is checked two ways. A layer's own
+ * backward (bwd_err) is run by both backends on the reference's inputs and the reference's
+ * gradient at its output, so it measures that layer's kernels alone. The chained gradient
+ * (chain_err) is what each backend back-propagates from the objective on its own forward: it
+ * also moves where a rounding difference of the forward flips a kink (a ReLU input at 0, a
+ * max-pool near-tie), and on a deep max-pooling net one flipped window among millions moves it
+ * by 1e-3 or more (VGG16 with seeded weights: one window of 200,704, 6e-3) while every kernel
+ * agrees. */
 typedef struct cnv_check_layer {
-    double fwd_err; /* of the layer's output */
-    double bwd_err; /* of the objective's gradient w.r.t. the layer's output; -1 when the layer is
-                       not on the objective's path (past it, or not leading to it) */
+    double fwd_err;   /* of the layer's output */
+    double bwd_err;   /* of the layer's own backward: the largest over its inputs' gradients; -1
+                         when the layer is not on the objective's path (past it, or not leading
+                         to it) or passes no gradient (weights only) */
+    double chain_err; /* of the objective's gradient w.r.t. the layer's output, each backend's
+                         own; -1 when not on the path */
 } cnv_check_layer;
 
 /* The summary of a check. A plain value. */
 typedef struct cnv_check_report {
-    double input_grad_err;             /* of the gradient w.r.t. the input */
+    double input_grad_err;             /* of the chained gradient w.r.t. the input */
     double max_fwd_err, max_bwd_err;   /* the largest over the layers (bwd: over those on the path) */
     int worst_fwd_layer;               /* the layer of max_fwd_err */
     int worst_bwd_layer;               /* the layer of max_bwd_err; -1 when no layer had one */
+    double max_chain_err;              /* the largest chain_err */
+    int worst_chain_layer;             /* its layer; -1 when none */
 } cnv_check_report;
 
 /* The objective layer `cnnvis check` uses by default: the deepest layer whose output is a map
@@ -54,8 +67,9 @@ CNV_API int cnv_check_default_layer(const cnv_graph *g);
 CNV_API cnv_status cnv_check_random_input(const cnv_graph *g, const char *preset, uint64_t seed, float *out);
 
 /* Runs `input` (batch 1, the input shape's element count) through `test` and `ref` (NULL: the
- * reference CPU backend, cnv_backend_cpu_create_reference, made for the call), compares every layer's output, back-propagates the mean of
- * channel `channel` of layer `layer` and compares the gradients. layers receives one entry per
+ * reference CPU backend, cnv_backend_cpu_create_reference, made for the call), compares every
+ * layer's output, back-propagates the mean of channel `channel` of layer `layer` and compares
+ * the gradients, chained and each layer's own (cnv_check_layer). layers receives one entry per
  * layer (cnv_model_layer_count), report the summary. The model is run at batch 1 on both
  * backends (two executors made and freed by the call). CNV_ERR_ARG for a layer out of range or
  * a channel the layer lacks. */
