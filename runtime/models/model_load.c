@@ -8,6 +8,7 @@
 #include "cnnvis/cnnvis.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,18 +17,37 @@ static int has_extension(const char *path, const char *ext) {
     return n > e && strcasecmp(path + n - e, ext) == 0;
 }
 
+/* The index of the first element of x that is not finite, or n. The test runs a block at a time
+ * without an early exit, on the bits (an exponent of all ones is a NaN or an infinity), so that
+ * the compiler vectorizes it: VGG16's 138 million weights take a few tens of ms, not a quarter
+ * of a second. */
+static size_t first_not_finite(const float *x, size_t n) {
+    enum { BLOCK = 4096 };
+    for (size_t at = 0; at < n; at += BLOCK) {
+        const size_t end = n - at < BLOCK ? n : at + BLOCK;
+        uint32_t any = 0;
+        for (size_t k = at; k < end; k++) {
+            uint32_t bits;
+            memcpy(&bits, &x[k], sizeof bits);
+            any |= (bits & 0x7f800000u) == 0x7f800000u;
+        }
+        for (size_t k = at; any && k < end; k++)
+            if (!isfinite(x[k])) return k;
+    }
+    return n;
+}
+
 static cnv_status check_finite(const char *path, cnv_graph *g) {
     for (int i = 0; i < g->n_values; i++) {
         const cnv_value *v = &g->values[i];
         if (!v->init) continue;
-        size_t n = cnv_shape_numel(&v->shape);
-        for (size_t k = 0; k < n; k++)
-            if (!isfinite(v->init[k])) {
-                cnv_status st = cnv_fail(CNV_ERR_FORMAT, "%s: weight '%s' holds %s at element %zu of %zu (a damaged "
-                                         "model)", path, v->name, isnan(v->init[k]) ? "NaN" : "an infinity", k, n);
-                cnv_graph_free(g);
-                return st;
-            }
+        const size_t n = cnv_shape_numel(&v->shape), k = first_not_finite(v->init, n);
+        if (k < n) {
+            cnv_status st = cnv_fail(CNV_ERR_FORMAT, "%s: weight '%s' holds %s at element %zu of %zu (a damaged "
+                                     "model)", path, v->name, isnan(v->init[k]) ? "NaN" : "an infinity", k, n);
+            cnv_graph_free(g);
+            return st;
+        }
     }
     return CNV_OK;
 }
