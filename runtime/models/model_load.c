@@ -4,6 +4,7 @@
 #include "models/keras.h"
 #include "models/onnx.h"
 #include "core/graph.h"
+#include "core/sha256.h"
 #include "core/status.h"
 #include "cnnvis/cnnvis.h"
 
@@ -113,4 +114,20 @@ cnv_status cnv_model_load_arch(const char *path, const char *arch, cnv_graph **o
     *out = NULL;
     if (!arch || !arch[0]) return cnv_model_load(path, out);
     return finish(path, cnv_keras_load_arch(path, arch, 0, out), out);
+}
+
+cnv_status cnv_model_load_with(const char *path, const cnv_load_opts *opts, cnv_graph **out) {
+    static const cnv_load_opts defaults = {0};
+    const cnv_load_opts *o = opts ? opts : &defaults;
+    if (!path || !out) return cnv_fail(CNV_ERR_ARG, "cnv_model_load_with: no path given");
+    *out = NULL;
+    const int h = o->height, w = o->width, arch = o->arch && o->arch[0];
+    if (o->sha256 && !arch && has_extension(path, ".onnx")) {
+        if (h < 0 || w < 0) return cnv_fail(CNV_ERR_ARG, "%s: input size %dx%d is not positive", path, h, w);
+        return finish(path, cnv_onnx_load_hashed(path, h, w, out), out);
+    }
+    CNV_TRY(cnv_model_load_arch_sized(path, o->arch, h, w, out));
+    /* libhdf5 reads a Keras file in the sandbox's child: its digest takes a read of its own. */
+    if (o->sha256 && cnv_sha256_file(path, (*out)->sha256) != CNV_OK) (*out)->sha256[0] = '\0';
+    return CNV_OK;
 }
