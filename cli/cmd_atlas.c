@@ -276,6 +276,7 @@ int cmd_atlas(int argc, char **argv) {
         .options = table,
         .n_options = atlas_options(table, 96),
         .on_option = on_option,
+        .records_model = 1,
     };
     cli_ctx ctx;
     atlas_args a = {.vis = {.ctx = &ctx, .seed = 1}, .k = 9, .chunk = 256, .shard = {0, 1}};

@@ -81,6 +81,7 @@ int cmd_class(int argc, char **argv) {
         .options = table,
         .n_options = vis_cli_options(own_options, 2, table, 64),
         .on_option = on_option,
+        .records_model = 1,
     };
     cli_ctx ctx;
     class_args a = {.vis = {.ctx = &ctx}};

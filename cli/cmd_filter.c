@@ -78,6 +78,7 @@ int cmd_filter(int argc, char **argv) {
         .options = table,
         .n_options = vis_cli_options(own_options, 3, table, 64),
         .on_option = on_option,
+        .records_model = 1,
     };
     cli_ctx ctx;
     filter_args a = {.vis = {.ctx = &ctx}, .channel = -1};

@@ -93,6 +93,7 @@ int cmd_invert(int argc, char **argv) {
         .min_inputs = 1,
         .max_inputs = 1,
         .on_option = on_option,
+        .records_model = 1,
     };
     vis_cli_recipe_default(table, verb.n_options, "invert");
     cli_ctx ctx;

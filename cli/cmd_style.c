@@ -137,6 +137,7 @@ int cmd_style(int argc, char **argv) {
         .options = table,
         .n_options = vis_cli_options(own_options, N_OWN, table, 64),
         .on_option = on_option,
+        .records_model = 1,
     };
     vis_cli_recipe_default(table, verb.n_options, "style");
     cli_ctx ctx;

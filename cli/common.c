@@ -314,13 +314,15 @@ int cli_load(cli_ctx *ctx, int want_backend) {
         return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %dx%d pixels is above the limit of %zu pixels (raise it "
                          "with --max-pixels)", ctx->size, ctx->size, ctx->size, cnv_image_max_pixels());
     if (!ctx->size) npy_input_size(ctx, &h, &w);
+    cnv_load_opts opts = {.arch = ctx->arch, .height = h, .width = w, .sha256 = ctx->verb->records_model};
     cnv_status s = !ctx->model_path ? cnv_arch_build(ctx->arch, BUILTIN_ARCH_SEED, &ctx->g)
-                                    : cnv_model_load_arch_sized(ctx->model_path, ctx->arch, h, w, &ctx->g);
+                                    : cnv_model_load_with(ctx->model_path, &opts, &ctx->g);
     /* A fixed model renders a --size larger than its input as a canvas resampled down to it. */
     if (s == CNV_ERR_SHAPE && ctx->size && ctx->model_path) {
         char why[1024];
         snprintf(why, sizeof why, "%s", cnv_last_error());
-        s = cnv_model_load_arch_sized(ctx->model_path, ctx->arch, 0, 0, &ctx->g);
+        opts.height = opts.width = 0;
+        s = cnv_model_load_with(ctx->model_path, &opts, &ctx->g);
         cnv_shape in = s == CNV_OK ? cli_input_shape(ctx) : (cnv_shape){0};
         if (s == CNV_OK && (in.ndim != 4 || in.d[2] > ctx->size || in.d[3] > ctx->size))
             return cli_error(ctx, CLI_EXIT_USAGE, "--size %d: %s", ctx->size, why);

@@ -40,6 +40,8 @@ typedef struct cli_verb {
     int min_inputs, max_inputs; /* max_inputs -1: any number */
     /* Called for each of the verb's options; returns 0 or an exit status (after an error). */
     int (*on_option)(void *state, int id, const char *arg);
+    /* The verb's record names the model by its SHA-256: cli_load takes it while reading the file. */
+    int records_model;
 } cli_verb;
 
 typedef struct cli_ctx {

@@ -217,6 +217,32 @@ static void external_data_stays_in_its_folder(void **state) {
     expect_refusal(2, "info", "info '{H}/external_fifo.onnx'", "its external data {H}/weights.fifo is not a regular file");
 }
 
+/* The protobuf framing cnnvis walks itself to keep the weights out of protobuf-c's copies
+ * (runtime/models/onnx_split.c): a file cut inside a weight, a raw_data length past its tensor
+ * and a FIFO are refused in one line; a graph in two fields whose initializer has two raw_data
+ * loads as protobuf merges it (the last raw_data: weights of 2, so 4 x 10 x 2 = 80). */
+static void model_framing_checked(void **state) {
+    (void)state;
+    expect_refusal(2, "info", "info '{H}/cut_weights.onnx'",
+                   "{H}/cut_weights.onnx: not a valid ONNX model (protobuf decoding failed)");
+    expect_refusal(2, "info", "info '{H}/raw_past_tensor.onnx'",
+                   "{H}/raw_past_tensor.onnx: not a valid ONNX model (protobuf decoding failed)");
+    expect_refusal(2, "info", "info '{H}/fifo.onnx'", "{H}/fifo.onnx: not a regular file");
+    char args[2000], out[700];
+    snprintf(out, sizeof out, "%s/t.npy", outdir);
+    snprintf(args, sizeof args, "forward '%s/two_graphs.onnx' '%s/ones.npy' --save-tensor '%s'", hostile, hostile, out);
+    if (tu_run_cli(args, tu_cli_out, sizeof tu_cli_out, tu_cli_err, sizeof tu_cli_err) != 0)
+        fail_msg("cnnvis %s failed: %s", args, tu_cli_err);
+    float *y = NULL;
+    cnv_shape shape;
+    tu_expect_ok(cnv_npy_read(out, &y, &shape));
+    assert_int_equal(shape.ndim, 2);
+    assert_int_equal(shape.d[1], 2);
+    for (int k = 0; k < 2; k++) assert_float_equal(y[k], 80.0f, 0.0f);
+    free(y);
+    assert_int_equal(remove(out), 0);
+}
+
 /* Shape ops that do not fit their input, shapes that do not broadcast and an op cnnvis lacks:
  * one line naming the file and the node, exit 2. */
 static void shapes_that_do_not_fit(void **state) {
@@ -292,6 +318,7 @@ int main(void) {
         cmocka_unit_test(pictures_and_tensors_that_lie),
         cmocka_unit_test(models_beyond_the_limits),
         cmocka_unit_test(external_data_stays_in_its_folder),
+        cmocka_unit_test(model_framing_checked),
         cmocka_unit_test(shapes_that_do_not_fit),
         cmocka_unit_test(output_paths_checked_before_the_run),
         cmocka_unit_test(numeric_faults_stop_the_run),

@@ -86,6 +86,8 @@ unsigned cnv_model_input_symbolic(const cnv_graph *g) { return g->input_symbolic
 
 const char *cnv_model_source(const cnv_graph *g) { return g->source; }
 
+cnv_status cnv_model_sha256(const cnv_graph *g, char hex[65]) { return cnv_graph_file_sha256(g, g->source, hex); }
+
 size_t cnv_model_layer_params(const cnv_graph *g, int layer) {
     return layer >= 0 && layer < g->n_nodes ? cnv_node_param_count(g, layer) : 0;
 }

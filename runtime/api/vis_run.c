@@ -9,7 +9,6 @@
 #include "api/model.h"
 #include "api/vis_run.h"
 #include "core/graph.h"
-#include "core/sha256.h"
 #include "core/status.h"
 
 cnv_status cnv_vis_run_create(cnv_graph *g, const cnv_preset *preset, cnv_backend *be, const cnv_vis_settings *s,
@@ -163,7 +162,8 @@ cnv_status cnv_vis_run_record(cnv_vis_run *run, const char *verb, const char *mo
     const cnv_vis_settings *s = run->s;
     double seconds = cnv_vis_run_stop(run);
     char hash[65] = "";
-    if (cnv_sha256_file(model_path, hash) != CNV_OK) snprintf(hash, sizeof hash, "unknown");
+    /* The digest the model's load took, when it took one of this file: no second read. */
+    if (cnv_graph_file_sha256(run->g, model_path, hash) != CNV_OK) snprintf(hash, sizeof hash, "unknown");
     json_t *objs = json_array();
     for (int i = 0; objs && i < run->n_items; i++) {
         const cnv_vis_item *it = &run->items[i];

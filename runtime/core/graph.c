@@ -1,6 +1,7 @@
 #include "graph.h"
 
 #include "alloc.h"
+#include "sha256.h"
 #include "status.h"
 
 #include <stdlib.h>
@@ -29,6 +30,7 @@ void cnv_graph_free(cnv_graph *g) {
     free(g->values);
     free(g->nodes);
     free(g->source);
+    free(g->weights);
     free(g);
 }
 
@@ -61,6 +63,23 @@ int cnv_graph_add_borrowed_value(cnv_graph *g, const cnv_value *of) {
         g->values[v].borrowed = 1;
     }
     return v;
+}
+
+int cnv_graph_add_weight(cnv_graph *g, const char *name, const cnv_shape *shape, float *init, int owned) {
+    const int v = cnv_graph_add_value(g, name, shape, NULL);
+    if (v >= 0) {
+        g->values[v].init = init;
+        g->values[v].borrowed = !owned;
+    }
+    return v;
+}
+
+cnv_status cnv_graph_file_sha256(const cnv_graph *g, const char *path, char hex[65]) {
+    if (g && g->sha256[0] && path && !strcmp(g->source, path)) {
+        memcpy(hex, g->sha256, 65);
+        return CNV_OK;
+    }
+    return cnv_sha256_file(path, hex);
 }
 
 int cnv_graph_add_node(cnv_graph *g, const char *name, cnv_op_type op, const cnv_attrs *attrs, int n_in,

@@ -9,7 +9,8 @@ typedef struct cnv_value {
     char *name;
     cnv_shape shape; /* inferred with batch 1 at load */
     float *init;     /* initializer data (weights), NULL for activations */
-    int borrowed;    /* init belongs to another graph that outlives this one: not freed here */
+    int borrowed;    /* init is not this value's allocation (another graph's that outlives this one, or a
+                      * part of this graph's `weights` block): not freed with the value */
     int producer;    /* node index, or -1 for the graph input and initializers */
 } cnv_value;
 
@@ -32,6 +33,10 @@ struct cnv_graph {
     int input;  /* the value fed by the user (one image input) */
     int output; /* the graph's final output value */
     unsigned input_symbolic; /* bit k: dim k of the input is symbolic in the file (any size loads) */
+    void *weights;  /* one block holding the weights as read from the file (ONNX raw_data), which
+                     * borrowed values point into; freed with the graph. NULL: none */
+    char sha256[65]; /* the file's digest, taken as its bytes were read when the load was asked to
+                      * (cnv_load_opts.sha256); "" otherwise */
 };
 
 cnv_graph *cnv_graph_new(const char *source);
@@ -44,6 +49,13 @@ int cnv_graph_add_value(cnv_graph *g, const char *name, const cnv_shape *shape, 
  * visualization graph built around a model takes the model's weights this way: VGG16's 553 MB
  * are then held once. Returns index or -1. */
 int cnv_graph_add_borrowed_value(cnv_graph *g, const cnv_value *of);
+/* The same for a weight the graph takes without a copy: init is freed with the graph when owned
+ * (a malloc'ed array), else it lies inside g->weights. Returns index or -1 (init then stays the
+ * caller's). */
+int cnv_graph_add_weight(cnv_graph *g, const char *name, const cnv_shape *shape, float *init, int owned);
+/* The SHA-256 of the file at path as 64 hex digits: the digest taken at load when g was loaded
+ * from that path with one, else the file's as it is now (CNV_ERR_IO when it cannot be read). */
+cnv_status cnv_graph_file_sha256(const cnv_graph *g, const char *path, char hex[65]);
 /* Appends a node (nodes must be added in topological order). Returns index or -1. */
 int cnv_graph_add_node(cnv_graph *g, const char *name, cnv_op_type op, const cnv_attrs *attrs,
                        int n_in, const int *in, int out);

@@ -5,13 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct sha256 {
-    uint32_t h[8];
-    uint8_t block[64];
-    size_t used;
-    uint64_t bytes;
-} sha256;
-
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -25,7 +18,7 @@ static const uint32_t K[64] = {
 
 static uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-static void compress(sha256 *s, const uint8_t *b) {
+static void compress(cnv_sha256 *s, const uint8_t *b) {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 | (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3];
@@ -57,7 +50,15 @@ static void compress(sha256 *s, const uint8_t *b) {
     s->h[7] += h;
 }
 
-static void update(sha256 *s, const uint8_t *p, size_t n) {
+void cnv_sha256_init(cnv_sha256 *s) {
+    static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memset(s, 0, sizeof *s);
+    memcpy(s->h, h0, sizeof h0);
+}
+
+void cnv_sha256_update(cnv_sha256 *s, const void *data, size_t n) {
+    const uint8_t *p = data;
     s->bytes += n;
     while (n) {
         size_t take = 64 - s->used < n ? 64 - s->used : n;
@@ -72,22 +73,27 @@ static void update(sha256 *s, const uint8_t *p, size_t n) {
     }
 }
 
+void cnv_sha256_hex(cnv_sha256 *s, char hex[65]) {
+    uint64_t bits = s->bytes * 8;
+    uint8_t pad = 0x80, zero = 0, len[8];
+    cnv_sha256_update(s, &pad, 1);
+    while (s->used != 56) cnv_sha256_update(s, &zero, 1);
+    for (int i = 0; i < 8; i++) len[i] = (uint8_t)(bits >> (56 - 8 * i));
+    cnv_sha256_update(s, len, 8);
+    for (int i = 0; i < 8; i++) snprintf(hex + 8 * i, 9, "%08x", s->h[i]);
+}
+
 cnv_status cnv_sha256_file(const char *path, char hex[65]) {
     FILE *f = fopen(path, "rb");
     if (!f) return cnv_fail(CNV_ERR_IO, "%s: cannot open", path);
-    sha256 s = {.h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}};
+    cnv_sha256 s;
+    cnv_sha256_init(&s);
     uint8_t buf[65536];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) update(&s, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) cnv_sha256_update(&s, buf, n);
     int err = ferror(f);
     fclose(f);
     if (err) return cnv_fail(CNV_ERR_IO, "%s: read error", path);
-    uint64_t bits = s.bytes * 8;
-    uint8_t pad = 0x80, zero = 0, len[8];
-    update(&s, &pad, 1);
-    while (s.used != 56) update(&s, &zero, 1);
-    for (int i = 0; i < 8; i++) len[i] = (uint8_t)(bits >> (56 - 8 * i));
-    update(&s, len, 8);
-    for (int i = 0; i < 8; i++) snprintf(hex + 8 * i, 9, "%08x", s.h[i]);
+    cnv_sha256_hex(&s, hex);
     return CNV_OK;
 }

@@ -102,7 +102,7 @@ static cnv_status fold_constant(const fold_ctx *c, onnx_const *out) {
     const char *name = a->name ? a->name : "";
     int64_t one = 1;
     if (!strcmp(name, "value") && a->t)
-        return onnx_const_from_tensor(a->t, c->n->output[0], c->im->path, "constant", out);
+        return onnx_const_from_tensor(a->t, NULL, c->n->output[0], c->im->path, "constant", out);
     if (!strcmp(name, "value_float") || !strcmp(name, "value_int")) {
         CNV_TRY(new_const(c, name[6] == 'f', 0, NULL, out));
         const_set(out, 0, name[6] == 'f' ? (double)a->f : (double)a->i);
@@ -184,7 +184,7 @@ static cnv_status fold_constant_of_shape(const fold_ctx *c, onnx_const *out) {
     const Onnx__AttributeProto *a = onnx_find_attr(c->n, "value");
     if (a) {
         if (!a->t) return fold_fail(c, CNV_ERR_FORMAT, "'value' is not a tensor");
-        CNV_TRY(onnx_const_from_tensor(a->t, "value", c->im->path, "ConstantOfShape value", &fill));
+        CNV_TRY(onnx_const_from_tensor(a->t, NULL, "value", c->im->path, "ConstantOfShape value", &fill));
         if (fill.count != 1) {
             onnx_const_free(&fill);
             return fold_fail(c, CNV_ERR_FORMAT, "'value' must hold one element");

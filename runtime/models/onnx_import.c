@@ -23,11 +23,13 @@ const char *onnx_node_name(const Onnx__NodeProto *n) {
     return n->n_output && n->output[0] ? n->output[0] : "?";
 }
 
-const onnx_const *onnx_find_const(const onnx_import *im, const char *name) {
+static onnx_const *const_named(const onnx_import *im, const char *name) {
     for (int k = im->n_consts - 1; k >= 0; k--)
         if (!strcmp(im->consts[k].name, name)) return &im->consts[k];
     return NULL;
 }
+
+const onnx_const *onnx_find_const(const onnx_import *im, const char *name) { return const_named(im, name); }
 
 cnv_status onnx_add_const(onnx_import *im, onnx_const *c) {
     if (!cnv_grow((void **)&im->consts, &im->cap_consts, im->n_consts + 1, sizeof *im->consts))
@@ -73,7 +75,7 @@ static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const
         *value = alias->value;
         return CNV_OK;
     }
-    const onnx_const *c = onnx_find_const(im, name);
+    onnx_const *c = const_named(im, name);
     if (!c) return node_fail(im, n, CNV_ERR_FORMAT, "input is not defined before the node: ", name);
     if (!c->f) return node_fail(im, n, CNV_ERR_UNSUPPORTED, "int64 tensor used as float data: ", name);
     if (c->ndim > CNV_MAX_DIMS) {
@@ -87,8 +89,11 @@ static cnv_status resolve_value(onnx_import *im, const Onnx__NodeProto *n, const
             return node_fail(im, n, CNV_ERR_UNSUPPORTED, "empty or huge weight: ", name);
         s.d[k] = (int)c->dims[k];
     }
-    *value = cnv_graph_add_value(g, name, &s, c->f);
+    /* The graph takes the data as it is, no copy: a view into its weight block, or the constant's
+     * own array, which the constant then only views (constants are dropped after the import). */
+    *value = cnv_graph_add_weight(g, name, &s, c->f, !c->f_kept);
     if (*value < 0) return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", im->path);
+    c->f_kept = 1;
     return CNV_OK;
 }
 
@@ -317,14 +322,28 @@ static cnv_status read_opset(onnx_import *im, const Onnx__ModelProto *m) {
     return CNV_OK;
 }
 
+/* Initializer k's raw_data as the split left it in the weight block; NULL when it had none. */
+static const onnx_view *raw_view(const onnx_import *im, size_t k, onnx_view *view) {
+    const onnx_split *sp = im->split;
+    if (!sp || k >= sp->n_raws || !sp->raws[k].present) return NULL;
+    uint8_t *block = im->g->weights;
+    view->bytes = sp->raws[k].len ? block + sp->raws[k].offset : block;
+    view->len = sp->raws[k].len;
+    return view;
+}
+
 static cnv_status read_initializers(onnx_import *im, const Onnx__GraphProto *gp) {
     if (gp->n_sparse_initializer)
         return cnv_fail(CNV_ERR_UNSUPPORTED, "%s: sparse initializers are not supported", im->path);
+    /* The split counted the initializers of the bytes protobuf-c decoded: the same list. */
+    if (im->split && im->split->n_raws != gp->n_initializer)
+        return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (protobuf decoding failed)", im->path);
     for (size_t k = 0; k < gp->n_initializer; k++) {
         const Onnx__TensorProto *t = gp->initializer[k];
         if (!t->name || !t->name[0]) return cnv_fail(CNV_ERR_FORMAT, "%s: initializer %zu has no name", im->path, k);
         onnx_const c;
-        CNV_TRY(onnx_const_from_tensor(t, t->name, im->path, "initializer", &c));
+        onnx_view view;
+        CNV_TRY(onnx_const_from_tensor(t, raw_view(im, k, &view), t->name, im->path, "initializer", &c));
         cnv_status st = onnx_add_const(im, &c);
         onnx_const_free(&c);
         CNV_TRY(st);
@@ -457,36 +476,67 @@ static void import_free(onnx_import *im) {
     free(im->names);
 }
 
-/* Loads with the symbolic height and width of the input set to want_h x want_w (0: default). */
-static cnv_status load(const char *path, int want_h, int want_w, int n_bound, const char *const *bound_pb,
+/* The weight block once the graph is built: kept when a weight lies in it, else freed. */
+static void settle_weights(cnv_graph *g, size_t len) {
+    const uintptr_t block = (uintptr_t)g->weights;
+    for (int v = 0; block && v < g->n_values; v++) {
+        const uintptr_t p = (uintptr_t)g->values[v].init;
+        if (g->values[v].borrowed && p >= block && p - block < len) return;
+    }
+    free(g->weights);
+    g->weights = NULL;
+}
+
+/* Loads with the symbolic height and width of the input set to want_h x want_w (0: default);
+ * with hash, g->sha256 is the file's digest, taken while it was read. The file is read once
+ * into one buffer, which becomes the block the weights lie in (onnx_split.c); protobuf-c decodes
+ * only the rest, and no weight is copied on the way to the graph. */
+static cnv_status load(const char *path, int want_h, int want_w, int n_bound, const char *const *bound_pb, int hash,
                        cnv_graph **out) {
     *out = NULL;
     uint8_t *bytes;
     size_t size;
-    CNV_TRY(onnx_read_file(path, &bytes, &size));
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, bytes);
-    free(bytes);
-    if (!m) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (protobuf decoding failed)", path);
-    onnx_import im = {.path = path, .g = cnv_graph_new(path), .want_hw = {want_h, want_w}};
-    cnv_status st = im.g ? import_model(&im, m, n_bound, bound_pb) : cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path);
-    onnx__model_proto__free_unpacked(m, NULL);
+    char sha256[65] = "";
+    CNV_TRY(onnx_read_file(path, &bytes, &size, hash ? sha256 : NULL));
+    onnx_split sp;
+    CNV_TRY(onnx_split_model(path, bytes, size, &sp));
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, sp.skeleton_len, sp.skeleton);
+    free(sp.skeleton); /* protobuf-c copied what it keeps */
+    sp.skeleton = NULL;
+    onnx_import im = {.path = path, .g = m ? cnv_graph_new(path) : NULL, .want_hw = {want_h, want_w}, .split = &sp};
+    cnv_status st = !m      ? cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (protobuf decoding failed)", path)
+                    : !im.g ? cnv_fail(CNV_ERR_NOMEM, "%s: out of memory", path)
+                            : CNV_OK;
+    if (st == CNV_OK) {
+        im.g->weights = sp.block; /* the graph's from now on, freed with it */
+        sp.block = NULL;
+        st = import_model(&im, m, n_bound, bound_pb);
+    }
+    if (m) onnx__model_proto__free_unpacked(m, NULL);
     import_free(&im);
+    if (st == CNV_OK) settle_weights(im.g, sp.block_len);
+    onnx_split_free(&sp);
     if (st != CNV_OK) {
         cnv_graph_free(im.g);
         return st;
     }
+    memcpy(im.g->sha256, sha256, sizeof sha256);
     *out = im.g;
     return CNV_OK;
 }
 
 cnv_status cnv_onnx_load_bound(const char *path, int n_bound, const char *const *bound_pb, cnv_graph **out) {
-    return load(path, 0, 0, n_bound, bound_pb, out);
+    return load(path, 0, 0, n_bound, bound_pb, 0, out);
 }
 
-cnv_status cnv_onnx_load(const char *path, cnv_graph **out) { return load(path, 0, 0, 0, NULL, out); }
+cnv_status cnv_onnx_load(const char *path, cnv_graph **out) { return load(path, 0, 0, 0, NULL, 0, out); }
 
 cnv_status cnv_onnx_load_sized(const char *path, int height, int width, cnv_graph **out) {
-    return load(path, height, width, 0, NULL, out);
+    return load(path, height, width, 0, NULL, 0, out);
+}
+
+cnv_status cnv_onnx_load_hashed(const char *path, int height, int width, cnv_graph **out) {
+    return load(path, height, width, 0, NULL, 1, out);
 }
 
 /* Appends op to the space-separated list unless it is there already. */
@@ -507,9 +557,11 @@ cnv_status cnv_onnx_list_ops(const char *path, char **ops) {
     *ops = NULL;
     uint8_t *bytes;
     size_t size, len = 0;
-    CNV_TRY(onnx_read_file(path, &bytes, &size));
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, size, bytes);
-    free(bytes);
+    CNV_TRY(onnx_read_file(path, &bytes, &size, NULL));
+    onnx_split sp; /* the nodes are all it reads: the weights' bytes are not decoded */
+    CNV_TRY(onnx_split_model(path, bytes, size, &sp));
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, sp.skeleton_len, sp.skeleton);
+    onnx_split_free(&sp);
     if (!m || !m->graph) {
         if (m) onnx__model_proto__free_unpacked(m, NULL);
         return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX model (protobuf decoding failed)", path);

@@ -20,15 +20,49 @@ typedef struct onnx_const {
     size_t count;
     float *f;
     int64_t *i;
+    int f_kept; /* f is not this constant's to free: it lies in the weight block, or the graph took it */
 } onnx_const;
 
-/* Reads a whole file into a malloc'ed buffer (CNV_ERR_IO naming the file on failure). */
-cnv_status onnx_read_file(const char *path, uint8_t **data, size_t *size);
+/* Reads a whole regular file into a malloc'ed buffer of its size (onnx_file.c: read(2), not a
+ * mapping); with sha256 (65 chars) also its digest, taken as the bytes arrive. Fails naming the
+ * file (CNV_ERR_IO; a FIFO or device, CNV_ERR_FORMAT). */
+cnv_status onnx_read_file(const char *path, uint8_t **data, size_t *size, char *sha256);
+
+/* Where an initializer's raw_data lies once the file is split: offset and len in the weight block. */
+typedef struct onnx_raw {
+    int present; /* 0: the initializer had no raw_data */
+    size_t offset, len;
+} onnx_raw;
+
+/* A model file split (onnx_split.c): the skeleton protobuf-c decodes (the file without its
+ * initializers' raw_data), and the block the raw_data were moved into, each at a multiple of 4;
+ * raws[k] is the k-th initializer of the skeleton's graph. */
+typedef struct onnx_split {
+    uint8_t *skeleton;
+    size_t skeleton_len;
+    onnx_raw *raws;
+    size_t n_raws;
+    uint8_t *block; /* NULL when no initializer had raw_data */
+    size_t block_len;
+} onnx_split;
+
+/* Splits the model file's bytes (buf, size; taken: they become sp->block or are freed). Fails
+ * naming the file when the framing is broken (a length past its message's end, a cut varint). */
+cnv_status onnx_split_model(const char *path, uint8_t *buf, size_t size, onnx_split *sp);
+void onnx_split_free(onnx_split *sp);
+
+/* A tensor's raw_data held outside the TensorProto (the split left it in the weight block). */
+typedef struct onnx_view {
+    uint8_t *bytes; /* 4-byte aligned; float32 data is made host order here and read in place */
+    size_t len;
+} onnx_view;
 
 /* Decodes a float32 or int64 TensorProto (raw_data little endian, or the typed fields) into c
- * (c->name is a copy of `name`). `where` names the file for messages, `what` the tensor's role. */
-cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, const char *where,
-                                  const char *what, onnx_const *c);
+ * (c->name is a copy of `name`). raw (may be NULL): the tensor's raw_data when the split took it
+ * out; float32 data there stays in place (c->f_kept). `where` names the file for messages,
+ * `what` the tensor's role. */
+cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const onnx_view *raw, const char *name,
+                                  const char *where, const char *what, onnx_const *c);
 /* The `need` bytes of a tensor kept as external data, read from the file it names beside the
  * model `where` (onnx_external.c says what is refused), into a malloc'ed *bytes. */
 cnv_status onnx_external_bytes(const Onnx__TensorProto *t, const char *where, const char *what, const char *name,
@@ -59,6 +93,7 @@ typedef struct onnx_import {
     onnx_name *names;
     int n_names, cap_names;
     int want_hw[2]; /* the size asked for the input's height and width; 0: none */
+    const onnx_split *split; /* the file's split: where each initializer's raw_data lies in g->weights */
 } onnx_import;
 
 /* The constant named `name`, or NULL. */

@@ -4,46 +4,13 @@
 #include "models/onnx.h"
 #include "core/status.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-cnv_status onnx_read_file(const char *path, uint8_t **data, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return cnv_fail(CNV_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t cap2 = cap ? cap * 2 : 1 << 16;
-            uint8_t *p = realloc(buf, cap2);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory reading the file", path);
-            }
-            buf = p;
-            cap = cap2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return cnv_fail(CNV_ERR_IO, "%s: read error", path);
-    }
-    *data = buf;
-    *size = len;
-    return CNV_OK;
-}
-
 void onnx_const_free(onnx_const *c) {
     free(c->name);
-    free(c->f);
+    if (!c->f_kept) free(c->f);
     free(c->i);
     memset(c, 0, sizeof *c);
 }
@@ -59,8 +26,26 @@ static uint64_t load_le(const uint8_t *p, int bytes) {
     return v;
 }
 
-cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, const char *where,
-                                  const char *what, onnx_const *c) {
+static int host_is_little_endian(void) {
+    const uint32_t one = 1;
+    uint8_t first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
+/* count little-endian float32 values turned into host floats where they lie (on a
+ * little-endian host they already are). p is 4-byte aligned. */
+static float *floats_in_place(uint8_t *p, size_t count) {
+    if (!host_is_little_endian())
+        for (size_t k = 0; k < count; k++) {
+            const uint32_t b32 = (uint32_t)load_le(p + 4 * k, 4);
+            memcpy(p + 4 * k, &b32, 4);
+        }
+    return (float *)(void *)p;
+}
+
+cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const onnx_view *view, const char *name,
+                                  const char *where, const char *what, onnx_const *c) {
     memset(c, 0, sizeof *c);
     int is_float = t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
     if (!is_float && t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
@@ -84,14 +69,28 @@ cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, 
     int external = t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     uint8_t *outside = NULL; /* the external data's bytes */
     if (external) CNV_TRY(onnx_external_bytes(t, where, what, name, count * elem, &outside));
-    const uint8_t *raw = external ? outside : t->has_raw_data ? t->raw_data.data : NULL;
-    size_t have = external ? count : t->has_raw_data ? t->raw_data.len / elem : is_float ? t->n_float_data : t->n_int64_data;
-    if ((!external && t->has_raw_data && t->raw_data.len != count * elem) || have != count) {
+    const int has_raw = view || t->has_raw_data;
+    const size_t raw_len = view ? view->len : t->raw_data.len;
+    const uint8_t *raw = external ? outside : view ? view->bytes : t->has_raw_data ? t->raw_data.data : NULL;
+    size_t have = external ? count : has_raw ? raw_len / elem : is_float ? t->n_float_data : t->n_int64_data;
+    if ((!external && has_raw && raw_len != count * elem) || have != count) {
         free(outside);
         return cnv_fail(CNV_ERR_FORMAT, "%s: %s '%s' holds %zu values, its dims need %zu", where, what, name, have,
                         count);
     }
     c->name = malloc(strlen(name) + 1);
+    if (c->name) strcpy(c->name, name);
+    /* Float32 bytes that are no protobuf-c copy stay where they are: the weight block's (owned by
+     * the graph) or the external data's own buffer (now c's). Anything else is decoded below. */
+    uint8_t *in_place = !is_float || !count ? NULL
+                        : external          ? outside
+                        : view && ((uintptr_t)view->bytes & 3) == 0 ? view->bytes
+                                                                     : NULL;
+    if (c->name && in_place) {
+        c->f = floats_in_place(in_place, count);
+        c->f_kept = !external;
+        return CNV_OK;
+    }
     void *buf = malloc((count ? count : 1) * elem);
     if (!c->name || !buf) {
         free(buf);
@@ -99,7 +98,6 @@ cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, 
         onnx_const_free(c);
         return cnv_fail(CNV_ERR_NOMEM, "%s: out of memory reading %s '%s'", where, what, name);
     }
-    strcpy(c->name, name);
     if (is_float)
         c->f = buf;
     else
@@ -126,11 +124,11 @@ cnv_status onnx_const_from_tensor(const Onnx__TensorProto *t, const char *name, 
 cnv_status onnx_read_const_file(const char *path, const char *name, onnx_const *c) {
     uint8_t *bytes;
     size_t size;
-    CNV_TRY(onnx_read_file(path, &bytes, &size));
+    CNV_TRY(onnx_read_file(path, &bytes, &size, NULL));
     Onnx__TensorProto *t = onnx__tensor_proto__unpack(NULL, size, bytes);
     free(bytes);
     if (!t) return cnv_fail(CNV_ERR_FORMAT, "%s: not a valid ONNX tensor (protobuf decoding failed)", path);
-    cnv_status st = onnx_const_from_tensor(t, name ? name : t->name ? t->name : "", path, "tensor", c);
+    cnv_status st = onnx_const_from_tensor(t, NULL, name ? name : t->name ? t->name : "", path, "tensor", c);
     onnx__tensor_proto__free_unpacked(t, NULL);
     return st;
 }

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/sha256.h"
+#include "core/graph.h"
 #include "core/status.h"
 #include "io/atomic_file.h"
 #include "models/preset.h"
@@ -74,7 +74,7 @@ static cnv_status plan(cnv_atlas *a, const char *dir, const cnv_graph *g, const 
                                      "with images");
     for (int i = 0; i < n_layers; i++)
         if (nodes[i] < 0 || nodes[i] >= g->n_nodes) return cnv_fail(CNV_ERR_ARG, "atlas: no layer %d", nodes[i]);
-    CNV_TRY(cnv_sha256_file(model_path, a->model_sha256));
+    CNV_TRY(cnv_graph_file_sha256(g, model_path, a->model_sha256));
     a->dir = dup_text(dir);
     a->model_path = dup_text(model_path);
     a->layers = calloc((size_t)n_layers, sizeof *a->layers);

@@ -119,6 +119,16 @@ CNV_API cnv_status cnv_model_load_arch(const char *path, const char *arch, cnv_g
  * another size than a model allows, CNV_ERR_SHAPE with one line naming the size it expects. */
 CNV_API cnv_status cnv_model_load_arch_sized(const char *path, const char *arch, int height, int width,
                                              cnv_graph **out);
+/* What a load can be asked for at once (cnv_model_load_with); zero is the default of each. */
+typedef struct cnv_load_opts {
+    const char *arch;  /* a Keras weights-only file's architecture (cnv_model_load_arch); NULL: none */
+    int height, width; /* the input size (cnv_model_load_sized); 0: the model's, or 224 */
+    int sha256;        /* also take the file's SHA-256 (cnv_model_sha256): an ONNX file's as its bytes
+                        * are read for the load (the hash is ~2 s for 553 MB, so it is asked for),
+                        * a Keras file's in a read of its own */
+} cnv_load_opts;
+/* The load every cnv_model_load* call above is a case of; opts NULL: the defaults. */
+CNV_API cnv_status cnv_model_load_with(const char *path, const cnv_load_opts *opts, cnv_graph **out);
 CNV_API void cnv_model_free(cnv_graph *g);
 
 /* A layer is a node of the graph. `spec` is a node name, an output-tensor name, or a decimal

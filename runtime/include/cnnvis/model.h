@@ -159,6 +159,10 @@ CNV_API const char *cnv_model_layer_output_name(const cnv_graph *g, int layer);
 CNV_API unsigned cnv_model_input_symbolic(const cnv_graph *g);
 /* What the model was loaded from, for messages: its path, or "arch:<name>" for a built one. */
 CNV_API const char *cnv_model_source(const cnv_graph *g);
+/* The SHA-256 of the model's file as 64 hex digits and a NUL: the digest its load took of the
+ * bytes the model was built from (cnv_load_opts.sha256), else the file's as it is now.
+ * CNV_ERR_IO for a built architecture or a file that cannot be read. */
+CNV_API cnv_status cnv_model_sha256(const cnv_graph *g, char hex[65]);
 /* The number of parameters (weight elements) of a layer; 0 when out of range. */
 CNV_API size_t cnv_model_layer_params(const cnv_graph *g, int layer);
 /* The receptive field of every layer's output on the input, in input pixels: size[2 * i] and
