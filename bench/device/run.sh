@@ -11,7 +11,8 @@
 #   check.json     cnnvis check on SqueezeNet 1.1 (ONNX), built-in vgg16 and built-in resnet50
 #   bench.json     cnnvis bench --profile --json on the device
 #   peer.json      bench/peer_bench_torch.py on CUDA (fp32, TF32 off), when PyTorch sees a GPU
-#   compare.txt    bench/compare.py: cnnvis and the peer interleaved, 3 rounds, the table
+#   compare.txt    bench/compare.py: cnnvis and the peer interleaved, 3 rounds, the table; then a
+#                  tile sweep (each CNNVIS_VK_TILES shape on gemm and a conv workload)
 #
 # usage: bench/device/run.sh OUT
 # env:   DEVICE       the device, by a name substring or an index (NVIDIA; llvmpipe here)
@@ -21,6 +22,7 @@
 #        CHECK_S      each check's time limit (90; QUICK: 240)
 #        BENCH_WORKLOADS, COMPARE_WORKLOADS, TESTS (suite names)   what runs
 #        PEER_DEVICE  cuda (cpu with llvmpipe); PYTHON: the python3 with PyTorch (python3)
+#        SWEEP_TILES, SWEEP_WORKLOADS   the tile sweep's shapes and workloads
 #        KIT          the kit (ROOT/.devkit); VK_ICD: an ICD file to use instead of searching
 set -u
 OUT=${1:?usage: bench/device/run.sh OUT}
@@ -186,6 +188,38 @@ fi
 # shellcheck disable=SC2086
 step compare 240 "$OUT/compare.txt" "$PYTHON" "$ROOT/bench/compare.py" $COMPARE_WORKLOADS --cnnvis "$CNNVIS" --device "$DEVICE" \
     --peer-device "$PEER_DEVICE" --rounds 3 --repeat "$REPEAT" $SIZE_OPT "${PEER_OPT[@]}"
+
+# ---- tile sweep: the tiled products' speed for each tile shape (CNNVIS_VK_TILES), so the first run
+# on a GPU gives the figures its vendor's ladder in tiles.c is tuned from; a table appended to
+# compare.txt ----
+if [ "$LAVAPIPE" = 1 ]; then
+    SWEEP_TILES=${SWEEP_TILES:-"8x64x1/8x8/direct 8x32x1/8x4/direct 4x64x1/4x8/direct"}
+    SWEEP_WORKLOADS=${SWEEP_WORKLOADS:-"gemm squeezenet-lucid-b1"}
+else
+    SWEEP_TILES=${SWEEP_TILES:-"128x128x16/8x8 128x64x16/8x4 64x128x16/4x8 64x64x16/4x4 64x32x16/4x4 32x32x16/4x4 128x128x8/8x8"}
+    SWEEP_WORKLOADS=${SWEEP_WORKLOADS:-"gemm vgg16-forward-224"}
+fi
+for tile in $SWEEP_TILES; do
+    # shellcheck disable=SC2086
+    step "sweep-$tile" 60 "$WORK/sweep-${tile//\//_}.json" env CNNVIS_VK_TILES="$tile" "$CNNVIS" bench $SWEEP_WORKLOADS \
+        --device "$DEVICE" --profile --json --repeat 3 $SIZE_OPT
+done
+"$PYTHON" - "$WORK" "$SWEEP_TILES" >> "$OUT/compare.txt" << 'PY'
+import json, os, sys
+work, tiles = sys.argv[1], sys.argv[2].split()
+print("\ntile sweep (CNNVIS_VK_TILES; 3 repeats; GFLOP/s: gemm's product, else the forward convs' in their kernel)\n")
+print("| tile | workload | median s | GFLOP/s |\n|---|---|---:|---:|")
+for tile in tiles:
+    path = os.path.join(work, "sweep-" + tile.replace("/", "_") + ".json")
+    try:
+        results = json.load(open(path))["results"]
+    except (OSError, ValueError, KeyError):
+        print(f"| {tile} | (no result) | | |")
+        continue
+    for r in results:
+        rate = r.get("gflops") or r.get("conv_forward_gflops")
+        print(f"| {tile} | {r['workload']} | {r['median_s']:.4f} | {rate:.1f} |" if rate else f"| {tile} | {r['workload']} | {r['median_s']:.4f} | |")
+PY
 
 run_suites vulkan-forced
 
