@@ -12,21 +12,22 @@
 // tap arithmetic divides by constants only. Each invocation owns its input elements: no atomics.
 #include "common.glsl"
 #define GEMM_PREPARED_COLUMNS
+#define GEMM_PARTIALS_BINDING 3
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
 
 // Per axis: the phase (first input coordinate), the first serving tap, the step between
 // serving taps, their count, and the output coordinate offset (conv.c: phase_axis_of).
-layout(constant_id = 9) const uint PHASE_Y = 0;
-layout(constant_id = 10) const uint FIRST_Y = 0;
-layout(constant_id = 11) const uint STEP_Y = 1;
-layout(constant_id = 12) const uint COUNT_Y = 1;
-layout(constant_id = 13) const int OFFSET_Y = 0;
-layout(constant_id = 14) const uint PHASE_X = 0;
-layout(constant_id = 15) const uint FIRST_X = 0;
-layout(constant_id = 16) const uint STEP_X = 1;
-layout(constant_id = 17) const uint COUNT_X = 1;
-layout(constant_id = 18) const int OFFSET_X = 0;
+layout(constant_id = 11) const uint PHASE_Y = 0;
+layout(constant_id = 12) const uint FIRST_Y = 0;
+layout(constant_id = 13) const uint STEP_Y = 1;
+layout(constant_id = 14) const uint COUNT_Y = 1;
+layout(constant_id = 15) const int OFFSET_Y = 0;
+layout(constant_id = 16) const uint PHASE_X = 0;
+layout(constant_id = 17) const uint FIRST_X = 0;
+layout(constant_id = 18) const uint STEP_X = 1;
+layout(constant_id = 19) const uint COUNT_X = 1;
+layout(constant_id = 20) const int OFFSET_X = 0;
 
 CNV_INPUT(0, wt);
 CNV_INPUT(1, dy);

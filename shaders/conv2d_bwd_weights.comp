@@ -7,6 +7,7 @@
 // wanted) then R (dB, when wanted).
 #include "common.glsl"
 #define GEMM_PREPARED_COLUMNS
+#define GEMM_PARTIALS_BINDING 4
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
 

@@ -4,6 +4,7 @@
 // operand is read straight from X with zeros in the padding.
 #include "common.glsl"
 #define GEMM_PREPARED_COLUMNS
+#define GEMM_PARTIALS_BINDING 4
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
 

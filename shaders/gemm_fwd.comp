@@ -5,9 +5,10 @@
 // B_COLUMN_MAJOR say they are stored transposed. The backward products dA = dY * op(B)^T and
 // dB = op(A)^T * dY are this kernel with other operands and flags (runtime/vulkan/gemm.c).
 #include "common.glsl"
+#define GEMM_PARTIALS_BINDING 4
 #include "gemm_tile.glsl"
 
-layout(constant_id = 9) const bool ACCUMULATE = false;
+layout(constant_id = 11) const bool ACCUMULATE = false;
 
 CNV_INPUT(0, a);
 CNV_INPUT(1, b);
@@ -54,4 +55,4 @@ void gemm_store(uint z, uint row, uint col, float value) {
     out_[o] = v;
 }
 
-void main() { gemm_tile_run(0, pc.m, pc.n, pc.k); }
+void main() { gemm_tile_run(gl_WorkGroupID.z, pc.m, pc.n, pc.k); }

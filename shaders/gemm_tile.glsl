@@ -33,6 +33,14 @@ layout(constant_id = 7) const bool B_COLUMN_MAJOR = false;
 // more than the reuse saves (the capability table's slow_shared_memory: llvmpipe, which runs a
 // workgroup on one CPU thread and reads shared memory one lane at a time).
 layout(constant_id = 8) const bool DIRECT = false;
+// Split-K (runtime/vulkan/tiles.c: where the tiles are too few to fill the device) in a kernel
+// that defines GEMM_PARTIALS_BINDING, the binding of a scratch buffer, before including this
+// file. With SPLIT > 1 the grid's z runs over products x SPLIT slices of the reduction and each
+// slice writes its partial block there instead of storing; a second dispatch of the same kernel
+// with REDUCE sums the slices in slice order (so the result does not depend on scheduling) and
+// stores them through gemm_store.
+layout(constant_id = 9) const uint SPLIT = 1;
+layout(constant_id = 10) const bool REDUCE = false;
 
 const uint WX = gl_WorkGroupSize.x;
 const uint WY = gl_WorkGroupSize.y;
@@ -47,6 +55,10 @@ const uint SN = TN + 1;
 // One word when DIRECT, so such kernels declare (almost) no shared memory.
 shared float tile_a[DIRECT ? 1 : TK * SA]; // [k][row]
 shared float tile_b[DIRECT ? 1 : TK * SN]; // [k][col]
+
+#ifdef GEMM_PARTIALS_BINDING
+layout(std430, binding = GEMM_PARTIALS_BINDING) buffer GemmPartials { float gemm_partials[]; };
+#endif
 
 float gemm_load_a(uint z, uint row, uint k);
 float gemm_load_b(uint z, uint k, uint col);
@@ -81,7 +93,7 @@ float gemm_load_prepared_b(uint z, uint k, uint j);
 // The DIRECT walk over K for the block of invocation (tx, ty) in the tile at (row0, col0). Rows
 // and columns past the matrix are read at its last row or column (so every load is in range and
 // unconditional) and never stored.
-void gemm_direct_block(uint z, uint row0, uint col0, uint M, uint N, uint K, inout float acc[RM][RN]) {
+void gemm_direct_block(uint z, uint row0, uint col0, uint M, uint N, uint k_begin, uint K, inout float acc[RM][RN]) {
     const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
     uint rows[RM], cols[RN];
     [[unroll]] for (uint i = 0; i < RM; i++) rows[i] = min(row0 + ty + i * WY, M - 1);
@@ -89,7 +101,7 @@ void gemm_direct_block(uint z, uint row0, uint col0, uint M, uint N, uint K, ino
 #ifdef GEMM_PREPARED_COLUMNS
     [[unroll]] for (uint j = 0; j < RN; j++) gemm_prepare_column(z, j, cols[j]);
 #endif
-    for (uint k = 0; k < K; k++) {
+    for (uint k = k_begin; k < K; k++) {
         float a[RM], b[RN];
         [[unroll]] for (uint i = 0; i < RM; i++) a[i] = gemm_load_a(z, rows[i], k);
 #ifdef GEMM_PREPARED_COLUMNS
@@ -102,9 +114,16 @@ void gemm_direct_block(uint z, uint row0, uint col0, uint M, uint N, uint K, ino
     }
 }
 
+// z is the dispatch's: the product (the loaders' and the store's z), times SPLIT slices when
+// the reduction is split.
 void gemm_tile_run(uint z, uint M, uint N, uint K) {
     const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
     const uint tiles_m = (M + TM - 1) / TM, tiles_n = (N + TN - 1) / TN;
+    const bool partial = SPLIT > 1 && !REDUCE;
+    const uint slice = partial ? z % SPLIT : 0u, product = partial ? z / SPLIT : z;
+    // A slice's share of the reduction, in whole slab steps.
+    const uint share = SPLIT > 1 ? ((K + SPLIT - 1) / SPLIT + TK - 1) / TK * TK : K;
+    const uint k_begin = min(slice * share, K), k_end = min(k_begin + share, K);
     for (uint bm = gl_WorkGroupID.y; bm < tiles_m; bm += gl_NumWorkGroups.y) {
         for (uint bn = gl_WorkGroupID.x; bn < tiles_n; bn += gl_NumWorkGroups.x) {
             const uint row0 = bm * TM, col0 = bn * TN;
@@ -112,11 +131,22 @@ void gemm_tile_run(uint z, uint M, uint N, uint K) {
             [[unroll]] for (uint i = 0; i < RM; i++)
                 [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] = 0.0;
 
-            if (DIRECT) {
-                gemm_direct_block(z, row0, col0, M, N, K, acc);
+            if (REDUCE) {
+#ifdef GEMM_PARTIALS_BINDING
+                for (uint s = 0; s < SPLIT; s++)
+                    [[unroll]] for (uint i = 0; i < RM; i++) {
+                        const uint row = min(row0 + ty + i * WY, M - 1);
+                        [[unroll]] for (uint j = 0; j < RN; j++) {
+                            const uint col = min(col0 + tx + j * WX, N - 1);
+                            acc[i][j] += gemm_partials[((product * SPLIT + s) * M + row) * N + col];
+                        }
+                    }
+#endif
+            } else if (DIRECT) {
+                gemm_direct_block(product, row0, col0, M, N, k_begin, k_end, acc);
             } else {
-                for (uint k0 = 0; k0 < K; k0 += TK) {
-                    gemm_load_tiles(z, row0, col0, k0, M, N, K);
+                for (uint k0 = k_begin; k0 < k_end; k0 += TK) {
+                    gemm_load_tiles(product, row0, col0, k0, M, N, k_end);
                     barrier();
                     for (uint k = 0; k < TK; k++) {
                         float a[RM], b[RN];
@@ -133,7 +163,14 @@ void gemm_tile_run(uint z, uint M, uint N, uint K) {
                 const uint row = row0 + ty + i * WY;
                 [[unroll]] for (uint j = 0; j < RN; j++) {
                     const uint col = col0 + tx + j * WX;
-                    if (row < M && col < N) gemm_store(z, row, col, acc[i][j]);
+                    if (row >= M || col >= N) continue;
+#ifdef GEMM_PARTIALS_BINDING
+                    if (partial) {
+                        gemm_partials[(z * M + row) * N + col] = acc[i][j];
+                        continue;
+                    }
+#endif
+                    gemm_store(product, row, col, acc[i][j]);
                 }
             }
         }

@@ -267,6 +267,22 @@ static void test_tile_shapes(void **state) {
         run_gemm(state, &tile_gemm, 500 + i);
     }
     unsetenv("CNNVIS_VK_TILES");
+    /* Split reductions (gemm_tile.glsl SPLIT, two dispatches: slices, then their sum through each
+     * kernel's own store), which tiles.c takes only where a GPU's compute units are known: forced
+     * here on both walks, with slice counts that do not divide the depths (the conv's forward
+     * reduces over 27 (c, tap) rows, its backward to the weights over 56 pixels). */
+    static const char *const split_walks[] = {"32x32x16/4x4/shared", "24x40x4/3x5/shared", NULL};
+    static const char *const splits[] = {"2", "5"};
+    for (size_t w = 0; w < sizeof split_walks / sizeof split_walks[0]; w++)
+        for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+            printf("| split %s, tiles %-18s |\n", splits[k], split_walks[w] ? split_walks[w] : "(the device's)");
+            if (split_walks[w]) setenv("CNNVIS_VK_TILES", split_walks[w], 1);
+            setenv("CNNVIS_VK_SPLITK", splits[k], 1);
+            run_conv(state, &tile_conv, 600 + 2 * w + k, 0);
+            run_gemm(state, &tile_gemm, 700 + 2 * w + k);
+            unsetenv("CNNVIS_VK_SPLITK");
+            unsetenv("CNNVIS_VK_TILES");
+        }
 }
 
 /* A Gemm whose weight exceeds the storage-buffer range runs in pieces (runtime/vulkan/gemm.c), as

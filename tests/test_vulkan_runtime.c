@@ -189,14 +189,15 @@ static void test_caps(void **state) {
      * says so, and binds those operands as texel buffers; a written binding never is one. */
     assert_true(c->max_texel_buffer_elements >= 65536 && c->min_texel_buffer_offset_alignment >= 1);
     {
-        const uint32_t spec[7] = {1, 1, 1, 0, 0, 1, 0}; /* RM RN TK, memory orders, DIRECT, ACCUMULATE */
-        cnv_vk_kernel_desc g = {.shader = "gemm_fwd", .bindings = 4, .written = 0x8, .texel = 0x7,
-                                .push_size = 4 * 21, .local_size = {8, 1, 1}, .spec = spec, .spec_count = 7};
+        /* RM RN TK, memory orders, DIRECT, SPLIT, REDUCE, ACCUMULATE; binding 4: the split partials */
+        const uint32_t spec[9] = {1, 1, 1, 0, 0, 1, 1, 0, 0};
+        cnv_vk_kernel_desc g = {.shader = "gemm_fwd", .bindings = 5, .written = 0x18, .texel = 0x7,
+                                .push_size = 4 * 21, .local_size = {8, 1, 1}, .spec = spec, .spec_count = 9};
         cnv_vk_pipeline *gp = NULL;
         assert_int_equal(cnv_vk_pipeline_create(ctx, &g, &gp), CNV_OK);
         assert_int_equal(gp->texel, c->workarounds.texel_reads ? 0x7u : 0u);
         cnv_vk_pipeline_free(ctx, gp);
-        g.written = 0x9; /* binding 0 both written and texel: refused */
+        g.written = 0x19; /* binding 0 both written and texel: refused */
         assert_int_equal(cnv_vk_pipeline_create(ctx, &g, &gp), c->workarounds.texel_reads ? CNV_ERR_INTERNAL : CNV_OK);
         if (gp) cnv_vk_pipeline_free(ctx, gp);
     }

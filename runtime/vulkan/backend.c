@@ -15,6 +15,11 @@
 /* Buffers of at most this many floats live in host-visible memory (see vk_buf_alloc). */
 #define SMALL_BUFFER_FLOATS 64
 
+typedef struct scratch_entry {
+    cnv_vk_buffer *buf;
+    struct scratch_entry *next;
+} scratch_entry;
+
 typedef struct kernel_entry {
     char key[256];
     cnv_vk_pipeline *pipe;
@@ -42,6 +47,7 @@ struct cnv_vk_backend {
     cnv_program *recording; /* non-NULL between program_begin and program_end */
     kernel_entry *kernels;
     cnv_vk_buffer *placeholder;
+    scratch_entry *scratch; /* cnv_vkb_scratch's, largest first */
     dispatch_log immediate_log; /* with profiling on */
     char device_name[1024];
     cnv_profile profile;
@@ -138,6 +144,24 @@ cnv_status cnv_vkb_dispatch(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv
 
 const cnv_vk_buffer *cnv_vkb_buffer_of(const cnv_vk_backend *vb, const cnv_buf *b) {
     return b ? b->vb : vb->placeholder;
+}
+
+cnv_status cnv_vkb_scratch(cnv_vk_backend *vb, VkDeviceSize bytes, const cnv_vk_buffer **out) {
+    if (vb->scratch && vb->scratch->buf->size >= bytes) {
+        *out = vb->scratch->buf;
+        return CNV_OK;
+    }
+    scratch_entry *e = calloc(1, sizeof *e);
+    if (!e) return cnv_fail(CNV_ERR_NOMEM, "vulkan: out of memory");
+    cnv_status s = cnv_vk_buffer_create(vb->ctx, bytes, CNV_VK_MEM_DEVICE, &e->buf);
+    if (s != CNV_OK) {
+        free(e);
+        return s;
+    }
+    e->next = vb->scratch;
+    vb->scratch = e;
+    *out = e->buf;
+    return CNV_OK;
 }
 
 cnv_status cnv_vkb_dispatch_ranges(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, const cnv_vk_binding *bind,
@@ -363,6 +387,11 @@ static void vk_destroy(cnv_backend *be) {
     }
     cnv_vk_recorder_free(vb->immediate);
     if (vb->placeholder) cnv_vk_buffer_free(vb->ctx, vb->placeholder);
+    for (scratch_entry *e = vb->scratch, *next; e; e = next) {
+        next = e->next;
+        cnv_vk_buffer_free(vb->ctx, e->buf);
+        free(e);
+    }
     cnv_vk_context_free(vb->ctx);
     free(vb);
 }

@@ -120,14 +120,31 @@ cnv_status cnv_vk_caps_read(VkPhysicalDevice pd, cnv_vk_caps *caps) {
     caps->portability_subset = has_extension(exts, n_ext, "VK_KHR_portability_subset");
     caps->pipeline_creation_feedback = base.apiVersion >= VK_API_VERSION_1_3 ||
                                        has_extension(exts, n_ext, VK_EXT_PIPELINE_CREATION_FEEDBACK_EXTENSION_NAME);
+    const int nv_sm = has_extension(exts, n_ext, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);
+    const int amd_cores = has_extension(exts, n_ext, VK_AMD_SHADER_CORE_PROPERTIES_EXTENSION_NAME);
     free(exts);
 
     /* Properties, with the 1.1/1.2 structures the device supports chained on. */
     VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
     VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV};
+    VkPhysicalDeviceShaderCorePropertiesAMD cores = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD};
     VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sub};
-    if (driver_props) sub.pNext = &drv;
+    void **chain = &sub.pNext;
+    if (driver_props) {
+        *chain = &drv;
+        chain = &drv.pNext;
+    }
+    if (nv_sm) {
+        *chain = &sm;
+        chain = &sm.pNext;
+    }
+    if (amd_cores) *chain = &cores;
     vkGetPhysicalDeviceProperties2(pd, &props);
+    if (nv_sm) caps->compute_units = sm.shaderSMCount;
+    else if (amd_cores)
+        caps->compute_units = cores.shaderEngineCount * cores.shaderArraysPerEngineCount * cores.computeUnitsPerShaderArray;
     const VkPhysicalDeviceLimits *lim = &props.properties.limits;
 
     caps->vendor_id = base.vendorID;

@@ -49,6 +49,10 @@ typedef struct cnv_vk_caps {
     uint32_t max_bound_descriptor_sets;
 
     uint32_t subgroup_size; /* 0 when unknown */
+    /* Streaming multiprocessors (NVIDIA, VK_NV_shader_sm_builtins) or compute units (AMD,
+     * VK_AMD_shader_core_properties); 0 where the driver does not say (tiles.c splits the
+     * reduction of products too small to fill them only when it is known). */
+    uint32_t compute_units;
     int subgroup_in_compute; /* subgroup operations are available in compute shaders */
 
     uint32_t compute_queue_family; /* a queue family with compute; UINT32_MAX when none */

@@ -5,8 +5,7 @@
  *   backward to data:  dX_g += W_gᵀ · dY_g per stride phase       [Cg x N*H*W/(sH*sW), reduce Mg*taps of the phase]
  *   backward to W, B:  [dW_g | dB_g] += dY_g · [im2col(X)_g | 1]ᵀ [Mg x Cg*kH*kW+1, reduce N*OH*OW]
  * The im2col matrix is never stored: the kernels read it from X on the fly. */
-#include "tiles.h"
-#include "vk_backend.h"
+#include "tiled.h"
 
 #include "core/status.h"
 
@@ -45,30 +44,28 @@ static cnv_status conv_params(const cnv_op_io *io, conv_push *p) {
 static uint32_t groups_of(const conv_push *p) { return p->c / p->cg; }
 static uint32_t taps_of(const conv_push *p) { return p->kh * p->kw; }
 
-/* Specialization constants a conv kernel adds after the tile's (ids 3 + CNV_VK_TILE_SPECS ...: 9 on). */
+/* Specialization constants a conv kernel adds after the tile's (ids 3 + CNV_VK_TILE_SPECS ...: 11 on). */
 #define CONV_MAX_SPECS 10
 
-/* `products` tiled products of `rows` x `cols` (the z of the grid). The kernel's B operand is
- * read down its columns (b_column_major) only in the backward to the weights, where the
- * reduction runs along the pixels. */
+/* `products` tiled products of `rows` x `cols` reducing over `depth` (the z of the grid). The
+ * kernel's B operand is read down its columns (b_column_major) only in the backward to the
+ * weights, where the reduction runs along the pixels. */
 static cnv_status conv_product(cnv_vk_backend *vb, const char *shader, uint32_t bindings, uint32_t written,
                                uint32_t texel, int a_column_major, int b_column_major, const conv_push *push, uint64_t rows,
-                               uint64_t cols, uint64_t products, const uint32_t *extra, uint32_t n_extra,
+                               uint64_t cols, uint64_t depth, uint64_t products, const uint32_t *extra, uint32_t n_extra,
                                cnv_buf *const *bufs) {
     const cnv_vk_caps *caps = cnv_vkb_caps(vb);
     cnv_vk_tiles t;
     CNV_TRY(cnv_vk_tiles_choose(caps, rows, cols, &t));
+    t.split = cnv_vk_tiles_split(caps, &t, rows, cols, depth, products);
     uint32_t spec[CNV_VK_TILE_SPECS + CONV_MAX_SPECS];
     cnv_vk_kernel_desc d = {.shader = shader, .bindings = bindings, .written = written, .texel = texel,
                             .push_size = sizeof *push,
                             .spec = spec, .spec_count = CNV_VK_TILE_SPECS + n_extra};
-    cnv_vk_tiles_kernel(&t, a_column_major, b_column_major, spec, &d);
     for (uint32_t i = 0; i < n_extra; i++) spec[CNV_VK_TILE_SPECS + i] = extra[i];
-    const cnv_vk_pipeline *pipe;
-    CNV_TRY(cnv_vkb_kernel(vb, &d, &pipe));
-    uint32_t grid[3];
-    CNV_TRY(cnv_vk_tiles_grid(caps, &t, rows, cols, products, grid));
-    return cnv_vkb_dispatch(vb, pipe, bufs, push, grid);
+    cnv_vk_binding bind[CNV_VK_MAX_BINDINGS];
+    for (uint32_t i = 0; i < bindings; i++) bind[i] = (cnv_vk_binding){cnv_vkb_buffer_of(vb, bufs[i]), 0, 0};
+    return cnv_vk_tiled_dispatch(vb, &d, spec, &t, a_column_major, b_column_major, bind, push, rows, cols, products);
 }
 
 /* One axis of a stride phase of the backward to the data (shaders/conv2d_bwd_data.comp): input
@@ -110,8 +107,8 @@ static cnv_status conv_backward_data(cnv_vk_backend *vb, const conv_push *p, cnv
                 ax.phase, ax.first, ax.step, ax.count, (uint32_t)ax.offset,
             };
             const uint64_t cols = (uint64_t)p->n * ((p->h - py + p->sh - 1) / p->sh) * ((p->w - px + p->sw - 1) / p->sw);
-            CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, 0x3, taps_of(p) == 1, 0, p, p->cg, cols, groups_of(p), spec,
-                                 CONV_MAX_SPECS, bufs));
+            CNV_TRY(conv_product(vb, "conv2d_bwd_data", 3, 0x4, 0x3, taps_of(p) == 1, 0, p, p->cg, cols,
+                                 (uint64_t)p->mg * ay.count * ax.count, groups_of(p), spec, CONV_MAX_SPECS, bufs));
         }
     }
     return CNV_OK;
@@ -123,8 +120,8 @@ cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     cnv_buf *bias = io->n_in > 2 ? io->in[2] : NULL;
     if (bias) p.flags |= CONV_BIAS;
     cnv_buf *bufs[4] = {io->in[0], io->in[1], bias, io->out};
-    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0x7, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow, groups_of(&p), NULL, 0,
-                        bufs);
+    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0x7, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow,
+                        (uint64_t)p.cg * taps_of(&p), groups_of(&p), NULL, 0, bufs);
 }
 
 cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
@@ -139,5 +136,6 @@ cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     p.flags = (dw ? CONV_WANT_DW : 0u) | (db ? CONV_BIAS : 0u);
     const uint64_t cols = (dw ? (uint64_t)p.cg * taps_of(&p) : 0) + (db ? 1 : 0);
     cnv_buf *bufs[4] = {io->in[0], io->grad_out, dw, db};
-    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 0x3, 0, 1, &p, p.mg, cols, groups_of(&p), NULL, 0, bufs);
+    return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 0x3, 0, 1, &p, p.mg, cols, (uint64_t)p.n * p.oh * p.ow,
+                        groups_of(&p), NULL, 0, bufs);
 }

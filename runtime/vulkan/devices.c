@@ -67,6 +67,7 @@ static json_t *device_json(uint32_t index, VkPhysicalDevice pd) {
     json_object_set_new(d, "preferred_workgroup_size", json_integer(c.workarounds.preferred_workgroup_size));
     json_object_set_new(d, "slow_shared_memory", json_boolean(c.workarounds.slow_shared_memory));
     json_object_set_new(d, "texel_reads", json_boolean(c.workarounds.texel_reads));
+    json_object_set_new(d, "compute_units", json_integer(c.compute_units));
     json_object_set_new(d, "workaround", json_string(c.workarounds.note));
     return d;
 }

@@ -8,8 +8,7 @@
  *   dC  += beta · dY summed over C's broadcast axes (shaders/gemm_bwd_c.comp, a gather).
  * MatMul's batch entries (core/matmul_batch.h) are one dispatch each, with the operands' offsets
  * as push constants; dispatches that accumulate into the same gradient run in turn. */
-#include "tiles.h"
-#include "vk_backend.h"
+#include "tiled.h"
 
 #include "core/matmul_batch.h"
 #include "core/status.h"
@@ -164,14 +163,14 @@ static piece piece_of(int axis, uint32_t count, uint32_t i, uint32_t rows, uint3
     return pc;
 }
 
-static cnv_status gemm_pipeline(cnv_vk_backend *vb, const cnv_vk_tiles *t, int a_column_major, int b_column_major,
-                                int accumulate, const cnv_vk_pipeline **pipe) {
+/* One piece's dispatch (or two, with a split reduction: tiled.c). */
+static cnv_status gemm_dispatch(cnv_vk_backend *vb, const cnv_vk_tiles *t, int a_column_major, int b_column_major,
+                                int accumulate, const cnv_vk_binding *bind, const gemm_push *push) {
     uint32_t spec[CNV_VK_TILE_SPECS + 1];
     cnv_vk_kernel_desc d = {.shader = "gemm_fwd", .bindings = 4, .written = 0x8, .texel = 0x7, .push_size = sizeof(gemm_push),
                             .spec = spec, .spec_count = CNV_VK_TILE_SPECS + 1};
-    cnv_vk_tiles_kernel(t, a_column_major, b_column_major, spec, &d);
     spec[CNV_VK_TILE_SPECS] = accumulate ? 1u : 0u; /* ACCUMULATE, the first id after the tile constants */
-    return cnv_vkb_kernel(vb, &d, pipe);
+    return cnv_vk_tiled_dispatch(vb, &d, spec, t, a_column_major, b_column_major, bind, push, push->m, push->n, 1);
 }
 
 /* out [rows, cols] = alpha · L · R (+ beta · C as described by push), or out += alpha · L · R
@@ -235,11 +234,10 @@ static cnv_status product(cnv_vk_backend *vb, operand l, operand r, cnv_buf *c, 
         gemm_push pp = push;
         if (acc && !accumulate) pp.has_c = 0;
         bind_piece(caps, vbuf, column_major, ld, &pc, &pp, bind);
-        const cnv_vk_pipeline *pipe;
-        CNV_TRY(gemm_pipeline(vb, &t, l.column_major, r.column_major, acc, &pipe));
-        uint32_t grid[3];
-        CNV_TRY(cnv_vk_tiles_grid(caps, &t, pc.m, pc.n, 1, grid));
-        CNV_TRY(cnv_vkb_dispatch_ranges(vb, pipe, bind, &pp, grid));
+        /* A product in one piece may split its reduction; pieces are already several dispatches. */
+        cnv_vk_tiles tp = t;
+        tp.split = count == 1 ? cnv_vk_tiles_split(caps, &t, pc.m, pc.n, pc.k, 1) : 1;
+        CNV_TRY(gemm_dispatch(vb, &tp, l.column_major, r.column_major, acc, bind, &pp));
     }
     return CNV_OK;
 }

@@ -51,7 +51,7 @@ static cnv_status product(cnv_vk_backend *vb, const char *shader, cnv_buf *const
     uint32_t spec[CNV_VK_TILE_SPECS];
     cnv_vk_kernel_desc d = {.shader = shader, .bindings = n_bufs, .written = 1u << (n_bufs - 1),
                             .push_size = sizeof *push, .spec = spec, .spec_count = CNV_VK_TILE_SPECS};
-    cnv_vk_tiles_kernel(&t, 0, b_column_major, spec, &d);
+    cnv_vk_tiles_kernel(&t, 0, b_column_major, 0, spec, &d);
     const cnv_vk_pipeline *pipe;
     CNV_TRY(cnv_vkb_kernel(vb, &d, &pipe));
     uint32_t grid[3];

@@ -13,7 +13,7 @@
 #include "context.h"
 
 #define CNV_VK_MAX_BINDINGS 8
-#define CNV_VK_MAX_SPEC 16 /* kernel-specific constants, ids 3 .. 3 + CNV_VK_MAX_SPEC - 1 */
+#define CNV_VK_MAX_SPEC 18 /* kernel-specific constants, ids 3 .. 3 + CNV_VK_MAX_SPEC - 1 */
 
 typedef struct cnv_vk_kernel_desc {
     const char *shader;     /* kernel name: shaders/<name>.comp */

@@ -28,12 +28,12 @@
 #include <string.h>
 
 static const cnv_vk_tiles candidates[] = {
-    {128, 128, 16, 8, 8, 0}, /* 256 invocations, 16.1 KiB shared */
-    {64, 64, 16, 4, 4, 0},   /* 256 invocations, 8.1 KiB */
-    {64, 32, 16, 4, 4, 0},   /* 128 invocations, 6.1 KiB */
-    {32, 32, 16, 4, 4, 0},   /* 64 invocations, 4.1 KiB */
-    {16, 16, 16, 2, 2, 0},   /* 64 invocations, 2.1 KiB */
-    {8, 8, 8, 1, 1, 0},      /* 64 invocations, 0.6 KiB */
+    {128, 128, 16, 8, 8, 0, 1}, /* 256 invocations, 16.1 KiB shared */
+    {64, 64, 16, 4, 4, 0, 1},   /* 256 invocations, 8.1 KiB */
+    {64, 32, 16, 4, 4, 0, 1},   /* 128 invocations, 6.1 KiB */
+    {32, 32, 16, 4, 4, 0, 1},   /* 64 invocations, 4.1 KiB */
+    {16, 16, 16, 2, 2, 0, 1},   /* 64 invocations, 2.1 KiB */
+    {8, 8, 8, 1, 1, 0, 1},      /* 64 invocations, 0.6 KiB */
 };
 
 /* Devices with slow shared memory (caps workarounds) read operands directly; the register
@@ -44,13 +44,13 @@ static const cnv_vk_tiles candidates[] = {
  * `cnnvis bench gemm` (1024^3) on llvmpipe with texel reads, 2 cores: 8x64/8x8 13.9 GFLOP/s,
  * 4x64/4x8 9.1, 32x32/4x4 (8 x 8 invocations) 7.2; 64 accumulators spill, and still win. */
 static const cnv_vk_tiles direct_candidates[] = {
-    {8, 64, 1, 8, 8, 1}, /* 8 invocations each */
-    {8, 32, 1, 8, 4, 1}, /* narrower products (a backward to the weights: Cin*kH*kW + 1 columns) */
-    {8, 16, 1, 8, 2, 1},
-    {8, 8, 1, 8, 1, 1},
-    {4, 64, 1, 4, 8, 1}, /* fewer rows (a backward to the data of an RGB input: 3) */
-    {2, 32, 1, 2, 4, 1},
-    {1, 8, 1, 1, 1, 1},
+    {8, 64, 1, 8, 8, 1, 1}, /* 8 invocations each */
+    {8, 32, 1, 8, 4, 1, 1}, /* narrower products (a backward to the weights: Cin*kH*kW + 1 columns) */
+    {8, 16, 1, 8, 2, 1, 1},
+    {8, 8, 1, 8, 1, 1, 1},
+    {4, 64, 1, 4, 8, 1, 1}, /* fewer rows (a backward to the data of an RGB input: 3) */
+    {2, 32, 1, 2, 4, 1, 1},
+    {1, 8, 1, 1, 1, 1, 1},
 };
 
 uint32_t cnv_vk_tiles_shared_bytes(const cnv_vk_tiles *t) {
@@ -76,6 +76,7 @@ static cnv_status tiles_from_env(const cnv_vk_caps *caps, const char *v, cnv_vk_
     char mode[8] = "", extra;
     const int got = sscanf(v, "%ux%ux%u/%ux%u/%7[a-z]%c", &t->tm, &t->tn, &t->tk, &t->rm, &t->rn, mode, &extra);
     t->direct = caps->workarounds.slow_shared_memory;
+    t->split = 1;
     if (got == 6 && strcmp(mode, "direct") == 0) t->direct = 1;
     else if (got == 6 && strcmp(mode, "shared") == 0) t->direct = 0;
     else if (got != 5 || strchr(v, '/') != strrchr(v, '/')) t->tm = 0; /* malformed: refused below */
@@ -107,10 +108,34 @@ cnv_status cnv_vk_tiles_choose(const cnv_vk_caps *caps, uint64_t m, uint64_t n, 
         return cnv_fail(CNV_ERR_UNSUPPORTED, "vulkan: %s: workgroup limits below Vulkan's minimum for tiled kernels",
                         caps->device_name);
     *out = *chosen;
+    out->split = 1;
     return CNV_OK;
 }
 
-void cnv_vk_tiles_kernel(const cnv_vk_tiles *t, int a_column_major, int b_column_major, uint32_t *spec,
+/* A slice reduces at least this deep: shallower, the partial blocks' traffic outweighs the
+ * parallelism won. */
+#define SPLIT_MIN_DEPTH 256
+#define SPLIT_MAX 32
+
+uint32_t cnv_vk_tiles_split(const cnv_vk_caps *caps, const cnv_vk_tiles *t, uint64_t m, uint64_t n, uint64_t k,
+                            uint64_t batch) {
+    const uint64_t tiles = ((m + t->tm - 1) / t->tm) * ((n + t->tn - 1) / t->tn) * batch;
+    const char *forced = getenv("CNNVIS_VK_SPLITK");
+    uint64_t want = 1;
+    if (forced && *forced) want = strtoull(forced, NULL, 10);
+    else if (caps->compute_units && tiles < 2ull * caps->compute_units)
+        want = (2ull * caps->compute_units + tiles - 1) / tiles;
+    if (want > SPLIT_MAX) want = SPLIT_MAX;
+    const uint64_t deepest = forced && *forced ? k : k / SPLIT_MIN_DEPTH; /* forced: one step a slice */
+    if (want > deepest) want = deepest;
+    /* The partial blocks of every slice must fit one descriptor range, and z the grid. */
+    while (want > 1 && (want * batch * m * n * sizeof(float) > caps->max_storage_buffer_range ||
+                        want * batch > caps->max_workgroup_count[2]))
+        want--;
+    return want > 1 ? (uint32_t)want : 1u;
+}
+
+void cnv_vk_tiles_kernel(const cnv_vk_tiles *t, int a_column_major, int b_column_major, int reduce, uint32_t *spec,
                          cnv_vk_kernel_desc *desc) {
     spec[0] = t->rm;
     spec[1] = t->rn;
@@ -118,6 +143,8 @@ void cnv_vk_tiles_kernel(const cnv_vk_tiles *t, int a_column_major, int b_column
     spec[3] = a_column_major ? 1u : 0u; /* bool constants are VkBool32: 0 or 1 */
     spec[4] = b_column_major ? 1u : 0u;
     spec[5] = t->direct ? 1u : 0u;
+    spec[6] = t->split ? t->split : 1u;
+    spec[7] = reduce ? 1u : 0u;
     desc->local_size[0] = t->tn / t->rn;
     desc->local_size[1] = t->tm / t->rm;
     desc->local_size[2] = 1;

@@ -33,6 +33,12 @@ cnv_status cnv_vkb_dispatch(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, cnv
 /* The buffer behind b, or the placeholder when b is NULL. */
 const cnv_vk_buffer *cnv_vkb_buffer_of(const cnv_vk_backend *vb, const cnv_buf *b);
 
+/* A device buffer of at least `bytes` for a kernel's own intermediate results (split-K's
+ * partial blocks), shared by every dispatch that asks: the hazard tracking orders their uses.
+ * It lives as long as the backend, since a recorded program may still bind it when a larger
+ * one is made. */
+cnv_status cnv_vkb_scratch(cnv_vk_backend *vb, VkDeviceSize bytes, const cnv_vk_buffer **out);
+
 /* cnv_vkb_dispatch with explicit descriptor ranges (offset, size; size 0: to the end), for
  * kernels that split a tensor larger than maxStorageBufferRange into pieces (gemm.c). Each
  * range must fit the device's range and offset alignment. */
