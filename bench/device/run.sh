@@ -157,6 +157,14 @@ for model in squeezenet vgg16 resnet50; do
     cat "$WORK/check-$model.err" >> "$LOG"
 done
 
+# ---- the pipeline cache: SqueezeNet's check twice from an empty cache folder; the second start
+# should compile nothing (summary.jsonl: start-cold and start-warm seconds; run.log: the file) ----
+for run in cold warm; do
+    step "start-$run" 120 /dev/null env XDG_CACHE_HOME="$WORK/cache" "$CNNVIS" check "$WORK/kit/models/squeezenet1.1.onnx" \
+        --device "$DEVICE" --json
+done
+say "pipeline cache after two starts: $(find "$WORK/cache/cnnvis" -type f -printf '%f %s bytes; ' 2> /dev/null)the driver's own cache: $(find "$WORK/cache" -path "$WORK/cache/cnnvis" -prune -o -type f -print 2> /dev/null | wc -l) files, $(du -sk --exclude=cnnvis "$WORK/cache" 2> /dev/null | cut -f1) KiB"
+
 # ---- the op suites with validation on (the test backend turns it on) ----
 run_suites() {
     local backend=$1 t name
