@@ -139,8 +139,14 @@ static void weights_held_once(void **state) {
     const double rise = (double)(r.after_kb - r.before_kb) * 1024.0;
     printf("  weights %.1f MiB, the load's peak RSS rise %.1f MiB (%.2fx)\n", WEIGHT_BYTES / 1048576.0,
            rise / 1048576.0, rise / WEIGHT_BYTES);
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer's allocator and shadow memory add to every allocation (2.14x measured):
+     * the bound is the plain build's; the weights are still checked above. */
+    printf("  (the RSS bound is not checked under AddressSanitizer)\n");
+#else
     assert_true(rise < 1.6 * WEIGHT_BYTES);
     assert_true(rise > 0.9 * WEIGHT_BYTES);
+#endif
 
     /* The digest a hashed load takes while reading is the file's. */
     char want[65], got[65];
