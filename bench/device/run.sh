@@ -207,26 +207,35 @@ else
     SWEEP_TILES=${SWEEP_TILES:-"128x128x16/8x8 128x64x16/8x4 64x128x16/4x8 64x64x16/4x4 64x32x16/4x4 32x32x16/4x4 128x128x8/8x8"}
     SWEEP_WORKLOADS=${SWEEP_WORKLOADS:-"gemm vgg16-forward-224"}
 fi
-for tile in $SWEEP_TILES; do
+# "default" is the device's own choice, "nosplit" the same without split-K (CNNVIS_VK_SPLITK=1).
+for entry in default nosplit $SWEEP_TILES; do
+    case $entry in
+    default) settings=() ;;
+    nosplit) settings=(CNNVIS_VK_SPLITK=1) ;;
+    *) settings=(CNNVIS_VK_TILES="$entry") ;;
+    esac
     # shellcheck disable=SC2086
-    step "sweep-$tile" 60 "$WORK/sweep-${tile//\//_}.json" env CNNVIS_VK_TILES="$tile" "$CNNVIS" bench $SWEEP_WORKLOADS \
+    step "sweep-$entry" 60 "$WORK/sweep-${entry//\//_}.json" env "${settings[@]}" "$CNNVIS" bench $SWEEP_WORKLOADS \
         --device "$DEVICE" --profile --json --repeat 3 $SIZE_OPT
 done
-"$PYTHON" - "$WORK" "$SWEEP_TILES" >> "$OUT/compare.txt" << 'PY'
+"$PYTHON" - "$WORK" "default nosplit $SWEEP_TILES" >> "$OUT/compare.txt" << 'PY'
 import json, os, sys
-work, tiles = sys.argv[1], sys.argv[2].split()
+work, entries = sys.argv[1], sys.argv[2].split()
+labels = {"default": "the device's tiles", "nosplit": "the device's tiles, no split-K"}
 print("\ntile sweep (CNNVIS_VK_TILES; 3 repeats; GFLOP/s: gemm's product, else the forward convs' in their kernel)\n")
-print("| tile | workload | median s | GFLOP/s |\n|---|---|---:|---:|")
-for tile in tiles:
-    path = os.path.join(work, "sweep-" + tile.replace("/", "_") + ".json")
+print("| tiles | workload | median s | GFLOP/s |\n|---|---|---:|---:|")
+for entry in entries:
+    label = labels.get(entry, entry)
+    path = os.path.join(work, "sweep-" + entry.replace("/", "_") + ".json")
     try:
         results = json.load(open(path))["results"]
     except (OSError, ValueError, KeyError):
-        print(f"| {tile} | (no result) | | |")
+        print(f"| {label} | (no result) | | |")
         continue
     for r in results:
         rate = r.get("gflops") or r.get("conv_forward_gflops")
-        print(f"| {tile} | {r['workload']} | {r['median_s']:.4f} | {rate:.1f} |" if rate else f"| {tile} | {r['workload']} | {r['median_s']:.4f} | |")
+        cell = f"{rate:.1f}" if rate else ""
+        print(f"| {label} | {r['workload']} | {r['median_s']:.4f} | {cell} |")
 PY
 
 run_suites vulkan-forced
