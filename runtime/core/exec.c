@@ -177,6 +177,29 @@ static cnv_status prepare_grad(cnv_exec *ex, int v, unsigned char *zeroed) {
     return ex->be->vt->buf_fill(ex->be, ex->grads[v], 0.0f, cnv_shape_numel(&ex->shapes[v]));
 }
 
+/* Whether a backward pass gives input i of node n a gradient: activations always, weights only
+ * when asked for. */
+static int gets_grad(const cnv_exec *ex, const cnv_node *node, int i, int want_weights) {
+    return !ex->g->values[node->in[i]].init || want_weights;
+}
+
+/* Zeroes (making them where missing) the gradients of node n's output and of its inputs that get one. */
+static cnv_status prepare_node_grads(cnv_exec *ex, const cnv_node *node, int want_weights, unsigned char *zeroed) {
+    cnv_status s = prepare_grad(ex, node->out, zeroed);
+    for (int i = 0; s == CNV_OK && i < node->n_in; i++)
+        if (gets_grad(ex, node, i, want_weights)) s = prepare_grad(ex, node->in[i], zeroed);
+    return s;
+}
+
+/* Node n's call description for its backward: its forward's, plus the gradient buffers. */
+static void fill_backward_io(const cnv_exec *ex, int n, int want_weights, cnv_op_io *io) {
+    const cnv_node *node = &ex->g->nodes[n];
+    fill_io(ex, n, io);
+    io->grad_out = ex->grads[node->out];
+    for (int i = 0; i < node->n_in; i++)
+        if (gets_grad(ex, node, i, want_weights)) io->grad_in[i] = ex->grads[node->in[i]];
+}
+
 cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int want_weights) {
     CNV_TRY(check_value(ex, value));
     const cnv_graph *g = ex->g;
@@ -191,29 +214,16 @@ cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int wan
     mark_ancestors(g, last, needed);
 
     cnv_status s = CNV_OK;
-    for (int n = 0; s == CNV_OK && n <= last; n++) {
-        if (!needed[n]) continue;
-        const cnv_node *node = &g->nodes[n];
-        s = prepare_grad(ex, node->out, zeroed);
-        for (int i = 0; s == CNV_OK && i < node->n_in; i++) {
-            int v = node->in[i];
-            if (!g->values[v].init || want_weights) s = prepare_grad(ex, v, zeroed);
-        }
-    }
+    for (int n = 0; s == CNV_OK && n <= last; n++)
+        if (needed[n]) s = prepare_node_grads(ex, &g->nodes[n], want_weights, zeroed);
     free(zeroed);
     if (s == CNV_OK) s = ex->be->vt->buf_write(ex->be, ex->grads[value], 0, seed, cnv_shape_numel(&ex->shapes[value]));
     for (int n = last; s == CNV_OK && n >= 0; n--) {
         if (!needed[n]) continue;
-        const cnv_node *node = &g->nodes[n];
         cnv_op_io io;
-        fill_io(ex, n, &io);
-        io.grad_out = ex->grads[node->out];
-        for (int i = 0; i < node->n_in; i++) {
-            int v = node->in[i];
-            if (!g->values[v].init || want_weights) io.grad_in[i] = ex->grads[v];
-        }
+        fill_backward_io(ex, n, want_weights, &io);
         s = ex->be->vt->backward(ex->be, &io);
-        if (s != CNV_OK) cnv_error_prefix(node->name);
+        if (s != CNV_OK) cnv_error_prefix(g->nodes[n].name);
     }
     free(needed);
     if (s == CNV_OK) s = ex->be->vt->sync(ex->be);
@@ -234,31 +244,28 @@ cnv_status cnv_exec_node_backward(cnv_exec *ex, int node, const float *const *in
     if (node < 0 || node >= g->n_nodes) return cnv_fail(CNV_ERR_ARG, "%s: no layer with index %d", g->source, node);
     const cnv_node *nd = &g->nodes[node];
     cnv_backend *be = ex->be;
-    for (int i = 0; i < nd->n_in; i++) {
-        const int v = nd->in[i];
-        if (inputs && inputs[i] && !g->values[v].init)
-            CNV_TRY(be->vt->buf_write(be, ex->vals[v], 0, inputs[i], cnv_shape_numel(&ex->shapes[v])));
+    if (inputs) {
+        for (int i = 0; i < nd->n_in; i++) {
+            const int v = nd->in[i];
+            if (inputs[i] && !g->values[v].init)
+                CNV_TRY(be->vt->buf_write(be, ex->vals[v], 0, inputs[i], cnv_shape_numel(&ex->shapes[v])));
+        }
+        cnv_op_io io;
+        fill_io(ex, node, &io);
+        CNV_TRY(be->vt->forward(be, &io)); /* its output and aux (MaxPool's switches) follow these inputs */
     }
-    cnv_op_io io;
-    fill_io(ex, node, &io);
-    CNV_TRY(be->vt->forward(be, &io)); /* its output and aux (MaxPool's switches) follow these inputs */
     unsigned char *zeroed = calloc((size_t)g->n_values, 1);
     if (!zeroed) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
-    cnv_status s = prepare_grad(ex, nd->out, zeroed);
-    for (int i = 0; s == CNV_OK && i < nd->n_in; i++)
-        if (!g->values[nd->in[i]].init) s = prepare_grad(ex, nd->in[i], zeroed);
+    cnv_status s = prepare_node_grads(ex, nd, 0, zeroed);
     free(zeroed);
     if (s == CNV_OK) s = be->vt->buf_write(be, ex->grads[nd->out], 0, grad_out, cnv_shape_numel(&ex->shapes[nd->out]));
-    io.grad_out = ex->grads[nd->out];
-    for (int i = 0; i < nd->n_in; i++)
-        if (!g->values[nd->in[i]].init) io.grad_in[i] = ex->grads[nd->in[i]];
+    cnv_op_io io;
+    fill_backward_io(ex, node, 0, &io);
     if (s == CNV_OK) s = be->vt->backward(be, &io);
     if (s == CNV_OK) s = be->vt->sync(be);
-    for (int i = 0; s == CNV_OK && i < nd->n_in; i++) {
-        const int v = nd->in[i];
-        if (!g->values[v].init && grad_in[i])
-            s = be->vt->buf_read(be, ex->grads[v], 0, grad_in[i], cnv_shape_numel(&ex->shapes[v]));
-    }
+    for (int i = 0; s == CNV_OK && i < nd->n_in; i++)
+        if (gets_grad(ex, nd, i, 0) && grad_in[i])
+            s = be->vt->buf_read(be, ex->grads[nd->in[i]], 0, grad_in[i], cnv_shape_numel(&ex->shapes[nd->in[i]]));
     if (s != CNV_OK) cnv_error_prefix(nd->name);
     return s;
 }

@@ -20,12 +20,12 @@ struct cnv_exec {
  * MaxPool (deconvnet, guided backprop). CNV_RULE_GRADIENT with 0 restores true gradients. */
 cnv_status cnv_exec_set_backward_rules(cnv_exec *ex, cnv_backward_rule rule, int unpool_fill);
 
-/* One node alone (cnv_check_backends' per-layer backward): its non-weight inputs set from
- * inputs[i] where given (NULL, or a NULL entry, keeps the executor's), its forward run so that
- * its output and aux (MaxPool's switches) follow them, then its backward from grad_out (the
- * gradient at its output) with its inputs' gradients zeroed first, each non-weight input's
- * gradient read into grad_in[i] (entries may be NULL). Gradient buffers of other values keep
- * what they held. */
+/* One node alone (cnv_check_backends' per-layer backward). With inputs, its non-weight inputs
+ * are set from inputs[i] (a NULL entry keeps the executor's) and its forward is run so that its
+ * output and aux (MaxPool's switches) follow them; inputs NULL uses what the last forward left.
+ * Then its backward from grad_out (the gradient at its output) with its inputs' gradients
+ * zeroed first, each non-weight input's gradient read into grad_in[i] (entries may be NULL).
+ * Gradient buffers of other values keep what they held. */
 cnv_status cnv_exec_node_backward(cnv_exec *ex, int node, const float *const *inputs, const float *grad_out,
                                   float *const *grad_in);
 
