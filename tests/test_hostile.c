@@ -189,13 +189,12 @@ static void models_beyond_the_limits(void **state) {
                    "--max-pixels");
 }
 
-/* External data: read when it lies inside the model's folder and holds the tensor's bytes;
- * refused in one line naming the model, the tensor and the problem otherwise. */
-static void external_data_stays_in_its_folder(void **state) {
-    (void)state;
+/* The hostile folder's model `name` (a layer with two outputs) run on ones.npy: both
+ * outputs equal `want`, and the tensor written for it is removed again. */
+static void expect_forward_on_ones(const char *name, float want) {
     char args[2000], out[700];
     snprintf(out, sizeof out, "%s/t.npy", outdir);
-    snprintf(args, sizeof args, "forward '%s/external_ok.onnx' '%s/ones.npy' --save-tensor '%s'", hostile, hostile, out);
+    snprintf(args, sizeof args, "forward '%s/%s' '%s/ones.npy' --save-tensor '%s'", hostile, name, hostile, out);
     if (tu_run_cli(args, tu_cli_out, sizeof tu_cli_out, tu_cli_err, sizeof tu_cli_err) != 0)
         fail_msg("cnnvis %s failed: %s", args, tu_cli_err);
     float *y = NULL;
@@ -203,9 +202,16 @@ static void external_data_stays_in_its_folder(void **state) {
     tu_expect_ok(cnv_npy_read(out, &y, &shape));
     assert_int_equal(shape.ndim, 2);
     assert_int_equal(shape.d[1], 2);
-    for (int k = 0; k < 2; k++) assert_float_equal(y[k], 40.0f, 0.0f); /* 4 inputs of 10, weights of 1 */
+    for (int k = 0; k < 2; k++) assert_float_equal(y[k], want, 0.0f);
     free(y);
     assert_int_equal(remove(out), 0);
+}
+
+/* External data: read when it lies inside the model's folder and holds the tensor's bytes;
+ * refused in one line naming the model, the tensor and the problem otherwise. */
+static void external_data_stays_in_its_folder(void **state) {
+    (void)state;
+    expect_forward_on_ones("external_ok.onnx", 40.0f); /* 4 inputs of 10, weights of 1 */
     expect_refusal(2, "info", "info '{H}/external_escape.onnx'",
                    "{H}/external_escape.onnx: initializer 'w': external data location '../in/weights.bin' is not inside the model's folder");
     expect_refusal(2, "info", "info '{H}/external_absolute.onnx'", "is not inside the model's folder");
@@ -228,19 +234,7 @@ static void model_framing_checked(void **state) {
     expect_refusal(2, "info", "info '{H}/raw_past_tensor.onnx'",
                    "{H}/raw_past_tensor.onnx: not a valid ONNX model (protobuf decoding failed)");
     expect_refusal(2, "info", "info '{H}/fifo.onnx'", "{H}/fifo.onnx: not a regular file");
-    char args[2000], out[700];
-    snprintf(out, sizeof out, "%s/t.npy", outdir);
-    snprintf(args, sizeof args, "forward '%s/two_graphs.onnx' '%s/ones.npy' --save-tensor '%s'", hostile, hostile, out);
-    if (tu_run_cli(args, tu_cli_out, sizeof tu_cli_out, tu_cli_err, sizeof tu_cli_err) != 0)
-        fail_msg("cnnvis %s failed: %s", args, tu_cli_err);
-    float *y = NULL;
-    cnv_shape shape;
-    tu_expect_ok(cnv_npy_read(out, &y, &shape));
-    assert_int_equal(shape.ndim, 2);
-    assert_int_equal(shape.d[1], 2);
-    for (int k = 0; k < 2; k++) assert_float_equal(y[k], 80.0f, 0.0f);
-    free(y);
-    assert_int_equal(remove(out), 0);
+    expect_forward_on_ones("two_graphs.onnx", 80.0f);
 }
 
 /* Shape ops that do not fit their input, shapes that do not broadcast and an op cnnvis lacks:

@@ -21,7 +21,7 @@ cnv_status cnv_vk_tiled_dispatch(cnv_vk_backend *vb, const cnv_vk_kernel_desc *d
     d.written |= 1u << partials; /* slices write it, the sum reads it: both order against its other uses */
     cnv_vk_binding b[CNV_VK_MAX_BINDINGS];
     memcpy(b, bind, partials * sizeof *b);
-    const uint32_t split = t->split > 1 ? t->split : 1;
+    const uint32_t split = t->split;
     b[partials] = (cnv_vk_binding){cnv_vkb_buffer_of(vb, NULL), 0, 0};
     if (split > 1)
         CNV_TRY(cnv_vkb_scratch(vb, (VkDeviceSize)split * products * rows * cols * sizeof(float), &b[partials].buf));

@@ -108,7 +108,6 @@ cnv_status cnv_vk_tiles_choose(const cnv_vk_caps *caps, uint64_t m, uint64_t n, 
         return cnv_fail(CNV_ERR_UNSUPPORTED, "vulkan: %s: workgroup limits below Vulkan's minimum for tiled kernels",
                         caps->device_name);
     *out = *chosen;
-    out->split = 1;
     return CNV_OK;
 }
 
@@ -143,7 +142,7 @@ void cnv_vk_tiles_kernel(const cnv_vk_tiles *t, int a_column_major, int b_column
     spec[3] = a_column_major ? 1u : 0u; /* bool constants are VkBool32: 0 or 1 */
     spec[4] = b_column_major ? 1u : 0u;
     spec[5] = t->direct ? 1u : 0u;
-    spec[6] = t->split ? t->split : 1u;
+    spec[6] = t->split;
     spec[7] = reduce ? 1u : 0u;
     desc->local_size[0] = t->tn / t->rn;
     desc->local_size[1] = t->tm / t->rm;
