@@ -1,7 +1,8 @@
 /* The interface every backend implements: a table of function pointers over opaque buffers.
  * Ops are issued in order; a backend may record them and run them at sync (Vulkan) or run
  * them at once (CPU). Gradients are accumulated (+=) into grad_in buffers, so fan-out in the
- * graph needs no special case; callers zero them first. */
+ * graph needs no special case, except where the caller marks a buffer as holding no gradient yet
+ * (cnv_op_io's grad_assign): the first op to reach it writes it. */
 #ifndef CNV_CORE_BACKEND_H
 #define CNV_CORE_BACKEND_H
 
@@ -34,6 +35,9 @@ typedef struct cnv_op_io {
     cnv_buf *aux;                     /* state kept from forward to backward (MaxPool switches) */
     cnv_buf *grad_out;                /* backward: gradient of the objective w.r.t. out */
     cnv_buf *grad_in[CNV_MAX_INPUTS]; /* backward: accumulate into these; NULL = not wanted */
+    /* backward: bit i set: grad_in[i]'s contents are undefined, and the call writes its gradient
+     * there rather than adding it (a backend may zero the buffer and add). */
+    uint64_t grad_assign;
     cnv_backward_rule rule;           /* backward: Relu's rule (zero: the gradient) */
     int unpool_fill;                  /* backward: MaxPool copies dy to its whole window, not the switch */
 } cnv_op_io;

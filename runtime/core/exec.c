@@ -166,15 +166,9 @@ cnv_status cnv_exec_read(cnv_exec *ex, int value, float *dst) {
 }
 
 /* Gradient buffers exist for values that receive gradients: activations always, weights
- * only when asked for. Each is zeroed once before a backward pass (`zeroed` marks those done: an
- * activation is one node's output and other nodes' input: zeroed at each meeting, it was
- * filled two or more times, and the fills, once each, are still a tenth of a SqueezeNet batch-8
- * step). */
-static cnv_status prepare_grad(cnv_exec *ex, int v, unsigned char *zeroed) {
-    if (zeroed[v]) return CNV_OK;
-    if (!ex->grads[v]) CNV_TRY(alloc_value(ex, v, &ex->grads[v]));
-    zeroed[v] = 1;
-    return ex->be->vt->buf_fill(ex->be, ex->grads[v], 0.0f, cnv_shape_numel(&ex->shapes[v]));
+ * only when asked for. Each is made on first use and kept. */
+static cnv_status ensure_grad(cnv_exec *ex, int v) {
+    return ex->grads[v] ? CNV_OK : alloc_value(ex, v, &ex->grads[v]);
 }
 
 /* Whether a backward pass gives input i of node n a gradient: activations always, weights only
@@ -183,19 +177,70 @@ static int gets_grad(const cnv_exec *ex, const cnv_node *node, int i, int want_w
     return !ex->g->values[node->in[i]].init || want_weights;
 }
 
-/* Zeroes (making them where missing) the gradients of node n's output and of its inputs that get one. */
-static cnv_status prepare_node_grads(cnv_exec *ex, const cnv_node *node, int want_weights, unsigned char *zeroed) {
-    cnv_status s = prepare_grad(ex, node->out, zeroed);
+/* Makes (where missing) the gradients of node n's output and of its inputs that get one. */
+static cnv_status ensure_node_grads(cnv_exec *ex, const cnv_node *node, int want_weights) {
+    cnv_status s = ensure_grad(ex, node->out);
     for (int i = 0; s == CNV_OK && i < node->n_in; i++)
-        if (gets_grad(ex, node, i, want_weights)) s = prepare_grad(ex, node->in[i], zeroed);
+        if (gets_grad(ex, node, i, want_weights)) s = ensure_grad(ex, node->in[i]);
+    return s;
+}
+
+static cnv_status zero_grad(cnv_exec *ex, int v) {
+    return ex->be->vt->buf_fill(ex->be, ex->grads[v], 0.0f, cnv_shape_numel(&ex->shapes[v]));
+}
+
+/* Whether node `node` reads value v through an input slot other than i. */
+static int reads_twice(const cnv_node *node, int i) {
+    for (int j = 0; j < node->n_in; j++)
+        if (j != i && node->in[j] == node->in[i]) return 1;
+    return 0;
+}
+
+/* Which gradients each node's backward writes rather than adds to (assign[n], cnv_op_io's
+ * grad_assign): the first node to reach a value in backward order writes it, so no gradient
+ * needs zeroing first (zeroing each once was still a tenth of a SqueezeNet batch-8 step). A
+ * value one node reads through two slots is zeroed instead, as is one no node writes; `seeded`
+ * is the value whose gradient the caller writes. */
+static cnv_status plan_first_writers(cnv_exec *ex, const unsigned char *needed, int last, int seeded,
+                                     int want_weights, uint64_t *assign) {
+    const cnv_graph *g = ex->g;
+    enum { UNUSED, WANTED, WRITTEN };
+    unsigned char *state = calloc((size_t)g->n_values, 1);
+    if (!state) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    for (int n = 0; n <= last; n++) {
+        if (!needed[n]) continue;
+        state[g->nodes[n].out] = WANTED;
+        for (int i = 0; i < g->nodes[n].n_in; i++)
+            if (gets_grad(ex, &g->nodes[n], i, want_weights)) state[g->nodes[n].in[i]] = WANTED;
+    }
+    state[seeded] = WRITTEN;
+    cnv_status s = CNV_OK;
+    for (int n = last; s == CNV_OK && n >= 0; n--) {
+        const cnv_node *node = &g->nodes[n];
+        assign[n] = 0;
+        if (!needed[n]) continue;
+        for (int i = 0; s == CNV_OK && i < node->n_in; i++) {
+            const int v = node->in[i];
+            if (!gets_grad(ex, node, i, want_weights) || state[v] == WRITTEN) continue;
+            if (reads_twice(node, i))
+                s = zero_grad(ex, v);
+            else
+                assign[n] |= (uint64_t)1 << i;
+            state[v] = WRITTEN;
+        }
+    }
+    for (int v = 0; s == CNV_OK && v < g->n_values; v++)
+        if (state[v] == WANTED) s = zero_grad(ex, v);
+    free(state);
     return s;
 }
 
 /* Node n's call description for its backward: its forward's, plus the gradient buffers. */
-static void fill_backward_io(const cnv_exec *ex, int n, int want_weights, cnv_op_io *io) {
+static void fill_backward_io(const cnv_exec *ex, int n, int want_weights, uint64_t assign, cnv_op_io *io) {
     const cnv_node *node = &ex->g->nodes[n];
     fill_io(ex, n, io);
     io->grad_out = ex->grads[node->out];
+    io->grad_assign = assign;
     for (int i = 0; i < node->n_in; i++)
         if (gets_grad(ex, node, i, want_weights)) io->grad_in[i] = ex->grads[node->in[i]];
 }
@@ -205,27 +250,29 @@ cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int wan
     const cnv_graph *g = ex->g;
     int last = g->values[value].producer;
     if (last < 0) return cnv_fail(CNV_ERR_ARG, "%s: tensor '%s' is not computed by a layer", g->source, g->values[value].name);
-    unsigned char *needed = malloc((size_t)g->n_nodes), *zeroed = calloc((size_t)g->n_values, 1);
-    if (!needed || !zeroed) {
+    unsigned char *needed = malloc((size_t)g->n_nodes);
+    uint64_t *assign = malloc((size_t)g->n_nodes * sizeof *assign);
+    if (!needed || !assign) {
         free(needed);
-        free(zeroed);
+        free(assign);
         return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     }
     mark_ancestors(g, last, needed);
 
     cnv_status s = CNV_OK;
     for (int n = 0; s == CNV_OK && n <= last; n++)
-        if (needed[n]) s = prepare_node_grads(ex, &g->nodes[n], want_weights, zeroed);
-    free(zeroed);
+        if (needed[n]) s = ensure_node_grads(ex, &g->nodes[n], want_weights);
+    if (s == CNV_OK) s = plan_first_writers(ex, needed, last, value, want_weights, assign);
     if (s == CNV_OK) s = ex->be->vt->buf_write(ex->be, ex->grads[value], 0, seed, cnv_shape_numel(&ex->shapes[value]));
     for (int n = last; s == CNV_OK && n >= 0; n--) {
         if (!needed[n]) continue;
         cnv_op_io io;
-        fill_backward_io(ex, n, want_weights, &io);
+        fill_backward_io(ex, n, want_weights, assign[n], &io);
         s = ex->be->vt->backward(ex->be, &io);
         if (s != CNV_OK) cnv_error_prefix(g->nodes[n].name);
     }
     free(needed);
+    free(assign);
     if (s == CNV_OK) s = ex->be->vt->sync(ex->be);
     return s;
 }
@@ -254,13 +301,19 @@ cnv_status cnv_exec_node_backward(cnv_exec *ex, int node, const float *const *in
         fill_io(ex, node, &io);
         CNV_TRY(be->vt->forward(be, &io)); /* its output and aux (MaxPool's switches) follow these inputs */
     }
-    unsigned char *zeroed = calloc((size_t)g->n_values, 1);
-    if (!zeroed) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
-    cnv_status s = prepare_node_grads(ex, nd, 0, zeroed);
-    free(zeroed);
+    /* Its own gradients only: each input's is written, not added to, unless read twice. */
+    cnv_status s = ensure_node_grads(ex, nd, 0);
+    uint64_t assign = 0;
+    for (int i = 0; s == CNV_OK && i < nd->n_in; i++) {
+        if (!gets_grad(ex, nd, i, 0)) continue;
+        if (reads_twice(nd, i))
+            s = zero_grad(ex, nd->in[i]);
+        else
+            assign |= (uint64_t)1 << i;
+    }
     if (s == CNV_OK) s = be->vt->buf_write(be, ex->grads[nd->out], 0, grad_out, cnv_shape_numel(&ex->shapes[nd->out]));
     cnv_op_io io;
-    fill_backward_io(ex, node, 0, &io);
+    fill_backward_io(ex, node, 0, assign, &io);
     if (s == CNV_OK) s = be->vt->backward(be, &io);
     if (s == CNV_OK) s = be->vt->sync(be);
     for (int i = 0; s == CNV_OK && i < nd->n_in; i++)

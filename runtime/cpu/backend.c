@@ -76,20 +76,21 @@ static cnv_status record(cnv_backend *be, const rec_entry *e) {
 
 /* The elementwise ops (a CNV_UNARY_* or CNV_BINARY_* number in their descriptor) all share one
  * kernel of each kind; every other op has its entry here. */
-static const cnv_cpu_op unary_op = {cnv_cpu_unary_forward, cnv_cpu_unary_backward, NULL, NULL};
-static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward, NULL, NULL};
+static const cnv_cpu_op unary_op = {cnv_cpu_unary_forward, cnv_cpu_unary_backward, NULL, NULL, .assigns = 1};
+/* A broadcast input's gradient is a sum over the broadcast axes: it is zeroed, then added to. */
+static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward, NULL, NULL, .assigns = 0};
 
 static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
-    [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward, cnv_cpu_conv_workspace, cnv_cpu_conv_derived},
-    [CNV_OP_MAXPOOL] = {cnv_cpu_maxpool_forward, cnv_cpu_maxpool_backward},
+    [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward, cnv_cpu_conv_workspace, cnv_cpu_conv_derived, .assigns = 1},
+    [CNV_OP_MAXPOOL] = {cnv_cpu_maxpool_forward, cnv_cpu_maxpool_backward, .assigns = 1},
     [CNV_OP_AVGPOOL] = {cnv_cpu_avgpool_forward, cnv_cpu_avgpool_backward},
-    [CNV_OP_GLOBALAVGPOOL] = {cnv_cpu_globalavgpool_forward, cnv_cpu_globalavgpool_backward},
+    [CNV_OP_GLOBALAVGPOOL] = {cnv_cpu_globalavgpool_forward, cnv_cpu_globalavgpool_backward, .assigns = 1},
     [CNV_OP_GEMM] = {cnv_cpu_gemm_forward, cnv_cpu_gemm_backward},
     [CNV_OP_MATMUL] = {cnv_cpu_gemm_forward, cnv_cpu_gemm_backward},
-    [CNV_OP_CONCAT] = {cnv_cpu_concat_forward, cnv_cpu_concat_backward},
-    [CNV_OP_FLATTEN] = {cnv_cpu_copy_forward, cnv_cpu_copy_backward},
-    [CNV_OP_RESHAPE] = {cnv_cpu_copy_forward, cnv_cpu_copy_backward},
-    [CNV_OP_DROPOUT] = {cnv_cpu_copy_forward, cnv_cpu_copy_backward},
+    [CNV_OP_CONCAT] = {cnv_cpu_concat_forward, cnv_cpu_concat_backward, .assigns = 1},
+    [CNV_OP_FLATTEN] = {cnv_cpu_copy_forward, cnv_cpu_copy_backward, .assigns = 1},
+    [CNV_OP_RESHAPE] = {cnv_cpu_copy_forward, cnv_cpu_copy_backward, .assigns = 1},
+    [CNV_OP_DROPOUT] = {cnv_cpu_copy_forward, cnv_cpu_copy_backward, .assigns = 1},
     [CNV_OP_PAD] = {cnv_cpu_pad_forward, cnv_cpu_pad_backward},
     [CNV_OP_LRN] = {cnv_cpu_lrn_forward, cnv_cpu_lrn_backward},
     [CNV_OP_SOFTMAX] = {cnv_cpu_softmax_forward, cnv_cpu_softmax_backward},
@@ -289,6 +290,13 @@ static cnv_status cpu_backward(cnv_backend *be, const cnv_op_io *io) {
     CNV_TRY(kernel_for(io, &op));
     prepare(be, op, io, &a);
     if (recording(be)) return record(be, &(rec_entry){.kind = REC_BACKWARD, .io = *io});
+    /* A gradient the op cannot write outright starts at zero, and the op adds to it. */
+    if (op->assigns)
+        a.assign = io->grad_assign;
+    else
+        for (int i = 0; i < io->n_in; i++)
+            if (io->grad_in[i] && (io->grad_assign >> i & 1))
+                CNV_TRY(cpu_buf_fill(be, io->grad_in[i], 0.0f, cnv_shape_numel(&io->in_shape[i])));
     return timed(be, op->backward, &a, "backward");
 }
 

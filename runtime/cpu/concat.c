@@ -57,7 +57,10 @@ cnv_status cnv_cpu_concat_backward(const cnv_cpu_args *a) {
         if (!dx) continue;
         for (size_t s = 0; s < p.outer; s++) {
             const float *g = a->grad_out + s * p.out_block + p.offset[i];
-            for (size_t j = 0; j < p.block[i]; j++) dx[s * p.block[i] + j] += g[j];
+            if (cnv_cpu_assigns(a, i))
+                memcpy(dx + s * p.block[i], g, p.block[i] * sizeof *dx);
+            else
+                for (size_t j = 0; j < p.block[i]; j++) dx[s * p.block[i] + j] += g[j];
         }
     }
     return CNV_OK;

@@ -98,6 +98,7 @@ static void col_row(const conv_geom *g, col_direction dir, float *plane, float *
 typedef struct walk_job {
     const conv_geom *g;
     col_direction dir;
+    int zero_first; /* FOLD: each plane is zeroed before its rows add onto it */
     float *x, *col;
 } walk_job;
 
@@ -115,15 +116,17 @@ static void unroll_rows(void *ctx, size_t lo, size_t hi) {
 static void fold_channels(void *ctx, size_t lo, size_t hi) {
     const walk_job *j = ctx;
     const int taps = j->g->kh * j->g->kw;
-    for (size_t c = lo; c < hi; c++)
+    for (size_t c = lo; c < hi; c++) {
+        if (j->zero_first) memset(j->x + c * j->g->h * j->g->w, 0, (size_t)j->g->h * j->g->w * sizeof(float));
         for (int t = 0; t < taps; t++)
             col_row(j->g, FOLD, j->x + c * j->g->h * j->g->w, j->col + (c * taps + t) * j->g->cols, t / j->g->kw,
                     t % j->g->kw);
+    }
 }
 
 /* x points at the group's first channel. */
-static void col_walk(const conv_geom *g, col_direction dir, float *x, float *col) {
-    walk_job job = {g, dir, x, col};
+static void col_walk(const conv_geom *g, col_direction dir, int zero_first, float *x, float *col) {
+    walk_job job = {g, dir, zero_first, x, col};
     if (dir == UNROLL)
         cnv_cpu_parallel((size_t)g->rows, cnv_cpu_min_items((size_t)g->cols), unroll_rows, &job);
     else
@@ -135,7 +138,7 @@ static void col_walk(const conv_geom *g, col_direction dir, float *x, float *col
 static const float *image_cols(const conv_geom *g, const float *x, int n, int gi, float *work) {
     const float *xg = x + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w;
     if (g->identity_cols) return xg;
-    col_walk(g, UNROLL, (float *)xg, work); /* unrolling only reads x */
+    col_walk(g, UNROLL, 0, (float *)xg, work); /* unrolling only reads x */
     return work;
 }
 
@@ -310,17 +313,18 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     return CNV_OK;
 }
 
-/* dX += col2im(W_gᵀ · dY_g), or the Winograd correlation of dY with the rotated kernel; on the
- * identity path the product lands on dX directly. */
+/* dX += (or, assigned, =) col2im(W_gᵀ · dY_g), or the Winograd correlation of dY with the
+ * rotated kernel; on the identity path the product lands on dX directly. */
 static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work) {
+    const int assign = cnv_cpu_assigns(a, 0);
     cnv_winograd_conv s;
     if (winograd_backward(a, g, &s)) {
-        cnv_cpu_winograd_run(&s, a->grad_out, winograd_weights(a, g, &s), NULL, 1, a->grad_in[0], work);
+        cnv_cpu_winograd_run(&s, a->grad_out, winograd_weights(a, g, &s), NULL, !assign, a->grad_in[0], work);
         return;
     }
     /* col = W_gᵀ · dY_g; on the identity path onto dX directly, every image's products at once. */
     cnv_cpu_products p = {.ta = 1, .m = g->rows, .n = g->cols, .k = g->mg, .count = g->identity_cols ? g->n * g->group : 1,
-                          .alpha = 1.0f, .beta = g->identity_cols ? 1.0f : 0.0f, .a = a->in[1], .lda = g->rows,
+                          .alpha = 1.0f, .beta = g->identity_cols && !assign ? 1.0f : 0.0f, .a = a->in[1], .lda = g->rows,
                           .ldb = g->cols, .ldc = g->cols, .a_period = g->identity_cols ? g->group : 1,
                           .a_stride = (size_t)g->mg * g->rows, .b = a->grad_out, .b_stride = (size_t)g->mg * g->cols,
                           .c = a->grad_in[0], .c_stride = (size_t)g->cg * g->h * g->w};
@@ -334,21 +338,23 @@ static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work
             p.b = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
             p.c = work;
             cnv_cpu_products_run(&p);
-            col_walk(g, FOLD, a->grad_in[0] + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w, work);
+            col_walk(g, FOLD, assign, a->grad_in[0] + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w, work);
         }
     }
 }
 
-/* dW_g += dY_g · colᵀ summed over the batch; dB[m] += Σ dY[m]. */
+/* dW_g += dY_g · colᵀ summed over the batch; dB[m] += Σ dY[m]. Assigned, the first image's
+ * terms are written rather than added. */
 static void backward_weights(const cnv_cpu_args *a, const conv_geom *g, float *work) {
     float *dw = a->grad_in[1], *db = a->n_in > 2 ? a->grad_in[2] : NULL;
     for (int n = 0; n < g->n; n++) {
+        const int write_w = n == 0 && cnv_cpu_assigns(a, 1), write_b = n == 0 && cnv_cpu_assigns(a, 2);
         for (int gi = 0; gi < g->group; gi++) {
             const float *dy = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
             if (dw) {
                 const float *col = image_cols(g, a->in[0], n, gi, work);
                 const cnv_cpu_products p = {.tb = 1, .m = g->mg, .n = g->rows, .k = g->cols, .count = 1, .alpha = 1.0f,
-                                            .beta = 1.0f, .a = dy, .lda = g->cols, .b = col, .ldb = g->cols,
+                                            .beta = write_w ? 0.0f : 1.0f, .a = dy, .lda = g->cols, .b = col, .ldb = g->cols,
                                             .c = dw + (size_t)gi * g->mg * g->rows, .ldc = g->rows, .a_period = 1};
                 cnv_cpu_products_run(&p);
             }
@@ -356,7 +362,7 @@ static void backward_weights(const cnv_cpu_args *a, const conv_geom *g, float *w
                 for (int m = 0; m < g->mg; m++) {
                     float s = 0.0f;
                     for (int p = 0; p < g->cols; p++) s += dy[(size_t)m * g->cols + p];
-                    db[gi * g->mg + m] += s;
+                    db[gi * g->mg + m] = write_b ? s : db[gi * g->mg + m] + s;
                 }
             }
         }

@@ -23,6 +23,9 @@ cnv_status cnv_cpu_copy_backward(const cnv_cpu_args *a) {
     float *dx = a->grad_in[0];
     if (!dx) return CNV_OK;
     const size_t n = cnv_shape_numel(&a->out_shape);
-    for (size_t i = 0; i < n; i++) dx[i] += a->grad_out[i];
+    if (cnv_cpu_assigns(a, 0))
+        memcpy(dx, a->grad_out, n * sizeof *dx);
+    else
+        for (size_t i = 0; i < n; i++) dx[i] += a->grad_out[i];
     return CNV_OK;
 }

@@ -1,5 +1,6 @@
 /* CPU backend: one file per op (conv.c, maxpool.c, ...), each exporting a forward and a
- * backward over plain float arrays. backward accumulates (+=) into every non-NULL grad_in. */
+ * backward over plain float arrays. backward accumulates (+=) into every non-NULL grad_in, or
+ * writes those its assign bits mark. */
 #ifndef CNV_CPU_OPS_H
 #define CNV_CPU_OPS_H
 
@@ -31,6 +32,9 @@ typedef struct cnv_cpu_args {
     int32_t *aux;          /* MaxPool: flat index into the input plane of each output's argmax */
     const float *grad_out; /* backward only */
     float *grad_in[CNV_MAX_INPUTS];
+    /* backward only: bit i set: grad_in[i] holds no gradient yet, and the op writes it instead
+     * of adding (cnv_cpu_assigns); only ops whose entry sets `assigns` see a bit set. */
+    uint64_t assign;
     cnv_backward_rule rule; /* backward only: see core/backend.h */
     int unpool_fill;        /* backward only: MaxPool fill unpooling */
     int exact;              /* the reference backend's: only kernels that keep exact zeros */
@@ -42,6 +46,9 @@ typedef struct cnv_cpu_args {
      * buffer the backend has written, such as weights in training) or the op has none. */
     cnv_cpu_derived *derived;
 } cnv_cpu_args;
+
+/* Whether the backward writes grad_in[i] (it holds no gradient yet) rather than adding to it. */
+static inline int cnv_cpu_assigns(const cnv_cpu_args *a, int i) { return (int)(a->assign >> i & 1); }
 
 /* Loops over fewer elements than this run on the calling thread: below it, waking the pool costs
  * more than the loop (a 64x64 plane of floats, about 10 us of work). */
@@ -124,6 +131,9 @@ typedef struct cnv_cpu_op {
     cnv_cpu_fn backward;
     cnv_cpu_workspace_fn workspace;
     cnv_cpu_workspace_fn derived; /* floats of in[1]'s derived form (0: none); NULL: none */
+    /* The backward honours cnv_cpu_args' assign bits, writing every element of each marked
+     * gradient; for the other ops the backend zeroes those buffers first. */
+    int assigns;
 } cnv_cpu_op;
 
 /* The op table, indexed by cnv_op_type. */

@@ -32,7 +32,11 @@ cnv_status cnv_cpu_globalavgpool_backward(const cnv_cpu_args *a) {
     if (!a->grad_in[0]) return CNV_OK;
     for (size_t p = 0; p < planes; p++) {
         float share = a->grad_out[p] / (float)plane;
-        for (size_t i = 0; i < plane; i++) a->grad_in[0][p * plane + i] += share;
+        float *dx = a->grad_in[0] + p * plane;
+        if (cnv_cpu_assigns(a, 0))
+            for (size_t i = 0; i < plane; i++) dx[i] = share;
+        else
+            for (size_t i = 0; i < plane; i++) dx[i] += share;
     }
     return CNV_OK;
 }

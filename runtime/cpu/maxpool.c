@@ -9,6 +9,8 @@
 
 #include "core/status.h"
 
+#include <string.h>
+
 static cnv_status check_shapes(const cnv_cpu_args *a) {
     const cnv_shape *x = &a->in_shape[0], *y = &a->out_shape;
     if (x->ndim != 4 || y->ndim != 4 || x->d[0] != y->d[0] || x->d[1] != y->d[1] || !a->aux)
@@ -91,6 +93,7 @@ static void unpool_fill_planes(void *ctx, size_t lo, size_t hi) {
     for (size_t p = lo; p < hi; p++) {
         float *dx = a->grad_in[0] + p * h * w;
         const float *dy = a->grad_out + p * oh * ow;
+        if (cnv_cpu_assigns(a, 0)) memset(dx, 0, (size_t)h * w * sizeof *dx);
         for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
                 for (int i = 0; i < at->kernel[0]; i++) {
@@ -113,6 +116,7 @@ static void switch_planes(void *ctx, size_t lo, size_t hi) {
         float *dx = a->grad_in[0] + p * plane_in;
         const float *dy = a->grad_out + p * plane_out;
         const int32_t *sw = a->aux + p * plane_out;
+        if (cnv_cpu_assigns(a, 0)) memset(dx, 0, plane_in * sizeof *dx); /* here, while the plane is in cache */
         for (size_t o = 0; o < plane_out; o++)
             if (sw[o] >= 0) dx[sw[o]] += dy[o];
     }

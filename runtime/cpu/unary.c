@@ -94,6 +94,7 @@ static cnv_status check(const cnv_cpu_args *a, int *f, float p[2]) {
 typedef struct unary_job {
     int f;
     cnv_backward_rule rule;
+    int assign; /* backward: dx is written, not added to */
     float p[2];
     const float *x, *dy;
     float *y, *dx;
@@ -120,29 +121,35 @@ cnv_status cnv_cpu_unary_forward(const cnv_cpu_args *a) {
     return CNV_OK;
 }
 
-CNV_CPU_INLINE void backward_range(int f, cnv_backward_rule rule, const unary_job *j, size_t lo, size_t hi) {
+/* dx = (or +=, without assign) the rule's gradient. */
+CNV_CPU_INLINE void backward_range(int f, cnv_backward_rule rule, int assign, const unary_job *j, size_t lo, size_t hi) {
     const float *x = j->x, *dy = j->dy;
     float *dx = j->dx;
     for (size_t i = lo; i < hi; i++) {
+        float g;
         if (rule == CNV_RULE_DECONVNET)
-            dx[i] += dy[i] > 0.0f ? dy[i] : 0.0f;
+            g = dy[i] > 0.0f ? dy[i] : 0.0f;
         else if (rule == CNV_RULE_GUIDED)
-            dx[i] += (x[i] > 0.0f && dy[i] > 0.0f) ? dy[i] : 0.0f;
+            g = (x[i] > 0.0f && dy[i] > 0.0f) ? dy[i] : 0.0f;
         else
-            dx[i] += dy[i] * unary_derivative(f, j->p[0], j->p[1], x[i], unary_value(f, j->p[0], j->p[1], x[i]));
+            g = dy[i] * unary_derivative(f, j->p[0], j->p[1], x[i], unary_value(f, j->p[0], j->p[1], x[i]));
+        dx[i] = assign ? g : dx[i] + g;
     }
 }
 
 static void backward_job(void *ctx, size_t lo, size_t hi) {
     const unary_job *j = ctx;
-    if (j->f == CNV_UNARY_RELU && j->rule == CNV_RULE_GRADIENT)
-        backward_range(CNV_UNARY_RELU, CNV_RULE_GRADIENT, j, lo, hi);
+    const int relu = j->f == CNV_UNARY_RELU && j->rule == CNV_RULE_GRADIENT;
+    if (relu && j->assign)
+        backward_range(CNV_UNARY_RELU, CNV_RULE_GRADIENT, 1, j, lo, hi);
+    else if (relu)
+        backward_range(CNV_UNARY_RELU, CNV_RULE_GRADIENT, 0, j, lo, hi);
     else
-        backward_range(j->f, j->rule, j, lo, hi);
+        backward_range(j->f, j->rule, j->assign, j, lo, hi);
 }
 
 cnv_status cnv_cpu_unary_backward(const cnv_cpu_args *a) {
-    unary_job j = {.x = a->in[0], .dy = a->grad_out, .dx = a->grad_in[0]};
+    unary_job j = {.x = a->in[0], .dy = a->grad_out, .dx = a->grad_in[0], .assign = cnv_cpu_assigns(a, 0)};
     CNV_TRY(check(a, &j.f, j.p));
     if (!j.dx) return CNV_OK;
     j.rule = a->node->op == CNV_OP_RELU ? a->rule : CNV_RULE_GRADIENT;

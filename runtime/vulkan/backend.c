@@ -305,6 +305,10 @@ static cnv_status vk_forward(cnv_backend *be, const cnv_op_io *io) {
 static cnv_status vk_backward(cnv_backend *be, const cnv_op_io *io) {
     const cnv_vk_op *op;
     CNV_TRY(op_for(io, &op));
+    /* The kernels add onto their gradients: one that holds none yet starts at zero. */
+    for (int i = 0; i < io->n_in; i++)
+        if (io->grad_in[i] && (io->grad_assign >> i & 1))
+            CNV_TRY(cnv_vkb_fill(as_vk(be), io->grad_in[i], 0.0f, cnv_shape_numel(&io->in_shape[i])));
     return op->backward(as_vk(be), io);
 }
 
