@@ -45,6 +45,9 @@ static void test_fourier_small(void **state) {
         fourier_case("fourier 1x1x4x7 decay 1.5", 1, 1, 4, 7, 1.5f),
         fourier_case("fourier 1x1x6x1", 1, 1, 6, 1, 1.0f),
         fourier_case("fourier 1x1x1x1", 1, 1, 1, 1, 1.0f),
+        /* prime factors above 16: the matrix-product DFTs, not FFTW's (CPU) */
+        fourier_case("fourier 2x2x17x19 decay 1", 2, 2, 17, 19, 1.0f),
+        fourier_case("fourier 1x1x4x23 decay 1", 1, 1, 4, 23, 1.0f),
     };
     RUN("Fourier vs oracle", cases);
 }

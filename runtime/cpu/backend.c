@@ -100,7 +100,7 @@ static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_REDUCESUM] = {cnv_cpu_reduce_forward, cnv_cpu_reduce_backward},
     [CNV_OP_REDUCEMAX] = {cnv_cpu_reduce_forward, cnv_cpu_reduce_backward},
     [CNV_OP_SLICE] = {cnv_cpu_slice_forward, cnv_cpu_slice_backward},
-    [CNV_OP_FOURIER] = {cnv_cpu_fourier_forward, cnv_cpu_fourier_backward},
+    [CNV_OP_FOURIER] = {cnv_cpu_fourier_forward, cnv_cpu_fourier_backward, cnv_cpu_fourier_workspace, .assigns = 1},
     [CNV_OP_BLUR] = {cnv_cpu_blur_forward, cnv_cpu_blur_backward},
     [CNV_OP_RESAMPLE] = {cnv_cpu_resample_forward, cnv_cpu_resample_backward},
     [CNV_OP_RESIZE] = {cnv_cpu_resize_forward, cnv_cpu_resize_backward},

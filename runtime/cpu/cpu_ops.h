@@ -162,6 +162,7 @@ CNV_CPU_DECLARE(transpose);
 CNV_CPU_DECLARE(reduce); /* ReduceMean, ReduceSum, ReduceMax */
 CNV_CPU_DECLARE(slice);     /* Slice (Split imports as Slices) */
 CNV_CPU_DECLARE(fourier); /* spectral image parameterization */
+size_t cnv_cpu_fourier_workspace(const cnv_cpu_args *a);
 CNV_CPU_DECLARE(blur);
 CNV_CPU_DECLARE(resample);
 CNV_CPU_DECLARE(regularize); /* Regularize and GradNorm: runtime/cpu/regularize.c */

@@ -36,42 +36,98 @@ static void taps_inside(int base, int dil, int kernel, int n, int *lo, int *hi) 
     if (*hi < *lo) *hi = *lo;
 }
 
+/* The window of output (oy, ox), its rows [i0, i1) inside the input, tap by tap. */
+static void window_max(const cnv_attrs *at, const float *x, int w, int y0, int i0, int i1, int ox, float *y,
+                       int32_t *sw) {
+    const int x0 = ox * at->stride[1] - at->pads[1], dy = at->dilation[0], dx = at->dilation[1];
+    int j0, j1;
+    taps_inside(x0, dx, at->kernel[1], w, &j0, &j1);
+    if (i0 == i1 || j0 == j1) { /* no cell of the window inside the input */
+        *y = 0.0f;
+        *sw = -1;
+        return;
+    }
+    int best = (y0 + i0 * dy) * w + x0 + j0 * dx;
+    float top = x[best];
+    /* Row-major over the taps inside, strictly greater: ties keep the first. */
+    for (int i = i0; i < i1; i++) {
+        const int row = (y0 + i * dy) * w + x0;
+        for (int j = j0; j < j1; j++)
+            if (x[row + j * dx] > top) {
+                top = x[row + j * dx];
+                best = row + j * dx;
+            }
+    }
+    *y = top;
+    *sw = best;
+}
+
+/* Outputs [lo, hi) of one row whose windows lie inside the input's columns: the same taps in
+ * the same order, each over the whole run of outputs, a loop the compiler vectorizes (SqueezeNet's
+ * pools took 13.6 ms of a batch-8 step window by window). sx is the column stride: a constant
+ * 1 or 2 lets the strided loads become vector loads and shuffles rather than one load a lane. */
+CNV_CPU_INLINE void row_taps(const cnv_attrs *at, int sx, const float *x, int w, int y0, int i0, int i1, int lo,
+                             int hi, float *y, int32_t *sw) {
+    const int dy = at->dilation[0], dx = at->dilation[1], base = -at->pads[1];
+    const int first = (y0 + i0 * dy) * w + base;
+    for (int ox = lo; ox < hi; ox++) {
+        y[ox] = x[first + ox * sx];
+        sw[ox] = first + ox * sx;
+    }
+    for (int i = i0; i < i1; i++)
+        for (int j = i == i0; j < at->kernel[1]; j++) {
+            const int off = (y0 + i * dy) * w + base + j * dx;
+            for (int ox = lo; ox < hi; ox++) {
+                const float v = x[off + ox * sx], top = y[ox];
+                const int gt = v > top;
+                y[ox] = gt ? v : top;
+                sw[ox] = gt ? off + ox * sx : sw[ox];
+            }
+        }
+}
+
+CNV_CPU_CLONES static void row_inside(const cnv_attrs *at, const float *x, int w, int y0, int i0, int i1, int lo,
+                                      int hi, float *y, int32_t *sw) {
+    if (at->stride[1] == 2)
+        row_taps(at, 2, x, w, y0, i0, i1, lo, hi, y, sw);
+    else if (at->stride[1] == 1)
+        row_taps(at, 1, x, w, y0, i0, i1, lo, hi, y, sw);
+    else
+        row_taps(at, at->stride[1], x, w, y0, i0, i1, lo, hi, y, sw);
+}
+
+/* The outputs whose window lies inside the input's columns: [*lo, *hi). */
+static void columns_inside(const cnv_attrs *at, int w, int ow, int *lo, int *hi) {
+    const int sx = at->stride[1], pl = at->pads[1], span = (at->kernel[1] - 1) * at->dilation[1];
+    *lo = (pl + sx - 1) / sx;                              /* ox * sx - pl >= 0 */
+    *hi = w - 1 - span + pl < 0 ? 0 : (w - 1 - span + pl) / sx + 1; /* ox * sx - pl + span <= w - 1 */
+    if (*hi > ow) *hi = ow;
+    if (*lo > *hi) *lo = *hi;
+}
+
 static void forward_planes(void *ctx, size_t lo, size_t hi) {
     const cnv_cpu_args *a = ctx;
     const cnv_attrs *at = a->a;
     const int h = a->in_shape[0].d[2], w = a->in_shape[0].d[3];
     const int oh = a->out_shape.d[2], ow = a->out_shape.d[3];
-    const int dy = at->dilation[0], dx = at->dilation[1];
+    int in_lo, in_hi;
+    columns_inside(at, w, ow, &in_lo, &in_hi);
     for (size_t p = lo; p < hi; p++) {
         const float *x = a->in[0] + p * h * w;
-        float *y = a->out + p * oh * ow;
-        int32_t *sw = a->aux + p * oh * ow;
         for (int oy = 0; oy < oh; oy++) {
+            float *y = a->out + p * oh * ow + (size_t)oy * ow;
+            int32_t *sw = a->aux + p * oh * ow + (size_t)oy * ow;
             const int y0 = oy * at->stride[0] - at->pads[0];
             int i0, i1;
-            taps_inside(y0, dy, at->kernel[0], h, &i0, &i1);
+            taps_inside(y0, at->dilation[0], at->kernel[0], h, &i0, &i1);
+            const int fast = i0 < i1 && in_lo < in_hi;
             for (int ox = 0; ox < ow; ox++) {
-                const int x0 = ox * at->stride[1] - at->pads[1];
-                int j0, j1;
-                taps_inside(x0, dx, at->kernel[1], w, &j0, &j1);
-                if (i0 == i1 || j0 == j1) { /* no cell of the window inside the input */
-                    y[oy * ow + ox] = 0.0f;
-                    sw[oy * ow + ox] = -1;
+                if (fast && ox == in_lo) {
+                    row_inside(at, x, w, y0, i0, i1, in_lo, in_hi, y, sw);
+                    ox = in_hi - 1;
                     continue;
                 }
-                int best = (y0 + i0 * dy) * w + x0 + j0 * dx;
-                float top = x[best];
-                /* Row-major over the taps inside, strictly greater: ties keep the first. */
-                for (int i = i0; i < i1; i++) {
-                    const int row = (y0 + i * dy) * w + x0;
-                    for (int j = j0; j < j1; j++)
-                        if (x[row + j * dx] > top) {
-                            top = x[row + j * dx];
-                            best = row + j * dx;
-                        }
-                }
-                y[oy * ow + ox] = top;
-                sw[oy * ow + ox] = best;
+                window_max(at, x, w, y0, i0, i1, ox, y + ox, sw + ox);
             }
         }
     }

@@ -105,8 +105,10 @@ CNV_CPU_INLINE void forward_range(int f, const unary_job *j, size_t lo, size_t h
 }
 
 /* Relu is by far the most common op and has the cheapest body: it gets a copy of the loop of its
- * own (the same code, f constant), which the compiler vectorizes. */
-static void forward_job(void *ctx, size_t lo, size_t hi) {
+ * own (the same code, f constant), which the compiler vectorizes, once per x86-64 level
+ * (CNV_CPU_CLONES: SqueezeNet batch 8's Relu backward took 19 ms a step on SSE2, 11.5 ms on
+ * AVX-512). */
+CNV_CPU_CLONES static void forward_job(void *ctx, size_t lo, size_t hi) {
     const unary_job *j = ctx;
     if (j->f == CNV_UNARY_RELU)
         forward_range(CNV_UNARY_RELU, j, lo, hi);
@@ -137,7 +139,7 @@ CNV_CPU_INLINE void backward_range(int f, cnv_backward_rule rule, int assign, co
     }
 }
 
-static void backward_job(void *ctx, size_t lo, size_t hi) {
+CNV_CPU_CLONES static void backward_job(void *ctx, size_t lo, size_t hi) {
     const unary_job *j = ctx;
     const int relu = j->f == CNV_UNARY_RELU && j->rule == CNV_RULE_GRADIENT;
     if (relu && j->assign)
