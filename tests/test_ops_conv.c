@@ -39,6 +39,8 @@ static const conv_spec conv_specs[] = {
     {"conv group 2 dil 2 s2", 1, 4, 9, 9, 4, 3, 3, .stride = {2, 2}, .dilation = {2, 2}, .pads = {2, 1, 1, 2},
      .group = 2, .bias = 1},
     {"conv 2x3 stride 3x1", 2, 3, 7, 5, 2, 2, 3, .stride = {3, 1}, .pads = {0, 1, 0, 1}, .bias = 1},
+    /* 1,056 columns an image: the CPU's im2col path puts images 0-1 in one col matrix, 2 in a second. */
+    {"conv 3x3 p1 batch 3 in two chunks", 3, 1, 32, 33, 2, 3, 3, .pads = {1, 1, 1, 1}, .bias = 1},
     /* Several tiles, none dividing: 37 output channels over 143 pixels, reductions of 45 and 333. */
     {"conv 37ch 13x11 p1", 1, 5, 13, 11, 37, 3, 3, .pads = {1, 1, 1, 1}, .bias = 1},
     {"conv 20ch c12 s2 dil 2 batch 2", 2, 12, 11, 9, 20, 3, 3, .stride = {2, 2}, .dilation = {2, 2},

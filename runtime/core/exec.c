@@ -171,17 +171,19 @@ static cnv_status ensure_grad(cnv_exec *ex, int v) {
     return ex->grads[v] ? CNV_OK : alloc_value(ex, v, &ex->grads[v]);
 }
 
-/* Whether a backward pass gives input i of node n a gradient: activations always, weights only
- * when asked for. */
-static int gets_grad(const cnv_exec *ex, const cnv_node *node, int i, int want_weights) {
-    return !ex->g->values[node->in[i]].init || want_weights;
+/* Whether a backward pass gives input i of node n a gradient: activations always (the graph
+ * input unless CNV_BACKWARD_SKIP_INPUT), weights only with CNV_BACKWARD_WEIGHTS. */
+static int gets_grad(const cnv_exec *ex, const cnv_node *node, int i, unsigned wants) {
+    const int v = node->in[i];
+    if (ex->g->values[v].init) return (wants & CNV_BACKWARD_WEIGHTS) != 0;
+    return v != ex->g->input || !(wants & CNV_BACKWARD_SKIP_INPUT);
 }
 
 /* Makes (where missing) the gradients of node n's output and of its inputs that get one. */
-static cnv_status ensure_node_grads(cnv_exec *ex, const cnv_node *node, int want_weights) {
+static cnv_status ensure_node_grads(cnv_exec *ex, const cnv_node *node, unsigned wants) {
     cnv_status s = ensure_grad(ex, node->out);
     for (int i = 0; s == CNV_OK && i < node->n_in; i++)
-        if (gets_grad(ex, node, i, want_weights)) s = ensure_grad(ex, node->in[i]);
+        if (gets_grad(ex, node, i, wants)) s = ensure_grad(ex, node->in[i]);
     return s;
 }
 
@@ -202,7 +204,7 @@ static int reads_twice(const cnv_node *node, int i) {
  * value one node reads through two slots is zeroed instead, as is one no node writes; `seeded`
  * is the value whose gradient the caller writes. */
 static cnv_status plan_first_writers(cnv_exec *ex, const unsigned char *needed, int last, int seeded,
-                                     int want_weights, uint64_t *assign) {
+                                     unsigned wants, uint64_t *assign) {
     const cnv_graph *g = ex->g;
     enum { UNUSED, WANTED, WRITTEN };
     unsigned char *state = calloc((size_t)g->n_values, 1);
@@ -211,7 +213,7 @@ static cnv_status plan_first_writers(cnv_exec *ex, const unsigned char *needed, 
         if (!needed[n]) continue;
         state[g->nodes[n].out] = WANTED;
         for (int i = 0; i < g->nodes[n].n_in; i++)
-            if (gets_grad(ex, &g->nodes[n], i, want_weights)) state[g->nodes[n].in[i]] = WANTED;
+            if (gets_grad(ex, &g->nodes[n], i, wants)) state[g->nodes[n].in[i]] = WANTED;
     }
     state[seeded] = WRITTEN;
     cnv_status s = CNV_OK;
@@ -221,7 +223,7 @@ static cnv_status plan_first_writers(cnv_exec *ex, const unsigned char *needed, 
         if (!needed[n]) continue;
         for (int i = 0; s == CNV_OK && i < node->n_in; i++) {
             const int v = node->in[i];
-            if (!gets_grad(ex, node, i, want_weights) || state[v] == WRITTEN) continue;
+            if (!gets_grad(ex, node, i, wants) || state[v] == WRITTEN) continue;
             if (reads_twice(node, i))
                 s = zero_grad(ex, v);
             else
@@ -236,16 +238,16 @@ static cnv_status plan_first_writers(cnv_exec *ex, const unsigned char *needed, 
 }
 
 /* Node n's call description for its backward: its forward's, plus the gradient buffers. */
-static void fill_backward_io(const cnv_exec *ex, int n, int want_weights, uint64_t assign, cnv_op_io *io) {
+static void fill_backward_io(const cnv_exec *ex, int n, unsigned wants, uint64_t assign, cnv_op_io *io) {
     const cnv_node *node = &ex->g->nodes[n];
     fill_io(ex, n, io);
     io->grad_out = ex->grads[node->out];
     io->grad_assign = assign;
     for (int i = 0; i < node->n_in; i++)
-        if (gets_grad(ex, node, i, want_weights)) io->grad_in[i] = ex->grads[node->in[i]];
+        if (gets_grad(ex, node, i, wants)) io->grad_in[i] = ex->grads[node->in[i]];
 }
 
-cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int want_weights) {
+cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, unsigned wants) {
     CNV_TRY(check_value(ex, value));
     const cnv_graph *g = ex->g;
     int last = g->values[value].producer;
@@ -261,13 +263,13 @@ cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int wan
 
     cnv_status s = CNV_OK;
     for (int n = 0; s == CNV_OK && n <= last; n++)
-        if (needed[n]) s = ensure_node_grads(ex, &g->nodes[n], want_weights);
-    if (s == CNV_OK) s = plan_first_writers(ex, needed, last, value, want_weights, assign);
+        if (needed[n]) s = ensure_node_grads(ex, &g->nodes[n], wants);
+    if (s == CNV_OK) s = plan_first_writers(ex, needed, last, value, wants, assign);
     if (s == CNV_OK) s = ex->be->vt->buf_write(ex->be, ex->grads[value], 0, seed, cnv_shape_numel(&ex->shapes[value]));
     for (int n = last; s == CNV_OK && n >= 0; n--) {
         if (!needed[n]) continue;
         cnv_op_io io;
-        fill_backward_io(ex, n, want_weights, assign[n], &io);
+        fill_backward_io(ex, n, wants, assign[n], &io);
         s = ex->be->vt->backward(ex->be, &io);
         if (s != CNV_OK) cnv_error_prefix(g->nodes[n].name);
     }

@@ -37,10 +37,11 @@ void cnv_cpu_blas_single_end(void) {
 /* Columns of C per item: a multiple of OpenBLAS's register blocks, wide enough that a thread's
  * share repacks A rarely. */
 #define SPLIT_COLS 64
-/* Below this many multiply-adds (about 0.1 ms of work) the products go to OpenBLAS as they are:
- * training's many small per-image products (14x14 planes, batch 32) ran slower with a pool wake
- * for each (a fashion-cnn step 0.018-0.021 s against 0.015-0.019 s) than on OpenBLAS's workers,
- * which are still spinning from the previous one. */
+/* Below this many multiply-adds (about 0.1 ms of work) the products run on the calling thread,
+ * OpenBLAS on one thread too: a pool wake costs more than they do. Handed to OpenBLAS's own
+ * workers instead, those spun beside the pool's next loop; with the im2col path's products
+ * over several images at once (conv.c) and the Gemm op's here as well, a fashion-cnn training
+ * step came out at 0.0150-0.0200 s from run to run with the workers, a steady 0.0159 s without. */
 #define SPLIT_MIN_WORK ((size_t)1 << 23)
 
 /* Column blocks [j0, j1) of product i: bias rows first where asked, then op(B)'s same columns,
@@ -71,11 +72,10 @@ static void items(void *ctx, size_t lo, size_t hi) {
 
 void cnv_cpu_products_run(const cnv_cpu_products *p) {
     const size_t blocks = ((size_t)p->n + SPLIT_COLS - 1) / SPLIT_COLS, n_items = blocks * (size_t)p->count;
-    if ((size_t)p->count * p->m * p->n * p->k < SPLIT_MIN_WORK || n_items < 2) {
-        for (int i = 0; i < p->count; i++) block_run(p, (size_t)i, 0, (size_t)p->n);
-        return;
-    }
     cnv_cpu_blas_single_begin();
-    cnv_cpu_parallel(n_items, 2, items, (void *)p);
+    if ((size_t)p->count * p->m * p->n * p->k < SPLIT_MIN_WORK || n_items < 2)
+        for (int i = 0; i < p->count; i++) block_run(p, (size_t)i, 0, (size_t)p->n);
+    else
+        cnv_cpu_parallel(n_items, 2, items, (void *)p);
     cnv_cpu_blas_single_end();
 }

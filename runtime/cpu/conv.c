@@ -95,54 +95,111 @@ static void col_row(const conv_geom *g, col_direction dir, float *plane, float *
     }
 }
 
+/* A chunk of `images` consecutive images side by side in one col matrix: image j's columns
+ * start at column j * cols, rows are ld = images * cols apart (chunk_images says why). */
 typedef struct walk_job {
     const conv_geom *g;
     col_direction dir;
     int zero_first; /* FOLD: each plane is zeroed before its rows add onto it */
-    float *x, *col;
+    int images;
+    size_t ld;
+    float *x, *col; /* x: the first image's group's first channel */
 } walk_job;
 
-/* UNROLL: rows [lo, hi), each written by one thread. */
-static void unroll_rows(void *ctx, size_t lo, size_t hi) {
-    const walk_job *j = ctx;
-    const int taps = j->g->kh * j->g->kw;
-    for (size_t r = lo; r < hi; r++)
-        col_row(j->g, UNROLL, j->x + r / taps * j->g->h * j->g->w, j->col + r * j->g->cols, (int)(r % taps) / j->g->kw,
-                (int)(r % j->g->kw));
+static float *image_plane(const walk_job *j, size_t image, size_t c) {
+    return j->x + (image * j->g->c + c) * j->g->h * j->g->w;
 }
 
-/* FOLD: channels [lo, hi): the rows of one channel add onto the same plane, so a thread takes
- * them all. */
-static void fold_channels(void *ctx, size_t lo, size_t hi) {
+/* UNROLL: rows [lo, hi) of the images' (image-major), each written by one thread. */
+static void unroll_rows(void *ctx, size_t lo, size_t hi) {
     const walk_job *j = ctx;
-    const int taps = j->g->kh * j->g->kw;
-    for (size_t c = lo; c < hi; c++) {
-        if (j->zero_first) memset(j->x + c * j->g->h * j->g->w, 0, (size_t)j->g->h * j->g->w * sizeof(float));
-        for (int t = 0; t < taps; t++)
-            col_row(j->g, FOLD, j->x + c * j->g->h * j->g->w, j->col + (c * taps + t) * j->g->cols, t / j->g->kw,
-                    t % j->g->kw);
+    const size_t rows = (size_t)j->g->rows, taps = (size_t)j->g->kh * j->g->kw;
+    for (size_t item = lo; item < hi; item++) {
+        const size_t image = item / rows, r = item % rows;
+        col_row(j->g, UNROLL, image_plane(j, image, r / taps), j->col + r * j->ld + image * j->g->cols,
+                (int)(r % taps) / j->g->kw, (int)(r % j->g->kw));
     }
 }
 
-/* x points at the group's first channel. */
-static void col_walk(const conv_geom *g, col_direction dir, int zero_first, float *x, float *col) {
-    walk_job job = {g, dir, zero_first, x, col};
+/* FOLD: channels [lo, hi) of the images': the rows of one channel add onto the same plane, so a
+ * thread takes them all. */
+static void fold_channels(void *ctx, size_t lo, size_t hi) {
+    const walk_job *j = ctx;
+    const size_t cg = (size_t)j->g->cg, taps = (size_t)j->g->kh * j->g->kw;
+    for (size_t item = lo; item < hi; item++) {
+        const size_t image = item / cg, c = item % cg;
+        float *plane = image_plane(j, image, c);
+        if (j->zero_first) memset(plane, 0, (size_t)j->g->h * j->g->w * sizeof(float));
+        for (size_t t = 0; t < taps; t++)
+            col_row(j->g, FOLD, plane, j->col + (c * taps + t) * j->ld + image * j->g->cols, (int)t / j->g->kw,
+                    (int)t % j->g->kw);
+    }
+}
+
+/* x points at the group's first channel of the chunk's first image; the images' rows or
+ * channels go to the pool in one wake. */
+static void col_walk(const conv_geom *g, col_direction dir, int zero_first, int images, float *x, float *col) {
+    walk_job job = {g, dir, zero_first, images, (size_t)images * g->cols, x, col};
     if (dir == UNROLL)
-        cnv_cpu_parallel((size_t)g->rows, cnv_cpu_min_items((size_t)g->cols), unroll_rows, &job);
+        cnv_cpu_parallel((size_t)images * g->rows, cnv_cpu_min_items((size_t)g->cols), unroll_rows, &job);
     else
-        cnv_cpu_parallel((size_t)g->cg, cnv_cpu_min_items((size_t)g->kh * g->kw * g->cols), fold_channels, &job);
+        cnv_cpu_parallel((size_t)images * g->cg, cnv_cpu_min_items((size_t)g->kh * g->kw * g->cols), fold_channels,
+                         &job);
 }
 
-/* The col matrix of image n, group gi: the input itself on the identity path, else unrolled
- * into the workspace. */
-static const float *image_cols(const conv_geom *g, const float *x, int n, int gi, float *work) {
-    const float *xg = x + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w;
-    if (g->identity_cols) return xg;
-    col_walk(g, UNROLL, 0, (float *)xg, work); /* unrolling only reads x */
-    return work;
+/* Images per col matrix on the im2col path. One image's products are narrow where the images are
+ * small (a Fashion-MNIST conv's 196 columns, batch 32): run one by one they stayed far below the
+ * matrix-product rate, and the weight gradient was read and written once per image. A chunk
+ * side by side gives them CHUNK_COLS columns or more, within CHUNK_FLOATS of scratch; its
+ * outputs (or output gradients) then pass through the scratch too, [mg, images * cols]. Groups
+ * and the identity path keep one image (the latter's col matrix is the input itself). */
+#define CHUNK_COLS 2048
+#define CHUNK_FLOATS ((size_t)1 << 22)
+
+static int chunk_images(const conv_geom *g) {
+    if (g->identity_cols || g->group != 1 || g->cols == 0) return 1;
+    int k = (CHUNK_COLS + g->cols - 1) / g->cols;
+    if (k > g->n) k = g->n;
+    while (k > 1 && (size_t)k * g->cols * ((size_t)g->rows + g->mg) > CHUNK_FLOATS) k--;
+    return k;
 }
 
-static size_t work_floats(const conv_geom *g) { return g->identity_cols ? 0 : (size_t)g->rows * g->cols; }
+static size_t work_floats(const conv_geom *g) {
+    if (g->identity_cols) return 0;
+    const size_t k = (size_t)chunk_images(g), ld = k * g->cols;
+    return (size_t)g->rows * ld + (k > 1 ? (size_t)g->mg * ld : 0);
+}
+
+/* A chunk [n0, n0 + k) of one group gi: its im2col columns and its outputs' (or output
+ * gradients') rows, [mg, k * cols]; for one image, the tensor itself. */
+typedef struct conv_chunk {
+    int n0, k, gi;
+    size_t ld;     /* k * cols */
+    float *col;    /* [rows, ld] in the scratch */
+    float *y;      /* [mg, ld]: the tensor's rows for one image, else the scratch's copy */
+} conv_chunk;
+
+static conv_chunk chunk_at(const conv_geom *g, int n0, int k, int gi, float *tensor, float *work) {
+    conv_chunk c = {n0, k, gi, (size_t)k * g->cols, work, NULL};
+    c.y = k == 1 ? tensor + ((size_t)n0 * g->m + (size_t)gi * g->mg) * g->cols : work + (size_t)g->rows * c.ld;
+    return c;
+}
+
+/* Between the tensor's [n, m, cols] and the chunk's [mg, k * cols]: in (tensor -> chunk) or out. */
+static void chunk_copy(const conv_geom *g, const conv_chunk *c, float *tensor, int in) {
+    if (c->k == 1) return;
+    for (int j = 0; j < c->k; j++)
+        for (int m = 0; m < g->mg; m++) {
+            float *t = tensor + ((size_t)(c->n0 + j) * g->m + (size_t)c->gi * g->mg + m) * g->cols;
+            float *y = c->y + (size_t)m * c->ld + (size_t)j * g->cols;
+            memcpy(in ? y : t, in ? t : y, (size_t)g->cols * sizeof(float));
+        }
+}
+
+/* The chunk's group gi's input channels. */
+static float *chunk_x(const conv_geom *g, const conv_chunk *c, const float *x) {
+    return (float *)x + ((size_t)c->n0 * g->c + (size_t)c->gi * g->cg) * g->h * g->w;
+}
 
 /* Winograd takes 3x3 stride-1 convolutions without groups whose weights are constant (kept
  * transformed with their buffer: in training, where they change every step, im2col is faster)
@@ -300,71 +357,73 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     if (g.identity_cols) {
         cnv_cpu_products_run(&p);
     } else {
-        for (int n = 0; n < g.n; n++)
+        const int k = chunk_images(&g);
+        for (int n0 = 0; n0 < g.n; n0 += k)
             for (int gi = 0; gi < g.group; gi++) {
+                const conv_chunk c = chunk_at(&g, n0, n0 + k <= g.n ? k : g.n - n0, gi, a->out, work);
+                col_walk(&g, UNROLL, 0, c.k, chunk_x(&g, &c, x), c.col); /* unrolling only reads x */
                 p.a = wt + (size_t)gi * g.mg * g.rows;
                 p.bias = bias ? bias + (size_t)gi * g.mg : NULL;
-                p.b = image_cols(&g, x, n, gi, work);
-                p.c = a->out + ((size_t)n * g.m + (size_t)gi * g.mg) * g.cols;
+                p.n = (int)c.ld, p.b = c.col, p.ldb = (int)c.ld, p.c = c.y, p.ldc = (int)c.ld;
                 cnv_cpu_products_run(&p);
+                chunk_copy(&g, &c, a->out, 0);
             }
     }
     free(owned);
     return CNV_OK;
 }
 
-/* dX += (or, assigned, =) col2im(W_gᵀ · dY_g), or the Winograd correlation of dY with the
- * rotated kernel; on the identity path the product lands on dX directly. */
-static void backward_data(const cnv_cpu_args *a, const conv_geom *g, float *work) {
+/* dX += (or, assigned, =) the Winograd correlation of dY with the rotated kernel, or on the
+ * identity path W_gᵀ · dY_g, every image's products at once; false where neither applies. */
+static int backward_data_whole(const cnv_cpu_args *a, const conv_geom *g, float *work) {
     const int assign = cnv_cpu_assigns(a, 0);
     cnv_winograd_conv s;
     if (winograd_backward(a, g, &s)) {
         cnv_cpu_winograd_run(&s, a->grad_out, winograd_weights(a, g, &s), NULL, !assign, a->grad_in[0], work);
-        return;
+        return 1;
     }
-    /* col = W_gᵀ · dY_g; on the identity path onto dX directly, every image's products at once. */
-    cnv_cpu_products p = {.ta = 1, .m = g->rows, .n = g->cols, .k = g->mg, .count = g->identity_cols ? g->n * g->group : 1,
-                          .alpha = 1.0f, .beta = g->identity_cols && !assign ? 1.0f : 0.0f, .a = a->in[1], .lda = g->rows,
-                          .ldb = g->cols, .ldc = g->cols, .a_period = g->identity_cols ? g->group : 1,
-                          .a_stride = (size_t)g->mg * g->rows, .b = a->grad_out, .b_stride = (size_t)g->mg * g->cols,
-                          .c = a->grad_in[0], .c_stride = (size_t)g->cg * g->h * g->w};
-    if (g->identity_cols) {
-        cnv_cpu_products_run(&p);
-        return;
-    }
-    for (int n = 0; n < g->n; n++) {
-        for (int gi = 0; gi < g->group; gi++) {
-            p.a = a->in[1] + (size_t)gi * g->mg * g->rows;
-            p.b = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
-            p.c = work;
-            cnv_cpu_products_run(&p);
-            col_walk(g, FOLD, assign, a->grad_in[0] + ((size_t)n * g->c + (size_t)gi * g->cg) * g->h * g->w, work);
-        }
-    }
+    if (!g->identity_cols) return 0;
+    const cnv_cpu_products p = {.ta = 1, .m = g->rows, .n = g->cols, .k = g->mg, .count = g->n * g->group,
+                                .alpha = 1.0f, .beta = assign ? 0.0f : 1.0f, .a = a->in[1], .lda = g->rows,
+                                .ldb = g->cols, .ldc = g->cols, .a_period = g->group,
+                                .a_stride = (size_t)g->mg * g->rows, .b = a->grad_out,
+                                .b_stride = (size_t)g->mg * g->cols, .c = a->grad_in[0],
+                                .c_stride = (size_t)g->cg * g->h * g->w};
+    cnv_cpu_products_run(&p);
+    return 1;
 }
 
-/* dW_g += dY_g · colᵀ summed over the batch; dB[m] += Σ dY[m]. Assigned, the first image's
- * terms are written rather than added. */
-static void backward_weights(const cnv_cpu_args *a, const conv_geom *g, float *work) {
+/* One chunk's share, its output gradient already in c->y: dX (+)= col2im(W_gᵀ · dY_g) when
+ * `data`, then dW_g (+)= dY_g · colᵀ and dB (+)= the row sums of dY_g. Assigned, the first
+ * chunk writes the weights' gradients and every chunk its own images' dX. */
+static void backward_chunk(const cnv_cpu_args *a, const conv_geom *g, const conv_chunk *c, int data) {
+    if (data) {
+        const cnv_cpu_products p = {.ta = 1, .m = g->rows, .n = (int)c->ld, .k = g->mg, .count = 1, .alpha = 1.0f,
+                                    .a = a->in[1] + (size_t)c->gi * g->mg * g->rows, .lda = g->rows, .b = c->y,
+                                    .ldb = (int)c->ld, .c = c->col, .ldc = (int)c->ld, .a_period = 1};
+        cnv_cpu_products_run(&p);
+        col_walk(g, FOLD, cnv_cpu_assigns(a, 0), c->k, chunk_x(g, c, a->grad_in[0]), c->col);
+    }
     float *dw = a->grad_in[1], *db = a->n_in > 2 ? a->grad_in[2] : NULL;
-    for (int n = 0; n < g->n; n++) {
-        const int write_w = n == 0 && cnv_cpu_assigns(a, 1), write_b = n == 0 && cnv_cpu_assigns(a, 2);
-        for (int gi = 0; gi < g->group; gi++) {
-            const float *dy = a->grad_out + ((size_t)n * g->m + (size_t)gi * g->mg) * g->cols;
-            if (dw) {
-                const float *col = image_cols(g, a->in[0], n, gi, work);
-                const cnv_cpu_products p = {.tb = 1, .m = g->mg, .n = g->rows, .k = g->cols, .count = 1, .alpha = 1.0f,
-                                            .beta = write_w ? 0.0f : 1.0f, .a = dy, .lda = g->cols, .b = col, .ldb = g->cols,
-                                            .c = dw + (size_t)gi * g->mg * g->rows, .ldc = g->rows, .a_period = 1};
-                cnv_cpu_products_run(&p);
-            }
-            if (db) {
-                for (int m = 0; m < g->mg; m++) {
-                    float s = 0.0f;
-                    for (int p = 0; p < g->cols; p++) s += dy[(size_t)m * g->cols + p];
-                    db[gi * g->mg + m] = write_b ? s : db[gi * g->mg + m] + s;
-                }
-            }
+    if (dw) {
+        const float *col = c->col;
+        if (g->identity_cols)
+            col = chunk_x(g, c, a->in[0]);
+        else
+            col_walk(g, UNROLL, 0, c->k, chunk_x(g, c, a->in[0]), c->col);
+        const cnv_cpu_products p = {.tb = 1, .m = g->mg, .n = g->rows, .k = (int)c->ld, .count = 1, .alpha = 1.0f,
+                                    .beta = c->n0 == 0 && cnv_cpu_assigns(a, 1) ? 0.0f : 1.0f, .a = c->y,
+                                    .lda = (int)c->ld, .b = col, .ldb = (int)c->ld,
+                                    .c = dw + (size_t)c->gi * g->mg * g->rows, .ldc = g->rows, .a_period = 1};
+        cnv_cpu_products_run(&p);
+    }
+    if (db) {
+        const int write = c->n0 == 0 && cnv_cpu_assigns(a, 2);
+        for (int m = 0; m < g->mg; m++) {
+            float s = 0.0f;
+            for (size_t q = 0; q < c->ld; q++) s += c->y[(size_t)m * c->ld + q];
+            float *b = db + c->gi * g->mg + m;
+            *b = write ? s : *b + s;
         }
     }
 }
@@ -374,8 +433,16 @@ cnv_status cnv_cpu_conv_backward(const cnv_cpu_args *a) {
     float *work, *owned;
     CNV_TRY(conv_geom_init(a, &g));
     CNV_TRY(get_work(a, &g, &work, &owned));
-    if (a->grad_in[0]) backward_data(a, &g, work);
-    if (a->grad_in[1] || (a->n_in > 2 && a->grad_in[2])) backward_weights(a, &g, work);
+    const int data = a->grad_in[0] && !backward_data_whole(a, &g, work);
+    if (data || a->grad_in[1] || (a->n_in > 2 && a->grad_in[2])) {
+        const int k = chunk_images(&g);
+        for (int n0 = 0; n0 < g.n; n0 += k)
+            for (int gi = 0; gi < g.group; gi++) {
+                const conv_chunk c = chunk_at(&g, n0, n0 + k <= g.n ? k : g.n - n0, gi, (float *)a->grad_out, work);
+                chunk_copy(&g, &c, (float *)a->grad_out, 1);
+                backward_chunk(a, &g, &c, data);
+            }
+    }
     free(owned);
     return CNV_OK;
 }

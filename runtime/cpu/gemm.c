@@ -77,8 +77,11 @@ static CBLAS_TRANSPOSE trans(int t) { return t ? CblasTrans : CblasNoTrans; }
  * into its packed layout, reading and writing it twice more than sgemv, which streams it once. */
 static void product(int ta, int tb, int m, int n, int k, float alpha, const float *A, int lda, const float *B,
                     int ldb, float beta, float *C, int ldc) {
-    if (m != 1 && n != 1) {
-        cblas_sgemm(CblasRowMajor, trans(ta), trans(tb), m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (m != 1 && n != 1) { /* on the pool's threads, as the convolutions' products (blas_split.c) */
+        const cnv_cpu_products p = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .count = 1, .alpha = alpha,
+                                    .beta = beta, .a = A, .lda = lda, .b = B, .ldb = ldb, .c = C, .ldc = ldc,
+                                    .a_period = 1};
+        cnv_cpu_products_run(&p);
         return;
     }
     /* BLAS may leave beta · C unevaluated when beta is 0, but C's old contents must not leak in

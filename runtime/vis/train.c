@@ -233,7 +233,7 @@ static cnv_status train_epoch(trainer *t, const cnv_dataset *d, const cnv_train_
                          "than %g)", epoch, i + 1, isfinite(batch_loss) ? "" : "not finite: ", batch_loss, opt->lr);
             break;
         }
-        s = cnv_exec_backward(t->ex, t->logits_value, t->seed, 1);
+        s = cnv_exec_backward(t->ex, t->logits_value, t->seed, CNV_BACKWARD_WEIGHTS | CNV_BACKWARD_SKIP_INPUT);
         if (s == CNV_OK) s = optim_steps(t, opt, ++*step);
         if (opt->on_batch) opt->on_batch(opt->user, epoch, i + 1, n_batches, loss / ((double)(i + 1) * t->batch));
     }

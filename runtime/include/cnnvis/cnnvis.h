@@ -211,10 +211,15 @@ CNV_API cnv_status cnv_exec_set_input(cnv_exec *ex, const float *data);
 CNV_API cnv_status cnv_exec_forward(cnv_exec *ex, int node);
 /* Reads a value (tensor index) computed by the last forward. */
 CNV_API cnv_status cnv_exec_read(cnv_exec *ex, int value, float *dst);
+/* cnv_exec_backward's `wants`: 0 is the gradient of the input alone. */
+enum {
+    CNV_BACKWARD_WEIGHTS = 1,   /* also every weight's gradient */
+    CNV_BACKWARD_SKIP_INPUT = 2 /* not the input's (training needs the weights' alone) */
+};
 /* Back-propagates `seed` (the gradient of the objective w.r.t. `value`) through everything
- * `value` depends on; then gradients of the input (and with want_weights, of every weight) can
- * be read. Needs a forward to value's producer first. */
-CNV_API cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, int want_weights);
+ * `value` depends on; then the gradients `wants` names can be read. Needs a forward to value's
+ * producer first. */
+CNV_API cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, unsigned wants);
 CNV_API cnv_status cnv_exec_read_grad(cnv_exec *ex, int value, float *dst);
 
 #ifdef __cplusplus
