@@ -77,8 +77,7 @@ static cnv_status record(cnv_backend *be, const rec_entry *e) {
 /* The elementwise ops (a CNV_UNARY_* or CNV_BINARY_* number in their descriptor) all share one
  * kernel of each kind; every other op has its entry here. */
 static const cnv_cpu_op unary_op = {cnv_cpu_unary_forward, cnv_cpu_unary_backward, NULL, NULL, .assigns = 1};
-/* A broadcast input's gradient is a sum over the broadcast axes: it is zeroed, then added to. */
-static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward, NULL, NULL, .assigns = 0};
+static const cnv_cpu_op binary_op = {cnv_cpu_binary_forward, cnv_cpu_binary_backward, NULL, NULL, .assigns = 1};
 
 static const cnv_cpu_op op_table[CNV_OP_COUNT] = {
     [CNV_OP_CONV] = {cnv_cpu_conv_forward, cnv_cpu_conv_backward, cnv_cpu_conv_workspace, cnv_cpu_conv_derived, .assigns = 1},

@@ -9,10 +9,11 @@
 #include "core/status.h"
 
 #include <math.h>
+#include <string.h>
 
 #define R CNV_MAX_DIMS
 
-static float binary_value(int f, float a, float b) {
+CNV_CPU_INLINE float binary_value(int f, float a, float b) {
     switch (f) {
     case CNV_BINARY_ADD: return a + b;
     case CNV_BINARY_SUB: return a - b;
@@ -26,7 +27,7 @@ static float binary_value(int f, float a, float b) {
 }
 
 /* df/da (which = 0) or df/db (which = 1). Max and Min pass a tie to a; Pow's df/db needs a > 0. */
-static float binary_partial(int f, int which, float a, float b) {
+CNV_CPU_INLINE float binary_partial(int f, int which, float a, float b) {
     switch (f) {
     case CNV_BINARY_ADD: return 1.0f;
     case CNV_BINARY_SUB: return which ? -1.0f : 1.0f;
@@ -87,22 +88,74 @@ static inline void advance(const binary_plan *p, cursor *c) {
     }
 }
 
+/* Inputs of the output's shape (a residual Add: 13% of a ResNet-50 step through the cursor) take
+ * a plain loop, split among the cores, with Add's own copy (f constant) that the compiler
+ * vectorizes. */
+typedef struct same_job {
+    int f, which, assign;
+    const float *x, *y, *g;
+    float *out;
+} same_job;
+
+CNV_CPU_INLINE void same_forward(int f, const same_job *j, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) j->out[i] = binary_value(f, j->x[i], j->y[i]);
+}
+
+CNV_CPU_INLINE void same_backward(int f, int assign, const same_job *j, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+        const float d = j->g[i] * binary_partial(f, j->which, j->x[i], j->y[i]);
+        j->out[i] = assign ? d : j->out[i] + d;
+    }
+}
+
+CNV_CPU_CLONES static void same_job_run(void *ctx, size_t lo, size_t hi) {
+    const same_job *j = ctx;
+    if (!j->g && j->f == CNV_BINARY_ADD)
+        same_forward(CNV_BINARY_ADD, j, lo, hi);
+    else if (!j->g)
+        same_forward(j->f, j, lo, hi);
+    else if (j->f == CNV_BINARY_ADD && j->assign)
+        same_backward(CNV_BINARY_ADD, 1, j, lo, hi);
+    else if (j->f == CNV_BINARY_ADD)
+        same_backward(CNV_BINARY_ADD, 0, j, lo, hi);
+    else
+        same_backward(j->f, j->assign, j, lo, hi);
+}
+
+static int same_shapes(const cnv_cpu_args *a, const binary_plan *p) {
+    return cnv_shape_numel(&a->in_shape[0]) == p->total && cnv_shape_numel(&a->in_shape[1]) == p->total;
+}
+
 cnv_status cnv_cpu_binary_forward(const cnv_cpu_args *a) {
     binary_plan p;
     CNV_TRY(plan(a, &p));
     const float *x = a->in[0], *y = a->in[1];
+    if (same_shapes(a, &p)) {
+        same_job j = {.f = p.f, .x = x, .y = y, .out = a->out};
+        cnv_cpu_parallel(p.total, CNV_CPU_PARALLEL_MIN, same_job_run, &j);
+        return CNV_OK;
+    }
     cursor c = {{0}, 0, 0};
     for (size_t o = 0; o < p.total; o++, advance(&p, &c)) a->out[o] = binary_value(p.f, x[c.ia], y[c.ib]);
     return CNV_OK;
 }
 
+/* Assigned gradients are written where the shapes are the same; a broadcast input's is a sum
+ * over the positions broadcast from each element, so it is zeroed first. */
 cnv_status cnv_cpu_binary_backward(const cnv_cpu_args *a) {
     binary_plan p;
     CNV_TRY(plan(a, &p));
     const float *x = a->in[0], *y = a->in[1], *g = a->grad_out;
+    const int same = same_shapes(a, &p);
     for (int which = 0; which < 2; which++) {
         float *d = a->grad_in[which];
         if (!d) continue;
+        if (same) {
+            same_job j = {.f = p.f, .which = which, .assign = cnv_cpu_assigns(a, which), .x = x, .y = y, .g = g, .out = d};
+            cnv_cpu_parallel(p.total, CNV_CPU_PARALLEL_MIN, same_job_run, &j);
+            continue;
+        }
+        if (cnv_cpu_assigns(a, which)) memset(d, 0, cnv_shape_numel(&a->in_shape[which]) * sizeof *d);
         cursor c = {{0}, 0, 0};
         for (size_t o = 0; o < p.total; o++, advance(&p, &c))
             d[which ? c.ib : c.ia] += g[o] * binary_partial(p.f, which, x[c.ia], y[c.ib]);
