@@ -58,24 +58,55 @@ static void block_run(const cnv_cpu_products *p, size_t i, size_t j0, size_t j1)
                 c, p->ldc);
 }
 
+/* Row blocks [r0, r1) of product i, all its columns: A's rows sit at A + r * lda (stored
+ * [M, K]) or A + r (stored [K, M], read transposed). */
+static void rows_run(const cnv_cpu_products *p, size_t i, size_t r0, size_t r1) {
+    cnv_cpu_products q = *p;
+    const size_t at = i % (size_t)p->a_period;
+    q.m = (int)(r1 - r0);
+    q.a = p->a + at * p->a_stride + (p->ta ? r0 : r0 * (size_t)p->lda);
+    q.a_stride = 0, q.a_period = 1;
+    q.bias = p->bias ? p->bias + at * (size_t)p->m + r0 : NULL;
+    q.b = p->b + i * p->b_stride, q.b_stride = 0;
+    q.c = p->c + i * p->c_stride + r0 * (size_t)p->ldc;
+    block_run(&q, 0, 0, (size_t)p->n);
+}
+
+/* A product split by columns (SPLIT_COLS), or by rows (SPLIT_ROWS) where it has too few columns
+ * to give each thread some (ResNet-50's 7x7 layers: 49 columns, 2048 rows). */
+typedef struct split {
+    const cnv_cpu_products *p;
+    size_t block, blocks; /* per product: rows or columns per item, items */
+    int by_rows;
+} split;
+
 /* Items [lo, hi) of count x blocks, each thread's run of blocks within one product in one call. */
 static void items(void *ctx, size_t lo, size_t hi) {
-    const cnv_cpu_products *p = ctx;
-    const size_t blocks = ((size_t)p->n + SPLIT_COLS - 1) / SPLIT_COLS;
+    const split *sp = ctx;
+    const size_t blocks = sp->blocks, extent = sp->by_rows ? (size_t)sp->p->m : (size_t)sp->p->n;
     while (lo < hi) {
         const size_t i = lo / blocks, first = lo % blocks, last = hi - i * blocks < blocks ? hi - i * blocks : blocks;
-        const size_t j1 = last * SPLIT_COLS < (size_t)p->n ? last * SPLIT_COLS : (size_t)p->n;
-        block_run(p, i, first * SPLIT_COLS, j1);
+        const size_t end = last * sp->block < extent ? last * sp->block : extent;
+        if (sp->by_rows)
+            rows_run(sp->p, i, first * sp->block, end);
+        else
+            block_run(sp->p, i, first * sp->block, end);
         lo = (i + 1) * blocks;
     }
 }
 
+/* Rows per item where a product is split by rows: a multiple of OpenBLAS's register blocks. */
+#define SPLIT_ROWS 64
+
 void cnv_cpu_products_run(const cnv_cpu_products *p) {
-    const size_t blocks = ((size_t)p->n + SPLIT_COLS - 1) / SPLIT_COLS, n_items = blocks * (size_t)p->count;
+    split sp = {p, SPLIT_COLS, ((size_t)p->n + SPLIT_COLS - 1) / SPLIT_COLS, 0};
+    if (sp.blocks * (size_t)p->count < 2 && p->m >= 2 * SPLIT_ROWS)
+        sp = (split){p, SPLIT_ROWS, ((size_t)p->m + SPLIT_ROWS - 1) / SPLIT_ROWS, 1};
+    const size_t n_items = sp.blocks * (size_t)p->count;
     cnv_cpu_blas_single_begin();
     if ((size_t)p->count * p->m * p->n * p->k < SPLIT_MIN_WORK || n_items < 2)
         for (int i = 0; i < p->count; i++) block_run(p, (size_t)i, 0, (size_t)p->n);
     else
-        cnv_cpu_parallel(n_items, 2, items, (void *)p);
+        cnv_cpu_parallel(n_items, 2, items, &sp);
     cnv_cpu_blas_single_end();
 }
