@@ -103,6 +103,8 @@ static json_t *result_json(const cnv_bench_result *r) {
     json_object_set_new(o, "conv_backward_data_gflops", number(conv_backward_data_gflops(r)));
     json_object_set_new(o, "conv_backward_weights_gflops", number(conv_backward_weights_gflops(r)));
     json_object_set_new(o, "peak_rss_mb", r->peak_rss_kb >= 0 ? number(r->peak_rss_kb / 1024.0) : json_null());
+    json_object_set_new(o, "submits_per_repeat", number(r->submits_per_repeat));
+    json_object_set_new(o, "host_waits_per_repeat", number(r->host_waits_per_repeat));
     json_t *kernels = json_array();
     double total = r->kernel_ms_other;
     for (int k = 0; k < r->n_kernels; k++) total += r->kernels[k].ms;
@@ -131,6 +133,8 @@ static void print_result(const cnv_bench_result *r, int profile) {
         snprintf(gflops, sizeof gflops, "%.1f*", r->conv_forward_flops / (conv_ms / r->n) * 1e-6);
     printf("%-22s %-8s %12.4f %12.4f %12.4f %10s %10.0f\n", r->workload, r->backend, r->median, r->min, r->max, gflops,
            r->peak_rss_kb / 1024.0);
+    if (!strcmp(r->backend, "vulkan"))
+        printf("    %.2f queue submits and %.2f host waits a repeat\n", r->submits_per_repeat, r->host_waits_per_repeat);
     if (!profile) return;
     double total = r->kernel_ms_other;
     for (int k = 0; k < r->n_kernels; k++) total += r->kernels[k].ms;

@@ -11,19 +11,20 @@ void cnv_backend_free(cnv_backend *be) {
     if (be) be->vt->destroy(be);
 }
 
-uint64_t cnv_backend_submit_count(const cnv_backend *be) {
-    uint64_t submits = 0;
-    unsigned messages = 0;
-    if (be->vt->stats) be->vt->stats(be, &submits, &messages);
-    return submits;
+typedef struct backend_stats {
+    uint64_t submits, host_waits;
+    unsigned messages;
+} backend_stats;
+
+static backend_stats stats_of(const cnv_backend *be) {
+    backend_stats st = {0};
+    if (be->vt->stats) be->vt->stats(be, &st.submits, &st.host_waits, &st.messages);
+    return st;
 }
 
-unsigned cnv_backend_validation_messages(const cnv_backend *be) {
-    uint64_t submits = 0;
-    unsigned messages = 0;
-    if (be->vt->stats) be->vt->stats(be, &submits, &messages);
-    return messages;
-}
+uint64_t cnv_backend_submit_count(const cnv_backend *be) { return stats_of(be).submits; }
+uint64_t cnv_backend_host_waits(const cnv_backend *be) { return stats_of(be).host_waits; }
+unsigned cnv_backend_validation_messages(const cnv_backend *be) { return stats_of(be).messages; }
 
 void cnv_backend_profile_report(cnv_backend *be, FILE *f) {
     const cnv_profile *p = be->vt->profile ? be->vt->profile(be) : NULL;

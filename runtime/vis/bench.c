@@ -90,6 +90,7 @@ typedef struct step_clock {
     cnv_bench_result *res;
     cnv_profile_entry *before; /* the profile when the timed steps began */
     int n_before;
+    uint64_t submits, host_waits; /* the backend's counts then */
 } step_clock;
 
 static void clock_start(step_clock *c) { c->last_ms = cnv_now_ms(); }
@@ -141,8 +142,16 @@ static void clock_tick(step_clock *c) {
     c->ticks++;
     cnv_bench_result *r = c->res;
     if (c->ticks > WARMUP && r->n < c->repeat) r->seconds[r->n++] = (now - c->last_ms) / 1000.0;
-    if (c->ticks == WARMUP) snapshot_profile(c);
-    if (c->ticks == WARMUP + c->repeat) profile_since_snapshot(c);
+    if (c->ticks == WARMUP) {
+        snapshot_profile(c);
+        c->submits = cnv_backend_submit_count(c->be);
+        c->host_waits = cnv_backend_host_waits(c->be);
+    }
+    if (c->ticks == WARMUP + c->repeat) {
+        profile_since_snapshot(c);
+        r->submits_per_repeat = (double)(cnv_backend_submit_count(c->be) - c->submits) / c->repeat;
+        r->host_waits_per_repeat = (double)(cnv_backend_host_waits(c->be) - c->host_waits) / c->repeat;
+    }
     c->last_ms = cnv_now_ms(); /* the bookkeeping above is not a step's time */
 }
 

@@ -37,6 +37,8 @@ static int has_transforms(const cnv_recipe *r) {
 }
 
 /* Everything a render holds on the backend. */
+#define STEP_SLOTS 2
+
 typedef struct render_state {
     const cnv_render_opts *o;
     cnv_backend *be;
@@ -45,8 +47,13 @@ typedef struct render_state {
     int node, value; /* objective node and its output in the visualization graph */
     int report_node, report_value; /* the same for the report (-1: none) */
     float *seed, *out, *affine;
-    cnv_buf *m, *v, *hyper, *scratch, *zoom_t;
-    cnv_program *prog;
+    cnv_buf *m, *v, *scratch, *zoom_t;
+    /* Steps alternate between STEP_SLOTS recorded programs, each reading its own per-step
+     * buffers (the optimizer's hyperparameters; the transforms, slot 0's being the executor's
+     * own): the host writes step s + 1's while the device may still run step s, since a
+     * program's run is waited for only when the host touches a buffer it binds. */
+    cnv_buf *hyper[STEP_SLOTS], *transform[STEP_SLOTS];
+    cnv_program *prog[STEP_SLOTS];
     cnv_rng rng;
     size_t n_param;
     cnv_objective *objectives; /* with build_objective: one unit objective per item */
@@ -72,16 +79,17 @@ static void draw_transforms(render_state *st, int random) {
     }
 }
 
-static cnv_status set_transforms(render_state *st, int random) {
+/* Into the transform buffer of step slot `slot` (0: the executor's own). */
+static cnv_status set_transforms(render_state *st, int random, int slot) {
     if (st->vg.transform < 0) return CNV_OK;
     draw_transforms(st, random);
-    return st->be->vt->buf_write(st->be, st->ex->vals[st->vg.transform], 0, st->affine, (size_t)st->o->batch * 6);
+    return st->be->vt->buf_write(st->be, st->transform[slot], 0, st->affine, (size_t)st->o->batch * 6);
 }
 
 /* Objective values of the current image without transforms (start and end measurements), at
  * the objective and at the report node. */
 static cnv_status measure(render_state *st, double *values, double *report) {
-    CNV_TRY(set_transforms(st, 0));
+    CNV_TRY(set_transforms(st, 0, 0));
     CNV_TRY(cnv_exec_forward(st->ex, st->node));
     CNV_TRY(cnv_exec_read(st->ex, st->value, st->out));
     cnv_objective_values(st->seed, st->out, &st->ex->shapes[st->value], values);
@@ -113,21 +121,28 @@ static cnv_status init_param(render_state *st) {
     return s;
 }
 
-static cnv_status record_step(render_state *st) {
+/* The step of slot `slot`, its transforms read from that slot's buffer (swapped into the
+ * executor while recording). */
+static cnv_status record_step(render_state *st, int slot) {
     const cnv_backend_vtable *vt = st->be->vt;
     int param = st->vg.param;
-    CNV_TRY(vt->program_begin(st->be));
-    cnv_status s = cnv_exec_forward(st->ex, st->node);
+    if (st->vg.transform >= 0) st->ex->vals[st->vg.transform] = st->transform[slot];
+    cnv_status s = vt->program_begin(st->be);
+    if (s != CNV_OK) goto out;
+    s = cnv_exec_forward(st->ex, st->node);
     if (s == CNV_OK) s = cnv_exec_backward(st->ex, st->value, st->seed, 0);
     if (s == CNV_OK) {
         cnv_optim_io io = {st->o->recipe.optimizer, st->ex->vals[param], st->ex->grads[param], st->m, st->v,
-                           st->hyper, st->n_param};
+                           st->hyper[slot], st->n_param};
         s = vt->optim_step(st->be, &io);
     }
     cnv_program *prog = NULL;
     cnv_status e = vt->program_end(st->be, &prog);
-    st->prog = prog;
-    return s != CNV_OK ? s : e;
+    st->prog[slot] = prog;
+    if (s == CNV_OK) s = e;
+out:
+    if (st->vg.transform >= 0) st->ex->vals[st->vg.transform] = st->transform[0];
+    return s;
 }
 
 /* Sainburg's step between rounds: zoom the pixel parameter about its centre, then blur it. */
@@ -231,7 +246,7 @@ static cnv_status run(render_state *st, cnv_render_result *res) {
     CNV_TRY(read_images(st, res->start_images));
     CNV_TRY(vt->buf_fill(st->be, st->m, 0.0f, st->n_param));
     CNV_TRY(vt->buf_fill(st->be, st->v, 0.0f, st->n_param));
-    CNV_TRY(record_step(st));
+    for (int slot = 0; slot < STEP_SLOTS; slot++) CNV_TRY(record_step(st, slot));
     int random = has_transforms(r), step = 0;
     for (int round = 0; round < rounds; round++) {
         if (round > 0) CNV_TRY(zoom_and_blur(st));
@@ -241,9 +256,10 @@ static cnv_status run(render_state *st, cnv_render_result *res) {
             cnv_optim_hyper(step_lr(r, step, steps), r->beta1, r->beta2, r->eps, step, h);
             /* The prior's penalty on z: ascent follows g - w z. */
             if (o->prior) h[CNV_HYPER_WD] = -r->prior_weight;
-            CNV_TRY(vt->buf_write(st->be, st->hyper, 0, h, CNV_HYPER_COUNT));
-            CNV_TRY(set_transforms(st, random));
-            CNV_TRY(vt->program_run(st->be, st->prog));
+            const int slot = step % STEP_SLOTS;
+            CNV_TRY(vt->buf_write(st->be, st->hyper[slot], 0, h, CNV_HYPER_COUNT));
+            CNV_TRY(set_transforms(st, random, slot));
+            CNV_TRY(vt->program_run(st->be, st->prog[slot]));
             if (step == 1) CNV_TRY(measure_grad(st, res->grad_max));
             if (o->log_every > 0 && (step % o->log_every == 0 || step == 1 || step == steps))
                 CNV_TRY(log_step(st, res, step, steps));
@@ -336,7 +352,14 @@ static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_pres
     const cnv_backend_vtable *vt = st->be->vt;
     CNV_TRY(vt->buf_alloc(st->be, st->n_param, &st->m));
     CNV_TRY(vt->buf_alloc(st->be, st->n_param, &st->v));
-    CNV_TRY(vt->buf_alloc(st->be, CNV_HYPER_COUNT, &st->hyper));
+    for (int slot = 0; slot < STEP_SLOTS; slot++) {
+        CNV_TRY(vt->buf_alloc(st->be, CNV_HYPER_COUNT, &st->hyper[slot]));
+        if (st->vg.transform < 0) continue;
+        if (slot == 0)
+            st->transform[0] = st->ex->vals[st->vg.transform];
+        else
+            CNV_TRY(vt->buf_alloc(st->be, (size_t)o->batch * 6, &st->transform[slot]));
+    }
     if (r->rounds > 0) {
         CNV_TRY(vt->buf_alloc(st->be, st->n_param, &st->scratch));
         CNV_TRY(vt->buf_alloc(st->be, (size_t)o->batch * 6, &st->zoom_t));
@@ -347,10 +370,13 @@ static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_pres
 
 static void teardown(render_state *st) {
     const cnv_backend_vtable *vt = st->be->vt;
-    if (st->prog) vt->program_free(st->be, st->prog);
+    for (int slot = 0; slot < STEP_SLOTS; slot++) {
+        if (st->prog[slot]) vt->program_free(st->be, st->prog[slot]);
+        vt->buf_free(st->be, st->hyper[slot]);
+        if (slot > 0) vt->buf_free(st->be, st->transform[slot]); /* slot 0's is the executor's */
+    }
     vt->buf_free(st->be, st->m);
     vt->buf_free(st->be, st->v);
-    vt->buf_free(st->be, st->hyper);
     vt->buf_free(st->be, st->scratch);
     vt->buf_free(st->be, st->zoom_t);
     cnv_exec_free(st->ex);

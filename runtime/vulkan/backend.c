@@ -32,6 +32,11 @@ typedef struct dispatch_log {
     size_t n, cap;
 } dispatch_log;
 
+/* Recorded programs run without the host waiting for them: a run is waited for only when the
+ * host next touches a buffer it binds (a write, a read, a free), at sync, or when this many are
+ * already in flight. */
+#define IN_FLIGHT_MAX 4
+
 struct cnv_program {
     cnv_vk_recorder *rec;
     dispatch_log log;
@@ -51,6 +56,9 @@ struct cnv_vk_backend {
     dispatch_log immediate_log; /* with profiling on */
     char device_name[1024];
     cnv_profile profile;
+    /* Programs submitted and not yet waited for, oldest first (vk_program_run). */
+    cnv_program *in_flight[IN_FLIGHT_MAX];
+    int n_in_flight;
 };
 
 static void log_dispatch(dispatch_log *log, const cnv_vk_pipeline *pipe) {
@@ -231,8 +239,26 @@ static cnv_status vk_buf_alloc(cnv_backend *be, size_t n, cnv_buf **out) {
     return CNV_OK;
 }
 
+/* Waits for the programs in flight that bind b (every one when b is NULL) and drops them from
+ * the list. */
+static cnv_status settle(cnv_vk_backend *vb, const cnv_buf *b) {
+    cnv_status s = CNV_OK;
+    int kept = 0;
+    for (int i = 0; i < vb->n_in_flight; i++) {
+        cnv_program *p = vb->in_flight[i];
+        if (!b || cnv_vk_recorder_uses(p->rec, b->vb)) {
+            cnv_status w = cnv_vk_recorder_wait(p->rec);
+            if (s == CNV_OK) s = w;
+        }
+        if (cnv_vk_recorder_running(p->rec)) vb->in_flight[kept++] = p;
+    }
+    vb->n_in_flight = kept;
+    return s;
+}
+
 static void vk_buf_free(cnv_backend *be, cnv_buf *b) {
     if (!b) return;
+    settle(as_vk(be), b); /* a lost device has nothing left to wait for */
     cnv_vk_buffer_free(as_vk(be)->ctx, b->vb);
     free(b);
 }
@@ -272,6 +298,7 @@ static cnv_status vk_buf_write(cnv_backend *be, cnv_buf *b, size_t offset, const
     if (vb->recording) return record_write(vb, b, offset, src, n);
     /* Earlier recorded work may still read or write these bytes: run it first. */
     CNV_TRY(flush_immediate(vb));
+    CNV_TRY(settle(vb, b));
     return cnv_vk_buffer_write(vb->ctx, b->vb, offset * sizeof(float), src, n * sizeof(float));
 }
 
@@ -280,6 +307,7 @@ static cnv_status vk_buf_read(cnv_backend *be, cnv_buf *b, size_t offset, float 
     CNV_TRY(check_range(b, offset, n));
     if (vb->recording) return cnv_fail(CNV_ERR_INTERNAL, "vulkan: buffer read while recording a program");
     CNV_TRY(flush_immediate(vb));
+    CNV_TRY(settle(vb, b));
     return cnv_vk_buffer_read(vb->ctx, b->vb, offset * sizeof(float), dst, n * sizeof(float));
 }
 
@@ -316,11 +344,18 @@ static cnv_status vk_optim_step(cnv_backend *be, const cnv_optim_io *io) { retur
 
 static cnv_status vk_sync(cnv_backend *be) {
     cnv_vk_backend *vb = as_vk(be);
-    return vb->recording ? CNV_OK : flush_immediate(vb);
+    if (vb->recording) return CNV_OK;
+    CNV_TRY(flush_immediate(vb));
+    return settle(vb, NULL);
 }
 
 static void vk_program_free(cnv_backend *be, cnv_program *p) {
     if (!p) return;
+    cnv_vk_backend *vb = as_vk(be);
+    int kept = 0;
+    for (int i = 0; i < vb->n_in_flight; i++)
+        if (vb->in_flight[i] != p) vb->in_flight[kept++] = vb->in_flight[i];
+    vb->n_in_flight = kept; /* freeing the recorder waits for its run */
     for (size_t i = 0; i < p->n_snapshots; i++) vk_buf_free(be, p->snapshots[i]);
     free(p->snapshots);
     free(p->log.pipes);
@@ -358,16 +393,31 @@ static cnv_status vk_program_end(cnv_backend *be, cnv_program **out) {
     return CNV_OK;
 }
 
+/* One submit, not waited for (with profiling on it is: the timings are read back at once). */
 static cnv_status vk_program_run(cnv_backend *be, cnv_program *p) {
-    CNV_TRY(flush_immediate(as_vk(be)));
-    CNV_TRY(cnv_vk_recorder_submit(p->rec));
-    book_timings(as_vk(be), p->rec, &p->log);
+    cnv_vk_backend *vb = as_vk(be);
+    CNV_TRY(flush_immediate(vb));
+    if (vb->ctx->profiling) {
+        CNV_TRY(cnv_vk_recorder_submit(p->rec));
+        book_timings(vb, p->rec, &p->log);
+        return CNV_OK;
+    }
+    int listed = 0;
+    for (int i = 0; i < vb->n_in_flight; i++) listed |= vb->in_flight[i] == p;
+    if (!listed && vb->n_in_flight == IN_FLIGHT_MAX) { /* the oldest run goes */
+        CNV_TRY(cnv_vk_recorder_wait(vb->in_flight[0]->rec));
+        memmove(vb->in_flight, vb->in_flight + 1, (IN_FLIGHT_MAX - 1) * sizeof *vb->in_flight);
+        vb->n_in_flight--;
+    }
+    CNV_TRY(cnv_vk_recorder_submit_async(p->rec)); /* waits for p's own previous run */
+    if (!listed) vb->in_flight[vb->n_in_flight++] = p;
     return CNV_OK;
 }
 
-static void vk_stats(const cnv_backend *be, uint64_t *submits, unsigned *messages) {
+static void vk_stats(const cnv_backend *be, uint64_t *submits, uint64_t *host_waits, unsigned *messages) {
     const cnv_vk_backend *vb = (const cnv_vk_backend *)be;
     *submits = vb->ctx->submits;
+    *host_waits = vb->ctx->host_waits;
     *messages = cnv_vk_validation_messages(vb->ctx);
 }
 
@@ -381,6 +431,7 @@ static const cnv_profile *vk_profile(const cnv_backend *be) {
 static void vk_destroy(cnv_backend *be) {
     cnv_vk_backend *vb = as_vk(be);
     if (vb->ctx) flush_immediate(vb);
+    if (vb->ctx) settle(vb, NULL);
     free(vb->immediate_log.pipes);
     cnv_profile_free(&vb->profile);
     vk_program_free(be, vb->recording);

@@ -20,6 +20,11 @@ struct cnv_vk_recorder {
     /* Texel views of this recording's texel bindings: they must outlive its submits. */
     VkBufferView *views;
     uint32_t n_views;
+    /* Every buffer the recording binds (cnv_vk_recorder_uses), and whether a submit of it may
+     * still be running (cnv_vk_recorder_submit_async). */
+    VkBuffer *bound;
+    uint32_t n_bound;
+    int pending;
 };
 
 static void destroy_views(cnv_vk_recorder *rec) {
@@ -33,18 +38,32 @@ static void global_barrier(VkCommandBuffer cmd, const cnv_vk_context *ctx, VkPip
     ctx->vk.vkCmdPipelineBarrier(cmd, src_stage, dst_stage, 0, 1, &b, 0, NULL, 0, NULL);
 }
 
-/* Submits one command buffer and waits for it; every submit of the runtime goes through here. */
-static cnv_status submit_and_wait(cnv_vk_context *ctx, VkCommandBuffer cmd, VkFence fence) {
+/* Submits one command buffer signalling fence; every submit of the runtime goes through here. */
+static cnv_status submit(cnv_vk_context *ctx, VkCommandBuffer cmd, VkFence fence) {
     VkResult r = ctx->vk.vkResetFences(ctx->device, 1, &fence);
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkResetFences");
     VkSubmitInfo info = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
     r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &info, fence);
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkQueueSubmit");
     ctx->submits++;
-    r = ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
+    return CNV_OK;
+}
+
+/* Waits for fence, counting the waits that found the work still running (ctx->host_waits). */
+static cnv_status wait_fence(cnv_vk_context *ctx, VkFence fence) {
+    VkResult r = ctx->vk.vkGetFenceStatus(ctx->device, fence);
+    if (r == VK_NOT_READY) {
+        ctx->host_waits++;
+        r = ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
+    }
     if (r == VK_SUCCESS) r = cnv_vk_fault(CNV_VK_FAULT_SUBMIT);
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkWaitForFences");
     return CNV_OK;
+}
+
+static cnv_status submit_and_wait(cnv_vk_context *ctx, VkCommandBuffer cmd, VkFence fence) {
+    CNV_TRY(submit(ctx, cmd, fence));
+    return wait_fence(ctx, fence);
 }
 
 static cnv_status new_command_buffer(cnv_vk_context *ctx, VkCommandBuffer *cmd, VkFence *fence) {
@@ -92,7 +111,8 @@ cnv_status cnv_vk_recorder_create(cnv_vk_context *ctx, uint32_t max_dispatches, 
     rec->written = calloc((size_t)max_dispatches * CNV_VK_MAX_BINDINGS, sizeof *rec->written);
     rec->read = calloc((size_t)max_dispatches * CNV_VK_MAX_BINDINGS, sizeof *rec->read);
     rec->views = calloc((size_t)max_dispatches * CNV_VK_MAX_BINDINGS, sizeof *rec->views);
-    cnv_status s = rec->written && rec->read && rec->views ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "command recorder");
+    rec->bound = calloc((size_t)max_dispatches * CNV_VK_MAX_BINDINGS, sizeof *rec->bound);
+    cnv_status s = rec->written && rec->read && rec->views && rec->bound ? CNV_OK : cnv_fail(CNV_ERR_NOMEM, "command recorder");
     if (s == CNV_OK) s = new_command_buffer(ctx, &rec->cmd, &rec->fence);
     if (s == CNV_OK) s = create_pools(rec);
     if (s != CNV_OK) {
@@ -106,6 +126,7 @@ cnv_status cnv_vk_recorder_create(cnv_vk_context *ctx, uint32_t max_dispatches, 
 void cnv_vk_recorder_free(cnv_vk_recorder *rec) {
     if (!rec) return;
     cnv_vk_context *ctx = rec->ctx;
+    if (rec->pending) ctx->vk.vkWaitForFences(ctx->device, 1, &rec->fence, VK_TRUE, UINT64_MAX);
     if (rec->views) destroy_views(rec);
     if (rec->queries) ctx->vk.vkDestroyQueryPool(ctx->device, rec->queries, NULL);
     if (rec->descriptors) ctx->vk.vkDestroyDescriptorPool(ctx->device, rec->descriptors, NULL);
@@ -114,13 +135,15 @@ void cnv_vk_recorder_free(cnv_vk_recorder *rec) {
     free(rec->written);
     free(rec->read);
     free(rec->views);
+    free(rec->bound);
     free(rec);
 }
 
 cnv_status cnv_vk_recorder_begin(cnv_vk_recorder *rec) {
     cnv_vk_context *ctx = rec->ctx;
+    CNV_TRY(cnv_vk_recorder_wait(rec)); /* a command buffer still running cannot be recorded again */
     rec->recording = rec->ended = 0;
-    rec->dispatches = rec->barriers = rec->n_written = rec->n_read = 0;
+    rec->dispatches = rec->barriers = rec->n_written = rec->n_read = rec->n_bound = 0;
     destroy_views(rec);
     VkResult r = ctx->vk.vkResetDescriptorPool(ctx->device, rec->descriptors, 0);
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkResetDescriptorPool");
@@ -159,6 +182,7 @@ static void track_hazards(cnv_vk_recorder *rec, const cnv_vk_pipeline *pipe, con
     }
     for (uint32_t i = 0; i < pipe->bindings; i++) {
         VkBuffer b = bindings[i].buf->buffer;
+        if (!contains(rec->bound, rec->n_bound, b)) rec->bound[rec->n_bound++] = b;
         if (pipe->written >> i & 1) {
             if (!contains(rec->written, rec->n_written, b)) rec->written[rec->n_written++] = b;
         } else if (!contains(rec->read, rec->n_read, b)) {
@@ -267,8 +291,28 @@ cnv_status cnv_vk_recorder_end(cnv_vk_recorder *rec) {
 }
 
 cnv_status cnv_vk_recorder_submit(cnv_vk_recorder *rec) {
+    CNV_TRY(cnv_vk_recorder_submit_async(rec));
+    return cnv_vk_recorder_wait(rec);
+}
+
+cnv_status cnv_vk_recorder_submit_async(cnv_vk_recorder *rec) {
     if (!rec->ended) return cnv_fail(CNV_ERR_INTERNAL, "command recorder: submit before end");
-    return submit_and_wait(rec->ctx, rec->cmd, rec->fence);
+    CNV_TRY(cnv_vk_recorder_wait(rec)); /* one submit of a command buffer at a time */
+    CNV_TRY(submit(rec->ctx, rec->cmd, rec->fence));
+    rec->pending = 1;
+    return CNV_OK;
+}
+
+cnv_status cnv_vk_recorder_wait(cnv_vk_recorder *rec) {
+    if (!rec->pending) return CNV_OK;
+    rec->pending = 0;
+    return wait_fence(rec->ctx, rec->fence);
+}
+
+int cnv_vk_recorder_running(const cnv_vk_recorder *rec) { return rec->pending; }
+
+int cnv_vk_recorder_uses(const cnv_vk_recorder *rec, const cnv_vk_buffer *buf) {
+    return contains(rec->bound, rec->n_bound, buf->buffer);
 }
 
 uint32_t cnv_vk_recorder_dispatches(const cnv_vk_recorder *rec) { return rec->dispatches; }

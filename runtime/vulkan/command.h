@@ -21,8 +21,7 @@ typedef struct cnv_vk_binding {
 
 /* Room for up to max_dispatches dispatches per recording. */
 cnv_status cnv_vk_recorder_create(cnv_vk_context *ctx, uint32_t max_dispatches, cnv_vk_recorder **out);
-/* Waits for nothing: the caller must not free a recorder whose submit is still running (submit
- * waits, so this holds unless the device was lost). NULL is ignored. */
+/* Waits for a submit still running first. NULL is ignored. */
 void cnv_vk_recorder_free(cnv_vk_recorder *rec);
 
 /* Starts a new recording, discarding the previous one. */
@@ -35,6 +34,15 @@ cnv_status cnv_vk_recorder_dispatch(cnv_vk_recorder *rec, const cnv_vk_pipeline 
 cnv_status cnv_vk_recorder_end(cnv_vk_recorder *rec);
 /* Submits the recording once and waits for it (one queue submission; ctx->submits counts it). */
 cnv_status cnv_vk_recorder_submit(cnv_vk_recorder *rec);
+/* Submits it without waiting: the host goes on while the device runs it (a recorded step). A
+ * recorder still running is waited for first, as before a new recording. */
+cnv_status cnv_vk_recorder_submit_async(cnv_vk_recorder *rec);
+/* Waits for its last submit, if it may still be running; a wait that found it running counts
+ * in ctx->host_waits. Reports a lost device. */
+cnv_status cnv_vk_recorder_wait(cnv_vk_recorder *rec);
+/* Whether a submit may still be running, and whether the recording binds buf. */
+int cnv_vk_recorder_running(const cnv_vk_recorder *rec);
+int cnv_vk_recorder_uses(const cnv_vk_recorder *rec, const cnv_vk_buffer *buf);
 
 uint32_t cnv_vk_recorder_dispatches(const cnv_vk_recorder *rec);
 uint32_t cnv_vk_recorder_barriers(const cnv_vk_recorder *rec);

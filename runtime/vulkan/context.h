@@ -51,7 +51,8 @@ typedef struct cnv_vk_context {
     char pipeline_cache_path[1024]; /* "" when there is no cache folder */
     size_t pipeline_cache_loaded;   /* bytes of cache data read at creation (0: none) */
     cnv_vk_memory *memory;
-    uint64_t submits; /* queue submissions so far */
+    uint64_t submits;    /* queue submissions so far */
+    uint64_t host_waits; /* fence waits that found their submit still running */
     int profiling, force_staging;
 } cnv_vk_context;
 

@@ -190,6 +190,9 @@ CNV_API cnv_status cnv_backend_open(const char *device, const cnv_vulkan_options
 
 /* Queue submissions made by a Vulkan backend so far (0 for other backends). */
 CNV_API uint64_t cnv_backend_submit_count(const cnv_backend *be);
+/* Times a Vulkan backend's host waited for a submission still running (0 for other backends):
+ * a recorded program's run is not waited for until the host touches a buffer it binds. */
+CNV_API uint64_t cnv_backend_host_waits(const cnv_backend *be);
 /* Validation messages seen by a Vulkan backend so far (0 for other backends). */
 CNV_API unsigned cnv_backend_validation_messages(const cnv_backend *be);
 /* Prints the time spent per kernel (op and direction on the CPU; GPU timestamps per shader on

@@ -126,6 +126,9 @@ typedef struct cnv_bench_result {
      * a training step takes every conv's, as many products as forward. */
     double conv_backward_weights_flops;
     long peak_rss_kb;      /* the child's peak resident memory in KiB (isolated runs; -1 otherwise) */
+    /* Per timed repeat, on Vulkan (0 on the CPU): queue submissions, and host waits that found a
+     * submission still running (cnv_backend_host_waits). */
+    double submits_per_repeat, host_waits_per_repeat;
     int n_kernels;         /* kernels seen during the timed repeats, most time first */
     cnv_profile_entry kernels[CNV_BENCH_MAX_KERNELS]; /* totals over the n repeats */
     double kernel_ms_other; /* time of kernels past CNV_BENCH_MAX_KERNELS */
