@@ -6,7 +6,8 @@
 #   bench/device/prepare.sh            (env: BUILD=build, KIT=.devkit, JOBS=$(nproc))
 #
 # It builds cnnvis Release (with its test binaries), then gathers into $KIT:
-#   payload.tar.xz  bin/cnnvis, tests/test_ops_* and test_vulkan_runtime (stripped), lib/ (the
+#   payload.tar.xz  bin/cnnvis, tests/test_ops_*, test_vulkan_runtime and test_program_replay
+#                   (stripped, its fixture beside them), lib/ (the
 #                   shared libraries they load, less glibc's and libgcc_s, which every Linux has),
 #                   models/squeezenet1.1.onnx (from ../shared)
 #   debs/           the Vulkan loader (libvulkan1), the validation layer (vulkan-validationlayers) and
@@ -35,10 +36,12 @@ rm -rf "$KIT"
 STAGE=$KIT/stage
 mkdir -p "$STAGE/bin" "$STAGE/tests" "$STAGE/lib" "$STAGE/models" "$KIT/debs"
 strip --strip-unneeded -o "$STAGE/bin/cnnvis" "$BUILD/cnnvis"
-for t in "$BUILD"/tests/test_ops_* "$BUILD"/tests/test_vulkan_runtime; do
+for t in "$BUILD"/tests/test_ops_* "$BUILD"/tests/test_vulkan_runtime "$BUILD"/tests/test_program_replay; do
     strip --strip-unneeded -o "$STAGE/tests/$(basename "$t")" "$t"
 done
 cp "$SQUEEZENET" "$STAGE/models/squeezenet1.1.onnx"
+mkdir -p "$STAGE/fixtures/torch"
+cp tests/fixtures/torch/vgg_small.onnx "$STAGE/fixtures/torch/" # test_program_replay's model
 
 # The libraries the binaries load, resolved here; glibc and libgcc_s are the machine's own there.
 ldd "$STAGE"/bin/* "$STAGE"/tests/* | awk '/=> \//{print $3}' | sort -u |

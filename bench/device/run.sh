@@ -7,7 +7,8 @@
 #   run.log        what was found (the Vulkan driver's ICD file, the loader, the layer) and every
 #                  step's stderr and text output
 #   devices.json   cnnvis devices --json
-#   tests.log      the Vulkan op suites (vulkan and vulkan-forced) and test_vulkan_runtime, validation on
+#   tests.log      the Vulkan op suites (vulkan and vulkan-forced), test_vulkan_runtime and
+#                  test_program_replay, validation on
 #   check.json     cnnvis check on SqueezeNet 1.1 (ONNX), built-in vgg16 and built-in resnet50
 #   bench.json     cnnvis bench --profile --json on the device
 #   peer.json      bench/peer_bench_torch.py on CUDA (fp32, TF32 off), when PyTorch sees a GPU
@@ -36,7 +37,7 @@ if [ "$QUICK" = 1 ]; then
     REPEAT=${REPEAT:-1} SIZE=${SIZE:-32} CHECK_S=${CHECK_S:-240}
     BENCH_WORKLOADS=${BENCH_WORKLOADS:-"squeezenet-lucid-b1 gemm"}
     COMPARE_WORKLOADS=${COMPARE_WORKLOADS:-"squeezenet-lucid-b1"}
-    TESTS=${TESTS:-"test_ops_rules test_vulkan_runtime"}
+    TESTS=${TESTS:-"test_ops_rules test_vulkan_runtime test_program_replay"}
 else
     REPEAT=${REPEAT:-10} SIZE=${SIZE:-} CHECK_S=${CHECK_S:-90}
     BENCH_WORKLOADS=${BENCH_WORKLOADS:-}
@@ -179,6 +180,12 @@ run_suites vulkan
 if [ -z "$TESTS" ] || [[ " $TESTS " == *" test_vulkan_runtime "* ]]; then
     echo "===== test_vulkan_runtime" >> "$OUT/tests.log"
     STEP_ERR=$OUT/tests.log step test_vulkan_runtime 120 "$OUT/tests.log" "${KIT_ENV[@]}" "$WORK/kit/tests/test_vulkan_runtime"
+fi
+# one submit a step, no host wait in the first two steps, Adam bit-identical twice, SGD as on the CPU
+if [ -z "$TESTS" ] || [[ " $TESTS " == *" test_program_replay "* ]]; then
+    echo "===== test_program_replay" >> "$OUT/tests.log"
+    STEP_ERR=$OUT/tests.log step test_program_replay 120 "$OUT/tests.log" "${KIT_ENV[@]}" \
+        CNNVIS_FIXTURE_DIR="$WORK/kit/fixtures" "$WORK/kit/tests/test_program_replay"
 fi
 
 # ---- speed: cnnvis bench with its kernel breakdown, the PyTorch peer, then both interleaved ----

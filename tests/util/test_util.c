@@ -62,8 +62,11 @@ const char *tu_shared_path(const char *relative) {
     return path_buf;
 }
 
+/* CNNVIS_FIXTURE_DIR in the environment overrides the source tree's folder (the device kit
+ * carries its fixtures elsewhere). */
 const char *tu_fixture_path(const char *relative) {
-    snprintf(path_buf, sizeof path_buf, "%s/%s", CNNVIS_FIXTURE_DIR, relative);
+    const char *dir = getenv("CNNVIS_FIXTURE_DIR");
+    snprintf(path_buf, sizeof path_buf, "%s/%s", dir && *dir ? dir : CNNVIS_FIXTURE_DIR, relative);
     return path_buf;
 }
 
