@@ -179,7 +179,9 @@ typedef struct conv_chunk {
     float *y;      /* [mg, ld]: the tensor's rows for one image, else the scratch's copy */
 } conv_chunk;
 
+/* The chunk starting at image n0, of k images or the batch's rest. */
 static conv_chunk chunk_at(const conv_geom *g, int n0, int k, int gi, float *tensor, float *work) {
+    if (k > g->n - n0) k = g->n - n0;
     conv_chunk c = {n0, k, gi, (size_t)k * g->cols, work, NULL};
     c.y = k == 1 ? tensor + ((size_t)n0 * g->m + (size_t)gi * g->mg) * g->cols : work + (size_t)g->rows * c.ld;
     return c;
@@ -360,7 +362,7 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
         const int k = chunk_images(&g);
         for (int n0 = 0; n0 < g.n; n0 += k)
             for (int gi = 0; gi < g.group; gi++) {
-                const conv_chunk c = chunk_at(&g, n0, n0 + k <= g.n ? k : g.n - n0, gi, a->out, work);
+                const conv_chunk c = chunk_at(&g, n0, k, gi, a->out, work);
                 col_walk(&g, UNROLL, 0, c.k, chunk_x(&g, &c, x), c.col); /* unrolling only reads x */
                 p.a = wt + (size_t)gi * g.mg * g.rows;
                 p.bias = bias ? bias + (size_t)gi * g.mg : NULL;
@@ -438,7 +440,7 @@ cnv_status cnv_cpu_conv_backward(const cnv_cpu_args *a) {
         const int k = chunk_images(&g);
         for (int n0 = 0; n0 < g.n; n0 += k)
             for (int gi = 0; gi < g.group; gi++) {
-                const conv_chunk c = chunk_at(&g, n0, n0 + k <= g.n ? k : g.n - n0, gi, (float *)a->grad_out, work);
+                const conv_chunk c = chunk_at(&g, n0, k, gi, (float *)a->grad_out, work);
                 chunk_copy(&g, &c, (float *)a->grad_out, 1);
                 backward_chunk(a, &g, &c, data);
             }

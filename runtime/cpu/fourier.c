@@ -299,17 +299,17 @@ static cnv_status run_products(const cnv_cpu_args *a, const fourier_plan *p, int
     return CNV_OK;
 }
 
-/* Every channel through one (or, for sizes with a large prime factor, the matrix products), the
- * channels split among the cores. */
-static cnv_status run(const cnv_cpu_args *a, channel_fn one) {
+/* The forward or the backward: every channel through FFTW (or, for sizes with a large prime
+ * factor, the matrix products), the channels split among the cores. */
+static cnv_status run(const cnv_cpu_args *a, int backward) {
     fourier_plan p;
     CNV_TRY(plan_make(a, &p));
     if (p.products) {
-        cnv_status s = run_products(a, &p, one == backward_channel);
+        cnv_status s = run_products(a, &p, backward);
         plan_free(&p);
         return s;
     }
-    channel_job j = {.p = &p, .one = one};
+    channel_job j = {.p = &p, .one = backward ? backward_channel : forward_channel};
     atomic_init(&j.failed, 0);
     cnv_cpu_parallel(p.channels, cnv_cpu_min_items((size_t)p.H * p.W * 8), channels, &j);
     plan_free(&p);
@@ -318,8 +318,8 @@ static cnv_status run(const cnv_cpu_args *a, channel_fn one) {
     return CNV_OK;
 }
 
-cnv_status cnv_cpu_fourier_forward(const cnv_cpu_args *a) { return run(a, forward_channel); }
+cnv_status cnv_cpu_fourier_forward(const cnv_cpu_args *a) { return run(a, 0); }
 
 cnv_status cnv_cpu_fourier_backward(const cnv_cpu_args *a) {
-    return a->grad_in[0] ? run(a, backward_channel) : CNV_OK;
+    return a->grad_in[0] ? run(a, 1) : CNV_OK;
 }
