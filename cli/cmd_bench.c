@@ -33,7 +33,7 @@ static void list_names(char *buf, size_t size) {
 }
 
 static void usage(void) {
-    printf("usage: cnnvis bench [WORKLOAD...] [--device D] [--repeat N] [--size S] [--profile] [--json]\n"
+    printf("usage: cnnvis bench [WORKLOAD...] [--device D] [--repeat N] [--size S] [--read-every K] [--profile] [--json]\n"
            "Times named workloads on built-in architectures with seeded weights (nothing is downloaded), each in\n"
            "its own process: a warm-up step, then N timed repeats; prints their median, min and max, the peak\n"
            "resident memory of the process and, with --profile, the time per kernel over the timed repeats.\n\n"
@@ -41,6 +41,8 @@ static void usage(void) {
            "  --device NAME          cpu, or a Vulkan device by index or name (default: auto: the best GPU, else cpu)\n"
            "  --repeat N             timed repeats after the warm-up, 1..%d (default: %d)\n"
            "  --size S               image size of the ImageNet workloads, >= 32 (default: each workload's own)\n"
+           "  --read-every K         render workloads: read the objective back every K steps, 1..%d; a repeat is\n"
+           "                         then K steps and every figure is per step (default: 1, every step)\n"
            "  --profile              print the time per kernel; on Vulkan also turns on GPU timestamps (default: off)\n"
            "  --json                 machine-readable results on stdout, kernels included (default: off)\n"
            "  --list                 list the workloads and exit\n"
@@ -49,7 +51,7 @@ static void usage(void) {
            "--profile, Vulkan workloads also print the backward passes' rates in their kernels (to the data:\n"
            "render and training steps; to the weights: training steps)\n\n"
            "workloads (default: all):\n",
-           CNV_BENCH_MAX_REPEAT, DEFAULT_REPEAT);
+           CNV_BENCH_MAX_REPEAT, DEFAULT_REPEAT, CNV_BENCH_MAX_REPEAT);
     for (int i = 0; i < cnv_bench_count(); i++) printf("  %-22s %s\n", cnv_bench_name(i), cnv_bench_describe(i));
 }
 
@@ -103,8 +105,9 @@ static json_t *result_json(const cnv_bench_result *r) {
     json_object_set_new(o, "conv_backward_data_gflops", number(conv_backward_data_gflops(r)));
     json_object_set_new(o, "conv_backward_weights_gflops", number(conv_backward_weights_gflops(r)));
     json_object_set_new(o, "peak_rss_mb", r->peak_rss_kb >= 0 ? number(r->peak_rss_kb / 1024.0) : json_null());
-    json_object_set_new(o, "submits_per_repeat", number(r->submits_per_repeat));
-    json_object_set_new(o, "host_waits_per_repeat", number(r->host_waits_per_repeat));
+    json_object_set_new(o, "submits_per_step", number(r->submits_per_step));
+    json_object_set_new(o, "host_waits_per_step", number(r->host_waits_per_step));
+    json_object_set_new(o, "read_every", json_integer(r->read_every));
     json_t *kernels = json_array();
     double total = r->kernel_ms_other;
     for (int k = 0; k < r->n_kernels; k++) total += r->kernels[k].ms;
@@ -134,7 +137,7 @@ static void print_result(const cnv_bench_result *r, int profile) {
     printf("%-22s %-8s %12.4f %12.4f %12.4f %10s %10.0f\n", r->workload, r->backend, r->median, r->min, r->max, gflops,
            r->peak_rss_kb / 1024.0);
     if (!strcmp(r->backend, "vulkan"))
-        printf("    %.2f queue submits and %.2f host waits a repeat\n", r->submits_per_repeat, r->host_waits_per_repeat);
+        printf("    %.2f queue submits and %.2f host waits a step\n", r->submits_per_step, r->host_waits_per_step);
     if (!profile) return;
     double total = r->kernel_ms_other;
     for (int k = 0; k < r->n_kernels; k++) total += r->kernels[k].ms;
@@ -149,11 +152,12 @@ static void print_result(const cnv_bench_result *r, int profile) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    enum { OPT_DEVICE = 1000, OPT_REPEAT, OPT_SIZE, OPT_PROFILE, OPT_JSON, OPT_LIST };
+    enum { OPT_DEVICE = 1000, OPT_REPEAT, OPT_SIZE, OPT_READ_EVERY, OPT_PROFILE, OPT_JSON, OPT_LIST };
     static const struct option options[] = {
         {"device", required_argument, NULL, OPT_DEVICE}, {"repeat", required_argument, NULL, OPT_REPEAT},
         {"size", required_argument, NULL, OPT_SIZE},     {"profile", no_argument, NULL, OPT_PROFILE},
         {"json", no_argument, NULL, OPT_JSON},           {"list", no_argument, NULL, OPT_LIST},
+        {"read-every", required_argument, NULL, OPT_READ_EVERY},
         {"help", no_argument, NULL, 'h'},                {0},
     };
     cnv_bench_opts opt = {.device = "auto", .repeat = DEFAULT_REPEAT};
@@ -166,15 +170,17 @@ int cmd_bench(int argc, char **argv) {
         switch (c) {
         case OPT_DEVICE: opt.device = optarg; break;
         case OPT_REPEAT:
+        case OPT_READ_EVERY:
         case OPT_SIZE:
             errno = 0;
             v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || errno || v < (c == OPT_REPEAT ? 1 : 32) ||
-                v > (c == OPT_REPEAT ? CNV_BENCH_MAX_REPEAT : 4096))
-                return fail(2, c == OPT_REPEAT ? "--repeat: '%s' is not a whole number within 1..1000"
-                                               : "--size: '%s' is not a whole number within 32..4096",
+            if (end == optarg || *end || errno || v < (c == OPT_SIZE ? 32 : 1) ||
+                v > (c == OPT_SIZE ? 4096 : CNV_BENCH_MAX_REPEAT))
+                return fail(2, c == OPT_REPEAT       ? "--repeat: '%s' is not a whole number within 1..1000"
+                               : c == OPT_READ_EVERY ? "--read-every: '%s' is not a whole number within 1..1000"
+                                                     : "--size: '%s' is not a whole number within 32..4096",
                             optarg);
-            *(c == OPT_REPEAT ? &opt.repeat : &opt.size) = (int)v;
+            *(c == OPT_REPEAT ? &opt.repeat : c == OPT_READ_EVERY ? &opt.read_every : &opt.size) = (int)v;
             break;
         case OPT_PROFILE: opt.profile = 1; break;
         case OPT_JSON: json = 1; break;

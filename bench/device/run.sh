@@ -12,8 +12,10 @@
 #   check.json     cnnvis check on SqueezeNet 1.1 (ONNX), built-in vgg16 and built-in resnet50
 #   bench.json     cnnvis bench --profile --json on the device
 #   peer.json      bench/peer_bench_torch.py on CUDA (fp32, TF32 off), when PyTorch sees a GPU
-#   compare.txt    bench/compare.py: cnnvis and the peer interleaved, 3 rounds, the table; then a
-#                  tile sweep (each CNNVIS_VK_TILES shape on gemm and a conv workload)
+#   compare.txt    bench/compare.py: cnnvis and the peer interleaved, 3 rounds, the table; then
+#                  render steps that read nothing back (bench --read-every 10: time, queue submits
+#                  and host waits a step); then a tile sweep (each CNNVIS_VK_TILES shape on gemm
+#                  and a conv workload)
 #
 # usage: bench/device/run.sh OUT
 # env:   DEVICE       the device, by a name substring or an index (NVIDIA; llvmpipe here)
@@ -24,6 +26,7 @@
 #        BENCH_WORKLOADS, COMPARE_WORKLOADS, TESTS (suite names)   what runs
 #        PEER_DEVICE  cuda (cpu with llvmpipe); PYTHON: the python3 with PyTorch (python3)
 #        SWEEP_TILES, SWEEP_WORKLOADS   the tile sweep's shapes and workloads
+#        STEPS_WORKLOADS the render workloads of the steps table (compare.txt)
 #        KIT          the kit (ROOT/.devkit); VK_ICD: an ICD file to use instead of searching
 set -u
 OUT=${1:?usage: bench/device/run.sh OUT}
@@ -37,11 +40,13 @@ if [ "$QUICK" = 1 ]; then
     REPEAT=${REPEAT:-1} SIZE=${SIZE:-32} CHECK_S=${CHECK_S:-240}
     BENCH_WORKLOADS=${BENCH_WORKLOADS:-"squeezenet-lucid-b1 gemm"}
     COMPARE_WORKLOADS=${COMPARE_WORKLOADS:-"squeezenet-lucid-b1"}
+    STEPS_WORKLOADS=${STEPS_WORKLOADS:-"squeezenet-lucid-b1"}
     TESTS=${TESTS:-"test_ops_rules test_vulkan_runtime test_program_replay"}
 else
     REPEAT=${REPEAT:-10} SIZE=${SIZE:-} CHECK_S=${CHECK_S:-90}
     BENCH_WORKLOADS=${BENCH_WORKLOADS:-}
     COMPARE_WORKLOADS=${COMPARE_WORKLOADS:-"vgg16-class-224 vgg16-conv5_3-224 resnet50-class-224 squeezenet-lucid-b8 gemm"}
+    STEPS_WORKLOADS=${STEPS_WORKLOADS:-"vgg16-class-224 squeezenet-lucid-b8"}
     TESTS=${TESTS:-}
 fi
 [ "$LAVAPIPE" = 1 ] && PEER_DEVICE=${PEER_DEVICE:-cpu} || PEER_DEVICE=${PEER_DEVICE:-cuda}
@@ -203,6 +208,26 @@ fi
 # shellcheck disable=SC2086
 step compare 240 "$OUT/compare.txt" "$PYTHON" "$ROOT/bench/compare.py" $COMPARE_WORKLOADS --cnnvis "$CNNVIS" --device "$DEVICE" \
     --peer-device "$PEER_DEVICE" --rounds 3 --repeat "$REPEAT" $SIZE_OPT "${PEER_OPT[@]}"
+
+# ---- steps that read nothing back (issue 16: one submit a step, no host wait): the objective read
+# every 10 steps, 3 repeats of 10 steps each; a table appended to compare.txt, the JSON to run.log ----
+# shellcheck disable=SC2086
+step steps 120 "$WORK/steps.json" "$CNNVIS" bench $STEPS_WORKLOADS --device "$DEVICE" --json --repeat 3 --read-every 10 $SIZE_OPT
+cat "$WORK/steps.json" >> "$LOG" 2> /dev/null
+"$PYTHON" - "$WORK/steps.json" >> "$OUT/compare.txt" << 'PY'
+import json, sys
+print("\nrender steps reading nothing back (cnnvis bench --read-every 10 --repeat 3; per step)\n")
+print("| workload | median s | queue submits | host waits |\n|---|---:|---:|---:|")
+try:
+    results = json.load(open(sys.argv[1]))["results"]
+except (OSError, ValueError, KeyError):
+    results = []
+    print("| (no result) | | | |")
+for r in results:
+    cells = [r.get(k) for k in ("median_s", "submits_per_step", "host_waits_per_step")]
+    print("| " + r["workload"] + " | " + " | ".join("" if v is None else f"{v:.4f}" if i == 0 else f"{v:.2f}"
+                                                    for i, v in enumerate(cells)) + " |")
+PY
 
 # ---- tile sweep: the tiled products' speed for each tile shape (CNNVIS_VK_TILES), so the first run
 # on a GPU gives the figures its vendor's ladder in tiles.c is tuned from; a table appended to

@@ -79,13 +79,14 @@ int cnv_bench_find(const char *name) {
     return -1;
 }
 
-/* ---- timing: one tick after every step, the first `warmup` ticks not counted ---- */
+/* ---- timing: one tick after every repeat of `per` steps, the first `warmup` ticks not counted ---- */
 
 enum { WARMUP = 1 };
 
 typedef struct step_clock {
     const cnv_backend *be;
     int repeat, ticks;
+    int per, warmup; /* steps per repeat; ticks before the timed ones */
     double last_ms;
     cnv_bench_result *res;
     cnv_profile_entry *before; /* the profile when the timed steps began */
@@ -128,6 +129,8 @@ static void profile_since_snapshot(step_clock *c) {
                 e.ms -= c->before[k].ms;
                 e.calls -= c->before[k].calls;
             }
+        e.ms /= c->per; /* per step: every step of a render makes the same calls */
+        e.calls /= (uint64_t)c->per;
         if (e.calls > 0) diff[n++] = e;
     }
     qsort(diff, (size_t)n, sizeof *diff, by_ms_desc);
@@ -141,16 +144,17 @@ static void clock_tick(step_clock *c) {
     double now = cnv_now_ms();
     c->ticks++;
     cnv_bench_result *r = c->res;
-    if (c->ticks > WARMUP && r->n < c->repeat) r->seconds[r->n++] = (now - c->last_ms) / 1000.0;
-    if (c->ticks == WARMUP) {
+    if (c->ticks > c->warmup && r->n < c->repeat) r->seconds[r->n++] = (now - c->last_ms) / 1000.0 / c->per;
+    if (c->ticks == c->warmup) {
         snapshot_profile(c);
         c->submits = cnv_backend_submit_count(c->be);
         c->host_waits = cnv_backend_host_waits(c->be);
     }
-    if (c->ticks == WARMUP + c->repeat) {
+    if (c->ticks == c->warmup + c->repeat) {
         profile_since_snapshot(c);
-        r->submits_per_repeat = (double)(cnv_backend_submit_count(c->be) - c->submits) / c->repeat;
-        r->host_waits_per_repeat = (double)(cnv_backend_host_waits(c->be) - c->host_waits) / c->repeat;
+        const double steps = (double)c->repeat * c->per;
+        r->submits_per_step = (double)(cnv_backend_submit_count(c->be) - c->submits) / steps;
+        r->host_waits_per_step = (double)(cnv_backend_host_waits(c->be) - c->host_waits) / steps;
     }
     c->last_ms = cnv_now_ms(); /* the bookkeeping above is not a step's time */
 }
@@ -198,12 +202,15 @@ static cnv_status run_render(const workload *w, cnv_graph *g, cnv_backend *be, s
         .seed = BENCH_SEED,
         .objective_node = node,
         .objectives = objectives,
-        .log_every = 1,
+        .log_every = c->per,
         .progress = on_render_step,
         .user = c,
     };
     o.recipe.l2 = 0;
-    o.recipe.steps = WARMUP + c->repeat;
+    /* The render reads the objective at step 1 and every per steps: step 1 is the warm-up, and
+     * with per > 1 steps 2..per too, so that every timed repeat is per steps. */
+    c->warmup = c->per > 1 ? 2 : WARMUP;
+    o.recipe.steps = c->per > 1 ? c->per * (c->repeat + 1) : WARMUP + c->repeat;
     c->res->conv_forward_flops = conv_forward_flops(g, node, w->batch);
     c->res->conv_backward_data_flops = c->res->conv_forward_flops;
     cnv_render_result res;
@@ -337,12 +344,16 @@ static cnv_status run_workload(const workload *w, const cnv_bench_opts *opt, cnv
     if (opt->repeat < 1 || opt->repeat > CNV_BENCH_MAX_REPEAT)
         return cnv_fail(CNV_ERR_ARG, "--repeat must be within 1..%d (got %d)", CNV_BENCH_MAX_REPEAT, opt->repeat);
     if (opt->size != 0 && opt->size < 32) return cnv_fail(CNV_ERR_ARG, "--size must be at least 32 (got %d)", opt->size);
+    if (opt->read_every < 0 || opt->read_every > CNV_BENCH_MAX_REPEAT)
+        return cnv_fail(CNV_ERR_ARG, "--read-every must be within 1..%d (got %d)", CNV_BENCH_MAX_REPEAT, opt->read_every);
     cnv_vulkan_options vopt = {.profiling = opt->profile};
     cnv_backend *be = NULL;
     CNV_TRY(cnv_backend_open(opt->device, &vopt, &be));
     snprintf(r->backend, sizeof r->backend, "%s", cnv_backend_name(be));
     snprintf(r->device, sizeof r->device, "%s", cnv_backend_device(be));
-    step_clock c = {.be = be, .repeat = opt->repeat, .res = r};
+    const int per = w->kind == W_RENDER && opt->read_every > 1 ? opt->read_every : 1;
+    r->read_every = per;
+    step_clock c = {.be = be, .repeat = opt->repeat, .res = r, .per = per, .warmup = WARMUP};
     cnv_graph *g = NULL;
     cnv_status s = CNV_OK;
     if (w->arch) {

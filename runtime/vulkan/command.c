@@ -46,14 +46,17 @@ static cnv_status submit(cnv_vk_context *ctx, VkCommandBuffer cmd, VkFence fence
     r = ctx->vk.vkQueueSubmit(ctx->queue, 1, &info, fence);
     if (r != VK_SUCCESS) return cnv_vk_fail(r, "vkQueueSubmit");
     ctx->submits++;
+    ctx->newest = fence;
     return CNV_OK;
 }
 
-/* Waits for fence, counting the waits that found the work still running (ctx->host_waits). */
+/* Waits for fence, counting the waits that leave the device idle (ctx->host_waits): those for
+ * the newest submit while it still runs. Waiting for an older one, a newer one keeps the device
+ * busy meanwhile: a round trip costs device time, backpressure does not. */
 static cnv_status wait_fence(cnv_vk_context *ctx, VkFence fence) {
     VkResult r = ctx->vk.vkGetFenceStatus(ctx->device, fence);
     if (r == VK_NOT_READY) {
-        ctx->host_waits++;
+        if (fence == ctx->newest) ctx->host_waits++;
         r = ctx->vk.vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, UINT64_MAX);
     }
     if (r == VK_SUCCESS) r = cnv_vk_fault(CNV_VK_FAULT_SUBMIT);

@@ -52,7 +52,8 @@ typedef struct cnv_vk_context {
     size_t pipeline_cache_loaded;   /* bytes of cache data read at creation (0: none) */
     cnv_vk_memory *memory;
     uint64_t submits;    /* queue submissions so far */
-    uint64_t host_waits; /* fence waits that found their submit still running */
+    uint64_t host_waits; /* fence waits that found the newest submit still running */
+    VkFence newest;      /* the fence of the newest submit */
     int profiling, force_staging;
 } cnv_vk_context;
 

@@ -190,8 +190,10 @@ CNV_API cnv_status cnv_backend_open(const char *device, const cnv_vulkan_options
 
 /* Queue submissions made by a Vulkan backend so far (0 for other backends). */
 CNV_API uint64_t cnv_backend_submit_count(const cnv_backend *be);
-/* Times a Vulkan backend's host waited for a submission still running (0 for other backends):
- * a recorded program's run is not waited for until the host touches a buffer it binds. */
+/* Times a Vulkan backend's host waited for its newest submission while it still ran, leaving
+ * the device without queued work until the next submit (0 for other backends): a recorded
+ * program's run is not waited for until the host touches a buffer it binds. A wait for an older
+ * run while a newer one is queued (backpressure, the host ahead of the device) is not one. */
 CNV_API uint64_t cnv_backend_host_waits(const cnv_backend *be);
 /* Validation messages seen by a Vulkan backend so far (0 for other backends). */
 CNV_API unsigned cnv_backend_validation_messages(const cnv_backend *be);

@@ -99,6 +99,11 @@ typedef struct cnv_bench_opts {
     int repeat;         /* timed repeats, 1..CNV_BENCH_MAX_REPEAT */
     int size;           /* image size of the ImageNet workloads (0: each workload's own; >= 32) */
     int profile;        /* Vulkan: time every kernel (the CPU backend always does) */
+    /* Render workloads: the objective is read back every read_every steps (0 or 1: every step),
+     * and a repeat is that many steps, so that steps which read nothing back are timed as they
+     * run, without a host wait each. Every per-repeat figure of the result is then per step,
+     * the average over its repeat. The other workloads ignore it. */
+    int read_every;
 } cnv_bench_opts;
 
 /* What one run measured. A plain value (about 14 KB: allocate it rather than put it on a small
@@ -113,7 +118,8 @@ typedef struct cnv_bench_result {
     int size;              /* image size used (0 where none) */
     int batch;
     int n;                 /* timed repeats */
-    double seconds[CNV_BENCH_MAX_REPEAT]; /* each timed repeat's wall time, n of them */
+    int read_every;        /* steps per repeat (cnv_bench_opts' read_every; 1 outside render workloads) */
+    double seconds[CNV_BENCH_MAX_REPEAT]; /* each timed repeat's wall time per step, n of them */
     double median, min, max; /* of seconds[] */
     double flops;          /* floating-point operations of one repeat, 0 when not counted */
     /* Of the model's convolutions run forward in one repeat (2 x MACs; 0 for gemm): divided by the
@@ -126,11 +132,11 @@ typedef struct cnv_bench_result {
      * a training step takes every conv's, as many products as forward. */
     double conv_backward_weights_flops;
     long peak_rss_kb;      /* the child's peak resident memory in KiB (isolated runs; -1 otherwise) */
-    /* Per timed repeat, on Vulkan (0 on the CPU): queue submissions, and host waits that found a
+    /* Per timed step, on Vulkan (0 on the CPU): queue submissions, and host waits that found a
      * submission still running (cnv_backend_host_waits). */
-    double submits_per_repeat, host_waits_per_repeat;
+    double submits_per_step, host_waits_per_step;
     int n_kernels;         /* kernels seen during the timed repeats, most time first */
-    cnv_profile_entry kernels[CNV_BENCH_MAX_KERNELS]; /* totals over the n repeats */
+    cnv_profile_entry kernels[CNV_BENCH_MAX_KERNELS]; /* totals over the n repeats (of one step each) */
     double kernel_ms_other; /* time of kernels past CNV_BENCH_MAX_KERNELS */
 } cnv_bench_result;
 
