@@ -3,11 +3,12 @@
 // Binary elementwise ops backward to one input (constant 4: 0 = a, 1 = b; data or weight
 // alike): each gradient element of that input gathers dy * df/d(input) over every output
 // position broadcast from it (the whole output dim where its dim is 1 and the output's is not,
-// else its own index) and adds the sum, so no atomics.
+// else its own index) and adds the sum (ASSIGN: writes it), so no atomics.
 #include "common.glsl"
 #include "binary.glsl"
 
 layout(constant_id = 4) const int WHICH = 0;
+layout(constant_id = 5) const bool ASSIGN = false;
 
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
@@ -41,5 +42,5 @@ void main() {
         [[unroll]] for (int k = 0; k < R; k++) at = at * pc.out_dims[k] + o[k];
         sum += dy[at] * binary_partial(WHICH, a[broadcast_index(o, pc.a_dims)], b[broadcast_index(o, pc.b_dims)]);
     }
-    dx[i] += sum;
+    dx[i] = ASSIGN ? sum : dx[i] + sum;
 }

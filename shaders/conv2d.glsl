@@ -8,6 +8,9 @@
 
 #define CONV_BIAS 1u    // forward: B is bound; backward to the weights: dB is wanted
 #define CONV_WANT_DW 2u // backward to the weights: dW is wanted
+#define CONV_RELU 4u    // forward: max(Y, 0) is written too (the Relu of Y, fused: core/exec.c)
+#define CONV_ASSIGN 8u     // backward: dX (to the data) or dW (to the weights) is written, not added to
+#define CONV_ASSIGN_DB 16u // backward to the weights: dB is written, not added to
 
 layout(push_constant) uniform ConvParams {
     uint n, c, h, w;        // input

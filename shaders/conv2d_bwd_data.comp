@@ -79,7 +79,8 @@ float gemm_load_prepared_b(uint g, uint r, uint j) { return phase_load(r, prepar
 void gemm_store(uint g, uint c, uint q, float value) {
     const uint plane = extent_y * extent_x, n = q / plane, pix = q % plane;
     const uint iy = PHASE_Y + (pix / extent_x) * pc.sh, ix = PHASE_X + (pix % extent_x) * pc.sw;
-    dx[((n * pc.c + g * pc.cg + c) * pc.h + iy) * pc.w + ix] += value;
+    const uint at = ((n * pc.c + g * pc.cg + c) * pc.h + iy) * pc.w + ix;
+    dx[at] = (pc.flags & CONV_ASSIGN) != 0u ? value : dx[at] + value; // each element in one phase, once
 }
 
 void main() {

@@ -50,10 +50,13 @@ float gemm_load_prepared_b(uint g, uint p, uint j) {
 
 void gemm_store(uint g, uint mo, uint col, float value) {
     const uint r = first_column() + col;
-    if (r == conv_rows())
-        db[g * pc.mg + mo] += value;
-    else
-        dw[(g * pc.mg + mo) * conv_rows() + r] += value;
+    if (r == conv_rows()) {
+        const uint at = g * pc.mg + mo;
+        db[at] = (pc.flags & CONV_ASSIGN_DB) != 0u ? value : db[at] + value;
+    } else {
+        const uint at = (g * pc.mg + mo) * conv_rows() + r;
+        dw[at] = (pc.flags & CONV_ASSIGN) != 0u ? value : dw[at] + value;
+    }
 }
 
 void main() { gemm_tile_run(gl_WorkGroupID.z, pc.mg, column_count(), pc.n * conv_pixels()); }

@@ -1,10 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // Conv forward: Y_g = W_g * im2col(X)_g (+ B), a tiled product (gemm_tile.glsl) whose B
-// operand is read straight from X with zeros in the padding.
+// operand is read straight from X with zeros in the padding; with CONV_RELU, max(Y, 0) too.
 #include "common.glsl"
 #define GEMM_PREPARED_COLUMNS
-#define GEMM_PARTIALS_BINDING 4
+#define GEMM_PARTIALS_BINDING 5
 #include "gemm_tile.glsl"
 #include "conv2d.glsl"
 
@@ -12,6 +12,7 @@ CNV_INPUT(0, x);
 CNV_INPUT(1, wt);
 CNV_INPUT(2, bias); // placeholder without bias
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 4) writeonly buffer YRelu { float y_relu[]; }; // placeholder without CONV_RELU
 
 float gemm_load_a(uint g, uint mo, uint r) { return CNV_LOAD(wt, (g * pc.mg + mo) * conv_rows() + r); }
 
@@ -32,7 +33,9 @@ float gemm_load_prepared_b(uint g, uint r, uint j) {
 
 void gemm_store(uint g, uint mo, uint p, float value) {
     if ((pc.flags & CONV_BIAS) != 0u) value += CNV_LOAD(bias, g * pc.mg + mo);
-    y[conv_output_index(g, mo, p)] = value;
+    const uint at = conv_output_index(g, mo, p);
+    y[at] = value;
+    if ((pc.flags & CONV_RELU) != 0u) y_relu[at] = max(value, 0.0); // as shaders/unary.glsl's Relu
 }
 
 void main() { gemm_tile_run(gl_WorkGroupID.z, pc.mg, pc.n * conv_pixels(), conv_rows()); }

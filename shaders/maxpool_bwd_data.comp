@@ -1,8 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // MaxPool backward to the input, as a gather: one invocation per input element adds dy of
-// every output window whose switch selected it (dx += ...), in increasing output order like
-// the CPU kernel's scatter, so both give the same float sums. No atomics needed.
+// every output window whose switch selected it (dx += ...; with ASSIGN, from 0: dx holds no
+// gradient yet), in increasing output order like the CPU kernel's scatter, so both give the same
+// float sums. No atomics needed.
 #include "common.glsl"
 #include "pool.glsl"
 
@@ -12,6 +13,7 @@ layout(std430, binding = 2) buffer DX { float dx[]; };
 
 // 1: fill unpooling (deconvnet): every window covering the element adds its dy, switch or not.
 layout(constant_id = 3) const int FILL = 0;
+layout(constant_id = 4) const bool ASSIGN = false;
 
 void main() {
     uint i = cnv_global_index();
@@ -20,7 +22,7 @@ void main() {
     int idx = int(i % plane_in);
     int iy = idx / pc.w, ix = idx % pc.w;
     uint base = (i / plane_in) * plane_out;
-    float acc = dx[i];
+    float acc = ASSIGN ? 0.0 : dx[i];
     for (int ki = pc.kh - 1; ki >= 0; ki--) {
         int oy = pool_out_of_tap(iy, ki, pc.sh, pc.ph, pc.dh, pc.oh);
         if (oy < 0) continue;

@@ -2,8 +2,11 @@
  * small hand-built graphs whose answers follow from the ONNX specification's formulas. */
 #include "test_util.h"
 
+#include "core/exec.h"
 #include "core/graph.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static cnv_shape infer_ok(cnv_op_type op, cnv_attrs *a, int n_in, const cnv_shape *in) {
@@ -217,6 +220,65 @@ static void test_fold_keeps_bn_when_conv_output_is_shared(void **state) {
     cnv_graph_free(g);
 }
 
+/* The kernels the CPU backend ran so far, as its profile table prints them. */
+static char *profile_text(cnv_backend *be) {
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    cnv_backend_profile_report(be, f);
+    const long n = ftell(f);
+    char *text = tu_calloc((size_t)n + 1, 1);
+    rewind(f);
+    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return text;
+}
+
+/* The forward of `g` to its Relu on the CPU backend (a batch of 3), the Relu's output checked against max(x,
+ * 0) of the Relu's input exactly; the profile says whether the Relu ran as a kernel of its own. */
+static int relu_runs_alone(cnv_graph *g) {
+    cnv_backend *be;
+    cnv_exec *ex;
+    tu_expect_ok(cnv_backend_cpu_create(&be));
+    tu_expect_ok(cnv_exec_create(g, be, 3, &ex));
+    const int r = cnv_graph_find_value(g, "r"), relu = g->values[r].producer, in = g->nodes[relu].in[0];
+    const size_t n = cnv_shape_numel(&ex->shapes[r]), nx = cnv_shape_numel(&ex->shapes[g->input]);
+    float *x = tu_calloc(nx, sizeof(float)), *before = tu_calloc(n, sizeof(float)), *after = tu_calloc(n, sizeof(float));
+    cnv_rng rng;
+    cnv_rng_seed(&rng, 7);
+    tu_fill_uniform(&rng, x, nx, -1.0f, 1.0f);
+    tu_expect_ok(cnv_exec_set_input(ex, x));
+    tu_expect_ok(cnv_exec_forward(ex, relu));
+    tu_expect_ok(cnv_exec_read(ex, in, before));
+    tu_expect_ok(cnv_exec_read(ex, r, after));
+    size_t positive = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (after[i] != (before[i] > 0.0f ? before[i] : 0.0f))
+            fail_msg("relu element %zu is %g, its input %g", i, after[i], before[i]);
+        positive += before[i] > 0.0f;
+    }
+    assert_true(positive > 0 && positive < n);
+    char *text = profile_text(be);
+    const int alone = strstr(text, "Relu forward") != NULL;
+    assert_non_null(strstr(text, "Conv forward"));
+    free(text), free(x), free(before), free(after);
+    cnv_exec_free(ex);
+    cnv_backend_free(be);
+    return alone;
+}
+
+/* A Relu of a Conv's output is computed by the conv's forward (exec.c), even when another node
+ * reads the conv's output too; a Relu after anything else runs as its own kernel. */
+static void test_conv_relu_fused(void **state) {
+    (void)state;
+    cnv_graph *g = build_conv_bn_graph(1);
+    assert_int_equal(relu_runs_alone(g), 1); /* conv -> BN -> relu */
+    assert_int_equal(cnv_graph_fold_batchnorm(g), CNV_OK);
+    assert_int_equal(relu_runs_alone(g), 0); /* conv -> relu */
+    g->nodes[2].in[0] = cnv_graph_find_value(g, "bn"); /* the pool reads the conv's output too */
+    assert_int_equal(relu_runs_alone(g), 0);
+    cnv_graph_free(g);
+}
+
 static void test_receptive_fields(void **state) {
     (void)state;
     cnv_graph *g = build_conv_bn_graph(1);
@@ -244,6 +306,7 @@ int main(void) {
         cmocka_unit_test(test_fold_batchnorm),
         cmocka_unit_test(test_fold_keeps_bn_when_conv_output_is_shared),
         cmocka_unit_test(test_receptive_fields),
+        cmocka_unit_test(test_conv_relu_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

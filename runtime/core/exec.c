@@ -28,6 +28,22 @@ static cnv_status check_memory(const cnv_exec *ex) {
                     (bytes + (1u << 20) - 1) >> 20, mib);
 }
 
+/* Conv + ReLU fused: a Relu of a Conv's output is computed by the conv's forward from the values
+ * it has just stored, still in cache (SqueezeNet's, VGG's and ResNet's convs are nearly all
+ * followed by one), instead of in a pass of its own that reads them back from memory. The conv's
+ * output is still written, so every value stays readable (other readers of it included: a leaky
+ * twin, an activation map), and the backward is unchanged. */
+static void plan_fused_relus(cnv_exec *ex) {
+    const cnv_graph *g = ex->g;
+    for (int n = 0; n < g->n_nodes; n++) ex->fused_relu[n] = -1;
+    for (int m = 0; m < g->n_nodes; m++) {
+        const cnv_node *relu = &g->nodes[m];
+        if (relu->op != CNV_OP_RELU || relu->n_in != 1) continue;
+        const int p = g->values[relu->in[0]].producer;
+        if (p >= 0 && g->nodes[p].op == CNV_OP_CONV && ex->fused_relu[p] < 0) ex->fused_relu[p] = m;
+    }
+}
+
 static cnv_status alloc_value(cnv_exec *ex, int v, cnv_buf **slot) {
     return ex->be->vt->buf_alloc(ex->be, cnv_shape_numel(&ex->shapes[v]), slot);
 }
@@ -44,10 +60,12 @@ cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **
     ex->vals = calloc((size_t)g->n_values, sizeof *ex->vals);
     ex->grads = calloc((size_t)g->n_values, sizeof *ex->grads);
     ex->aux = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->aux);
-    if (!ex->shapes || !ex->vals || !ex->grads || !ex->aux) {
+    ex->fused_relu = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->fused_relu);
+    if (!ex->shapes || !ex->vals || !ex->grads || !ex->aux || !ex->fused_relu) {
         cnv_exec_free(ex);
         return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     }
+    plan_fused_relus(ex);
     cnv_shape in = g->values[g->input].shape;
     in.d[0] = batch;
     cnv_status s = cnv_graph_infer_shapes(g, &in, ex->shapes);
@@ -88,6 +106,7 @@ void cnv_exec_free(cnv_exec *ex) {
     free(ex->vals);
     free(ex->grads);
     free(ex->aux);
+    free(ex->fused_relu);
     free(ex);
 }
 
@@ -139,10 +158,16 @@ cnv_status cnv_exec_forward(cnv_exec *ex, int node) {
     if (!needed) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     mark_ancestors(g, node, needed);
     cnv_status s = CNV_OK;
+    enum { SKIPPED = 2 }; /* needed[n]: computed by its conv (a fused Relu) */
     for (int n = 0; s == CNV_OK && n <= node; n++) {
-        if (!needed[n]) continue;
+        if (needed[n] != 1) continue;
         cnv_op_io io;
         fill_io(ex, n, &io);
+        const int relu = ex->fused_relu[n];
+        if (relu >= 0 && relu <= node && needed[relu]) {
+            io.relu_out = ex->vals[g->nodes[relu].out];
+            needed[relu] = SKIPPED;
+        }
         s = ex->be->vt->forward(ex->be, &io);
         if (s != CNV_OK) cnv_error_prefix(g->nodes[n].name);
     }

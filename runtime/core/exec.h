@@ -12,6 +12,7 @@ struct cnv_exec {
     cnv_buf **vals;    /* per value */
     cnv_buf **grads;   /* per value, allocated on first backward */
     cnv_buf **aux;     /* per node */
+    int *fused_relu;   /* per node: the Relu a Conv's forward computes too (cnv_op_io's relu_out), or -1 */
     cnv_backward_rule rule; /* backward rules for every node (core/backend.h) */
     int unpool_fill;
 };

@@ -226,6 +226,7 @@ static void unpack(const cnv_op_io *io, cnv_cpu_args *a) {
         a->grad_in[i] = io->grad_in[i] ? io->grad_in[i]->data : NULL;
     }
     a->out = io->out ? io->out->data : NULL;
+    a->relu_out = io->relu_out ? io->relu_out->data : NULL;
     a->out_shape = io->out_shape;
     a->aux = io->aux ? (int32_t *)io->aux->data : NULL;
     a->grad_out = io->grad_out ? io->grad_out->data : NULL;

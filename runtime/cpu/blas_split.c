@@ -44,18 +44,32 @@ void cnv_cpu_blas_single_end(void) {
  * step came out at 0.0150-0.0200 s from run to run with the workers, a steady 0.0159 s without. */
 #define SPLIT_MIN_WORK ((size_t)1 << 23)
 
+/* Columns per product call where the Relu of C is taken too (relu_c): few enough that the block
+ * (m rows of them) is still in cache when the Relu reads it, enough that A's repacking per call
+ * stays a small share. */
+#define RELU_BLOCK_COLS 1024
+
+/* relu_c = max(c, 0) over rows x cols of two matrices with row stride ld. */
+CNV_CPU_CLONES static void relu_block(const float *c, float *relu_c, int rows, size_t cols, int ld) {
+    for (int r = 0; r < rows; r++) cnv_cpu_relu_copy(c + (size_t)r * ld, relu_c + (size_t)r * ld, cols);
+}
+
 /* Column blocks [j0, j1) of product i: bias rows first where asked, then op(B)'s same columns,
  * which sit at B + j (B stored [K, N]) or at B + j * ldb (stored [N, K], read transposed). */
 static void block_run(const cnv_cpu_products *p, size_t i, size_t j0, size_t j1) {
-    const size_t at = i % (size_t)p->a_period;
-    float *c = p->c + i * p->c_stride + j0;
-    if (p->bias)
-        for (int r = 0; r < p->m; r++)
-            for (size_t j = 0; j < j1 - j0; j++) c[(size_t)r * p->ldc + j] = p->bias[at * (size_t)p->m + (size_t)r];
-    const float *b = p->b + i * p->b_stride + (p->tb ? j0 * (size_t)p->ldb : j0);
-    cblas_sgemm(CblasRowMajor, p->ta ? CblasTrans : CblasNoTrans, p->tb ? CblasTrans : CblasNoTrans, p->m,
-                (int)(j1 - j0), p->k, p->alpha, p->a + at * p->a_stride, p->lda, b, p->ldb, p->bias ? 1.0f : p->beta,
-                c, p->ldc);
+    const size_t at = i % (size_t)p->a_period, step = p->relu_c ? RELU_BLOCK_COLS : j1 - j0;
+    for (size_t s0 = j0; s0 < j1; s0 += step) {
+        const size_t s1 = j1 - s0 < step ? j1 : s0 + step, offset = i * p->c_stride + s0;
+        float *c = p->c + offset;
+        if (p->bias)
+            for (int r = 0; r < p->m; r++)
+                for (size_t j = 0; j < s1 - s0; j++) c[(size_t)r * p->ldc + j] = p->bias[at * (size_t)p->m + (size_t)r];
+        const float *b = p->b + i * p->b_stride + (p->tb ? s0 * (size_t)p->ldb : s0);
+        cblas_sgemm(CblasRowMajor, p->ta ? CblasTrans : CblasNoTrans, p->tb ? CblasTrans : CblasNoTrans, p->m,
+                    (int)(s1 - s0), p->k, p->alpha, p->a + at * p->a_stride, p->lda, b, p->ldb,
+                    p->bias ? 1.0f : p->beta, c, p->ldc);
+        if (p->relu_c) relu_block(c, p->relu_c + offset, p->m, s1 - s0, p->ldc);
+    }
 }
 
 /* Row blocks [r0, r1) of product i, all its columns: A's rows sit at A + r * lda (stored
@@ -69,6 +83,7 @@ static void rows_run(const cnv_cpu_products *p, size_t i, size_t r0, size_t r1) 
     q.bias = p->bias ? p->bias + at * (size_t)p->m + r0 : NULL;
     q.b = p->b + i * p->b_stride, q.b_stride = 0;
     q.c = p->c + i * p->c_stride + r0 * (size_t)p->ldc;
+    q.relu_c = p->relu_c ? p->relu_c + (q.c - p->c) : NULL;
     block_run(&q, 0, 0, (size_t)p->n);
 }
 

@@ -187,14 +187,16 @@ static conv_chunk chunk_at(const conv_geom *g, int n0, int k, int gi, float *ten
     return c;
 }
 
-/* Between the tensor's [n, m, cols] and the chunk's [mg, k * cols]: in (tensor -> chunk) or out. */
-static void chunk_copy(const conv_geom *g, const conv_chunk *c, float *tensor, int in) {
+/* Between the tensor's [n, m, cols] and the chunk's [mg, k * cols]: in (tensor -> chunk) or out,
+ * where relu (when not NULL, laid out as the tensor) gets max(y, 0) too. */
+static void chunk_copy(const conv_geom *g, const conv_chunk *c, float *tensor, float *relu, int in) {
     if (c->k == 1) return;
     for (int j = 0; j < c->k; j++)
         for (int m = 0; m < g->mg; m++) {
-            float *t = tensor + ((size_t)(c->n0 + j) * g->m + (size_t)c->gi * g->mg + m) * g->cols;
+            const size_t at = ((size_t)(c->n0 + j) * g->m + (size_t)c->gi * g->mg + m) * g->cols;
             float *y = c->y + (size_t)m * c->ld + (size_t)j * g->cols;
-            memcpy(in ? y : t, in ? t : y, (size_t)g->cols * sizeof(float));
+            memcpy(in ? y : tensor + at, in ? tensor + at : y, (size_t)g->cols * sizeof(float));
+            if (relu) cnv_cpu_relu_copy(y, relu + at, (size_t)g->cols);
         }
 }
 
@@ -345,6 +347,7 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     const float *x = a->in[0], *wt = a->in[1], *bias = a->n_in > 2 ? a->in[2] : NULL;
     cnv_winograd_conv s;
     if (winograd_forward(a, &g, &s)) {
+        s.relu_y = a->relu_out;
         cnv_cpu_winograd_run(&s, x, winograd_weights(a, &g, &s), bias, 0, a->out, work);
         free(owned);
         return CNV_OK;
@@ -355,7 +358,8 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     cnv_cpu_products p = {.m = g.mg, .n = g.cols, .k = g.rows, .count = g.identity_cols ? g.n * g.group : 1,
                           .alpha = 1.0f, .a = wt, .lda = g.rows, .ldb = g.cols, .ldc = g.cols, .bias = bias,
                           .a_period = g.identity_cols ? g.group : 1, .a_stride = (size_t)g.mg * g.rows,
-                          .b = x, .b_stride = (size_t)g.cg * g.h * g.w, .c = a->out, .c_stride = (size_t)g.mg * g.cols};
+                          .b = x, .b_stride = (size_t)g.cg * g.h * g.w, .c = a->out, .c_stride = (size_t)g.mg * g.cols,
+                          .relu_c = a->relu_out};
     if (g.identity_cols) {
         cnv_cpu_products_run(&p);
     } else {
@@ -367,8 +371,11 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
                 p.a = wt + (size_t)gi * g.mg * g.rows;
                 p.bias = bias ? bias + (size_t)gi * g.mg : NULL;
                 p.n = (int)c.ld, p.b = c.col, p.ldb = (int)c.ld, p.c = c.y, p.ldc = (int)c.ld;
+                /* One image's outputs are the tensor's own rows, the Relu's at the same offset;
+                 * a chunk's go through the scratch, and the Relu is taken as they leave it. */
+                p.relu_c = a->relu_out && c.k == 1 ? a->relu_out + (c.y - a->out) : NULL;
                 cnv_cpu_products_run(&p);
-                chunk_copy(&g, &c, a->out, 0);
+                chunk_copy(&g, &c, a->out, a->relu_out, 0);
             }
     }
     free(owned);
@@ -441,7 +448,7 @@ cnv_status cnv_cpu_conv_backward(const cnv_cpu_args *a) {
         for (int n0 = 0; n0 < g.n; n0 += k)
             for (int gi = 0; gi < g.group; gi++) {
                 const conv_chunk c = chunk_at(&g, n0, k, gi, (float *)a->grad_out, work);
-                chunk_copy(&g, &c, (float *)a->grad_out, 1);
+                chunk_copy(&g, &c, (float *)a->grad_out, NULL, 1);
                 backward_chunk(a, &g, &c, data);
             }
     }

@@ -291,6 +291,7 @@ INLINE void transform_outputs(const block_job *j, const variant *f, size_t lo, s
                         for (int x = 0; x < width; x++) y[x] += line[x];
                     else
                         for (int x = 0; x < width; x++) y[x] = bias + line[x];
+                    if (s->relu_y) cnv_cpu_relu_copy(y, s->relu_y + (y - j->y), (size_t)width);
                 }
             }
         }

@@ -18,6 +18,7 @@ typedef struct cnv_winograd_conv {
      * rotated by 180 degrees and transposed. Its transformed weights are then the forward's,
      * of the same tile, read transposed at mirrored positions. */
     int transposed;
+    float *relu_y; /* forward (not accumulating): max(y, 0) here too, laid out as y; NULL: not */
 } cnv_winograd_conv;
 
 /* Floats of a Conv weight [co][ci][3][3] once transformed for tile m. */

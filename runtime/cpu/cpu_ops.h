@@ -29,6 +29,7 @@ typedef struct cnv_cpu_args {
     cnv_shape in_shape[CNV_MAX_INPUTS];
     float *out;
     cnv_shape out_shape;
+    float *relu_out;       /* forward, Conv: also max(out, 0) here (cnv_op_io's relu_out), or NULL */
     int32_t *aux;          /* MaxPool: flat index into the input plane of each output's argmax */
     const float *grad_out; /* backward only */
     float *grad_in[CNV_MAX_INPUTS];
@@ -79,8 +80,17 @@ typedef struct cnv_cpu_products {
     int lda, ldb, ldc, a_period;
     size_t a_stride, b_stride, c_stride;
     float *c;
+    /* Optional: max(C_i, 0) written here too, laid out as c (a conv's fused Relu), each block
+     * while it is still in cache. */
+    float *relu_c;
 } cnv_cpu_products;
 void cnv_cpu_products_run(const cnv_cpu_products *p);
+
+/* dst = max(src, 0) as the Relu op computes it (NaN and -0 give 0): the epilogue of a conv that
+ * computes its Relu (cnv_cpu_args' relu_out). */
+static inline void cnv_cpu_relu_copy(const float *src, float *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+}
 
 static inline size_t cnv_cpu_min_items(size_t floats_per_item) {
     return floats_per_item ? CNV_CPU_PARALLEL_MIN / floats_per_item + 1 : CNV_CPU_PARALLEL_MIN;

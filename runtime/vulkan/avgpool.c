@@ -19,9 +19,12 @@ static cnv_status avgpool_geometry(const cnv_op_io *io, cnv_vk_pool_push *p) {
     return CNV_OK;
 }
 
-static cnv_status pool_kernel(cnv_vk_backend *vb, const char *shader, uint32_t written, const cnv_vk_pipeline **pipe) {
+/* assign (the backward's constant 3): dx holds no gradient yet and is written, not added to. */
+static cnv_status pool_kernel(cnv_vk_backend *vb, const char *shader, uint32_t written, uint32_t assign,
+                              const cnv_vk_pipeline **pipe) {
     cnv_vk_kernel_desc d = {.shader = shader, .bindings = 2, .written = written,
-                            .push_size = sizeof(cnv_vk_pool_push), .local_size = {cnv_vkb_local_1d(vb), 1, 1}};
+                            .push_size = sizeof(cnv_vk_pool_push), .local_size = {cnv_vkb_local_1d(vb), 1, 1},
+                            .spec = &assign, .spec_count = 1};
     return cnv_vkb_kernel(vb, &d, pipe);
 }
 
@@ -41,7 +44,7 @@ cnv_status cnv_vk_avgpool_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     if (io->node->op == CNV_OP_GLOBALAVGPOOL) return global_forward(vb, io, &push);
     push.n = (uint32_t)cnv_shape_numel(&io->out_shape);
     const cnv_vk_pipeline *pipe;
-    CNV_TRY(pool_kernel(vb, "avgpool_fwd", 0x2, &pipe));
+    CNV_TRY(pool_kernel(vb, "avgpool_fwd", 0x2, 0, &pipe));
     cnv_buf *bufs[2] = {io->in[0], io->out};
     return cnv_vkb_dispatch_1d(vb, pipe, bufs, &push, push.n);
 }
@@ -52,7 +55,7 @@ cnv_status cnv_vk_avgpool_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     if (!io->grad_in[0]) return CNV_OK;
     push.n = (uint32_t)cnv_shape_numel(&io->in_shape[0]);
     const cnv_vk_pipeline *pipe;
-    CNV_TRY(pool_kernel(vb, "avgpool_bwd_data", 0x2, &pipe));
+    CNV_TRY(pool_kernel(vb, "avgpool_bwd_data", 0x2, (uint32_t)(io->grad_assign & 1), &pipe));
     cnv_buf *bufs[2] = {io->grad_out, io->grad_in[0]};
     return cnv_vkb_dispatch_1d(vb, pipe, bufs, &push, push.n);
 }

@@ -92,8 +92,12 @@ uint32_t cnv_vkb_local_1d(const cnv_vk_backend *vb) {
     return n;
 }
 
+/* Everything a pipeline is made from, the written bindings included: a kernel that writes a
+ * binding only in some calls (conv2d_fwd's fused Relu) gets a pipeline for each, so the barriers
+ * follow the buffers it really writes. */
 static void kernel_key(const cnv_vk_kernel_desc *d, char *key, size_t cap) {
-    int pos = snprintf(key, cap, "%s/%u/%u/%u", d->shader, d->local_size[0], d->local_size[1], d->local_size[2]);
+    int pos = snprintf(key, cap, "%s/%u/%u/%u/w%x/t%x", d->shader, d->local_size[0], d->local_size[1],
+                       d->local_size[2], d->written, d->texel);
     for (uint32_t i = 0; i < d->spec_count && pos > 0 && (size_t)pos < cap; i++)
         pos += snprintf(key + pos, cap - (size_t)pos, ":%08x", d->spec[i]);
 }
@@ -333,8 +337,8 @@ static cnv_status vk_forward(cnv_backend *be, const cnv_op_io *io) {
 static cnv_status vk_backward(cnv_backend *be, const cnv_op_io *io) {
     const cnv_vk_op *op;
     CNV_TRY(op_for(io, &op));
-    /* The kernels add onto their gradients: one that holds none yet starts at zero. */
-    for (int i = 0; i < io->n_in; i++)
+    /* Kernels that only add onto their gradients get one that holds none yet zeroed. */
+    for (int i = 0; !op->assigns && i < io->n_in; i++)
         if (io->grad_in[i] && (io->grad_assign >> i & 1))
             CNV_TRY(cnv_vkb_fill(as_vk(be), io->grad_in[i], 0.0f, cnv_shape_numel(&io->in_shape[i])));
     return op->backward(as_vk(be), io);

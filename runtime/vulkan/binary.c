@@ -67,9 +67,9 @@ cnv_status cnv_vk_binary_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     CNV_TRY(plan(io, &f, &push));
     for (uint32_t which = 0; which < 2; which++) {
         if (!io->grad_in[which]) continue;
-        const uint32_t spec[2] = {f, which};
+        const uint32_t spec[3] = {f, which, (uint32_t)(io->grad_assign >> which & 1)};
         const cnv_vk_pipeline *pipe;
-        CNV_TRY(binary_kernel(vb, "binary_bwd", 4, spec, 2, &pipe));
+        CNV_TRY(binary_kernel(vb, "binary_bwd", 4, spec, 3, &pipe));
         binary_push p = push;
         p.n = (uint32_t)cnv_shape_numel(&io->in_shape[which]);
         cnv_buf *bufs[4] = {io->in[0], io->in[1], io->grad_out, io->grad_in[which]};

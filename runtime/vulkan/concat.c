@@ -1,7 +1,8 @@
 /* Concat along attrs.axis. Every tensor is viewed as (outer, axis, inner): each input owns one
  * contiguous block of d[axis] * inner floats in every outer slice of the output. One strided
  * block kernel (shaders/concat_block.comp) serves both directions: forward copies each input
- * into its blocks, backward adds each wanted gradient's blocks back (specialization constant 3). */
+ * into its blocks, backward adds each wanted gradient's blocks back (specialization constant 3),
+ * or writes them where the gradient holds none yet (grad_assign). */
 #include "vk_backend.h"
 
 #include "core/status.h"
@@ -74,7 +75,7 @@ cnv_status cnv_vk_concat_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
         if (!io->grad_in[i]) continue;
         const block_push push = {(uint32_t)(p.outer * p.block[i]), (uint32_t)p.block[i], (uint32_t)p.offset[i],
                                  (uint32_t)p.out_block, 0, (uint32_t)p.block[i]};
-        CNV_TRY(move_blocks(vb, io->grad_out, io->grad_in[i], &push, 1));
+        CNV_TRY(move_blocks(vb, io->grad_out, io->grad_in[i], &push, !(io->grad_assign >> i & 1)));
     }
     return CNV_OK;
 }

@@ -22,6 +22,9 @@ typedef struct conv_push {
 
 #define CONV_BIAS 1u    /* forward: B is bound; backward to the weights: dB is wanted */
 #define CONV_WANT_DW 2u /* backward to the weights: dW is wanted */
+#define CONV_RELU 4u    /* forward: max(Y, 0) is written too (cnv_op_io's relu_out) */
+#define CONV_ASSIGN 8u     /* backward: dX (to the data) or dW (to the weights) holds no gradient yet: written */
+#define CONV_ASSIGN_DB 16u /* backward to the weights: dB likewise */
 
 static cnv_status conv_params(const cnv_op_io *io, conv_push *p) {
     const cnv_shape *x = &io->in_shape[0], *wt = &io->in_shape[1], *y = &io->out_shape;
@@ -94,8 +97,19 @@ static phase_axis phase_axis_of(uint32_t phase, uint32_t k, uint32_t stride, uin
     return a;
 }
 
-/* dX += the backward of Y over W: one product per stride phase that some tap serves. W is read
- * down its input channels when the kernel is 1x1 (neighbours in memory then). */
+/* Whether some tap serves every stride phase, so that the phases' products together write every
+ * element of dX (a 1x1 kernel at stride 2 serves one phase in four: the others get no gradient). */
+static int every_phase_served(const conv_push *p) {
+    for (uint32_t py = 0; py < p->sh && py < p->h; py++)
+        if (!phase_axis_of(py, p->kh, p->sh, p->dh, p->pt).count) return 0;
+    for (uint32_t px = 0; px < p->sw && px < p->w; px++)
+        if (!phase_axis_of(px, p->kw, p->sw, p->dw, p->pl).count) return 0;
+    return 1;
+}
+
+/* dX += (with CONV_ASSIGN in p's flags, =) the backward of Y over W: one product per stride phase
+ * that some tap serves. W is read down its input channels when the kernel is 1x1 (neighbours in
+ * memory then). */
 static cnv_status conv_backward_data(cnv_vk_backend *vb, const conv_push *p, cnv_buf *const *bufs) {
     for (uint32_t py = 0; py < p->sh && py < p->h; py++) {
         const phase_axis ay = phase_axis_of(py, p->kh, p->sh, p->dh, p->pt);
@@ -119,8 +133,9 @@ cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     CNV_TRY(conv_params(io, &p));
     cnv_buf *bias = io->n_in > 2 ? io->in[2] : NULL;
     if (bias) p.flags |= CONV_BIAS;
-    cnv_buf *bufs[4] = {io->in[0], io->in[1], bias, io->out};
-    return conv_product(vb, "conv2d_fwd", 4, 0x8, 0x7, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow,
+    if (io->relu_out) p.flags |= CONV_RELU;
+    cnv_buf *bufs[5] = {io->in[0], io->in[1], bias, io->out, io->relu_out};
+    return conv_product(vb, "conv2d_fwd", 5, io->relu_out ? 0x18 : 0x8, 0x7, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow,
                         (uint64_t)p.cg * taps_of(&p), groups_of(&p), NULL, 0, bufs);
 }
 
@@ -128,12 +143,22 @@ cnv_status cnv_vk_conv_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     conv_push p;
     CNV_TRY(conv_params(io, &p));
     if (io->grad_in[0]) {
+        conv_push q = p;
+        /* dX holding no gradient yet is written by the phases' products, or zeroed first where
+         * some of its elements get none. */
+        if (io->grad_assign & 1) {
+            if (every_phase_served(&p))
+                q.flags |= CONV_ASSIGN;
+            else
+                CNV_TRY(cnv_vkb_fill(vb, io->grad_in[0], 0.0f, cnv_shape_numel(&io->in_shape[0])));
+        }
         cnv_buf *bufs[3] = {io->in[1], io->grad_out, io->grad_in[0]};
-        CNV_TRY(conv_backward_data(vb, &p, bufs));
+        CNV_TRY(conv_backward_data(vb, &q, bufs));
     }
     cnv_buf *dw = io->grad_in[1], *db = io->n_in > 2 ? io->grad_in[2] : NULL;
     if (!dw && !db) return CNV_OK;
-    p.flags = (dw ? CONV_WANT_DW : 0u) | (db ? CONV_BIAS : 0u);
+    p.flags = (dw ? CONV_WANT_DW : 0u) | (db ? CONV_BIAS : 0u) | (dw && io->grad_assign >> 1 & 1 ? CONV_ASSIGN : 0u) |
+              (db && io->grad_assign >> 2 & 1 ? CONV_ASSIGN_DB : 0u);
     const uint64_t cols = (dw ? (uint64_t)p.cg * taps_of(&p) : 0) + (db ? 1 : 0);
     cnv_buf *bufs[4] = {io->in[0], io->grad_out, dw, db};
     return conv_product(vb, "conv2d_bwd_weights", 4, 0xC, 0x3, 0, 1, &p, p.mg, cols, (uint64_t)p.n * p.oh * p.ow,

@@ -42,5 +42,5 @@ cnv_status cnv_vk_copy_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     uint32_t n;
     CNV_TRY(check(io, &n));
     if (!io->grad_in[0]) return CNV_OK;
-    return copy_floats(vb, io->grad_out, io->grad_in[0], n, 1);
+    return copy_floats(vb, io->grad_out, io->grad_in[0], n, !(io->grad_assign & 1));
 }

@@ -6,12 +6,13 @@
 
 #include "core/status.h"
 
-/* spec (may be NULL): the backward's fill-unpooling flag (constant 3). */
+/* spec (may be NULL): the backward's fill-unpooling flag (constant 3) and whether it writes dx,
+ * which holds no gradient yet, rather than adding to it (constant 4). */
 static cnv_status maxpool_kernel(cnv_vk_backend *vb, const char *shader, uint32_t bindings, uint32_t written,
                                  const uint32_t *spec, const cnv_vk_pipeline **pipe) {
     cnv_vk_kernel_desc d = {.shader = shader, .bindings = bindings, .written = written,
                             .push_size = sizeof(cnv_vk_pool_push), .local_size = {cnv_vkb_local_1d(vb), 1, 1},
-                            .spec = spec, .spec_count = spec ? 1 : 0};
+                            .spec = spec, .spec_count = spec ? 2 : 0};
     return cnv_vkb_kernel(vb, &d, pipe);
 }
 
@@ -37,8 +38,8 @@ cnv_status cnv_vk_maxpool_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     CNV_TRY(maxpool_geometry(io, &push));
     push.n = (uint32_t)cnv_shape_numel(&io->in_shape[0]);
     const cnv_vk_pipeline *pipe;
-    const uint32_t fill = io->unpool_fill ? 1u : 0u;
-    CNV_TRY(maxpool_kernel(vb, "maxpool_bwd_data", 3, 0x4, &fill, &pipe));
+    const uint32_t spec[2] = {io->unpool_fill ? 1u : 0u, (uint32_t)(io->grad_assign & 1)};
+    CNV_TRY(maxpool_kernel(vb, "maxpool_bwd_data", 3, 0x4, spec, &pipe));
     cnv_buf *bufs[3] = {io->aux, io->grad_out, io->grad_in[0]};
     return cnv_vkb_dispatch_1d(vb, pipe, bufs, &push, push.n);
 }

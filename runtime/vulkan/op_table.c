@@ -3,20 +3,20 @@
 
 /* The elementwise ops (a CNV_UNARY_* or CNV_BINARY_* number in their descriptor) all share one
  * kernel of each kind; every other op has its entry here. */
-static const cnv_vk_op unary_op = {cnv_vk_unary_forward, cnv_vk_unary_backward};
-static const cnv_vk_op binary_op = {cnv_vk_binary_forward, cnv_vk_binary_backward};
+static const cnv_vk_op unary_op = {cnv_vk_unary_forward, cnv_vk_unary_backward, .assigns = 1};
+static const cnv_vk_op binary_op = {cnv_vk_binary_forward, cnv_vk_binary_backward, .assigns = 1};
 
 static const cnv_vk_op op_table[CNV_OP_COUNT] = {
-    [CNV_OP_CONV] = {cnv_vk_conv_forward, cnv_vk_conv_backward},
-    [CNV_OP_MAXPOOL] = {cnv_vk_maxpool_forward, cnv_vk_maxpool_backward},
-    [CNV_OP_AVGPOOL] = {cnv_vk_avgpool_forward, cnv_vk_avgpool_backward},
-    [CNV_OP_GLOBALAVGPOOL] = {cnv_vk_avgpool_forward, cnv_vk_avgpool_backward},
+    [CNV_OP_CONV] = {cnv_vk_conv_forward, cnv_vk_conv_backward, .assigns = 1},
+    [CNV_OP_MAXPOOL] = {cnv_vk_maxpool_forward, cnv_vk_maxpool_backward, .assigns = 1},
+    [CNV_OP_AVGPOOL] = {cnv_vk_avgpool_forward, cnv_vk_avgpool_backward, .assigns = 1},
+    [CNV_OP_GLOBALAVGPOOL] = {cnv_vk_avgpool_forward, cnv_vk_avgpool_backward, .assigns = 1},
     [CNV_OP_GEMM] = {cnv_vk_gemm_forward, cnv_vk_gemm_backward},
     [CNV_OP_MATMUL] = {cnv_vk_gemm_forward, cnv_vk_gemm_backward},
-    [CNV_OP_CONCAT] = {cnv_vk_concat_forward, cnv_vk_concat_backward},
-    [CNV_OP_FLATTEN] = {cnv_vk_copy_forward, cnv_vk_copy_backward},
-    [CNV_OP_RESHAPE] = {cnv_vk_copy_forward, cnv_vk_copy_backward},
-    [CNV_OP_DROPOUT] = {cnv_vk_copy_forward, cnv_vk_copy_backward},
+    [CNV_OP_CONCAT] = {cnv_vk_concat_forward, cnv_vk_concat_backward, .assigns = 1},
+    [CNV_OP_FLATTEN] = {cnv_vk_copy_forward, cnv_vk_copy_backward, .assigns = 1},
+    [CNV_OP_RESHAPE] = {cnv_vk_copy_forward, cnv_vk_copy_backward, .assigns = 1},
+    [CNV_OP_DROPOUT] = {cnv_vk_copy_forward, cnv_vk_copy_backward, .assigns = 1},
     [CNV_OP_PAD] = {cnv_vk_pad_forward, cnv_vk_pad_backward},
     [CNV_OP_LRN] = {cnv_vk_lrn_forward, cnv_vk_lrn_backward},
     [CNV_OP_SOFTMAX] = {cnv_vk_softmax_forward, cnv_vk_softmax_backward},

@@ -1,6 +1,7 @@
 /* The unary elementwise ops: shaders/unary_fwd.comp and unary_bwd.comp, the function picked by
  * specialization constant 3 (the op's number from shaders/elementwise_ops.h, read from its
- * descriptor), Relu's backward rule (core/backend.h) by constant 4. */
+ * descriptor), Relu's backward rule (core/backend.h) by constant 4, whether the backward writes
+ * its gradient (grad_assign) rather than adding to it by constant 5. */
 #include "vk_backend.h"
 
 #include "core/status.h"
@@ -48,9 +49,10 @@ cnv_status cnv_vk_unary_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
     uint32_t f;
     CNV_TRY(unary_params(io->node, &f, &push));
     /* The modified rules exist for Relu only; the shader's numbering is cnv_backward_rule's. */
-    uint32_t spec[2] = {f, io->node->op == CNV_OP_RELU ? (uint32_t)io->rule : (uint32_t)CNV_RULE_GRADIENT};
+    uint32_t spec[3] = {f, io->node->op == CNV_OP_RELU ? (uint32_t)io->rule : (uint32_t)CNV_RULE_GRADIENT,
+                        (uint32_t)(io->grad_assign & 1)};
     const cnv_vk_pipeline *pipe;
-    CNV_TRY(unary_kernel(vb, "unary_bwd", 4, 0x8, spec, 2, &pipe));
+    CNV_TRY(unary_kernel(vb, "unary_bwd", 4, 0x8, spec, 3, &pipe));
     cnv_buf *bufs[4] = {io->in[0], io->out, io->grad_out, io->grad_in[0]};
     return cnv_vkb_dispatch_1d(vb, pipe, bufs, &push, push.n);
 }

@@ -55,6 +55,9 @@ cnv_status cnv_vkb_dispatch_1d(cnv_vk_backend *vb, const cnv_vk_pipeline *pipe, 
 typedef cnv_status (*cnv_vk_op_fn)(cnv_vk_backend *vb, const cnv_op_io *io);
 typedef struct cnv_vk_op {
     cnv_vk_op_fn forward, backward;
+    /* The backward writes the gradients cnv_op_io's grad_assign marks instead of adding to them
+     * (its kernels' ASSIGN constants); for the other ops the backend zeroes them first. */
+    int assigns;
 } cnv_vk_op;
 /* NULL when the op has no Vulkan kernels. */
 const cnv_vk_op *cnv_vk_op_get(cnv_op_type op);

@@ -132,6 +132,35 @@ static void read_floats(cnv_backend *be, cnv_buf *buf, float *dst, size_t n, con
     expect_ok(be->vt->buf_read(be, buf, 0, dst, n), "buf_read", label);
 }
 
+/* Conv with its Relu fused (cnv_op_io's relu_out, the executor's Conv + Relu): the output again,
+ * which must agree with the oracle as the plain forward's does (fwd_err takes the worse), and
+ * max(output, 0) in a buffer filled with NaN first, which must hold exactly that everywhere. The
+ * plain forward's output stays in b->io.out for the backward. */
+static void check_fused_relu(opcheck_ctx *k, cnv_backend *be, opcheck_bufs *b, double *fwd_err) {
+    const char *label = k->c->label;
+    float *fused = tu_calloc(k->out_n, sizeof(float)), *relu = tu_calloc(k->out_n, sizeof(float));
+    double *fd = tu_calloc(k->out_n, sizeof(double));
+    cnv_op_io io = b->io;
+    io.out = buf_new(be, b, k->out_n, label);
+    io.relu_out = buf_new(be, b, k->out_n, label);
+    expect_ok(be->vt->buf_fill(be, io.relu_out, NAN, k->out_n), "buf_fill", label);
+    expect_ok(be->vt->forward(be, &io), "forward with the Relu fused", label);
+    read_floats(be, io.out, fused, k->out_n, label);
+    read_floats(be, io.relu_out, relu, k->out_n, label);
+    size_t positive = 0;
+    for (size_t j = 0; j < k->out_n; j++) {
+        const float want = fused[j] > 0.0f ? fused[j] : 0.0f;
+        if (relu[j] != want)
+            fail_msg("%s: fused Relu element %zu is %g, max(%g, 0) expected", label, j, relu[j], fused[j]);
+        positive += fused[j] > 0.0f;
+        fd[j] = fused[j];
+    }
+    if (!positive || positive == k->out_n) fail_msg("%s: the fused Relu check needs outputs of both signs", label);
+    const double e = tu_rel_error_d(fd, k->y, k->out_n);
+    if (!(e <= *fwd_err)) *fwd_err = e;
+    free(fused), free(relu), free(fd);
+}
+
 /* Runs the backward with grad slots set for inputs [first, last) only, into `analytic`: once
  * adding onto random values already there (the result less them), once with those slots marked
  * as holding no gradient yet (grad_assign) and filled with NaN, which must all be overwritten. */
@@ -234,6 +263,7 @@ void tu_opcheck(const tu_opcase *c, cnv_backend *be, uint64_t seed, double tol, 
     for (size_t j = 0; j < k.out_n; j++) yb[j] = yf[j];
     oracle(&k);
     res->fwd_err = tu_rel_error_d(yb, k.y, k.out_n);
+    if (c->op == CNV_OP_CONV) check_fused_relu(&k, be, &b, &res->fwd_err);
 
     /* Backward to the data inputs, then to the weights, each on its own. */
     float *gf = tu_calloc(k.out_n, sizeof(float));
