@@ -9,10 +9,14 @@
 //
 // A workgroup of WX x WY invocations owns a TM x TN tile of C (TM = WY*RM, TN = WX*RN). It walks
 // K in steps of TK: all invocations copy a TM x TK slab of A and a TK x TN slab of B into shared
-// memory (zeros outside the matrices, so shapes need not divide the tile), then each invocation
+// memory (two of each, so that the next step's are copied while this step's are read) (zeros outside the matrices, so shapes need not divide the tile), then each invocation
 // multiplies its RM x RN register block out of shared memory. Invocation (tx, ty) owns rows
 // ty + i*WY and columns tx + j*WX: neighbouring invocations read neighbouring shared words
-// (no bank conflicts) and store neighbouring columns (coalesced). The tile shape is chosen on
+// (no bank conflicts) and store neighbouring columns (coalesced). Where RM and RN are multiples
+// of 4 (VEC4) it owns runs of 4 instead, rows ty*4 + (i%4) + (i/4)*WY*4 and the same for
+// columns, so that it reads each run as one 128-bit word and neighbouring invocations still read
+// neighbouring words: a 8 x 8 block then takes 4 shared reads per step of k instead of 16, which
+// on GPUs is what keeps the multiply-adds, not shared memory, the limit. The tile shape is chosen on
 // the host from the device's limits (runtime/vulkan/tiles.c) and arrives as specialization
 // constants: the workgroup size (0, 1) and the ids below.
 //
@@ -47,14 +51,30 @@ const uint WY = gl_WorkGroupSize.y;
 const uint TM = WY * RM;
 const uint TN = WX * RN;
 const uint THREADS = WX * WY;
-// Shared rows are padded by one word so that loads walking down a column of the slab hit
-// distinct banks (tiles.c counts the same bytes).
+// Spelled without && or ||: glslang emits short-circuit operators in specialization-constant
+// expressions as invalid SPIR-V (an id used before its definition).
+const bool VEC4 = RM % 4u + RN % 4u + (DIRECT ? 1u : 0u) == 0u;
+// Shared rows are padded by one word (VEC4: one 128-bit word) so that the copies walking down a
+// column of the slab spread over the banks (tiles.c counts the same bytes).
 const uint SA = TM + 1;
 const uint SN = TN + 1;
+const uint SA4 = TM / 4u + 1u;
+const uint SN4 = TN / 4u + 1u;
 
-// One word when DIRECT, so such kernels declare (almost) no shared memory.
-shared float tile_a[DIRECT ? 1 : TK * SA]; // [k][row]
-shared float tile_b[DIRECT ? 1 : TK * SN]; // [k][col]
+// One word in the walks that do not use them, so a kernel declares only the slabs it reads.
+// Two of each, double-buffered: the next step's slabs are filled while this step's are read.
+shared float tile_a[DIRECT ? 1 : VEC4 ? 1 : 2 * TK * SA]; // [buffer][k][row]
+shared float tile_b[DIRECT ? 1 : VEC4 ? 1 : 2 * TK * SN]; // [buffer][k][col]
+shared vec4 tile_a4[VEC4 ? 2 * TK * SA4 : 1];             // [buffer][k][row / 4], VEC4
+shared vec4 tile_b4[VEC4 ? 2 * TK * SN4 : 1];             // [buffer][k][col / 4], VEC4
+
+// The tile row of register row i and the tile column of register column j of this invocation.
+uint block_row(uint i) {
+    return VEC4 ? (i / 4u) * (WY * 4u) + gl_LocalInvocationID.y * 4u + i % 4u : gl_LocalInvocationID.y + i * WY;
+}
+uint block_col(uint j) {
+    return VEC4 ? (j / 4u) * (WX * 4u) + gl_LocalInvocationID.x * 4u + j % 4u : gl_LocalInvocationID.x + j * WX;
+}
 
 #ifdef GEMM_PARTIALS_BINDING
 layout(std430, binding = GEMM_PARTIALS_BINDING) buffer GemmPartials { float gemm_partials[]; };
@@ -64,20 +84,39 @@ float gemm_load_a(uint z, uint row, uint k);
 float gemm_load_b(uint z, uint k, uint col);
 void gemm_store(uint z, uint row, uint col, float value);
 
-void gemm_load_tiles(uint z, uint row0, uint col0, uint k0, uint M, uint N, uint K) {
+// A(row, k) and B(k, col) inside the matrices, else 0.
+float gemm_a_or_0(uint z, uint row, uint k, uint M, uint K) { return row < M && k < K ? gemm_load_a(z, row, k) : 0.0; }
+float gemm_b_or_0(uint z, uint k, uint col, uint N, uint K) { return k < K && col < N ? gemm_load_b(z, k, col) : 0.0; }
+
+// The slabs of step k0, into buffer buf (0 or 1). VEC4: each invocation fills whole 128-bit words, 4 rows (columns) at
+// one k, the words of a slab row spread over neighbouring invocations where the operand's
+// neighbours in memory run along the rows (columns), else its k.
+void gemm_load_tiles(uint z, uint row0, uint col0, uint k0, uint M, uint N, uint K, uint buf) {
+    if (VEC4) {
+        const uint words_a = TM / 4u, words_b = TN / 4u;
+        for (uint e = gl_LocalInvocationIndex; e < words_a * TK; e += THREADS) {
+            const uint w = A_COLUMN_MAJOR ? e % words_a : e / TK, k = A_COLUMN_MAJOR ? e / words_a : e % TK;
+            const uint r = row0 + 4u * w;
+            tile_a4[(buf * TK + k) * SA4 + w] = vec4(gemm_a_or_0(z, r, k0 + k, M, K), gemm_a_or_0(z, r + 1u, k0 + k, M, K),
+                                        gemm_a_or_0(z, r + 2u, k0 + k, M, K), gemm_a_or_0(z, r + 3u, k0 + k, M, K));
+        }
+        for (uint e = gl_LocalInvocationIndex; e < words_b * TK; e += THREADS) {
+            const uint w = B_COLUMN_MAJOR ? e / TK : e % words_b, k = B_COLUMN_MAJOR ? e % TK : e / words_b;
+            const uint c = col0 + 4u * w;
+            tile_b4[(buf * TK + k) * SN4 + w] = vec4(gemm_b_or_0(z, k0 + k, c, N, K), gemm_b_or_0(z, k0 + k, c + 1u, N, K),
+                                        gemm_b_or_0(z, k0 + k, c + 2u, N, K), gemm_b_or_0(z, k0 + k, c + 3u, N, K));
+        }
+        return;
+    }
     for (uint e = gl_LocalInvocationIndex; e < TM * TK; e += THREADS) {
         uint r = A_COLUMN_MAJOR ? e % TM : e / TK;
         uint k = A_COLUMN_MAJOR ? e / TM : e % TK;
-        float v = 0.0;
-        if (row0 + r < M && k0 + k < K) v = gemm_load_a(z, row0 + r, k0 + k);
-        tile_a[k * SA + r] = v;
+        tile_a[(buf * TK + k) * SA + r] = gemm_a_or_0(z, row0 + r, k0 + k, M, K);
     }
     for (uint e = gl_LocalInvocationIndex; e < TK * TN; e += THREADS) {
         uint c = B_COLUMN_MAJOR ? e / TK : e % TN;
         uint k = B_COLUMN_MAJOR ? e % TK : e / TN;
-        float v = 0.0;
-        if (k0 + k < K && col0 + c < N) v = gemm_load_b(z, k0 + k, col0 + c);
-        tile_b[k * SN + c] = v;
+        tile_b[(buf * TK + k) * SN + c] = gemm_b_or_0(z, k0 + k, col0 + c, N, K);
     }
 }
 
@@ -94,10 +133,9 @@ float gemm_load_prepared_b(uint z, uint k, uint j);
 // and columns past the matrix are read at its last row or column (so every load is in range and
 // unconditional) and never stored.
 void gemm_direct_block(uint z, uint row0, uint col0, uint M, uint N, uint k_begin, uint K, inout float acc[RM][RN]) {
-    const uint tx = gl_LocalInvocationID.x, ty = gl_LocalInvocationID.y;
     uint rows[RM], cols[RN];
-    [[unroll]] for (uint i = 0; i < RM; i++) rows[i] = min(row0 + ty + i * WY, M - 1);
-    [[unroll]] for (uint j = 0; j < RN; j++) cols[j] = min(col0 + tx + j * WX, N - 1);
+    [[unroll]] for (uint i = 0; i < RM; i++) rows[i] = min(row0 + block_row(i), M - 1);
+    [[unroll]] for (uint j = 0; j < RN; j++) cols[j] = min(col0 + block_col(j), N - 1);
 #ifdef GEMM_PREPARED_COLUMNS
     [[unroll]] for (uint j = 0; j < RN; j++) gemm_prepare_column(z, j, cols[j]);
 #endif
@@ -135,9 +173,9 @@ void gemm_tile_run(uint z, uint M, uint N, uint K) {
 #ifdef GEMM_PARTIALS_BINDING
                 for (uint s = 0; s < SPLIT; s++)
                     [[unroll]] for (uint i = 0; i < RM; i++) {
-                        const uint row = min(row0 + ty + i * WY, M - 1);
+                        const uint row = min(row0 + block_row(i), M - 1);
                         [[unroll]] for (uint j = 0; j < RN; j++) {
-                            const uint col = min(col0 + tx + j * WX, N - 1);
+                            const uint col = min(col0 + block_col(j), N - 1);
                             acc[i][j] += gemm_partials[((product * SPLIT + s) * M + row) * N + col];
                         }
                     }
@@ -145,24 +183,41 @@ void gemm_tile_run(uint z, uint M, uint N, uint K) {
             } else if (DIRECT) {
                 gemm_direct_block(product, row0, col0, M, N, k_begin, k_end, acc);
             } else {
+                // One barrier a step: the slabs of step k0 + TK go to the other buffer while
+                // this step's are read, whose readers of the step before passed the last barrier.
+                uint buf = 0u;
+                gemm_load_tiles(product, row0, col0, k_begin, M, N, k_end, 0u);
+                barrier();
                 for (uint k0 = k_begin; k0 < k_end; k0 += TK) {
-                    gemm_load_tiles(product, row0, col0, k0, M, N, k_end);
-                    barrier();
+                    if (k0 + TK < k_end) gemm_load_tiles(product, row0, col0, k0 + TK, M, N, k_end, buf ^ 1u);
+                    const uint at = buf * TK;
                     for (uint k = 0; k < TK; k++) {
                         float a[RM], b[RN];
-                        [[unroll]] for (uint i = 0; i < RM; i++) a[i] = tile_a[k * SA + ty + i * WY];
-                        [[unroll]] for (uint j = 0; j < RN; j++) b[j] = tile_b[k * SN + tx + j * WX];
+                        if (VEC4) {
+                            [[unroll]] for (uint q = 0; q < RM / 4u; q++) {
+                                const vec4 v = tile_a4[(at + k) * SA4 + ty + q * WY];
+                                a[4u * q] = v.x, a[4u * q + 1u] = v.y, a[4u * q + 2u] = v.z, a[4u * q + 3u] = v.w;
+                            }
+                            [[unroll]] for (uint q = 0; q < RN / 4u; q++) {
+                                const vec4 v = tile_b4[(at + k) * SN4 + tx + q * WX];
+                                b[4u * q] = v.x, b[4u * q + 1u] = v.y, b[4u * q + 2u] = v.z, b[4u * q + 3u] = v.w;
+                            }
+                        } else {
+                            [[unroll]] for (uint i = 0; i < RM; i++) a[i] = tile_a[(at + k) * SA + ty + i * WY];
+                            [[unroll]] for (uint j = 0; j < RN; j++) b[j] = tile_b[(at + k) * SN + tx + j * WX];
+                        }
                         [[unroll]] for (uint i = 0; i < RM; i++)
                             [[unroll]] for (uint j = 0; j < RN; j++) acc[i][j] += a[i] * b[j];
                     }
-                    barrier(); // the slab is overwritten by the next step
+                    barrier(); // the other buffer is filled, and this one's readers are done
+                    buf ^= 1u;
                 }
             }
 
             [[unroll]] for (uint i = 0; i < RM; i++) {
-                const uint row = row0 + ty + i * WY;
+                const uint row = row0 + block_row(i);
                 [[unroll]] for (uint j = 0; j < RN; j++) {
-                    const uint col = col0 + tx + j * WX;
+                    const uint col = col0 + block_col(j);
                     if (row >= M || col >= N) continue;
 #ifdef GEMM_PARTIALS_BINDING
                     if (partial) {

@@ -1,7 +1,7 @@
 /* Tile sizes for the tiled matrix products, from the capability table.
  *
  * The candidates run from large to small. A big tile reuses each loaded element more (a
- * 128 x 128 tile with 8 x 8 register blocks does 64 multiply-adds per 16 shared-memory reads)
+ * 128 x 128 tile with 8 x 8 register blocks does 64 multiply-adds per 4 128-bit shared reads)
  * but needs more invocations, shared memory and registers, and wastes work when the product is
  * smaller than the tile. The first candidate that
  *   - fits maxComputeWorkGroupInvocations, maxComputeWorkGroupSize and
@@ -28,11 +28,13 @@
 #include <string.h>
 
 static const cnv_vk_tiles candidates[] = {
-    {128, 128, 16, 8, 8, 0, 1}, /* 256 invocations, 16.1 KiB shared */
-    {64, 64, 16, 4, 4, 0, 1},   /* 256 invocations, 8.1 KiB */
-    {64, 32, 16, 4, 4, 0, 1},   /* 128 invocations, 6.1 KiB */
-    {32, 32, 16, 4, 4, 0, 1},   /* 64 invocations, 4.1 KiB */
-    {16, 16, 16, 2, 2, 0, 1},   /* 64 invocations, 2.1 KiB */
+    /* 256 invocations, 16.9 KiB shared (128-bit slab words, two of each); TK 8 so that it fits
+     * the 32 KiB of Apple's GPUs (TK 16 would take 33.8 KiB). */
+    {128, 128, 8, 8, 8, 0, 1},
+    {64, 64, 16, 4, 4, 0, 1},   /* 256 invocations, 17 KiB */
+    {64, 32, 16, 4, 4, 0, 1},   /* 128 invocations, 13 KiB */
+    {32, 32, 16, 4, 4, 0, 1},   /* 64 invocations, 9 KiB */
+    {16, 16, 16, 2, 2, 0, 1},   /* 64 invocations, 4.3 KiB (32-bit slab words) */
     {8, 8, 8, 1, 1, 0, 1},      /* 64 invocations, 0.6 KiB */
 };
 
@@ -54,9 +56,13 @@ static const cnv_vk_tiles direct_candidates[] = {
 };
 
 uint32_t cnv_vk_tiles_shared_bytes(const cnv_vk_tiles *t) {
-    if (t->direct) return 2 * (uint32_t)sizeof(float); /* gemm_tile.glsl's one-word slabs */
-    /* One padding word per slab row (gemm_tile.glsl: SA, SN). */
-    return t->tk * ((t->tm + 1) + (t->tn + 1)) * (uint32_t)sizeof(float);
+    /* gemm_tile.glsl declares a float and a vec4 slab of each operand, two of each (double
+     * buffered), the ones a walk does not use one word long; slab rows are padded by one word of
+     * their kind (SA, SN, SA4, SN4). */
+    const uint32_t f = (uint32_t)sizeof(float), v = 4 * f;
+    if (t->direct) return 2 * f + 2 * v;
+    if (t->rm % 4 == 0 && t->rn % 4 == 0) return 2 * t->tk * ((t->tm / 4 + 1) + (t->tn / 4 + 1)) * v + 2 * f; /* VEC4 */
+    return 2 * t->tk * ((t->tm + 1) + (t->tn + 1)) * f + 2 * v;
 }
 
 static int fits_device(const cnv_vk_caps *caps, const cnv_vk_tiles *t, int honour_preference) {
