@@ -9,7 +9,8 @@
 //
 // A workgroup of WX x WY invocations owns a TM x TN tile of C (TM = WY*RM, TN = WX*RN). It walks
 // K in steps of TK: all invocations copy a TM x TK slab of A and a TK x TN slab of B into shared
-// memory (two of each, so that the next step's are copied while this step's are read) (zeros outside the matrices, so shapes need not divide the tile), then each invocation
+// memory (zeros outside the matrices, so shapes need not divide the tile; two of each, so that
+// the next step's are copied while this step's are read), then each invocation
 // multiplies its RM x RN register block out of shared memory. Invocation (tx, ty) owns rows
 // ty + i*WY and columns tx + j*WX: neighbouring invocations read neighbouring shared words
 // (no bank conflicts) and store neighbouring columns (coalesced). Where RM and RN are multiples
