@@ -89,23 +89,63 @@ void gemm_store(uint z, uint row, uint col, float value);
 float gemm_a_or_0(uint z, uint row, uint k, uint M, uint K) { return row < M && k < K ? gemm_load_a(z, row, k) : 0.0; }
 float gemm_b_or_0(uint z, uint k, uint col, uint N, uint K) { return k < K && col < N ? gemm_load_b(z, k, col) : 0.0; }
 
-// The slabs of step k0, into buffer buf (0 or 1). VEC4: each invocation fills whole 128-bit words, 4 rows (columns) at
-// one k, the words of a slab row spread over neighbouring invocations where the operand's
-// neighbours in memory run along the rows (columns), else its k.
+// A kernel that defines GEMM_PREPARED_COLUMNS before including this file prepares columns of B
+// once per tile (gemm_prepare_column: what all their loads share, e.g. an im2col column's pixel
+// origin, kept by the kernel under index j < RN) and loads B through that
+// (gemm_load_prepared_b), instead of deriving it from the column at every k: the DIRECT walk for
+// an invocation's RN columns, the VEC4 walk for the 4 columns of its slab word where the slab of
+// B is one word per invocation (SLAB_PREPARED: then it fills the same word at every step).
+#ifdef GEMM_PREPARED_COLUMNS
+void gemm_prepare_column(uint z, uint j, uint col);
+float gemm_load_prepared_b(uint z, uint k, uint j);
+#endif
+const uint WORDS_A = TM / 4u, WORDS_B = TN / 4u;
+const bool SLAB_PREPARED = (VEC4 ? WORDS_B * TK : 0u) == THREADS;
+
+// This invocation's word w of B's slab and its row k there (the VEC4 walk where SLAB_PREPARED).
+uint slab_word_b() { return B_COLUMN_MAJOR ? gl_LocalInvocationIndex / TK : gl_LocalInvocationIndex % WORDS_B; }
+uint slab_k_b() { return B_COLUMN_MAJOR ? gl_LocalInvocationIndex % TK : gl_LocalInvocationIndex / WORDS_B; }
+
+// Prepares the columns of this invocation's slab word of B in the tile at col0 (columns past N
+// as its last).
+void gemm_prepare_slab(uint z, uint col0, uint N) {
+#ifdef GEMM_PREPARED_COLUMNS
+    if (!SLAB_PREPARED) return;
+    const uint c = col0 + 4u * slab_word_b();
+    [[unroll]] for (uint j = 0; j < 4u; j++) gemm_prepare_column(z, j, min(c + j, N - 1));
+#endif
+}
+
+// The slabs of step k0, into buffer buf (0 or 1). VEC4: each invocation fills whole 128-bit
+// words, 4 rows (columns) at one k, the words of a slab row spread over neighbouring invocations
+// where the operand's neighbours in memory run along the rows (columns), else its k.
 void gemm_load_tiles(uint z, uint row0, uint col0, uint k0, uint M, uint N, uint K, uint buf) {
     if (VEC4) {
-        const uint words_a = TM / 4u, words_b = TN / 4u;
-        for (uint e = gl_LocalInvocationIndex; e < words_a * TK; e += THREADS) {
-            const uint w = A_COLUMN_MAJOR ? e % words_a : e / TK, k = A_COLUMN_MAJOR ? e / words_a : e % TK;
+        for (uint e = gl_LocalInvocationIndex; e < WORDS_A * TK; e += THREADS) {
+            const uint w = A_COLUMN_MAJOR ? e % WORDS_A : e / TK, k = A_COLUMN_MAJOR ? e / WORDS_A : e % TK;
             const uint r = row0 + 4u * w;
             tile_a4[(buf * TK + k) * SA4 + w] = vec4(gemm_a_or_0(z, r, k0 + k, M, K), gemm_a_or_0(z, r + 1u, k0 + k, M, K),
-                                        gemm_a_or_0(z, r + 2u, k0 + k, M, K), gemm_a_or_0(z, r + 3u, k0 + k, M, K));
+                                                     gemm_a_or_0(z, r + 2u, k0 + k, M, K), gemm_a_or_0(z, r + 3u, k0 + k, M, K));
         }
-        for (uint e = gl_LocalInvocationIndex; e < words_b * TK; e += THREADS) {
-            const uint w = B_COLUMN_MAJOR ? e / TK : e % words_b, k = B_COLUMN_MAJOR ? e % TK : e / words_b;
+#ifdef GEMM_PREPARED_COLUMNS
+        if (SLAB_PREPARED) {
+            const uint w = slab_word_b(), k = k0 + slab_k_b(), c = col0 + 4u * w;
+            vec4 v = vec4(0.0);
+            if (k < K) {
+                if (c < N) v.x = gemm_load_prepared_b(z, k, 0u);
+                if (c + 1u < N) v.y = gemm_load_prepared_b(z, k, 1u);
+                if (c + 2u < N) v.z = gemm_load_prepared_b(z, k, 2u);
+                if (c + 3u < N) v.w = gemm_load_prepared_b(z, k, 3u);
+            }
+            tile_b4[(buf * TK + slab_k_b()) * SN4 + w] = v;
+            return;
+        }
+#endif
+        for (uint e = gl_LocalInvocationIndex; e < WORDS_B * TK; e += THREADS) {
+            const uint w = B_COLUMN_MAJOR ? e / TK : e % WORDS_B, k = B_COLUMN_MAJOR ? e % TK : e / WORDS_B;
             const uint c = col0 + 4u * w;
             tile_b4[(buf * TK + k) * SN4 + w] = vec4(gemm_b_or_0(z, k0 + k, c, N, K), gemm_b_or_0(z, k0 + k, c + 1u, N, K),
-                                        gemm_b_or_0(z, k0 + k, c + 2u, N, K), gemm_b_or_0(z, k0 + k, c + 3u, N, K));
+                                                     gemm_b_or_0(z, k0 + k, c + 2u, N, K), gemm_b_or_0(z, k0 + k, c + 3u, N, K));
         }
         return;
     }
@@ -120,15 +160,6 @@ void gemm_load_tiles(uint z, uint row0, uint col0, uint k0, uint M, uint N, uint
         tile_b[(buf * TK + k) * SN + c] = gemm_b_or_0(z, k0 + k, col0 + c, N, K);
     }
 }
-
-// A kernel that defines GEMM_PREPARED_COLUMNS before including this file has the DIRECT walk
-// prepare each of an invocation's RN columns once per tile (gemm_prepare_column: what all its
-// loads share, e.g. an im2col column's pixel origin, kept by the kernel under index j) and load
-// B through that (gemm_load_prepared_b), instead of deriving it from the column at every k.
-#ifdef GEMM_PREPARED_COLUMNS
-void gemm_prepare_column(uint z, uint j, uint col);
-float gemm_load_prepared_b(uint z, uint k, uint j);
-#endif
 
 // The DIRECT walk over K for the block of invocation (tx, ty) in the tile at (row0, col0). Rows
 // and columns past the matrix are read at its last row or column (so every load is in range and
@@ -187,6 +218,7 @@ void gemm_tile_run(uint z, uint M, uint N, uint K) {
                 // One barrier a step: the slabs of step k0 + TK go to the other buffer while
                 // this step's are read, whose readers of the step before passed the last barrier.
                 uint buf = 0u;
+                gemm_prepare_slab(product, col0, N);
                 gemm_load_tiles(product, row0, col0, k_begin, M, N, k_end, 0u);
                 barrier();
                 for (uint k0 = k_begin; k0 < k_end; k0 += TK) {

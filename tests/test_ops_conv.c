@@ -222,8 +222,9 @@ static const struct {
     {"16x16x16/2x2", 64},    {"8x8x8/1x1", 64},     {"32x16x8/2x4", 64},   {"24x40x4/3x5", 64},
     /* Both walks over K (gemm_tile.glsl: DIRECT or shared slabs) whatever the device prefers. */
     {"32x32x16/4x4/shared", 64}, {"24x40x4/3x5/shared", 64}, {"32x32x1/4x4/direct", 64},
-    /* 128-bit slab words (gemm_tile.glsl VEC4: RM and RN multiples of 4), square and not. */
-    {"128x128x8/8x8/shared", 256}, {"32x64x8/4x8/shared", 64},
+    /* 128-bit slab words (gemm_tile.glsl VEC4: RM and RN multiples of 4), square and not; the
+     * first and the last with a slab of B of one word per invocation (SLAB_PREPARED). */
+    {"128x128x8/8x8/shared", 256}, {"32x64x8/4x8/shared", 64}, {"32x32x8/4x4/shared", 64},
     {"24x40x1/3x5/direct", 64},  {"8x8x1/1x1/direct", 64},
 };
 
@@ -275,7 +276,8 @@ static void test_tile_shapes(void **state) {
      * kernel's own store), which tiles.c takes only where a GPU's compute units are known: forced
      * here on both walks, with slice counts that do not divide the depths (the conv's forward
      * reduces over 27 (c, tap) rows, its backward to the weights over 56 pixels). */
-    static const char *const split_walks[] = {"32x32x16/4x4/shared", "24x40x4/3x5/shared", "32x64x8/4x8/shared", NULL};
+    static const char *const split_walks[] = {"32x32x16/4x4/shared", "24x40x4/3x5/shared", "32x64x8/4x8/shared",
+                                              "32x32x8/4x4/shared", NULL};
     static const char *const splits[] = {"2", "5"};
     for (size_t w = 0; w < sizeof split_walks / sizeof split_walks[0]; w++)
         for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
