@@ -72,8 +72,9 @@ typedef struct cnv_backend_vtable {
     cnv_status (*program_end)(cnv_backend *be, cnv_program **out);
     cnv_status (*program_run)(cnv_backend *be, cnv_program *prog);
     void (*program_free)(cnv_backend *be, cnv_program *prog);
-    /* Queue submissions, host waits that found a submission still running, and validation
-     * messages so far; NULL where meaningless (CPU). */
+    /* Queue submissions, host waits that left the device idle (cnv_backend_host_waits: for the
+     * newest submission, still running), and validation messages so far; NULL where meaningless
+     * (CPU). */
     void (*stats)(const cnv_backend *be, uint64_t *submits, uint64_t *host_waits, unsigned *validation_messages);
     /* The device in words ("llvmpipe (LLVM 15.0.6, 256 bits), driver llvmpipe Mesa 22.3.6"). */
     const char *(*device_name)(const cnv_backend *be);

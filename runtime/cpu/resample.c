@@ -17,7 +17,6 @@
 #include "core/status.h"
 
 #include <math.h>
-#include <stdint.h>
 
 typedef struct resample_dims {
     int n, c, hi, wi, ho, wo;
@@ -43,11 +42,11 @@ static float tent(float dist) {
 
 typedef enum { SAMPLE, SPREAD } walk_direction;
 
-/* Output columns whose taps are worked out at once (on the stack: 8 KiB). */
+/* Output columns whose taps are worked out at once (on the stack: 12 KiB). */
 #define TAP_BLOCK 256
 
-/* The four taps around the sample points of output pixels (i, j0 .. j0 + n): tap[q * TAP_BLOCK + k]
- * the index in the plane of tap q (dy = q / 2, dx = q % 2) of pixel j0 + k, weight[...] its weight,
+/* The four taps around the sample points of output pixels (i, j0 .. j0 + n): tap[q][k] the index
+ * in the plane of tap q (dy = q / 2, dx = q % 2) of pixel j0 + k and weight[q][k] its weight,
  * 0 where the tap lies outside the input (its index is then 0, any index in the plane would do).
  * Without branches, and with what it reads in locals; GCC still does not vectorize it (it reports
  * no vector type for the selects). fx, fy may be far outside any int range, so they are compared
@@ -56,11 +55,11 @@ typedef enum { SAMPLE, SPREAD } walk_direction;
  * below free of tests: SqueezeNet batch 8's Resample 7.3-7.7 -> 4.8-5.1 ms forward, 8.2 -> 5.3 ms
  * backward. */
 CNV_CPU_CLONES static void block_taps(const float *t, const resample_dims *d, int i, int j0, int n,
-                                      int32_t *restrict tap, float *restrict weight) {
+                                      size_t (*restrict tap)[TAP_BLOCK], float (*restrict weight)[TAP_BLOCK]) {
     const float t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4], t5 = t[5];
     const float y = (float)i - 0.5f * (float)(d->ho - 1), half_wo = 0.5f * (float)(d->wo - 1);
     const float cx = 0.5f * (float)(d->wi - 1), cy = 0.5f * (float)(d->hi - 1), wi = (float)d->wi, hi = (float)d->hi;
-    const int32_t stride = d->wi;
+    const size_t stride = (size_t)d->wi;
     for (int k = 0; k < n; k++) {
         const float x = (float)(j0 + k) - half_wo;
         const float sx = t0 * x + t1 * y + t2 + cx, sy = t3 * x + t4 * y + t5 + cy;
@@ -68,8 +67,8 @@ CNV_CPU_CLONES static void block_taps(const float *t, const resample_dims *d, in
         for (int q = 0; q < 4; q++) {
             const float px = fx + (float)(q % 2), py = fy + (float)(q / 2);
             const int inside = (px >= 0.0f) & (px < wi) & (py >= 0.0f) & (py < hi); /* no short cut: no branch */
-            weight[q * TAP_BLOCK + k] = inside ? tent(sx - px) * tent(sy - py) : 0.0f;
-            tap[q * TAP_BLOCK + k] = (int32_t)(inside ? py : 0.0f) * stride + (int32_t)(inside ? px : 0.0f);
+            weight[q][k] = inside ? tent(sx - px) * tent(sy - py) : 0.0f;
+            tap[q][k] = (size_t)(inside ? py : 0.0f) * stride + (size_t)(inside ? px : 0.0f);
         }
     }
 }
@@ -81,12 +80,12 @@ CNV_CPU_CLONES static void block_taps(const float *t, const resample_dims *d, in
 CNV_CPU_CLONES static void planes_walk(const float *t, const resample_dims *d, walk_direction dir, float *x, float *y,
                                        int planes) {
     const size_t in_plane = (size_t)d->hi * d->wi, out_plane = (size_t)d->ho * d->wo;
-    int32_t tap[4][TAP_BLOCK];
+    size_t tap[4][TAP_BLOCK];
     float weight[4][TAP_BLOCK];
     for (int i = 0; i < d->ho; i++)
         for (int j0 = 0; j0 < d->wo; j0 += TAP_BLOCK) {
             const int n = d->wo - j0 < TAP_BLOCK ? d->wo - j0 : TAP_BLOCK;
-            block_taps(t, d, i, j0, n, tap[0], weight[0]);
+            block_taps(t, d, i, j0, n, tap, weight);
             for (int c = 0; c < planes; c++) {
                 float *xc = x + c * in_plane, *out = y + c * out_plane + (size_t)i * d->wo + j0;
                 if (dir == SAMPLE)
