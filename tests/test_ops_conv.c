@@ -48,6 +48,9 @@ static const conv_spec conv_specs[] = {
     {"conv depthwise 16ch 9x10 batch 2", 2, 16, 9, 10, 16, 3, 3, .pads = {1, 1, 1, 1}, .group = 16, .bias = 1},
     {"conv group 4 24->36 s2x1 asym", 1, 24, 8, 7, 36, 3, 2, .stride = {2, 1}, .pads = {0, 1, 2, 0}, .group = 4,
      .bias = 1},
+    /* One 9-column block for 130 output channels: the CPU's im2col forward splits the channels
+     * among its threads, each unrolling the block itself (conv.c, plan_forward's row parts). */
+    {"conv 130ch 3x3 p1 in row parts", 1, 2, 3, 3, 130, 3, 3, .pads = {1, 1, 1, 1}, .bias = 1},
     /* The CPU's Winograd path (3x3, stride 1, constant weights; main forces it at these sizes): odd planes that end in half tiles, no padding, pads of 2 (the backward's window then
      * starts inside dY) and asymmetric ones, a batch whose tiles share one sequence, and a 1-row
      * output. */
@@ -172,6 +175,18 @@ static void test_conv(void **state) {
             if (!strncmp(conv_specs[i].label, "winograd", 8)) run_conv(state, &conv_specs[i], 100 + i, 1);
     }
     unsetenv("CNNVIS_CPU_WINOGRAD");
+    /* The CPU's im2col forward goes in blocks of columns (conv.c, plan_forward), far wider than
+     * these images: forced to 5 columns and to 1, blocks start and end mid-row, an image takes
+     * several, and the last is short. */
+    if (strcmp(tu_backend_name, "cpu") != 0) return;
+    static const char *const widths[] = {"5", "1"};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        printf("CNNVIS_CPU_IM2COL_COLS=%s\n", widths[w]);
+        setenv("CNNVIS_CPU_IM2COL_COLS", widths[w], 1);
+        for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++)
+            if (strncmp(conv_specs[i].label, "winograd", 8) != 0) run_conv(state, &conv_specs[i], 100 + i, 0);
+    }
+    unsetenv("CNNVIS_CPU_IM2COL_COLS");
 }
 
 static void test_pools(void **state) {

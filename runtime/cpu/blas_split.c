@@ -37,12 +37,11 @@ void cnv_cpu_blas_single_end(void) {
 /* Columns of C per item: a multiple of OpenBLAS's register blocks, wide enough that a thread's
  * share repacks A rarely. */
 #define SPLIT_COLS 64
-/* Below this many multiply-adds (about 0.1 ms of work) the products run on the calling thread,
- * OpenBLAS on one thread too: a pool wake costs more than they do. Handed to OpenBLAS's own
- * workers instead, those spun beside the pool's next loop; with the im2col path's products
- * over several images at once (conv.c) and the Gemm op's here as well, a fashion-cnn training
- * step came out at 0.0150-0.0200 s from run to run with the workers, a steady 0.0159 s without. */
-#define SPLIT_MIN_WORK ((size_t)1 << 23)
+/* Below CNV_CPU_SPLIT_MIN_WORK multiply-adds the products run on the calling thread, OpenBLAS on
+ * one thread too. Handed to OpenBLAS's own workers instead, those spun beside the pool's next
+ * loop; with the im2col path's products over several images at once (conv.c) and the Gemm op's
+ * here as well, a fashion-cnn training step came out at 0.0150-0.0200 s from run to run with the
+ * workers, a steady 0.0159 s without. */
 
 /* Columns per product call where the Relu of C is taken too (relu_c): few enough that the block
  * (m rows of them) is still in cache when the Relu reads it, enough that A's repacking per call
@@ -113,14 +112,18 @@ static void items(void *ctx, size_t lo, size_t hi) {
 /* Rows per item where a product is split by rows: a multiple of OpenBLAS's register blocks. */
 #define SPLIT_ROWS 64
 
+void cnv_cpu_products_here(const cnv_cpu_products *p) {
+    for (int i = 0; i < p->count; i++) block_run(p, (size_t)i, 0, (size_t)p->n);
+}
+
 void cnv_cpu_products_run(const cnv_cpu_products *p) {
     split sp = {p, SPLIT_COLS, ((size_t)p->n + SPLIT_COLS - 1) / SPLIT_COLS, 0};
     if (sp.blocks * (size_t)p->count < 2 && p->m >= 2 * SPLIT_ROWS)
         sp = (split){p, SPLIT_ROWS, ((size_t)p->m + SPLIT_ROWS - 1) / SPLIT_ROWS, 1};
     const size_t n_items = sp.blocks * (size_t)p->count;
     cnv_cpu_blas_single_begin();
-    if ((size_t)p->count * p->m * p->n * p->k < SPLIT_MIN_WORK || n_items < 2)
-        for (int i = 0; i < p->count; i++) block_run(p, (size_t)i, 0, (size_t)p->n);
+    if ((size_t)p->count * p->m * p->n * p->k < CNV_CPU_SPLIT_MIN_WORK || n_items < 2)
+        cnv_cpu_products_here(p);
     else
         cnv_cpu_parallel(n_items, 2, items, &sp);
     cnv_cpu_blas_single_end();

@@ -68,29 +68,33 @@ static void inside_columns(const conv_geom *g, int j, int *lo, int *hi) {
  * that both directions agree on the layout by construction. */
 typedef enum { UNROLL, FOLD } col_direction;
 
-/* Row r = (c * kh + i) * kw + j of the col matrix, columns p = oy * ow + ox. UNROLL: row[p] = x
- * at that tap (0 in the padding). FOLD: x at that tap += row[p]. plane is channel c's. */
-static void col_row(const conv_geom *g, col_direction dir, float *plane, float *row, int i, int j) {
+/* Row r = (c * kh + i) * kw + j of the col matrix, its columns p = oy * ow + ox in [p0, p1),
+ * row[p - p0] for column p. UNROLL: row[p - p0] = x at that tap (0 in the padding). FOLD: x at
+ * that tap += row[p - p0]. plane is channel c's. */
+static void col_row(const conv_geom *g, col_direction dir, float *plane, float *row, int i, int j, int p0, int p1) {
     int lo, hi;
     inside_columns(g, j, &lo, &hi);
-    const int ix0 = lo * g->sw - g->pl + j * g->dw;
-    for (int oy = 0; oy < g->oh; oy++) {
+    for (int oy = p0 / g->ow; oy < g->oh && oy * g->ow < p1; oy++) {
+        /* This output row's columns [a, b) within the range, and the inside ones [l, h) of them. */
+        const int a = p0 > oy * g->ow ? p0 - oy * g->ow : 0, b = p1 - oy * g->ow < g->ow ? p1 - oy * g->ow : g->ow;
+        const int l = lo < a ? a : lo > b ? b : lo, h = hi < l ? l : hi > b ? b : hi;
         const int iy = oy * g->sh - g->pt + i * g->dh;
-        float *out = row + (size_t)oy * g->ow;
-        if (iy < 0 || iy >= g->h) {
-            if (dir == UNROLL) memset(out, 0, (size_t)g->ow * sizeof *out);
+        float *out = row + ((size_t)oy * g->ow + (size_t)a - (size_t)p0);
+        if (iy < 0 || iy >= g->h || l == h) {
+            if (dir == UNROLL) memset(out, 0, (size_t)(b - a) * sizeof *out);
             continue;
         }
-        float *src = plane + (size_t)iy * g->w + ix0;
+        float *src = plane + (size_t)iy * g->w + (l * g->sw - g->pl + j * g->dw);
+        out += l - a;
         if (dir == UNROLL) {
-            memset(out, 0, (size_t)lo * sizeof *out);
+            memset(out - (l - a), 0, (size_t)(l - a) * sizeof *out);
             if (g->sw == 1)
-                memcpy(out + lo, src, (size_t)(hi - lo) * sizeof *out);
+                memcpy(out, src, (size_t)(h - l) * sizeof *out);
             else
-                for (int ox = lo; ox < hi; ox++) out[ox] = src[(size_t)(ox - lo) * g->sw];
-            memset(out + hi, 0, (size_t)(g->ow - hi) * sizeof *out);
+                for (int ox = 0; ox < h - l; ox++) out[ox] = src[(size_t)ox * g->sw];
+            memset(out + (h - l), 0, (size_t)(b - h) * sizeof *out);
         } else {
-            for (int ox = lo; ox < hi; ox++) src[(size_t)(ox - lo) * g->sw] += out[ox];
+            for (int ox = 0; ox < h - l; ox++) src[(size_t)ox * g->sw] += out[ox];
         }
     }
 }
@@ -117,7 +121,7 @@ static void unroll_rows(void *ctx, size_t lo, size_t hi) {
     for (size_t item = lo; item < hi; item++) {
         const size_t image = item / rows, r = item % rows;
         col_row(j->g, UNROLL, image_plane(j, image, r / taps), j->col + r * j->ld + image * j->g->cols,
-                (int)(r % taps) / j->g->kw, (int)(r % j->g->kw));
+                (int)(r % taps) / j->g->kw, (int)(r % j->g->kw), 0, j->g->cols);
     }
 }
 
@@ -132,7 +136,7 @@ static void fold_channels(void *ctx, size_t lo, size_t hi) {
         if (j->zero_first) memset(plane, 0, (size_t)j->g->h * j->g->w * sizeof(float));
         for (size_t t = 0; t < taps; t++)
             col_row(j->g, FOLD, plane, j->col + (c * taps + t) * j->ld + image * j->g->cols, (int)t / j->g->kw,
-                    (int)t % j->g->kw);
+                    (int)t % j->g->kw, 0, j->g->cols);
     }
 }
 
@@ -203,6 +207,135 @@ static void chunk_copy(const conv_geom *g, const conv_chunk *c, float *tensor, f
 /* The chunk's group gi's input channels. */
 static float *chunk_x(const conv_geom *g, const conv_chunk *c, const float *x) {
     return (float *)x + ((size_t)c->n0 * g->c + (size_t)c->gi * g->cg) * g->h * g->w;
+}
+
+/* The forward's im2col path goes tile by tile in cache. The output's columns are cut into blocks
+ * of about BLOCK_FLOATS floats of col matrix (part of one image's columns, or several small
+ * images side by side), and each of the pool's threads takes a run of blocks, unrolling each into
+ * a slot of the scratch of its own and multiplying it there while it is in that core's cache.
+ * Unrolled whole first, a col matrix went out to memory and was read back by the product: a
+ * SqueezeNet expand3x3's is 1.7 MB an image, its conv1's 1.4 MB. Blocks also take every group of
+ * a grouped conv in one wake of the pool, not one wake per group. */
+#define BLOCK_FLOATS ((size_t)1 << 18) /* 1 MB: half of this Xeon's L2 */
+#define BLOCK_MIN_COLS 512             /* narrower, a product repacked its weights too often */
+#define BLOCK_MAX_COLS 4096
+
+typedef struct forward_plan {
+    int width;      /* columns of one image in a block */
+    int per_image;  /* blocks per image and group: its columns split evenly */
+    int images;     /* images per block: 1 unless per_image is 1 */
+    int row_parts;  /* blocks per column block: its output channels split evenly */
+    int blocks;     /* in all, image-major: (images chunk, group, part, row part) */
+    int slots;      /* scratch slots, one per share of the blocks */
+    size_t slot;    /* floats of a slot: the col matrix [rows, images * width], then for several
+                     * images their outputs [mg, images * width] on their way to the tensor */
+} forward_plan;
+
+/* Columns per block forced by CNNVIS_CPU_IM2COL_COLS (so that the op suites' small cases cut
+ * images mid-row), or 0. Read on every call so that a test can run each. */
+static int forced_block_cols(void) {
+    const char *env = getenv("CNNVIS_CPU_IM2COL_COLS");
+    const int n = env ? atoi(env) : 0;
+    return n > 0 ? n : 0;
+}
+
+/* Output channels per row part at least: OpenBLAS's register blocks, and a product worth the
+ * unrolling that each row part repeats. */
+#define ROW_PART_MIN 64
+
+static forward_plan plan_forward(const conv_geom *g) {
+    forward_plan f = {0};
+    if (g->n == 0 || g->cols == 0) return f;
+    int want = forced_block_cols();
+    if (!want) {
+        const size_t fit = BLOCK_FLOATS / (size_t)g->rows;
+        want = fit < BLOCK_MIN_COLS ? BLOCK_MIN_COLS : fit > BLOCK_MAX_COLS ? BLOCK_MAX_COLS : (int)fit;
+    }
+    const int threads = cnv_cpu_threads();
+    f.per_image = (g->cols + want - 1) / want;
+    f.width = (g->cols + f.per_image - 1) / f.per_image;
+    int chunks = g->n;
+    if (f.per_image == 1 && want / g->cols > 1) {
+        /* Small images side by side, as many chunks as threads or a multiple, so that each thread
+         * gets the same number (a fashion-cnn batch of 32 in 7 chunks left one thread idle for one). */
+        chunks = (g->n + want / g->cols - 1) / (want / g->cols);
+        chunks = (chunks + threads - 1) / threads * threads;
+        if (chunks > g->n) chunks = g->n;
+    }
+    f.images = (g->n + chunks - 1) / chunks;
+    f.blocks = (g->n + f.images - 1) / f.images * g->group * f.per_image;
+    /* Fewer blocks than threads (ResNet-50's 7x7 layers at batch 1: one block of 49 columns):
+     * each thread takes a share of the output channels and unrolls the same columns itself. */
+    f.row_parts = 1;
+    if (f.blocks < threads && f.images == 1) {
+        const int most = g->mg / ROW_PART_MIN, need = (threads + f.blocks - 1) / f.blocks;
+        f.row_parts = most < 1 ? 1 : most < need ? most : need;
+    }
+    f.blocks *= f.row_parts;
+    f.slots = f.blocks < threads ? f.blocks : threads;
+    const size_t ld = (size_t)f.images * f.width;
+    f.slot = (size_t)g->rows * ld + (f.images > 1 ? (size_t)g->mg * ld : 0);
+    return f;
+}
+
+typedef struct forward_job {
+    const cnv_cpu_args *a;
+    const conv_geom *g;
+    forward_plan f;
+    float *work;
+} forward_job;
+
+/* Block b: its columns unrolled into col, then Y = W_g · col, the bias first and the Relu after
+ * where asked, straight into the tensor for one image, else through the slot. */
+static void forward_block(const forward_job *j, size_t b, float *col) {
+    const conv_geom *g = j->g;
+    const forward_plan *f = &j->f;
+    const int rp = (int)(b % (size_t)f->row_parts);
+    b /= (size_t)f->row_parts;
+    const int part = (int)(b % (size_t)f->per_image), gi = (int)(b / (size_t)f->per_image % (size_t)g->group);
+    const int n0 = (int)(b / ((size_t)f->per_image * g->group)) * f->images;
+    const int k = f->images < g->n - n0 ? f->images : g->n - n0;
+    const int p0 = part * f->width, p1 = p0 + f->width < g->cols ? p0 + f->width : g->cols;
+    const int m0 = (int)((size_t)g->mg * rp / f->row_parts), m1 = (int)((size_t)g->mg * (rp + 1) / f->row_parts);
+    const size_t ld = (size_t)k * (size_t)(p1 - p0), taps = (size_t)g->kh * g->kw;
+    for (int i = 0; i < k; i++)
+        for (size_t r = 0; r < (size_t)g->rows; r++) {
+            float *plane = (float *)j->a->in[0] + ((size_t)(n0 + i) * g->c + (size_t)gi * g->cg + r / taps) * g->h * g->w;
+            col_row(g, UNROLL, plane, col + r * ld + (size_t)i * (p1 - p0), (int)(r % taps) / g->kw, (int)(r % g->kw),
+                    p0, p1);
+        }
+    const size_t first = (size_t)gi * g->mg + (size_t)m0; /* the block's first output channel */
+    const float *bias = j->a->n_in > 2 ? j->a->in[2] + first : NULL;
+    float *y = j->a->out + ((size_t)n0 * g->m + first) * g->cols + p0;
+    cnv_cpu_products p = {.m = m1 - m0, .n = (int)ld, .k = g->rows, .count = 1, .alpha = 1.0f,
+                          .a = j->a->in[1] + first * g->rows, .lda = g->rows, .b = col, .ldb = (int)ld,
+                          .bias = bias, .a_period = 1, .c = y, .ldc = g->cols};
+    if (k == 1) {
+        p.relu_c = j->a->relu_out ? j->a->relu_out + (y - j->a->out) : NULL;
+        cnv_cpu_products_here(&p);
+        return;
+    }
+    /* Several images (never in row parts): through the slot. */
+    const conv_chunk c = {n0, k, gi, ld, col, col + (size_t)g->rows * ld};
+    p.c = c.y, p.ldc = (int)ld;
+    cnv_cpu_products_here(&p);
+    chunk_copy(g, &c, j->a->out, j->a->relu_out, 0);
+}
+
+/* Slots [lo, hi): each its share of the blocks, in its own scratch. */
+static void forward_slots(void *ctx, size_t lo, size_t hi) {
+    const forward_job *j = ctx;
+    const size_t blocks = (size_t)j->f.blocks, slots = (size_t)j->f.slots;
+    for (size_t s = lo; s < hi; s++)
+        for (size_t b = s * blocks / slots; b < (s + 1) * blocks / slots; b++) forward_block(j, b, j->work + s * j->f.slot);
+}
+
+static void forward_im2col(const cnv_cpu_args *a, const conv_geom *g, float *work) {
+    forward_job j = {a, g, plan_forward(g), work};
+    const size_t macs = (size_t)g->n * g->m * g->rows * g->cols;
+    cnv_cpu_blas_single_begin();
+    cnv_cpu_parallel((size_t)j.f.slots, macs < CNV_CPU_SPLIT_MIN_WORK ? (size_t)j.f.slots + 1 : 1, forward_slots, &j);
+    cnv_cpu_blas_single_end();
 }
 
 /* Winograd takes 3x3 stride-1 convolutions without groups whose weights are constant (kept
@@ -283,7 +416,12 @@ static int winograd_backward(const cnv_cpu_args *a, const conv_geom *g, cnv_wino
 /* Scratch floats of a forward call (no grad_out) or of a backward call (the gradients it asks for). */
 static size_t call_floats(const cnv_cpu_args *a, const conv_geom *g) {
     cnv_winograd_conv s;
-    if (!a->grad_out) return winograd_forward(a, g, &s) ? cnv_cpu_winograd_workspace(&s) : work_floats(g);
+    if (!a->grad_out) {
+        if (winograd_forward(a, g, &s)) return cnv_cpu_winograd_workspace(&s);
+        if (g->identity_cols) return 0;
+        const forward_plan f = plan_forward(g);
+        return (size_t)f.slots * f.slot;
+    }
     size_t n = 0;
     if (a->grad_in[0]) n = winograd_backward(a, g, &s) ? cnv_cpu_winograd_workspace(&s) : work_floats(g);
     if (a->grad_in[1] && work_floats(g) > n) n = work_floats(g);
@@ -352,31 +490,16 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
         free(owned);
         return CNV_OK;
     }
-    /* Y_g = W_g · col, the bias written first and the product added onto it (one pass over Y
-     * fewer than adding it afterwards). On the identity path every image's products go to the
-     * pool at once. */
-    cnv_cpu_products p = {.m = g.mg, .n = g.cols, .k = g.rows, .count = g.identity_cols ? g.n * g.group : 1,
-                          .alpha = 1.0f, .a = wt, .lda = g.rows, .ldb = g.cols, .ldc = g.cols, .bias = bias,
-                          .a_period = g.identity_cols ? g.group : 1, .a_stride = (size_t)g.mg * g.rows,
-                          .b = x, .b_stride = (size_t)g.cg * g.h * g.w, .c = a->out, .c_stride = (size_t)g.mg * g.cols,
-                          .relu_c = a->relu_out};
-    if (g.identity_cols) {
+    if (!g.identity_cols) {
+        forward_im2col(a, &g, work);
+    } else { /* Y_g = W_g · X_g, every image's products in one wake of the pool; the bias written
+              * first and the product added onto it (one pass over Y fewer than adding it after) */
+        const cnv_cpu_products p = {.m = g.mg, .n = g.cols, .k = g.rows, .count = g.n * g.group, .alpha = 1.0f,
+                                    .a = wt, .lda = g.rows, .ldb = g.cols, .ldc = g.cols, .bias = bias,
+                                    .a_period = g.group, .a_stride = (size_t)g.mg * g.rows, .b = x,
+                                    .b_stride = (size_t)g.cg * g.h * g.w, .c = a->out,
+                                    .c_stride = (size_t)g.mg * g.cols, .relu_c = a->relu_out};
         cnv_cpu_products_run(&p);
-    } else {
-        const int k = chunk_images(&g);
-        for (int n0 = 0; n0 < g.n; n0 += k)
-            for (int gi = 0; gi < g.group; gi++) {
-                const conv_chunk c = chunk_at(&g, n0, k, gi, a->out, work);
-                col_walk(&g, UNROLL, 0, c.k, chunk_x(&g, &c, x), c.col); /* unrolling only reads x */
-                p.a = wt + (size_t)gi * g.mg * g.rows;
-                p.bias = bias ? bias + (size_t)gi * g.mg : NULL;
-                p.n = (int)c.ld, p.b = c.col, p.ldb = (int)c.ld, p.c = c.y, p.ldc = (int)c.ld;
-                /* One image's outputs are the tensor's own rows, the Relu's at the same offset;
-                 * a chunk's go through the scratch, and the Relu is taken as they leave it. */
-                p.relu_c = a->relu_out && c.k == 1 ? a->relu_out + (c.y - a->out) : NULL;
-                cnv_cpu_products_run(&p);
-                chunk_copy(&g, &c, a->out, a->relu_out, 0);
-            }
     }
     free(owned);
     return CNV_OK;

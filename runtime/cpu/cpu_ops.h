@@ -63,6 +63,10 @@ typedef void (*cnv_cpu_range_fn)(void *ctx, size_t lo, size_t hi);
  * element-wise loop, a plane's size for a loop over planes); cnv_cpu_min_items computes it. */
 void cnv_cpu_parallel(size_t n, size_t min_n, cnv_cpu_range_fn fn, void *ctx);
 
+/* The threads cnv_cpu_parallel splits a loop among (the pool's workers and the caller), the pool
+ * started if it was not: a loop that gives each thread scratch of its own sizes it by this. */
+int cnv_cpu_threads(void);
+
 /* OpenBLAS on one thread between begin and end (nested and concurrent calls counted). */
 void cnv_cpu_blas_single_begin(void);
 void cnv_cpu_blas_single_end(void);
@@ -85,6 +89,14 @@ typedef struct cnv_cpu_products {
     float *relu_c;
 } cnv_cpu_products;
 void cnv_cpu_products_run(const cnv_cpu_products *p);
+
+/* The same products on the calling thread alone, for a caller that splits its own work among the
+ * pool's threads (between cnv_cpu_blas_single_begin and end). */
+void cnv_cpu_products_here(const cnv_cpu_products *p);
+
+/* Below this many multiply-adds (about 0.1 ms of work) products run on the calling thread: a pool
+ * wake costs more than they do (runtime/cpu/blas_split.c says what was measured). */
+#define CNV_CPU_SPLIT_MIN_WORK ((size_t)1 << 23)
 
 /* dst = max(src, 0) as the Relu op computes it (NaN and -0 give 0): the epilogue of a conv that
  * computes its Relu (cnv_cpu_args' relu_out). */

@@ -87,17 +87,21 @@ static void start_pool(void) {
     }
 }
 
+int cnv_cpu_threads(void) {
+    pthread_mutex_lock(&pool.setup);
+    if (!pool.started) start_pool();
+    pthread_mutex_unlock(&pool.setup);
+    return pool.threads;
+}
+
 void cnv_cpu_parallel(size_t n, size_t min_n, cnv_cpu_range_fn fn, void *ctx) {
     if (n == 0) return;
     if (n < min_n) {
         fn(ctx, 0, n);
         return;
     }
-    pthread_mutex_lock(&pool.setup);
-    if (!pool.started) start_pool();
-    pthread_mutex_unlock(&pool.setup);
     /* One loop at a time: a second caller (another thread's backend) runs its loop alone. */
-    if (pool.threads < 2 || pthread_mutex_trylock(&pool.busy) != 0) {
+    if (cnv_cpu_threads() < 2 || pthread_mutex_trylock(&pool.busy) != 0) {
         fn(ctx, 0, n);
         return;
     }
