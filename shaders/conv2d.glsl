@@ -11,6 +11,7 @@
 #define CONV_RELU 4u    // forward: max(Y, 0) is written too (the Relu of Y, fused: core/exec.c)
 #define CONV_ASSIGN 8u     // backward: dX (to the data) or dW (to the weights) is written, not added to
 #define CONV_ASSIGN_DB 16u // backward to the weights: dB is written, not added to
+#define CONV_RELU_ONLY 32u // forward: max(Y, 0) is written instead of Y (Y unread: core/exec.c)
 
 layout(push_constant) uniform ConvParams {
     uint n, c, h, w;        // input

@@ -1,7 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // Conv forward: Y_g = W_g * im2col(X)_g (+ B), a tiled product (gemm_tile.glsl) whose B
-// operand is read straight from X with zeros in the padding; with CONV_RELU, max(Y, 0) too.
+// operand is read straight from X with zeros in the padding; with CONV_RELU, max(Y, 0) too,
+// with CONV_RELU_ONLY, max(Y, 0) instead of Y.
 #include "common.glsl"
 #define GEMM_PREPARED_COLUMNS
 #define GEMM_PARTIALS_BINDING 5
@@ -34,8 +35,8 @@ float gemm_load_prepared_b(uint g, uint r, uint j) {
 void gemm_store(uint g, uint mo, uint p, float value) {
     if ((pc.flags & CONV_BIAS) != 0u) value += CNV_LOAD(bias, g * pc.mg + mo);
     const uint at = conv_output_index(g, mo, p);
-    y[at] = value;
-    if ((pc.flags & CONV_RELU) != 0u) y_relu[at] = max(value, 0.0); // as shaders/unary.glsl's Relu
+    y[at] = (pc.flags & CONV_RELU_ONLY) != 0u ? max(value, 0.0) : value; // max: as shaders/unary.glsl's Relu
+    if ((pc.flags & CONV_RELU) != 0u) y_relu[at] = max(value, 0.0);
 }
 
 void main() { gemm_tile_run(gl_WorkGroupID.z, pc.mg, pc.n * conv_pixels(), conv_rows()); }

@@ -279,6 +279,54 @@ static void test_conv_relu_fused(void **state) {
     cnv_graph_free(g);
 }
 
+/* Forward to the output and backward to the input of g on the CPU (batch 2): Relu "r"'s output
+ * and the input's gradient into r_out and dx; with drop, cnv_exec_drop_pre_activations. Returns
+ * the status of reading the Relu's input afterwards. */
+static cnv_status run_dropping(cnv_graph *g, int drop, float *r_out, float *dx) {
+    cnv_backend *be;
+    cnv_exec *ex;
+    tu_expect_ok(cnv_backend_cpu_create(&be));
+    tu_expect_ok(cnv_exec_create(g, be, 2, &ex));
+    if (drop) cnv_exec_drop_pre_activations(ex);
+    const int r = cnv_graph_find_value(g, "r"), in = g->nodes[g->values[r].producer].in[0];
+    const size_t nx = cnv_shape_numel(&ex->shapes[g->input]), ny = cnv_shape_numel(&ex->shapes[g->output]);
+    float *x = tu_calloc(nx, sizeof(float)), *seed = tu_calloc(ny, sizeof(float));
+    float *pre = tu_calloc(cnv_shape_numel(&ex->shapes[in]), sizeof(float));
+    cnv_rng rng;
+    cnv_rng_seed(&rng, 11);
+    tu_fill_uniform(&rng, x, nx, -1.0f, 1.0f);
+    tu_fill_uniform(&rng, seed, ny, -1.0f, 1.0f);
+    tu_expect_ok(cnv_exec_set_input(ex, x));
+    tu_expect_ok(cnv_exec_forward(ex, g->values[g->output].producer));
+    tu_expect_ok(cnv_exec_read(ex, r, r_out));
+    tu_expect_ok(cnv_exec_backward(ex, g->output, seed, 0));
+    tu_expect_ok(cnv_exec_read_grad(ex, g->input, dx));
+    const cnv_status s = cnv_exec_read(ex, in, pre);
+    free(x), free(seed), free(pre);
+    cnv_exec_free(ex);
+    cnv_backend_free(be);
+    return s;
+}
+
+/* A Conv whose output only its fused Relu reads writes the Relu's output alone where the caller
+ * asks (render and training loops): the Relu's output and the backward are bit for bit those of
+ * the executor that keeps it, and reading the pre-activation fails instead of giving stale
+ * values. Where another node reads the conv's output it is kept. */
+static void test_pre_activation_dropped(void **state) {
+    (void)state;
+    cnv_graph *g = build_conv_bn_graph(1);
+    assert_int_equal(cnv_graph_fold_batchnorm(g), CNV_OK); /* conv -> relu -> pool -> gap */
+    enum { R = 2 * 3 * 6 * 6, X = 2 * 2 * 8 * 8 };
+    float r_keep[R], r_drop[R], dx_keep[X], dx_drop[X];
+    assert_int_equal(run_dropping(g, 0, r_keep, dx_keep), CNV_OK);
+    assert_int_equal(run_dropping(g, 1, r_drop, dx_drop), CNV_ERR_ARG);
+    assert_memory_equal(r_keep, r_drop, sizeof r_keep);
+    assert_memory_equal(dx_keep, dx_drop, sizeof dx_keep);
+    g->nodes[2].in[0] = cnv_graph_find_value(g, "bn"); /* the pool reads the conv's output too */
+    assert_int_equal(run_dropping(g, 1, r_drop, dx_drop), CNV_OK);
+    cnv_graph_free(g);
+}
+
 static void test_receptive_fields(void **state) {
     (void)state;
     cnv_graph *g = build_conv_bn_graph(1);
@@ -307,6 +355,7 @@ int main(void) {
         cmocka_unit_test(test_fold_keeps_bn_when_conv_output_is_shared),
         cmocka_unit_test(test_receptive_fields),
         cmocka_unit_test(test_conv_relu_fused),
+        cmocka_unit_test(test_pre_activation_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

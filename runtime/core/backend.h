@@ -34,7 +34,8 @@ typedef struct cnv_op_io {
     cnv_shape out_shape;
     cnv_buf *aux;                     /* state kept from forward to backward (MaxPool switches) */
     /* forward, Conv only: also write max(out, 0) here, the output of a Relu of out, which the
-     * executor then skips (exec.c: the fused Relu). out is written as ever. */
+     * executor then skips (exec.c: the fused Relu). out is written as ever, unless it is NULL:
+     * then only relu_out is (the executor keeps no pre-activation nothing reads). */
     cnv_buf *relu_out;
     cnv_buf *grad_out;                /* backward: gradient of the objective w.r.t. out */
     cnv_buf *grad_in[CNV_MAX_INPUTS]; /* backward: accumulate into these; NULL = not wanted */

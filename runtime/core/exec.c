@@ -44,6 +44,20 @@ static void plan_fused_relus(cnv_exec *ex) {
     }
 }
 
+/* The Convs whose output nothing but their fused Relu reads. */
+static void plan_droppable(cnv_exec *ex) {
+    const cnv_graph *g = ex->g;
+    for (int n = 0; n < g->n_nodes; n++) {
+        const int v = g->nodes[n].out, relu = ex->fused_relu[n];
+        int readers = 0;
+        for (int m = 0; relu >= 0 && m < g->n_nodes; m++)
+            for (int i = 0; i < g->nodes[m].n_in; i++) readers += g->nodes[m].in[i] == v;
+        ex->pre_relu_dropped[n] = relu >= 0 && readers == 1 && v != g->output;
+    }
+}
+
+void cnv_exec_drop_pre_activations(cnv_exec *ex) { ex->drop_pre_activations = 1; }
+
 static cnv_status alloc_value(cnv_exec *ex, int v, cnv_buf **slot) {
     return ex->be->vt->buf_alloc(ex->be, cnv_shape_numel(&ex->shapes[v]), slot);
 }
@@ -61,11 +75,15 @@ cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **
     ex->grads = calloc((size_t)g->n_values, sizeof *ex->grads);
     ex->aux = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->aux);
     ex->fused_relu = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->fused_relu);
-    if (!ex->shapes || !ex->vals || !ex->grads || !ex->aux || !ex->fused_relu) {
+    ex->pre_relu_dropped = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
+    ex->unwritten = calloc((size_t)(g->n_values ? g->n_values : 1), 1);
+    if (!ex->shapes || !ex->vals || !ex->grads || !ex->aux || !ex->fused_relu || !ex->pre_relu_dropped ||
+        !ex->unwritten) {
         cnv_exec_free(ex);
         return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     }
     plan_fused_relus(ex);
+    plan_droppable(ex);
     cnv_shape in = g->values[g->input].shape;
     in.d[0] = batch;
     cnv_status s = cnv_graph_infer_shapes(g, &in, ex->shapes);
@@ -107,6 +125,8 @@ void cnv_exec_free(cnv_exec *ex) {
     free(ex->grads);
     free(ex->aux);
     free(ex->fused_relu);
+    free(ex->pre_relu_dropped);
+    free(ex->unwritten);
     free(ex);
 }
 
@@ -164,9 +184,14 @@ cnv_status cnv_exec_forward(cnv_exec *ex, int node) {
         cnv_op_io io;
         fill_io(ex, n, &io);
         const int relu = ex->fused_relu[n];
+        ex->unwritten[g->nodes[n].out] = 0;
         if (relu >= 0 && relu <= node && needed[relu]) {
             io.relu_out = ex->vals[g->nodes[relu].out];
             needed[relu] = SKIPPED;
+            if (ex->drop_pre_activations && ex->pre_relu_dropped[n]) {
+                io.out = NULL;
+                ex->unwritten[g->nodes[n].out] = 1;
+            }
         }
         s = ex->be->vt->forward(ex->be, &io);
         if (s != CNV_OK) cnv_error_prefix(g->nodes[n].name);
@@ -186,6 +211,9 @@ cnv_status cnv_exec_set_backward_rules(cnv_exec *ex, cnv_backward_rule rule, int
 
 cnv_status cnv_exec_read(cnv_exec *ex, int value, float *dst) {
     CNV_TRY(check_value(ex, value));
+    if (ex->unwritten[value])
+        return cnv_fail(CNV_ERR_ARG, "%s: tensor '%s' was not kept: its conv wrote only its Relu's output "
+                        "(cnv_exec_drop_pre_activations)", ex->g->source, ex->g->values[value].name);
     CNV_TRY(ex->be->vt->sync(ex->be));
     return ex->be->vt->buf_read(ex->be, ex->vals[value], 0, dst, cnv_shape_numel(&ex->shapes[value]));
 }

@@ -225,8 +225,9 @@ static void unpack(const cnv_op_io *io, cnv_cpu_args *a) {
         a->in_shape[i] = io->in_shape[i];
         a->grad_in[i] = io->grad_in[i] ? io->grad_in[i]->data : NULL;
     }
-    a->out = io->out ? io->out->data : NULL;
     a->relu_out = io->relu_out ? io->relu_out->data : NULL;
+    /* A Conv asked for its Relu alone computes it in place, in relu_out. */
+    a->out = io->out ? io->out->data : a->relu_out;
     a->out_shape = io->out_shape;
     a->aux = io->aux ? (int32_t *)io->aux->data : NULL;
     a->grad_out = io->grad_out ? io->grad_out->data : NULL;

@@ -151,7 +151,10 @@ CNV_CPU_CLONES static void backward_job(void *ctx, size_t lo, size_t hi) {
 }
 
 cnv_status cnv_cpu_unary_backward(const cnv_cpu_args *a) {
-    unary_job j = {.x = a->in[0], .dy = a->grad_out, .dx = a->grad_in[0], .assign = cnv_cpu_assigns(a, 0)};
+    /* Relu's derivative reads its output (y > 0 exactly where x > 0, NaN included): its input may
+     * be a conv's pre-activation that the executor did not keep (core/backend.h, relu_out). */
+    const float *x = a->node->op == CNV_OP_RELU ? a->out : a->in[0];
+    unary_job j = {.x = x, .dy = a->grad_out, .dx = a->grad_in[0], .assign = cnv_cpu_assigns(a, 0)};
     CNV_TRY(check(a, &j.f, j.p));
     if (!j.dx) return CNV_OK;
     j.rule = a->node->op == CNV_OP_RELU ? a->rule : CNV_RULE_GRADIENT;

@@ -329,6 +329,7 @@ static cnv_status setup(render_state *st, const cnv_graph *model, const cnv_pres
         st->node = st->vg.node_offset + o->objective_node;
     }
     CNV_TRY(cnv_exec_create(st->vg.g, st->be, o->batch, &st->ex));
+    cnv_exec_drop_pre_activations(st->ex); /* the loop reads its objective, images and gradients */
     st->value = st->vg.g->nodes[st->node].out;
     const cnv_shape *os = &st->ex->shapes[st->value];
     CNV_TRY(cnv_objective_check(objectives, o->batch, os, st->vg.g->nodes[st->node].name));

@@ -100,7 +100,9 @@ static cnv_status trainer_init(trainer *t, cnv_graph *g, cnv_backend *be, const 
     t->logits = malloc(out_numel * sizeof *t->logits);
     t->seed = malloc(out_numel * sizeof *t->seed);
     if (!t->x || !t->logits || !t->seed) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
-    return cnv_exec_create(g, be, batch, &t->ex);
+    CNV_TRY(cnv_exec_create(g, be, batch, &t->ex));
+    cnv_exec_drop_pre_activations(t->ex); /* a step reads its logits alone */
+    return CNV_OK;
 }
 
 /* The optimizer state: zeroed moments for every initializer the logits depend on. */

@@ -25,6 +25,7 @@ typedef struct conv_push {
 #define CONV_RELU 4u    /* forward: max(Y, 0) is written too (cnv_op_io's relu_out) */
 #define CONV_ASSIGN 8u     /* backward: dX (to the data) or dW (to the weights) holds no gradient yet: written */
 #define CONV_ASSIGN_DB 16u /* backward to the weights: dB likewise */
+#define CONV_RELU_ONLY 32u /* forward: max(Y, 0) is written instead of Y (relu_out bound as Y) */
 
 static cnv_status conv_params(const cnv_op_io *io, conv_push *p) {
     const cnv_shape *x = &io->in_shape[0], *wt = &io->in_shape[1], *y = &io->out_shape;
@@ -133,9 +134,10 @@ cnv_status cnv_vk_conv_forward(cnv_vk_backend *vb, const cnv_op_io *io) {
     CNV_TRY(conv_params(io, &p));
     cnv_buf *bias = io->n_in > 2 ? io->in[2] : NULL;
     if (bias) p.flags |= CONV_BIAS;
-    if (io->relu_out) p.flags |= CONV_RELU;
-    cnv_buf *bufs[5] = {io->in[0], io->in[1], bias, io->out, io->relu_out};
-    return conv_product(vb, "conv2d_fwd", 5, io->relu_out ? 0x18 : 0x8, 0x7, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow,
+    const int both = io->relu_out && io->out;
+    p.flags |= both ? CONV_RELU : io->relu_out ? CONV_RELU_ONLY : 0u;
+    cnv_buf *bufs[5] = {io->in[0], io->in[1], bias, io->out ? io->out : io->relu_out, both ? io->relu_out : NULL};
+    return conv_product(vb, "conv2d_fwd", 5, both ? 0x18 : 0x8, 0x7, 0, 0, &p, p.mg, (uint64_t)p.n * p.oh * p.ow,
                         (uint64_t)p.cg * taps_of(&p), groups_of(&p), NULL, 0, bufs);
 }
 

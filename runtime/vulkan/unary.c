@@ -53,6 +53,8 @@ cnv_status cnv_vk_unary_backward(cnv_vk_backend *vb, const cnv_op_io *io) {
                         (uint32_t)(io->grad_assign & 1)};
     const cnv_vk_pipeline *pipe;
     CNV_TRY(unary_kernel(vb, "unary_bwd", 4, 0x8, spec, 3, &pipe));
-    cnv_buf *bufs[4] = {io->in[0], io->out, io->grad_out, io->grad_in[0]};
+    /* Relu's x is read from its output (y > 0 exactly where x > 0): its input may be a conv's
+     * pre-activation that the executor did not keep (core/backend.h, relu_out). */
+    cnv_buf *bufs[4] = {io->node->op == CNV_OP_RELU ? io->out : io->in[0], io->out, io->grad_out, io->grad_in[0]};
     return cnv_vkb_dispatch_1d(vb, pipe, bufs, &push, push.n);
 }

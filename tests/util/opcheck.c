@@ -158,6 +158,14 @@ static void check_fused_relu(opcheck_ctx *k, cnv_backend *be, opcheck_bufs *b, d
     if (!positive || positive == k->out_n) fail_msg("%s: the fused Relu check needs outputs of both signs", label);
     const double e = tu_rel_error_d(fd, k->y, k->out_n);
     if (!(e <= *fwd_err)) *fwd_err = e;
+    /* The Relu alone (no out: the executor keeps no pre-activation nothing reads): the same values. */
+    io.out = NULL;
+    io.relu_out = buf_new(be, b, k->out_n, label);
+    expect_ok(be->vt->buf_fill(be, io.relu_out, NAN, k->out_n), "buf_fill", label);
+    expect_ok(be->vt->forward(be, &io), "forward of the Relu alone", label);
+    read_floats(be, io.relu_out, fused, k->out_n, label);
+    for (size_t j = 0; j < k->out_n; j++)
+        if (!(fused[j] == relu[j])) fail_msg("%s: the Relu alone gave %g at %zu, fused %g", label, fused[j], j, relu[j]);
     free(fused), free(relu), free(fd);
 }
 
