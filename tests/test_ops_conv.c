@@ -33,6 +33,9 @@ static const conv_spec conv_specs[] = {
     {"conv depthwise s2 p1", 1, 3, 7, 6, 3, 3, 3, .stride = {2, 2}, .pads = {1, 1, 1, 1}, .group = 3, .bias = 1},
     {"conv depthwise x2 mult", 1, 3, 5, 5, 6, 3, 3, .pads = {1, 1, 1, 1}, .group = 3},
     {"conv 1x1 batch 2", 2, 5, 4, 3, 3, 1, 1, .bias = 1},
+    /* Few channels each side: the CPU's loop over the pixels (conv.c, few_channels). */
+    {"conv 1x1 3->3 batch 2", 2, 3, 5, 4, 3, 1, 1, .bias = 1},
+    {"conv 1x1 group 2 4->6 no bias", 1, 4, 3, 5, 6, 1, 1, .group = 2},
     {"conv 1x1 s2", 1, 4, 5, 7, 3, 1, 1, .stride = {2, 2}, .bias = 1},
     {"conv 1x1 asym pad", 1, 3, 4, 5, 2, 1, 1, .pads = {1, 0, 0, 1}},
     {"conv 5x5 p2 s3", 1, 2, 9, 8, 3, 5, 5, .stride = {3, 3}, .pads = {2, 2, 2, 2}, .bias = 1},
