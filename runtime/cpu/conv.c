@@ -379,7 +379,8 @@ static void backward_data_item(const col_job *j, size_t item, float *col) {
     float *dx = j->a->grad_in[0];
     const col_block whole = block_at(g, f, chunk, gi, 0);
     if (cnv_cpu_assigns(j->a, 0))
-        for (int i = 0; i < whole.k; i++) memset(input_plane(g, dx, whole.n0 + i, gi, 0), 0, (size_t)g->cg * g->h * g->w * sizeof(float));
+        for (int i = 0; i < whole.k; i++)
+            memset(input_plane(g, dx, whole.n0 + i, gi, 0), 0, (size_t)g->cg * g->h * g->w * sizeof(float));
     for (int part = 0; part < f->per_image; part++) {
         const col_block b = block_at(g, f, chunk, gi, part);
         const float *dy = j->a->grad_out + ((size_t)b.n0 * g->m + (size_t)gi * g->mg) * g->cols + b.p0;
