@@ -223,6 +223,9 @@ static float *chunk_x(const conv_geom *g, const conv_chunk *c, const float *x) {
 #define BLOCK_FLOATS ((size_t)1 << 18) /* 1 MB: half of this Xeon's L2 */
 #define BLOCK_MIN_COLS 512             /* narrower, a product repacked its weights too often */
 #define BLOCK_MAX_COLS 4096
+/* The slots together at most (256 MB): a conv with a very deep reduction on a many-core machine
+ * takes fewer slots than threads rather than a slot of rows x BLOCK_MIN_COLS floats per thread. */
+#define SLOTS_MAX_FLOATS ((size_t)1 << 26)
 
 /* Output channels per part of a forward block at least, where its channels go to several
  * threads: OpenBLAS's register blocks, and a product worth the unrolling each part repeats. */
@@ -280,9 +283,11 @@ static col_plan plan_cols(const conv_geom *g, int backward) {
         f.parts = most < 1 ? 1 : most < need ? most : need;
     }
     f.items = items * f.parts;
-    f.slots = f.items < threads ? f.items : threads;
     const size_t ld = (size_t)f.images * f.width;
     f.slot = (size_t)g->rows * ld + (f.images > 1 ? (size_t)g->mg * ld : 0);
+    const size_t fit = SLOTS_MAX_FLOATS / f.slot;
+    f.slots = f.items < threads ? f.items : threads;
+    if ((size_t)f.slots > fit) f.slots = fit ? (int)fit : 1;
     return f;
 }
 
