@@ -5,8 +5,10 @@
  *   forward:          Y_g  = W_g · col
  *   backward to data: col  = W_gᵀ · dY_g, folded back onto dX by col2im (accumulating)
  *   backward to W:    dW_g += dY_g · colᵀ,   dB += the row sums of dY
- * A 1x1 kernel with stride 1 and no padding needs no unrolling: its col matrix is the input
- * itself, which is common enough (SqueezeNet's squeeze and expand layers) to be worth the path.
+ * The col matrix is made and used a cache-sized block at a time, each thread in its own scratch
+ * (plan_cols). A 1x1 kernel with stride 1 and no padding needs no unrolling: its col matrix is
+ * the input itself, which is common enough (SqueezeNet's squeeze and expand layers) to be worth
+ * the path; with at most 4 channels each side it is a loop over the pixels (few_channels).
  * 3x3 kernels at stride 1 (VGG's, ResNet's, SqueezeNet's expand3x3) with constant weights take
  * Winograd's F(2x2, 3x3) or F(4x4, 3x3) instead, forward and backward to the data (conv_winograd.c). */
 #include "conv_winograd.h"
@@ -153,7 +155,9 @@ static void col_walk(const conv_geom *g, col_direction dir, int zero_first, int 
                          &job);
 }
 
-/* Images per col matrix on the im2col path. One image's products are narrow where the images are
+/* Images per col matrix of the backward's whole chunks: the weights' gradient, and the data's at
+ * batch 1 without groups (the forward and the rest of the backward to the data go in blocks,
+ * plan_cols below). One image's products are narrow where the images are
  * small (a Fashion-MNIST conv's 196 columns, batch 32): run one by one they stayed far below the
  * matrix-product rate, and the weight gradient was read and written once per image. A chunk
  * side by side gives them CHUNK_COLS columns or more, within CHUNK_FLOATS of scratch; its
