@@ -77,8 +77,11 @@ cnv_status cnv_exec_create(cnv_graph *g, cnv_backend *be, int batch, cnv_exec **
     ex->fused_relu = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->fused_relu);
     ex->pre_relu_dropped = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
     ex->unwritten = calloc((size_t)(g->n_values ? g->n_values : 1), 1);
+    ex->needed = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
+    ex->assign = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->assign);
+    ex->grad_state = calloc((size_t)(g->n_values ? g->n_values : 1), 1);
     if (!ex->shapes || !ex->vals || !ex->grads || !ex->aux || !ex->fused_relu || !ex->pre_relu_dropped ||
-        !ex->unwritten) {
+        !ex->unwritten || !ex->needed || !ex->assign || !ex->grad_state) {
         cnv_exec_free(ex);
         return cnv_fail(CNV_ERR_NOMEM, "out of memory");
     }
@@ -127,6 +130,9 @@ void cnv_exec_free(cnv_exec *ex) {
     free(ex->fused_relu);
     free(ex->pre_relu_dropped);
     free(ex->unwritten);
+    free(ex->needed);
+    free(ex->assign);
+    free(ex->grad_state);
     free(ex);
 }
 
@@ -174,8 +180,7 @@ cnv_status cnv_exec_forward(cnv_exec *ex, int node) {
     const cnv_graph *g = ex->g;
     if (node < 0 || node >= g->n_nodes)
         return cnv_fail(CNV_ERR_ARG, "%s: no layer with index %d", g->source, node);
-    unsigned char *needed = malloc((size_t)g->n_nodes);
-    if (!needed) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    unsigned char *needed = ex->needed;
     mark_ancestors(g, node, needed);
     cnv_status s = CNV_OK;
     enum { SKIPPED = 2 }; /* needed[n]: computed by its conv (a fused Relu) */
@@ -196,7 +201,6 @@ cnv_status cnv_exec_forward(cnv_exec *ex, int node) {
         s = ex->be->vt->forward(ex->be, &io);
         if (s != CNV_OK) cnv_error_prefix(g->nodes[n].name);
     }
-    free(needed);
     if (s == CNV_OK) s = ex->be->vt->sync(ex->be);
     return s;
 }
@@ -260,8 +264,8 @@ static cnv_status plan_first_writers(cnv_exec *ex, const unsigned char *needed, 
                                      unsigned wants, uint64_t *assign) {
     const cnv_graph *g = ex->g;
     enum { UNUSED, WANTED, WRITTEN };
-    unsigned char *state = calloc((size_t)g->n_values, 1);
-    if (!state) return cnv_fail(CNV_ERR_NOMEM, "out of memory");
+    unsigned char *state = ex->grad_state;
+    memset(state, 0, (size_t)g->n_values);
     for (int n = 0; n <= last; n++) {
         if (!needed[n]) continue;
         state[g->nodes[n].out] = WANTED;
@@ -286,7 +290,6 @@ static cnv_status plan_first_writers(cnv_exec *ex, const unsigned char *needed, 
     }
     for (int v = 0; s == CNV_OK && v < g->n_values; v++)
         if (state[v] == WANTED) s = zero_grad(ex, v);
-    free(state);
     return s;
 }
 
@@ -305,13 +308,8 @@ cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, unsigne
     const cnv_graph *g = ex->g;
     int last = g->values[value].producer;
     if (last < 0) return cnv_fail(CNV_ERR_ARG, "%s: tensor '%s' is not computed by a layer", g->source, g->values[value].name);
-    unsigned char *needed = malloc((size_t)g->n_nodes);
-    uint64_t *assign = malloc((size_t)g->n_nodes * sizeof *assign);
-    if (!needed || !assign) {
-        free(needed);
-        free(assign);
-        return cnv_fail(CNV_ERR_NOMEM, "out of memory");
-    }
+    unsigned char *needed = ex->needed;
+    uint64_t *assign = ex->assign;
     mark_ancestors(g, last, needed);
 
     cnv_status s = CNV_OK;
@@ -326,8 +324,6 @@ cnv_status cnv_exec_backward(cnv_exec *ex, int value, const float *seed, unsigne
         s = ex->be->vt->backward(ex->be, &io);
         if (s != CNV_OK) cnv_error_prefix(g->nodes[n].name);
     }
-    free(needed);
-    free(assign);
     if (s == CNV_OK) s = ex->be->vt->sync(ex->be);
     return s;
 }

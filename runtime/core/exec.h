@@ -18,6 +18,11 @@ struct cnv_exec {
     unsigned char *pre_relu_dropped;
     unsigned char *unwritten; /* per value: the last forward left it unwritten (such an output) */
     int drop_pre_activations;
+    /* Scratch of a forward or backward pass, made once so that no step allocates: per node,
+     * which nodes the pass runs and which gradients each writes; per value, its gradient's state. */
+    unsigned char *needed;
+    uint64_t *assign;
+    unsigned char *grad_state;
     cnv_backward_rule rule; /* backward rules for every node (core/backend.h) */
     int unpool_fill;
 };
