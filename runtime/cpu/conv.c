@@ -211,8 +211,13 @@ static void chunk_copy(const conv_geom *g, const conv_chunk *c, float *tensor, f
 }
 
 /* The chunk's group gi's input channels. */
+/* Channel c of group gi in image n of an [n, c, h, w] tensor. */
+static float *input_plane(const conv_geom *g, const float *x, int n, int gi, size_t c) {
+    return (float *)x + ((size_t)n * g->c + (size_t)gi * g->cg + c) * g->h * g->w;
+}
+
 static float *chunk_x(const conv_geom *g, const conv_chunk *c, const float *x) {
-    return (float *)x + ((size_t)c->n0 * g->c + (size_t)c->gi * g->cg) * g->h * g->w;
+    return input_plane(g, x, c->n0, c->gi, 0);
 }
 
 /* The im2col path goes tile by tile in cache, forward and backward to the data. The output's
@@ -311,10 +316,7 @@ static void col_slots(void *ctx, size_t lo, size_t hi) {
         for (size_t i = s * items / slots; i < (s + 1) * items / slots; i++) j->item(j, i, j->work + s * j->f.slot);
 }
 
-static size_t col_floats(const conv_geom *g, int backward) {
-    const col_plan f = plan_cols(g, backward);
-    return (size_t)f.slots * f.slot;
-}
+static size_t col_floats(const col_plan *f) { return (size_t)f->slots * f->slot; }
 
 static void col_run(col_job *j) {
     const size_t macs = (size_t)j->g->n * j->g->m * j->g->rows * j->g->cols;
@@ -335,11 +337,6 @@ static col_block block_at(const conv_geom *g, const col_plan *f, int chunk, int 
     b.p1 = b.p0 + f->width < g->cols ? b.p0 + f->width : g->cols;
     b.ld = (size_t)b.k * (size_t)(b.p1 - b.p0);
     return b;
-}
-
-/* Channel c of group gi in image n of an [n, c, h, w] tensor. */
-static float *input_plane(const conv_geom *g, const float *x, int n, int gi, size_t c) {
-    return (float *)x + ((size_t)n * g->c + (size_t)gi * g->cg + c) * g->h * g->w;
 }
 
 /* The block's col matrix and x (UNROLL: from x, FOLD: onto it). */
@@ -413,9 +410,7 @@ static void backward_data_item(const col_job *j, size_t item, float *col) {
  * image's folds without them overlapping: splitting its channels instead left VGG16's conv1_1
  * (3 channels) with products of 9 and 18 rows, one thread doing twice the other's share
  * (vgg16-class-128's step 0.104-0.112 -> 0.127-0.130 s). */
-static int backward_in_blocks(const conv_geom *g) {
-    return plan_cols(g, 1).items >= cnv_cpu_threads();
-}
+static int backward_in_blocks(const col_plan *f) { return f->items >= cnv_cpu_threads(); }
 
 /* 1x1 convs with a handful of channels on each side (the vis graph's preprocessing and colour
  * decorrelation, 3 -> 3 over the whole image): OpenBLAS ran products that small at 18 GFLOP/s,
@@ -547,13 +542,17 @@ static size_t call_floats(const cnv_cpu_args *a, const conv_geom *g) {
     cnv_winograd_conv s;
     if (!a->grad_out) {
         if (winograd_forward(a, g, &s)) return cnv_cpu_winograd_workspace(&s);
-        return g->identity_cols ? 0 : col_floats(g, 0);
+        if (g->identity_cols) return 0;
+        const col_plan f = plan_cols(g, 0);
+        return col_floats(&f);
     }
     size_t n = 0;
     if (a->grad_in[0] && winograd_backward(a, g, &s))
         n = cnv_cpu_winograd_workspace(&s);
-    else if (a->grad_in[0] && !g->identity_cols)
-        n = backward_in_blocks(g) ? col_floats(g, 1) : work_floats(g);
+    else if (a->grad_in[0] && !g->identity_cols) {
+        const col_plan f = plan_cols(g, 1);
+        n = backward_in_blocks(&f) ? col_floats(&f) : work_floats(g);
+    }
     if (a->grad_in[1] && work_floats(g) > n) n = work_floats(g);
     return n;
 }
@@ -705,10 +704,12 @@ cnv_status cnv_cpu_conv_backward(const cnv_cpu_args *a) {
     CNV_TRY(conv_geom_init(a, &g));
     CNV_TRY(get_work(a, &g, &work, &owned));
     int data = a->grad_in[0] && !backward_data_whole(a, &g, work);
-    if (data && backward_in_blocks(&g)) {
+    if (data) {
         col_job j = {a, &g, plan_cols(&g, 1), work, backward_data_item};
-        col_run(&j);
-        data = 0;
+        if (backward_in_blocks(&j.f)) {
+            col_run(&j);
+            data = 0;
+        }
     }
     if (data || a->grad_in[1] || (a->n_in > 2 && a->grad_in[2])) {
         const int k = chunk_images(&g);
