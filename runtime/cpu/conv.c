@@ -464,10 +464,11 @@ CNV_CPU_CLONES static void few_backward_data(void *ctx, size_t lo, size_t hi) {
 
 /* Winograd takes 3x3 stride-1 convolutions without groups whose weights are constant (kept
  * transformed with their buffer: in training, where they change every step, im2col is faster)
- * and whose products are each large enough: both channel counts 32 or more and channels x
- * channels x 2x2 tiles at least 2^22. Below that the narrow products and the transforms cost more
- * than im2col's one product (docs/BENCHMARKS.md: VGG16's conv forward 1.6x faster, SqueezeNet's
- * about even at batch 8 and slower at batch 1).
+ * and whose products are each large enough: both channel counts 64 or more and channels x
+ * channels x 2x2 tiles at least 2^22. Below that the narrow products (their depth is the input
+ * channels, against 9x that for im2col) and the transforms cost more than im2col's one product:
+ * SqueezeNet's fire4-5 expand3x3 (32 -> 128 channels, batch 8) took 2.4-2.8 ms forward with the
+ * 4x4 tile against 2.25 ms by im2col.
  * The forward takes the 4x4 tile, 2.25x fewer multiplications again, where a product has at
  * least WINOGRAD_F4_MIN_TILES 4x4 tiles (below that, its larger transformed weights cost more to
  * read than the multiplications it saves). The backward to the data always takes the 2x2 tile:
@@ -476,11 +477,17 @@ CNV_CPU_CLONES static void few_backward_data(void *ctx, size_t lo, size_t hi) {
  * terms that cancel only up to rounding. A neuron objective's gradient then leaked ~1e-10
  * values outside the receptive field, which Adam's normalized step turned into visible changes
  * there (test_vis's test_neuron_stays_in_field: fire9's neuron changed 26,466 pixels outside its
- * field). CNNVIS_CPU_WINOGRAD takes the tiles it names wherever the shape allows (the op
- * suites' small cases, and measurements). */
-#define WINOGRAD_MIN_CHANNELS 32
+ * field). Where im2col's backward goes in blocks (a batch, backward_in_blocks), the backward
+ * takes Winograd only onto WINOGRAD_BLOCKED_MIN_CHANNELS input channels or more: its output
+ * transform and products are on that side, and onto fewer the blocks were faster (SqueezeNet
+ * batch 8: fire8-9's 64 channels 2.2 against 3.0-3.3 ms; VGG16 at 128, batch 2: conv1_2's 64
+ * 14.7 against 17.4 ms, conv2_1's 128 10.5 against 12.1 ms the other way). CNNVIS_CPU_WINOGRAD
+ * takes the tiles it names wherever the shape allows (the op suites' small cases, and
+ * measurements). */
+#define WINOGRAD_MIN_CHANNELS 64
 #define WINOGRAD_MIN_WORK ((size_t)1 << 22)
 #define WINOGRAD_F4_MIN_TILES 48
+#define WINOGRAD_BLOCKED_MIN_CHANNELS 128
 
 /* The tile forced for the forward or the backward (2 or 4), or 0: CNNVIS_CPU_WINOGRAD is f2, f4
  * (both directions) or FORWARD/BACKWARD (f4/f2: the automatic choice, on any shape). Read on
@@ -518,7 +525,10 @@ static int backward_tile(const conv_geom *g) {
     if (!winograd_fits(g)) return 0;
     if (g->exact) return 2;
     const int forced = winograd_forced(1);
-    return forced ? forced : 2;
+    if (forced) return forced;
+    if (g->c >= WINOGRAD_BLOCKED_MIN_CHANNELS) return 2;
+    const col_plan f = plan_cols(g, 1);
+    return backward_in_blocks(&f) ? 0 : 2;
 }
 
 /* The forward as a Winograd correlation of X, if it takes that path. */
