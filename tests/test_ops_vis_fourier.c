@@ -48,6 +48,11 @@ static void test_fourier_small(void **state) {
         /* prime factors above 16: the matrix-product DFTs, not FFTW's (CPU) */
         fourier_case("fourier 2x2x17x19 decay 1", 2, 2, 17, 19, 1.0f),
         fourier_case("fourier 1x1x4x23 decay 1", 1, 1, 4, 23, 1.0f),
+        /* even sizes there (rows and columns their own mirror), and no sine terms (H <= 2) */
+        fourier_case("fourier 1x1x34x4 decay 1", 1, 1, 34, 4, 1.0f),
+        fourier_case("fourier 1x2x6x34 decay 1", 1, 2, 6, 34, 1.0f),
+        fourier_case("fourier 1x1x2x17 decay 1", 1, 1, 2, 17, 1.0f),
+        fourier_case("fourier 1x2x1x19 decay 1", 1, 2, 1, 19, 1.0f),
     };
     RUN("Fourier vs oracle", cases);
 }
