@@ -13,20 +13,27 @@ chelsea=$shared/images/chelsea.png
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The first 100 MNIST test digits as PGM files (the IDX file: a 16-byte header, then 28x28 bytes
-# per digit; a PGM is a one-line header and the same bytes).
+# The first 100 MNIST test digits as PNG files (the IDX file: a 16-byte header, then 28x28 bytes
+# per digit; cnnvis reads PNG, JPEG and BMP), written by Python's standard library alone.
 idx=$shared/models/mnist/real_digits_t10k_first100/t10k-images-first100-idx3-ubyte
 mkdir "$tmp/digits"
-i=0
-while [ $i -lt 100 ]; do
-    name=$(printf 'd%03d.pgm' $i)
-    { printf 'P5\n28 28\n255\n'; tail -c +$((17 + i * 784)) "$idx" | head -c 784; } > "$tmp/digits/$name"
-    i=$((i + 1))
-done
+/usr/bin/python3 - "$idx" "$tmp/digits" <<'EOF'
+import struct, sys, zlib
+idx, out = sys.argv[1], sys.argv[2]
+data = open(idx, "rb").read()
+def chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+for i in range(100):
+    pixels = data[16 + i * 784:16 + (i + 1) * 784]
+    rows = b"".join(b"\0" + pixels[r * 28:(r + 1) * 28] for r in range(28))  # filter 0 per row
+    header = struct.pack(">IIBBBBB", 28, 28, 8, 0, 0, 0, 0)  # 8-bit grey
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    open("%s/d%03d.png" % (out, i), "wb").write(png)
+EOF
 
 # maps: the 16 squeeze channels of SqueezeNet's fire2 on the cat; the first conv of the MNIST model on a 7.
 "$cnnvis" maps "$squeezenet" "$chelsea" --layer fire2/squeeze1x1 -o "$here/maps_chelsea_fire2_squeeze1x1.png"
-"$cnnvis" maps "$mnist" "$tmp/digits/d000.pgm" --layer ReLU32 --cmap viridis -o "$here/maps_digit7_ReLU32.png"
+"$cnnvis" maps "$mnist" "$tmp/digits/d000.png" --layer ReLU32 --cmap viridis -o "$here/maps_digit7_ReLU32.png"
 # gradcam: where SqueezeNet sees its top class (Egyptian cat).
 "$cnnvis" gradcam "$squeezenet" "$chelsea" -o "$here/gradcam_chelsea.png"
 # topk: the 9 digits (of 100) that most excite each of the 16 channels of the MNIST model's ReLU114.
