@@ -3,7 +3,8 @@
  * the backend under test (cpu, vulkan, vulkan-forced) against the float64 oracles (forward) and
  * central finite differences (backward to the data and to the weights); then what a table cannot
  * say: the subgradients at the kinks (shared with shaders/unary.glsl), wide reflect pads,
- * softmax's shift invariance, one BatchNormalization weight at a time, bad shapes. */
+ * softmax's shift invariance, one BatchNormalization weight at a time, bad shapes, broadcast rows
+ * split among the CPU's threads. */
 #include "test_util.h"
 
 #include "cpu/cpu_ops.h"
@@ -264,6 +265,45 @@ static void test_bad_shapes_fail(void **state) {
 }
 
 
+/* Broadcast binary ops large enough that the CPU splits their rows among its threads (the op
+ * tables' cases are too small for that, and finite differences over this many inputs would take
+ * minutes): the forward and both gradients against the same sums done directly, in the same
+ * order. A LayerNorm's Sub of its mean (rows of 16, one mean each) and a squeeze-excite's Mul by
+ * [N, C, 1, 1] (rows of 1,640, one scale each). */
+static void check_rows_split(cnv_op_type op, cnv_shape xs, cnv_shape ys, size_t row) {
+    const size_t nx = cnv_shape_numel(&xs), ny = cnv_shape_numel(&ys);
+    float *x = tu_calloc(nx, sizeof *x), *y = tu_calloc(ny, sizeof *y), *g = tu_calloc(nx, sizeof *g);
+    float *out = tu_calloc(nx, sizeof *out), *dx = tu_calloc(nx, sizeof *dx), *dy = tu_calloc(ny, sizeof *dy);
+    float *want = tu_calloc(nx, sizeof *want), *want_dx = tu_calloc(nx, sizeof *want_dx);
+    float *want_dy = tu_calloc(ny, sizeof *want_dy);
+    for (size_t i = 0; i < nx; i++) x[i] = sinf(0.37f * (float)i), g[i] = cosf(0.11f * (float)i);
+    for (size_t i = 0; i < ny; i++) y[i] = 0.5f + 0.25f * sinf(1.3f * (float)i);
+    const int mul = op == CNV_OP_MUL;
+    for (size_t i = 0; i < nx; i++) {
+        const float b = y[i / row];
+        want[i] = mul ? x[i] * b : x[i] - b;
+        want_dx[i] = mul ? g[i] * b : g[i];
+        want_dy[i / row] += mul ? g[i] * x[i] : g[i] * -1.0f;
+    }
+    cnv_node node = {.name = "rows", .op = op, .n_in = 2};
+    cnv_cpu_args a = {.node = &node, .a = &node.attrs, .n_in = 2, .in = {x, y}, .in_shape = {xs, ys}, .out = out,
+                      .out_shape = xs, .grad_out = g, .grad_in = {dx, dy}};
+    assert_int_equal(cnv_cpu_binary_forward(&a), CNV_OK);
+    assert_int_equal(cnv_cpu_binary_backward(&a), CNV_OK); /* adds onto the zeroed gradients */
+    const double e = tu_rel_error(out, want, nx), ex = tu_rel_error(dx, want_dx, nx), ey = tu_rel_error(dy, want_dy, ny);
+    printf("  %-40s %11.2e %11.2e %11.2e\n", cnv_op_name(op), e, ex, ey);
+    if (!(e < TOL) || !(ex < TOL) || !(ey < TOL))
+        fail_msg("%s rows split: forward %.3g, gradients %.3g and %.3g", cnv_op_name(op), e, ex, ey);
+    free(x), free(y), free(g), free(out), free(dx), free(dy), free(want), free(want_dx), free(want_dy);
+}
+
+static void test_binary_rows_split(void **state) {
+    (void)state;
+    if (strcmp(tu_backend_name, "cpu") != 0) skip();
+    printf("\n%-42s %11s %11s %11s\n", "Broadcast rows split among threads", "forward", "dx", "dy");
+    check_rows_split(CNV_OP_SUB, S4(2, 48, 48, 16), S4(2, 48, 48, 1), 16);
+    check_rows_split(CNV_OP_MUL, S4(2, 32, 40, 41), S4(2, 32, 1, 1), 40 * 41);
+}
 
 int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
@@ -273,6 +313,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_softmax_large_logits),
         cmocka_unit_test(test_batchnorm_one_weight),
         cmocka_unit_test(test_bad_shapes_fail),
+        cmocka_unit_test(test_binary_rows_split),
     };
     return TU_RUN_BACKEND_SUITE(argc, argv, tests);
 }

@@ -395,6 +395,9 @@ static size_t binary_cases(tu_opcase *out) {
         as_weights(CASE("PRelu 3x7 slope 1", CNV_OP_PRELU, -1.0f, -0.05f, S2(3, 7), S1(1)), 1),
         CASE("Mul 2x16x20x21 * 2x16x1x1 (many workgroups)", CNV_OP_MUL, 0, 0, S4(2, 16, 20, 21), S4(2, 16, 1, 1)),
         CASE("Sub 5-D 2x3x1x4x5 - 3x1x5", CNV_OP_SUB, 0, 0, S5(2, 3, 1, 4, 5), S3(3, 1, 5)),
+        /* a channels-last LayerNorm: rows of C broadcasting one element each */
+        CASE("Sub 2x6x5x8 - 2x6x5x1 (LayerNorm's mean)", CNV_OP_SUB, 0, 0, S4(2, 6, 5, 8), S4(2, 6, 5, 1)),
+        CASE("Div 2x6x5x8 / 2x6x5x1 (LayerNorm's deviation)", CNV_OP_DIV, 0.5f, 2.0f, S4(2, 6, 5, 8), S4(2, 6, 5, 1)),
         CASE("Max 6-D 2x1x3x1x2x3, 1x2x1x2x1x3", CNV_OP_MAX, 0, 0, S6(2, 1, 3, 1, 2, 3), S6(1, 2, 1, 2, 1, 3)),
     };
     return keep(out, cases, sizeof cases / sizeof cases[0]);
