@@ -49,6 +49,10 @@ static const conv_spec conv_specs[] = {
     {"conv 20ch c12 s2 dil 2 batch 2", 2, 12, 11, 9, 20, 3, 3, .stride = {2, 2}, .dilation = {2, 2},
      .pads = {2, 1, 1, 2}, .bias = 1},
     {"conv depthwise 16ch 9x10 batch 2", 2, 16, 9, 10, 16, 3, 3, .pads = {1, 1, 1, 1}, .group = 16, .bias = 1},
+    /* the CPU's direct depthwise walk: ConvNeXt's 7x7, stride 2 with uneven pads, a stride of 3 */
+    {"conv depthwise 7x7 p3", 1, 4, 9, 11, 4, 7, 7, .pads = {3, 3, 3, 3}, .group = 4, .bias = 1},
+    {"conv depthwise 5x5 s2 asym", 2, 3, 11, 10, 3, 5, 5, .stride = {2, 2}, .pads = {1, 2, 2, 1}, .group = 3},
+    {"conv depthwise 3x2 s1x3", 1, 2, 9, 8, 2, 3, 2, .stride = {1, 3}, .pads = {0, 1, 1, 0}, .group = 2, .bias = 1},
     {"conv group 4 24->36 s2x1 asym", 1, 24, 8, 7, 36, 3, 2, .stride = {2, 1}, .pads = {0, 1, 2, 0}, .group = 4,
      .bias = 1},
     /* One 9-column block for 130 output channels: the CPU's im2col forward splits the channels

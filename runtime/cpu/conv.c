@@ -11,6 +11,7 @@
  * the path; with at most 4 channels each side it is a loop over the pixels (few_channels).
  * 3x3 kernels at stride 1 (VGG's, ResNet's, SqueezeNet's expand3x3) with constant weights take
  * Winograd's F(2x2, 3x3) or F(4x4, 3x3) instead, forward and backward to the data (conv_winograd.c). */
+#include "conv_depthwise.h"
 #include "conv_winograd.h"
 #include "cpu_ops.h"
 
@@ -412,6 +413,17 @@ static void backward_data_item(const col_job *j, size_t item, float *col) {
  * (vgg16-class-128's step 0.104-0.112 -> 0.127-0.130 s). */
 static int backward_in_blocks(const col_plan *f) { return f->items >= cnv_cpu_threads(); }
 
+/* One input and one output channel a group, dilation 1, beyond 1x1 (those take few_channels):
+ * the direct per-plane correlation of conv_depthwise.c. */
+static int depthwise(const conv_geom *g) {
+    return g->cg == 1 && g->mg == 1 && g->dh == 1 && g->dw == 1 && !g->identity_cols;
+}
+
+static cnv_depthwise_conv depthwise_of(const cnv_cpu_args *a, const conv_geom *g) {
+    return (cnv_depthwise_conv){.n = g->n, .c = g->c, .h = g->h, .w = g->w, .oh = g->oh, .ow = g->ow, .kh = g->kh,
+                                .kw = g->kw, .sh = g->sh, .sw = g->sw, .pt = g->pt, .pl = g->pl, .wt = a->in[1]};
+}
+
 /* 1x1 convs with a handful of channels on each side (the vis graph's preprocessing and colour
  * decorrelation, 3 -> 3 over the whole image): OpenBLAS ran products that small at 18 GFLOP/s,
  * 1.1-1.2 ms each of a SqueezeNet batch-8 step, so they are loops over the pixels, a plane an item. */
@@ -552,14 +564,14 @@ static size_t call_floats(const cnv_cpu_args *a, const conv_geom *g) {
     cnv_winograd_conv s;
     if (!a->grad_out) {
         if (winograd_forward(a, g, &s)) return cnv_cpu_winograd_workspace(&s);
-        if (g->identity_cols) return 0;
+        if (g->identity_cols || depthwise(g)) return 0;
         const col_plan f = plan_cols(g, 0);
         return col_floats(&f);
     }
     size_t n = 0;
     if (a->grad_in[0] && winograd_backward(a, g, &s))
         n = cnv_cpu_winograd_workspace(&s);
-    else if (a->grad_in[0] && !g->identity_cols) {
+    else if (a->grad_in[0] && !g->identity_cols && !depthwise(g)) {
         const col_plan f = plan_cols(g, 1);
         n = backward_in_blocks(&f) ? col_floats(&f) : work_floats(g);
     }
@@ -629,7 +641,10 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
         free(owned);
         return CNV_OK;
     }
-    if (few_channels(&g)) {
+    if (depthwise(&g)) {
+        const cnv_depthwise_conv d = depthwise_of(a, &g);
+        cnv_cpu_depthwise_forward(&d, x, bias, a->out, a->relu_out);
+    } else if (few_channels(&g)) {
         few_job j = {a, &g};
         cnv_cpu_parallel((size_t)g.n * g.m, cnv_cpu_min_items((size_t)g.cols * (g.cg + 1)), few_forward, &j);
     } else if (!g.identity_cols) {
@@ -648,13 +663,19 @@ cnv_status cnv_cpu_conv_forward(const cnv_cpu_args *a) {
     return CNV_OK;
 }
 
-/* dX += (or, assigned, =) the Winograd correlation of dY with the rotated kernel, or on the
- * identity path W_gᵀ · dY_g, every image's products at once; false where neither applies. */
+/* dX += (or, assigned, =) the Winograd correlation of dY with the rotated kernel, the depthwise
+ * walk, or on the identity path W_gᵀ · dY_g, every image's products at once; false where none
+ * applies. */
 static int backward_data_whole(const cnv_cpu_args *a, const conv_geom *g, float *work) {
     const int assign = cnv_cpu_assigns(a, 0);
     cnv_winograd_conv s;
     if (winograd_backward(a, g, &s)) {
         cnv_cpu_winograd_run(&s, a->grad_out, winograd_weights(a, g, &s), NULL, !assign, a->grad_in[0], work);
+        return 1;
+    }
+    if (depthwise(g)) {
+        const cnv_depthwise_conv d = depthwise_of(a, g);
+        cnv_cpu_depthwise_backward_data(&d, a->grad_out, assign, a->grad_in[0]);
         return 1;
     }
     if (!g->identity_cols) return 0;
