@@ -200,8 +200,8 @@ static int rows_disjoint(const binary_plan *p, int which) {
 }
 
 /* Inputs of the output's shape (a residual Add: 13% of a ResNet-50 step through the cursor) take
- * a plain loop, split among the cores, with Add's own copy (f constant) that the compiler
- * vectorizes. */
+ * a plain loop, split among the cores, with copies of their own (f constant) for Add, Sub, Mul
+ * and Div that the compiler vectorizes. */
 typedef struct same_job {
     int f, which, assign;
     const float *x, *y, *g;
@@ -219,18 +219,24 @@ CNV_CPU_INLINE void same_backward(int f, int assign, const same_job *j, size_t l
     }
 }
 
+CNV_CPU_INLINE void same_run_f(int f, const same_job *j, size_t lo, size_t hi) {
+    if (!j->g)
+        same_forward(f, j, lo, hi);
+    else if (j->assign)
+        same_backward(f, 1, j, lo, hi);
+    else
+        same_backward(f, 0, j, lo, hi);
+}
+
 CNV_CPU_CLONES static void same_job_run(void *ctx, size_t lo, size_t hi) {
     const same_job *j = ctx;
-    if (!j->g && j->f == CNV_BINARY_ADD)
-        same_forward(CNV_BINARY_ADD, j, lo, hi);
-    else if (!j->g)
-        same_forward(j->f, j, lo, hi);
-    else if (j->f == CNV_BINARY_ADD && j->assign)
-        same_backward(CNV_BINARY_ADD, 1, j, lo, hi);
-    else if (j->f == CNV_BINARY_ADD)
-        same_backward(CNV_BINARY_ADD, 0, j, lo, hi);
-    else
-        same_backward(j->f, j->assign, j, lo, hi);
+    switch (j->f) {
+    case CNV_BINARY_ADD: same_run_f(CNV_BINARY_ADD, j, lo, hi); break;
+    case CNV_BINARY_SUB: same_run_f(CNV_BINARY_SUB, j, lo, hi); break;
+    case CNV_BINARY_MUL: same_run_f(CNV_BINARY_MUL, j, lo, hi); break; /* Swish's x * sigmoid(x) */
+    case CNV_BINARY_DIV: same_run_f(CNV_BINARY_DIV, j, lo, hi); break;
+    default: same_run_f(j->f, j, lo, hi);
+    }
 }
 
 static int same_shapes(const cnv_cpu_args *a, const binary_plan *p) {
